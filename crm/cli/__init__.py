@@ -1,0 +1,74 @@
+"""``smallyes-cli`` (also ``python -m crm``): every job the app does, headless.
+
+Each area of the domain registers its commands from its own module below ``crm.cli``.
+A user error prints one ``error:`` line on stderr and exits 1; ``--json`` puts machine-
+readable output, and nothing else, on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from crm.db import close_database, open_database
+from crm.errors import SmallyesError
+
+log = logging.getLogger(__name__)
+
+COMMAND_MODULES = ("crm.cli.leads",)
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, but usage mistakes are one ``error:`` line and exit 1 like other errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(1, f"error: {message} (see '{self.prog} --help').\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CliParser(
+        prog="smallyes-cli",
+        description="Smallyes: a desktop CRM that turns small yeses into sales.",
+    )
+    parser.add_argument("--db", metavar="PATH", help="database file (default: user data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from crm.logsetup import configure_logging
+
+    configure_logging(logging.WARNING)
+    db = None
+    try:
+        db = open_database(args.db)
+        result = args.handler(args)
+        return int(result or 0)
+    except SmallyesError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-done was kept.", file=sys.stderr)
+        return 130
+    finally:
+        if db is not None:
+            close_database(db)

@@ -1,0 +1,190 @@
+"""Lead-book commands: add, leads, show, log, note, tag, untag, set-status, dnc, delete, demo."""
+
+from __future__ import annotations
+
+import argparse
+
+from crm.cli import add_json_flag, print_json
+from crm.leads import (
+    LeadQuery,
+    LeadRow,
+    add_lead,
+    delete_lead,
+    find_lead,
+    list_leads,
+    set_do_not_contact,
+    set_status,
+    tag_lead,
+    untag_lead,
+)
+from crm.timefmt import iso, parse_user_datetime, utc_now
+from crm.timeline import add_note, get_timeline, record_commitment
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("add", help="add a lead by hand")
+    p.add_argument("email")
+    p.add_argument("--first", default="")
+    p.add_argument("--last", default="")
+    p.add_argument("--company", default="")
+    p.add_argument("--phone", default="")
+    p.add_argument("--tag", action="append", default=[], metavar="TAG")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_add)
+
+    p = sub.add_parser("leads", help="list leads, with search and filters")
+    p.add_argument("--search", default="", metavar="Q")
+    p.add_argument("--status")
+    p.add_argument("--tag")
+    p.add_argument("--step", metavar="KEY")
+    p.add_argument("--source")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_leads)
+
+    p = sub.add_parser("show", help="one lead and its timeline")
+    p.add_argument("email")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("log", help="log a yes (a commitment) on a lead's timeline")
+    p.add_argument("email")
+    p.add_argument("step", help="a ladder key: clicked, subscribed, downloaded, ...")
+    p.add_argument("--offer", metavar="NAME")
+    p.add_argument("--at", metavar="ISO-DATETIME")
+    p.add_argument("--note", default="")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_log)
+
+    p = sub.add_parser("note", help="add a note to a lead's timeline")
+    p.add_argument("email")
+    p.add_argument("text")
+    p.set_defaults(handler=cmd_note)
+
+    for name, handler, text in (("tag", cmd_tag, "add tags"), ("untag", cmd_untag, "remove tags")):
+        p = sub.add_parser(name, help=f"{text} to a lead" if name == "tag" else f"{text}")
+        p.add_argument("email")
+        p.add_argument("tags", nargs="+", metavar="TAG")
+        p.set_defaults(handler=handler)
+
+    p = sub.add_parser("set-status", help="change a lead's status")
+    p.add_argument("email")
+    p.add_argument("status", help="subscribed, pending, none, unsubscribed, bounced, complained")
+    p.set_defaults(handler=cmd_set_status)
+
+    p = sub.add_parser("dnc", help="set or clear the do-not-contact flag")
+    p.add_argument("email")
+    p.add_argument("flag", choices=["on", "off"])
+    p.set_defaults(handler=cmd_dnc)
+
+    p = sub.add_parser("delete", help="delete a lead and its timeline")
+    p.add_argument("email")
+    p.set_defaults(handler=cmd_delete)
+
+    p = sub.add_parser("demo", help="fill the database with the demo data set")
+    p.add_argument("--leads", type=int, default=400, metavar="N")
+    p.add_argument("--seed", type=int, default=7)
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_demo)
+
+
+def _print_lead_line(lead: LeadRow) -> None:
+    tags = ", ".join(lead.tags)
+    print(
+        f"{lead.email:<36} {lead.name[:24]:<24} {lead.status:<12} {(lead.step or '-'):<11} {tags}"
+    )
+
+
+def cmd_add(args: argparse.Namespace) -> None:
+    lead = add_lead(
+        args.email,
+        first_name=args.first,
+        last_name=args.last,
+        company=args.company,
+        phone=args.phone,
+        tags=args.tag,
+        now=utc_now(),
+    )
+    if args.json:
+        print_json(lead.to_json())
+    else:
+        print(f"added {lead.email}")
+
+
+def cmd_leads(args: argparse.Namespace) -> None:
+    query = LeadQuery(
+        search=args.search, status=args.status, tag=args.tag, step=args.step, source=args.source
+    )
+    rows = list_leads(query)
+    if args.json:
+        print_json([r.to_json() for r in rows])
+        return
+    for lead in rows:
+        _print_lead_line(lead)
+    print(f"{len(rows)} lead{'s' if len(rows) != 1 else ''}")
+
+
+def cmd_show(args: argparse.Namespace) -> None:
+    lead = find_lead(args.email)
+    timeline = get_timeline(lead.id)
+    if args.json:
+        print_json({"lead": lead.to_json(), "timeline": [i.to_json() for i in timeline]})
+        return
+    _print_lead_line(lead)
+    for field in ("company", "phone", "source"):
+        if getattr(lead, field):
+            print(f"  {field}: {getattr(lead, field)}")
+    if lead.do_not_contact:
+        print("  do not contact")
+    for item in timeline:
+        print(f"  {iso(item.at)}  {item.kind:<10} {item.summary}")
+
+
+def cmd_log(args: argparse.Namespace) -> None:
+    lead = find_lead(args.email)
+    now = utc_now()
+    at = parse_user_datetime(args.at) if args.at else now
+    commitment_id = record_commitment(
+        lead.id, args.step, at=at, now=now, offer=args.offer, note=args.note
+    )
+    if args.json:
+        print_json({"commitment_id": commitment_id})
+    else:
+        print(f"logged {args.step} for {lead.email}")
+
+
+def cmd_note(args: argparse.Namespace) -> None:
+    add_note(find_lead(args.email).id, args.text, at=utc_now())
+
+
+def cmd_tag(args: argparse.Namespace) -> None:
+    tag_lead(find_lead(args.email).id, args.tags)
+
+
+def cmd_untag(args: argparse.Namespace) -> None:
+    untag_lead(find_lead(args.email).id, args.tags)
+
+
+def cmd_set_status(args: argparse.Namespace) -> None:
+    set_status(find_lead(args.email).id, args.status, now=utc_now())
+
+
+def cmd_dnc(args: argparse.Namespace) -> None:
+    set_do_not_contact(find_lead(args.email).id, args.flag == "on", now=utc_now())
+
+
+def cmd_delete(args: argparse.Namespace) -> None:
+    deleted = delete_lead(find_lead(args.email).id)
+    print(f"deleted {deleted.email}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from crm.demo import load_demo
+
+    report = load_demo(leads=args.leads, seed=args.seed, now=utc_now())
+    if args.json:
+        print_json(report)
+    else:
+        print(
+            f"demo data: {report['leads']} leads, {report['commitments']} yeses, "
+            f"{report['asks']} asks"
+        )

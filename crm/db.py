@@ -1,0 +1,182 @@
+"""Opening the database: where it lives, how it is configured, and its schema version.
+
+One SQLite file per owner. ``open_database`` resolves the path (``--db``, ``SMALLYES_DB``,
+or the platform's user data folder), applies the pragmas on every connection (WAL,
+foreign keys, busy timeout), refuses a file written by a newer Smallyes, and runs the
+migrations it has not seen yet inside one transaction, after a backup.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+from peewee import DatabaseError, OperationalError, SqliteDatabase
+
+from crm.errors import DatabaseTooNewError, StorageError
+from crm.migrations import MIGRATIONS, Migration
+from crm.models import database_proxy
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "smallyes"
+DB_FILE_NAME = "smallyes.db"
+ENV_VAR = "SMALLYES_DB"
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,
+    "synchronous": "normal",
+    "cache_size": -32_000,  # 32 MB page cache: the lead list sorts over 100k rows
+    "temp_store": "memory",
+}
+
+
+def data_dir() -> Path:
+    """The user data folder Smallyes uses by default."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    """Where the rotating log file lives."""
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def default_db_path() -> Path:
+    """``SMALLYES_DB`` when set, else ``smallyes.db`` in the user data folder."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return data_dir() / DB_FILE_NAME
+
+
+def resolve_db_path(path: str | os.PathLike[str] | None) -> Path:
+    """The database path the user asked for, or the default one."""
+    return Path(path).expanduser() if path else default_db_path()
+
+
+def backups_dir(db_path: Path) -> Path:
+    """Backups live in ``backups/`` beside the database they copy."""
+    return db_path.parent / "backups"
+
+
+def _prepare_file(path: Path) -> None:
+    """Create the folder and an owner-only file, or explain why that is impossible."""
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageError(
+            f"Smallyes cannot create its database at {path} ({exc.strerror}): "
+            "choose a folder you can write to with --db or SMALLYES_DB."
+        ) from exc
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder, not a database file: give a file path.")
+    if not os.access(path, os.R_OK | os.W_OK) or not os.access(folder, os.W_OK):
+        raise StorageError(
+            f"Smallyes cannot write to {path}: check its permissions or choose another "
+            "file with --db."
+        )
+
+
+def connect(path: Path) -> SqliteDatabase:
+    """A configured peewee database for ``path``; every thread gets its own connection."""
+    return SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+
+
+def schema_version(db: SqliteDatabase) -> int:
+    """The schema version stored in the file (0 for a new, empty file)."""
+    db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = db.execute_sql("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(
+    db: SqliteDatabase, migrations: Sequence[Migration] = MIGRATIONS, *, path: Path | None = None
+) -> int:
+    """Bring the schema up to date; return the version reached.
+
+    All pending migrations run in one transaction: a failure leaves the file exactly as it
+    was. A file that already had a schema is backed up first.
+    """
+    current = schema_version(db)
+    target = len(migrations)
+    if current > target:
+        raise DatabaseTooNewError(
+            f"This database was made by a newer version of Smallyes (schema {current}, this "
+            f"app knows {target}): update Smallyes to open it."
+        )
+    if current == target:
+        return current
+    if current > 0 and path is not None:
+        from crm.backup import backup_before
+
+        backup_before(db, path, reason=f"migration-v{current}-to-v{target}")
+    with db.atomic():
+        for version in range(current, target):
+            log.info("migrating schema to version %d", version + 1)
+            migrations[version](db)
+        db.execute_sql("DELETE FROM schema_version")
+        db.execute_sql("INSERT INTO schema_version (version) VALUES (?)", (target,))
+    return target
+
+
+def open_database(
+    path: str | os.PathLike[str] | None = None, migrations: Sequence[Migration] = MIGRATIONS
+) -> SqliteDatabase:
+    """Open (creating if needed) the Smallyes database and bind the models to it."""
+    db_path = resolve_db_path(path)
+    _prepare_file(db_path)
+    db = connect(db_path)
+    try:
+        db.connect(reuse_if_open=True)
+        migrate(db, migrations, path=db_path)
+    except DatabaseTooNewError:
+        db.close()
+        raise
+    except (DatabaseError, OperationalError, sqlite3.DatabaseError) as exc:
+        db.close()
+        raise StorageError(explain_sqlite_error(exc, db_path)) from exc
+    database_proxy.initialize(db)
+    return db
+
+
+def database_path(db: SqliteDatabase) -> Path:
+    """The file behind an open database."""
+    return Path(db.database)
+
+
+def close_database(db: SqliteDatabase) -> None:
+    """Close this thread's connection (other threads close their own)."""
+    if not db.is_closed():
+        db.close()
+
+
+def explain_sqlite_error(exc: BaseException, path: Path) -> str:
+    """A one-sentence message for the known SQLite failures; a general one otherwise."""
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+        return (
+            f"{path} is not a readable Smallyes database (it may be damaged or another kind "
+            "of file): restore a backup or choose another file."
+        )
+    if "locked" in text or "busy" in text:
+        return "The database is busy in another program: close it there and try again."
+    if "disk is full" in text or "database or disk is full" in text:
+        return "The disk is full: free some space and try again; nothing was lost."
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only: check its permissions or choose another file."
+    if "unable to open" in text:
+        return f"Smallyes cannot open {path}: check that the folder exists and is writable."
+    return f"The database at {path} could not be used ({exc}): restore a backup or try again."

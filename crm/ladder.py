@@ -1,0 +1,151 @@
+"""The commitment ladder: the steps a lead climbs, from a click to a purchase.
+
+Each step has a key (stable, used by the CLI and imports), a label and a level (its
+order), a flag for the major steps (a call, a sale) and an ask template with
+``{first_name}`` and ``{offer}`` placeholders. The owner may rename, reorder and reword
+steps; keys never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import SqliteDatabase
+
+from crm.errors import ValidationError
+from crm.models import Step
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    id: int
+    key: str
+    label: str
+    level: int
+    major: bool
+    description: str
+    ask_subject: str
+    ask_body: str
+
+
+# key, label, level, major, description, ask subject, ask body
+DEFAULT_STEPS: tuple[tuple[str, str, int, bool, str, str, str], ...] = (
+    (
+        "clicked",
+        "Clicked",
+        1,
+        False,
+        "Clicked a link or visited a page",
+        "Something you might like",
+        "Hi {first_name},\n\nI put together something short that might help. Want a look?",
+    ),
+    (
+        "subscribed",
+        "Subscribed",
+        2,
+        False,
+        "Joined the newsletter",
+        "Would you like the newsletter?",
+        "Hi {first_name},\n\nI write a short letter every week with one practical idea. "
+        "Would you like to get it? Just reply yes and I'll add you.",
+    ),
+    (
+        "downloaded",
+        "Downloaded",
+        3,
+        False,
+        "Downloaded a free guide or content upgrade",
+        "A free guide for you: {offer}",
+        "Hi {first_name},\n\nI made a short, free guide, {offer}. "
+        "Would it be useful to you? Here it is, no strings attached.",
+    ),
+    (
+        "answered",
+        "Answered",
+        4,
+        False,
+        "Answered a quiz, survey or preference question",
+        "One quick question",
+        "Hi {first_name},\n\nOne quick question so I only send you what helps: "
+        "what's your biggest challenge right now? One line is plenty.",
+    ),
+    (
+        "replied",
+        "Replied",
+        5,
+        False,
+        "Replied, or asked for help",
+        "How is it going?",
+        "Hi {first_name},\n\nDid you get a chance to try one idea from {offer}? "
+        "Hit reply and tell me how it went; I read every answer.",
+    ),
+    (
+        "booked",
+        "Booked a call",
+        6,
+        True,
+        "Booked a call, demo or trial",
+        "A free 20-minute call?",
+        "Hi {first_name},\n\nIf it would help, I have a few free 20-minute slots this week "
+        "to look at your situation together. Would you like one?",
+    ),
+    (
+        "purchased",
+        "Purchased",
+        7,
+        True,
+        "Bought a product or service",
+        "Ready for the next step?",
+        "Hi {first_name},\n\nFrom what you've told me, my program could be a good fit. "
+        "Would you like the details? No pressure either way.",
+    ),
+)
+
+
+def seed_default_ladder(db: SqliteDatabase) -> None:
+    """Insert the default steps into a new database."""
+    db.execute_sql("DELETE FROM step")
+    for key, label, level, major, description, subject, body in DEFAULT_STEPS:
+        db.execute_sql(
+            "INSERT INTO step (key, label, level, major, description, ask_subject, ask_body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, label, level, int(major), description, subject, body),
+        )
+
+
+def _row(step: Step) -> StepRow:
+    return StepRow(
+        id=step.id,
+        key=step.key,
+        label=step.label,
+        level=step.level,
+        major=bool(step.major),
+        description=step.description,
+        ask_subject=step.ask_subject,
+        ask_body=step.ask_body,
+    )
+
+
+def get_ladder() -> list[StepRow]:
+    """Every step, lowest level first."""
+    return [_row(s) for s in Step.select().order_by(Step.level, Step.id)]
+
+
+def step_keys() -> list[str]:
+    return [s.key for s in get_ladder()]
+
+
+def step_by_key(key: str) -> StepRow:
+    """The step with this key; an unknown key is refused with the list of valid ones."""
+    step = Step.get_or_none(Step.key == key.strip().lower())
+    if step is None:
+        raise ValidationError(
+            f"'{key}' is not a step of the ladder: use one of {', '.join(step_keys())}."
+        )
+    return _row(step)
+
+
+def step_for_level(level: int) -> StepRow | None:
+    """The step at ``level`` (the lowest-id one if two share a level), or None for 0."""
+    step = Step.select().where(Step.level == level).order_by(Step.id).first()
+    return _row(step) if step else None

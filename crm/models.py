@@ -1,0 +1,169 @@
+"""peewee models over the schema in ``crm.migrations``.
+
+The models describe tables the migrations create; they never create tables themselves.
+Query functions in the owning modules turn rows into frozen dataclasses before they leave
+``crm``: a model instance must never reach the UI, where touching a field could run SQL.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class ImportBatch(BaseModel):
+    file_name = TextField()
+    platform = TextField()
+    encoding = TextField(default="")
+    delimiter = TextField(default="")
+    on_duplicate = TextField(default="fill")
+    tag = TextField(default="")
+    rows = IntegerField(default=0)
+    created = IntegerField(default=0)
+    updated = IntegerField(default=0)
+    unchanged = IntegerField(default=0)
+    rejected = IntegerField(default=0)
+    duplicates_in_file = IntegerField(default=0)
+    warnings = IntegerField(default=0)
+    started_at = DateTimeField()
+    finished_at = DateTimeField(null=True)
+    undone_at = DateTimeField(null=True)
+
+
+class Lead(BaseModel):
+    email = TextField()
+    email_key = TextField(unique=True)
+    first_name = TextField(default="")
+    last_name = TextField(default="")
+    company = TextField(default="")
+    phone = TextField(default="")
+    source = TextField(default="manual")
+    status = TextField(default="none")
+    do_not_contact = BooleanField(default=False)
+    notes = TextField(default="")
+    custom = TextField(default="{}")  # JSON object of custom fields
+    search_text = TextField(default="")  # casefolded name, email and company for search
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+    level = IntegerField(default=0)
+    last_commitment_at = DateTimeField(null=True)
+    last_ask_at = DateTimeField(null=True)
+
+
+class Tag(BaseModel):
+    name = CharField(unique=True)
+
+
+class LeadTag(BaseModel):
+    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
+    tag = ForeignKeyField(Tag, on_delete="CASCADE", column_name="tag_id")
+    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+
+    class Meta:
+        primary_key = CompositeKey("lead", "tag")
+        table_name = "lead_tag"
+
+
+class Step(BaseModel):
+    key = TextField(unique=True)
+    label = TextField()
+    level = IntegerField()
+    major = BooleanField(default=False)
+    description = TextField(default="")
+    ask_subject = TextField(default="")
+    ask_body = TextField(default="")
+
+
+class Offer(BaseModel):
+    name = TextField(unique=True)
+    kind = TextField(default="")
+    topics = TextField(default="")  # comma-separated topic tags
+    retired = BooleanField(default=False)
+    created_at = DateTimeField()
+
+
+class Ask(BaseModel):
+    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
+    step = ForeignKeyField(Step, column_name="step_id")
+    offer = ForeignKeyField(Offer, null=True, column_name="offer_id")
+    asked_at = DateTimeField()
+    outcome = TextField(default="pending")
+    resolved_at = DateTimeField(null=True)
+    note = TextField(default="")
+    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+
+
+class Commitment(BaseModel):
+    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
+    step = ForeignKeyField(Step, column_name="step_id")
+    offer = ForeignKeyField(Offer, null=True, column_name="offer_id")
+    ask = ForeignKeyField(Ask, null=True, on_delete="SET NULL", column_name="ask_id")
+    at = DateTimeField()
+    source = TextField(default="manual")
+    note = TextField(default="")
+    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+
+
+class LeadEvent(BaseModel):
+    """Timeline entries that are not yeses or asks: status changes, notes, imports."""
+
+    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
+    at = DateTimeField()
+    kind = TextField()  # 'status' | 'note' | 'import' | 'created'
+    summary = TextField(default="")
+    data = TextField(default="{}")
+    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+
+    class Meta:
+        table_name = "lead_event"
+
+
+class ImportChange(BaseModel):
+    """A before-image of one field an import changed, so the import can be undone."""
+
+    batch = ForeignKeyField(ImportBatch, on_delete="CASCADE", column_name="batch_id")
+    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
+    field = TextField()
+    before = TextField(null=True)
+    after = TextField(null=True)
+
+    class Meta:
+        table_name = "import_change"
+
+
+class Setting(BaseModel):
+    key = TextField(primary_key=True)
+    value = TextField()  # JSON
+
+
+ALL_MODELS = [
+    ImportBatch,
+    Lead,
+    Tag,
+    LeadTag,
+    Step,
+    Offer,
+    Ask,
+    Commitment,
+    LeadEvent,
+    ImportChange,
+    Setting,
+]

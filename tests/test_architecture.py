@@ -1,0 +1,46 @@
+"""The layering rules: crm never imports Qt or ui; ui never touches the database directly."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {
+    "crm": {"PySide6", "shiboken6", "ui"},
+    "ui": {"peewee", "playhouse", "sqlite3"},
+}
+
+
+def imported_top_level_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(("package", "banned"), sorted(FORBIDDEN.items()))
+def test_layering(package: str, banned: set[str]) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"no modules found under {package}/"
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in sorted(imported_top_level_names(path) & banned)
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_only_charts_imports_matplotlib_in_crm() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "crm").rglob("*.py"))
+        if path.name != "charts.py" and "matplotlib" in imported_top_level_names(path)
+    ]
+    assert not offenders, offenders
