@@ -180,3 +180,9 @@ def explain_sqlite_error(exc: BaseException, path: Path) -> str:
     if "unable to open" in text:
         return f"Smallyes cannot open {path}: check that the folder exists and is writable."
     return f"The database at {path} could not be used ({exc}): restore a backup or try again."
+
+
+def close_thread_connection() -> None:
+    """Close the calling thread's connection; worker threads call this when a job ends."""
+    if database_proxy.obj is not None and not database_proxy.is_closed():
+        database_proxy.close()

@@ -1,0 +1,103 @@
+"""Running long domain jobs off the GUI thread.
+
+A job is a function ``job(progress, cancel) -> result`` from ``crm``: it reports progress
+through the callback, polls the cancel token between batches and raises
+``OperationCancelled`` (rolling its transaction back) when asked to stop. ``TaskRunner``
+lives on the GUI thread, owns the signals, runs one job at a time on one worker thread,
+and delivers every outcome back on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from crm.db import close_thread_connection
+from crm.errors import OperationCancelled, SmallyesError
+from crm.jobs import CancelToken
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[Callable[[int, int], None], CancelToken], Any]
+
+PROGRESS_INTERVAL_S = 0.1
+
+
+class TaskRunner(QObject):
+    """Runs one background job at a time; every signal arrives on the GUI thread."""
+
+    sig_progress = Signal(int, int)
+    sig_finished = Signal(object)
+    sig_failed = Signal(object)  # a SmallyesError: show its user_message
+    sig_crashed = Signal(object)  # any other exception: a bug, already logged
+    sig_cancelled = Signal()
+    _sig_done = Signal(object)  # carries the Future back to the GUI thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-job")
+        self._token: CancelToken | None = None
+        self._future: Future[Any] | None = None
+        self._sig_done.connect(self._on_done)
+
+    @property
+    def busy(self) -> bool:
+        return self._future is not None and not self._future.done()
+
+    def start(self, job: Job) -> None:
+        if self.busy:
+            raise RuntimeError("a job is already running")
+        token = CancelToken()
+        self._token = token
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_INTERVAL_S or done >= total:
+                last[0] = now
+                self.sig_progress.emit(done, total)
+
+        def run() -> Any:
+            try:
+                return job(progress, token)
+            finally:
+                close_thread_connection()
+
+        self._future = self._executor.submit(run)
+        self._future.add_done_callback(self._sig_done.emit)
+
+    def cancel(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+
+    def wait(self) -> None:
+        """Block until the running job (if any) has ended; used at shutdown."""
+        if self._future is not None:
+            # The outcome itself is reported through the signals by _on_done.
+            concurrent.futures.wait([self._future])
+
+    def shutdown(self) -> None:
+        """Cancel the running job and wait for it: nothing is left half-written."""
+        self.cancel()
+        self._executor.shutdown(wait=True)
+
+    def _on_done(self, future: Future[Any]) -> None:
+        if future is not self._future:
+            return
+        self._future = None
+        exc = future.exception()
+        if exc is None:
+            self.sig_finished.emit(future.result())
+        elif isinstance(exc, OperationCancelled):
+            self.sig_cancelled.emit()
+        elif isinstance(exc, SmallyesError):
+            self.sig_failed.emit(exc)
+        else:
+            log.error("background job failed", exc_info=exc)
+            self.sig_crashed.emit(exc)
