@@ -232,6 +232,7 @@ def get_timeline(lead_id: int) -> list[TimelineItem]:
                     data=json.loads(data or "{}"),
                 )
             )
-    kind_order = {"status": 0, "commitment": 1, "ask": 2, "import": 3, "note": 4}
+    # At equal times the consequence is shown above its cause (a status above the yes).
+    kind_order = {"ask": 0, "commitment": 1, "status": 2, "import": 3, "note": 4}
     items.sort(key=lambda i: (i.at, kind_order.get(i.kind, 5), i.id), reverse=True)
     return items
