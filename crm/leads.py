@@ -126,7 +126,7 @@ class SortKey(StrEnum):
 
 
 _ORDER_SQL = {
-    SortKey.NAME: ("l.last_name COLLATE NOCASE {d}, l.first_name COLLATE NOCASE {d}"),
+    SortKey.NAME: "l.last_name COLLATE NOCASE {d}, l.first_name COLLATE NOCASE {d}",
     SortKey.EMAIL: "l.email_key {d}",
     SortKey.COMPANY: "l.company COLLATE NOCASE {d}",
     SortKey.STATUS: "l.status {d}",
@@ -135,6 +135,10 @@ _ORDER_SQL = {
     SortKey.CREATED: "l.created_at {d}",
     SortKey.SOURCE: "l.source {d}",
 }
+# Orders whose index also holds search_text: a search can walk them cheaply. For the
+# others a search scans the table and sorts the matches ('+' keeps SQLite off the index,
+# whose row-by-row lookups cost far more when few rows match).
+_COVERED = frozenset({SortKey.NAME, SortKey.LAST_YES, SortKey.CREATED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,13 +247,29 @@ def _rows(sql: str, params: Sequence[Any]) -> list[LeadRow]:
     return out
 
 
+def _filters_beyond_search(query: LeadQuery) -> bool:
+    return any(
+        (
+            query.status,
+            query.tag,
+            query.step,
+            query.min_level is not None,
+            query.offer,
+            query.source,
+        )
+    )
+
+
 def list_leads(
     query: LeadQuery = LeadQuery(), offset: int = 0, limit: int | None = None
 ) -> list[LeadRow]:
     """One page (or all) of the leads matching ``query``, in its order."""
     where, params = _where(query)
     direction = "DESC" if query.descending else "ASC"
-    order = _ORDER_SQL[SortKey(query.sort)].format(d=direction)
+    sort = SortKey(query.sort)
+    order = _ORDER_SQL[sort].format(d=direction)
+    if where and (sort not in _COVERED or _filters_beyond_search(query)):
+        order = "+" + order.replace(", l.", ", +l.")
     sql = f"SELECT {_COLUMNS} FROM lead l{where} ORDER BY {order}, l.id {direction}"
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"

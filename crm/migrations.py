@@ -55,14 +55,17 @@ CREATE TABLE lead (
     last_commitment_at DATETIME,
     last_ask_at DATETIME
 );
-CREATE INDEX lead_last_name ON lead(last_name COLLATE NOCASE, first_name COLLATE NOCASE);
+-- The list's common sort orders carry search_text so search-as-you-type can walk the
+-- index without visiting table rows.
+CREATE INDEX lead_last_name ON lead(last_name COLLATE NOCASE, first_name COLLATE NOCASE, id,
+                                    search_text);
 CREATE INDEX lead_first_name ON lead(first_name COLLATE NOCASE);
 CREATE INDEX lead_company ON lead(company COLLATE NOCASE);
 CREATE INDEX lead_status ON lead(status);
 CREATE INDEX lead_level ON lead(level);
 CREATE INDEX lead_source ON lead(source);
-CREATE INDEX lead_created_at ON lead(created_at);
-CREATE INDEX lead_last_commitment_at ON lead(last_commitment_at);
+CREATE INDEX lead_created_at ON lead(created_at, id, search_text);
+CREATE INDEX lead_last_commitment_at ON lead(last_commitment_at, id, search_text);
 CREATE INDEX lead_batch ON lead(batch_id);
 
 CREATE TABLE tag (
