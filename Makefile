@@ -26,5 +26,19 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+DIST_STAMP := $(VENV)/.installed-dist
+
+$(DIST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,dist]'
+	touch $(DIST_STAMP)
+
+# The one-folder desktop build: dist/Smallyes/Smallyes
+dist: $(DIST_STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean build.spec
+
+# Start the built app offscreen on a fresh database and check it shows its window.
+smoke: dist
+	$(BIN)/python bench/smoke_dist.py dist/Smallyes/Smallyes
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
