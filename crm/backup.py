@@ -1,40 +1,423 @@
-"""Online backups of the database file with SQLite's backup API (consistent in WAL mode)."""
+"""Online backups of the database file with SQLite's backup API (consistent in WAL mode).
+
+Backups live in ``backups/`` beside the database, named ``<stem>-<YYYYmmdd-HHMMSS>-<reason>.db``:
+
+- ``daily``: made when the app starts, at most once a day. The newest seven days are kept,
+  plus the newest copy of each of the four weeks before them.
+- ``before-restore``, ``migration-...``, ``manual``, ``before-purge``: safety copies made
+  before something rewrites the file; the newest :data:`KEEP_SAFETY` are kept.
+
+A restore checks that the file is a Smallyes database this app can open, keeps a copy of
+the current file (raw bytes when it is too damaged for the backup API), then swaps the new
+file in with one ``os.replace``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
+import re
+import shutil
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from peewee import SqliteDatabase
 
+from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError, ValidationError
+from crm.jobs import CancelToken, Progress, no_progress
 from crm.timefmt import utc_now
 
 log = logging.getLogger(__name__)
 
+KEEP_DAILY = 7
+KEEP_WEEKLY = 4
+KEEP_SAFETY = 5
+DAILY = "daily"
+DAMAGED = "damaged"
 
-def backup_to(db: SqliteDatabase, target: Path) -> Path:
-    """Copy the open database to ``target`` (owner-only permissions) and return it."""
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(target.name + ".part")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}-\d{6})-(?P<reason>[A-Za-z0-9-]+)\.db$")
+# Tables every Smallyes database has since schema version 1.
+REQUIRED_TABLES = frozenset({"schema_version", "lead", "step", "commitment", "ask", "tag"})
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# Pages copied per backup step: small enough to report progress and honour a cancel.
+_PAGES_PER_STEP = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class BackupInfo:
+    """One backup file in ``backups/``."""
+
+    path: Path
+    created_at: dt.datetime
+    reason: str
+    size: int
+
+    @property
+    def label(self) -> str:
+        kind = {DAILY: "daily backup", "manual": "backup made by hand"}.get(
+            self.reason, f"safety copy ({self.reason.replace('-', ' ')})"
+        )
+        return f"{self.created_at:%Y-%m-%d %H:%M} UTC, {kind}"
+
+
+def _owner_only_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
     os.close(fd)
+
+
+def _copy_with_backup_api(
+    source: sqlite3.Connection, target: Path, progress: Progress, cancel: CancelToken | None
+) -> Path:
+    tmp = target.with_name(target.name + ".part")
+    _owner_only_file(tmp)
     dest = sqlite3.connect(tmp)
+
+    def step(status: int, remaining: int, total: int) -> None:
+        progress(total - remaining, total)
+        if cancel is not None and cancel.cancelled:
+            # Raising inside the callback aborts the copy; the .part file is removed below.
+            cancel.raise_if_cancelled()
+
     try:
-        db.connection().backup(dest)
-    finally:
+        source.backup(dest, pages=_PAGES_PER_STEP, progress=step)
+    except BaseException:
         dest.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    dest.close()
     os.replace(tmp, target)
     return target
+
+
+def backup_to(
+    db: SqliteDatabase,
+    target: Path,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Copy the open database to ``target`` (owner-only permissions) and return it."""
+    try:
+        return _copy_with_backup_api(db.connection(), target, progress, cancel)
+    except OSError as exc:
+        raise StorageError(
+            f"Smallyes could not write the backup {target} ({exc.strerror}): "
+            "choose a folder you can write to with enough free space."
+        ) from exc
+    except sqlite3.DatabaseError as exc:
+        from crm.db import explain_sqlite_error
+
+        raise StorageError(explain_sqlite_error(exc, target)) from exc
+
+
+def backup_file_name(db_path: Path, reason: str, now: dt.datetime) -> str:
+    return f"{db_path.stem}-{now:%Y%m%d-%H%M%S}-{reason}.db"
 
 
 def backup_before(db: SqliteDatabase, db_path: Path, *, reason: str) -> Path:
     """A safety copy in ``backups/`` before something that rewrites the file."""
     from crm.db import backups_dir
 
-    stamp = utc_now().strftime("%Y%m%d-%H%M%S")
-    target = backups_dir(db_path) / f"{db_path.stem}-{stamp}-{reason}.db"
+    target = backups_dir(db_path) / backup_file_name(db_path, reason, utc_now())
     log.info("backing up %s to %s before %s", db_path, target, reason)
-    return backup_to(db, target)
+    path = backup_to(db, target)
+    prune_backups(db_path)
+    return path
+
+
+def backup_now(
+    db: SqliteDatabase,
+    target: Path | None = None,
+    *,
+    now: dt.datetime,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """ "Back up now": to ``target``, or to a ``manual`` copy in ``backups/``."""
+    from crm.db import backups_dir, database_path
+
+    db_path = database_path(db)
+    if target is None:
+        target = backups_dir(db_path) / backup_file_name(db_path, "manual", now)
+    target = Path(target).expanduser()
+    if target.resolve() == db_path.resolve():
+        raise ValidationError("A backup cannot replace the database itself: choose another file.")
+    if target.is_dir():
+        raise ValidationError(f"{target} is a folder: give a file name for the backup.")
+    path = backup_to(db, target, progress=progress, cancel=cancel)
+    prune_backups(db_path)
+    return path
+
+
+def list_backups(db_path: Path) -> list[BackupInfo]:
+    """The backups in ``backups/`` beside ``db_path``, newest first."""
+    from crm.db import backups_dir
+
+    folder = backups_dir(db_path)
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in folder.iterdir():
+        match = _NAME.match(path.name)
+        if not match or match["stem"] != db_path.stem or not path.is_file():
+            continue
+        created = dt.datetime.strptime(match["stamp"], "%Y%m%d-%H%M%S")
+        out.append(BackupInfo(path, created, match["reason"], path.stat().st_size))
+    out.sort(key=lambda b: (b.created_at, b.path.name), reverse=True)
+    return out
+
+
+def backups_to_keep(backups: list[BackupInfo]) -> set[Path]:
+    """The retention rule: 7 newest daily copies, then the newest copy of 4 older weeks,
+    and the newest :data:`KEEP_SAFETY` copies of every other kind."""
+    keep: set[Path] = set()
+    daily = [b for b in backups if b.reason == DAILY]  # newest first
+    days: set[dt.date] = set()
+    for b in daily:
+        if len(days) == KEEP_DAILY and b.created_at.date() not in days:
+            break
+        days.add(b.created_at.date())
+        keep.add(b.path)
+    weeks: set[tuple[int, int]] = set()
+    oldest_day = min(days) if days else None
+    for b in daily:
+        if oldest_day is not None and b.created_at.date() >= oldest_day:
+            continue
+        week = b.created_at.isocalendar()[:2]
+        if week in weeks:
+            continue
+        if len(weeks) == KEEP_WEEKLY:
+            break
+        weeks.add(week)
+        keep.add(b.path)
+    others = [b for b in backups if b.reason != DAILY and not b.reason.endswith(DAMAGED)]
+    keep.update(b.path for b in others[:KEEP_SAFETY])
+    # A damaged file kept before a restore is the owner's to delete: it may be all they have.
+    keep.update(b.path for b in backups if b.reason.endswith(DAMAGED))
+    return keep
+
+
+def prune_backups(db_path: Path) -> list[Path]:
+    """Remove the backups the retention rule no longer keeps; return them."""
+    backups = list_backups(db_path)
+    keep = backups_to_keep(backups)
+    removed = []
+    for b in backups:
+        if b.path not in keep:
+            try:
+                b.path.unlink()
+            except OSError as exc:
+                log.warning("could not remove old backup %s: %s", b.path, exc)
+                continue
+            removed.append(b.path)
+    return removed
+
+
+def automatic_backup(db: SqliteDatabase, *, now: dt.datetime) -> Path | None:
+    """The start-up backup: at most one a day; returns the new file, or None if not due.
+
+    Call it only after the health check passed, so a damaged file never pushes a good
+    copy out of the rotation.
+    """
+    from crm.db import backups_dir, database_path
+
+    db_path = database_path(db)
+    if any(b.reason == DAILY and b.created_at.date() == now.date() for b in list_backups(db_path)):
+        return None
+    target = backups_dir(db_path) / backup_file_name(db_path, DAILY, now)
+    path = backup_to(db, target)
+    prune_backups(db_path)
+    log.info("daily backup written to %s", path)
+    return path
+
+
+# --- checking and restoring ---------------------------------------------------------------
+
+
+def inspect_database_file(path: Path) -> int:
+    """Check that ``path`` is a healthy Smallyes database this app can open.
+
+    Returns its schema version. Raises ``ValidationError`` for another kind of file,
+    ``DatabaseTooNewError`` for a newer Smallyes's file and ``DatabaseDamagedError`` when
+    it fails ``quick_check``. Opens the file read-only and changes nothing.
+    """
+    from crm.migrations import MIGRATIONS
+
+    not_ours = ValidationError(
+        f"{path} is not a Smallyes database: choose a backup file made by Smallyes."
+    )
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+                raise not_ours
+    except FileNotFoundError:
+        raise ValidationError(f"There is no file at {path}: check the name.") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{path} is a folder: choose a backup file.") from None
+    except OSError as exc:
+        raise StorageError(f"Smallyes cannot read {path} ({exc.strerror}).") from exc
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StorageError(f"Smallyes cannot open {path} ({exc}).") from exc
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not REQUIRED_TABLES <= tables:
+            raise not_ours
+        row = con.execute("SELECT version FROM schema_version").fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise DatabaseTooNewError(
+                f"{path} was made by a newer version of Smallyes (schema {version}, this app "
+                f"knows {len(MIGRATIONS)}): update Smallyes to use it."
+            )
+        problems = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise DatabaseDamagedError(f"{path} is damaged ({problems[0]}): choose another backup.")
+        return version
+    except sqlite3.DatabaseError as exc:
+        if "malformed" in str(exc) or "not a database" in str(exc):
+            raise DatabaseDamagedError(
+                f"{path} is damaged ({exc}): choose another backup."
+            ) from exc
+        raise not_ours from exc
+    finally:
+        con.close()
+
+
+def newest_good_backup(db_path: Path) -> BackupInfo | None:
+    """The newest backup that passes :func:`inspect_database_file`, or None."""
+    for b in list_backups(db_path):
+        try:
+            inspect_database_file(b.path)
+        except (ValidationError, StorageError) as exc:
+            log.warning("skipping backup %s: %s", b.path, exc)
+            continue
+        return b
+    return None
+
+
+def keep_current_file(db_path: Path, *, reason: str, now: dt.datetime) -> Path | None:
+    """Keep a copy of the file at ``db_path`` in ``backups/`` before it is replaced.
+
+    A healthy file is copied with the backup API; a damaged one byte for byte (with its
+    ``-wal``), so nothing is ever overwritten without a copy. Returns None when there is no
+    file to keep.
+    """
+    from crm.db import backups_dir
+    from crm.health import quick_check
+
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None
+    target = backups_dir(db_path) / backup_file_name(db_path, reason, now)
+    healthy = quick_check(db_path) == []
+    if healthy:
+        con = sqlite3.connect(db_path)
+        try:
+            return _copy_with_backup_api(con, target, no_progress, None)
+        finally:
+            con.close()
+    target = target.with_name(f"{target.stem}-{DAMAGED}.db")
+    _owner_only_file(target)
+    shutil.copyfile(db_path, target)
+    wal = db_path.with_name(db_path.name + "-wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + "-wal"))
+    log.warning("kept the damaged database %s as %s", db_path, target)
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRestore:
+    """A checked copy of the backup, in the database's folder, ready to be swapped in."""
+
+    staged: Path
+    db_path: Path
+    source: Path
+    kept: Path | None  # the copy of the database it replaces
+
+
+def _side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def prepare_restore(
+    source: Path,
+    db_path: Path,
+    *,
+    now: dt.datetime,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> PreparedRestore:
+    """Check ``source``, copy it beside the database and keep a copy of the current file.
+
+    Slow, safe work (it changes nothing the user sees): run it off the GUI thread, then
+    call :func:`swap_in` with every connection to the database closed.
+    """
+    source = Path(source).expanduser()
+    if source.resolve() == db_path.resolve():
+        raise ValidationError("That is the database in use: choose a backup file.")
+    inspect_database_file(source)
+    staged = db_path.with_name(f".{db_path.name}.restore")
+    try:
+        _owner_only_file(staged)
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            _copy_with_backup_api(src, staged, progress, cancel)
+        finally:
+            src.close()
+        # The staged copy is the file the app will open: make it WAL and fully checkpointed.
+        con = sqlite3.connect(staged)
+        try:
+            con.execute("PRAGMA journal_mode=wal")
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
+        inspect_database_file(staged)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        kept = keep_current_file(db_path, reason="before-restore", now=now)
+    except BaseException:
+        for path in (staged, *_side_files(staged)):
+            path.unlink(missing_ok=True)
+        raise
+    return PreparedRestore(staged=staged, db_path=db_path, source=source, kept=kept)
+
+
+def swap_in(prepared: PreparedRestore) -> None:
+    """Replace the database with the prepared copy in one step.
+
+    Every connection to the database must be closed: a connection left open would keep
+    reading the old file and could write its journal beside the new one.
+    """
+    db_path = prepared.db_path
+    if db_path.exists():
+        # Fold the old journal into the old file first, so removing it loses nothing that
+        # the kept copy does not already hold.
+        con = sqlite3.connect(db_path)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.DatabaseError as exc:
+            log.warning("could not checkpoint %s before the swap: %s", db_path, exc)
+        finally:
+            con.close()
+    for stale in _side_files(db_path):
+        stale.unlink(missing_ok=True)
+    os.replace(prepared.staged, db_path)
+    for stale in (*_side_files(db_path), *_side_files(prepared.staged)):
+        stale.unlink(missing_ok=True)
+    log.info(
+        "restored %s from %s (previous file kept as %s)", db_path, prepared.source, prepared.kept
+    )
+    prune_backups(db_path)
+
+
+def restore(source: Path, db_path: Path, *, now: dt.datetime) -> PreparedRestore:
+    """Check, keep the current file, swap: the whole restore, with no connection open."""
+    prepared = prepare_restore(source, db_path, now=now)
+    swap_in(prepared)
+    return prepared

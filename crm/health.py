@@ -1,0 +1,64 @@
+"""Is the database file healthy? ``PRAGMA quick_check`` before the app trusts it.
+
+A damaged file is reported plainly (``DatabaseDamagedError``) and left exactly as it is:
+the check opens it read-only, and a restore keeps a byte-for-byte copy of it before
+anything replaces it (``crm.backup.keep_current_file``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from crm.errors import DatabaseDamagedError
+
+log = logging.getLogger(__name__)
+
+# quick_check stops after this many problems: one is enough to know the file is damaged.
+_MAX_PROBLEMS = 5
+
+
+def quick_check(path: Path) -> list[str]:
+    """The problems ``PRAGMA quick_check`` finds in the file; empty when it is healthy.
+
+    A missing or empty file has no problems (it becomes a new database). Read-only: the
+    file and its journal are not changed.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        rows = [str(r[0]) for r in con.execute(f"PRAGMA quick_check({_MAX_PROBLEMS})")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        con.close()
+    if rows == ["ok"]:
+        return []
+    # SQLite puts several findings in one row, under a "*** in database main ***" heading.
+    lines = [line.strip() for row in rows for line in row.splitlines()]
+    return [line for line in lines if line and not line.startswith("***")]
+
+
+def check_database(path: Path) -> None:
+    """Raise ``DatabaseDamagedError`` with a plain sentence when the file is damaged."""
+    problems = quick_check(path)
+    if not problems:
+        return
+    log.error("database %s failed quick_check: %s", path, "; ".join(problems))
+    from crm.backup import newest_good_backup
+
+    good = newest_good_backup(path)
+    advice = (
+        f"restore the backup from {good.created_at:%Y-%m-%d %H:%M} UTC ({good.path})"
+        if good is not None
+        else "restore a backup file you keep elsewhere"
+    )
+    raise DatabaseDamagedError(
+        f"The database {path} is damaged ({problems[0]}): {advice}; "
+        "the damaged file is kept, never overwritten."
+    )
