@@ -266,7 +266,7 @@ def inspect_database_file(path: Path) -> int:
         raise StorageError(f"Smallyes cannot open {path} ({exc}).") from exc
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not REQUIRED_TABLES <= tables:
+        if not tables.issuperset(REQUIRED_TABLES):
             raise not_ours
         row = con.execute("SELECT version FROM schema_version").fetchone()
         version = int(row[0]) if row else 0

@@ -95,7 +95,7 @@ def test_restore_refuses_a_file_that_is_not_a_smallyes_database(db, db_path, now
     con.close()
 
     for bad in (text, other, db_path.parent / "missing.db"):
-        with pytest.raises(ValidationError, match="Smallyes database|no file"):
+        with pytest.raises(ValidationError, match=r"Smallyes database|no file"):
             restore(bad, db_path, now=now)
 
     assert db_path.read_bytes() == before
