@@ -1,0 +1,1 @@
+"""The Leads page: a filterable, sortable lead table beside one lead's detail and timeline."""

@@ -1,0 +1,381 @@
+"""One lead's detail: its fields, status, tags and notes, and its timeline below.
+
+Field edits are saved with the Save button (a refused email shows its sentence and stores
+nothing). Status, do-not-contact and tags are saved the moment the owner changes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.errors import NotFoundError, SmallyesError
+from crm.leads import (
+    STATUS_LABELS,
+    LeadRow,
+    LeadStatus,
+    all_tags,
+    get_lead,
+    set_do_not_contact,
+    set_status,
+    tag_lead,
+    untag_lead,
+    update_lead,
+)
+from crm.timefmt import utc_now
+from crm.timeline import get_timeline
+from ui import errors
+from ui.events import AppEvents
+from ui.leads.table_model import exact_time
+from ui.leads.timeline_view import TimelineView
+
+SOURCE_NAMES = {"manual": "added by hand"}
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides long text (an email has nowhere to wrap)."""
+
+    def __init__(self, objectName: str) -> None:
+        super().__init__(objectName=objectName)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        self.setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
+
+
+class LeadDetail(QWidget):
+    """The panel beside the lead table."""
+
+    sig_log_yes_requested = Signal()
+
+    def __init__(
+        self,
+        events: AppEvents,
+        parent: QWidget | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        super().__init__(parent)
+        self._events = events
+        self._clock = clock
+        self._lead: LeadRow | None = None
+
+        self._stack = QStackedWidget()
+        none = QLabel(
+            "Select a lead to see its details and timeline.",
+            alignment=Qt.AlignmentFlag.AlignCenter,
+            wordWrap=True,
+            objectName="emptyText",
+        )
+        self._stack.addWidget(none)
+        self._stack.addWidget(self._build_panel())
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._stack)
+
+    # --- building ---------------------------------------------------------------------
+
+    def _build_panel(self) -> QWidget:
+        panel = QWidget()
+        self.title = ElidedLabel("detailTitle")
+        self.subtitle = ElidedLabel("detailSubtitle")
+        self.log_yes = QPushButton("Log a yes…")
+        self.log_yes.setToolTip("Record a small yes from this lead (Ctrl+L)")
+        self.log_yes.clicked.connect(self.sig_log_yes_requested)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles, 1)
+        head.addWidget(self.log_yes, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.first = QLineEdit()
+        self.last = QLineEdit()
+        self.email = QLineEdit()
+        self.company = QLineEdit()
+        self.phone = QLineEdit()
+        self.notes = QPlainTextEdit(placeholderText="Anything worth remembering about them")
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(self.notes.fontMetrics().height() * 4 + 10)
+        self._fields = {
+            "first_name": self.first,
+            "last_name": self.last,
+            "email": self.email,
+            "company": self.company,
+            "phone": self.phone,
+        }
+        for edit in self._fields.values():
+            edit.textEdited.connect(self._on_field_edited)
+            edit.returnPressed.connect(self.save)
+        self.notes.textChanged.connect(self._on_field_edited)
+
+        self.status = QComboBox()
+        for status in LeadStatus:
+            self.status.addItem(STATUS_LABELS[status], status.value)
+        self.status.setToolTip("Changing the status puts the change on the timeline")
+        self.status.activated.connect(self._on_status_activated)
+        self.dnc = QCheckBox("Do not contact")
+        self.dnc.setToolTip("No asks are suggested for this lead while this is ticked")
+        self.dnc.clicked.connect(self._on_dnc_clicked)
+
+        names = QHBoxLayout()
+        names.addWidget(self.first)
+        names.addWidget(self.last)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.dnc)
+
+        self.tags_row = QHBoxLayout()
+        self.tags_row.setSpacing(4)
+        self.tag_edit = QLineEdit(placeholderText="Add a tag…")
+        self.tag_edit.setMaximumWidth(160)
+        self.tag_edit.returnPressed.connect(self._on_tag_entered)
+        self._tag_completer = QCompleter([], self)
+        self._tag_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.tag_edit.setCompleter(self._tag_completer)
+        tags_line = QHBoxLayout()
+        tags_line.addLayout(self.tags_row)
+        tags_line.addWidget(self.tag_edit)
+        tags_line.addStretch(1)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Name:", names)
+        form.addRow("Email:", self.email)
+        form.addRow("Company:", self.company)
+        form.addRow("Phone:", self.phone)
+        form.addRow("Status:", status_row)
+        form.addRow("Tags:", tags_line)
+        form.addRow("Notes:", self.notes)
+
+        self.error = QLabel(objectName="inlineError", wordWrap=True)
+        self.error.hide()
+        self.save_button = QPushButton("Save changes")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.clicked.connect(self.revert)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.error, 1)
+        buttons.addStretch(0)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+
+        timeline_title = QLabel("Timeline", objectName="sectionTitle")
+        # Widgets about what to do next (a suggested ask) go here, above the timeline.
+        self._above_timeline = QVBoxLayout()
+        self._above_timeline.setContentsMargins(0, 0, 0, 0)
+        self.timeline = TimelineView(clock=self._clock)
+
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(8, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addLayout(self._above_timeline)
+        layout.addWidget(timeline_title)
+        layout.addWidget(self.timeline, 1)
+        self._set_dirty(False)
+        return panel
+
+    def insert_above_timeline(self, widget: QWidget) -> None:
+        """Place ``widget`` between the lead's fields and its timeline (e.g. a suggestion)."""
+        self._above_timeline.addWidget(widget)
+
+    # --- showing a lead ---------------------------------------------------------------
+
+    @property
+    def lead(self) -> LeadRow | None:
+        return self._lead
+
+    @property
+    def lead_id(self) -> int | None:
+        return self._lead.id if self._lead else None
+
+    def show_lead(self, lead_id: int | None) -> None:
+        """Show this lead (None: nothing selected); unsaved edits of the previous one are
+        saved first when they are valid."""
+        if self._dirty and self._lead is not None and lead_id != self._lead.id:
+            self.save()
+        if lead_id is None:
+            self._lead = None
+            self._stack.setCurrentIndex(0)
+            return
+        try:
+            lead = get_lead(lead_id)
+            items = get_timeline(lead_id)
+        except NotFoundError:
+            self._lead = None
+            self._stack.setCurrentIndex(0)
+            return
+        self._lead = lead
+        self._fill(lead)
+        self.timeline.set_items(items)
+        self._stack.setCurrentIndex(1)
+
+    def reload(self) -> None:
+        """Re-read the shown lead (after an edit elsewhere); keeps unsaved field edits."""
+        if self._lead is None:
+            return
+        try:
+            lead = get_lead(self._lead.id)
+        except NotFoundError:
+            self.show_lead(None)
+            return
+        self._lead = lead
+        self._fill(lead, keep_edits=self._dirty)
+        self.timeline.set_items(get_timeline(lead.id))
+
+    def _fill(self, lead: LeadRow, keep_edits: bool = False) -> None:
+        self.title.set_full_text(lead.display_name)
+        source = SOURCE_NAMES.get(lead.source, f"from {lead.source.capitalize()}")
+        added = exact_time(lead.created_at)[:10]
+        who = f"{lead.email} · " if lead.name else ""
+        self.subtitle.set_full_text(f"{who}{source} · added {added}")
+        if not keep_edits:
+            values = {
+                "first_name": lead.first_name,
+                "last_name": lead.last_name,
+                "email": lead.email,
+                "company": lead.company,
+                "phone": lead.phone,
+            }
+            for name, edit in self._fields.items():
+                edit.setText(values[name])
+                edit.setCursorPosition(0)
+            with QSignalBlocker(self.notes):
+                self.notes.setPlainText(lead.notes)
+            self._set_dirty(False)
+            self.error.hide()
+        with QSignalBlocker(self.status):
+            self.status.setCurrentIndex(max(self.status.findData(lead.status), 0))
+        with QSignalBlocker(self.dnc):
+            self.dnc.setChecked(lead.do_not_contact)
+        self._fill_tags(lead.tags)
+
+    def _fill_tags(self, tags: tuple[str, ...]) -> None:
+        while self.tags_row.count():
+            item = self.tags_row.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for tag in tags:
+            chip = QToolButton(objectName="tagChip", text=f"{tag}  ✕")
+            chip.setToolTip(f"Remove the tag “{tag}”")
+            chip.setAccessibleName(f"Remove tag {tag}")
+            chip.clicked.connect(lambda _=False, t=tag: self.remove_tag(t))
+            self.tags_row.addWidget(chip)
+        self._tag_completer.model().setStringList(all_tags())  # type: ignore[attr-defined]
+
+    # --- editing ----------------------------------------------------------------------
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self._dirty = dirty
+        self.save_button.setEnabled(dirty)
+        self.revert_button.setEnabled(dirty)
+
+    def _on_field_edited(self, *_args: object) -> None:
+        self._set_dirty(True)
+
+    def changed_fields(self) -> dict[str, str]:
+        if self._lead is None:
+            return {}
+        current = {
+            "first_name": self._lead.first_name,
+            "last_name": self._lead.last_name,
+            "email": self._lead.email,
+            "company": self._lead.company,
+            "phone": self._lead.phone,
+            "notes": self._lead.notes,
+        }
+        entered = {name: edit.text() for name, edit in self._fields.items()}
+        entered["notes"] = self.notes.toPlainText()
+        return {k: v for k, v in entered.items() if v.strip() != current[k].strip()}
+
+    def save(self) -> bool:
+        """Store the edited fields; a refused value shows its sentence and stores nothing."""
+        if self._lead is None:
+            return False
+        fields = self.changed_fields()
+        if not fields:
+            self._set_dirty(False)
+            return True
+        try:
+            update_lead(self._lead.id, now=self._clock(), **fields)
+        except SmallyesError as exc:
+            self.error.setText(exc.user_message)
+            self.error.show()
+            return False
+        self.error.hide()
+        self._set_dirty(False)
+        self._events.lead_changed.emit(self._lead.id)
+        return True
+
+    def revert(self) -> None:
+        if self._lead is not None:
+            self._fill(self._lead)
+
+    def _run(self, change: Callable[[int], object]) -> None:
+        """Apply one immediate change to the shown lead and announce it."""
+        if self._lead is None:
+            return
+        lead_id = self._lead.id
+        try:
+            change(lead_id)
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            self.reload()
+            return
+        self._events.lead_changed.emit(lead_id)
+
+    def _on_status_activated(self, _index: int) -> None:
+        status = self.status.currentData()
+        if self._lead is not None and status != self._lead.status:
+            self._run(lambda lead_id: set_status(lead_id, status, now=self._clock()))
+
+    def _on_dnc_clicked(self, checked: bool) -> None:
+        self._run(lambda lead_id: set_do_not_contact(lead_id, checked, now=self._clock()))
+
+    def _on_tag_entered(self) -> None:
+        text = self.tag_edit.text()
+        if not text.strip():
+            return
+        self.add_tag(text)
+
+    def add_tag(self, name: str) -> None:
+        self.tag_edit.clear()
+        self._run(lambda lead_id: tag_lead(lead_id, [name]))
+
+    def remove_tag(self, name: str) -> None:
+        self._run(lambda lead_id: untag_lead(lead_id, [name]))

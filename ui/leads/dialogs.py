@@ -1,0 +1,219 @@
+"""The Leads page's dialogs: add a lead, log a yes, confirm a delete.
+
+Each dialog is opened through a classmethod or function that tests replace, so no test
+waits on a modal ``exec()``. A dialog hands what the user entered to a ``submit``
+callable; a refused entry (bad email, duplicate) shows its one-sentence message inside the
+dialog, which stays open so the user can fix it, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.errors import SmallyesError
+from crm.ladder import StepRow
+from crm.leads import LeadRow
+from crm.timefmt import to_utc
+
+
+def _error_label() -> QLabel:
+    label = QLabel(objectName="inlineError", wordWrap=True)
+    label.hide()
+    return label
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    phone: str = ""
+    tags: tuple[str, ...] = ()
+
+
+class AddLeadDialog(QDialog):
+    """Add a lead by hand: only the email is required."""
+
+    def __init__(self, parent: QWidget | None, submit: Callable[[NewLead], LeadRow]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a lead")
+        self._submit = submit
+        self.added: LeadRow | None = None
+        self.email = QLineEdit(placeholderText="name@example.com")
+        self.first = QLineEdit()
+        self.last = QLineEdit()
+        self.company = QLineEdit()
+        self.phone = QLineEdit()
+        self.tags = QLineEdit(placeholderText="comma-separated, e.g. workshop, vip")
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("&Email:", self.email)
+        form.addRow("&First name:", self.first)
+        form.addRow("&Last name:", self.last)
+        form.addRow("&Company:", self.company)
+        form.addRow("&Phone:", self.phone)
+        form.addRow("&Tags:", self.tags)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add lead")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(420)
+
+    def entered(self) -> NewLead:
+        return NewLead(
+            email=self.email.text(),
+            first_name=self.first.text(),
+            last_name=self.last.text(),
+            company=self.company.text(),
+            phone=self.phone.text(),
+            tags=tuple(t.strip() for t in self.tags.text().split(",") if t.strip()),
+        )
+
+    def accept(self) -> None:
+        try:
+            self.added = self._submit(self.entered())
+        except SmallyesError as exc:
+            self.error.setText(exc.user_message)
+            self.error.show()
+            self.email.setFocus()
+            return
+        super().accept()
+
+    @classmethod
+    def run(cls, parent: QWidget | None, submit: Callable[[NewLead], LeadRow]) -> LeadRow | None:
+        """Open the dialog; the added lead, or None when cancelled."""
+        dialog = cls(parent, submit)
+        return dialog.added if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+@dataclass(frozen=True, slots=True)
+class NewYes:
+    step: str
+    at: dt.datetime  # naive UTC
+    offer: str | None = None
+    note: str = ""
+
+
+class LogYesDialog(QDialog):
+    """Log a yes: the step, an optional offer (pick one or type a new name), when, a note."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        lead: LeadRow,
+        steps: Sequence[StepRow],
+        offers: Sequence[str],
+        submit: Callable[[NewYes], object],
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Log a yes — {lead.display_name}")
+        self._submit = submit
+        self.logged = False
+        self.step = QComboBox()
+        for s in steps:
+            self.step.addItem(f"{s.label} — {s.description}" if s.description else s.label, s.key)
+        # Suggest the rung just above the lead's current one.
+        above = next((i for i, s in enumerate(steps) if s.level > lead.level), len(steps) - 1)
+        self.step.setCurrentIndex(max(above, 0))
+        self.offer = QComboBox(editable=True)
+        self.offer.addItem("")
+        self.offer.addItems(list(offers))
+        self.offer.lineEdit().setPlaceholderText("none, or pick or type a name")
+        self.at = QDateTimeEdit(QDateTime.currentDateTime(), calendarPopup=True)
+        self.at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.at.setMaximumDateTime(QDateTime.currentDateTime().addDays(1))
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("What did they say or do?")
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(self.note.fontMetrics().height() * 4)
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("&Step:", self.step)
+        form.addRow("&Offer:", self.offer)
+        form.addRow("&When:", self.at)
+        form.addRow("&Note:", self.note)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Log yes")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+
+    def entered(self) -> NewYes:
+        offer = self.offer.currentText().strip() or None
+        local_time = self.at.dateTime().toPython()  # naive local wall-clock time
+        return NewYes(
+            step=str(self.step.currentData()),
+            at=to_utc(local_time),
+            offer=offer,
+            note=self.note.toPlainText().strip(),
+        )
+
+    def accept(self) -> None:
+        try:
+            self._submit(self.entered())
+        except SmallyesError as exc:
+            self.error.setText(exc.user_message)
+            self.error.show()
+            return
+        self.logged = True
+        super().accept()
+
+    @classmethod
+    def run(
+        cls,
+        parent: QWidget | None,
+        lead: LeadRow,
+        steps: Sequence[StepRow],
+        offers: Sequence[str],
+        submit: Callable[[NewYes], object],
+    ) -> bool:
+        """Open the dialog; True when a yes was logged."""
+        dialog = cls(parent, lead, steps, offers, submit)
+        return dialog.exec() == QDialog.DialogCode.Accepted and dialog.logged
+
+
+def confirm_delete(parent: QWidget | None, lead: LeadRow) -> bool:
+    """Ask before deleting; the delete can be undone, and the question says so."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Delete lead",
+        f"Delete {lead.display_name} and their whole timeline?",
+        QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setInformativeText("You can undo this with Ctrl+Z.")
+    delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+    return box.clickedButton() is delete

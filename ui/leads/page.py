@@ -1,0 +1,552 @@
+"""The Leads page: the filter bar, the lead table and the selected lead's detail.
+
+With an empty database the page shows what to do next instead: import a newsletter CSV
+or load the demo data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.demo import load_demo
+from crm.errors import NotFoundError, SmallyesError
+from crm.jobs import CancelToken, Progress
+from crm.ladder import get_ladder
+from crm.leads import (
+    DeletedLead,
+    LeadQuery,
+    LeadRow,
+    add_lead,
+    count_leads,
+    delete_lead,
+    get_lead,
+    restore_deleted,
+)
+from crm.offers import list_offers
+from crm.timefmt import utc_now
+from crm.timeline import record_commitment
+from ui import errors
+from ui.events import AppEvents
+from ui.leads import dialogs
+from ui.leads.detail import LeadDetail
+from ui.leads.filter_bar import FilterBar
+from ui.leads.table_model import HEADERS, Columns, LeadIdRole, LeadTableModel, column_for_sort
+from ui.settings import Settings
+from ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+DEMO_LEADS = 400
+
+
+class LeadTable(QTableView):
+    """The lead table; tells once when it has painted its first rows."""
+
+    sig_first_rows_painted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._painted_rows = False
+        self.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            not self._painted_rows
+            and watched is self.viewport()
+            and event.type() == QEvent.Type.Paint
+            and self.model() is not None
+            and self.model().rowCount() > 0
+        ):
+            self._painted_rows = True
+            self.viewport().removeEventFilter(self)
+            # Announce after this paint event has been handled, i.e. the rows are drawn.
+            QTimer.singleShot(0, self.sig_first_rows_painted.emit)
+        return super().eventFilter(watched, event)
+
+
+class EmptyState(QWidget):
+    """What a new user sees: what Smallyes is for and the two ways to start."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel(
+            "No leads yet", objectName="emptyTitle", alignment=Qt.AlignmentFlag.AlignCenter
+        )
+        text = QLabel(
+            "Bring in the subscribers your newsletter platform exported as a CSV file, "
+            "or look around with a realistic sample of 400 leads first. "
+            "You can also add a lead by hand with Ctrl+N.",
+            objectName="emptyText",
+            alignment=Qt.AlignmentFlag.AlignCenter,
+            wordWrap=True,
+        )
+        # A wrapped label inside an aligned layout item gets no height for its width.
+        text.setFixedWidth(520)
+        text.setMinimumHeight(text.heightForWidth(520))
+        self.import_button = QPushButton("Import a newsletter CSV…")
+        self.import_button.setEnabled(False)
+        self.import_button.setToolTip("CSV import is not available in this build yet.")
+        self.demo_button = QPushButton("Load demo data")
+        self.demo_button.setDefault(True)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # busy indicator: the demo job does not report steps
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumWidth(320)
+        self.busy.hide()
+        self.busy_label = QLabel("Loading the demo data…", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.busy_label.hide()
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(title)
+        layout.addSpacing(8)
+        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(16)
+        layout.addLayout(buttons)
+        layout.addSpacing(12)
+        layout.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.busy_label)
+        layout.addStretch(3)
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.busy_label.setVisible(busy)
+        self.demo_button.setEnabled(not busy)
+
+
+class NoMatch(QWidget):
+    """Shown instead of an empty table when the filters match nobody."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        label = QLabel(
+            "No lead matches these filters.",
+            objectName="emptyText",
+            alignment=Qt.AlignmentFlag.AlignCenter,
+        )
+        self.clear_button = QPushButton("Clear filters")
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(label)
+        layout.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+
+
+class LeadsPage(QWidget):
+    sig_first_rows_painted = Signal()
+    sig_counts_changed = Signal(int, int)  # leads matching the filters, all leads
+    sig_status_message = Signal(str)
+    sig_undo_changed = Signal()
+    sig_selection_changed = Signal()
+
+    def __init__(
+        self,
+        events: AppEvents,
+        settings: Settings,
+        parent: QWidget | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        super().__init__(parent)
+        self._events = events
+        self._settings = settings
+        self._clock = clock
+        self._deleted: list[DeletedLead] = []
+        self._total = 0
+        self._runner = TaskRunner(self)
+        self._runner.sig_finished.connect(self._on_runner_finished)
+        self._runner.sig_failed.connect(self._on_runner_failed)
+        self._runner.sig_crashed.connect(self._on_runner_crashed)
+
+        self.empty = EmptyState()
+        self.empty.demo_button.clicked.connect(self.load_demo)
+
+        self.filter_bar = FilterBar()
+        self.filter_bar.sig_query_changed.connect(self._on_filter_bar_query_changed)
+
+        self.model = LeadTableModel(self, clock=clock)
+        self.table = LeadTable()
+        self.table.sig_first_rows_painted.connect(self.sig_first_rows_painted)
+        self._setup_table()
+
+        self.no_match = NoMatch()
+        self.no_match.clear_button.clicked.connect(self.filter_bar.clear_filters)
+        self._table_stack = QStackedWidget()
+        self._table_stack.addWidget(self.table)
+        self._table_stack.addWidget(self.no_match)
+
+        self.detail = LeadDetail(events, clock=clock)
+        self.detail.sig_log_yes_requested.connect(self.log_yes)
+        self.detail.setMinimumWidth(340)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._table_stack)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        if (state := settings.leads_splitter) is not None:
+            self.splitter.restoreState(state)
+        else:
+            self.splitter.setSizes([880, 440])
+
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(8, 8, 8, 0)
+        content_layout.addWidget(self.filter_bar)
+        content_layout.addWidget(self.splitter, 1)
+
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self.empty)
+        self._stack.addWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+
+        events.leads_changed.connect(self._on_events_leads_changed)
+        events.lead_changed.connect(self._on_events_lead_changed)
+        events.data_replaced.connect(self._on_events_data_replaced)
+        events.ladder_changed.connect(self._on_events_ladder_changed)
+
+        self._update_total()
+        self._update_counts()
+
+    def _setup_table(self) -> None:
+        table = self.table
+        sort = self._settings.leads_sort
+        # By default the leads who said yes most recently come first.
+        default = (Columns.LAST_YES, Qt.SortOrder.DescendingOrder)
+        column, order = sort if sort is not None else default
+        if not 0 <= column < len(Columns) or HEADERS[Columns(column)][1] is None:
+            column, order = default
+        key = HEADERS[Columns(column)][1]
+        assert key is not None
+        descending = order == Qt.SortOrder.DescendingOrder
+        self.model.set_query(LeadQuery(sort=key, descending=descending))
+
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vertical = table.verticalHeader()
+        vertical.hide()
+        # Fixed row heights: the view never measures rows, so 100,000 of them stay cheap.
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(table.fontMetrics().height() + 10)
+        header = table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        for col, (_, _, width) in HEADERS.items():
+            header.resizeSection(col, width)
+        if (state := self._settings.leads_header) is not None:
+            header.restoreState(state)
+        header.setSortIndicator(column, order)
+        table.setSortingEnabled(True)  # calls model.sort with the same order: a no-op
+        header.sortIndicatorChanged.connect(self._on_header_sort_indicator_changed)
+        table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        table.setAccessibleName("Leads")
+
+    # --- state ------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def selected_lead_id(self) -> int | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
+            return None
+        return index.data(LeadIdRole)
+
+    def selected_lead(self) -> LeadRow | None:
+        lead_id = self.selected_lead_id()
+        row = self.model.row_for_id(lead_id) if lead_id is not None else None
+        return self.model.lead_at(row) if row is not None else None
+
+    def select_lead(self, lead_id: int) -> bool:
+        """Select the lead's row if it is shown; True when it was."""
+        row = self.model.row_for_id(lead_id)
+        if row is None:
+            return False
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+        return True
+
+    def save_state(self) -> None:
+        self._settings.leads_splitter = self.splitter.saveState()
+        self._settings.leads_header = self.table.horizontalHeader().saveState()
+        query = self.model.query
+        column = column_for_sort(query.sort)
+        if column is not None:
+            order = (
+                Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder
+            )
+            self._settings.leads_sort = (column, order)
+
+    def shutdown(self) -> None:
+        self.detail.show_lead(None)  # saves valid unsaved edits
+        self._runner.shutdown()
+
+    # --- queries ----------------------------------------------------------------------
+
+    def show_query(self, query: LeadQuery) -> None:
+        """Show the leads matching ``query``'s filters, keeping the table's sort order."""
+        self.filter_bar.set_query(query)
+
+    def _apply_query(self, filters: LeadQuery) -> None:
+        selected = self.selected_lead_id()
+        current = self.model.query
+        query = dataclasses.replace(filters, sort=current.sort, descending=current.descending)
+        try:
+            self.model.set_query(query)
+        except SmallyesError as exc:  # e.g. a step key that a ladder edit removed
+            errors.show_error(self, exc)
+            return
+        if selected is not None and not self.select_lead(selected):
+            self.detail.show_lead(None)
+        self._update_counts()
+
+    def _on_filter_bar_query_changed(self, filters: LeadQuery) -> None:
+        self._apply_query(filters)
+
+    def _on_header_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
+        if HEADERS[Columns(column)][1] is None:
+            # Tags cannot be sorted: put the indicator back on the column that is.
+            current = column_for_sort(self.model.query.sort)
+            order = (
+                Qt.SortOrder.DescendingOrder
+                if self.model.query.descending
+                else Qt.SortOrder.AscendingOrder
+            )
+            header = self.table.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(current if current is not None else 0, order)
+            header.blockSignals(False)
+            return
+        self.save_state()
+        lead_id = self.detail.lead_id
+        if lead_id is not None:
+            self.select_lead(lead_id)
+
+    def _update_total(self) -> None:
+        self._total = count_leads(LeadQuery())
+        self._stack.setCurrentIndex(0 if self._total == 0 else 1)
+
+    def _update_counts(self) -> None:
+        shown = count_leads(self.model.query) if self.filter_bar.has_filters() else self._total
+        self._table_stack.setCurrentIndex(1 if shown == 0 and self._total else 0)
+        self.sig_counts_changed.emit(shown, self._total)
+
+    # --- reacting to changes ----------------------------------------------------------
+
+    def _on_events_leads_changed(self) -> None:
+        self.model.refresh()
+        self._after_data_change()
+
+    def _on_events_lead_changed(self, lead_id: int) -> None:
+        try:
+            self.model.update_lead(get_lead(lead_id))
+        except NotFoundError:
+            self.model.remove_lead(lead_id)
+        if self.detail.lead_id == lead_id:
+            self.detail.reload()
+        self.filter_bar.reload_choices()
+
+    def _on_events_data_replaced(self) -> None:
+        self.filter_bar.reload_choices()
+        self.model.set_query(self.model.query)
+        self._after_data_change()
+
+    def _on_events_ladder_changed(self) -> None:
+        self.filter_bar.reload_choices()
+        self.model.refresh()
+        self.detail.reload()
+
+    def _after_data_change(self) -> None:
+        self.filter_bar.reload_choices()
+        self._update_total()
+        self._update_counts()
+        if self.detail.lead_id is not None:
+            if self.model.row_for_id(self.detail.lead_id) is None:
+                self.detail.reload()
+            else:
+                self.select_lead(self.detail.lead_id)
+                self.detail.reload()
+
+    def _on_table_current_row_changed(self, current, _previous) -> None:
+        lead_id = current.data(LeadIdRole) if current.isValid() else None
+        if lead_id != self.detail.lead_id:
+            self.detail.show_lead(lead_id)
+        self.sig_selection_changed.emit()
+
+    # --- actions ----------------------------------------------------------------------
+
+    def add_lead(self) -> None:
+        def submit(entry: dialogs.NewLead) -> LeadRow:
+            return add_lead(
+                entry.email,
+                first_name=entry.first_name,
+                last_name=entry.last_name,
+                company=entry.company,
+                phone=entry.phone,
+                tags=entry.tags,
+                now=self._clock(),
+            )
+
+        lead = dialogs.AddLeadDialog.run(self, submit)
+        if lead is None:
+            return
+        self._events.leads_changed.emit()
+        if not self.select_lead(lead.id):
+            # Outside the loaded pages or the filters: show it anyway in the detail.
+            self.table.clearSelection()
+            self.detail.show_lead(lead.id)
+        self.sig_status_message.emit(f"Added {lead.display_name}")
+
+    def log_yes(self) -> None:
+        lead = self.detail.lead or self.selected_lead()
+        if lead is None:
+            self.sig_status_message.emit("Select a lead first, then log their yes.")
+            return
+        steps = get_ladder()
+        offers = [o.name for o in list_offers()]
+
+        def submit(entry: dialogs.NewYes) -> int:
+            return record_commitment(
+                lead.id,
+                entry.step,
+                at=entry.at,
+                now=self._clock(),
+                offer=entry.offer,
+                note=entry.note,
+            )
+
+        if not dialogs.LogYesDialog.run(self, lead, steps, offers, submit):
+            return
+        self._events.lead_changed.emit(lead.id)
+        self._events.offers_changed.emit()
+        self.sig_status_message.emit(f"Logged a yes for {lead.display_name}")
+
+    def delete_selected(self) -> None:
+        lead = self.selected_lead()
+        if lead is None:
+            self.sig_status_message.emit("Select a lead to delete.")
+            return
+        if not dialogs.confirm_delete(self, lead):
+            return
+        row = self.model.row_for_id(lead.id)
+        try:
+            deleted = delete_lead(lead.id)
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            return
+        self._deleted.append(deleted)
+        self.model.remove_lead(lead.id)
+        if row is not None and self.model.rowCount():
+            nxt = self.model.lead_at(min(row, self.model.rowCount() - 1))
+            if nxt is not None:
+                self.select_lead(nxt.id)
+        else:
+            self.detail.show_lead(None)
+        self._events.leads_changed.emit()
+        self.sig_undo_changed.emit()
+        self.sig_status_message.emit(f"Deleted {lead.display_name} — Ctrl+Z to undo")
+
+    def can_undo(self) -> bool:
+        return bool(self._deleted)
+
+    def undo_text(self) -> str:
+        if not self._deleted:
+            return "Undo"
+        lead = self._deleted[-1].lead
+        name = " ".join(p for p in (lead.get("first_name"), lead.get("last_name")) if p)
+        return f"Undo delete of {name or self._deleted[-1].email}"
+
+    def undo(self) -> None:
+        if not self._deleted:
+            return
+        deleted = self._deleted[-1]
+        try:
+            lead = restore_deleted(deleted)
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            return
+        self._deleted.pop()
+        self._events.leads_changed.emit()
+        self.select_lead(lead.id)
+        self.sig_undo_changed.emit()
+        self.sig_status_message.emit(f"Restored {lead.display_name}")
+
+    def set_import_handler(self, handler: Callable[[], None]) -> None:
+        self.empty.import_button.setEnabled(True)
+        self.empty.import_button.setToolTip("Bring in subscribers from a newsletter export")
+        self.empty.import_button.clicked.connect(handler)
+
+    def focus_search(self) -> None:
+        self.filter_bar.focus_search()
+
+    # --- demo data --------------------------------------------------------------------
+
+    def load_demo(self) -> None:
+        if self._runner.busy:
+            return
+        now = self._clock()
+
+        def job(_progress: Progress, _cancel: CancelToken) -> dict[str, int]:
+            return load_demo(leads=DEMO_LEADS, now=now)
+
+        self.empty.set_busy(True)
+        self.sig_status_message.emit("Loading the demo data…")
+        self._runner.start(job)
+
+    @property
+    def runner(self) -> TaskRunner:
+        return self._runner
+
+    def _on_runner_finished(self, report: object) -> None:
+        self.empty.set_busy(False)
+        self._events.data_replaced.emit()
+        leads = report.get("leads", 0) if isinstance(report, dict) else 0
+        self.sig_status_message.emit(f"Loaded {leads:,} demo leads")
+
+    def _on_runner_failed(self, exc: SmallyesError) -> None:
+        self.empty.set_busy(False)
+        errors.show_error(self, exc)
+
+    def _on_runner_crashed(self, exc: BaseException) -> None:
+        self.empty.set_busy(False)
+        errors.show_message(
+            self, "Something went wrong", errors.crash_text(errors.log_path()), critical=True
+        )

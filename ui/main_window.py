@@ -1,0 +1,327 @@
+"""The main window: a sidebar of pages, the menus, the status bar.
+
+Pages are registered with :meth:`MainWindow.add_page` and built the first time they are
+shown. Every page gets the window's :class:`~ui.events.AppEvents` so it can announce and
+follow data changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from crm.leads import LeadQuery
+from crm.logsetup import log_file
+from crm.timefmt import utc_now
+from ui.events import AppEvents
+from ui.leads.page import LeadsPage
+from ui.settings import Settings
+from ui.style import app_icon
+
+log = logging.getLogger(__name__)
+
+LEADS = "leads"
+IMPORT_NOT_READY = "CSV import is not available in this build yet."
+
+
+@dataclass
+class _Page:
+    key: str
+    title: str
+    factory: Callable[[], QWidget]
+    item: QListWidgetItem
+    action: QAction
+    widget: QWidget | None = None
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("smallyes")
+    except metadata.PackageNotFoundError:
+        return "development build"
+
+
+def show_about(window: MainWindow) -> None:
+    """The About box: version, licence, where the data and the log are."""
+    box = QMessageBox(window)
+    box.setWindowTitle("About Smallyes")
+    box.setIconPixmap(app_icon().pixmap(64, 64))
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(f"Smallyes {app_version()}")
+    box.setInformativeText(
+        "A desktop CRM for solo business owners that turns small yeses into sales.\n\n"
+        "Licence: MIT\n"
+        f"Your data: {window.db_path}\n"
+        f"Log file: {log_file()}\n\n"
+        "Everything stays on this computer."
+    )
+    open_folder = box.addButton("Open data folder", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.exec()
+    if box.clickedButton() is open_folder:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(window.db_path.parent)))
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        settings: Settings | None = None,
+        events: AppEvents | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.settings = settings if settings is not None else Settings()
+        self.events = events if events is not None else AppEvents(self)
+        self._clock = clock
+        self._pages: dict[str, _Page] = {}
+        self._import_handler: Callable[[], None] | None = None
+
+        self.setWindowTitle("Smallyes")
+        self.setWindowIcon(app_icon())
+
+        self.sidebar = QListWidget(objectName="sidebar")
+        self.sidebar.setFixedWidth(170)
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setAccessibleName("Pages")
+        self.sidebar.currentItemChanged.connect(self._on_sidebar_current_item_changed)
+        self.stack = QStackedWidget()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_menus()
+        self._build_status_bar()
+
+        # The Leads page is built now: it is what the window opens on.
+        self.leads_page = LeadsPage(self.events, self.settings, clock=clock)
+        self.leads_page.sig_counts_changed.connect(self._on_leads_page_counts_changed)
+        self.leads_page.sig_status_message.connect(self._on_leads_page_status_message)
+        self.leads_page.sig_undo_changed.connect(self._update_actions)
+        self.leads_page.sig_selection_changed.connect(self._update_actions)
+        self.leads_page.table.addAction(self.delete_action)
+        self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
+        self.show_page(LEADS)
+        self._on_leads_page_counts_changed(*self._counts())
+        self._update_actions()
+
+        if (geometry := self.settings.window_geometry) is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+
+    # --- public API for pages -----------------------------------------------------------
+
+    def add_page(
+        self,
+        key: str,
+        title: str,
+        factory: Callable[[], QWidget],
+        shortcut: str | None = None,
+        icon: QIcon | None = None,
+    ) -> QAction:
+        """Register a page; it is built by ``factory`` the first time it is shown."""
+        if key in self._pages:
+            raise ValueError(f"a page with key {key!r} is already registered")
+        item = QListWidgetItem(icon or QIcon(), title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        action = QAction(title, self, checkable=True)
+        if icon is not None:
+            action.setIcon(icon)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            keys = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+            item.setToolTip(f"{title} ({keys})")
+        action.triggered.connect(lambda _=False, k=key: self.show_page(k))
+        self._page_group.addAction(action)
+        self.view_menu.addAction(action)
+        self._pages[key] = _Page(key, title, factory, item, action)
+        self.sidebar.addItem(item)
+        return action
+
+    def show_page(self, key: str) -> QWidget:
+        """Show the page, building it first if this is its first showing."""
+        page = self._pages[key]
+        if page.widget is None:
+            page.widget = page.factory()
+            self.stack.addWidget(page.widget)
+        self.stack.setCurrentWidget(page.widget)
+        if self.sidebar.currentItem() is not page.item:
+            self.sidebar.setCurrentItem(page.item)
+        page.action.setChecked(True)
+        return page.widget
+
+    def page(self, key: str) -> QWidget | None:
+        """The page's widget if it has been built."""
+        page = self._pages.get(key)
+        return page.widget if page else None
+
+    def current_page_key(self) -> str | None:
+        widget = self.stack.currentWidget()
+        return next((k for k, p in self._pages.items() if p.widget is widget), None)
+
+    def show_leads(self, query: LeadQuery) -> None:
+        """Switch to Leads filtered by ``query`` (chart click-through, a Today item...)."""
+        self.show_page(LEADS)
+        self.leads_page.show_query(query)
+
+    def set_import_handler(self, handler: Callable[[], None]) -> None:
+        """Enable File ▸ Import CSV… and the empty state's import button."""
+        self._import_handler = handler
+        self.import_action.setEnabled(True)
+        self.import_action.setToolTip("Bring in subscribers from a newsletter export")
+        self.import_action.triggered.connect(handler)
+        self.leads_page.set_import_handler(handler)
+
+    def show_status(self, message: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(message, timeout_ms)
+
+    # --- menus --------------------------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], None],
+        shortcut: QKeySequence | str | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _=False: slot())
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)
+        self.import_action = self._action("&Import CSV…", lambda: None, "Ctrl+I")
+        self.import_action.triggered.disconnect()
+        self.import_action.setEnabled(False)
+        self.import_action.setToolTip(IMPORT_NOT_READY)
+        self.demo_action = self._action(
+            "Load &demo data",
+            lambda: self.leads_page.load_demo(),
+            tip="Fill an empty database with a realistic sample of leads",
+        )
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self._action("&Undo", lambda: self.leads_page.undo(), "Ctrl+Z")
+        self.add_action = self._action("&Add lead…", self._on_add_triggered, "Ctrl+N")
+        self.log_yes_action = self._action("&Log a yes…", self._on_log_yes_triggered, "Ctrl+L")
+        self.delete_action = self._action(
+            "&Delete lead",
+            lambda: self.leads_page.delete_selected(),
+            QKeySequence.StandardKey.Delete,
+        )
+        # Delete acts on the table only: in a text field the key deletes text.
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action = self._action(
+            "&Find…", self._on_find_triggered, QKeySequence.StandardKey.Find
+        )
+        for action in (
+            self.undo_action,
+            None,
+            self.add_action,
+            self.log_yes_action,
+            self.delete_action,
+            None,
+            self.find_action,
+        ):
+            if action is None:
+                edit_menu.addSeparator()
+            else:
+                edit_menu.addAction(action)
+
+        self.view_menu = bar.addMenu("&View")
+        self._page_group = QActionGroup(self)
+        self._page_group.setExclusive(True)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About Smallyes", lambda: show_about(self)))
+
+    def _build_status_bar(self) -> None:
+        self.count_label = QLabel()
+        self.path_label = QLabel(f"Database: {self.db_path}")
+        self.path_label.setToolTip(str(self.db_path))
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().addPermanentWidget(self.path_label)
+
+    def _counts(self) -> tuple[int, int]:
+        total = self.leads_page.total
+        return total, total
+
+    def _update_actions(self) -> None:
+        page = self.leads_page
+        self.undo_action.setEnabled(page.can_undo())
+        self.undo_action.setText(page.undo_text())
+        has_lead = page.selected_lead_id() is not None or page.detail.lead_id is not None
+        self.log_yes_action.setEnabled(has_lead)
+        self.delete_action.setEnabled(page.selected_lead_id() is not None)
+
+    # --- slots --------------------------------------------------------------------------
+
+    def _on_add_triggered(self) -> None:
+        self.show_page(LEADS)
+        self.leads_page.add_lead()
+
+    def _on_log_yes_triggered(self) -> None:
+        self.show_page(LEADS)
+        self.leads_page.log_yes()
+
+    def _on_find_triggered(self) -> None:
+        self.show_page(LEADS)
+        self.leads_page.focus_search()
+
+    def _on_sidebar_current_item_changed(
+        self, current: QListWidgetItem | None, _previous: object
+    ) -> None:
+        if current is not None:
+            self.show_page(current.data(Qt.ItemDataRole.UserRole))
+
+    def _on_leads_page_counts_changed(self, shown: int, total: int) -> None:
+        noun = "lead" if total == 1 else "leads"
+        text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
+        self.count_label.setText(text)
+        self._update_actions()
+
+    def _on_leads_page_status_message(self, message: str) -> None:
+        self.show_status(message)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.leads_page.save_state()
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.sync()
+        self.leads_page.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,84 @@
+"""Window state remembered between runs, through ``QSettings`` with typed accessors.
+
+Only how the window looks lives here; business settings (ladder, pacing) live in the
+database. Tests point ``QSettings`` at a temporary folder with ``QSettings.setPath``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+
+ORGANIZATION = "smallyes"
+APPLICATION = "smallyes"
+
+
+def _settings() -> QSettings:
+    # INI everywhere: one readable file, and one place tests redirect with setPath.
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
+
+
+class Settings:
+    """Typed accessors for the remembered window state."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self._store = store if store is not None else _settings()
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @property
+    def window_geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    @window_geometry.setter
+    def window_geometry(self, value: QByteArray) -> None:
+        self._store.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        return self._bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self._store.setValue("window/state", value)
+
+    @property
+    def leads_splitter(self) -> QByteArray | None:
+        return self._bytes("leads/splitter")
+
+    @leads_splitter.setter
+    def leads_splitter(self, value: QByteArray) -> None:
+        self._store.setValue("leads/splitter", value)
+
+    @property
+    def leads_header(self) -> QByteArray | None:
+        """The lead table header: column widths and order."""
+        return self._bytes("leads/header")
+
+    @leads_header.setter
+    def leads_header(self, value: QByteArray) -> None:
+        self._store.setValue("leads/header", value)
+
+    @property
+    def leads_sort(self) -> tuple[int, Qt.SortOrder] | None:
+        column = self._store.value("leads/sort_column")
+        descending = self._store.value("leads/sort_descending")
+        try:
+            col = int(column)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        desc = str(descending).lower() in ("true", "1")
+        order = Qt.SortOrder.DescendingOrder if desc else Qt.SortOrder.AscendingOrder
+        return col, order
+
+    @leads_sort.setter
+    def leads_sort(self, value: tuple[int, Qt.SortOrder]) -> None:
+        column, order = value
+        self._store.setValue("leads/sort_column", int(column))
+        self._store.setValue("leads/sort_descending", order == Qt.SortOrder.DescendingOrder)
+
+    def sync(self) -> None:
+        self._store.sync()
