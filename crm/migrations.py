@@ -70,7 +70,9 @@ CREATE INDEX lead_batch ON lead(batch_id);
 
 CREATE TABLE tag (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    -- the import that created the tag, so undoing it removes tags nobody else uses
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
 CREATE TABLE lead_tag (

@@ -70,6 +70,7 @@ class Lead(BaseModel):
 
 class Tag(BaseModel):
     name = CharField(unique=True)
+    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
 
 
 class LeadTag(BaseModel):

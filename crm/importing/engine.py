@@ -1,0 +1,1170 @@
+"""The import itself: stream records, normalise them, merge them into the lead book.
+
+One import is one batch in one transaction (``BEGIN IMMEDIATE``): a cancel, a crash or
+a dry run rolls everything back. Records are read in chunks; each chunk's existing
+leads, tags and subscribe times are loaded with a few ``IN`` queries, the merge runs in
+plain Python, and the writes go through ``executemany`` on the raw connection. The file
+is never held whole: memory grows with the number of distinct addresses only.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crm.emails import check_email
+from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
+from crm.importing.decoding import Decoding, Source, detect_decoding, open_text, sources_for
+from crm.importing.mapping import DATE_TARGETS, ColumnMap, Mapping, Target
+from crm.importing.platforms import PLATFORMS, STATUS_MAPS, Detection, detect_platform
+from crm.importing.records import DELIMITER_NAMES, Header, RecordReader
+from crm.importing.values import (
+    day_month_order,
+    fmt,
+    parse_date,
+    parse_metadata,
+    parse_tags,
+    split_full_name,
+)
+from crm.jobs import CancelToken, Progress, no_progress
+from crm.ladder import step_by_key
+from crm.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
+from crm.models import database_proxy
+
+log = logging.getLogger(__name__)
+
+POLICIES = ("skip", "fill", "overwrite")
+CHUNK_ROWS = 4096
+PROGRESS_EVERY_S = 0.1
+PREVIEW_ROWS = 20
+SAMPLE_ROWS = 200
+MAX_WARNING_TEXTS = 500
+S = LeadStatus
+_SEVERITY = {
+    S.NONE: 0,
+    S.PENDING: 1,
+    S.SUBSCRIBED: 2,
+    S.UNSUBSCRIBED: 3,
+    S.BOUNCED: 4,
+    S.COMPLAINED: 5,
+}
+_LEAD_FIELDS = ("first_name", "last_name", "company", "phone", "notes")
+_FIELD_WORDS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "company": "company",
+    "phone": "phone",
+    "notes": "notes",
+    "status": "status",
+    "custom": "custom fields",
+    "tags": "tags",
+    "timeline": "sign-up date",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """What the user chose. ``mapping`` replaces the detected one for a file whose header
+    it was made for; ``date_orders`` answers the day/month question per column index."""
+
+    platform: str = "auto"
+    on_duplicate: str = "fill"
+    tag: str = ""
+    dry_run: bool = False
+    mapping: Mapping | None = None
+    date_orders: tuple[tuple[int, str], ...] = ()
+
+    def checked(self) -> ImportOptions:
+        if self.platform not in ("auto", *PLATFORMS):
+            raise ValidationError(
+                f"'{self.platform}' is not a platform Smallyes knows: use auto or one of "
+                f"{', '.join(PLATFORMS)}."
+            )
+        if self.on_duplicate not in POLICIES:
+            raise ValidationError(
+                f"'{self.on_duplicate}' is not a duplicate policy: use skip, fill or overwrite."
+            )
+        if len(" ".join(self.tag.split())) > 80:
+            raise ValidationError("A tag can be at most 80 characters: shorten it.")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    reason: str
+    fields: tuple[str, ...] = ()
+    file: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    batch_id: int | None
+    file_name: str
+    platform: str
+    platform_label: str
+    encoding: str
+    delimiter: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    duplicates_in_file: int
+    rejected: int
+    warnings: int
+    errors: tuple[RowError, ...]
+    statuses: dict[str, int]
+    warning_texts: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "platform": self.platform,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates_in_file": self.duplicates_in_file,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "errors": [e.to_json() for e in self.errors],
+            "statuses": dict(self.statuses),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What the wizard shows before anything is written."""
+
+    file_name: str
+    platform: str
+    platform_label: str
+    heuristic: bool
+    encoding: str
+    delimiter: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    mapping: Mapping
+    ambiguous_dates: tuple[int, ...]  # column indexes whose day/month order is unknown
+    warnings: tuple[str, ...]
+    sources: int = 1
+
+
+# --- reading and normalising ---------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    """One kept record, normalised."""
+
+    row: int
+    key: str
+    email: str
+    values: dict[str, str]  # first_name, last_name, company, phone, notes (non-empty only)
+    tags: list[str]
+    status: LeadStatus
+    status_raw: str
+    status_at: str | None
+    consent_at: str | None
+    custom: dict[str, str]
+    file: str = ""
+
+
+class _Plan:
+    """A mapping compiled for the row loop."""
+
+    def __init__(self, det: Detection, mapping: Mapping, orders: dict[int, str]) -> None:
+        self.detection = det
+        self.width = len(mapping)
+        self.email = next((c.index for c in mapping if c.target is Target.EMAIL), None)
+        self.simple = [
+            (c.index, c.target.value)
+            for c in mapping
+            if c.target
+            in (Target.FIRST_NAME, Target.LAST_NAME, Target.COMPANY, Target.PHONE, Target.NOTES)
+        ]
+        self.full = [c.index for c in mapping if c.target is Target.FULL_NAME]
+        self.tags = [(c.index, c.parse) for c in mapping if c.target is Target.TAGS]
+        self.status = [
+            (c.index, STATUS_MAPS.get(c.parse or "any", STATUS_MAPS["any"]), c.parse, c.header)
+            for c in mapping
+            if c.target is Target.STATUS
+        ]
+        self.dates: dict[Target, list[tuple[int, str, str]]] = {}
+        for c in mapping:
+            if c.target in DATE_TARGETS:
+                self.dates.setdefault(c.target, []).append(
+                    (c.index, orders.get(c.index, c.parse), c.header)
+                )
+        self.metadata = [c.index for c in mapping if c.parse == "metadata"]
+        # Raw text kept as custom fields: custom columns, and date/status columns too
+        # (their meaning is used, their text is kept). Names are made unique by position.
+        keep = [
+            c
+            for c in mapping
+            if c.target in (Target.CUSTOM, Target.STATUS) or c.target in DATE_TARGETS
+        ]
+        keep = [c for c in keep if c.parse != "metadata"]
+        names: dict[str, int] = {}
+        self.custom: list[tuple[int, str]] = []
+        for c in keep:
+            name = c.field_name
+            count = names.get(name, 0)
+            names[name] = count + 1
+            self.custom.append((c.index, name if not count else f"{name} ({count + 1})"))
+
+
+class _Reading:
+    """One source opened for reading: decoding, header, detection, plan."""
+
+    def __init__(
+        self,
+        source: Source,
+        options: ImportOptions,
+        on_bytes: Callable[[int], None] | None = None,
+        decoding: Decoding | None = None,
+    ) -> None:
+        self.source = source
+        self.decoding = decoding or detect_decoding(source)
+        self.stream = open_text(source, self.decoding, on_bytes)
+        try:
+            self.reader = RecordReader(self.stream)
+        except BaseException:
+            self.stream.close()
+            raise
+        header = self.reader.header
+        if header is None:
+            self.stream.close()
+            raise ImportFormatError(
+                f"{source.label} is empty: there is nothing to import; export the list again."
+            )
+        self.header: Header = header
+        self.samples: list[list[str]] = []
+        self._buffer: list[tuple[int, list[str]]] = []
+        rows = iter(self.reader)
+        for item in rows:
+            self._buffer.append(item)
+            self.samples.append(item[1])
+            if len(self._buffer) >= SAMPLE_ROWS:
+                break
+        self._rest = rows
+        self.detection = detect_platform(header.names, self.samples, options.platform)
+        mapping = self.detection.mapping
+        if options.mapping is not None and tuple(c.header for c in options.mapping) == tuple(
+            header.names
+        ):
+            mapping = options.mapping
+        self.mapping: Mapping = mapping
+        if not any(c.target is Target.EMAIL for c in mapping):
+            self.stream.close()
+            raise ImportFormatError(
+                f"{source.label} has no email column (its columns are "
+                f"{_shown_headers(header.names)}): add one named 'email', or pick the "
+                "email column in the import window."
+            )
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        yield from self._buffer
+        self._buffer = []
+        yield from self._rest
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _shown_headers(names: Sequence[str]) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:6] if n)
+    return (shown + ", ...") if len(names) > 6 else shown or "unnamed"
+
+
+def _date_columns_needing_order(reading: _Reading) -> list[int]:
+    if not reading.detection.heuristic:
+        return []
+    return [c.index for c in reading.mapping if c.target in DATE_TARGETS and not c.parse]
+
+
+def _decide_orders(
+    reading: _Reading, given: dict[int, str], full_scan: Callable[[list[int]], dict[int, str]]
+) -> tuple[dict[int, str], list[int]]:
+    """Day/month order per generic date column: the user's answer, else the values."""
+    orders = dict(given)
+    undecided = []
+    for index in _date_columns_needing_order(reading):
+        if index in orders:
+            continue
+        found = day_month_order(row[index] for row in reading.samples if index < len(row))
+        if found:
+            orders[index] = found
+        elif found == "":
+            undecided.append(index)
+    if undecided:
+        orders.update(full_scan(undecided))
+        undecided = [i for i in undecided if i not in orders]
+    return orders, undecided
+
+
+def _scan_orders(source: Source, decoding: Decoding, columns: list[int]) -> dict[int, str]:
+    """Read the whole file once for date columns the first rows did not decide."""
+    with open_text(source, decoding) as stream:
+        reader = RecordReader(stream)
+        values: dict[int, list[str]] = {i: [] for i in columns}
+        decided: dict[int, str] = {}
+        for _, fields in reader:
+            for i in columns:
+                if i not in decided and i < len(fields):
+                    found = day_month_order((fields[i],))
+                    if found:
+                        decided[i] = found
+            if len(decided) == len(columns):
+                break
+        del values
+    return decided
+
+
+def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
+    """Decode, sniff and detect a file and propose its mapping; nothing is written."""
+    options = ImportOptions(platform=platform).checked()
+    path = Path(path)
+    sources = sources_for(path)
+    reading = _Reading(sources[0], options)
+    try:
+        orders, undecided = _decide_orders(
+            reading, {}, lambda cols: _scan_orders(reading.source, reading.decoding, cols)
+        )
+        mapping = tuple(
+            ColumnMap(c.index, c.header, c.target, orders[c.index], c.custom_name)
+            if c.index in orders and c.target in DATE_TARGETS
+            else c
+            for c in reading.mapping
+        )
+        warnings = [reading.decoding.warning] if reading.decoding.warning else []
+        if len(sources) > 1:
+            warnings.append(
+                f"{path.name} holds {len(sources)} CSV files: "
+                + ", ".join(s.label for s in sources)
+                + "; all of them are imported."
+            )
+        if not reading.samples:
+            warnings.append("the file has a header but no data rows")
+        return Preview(
+            file_name=path.name,
+            platform=reading.detection.platform,
+            platform_label=reading.detection.label,
+            heuristic=reading.detection.heuristic,
+            encoding=reading.decoding.name,
+            delimiter=DELIMITER_NAMES.get(reading.header.delimiter, reading.header.delimiter),
+            header=reading.header.names,
+            rows=tuple(tuple(r) for r in reading.samples[:PREVIEW_ROWS]),
+            mapping=mapping,
+            ambiguous_dates=tuple(undecided),
+            warnings=tuple(warnings),
+            sources=len(sources),
+        )
+    finally:
+        reading.close()
+
+
+# --- the import ----------------------------------------------------------------------
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _tag_key(name: str) -> str:
+    """Tag names compare like SQLite's NOCASE: ASCII letters only."""
+    return name.translate(_ASCII_LOWER)
+
+
+class _Importer:
+    def __init__(
+        self,
+        path: Path,
+        options: ImportOptions,
+        now: dt.datetime,
+        progress: Progress,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.path = path
+        self.options = options
+        self.now = now
+        self.now_text = fmt(now)
+        self.progress = progress
+        self.cancel = cancel
+        self.batch_tag = " ".join(options.tag.split())
+        self.conn: Any = None
+        self.batch_id = 0
+        self.seen: dict[str, int] = {}  # dedupe key -> row number of its first occurrence
+        self.seen_file: dict[str, str] = {}  # the same, which file (ZIP with several CSVs)
+        self.rows = self.created = self.updated = self.unchanged = 0
+        self.duplicates = self.rejected = self.warnings = 0
+        self.errors: list[RowError] = []
+        self.warning_texts: list[str] = []
+        self.statuses: dict[str, int] = {}
+        self.tag_ids: dict[str, int] = {}
+        self.next_id = 0
+        self.step_id = 0
+        self.step_level = 0
+        self.bytes_total = 1
+        self.bytes_done = 0
+        self.last_progress = 0.0
+        self.file_label = ""
+        self.platform_source = ""
+        self.platform_label = ""
+
+    # -- bookkeeping
+
+    def warn(self, row: int, text: str) -> None:
+        self.warnings += 1
+        if len(self.warning_texts) < MAX_WARNING_TEXTS:
+            prefix = f"{self.file_label}: " if self.file_label else ""
+            self.warning_texts.append(f"{prefix}row {row}: {text}")
+
+    def reject(self, row: int, reason: str, fields: Sequence[str]) -> None:
+        self.rejected += 1
+        prefix = f"{self.file_label}: " if self.file_label else ""
+        self.errors.append(RowError(row, prefix + reason, tuple(fields), self.file_label))
+
+    def tick(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last_progress >= PROGRESS_EVERY_S:
+            self.last_progress = now
+            if self.cancel is not None and self.cancel.cancelled:
+                raise OperationCancelled()
+            done = self.rows
+            fraction = min(self.bytes_done / self.bytes_total, 1.0)
+            total = max(done, int(done / fraction)) if fraction > 0 else done
+            self.progress(done, total)
+
+    # -- normalising one record
+
+    def normalise(self, plan: _Plan, number: int, fields: list[str]) -> _Row | None:
+        width = plan.width
+        n = len(fields)
+        if n != width:
+            if n > width:
+                if any(f.strip() for f in fields[width:]):
+                    self.reject(number, f"row has {n} fields, header has {width}", fields)
+                    return None
+                self.warn(number, f"{n - width} extra empty fields at the end were ignored")
+                fields = fields[:width]
+            else:
+                email_here = plan.email is not None and plan.email < n and fields[plan.email]
+                if not email_here:
+                    self.reject(number, f"row has {n} fields, header has {width}", fields)
+                    return None
+                self.warn(number, f"row has {n} fields, header has {width}: the rest are empty")
+                fields = fields + [""] * (width - n)
+        raw_email = fields[plan.email]  # type: ignore[index]
+        try:
+            checked = check_email(raw_email)
+        except ValidationError as exc:
+            reason = exc.user_message.rstrip(".")
+            if not raw_email.strip():
+                reason = "email is missing"
+            self.reject(number, reason, fields)
+            return None
+        for text in checked.warnings:
+            self.warn(number, text)
+        values: dict[str, str] = {}
+        for index, name in plan.simple:
+            text = fields[index]
+            if text:
+                text = text if name == "notes" else text.strip()
+                if text and name not in values:
+                    values[name] = text
+        for index in plan.full:
+            full = fields[index].strip()
+            if full and "first_name" not in values and "last_name" not in values:
+                first, last = split_full_name(full)
+                if first:
+                    values["first_name"] = first
+                if last:
+                    values["last_name"] = last
+        custom: dict[str, str] = {}
+        for index, name in plan.custom:
+            text = fields[index]
+            if text:
+                custom[name] = text
+        for index in plan.metadata:
+            try:
+                meta = parse_metadata(fields[index])
+            except ValidationError as exc:
+                self.warn(number, f"{exc.user_message}; kept as text")
+                if fields[index].strip():
+                    custom["metadata"] = fields[index]
+                continue
+            for key, text in meta.items():
+                if key in ("first_name", "last_name") and text.strip():
+                    values.setdefault(key, text.strip())
+                elif text:
+                    custom.setdefault(key, text)
+        tags: list[str] = []
+        for index, style in plan.tags:
+            text = fields[index]
+            if text:
+                tags.extend(parse_tags(text, style))
+        if self.batch_tag:
+            tags.append(self.batch_tag)
+        # Dates: consent is confirm, else opt-in, else sign-up, else created.
+        times: dict[Target, str | None] = {}
+        for target, columns in plan.dates.items():
+            for index, order, header in columns:
+                text = fields[index]
+                if not text:
+                    continue
+                try:
+                    value = parse_date(text, order)
+                except ValueError as exc:
+                    self.warn(
+                        number, f"'{text.strip()}' in {header} is not a date ({exc}); ignored"
+                    )
+                    continue
+                if value is not None and value > self.now_text:
+                    self.warn(number, f"'{text.strip()}' in {header} is in the future; ignored")
+                    continue
+                if value is not None and times.get(target) is None:
+                    times[target] = value
+        consent = (
+            times.get(Target.CONFIRM_AT)
+            or times.get(Target.OPTIN_AT)
+            or times.get(Target.CONSENT_AT)
+            or times.get(Target.CREATED_AT)
+        )
+        status = plan.detection.default_status
+        status_raw = plan.detection.status_raw
+        found: LeadStatus | None = None
+        for index, vocab, parse, header in plan.status:
+            text = fields[index].strip()
+            if parse == "receiving":
+                mapped: LeadStatus | None = S.SUBSCRIBED if text else S.UNSUBSCRIBED
+                raw = text or "receiving nothing"
+            else:
+                if not text:
+                    continue
+                mapped = vocab.get(text.lower(), None)
+                raw = f"{header}={text}" if parse.startswith(("bool", "brevo")) else text
+                if text.lower() not in vocab:
+                    self.warn(number, f"status '{text}' in {header} is not known; ignored")
+                    continue
+            if mapped is not None and (found is None or _SEVERITY[mapped] > _SEVERITY[found]):
+                found = mapped
+                status_raw = raw
+            elif found is None and not status_raw:
+                status_raw = raw
+        if found is not None:
+            status = found
+        status_at = None
+        unsub = times.get(Target.UNSUBSCRIBED_AT)
+        bounced = times.get(Target.BOUNCED_AT)
+        if bounced and _SEVERITY[status] < _SEVERITY[S.BOUNCED]:
+            status = S.BOUNCED
+        elif unsub and _SEVERITY[status] < _SEVERITY[S.UNSUBSCRIBED]:
+            status = S.UNSUBSCRIBED
+        if status in SUPPRESSED:
+            status_at = (bounced if status is S.BOUNCED else None) or unsub or bounced
+        if status_raw:
+            custom["status_raw"] = status_raw
+        return _Row(
+            number,
+            checked.key,
+            checked.address,
+            values,
+            tags,
+            status,
+            status_raw,
+            status_at,
+            consent,
+            custom,
+            self.file_label,
+        )
+
+    # -- merging rows of the same file
+
+    def merge_duplicate(self, first: _Row, dup: _Row) -> None:
+        for name, text in dup.values.items():
+            have = first.values.get(name)
+            if not have:
+                first.values[name] = text
+            elif have != text:
+                self.warn(
+                    dup.row,
+                    f"{_FIELD_WORDS[name]} '{_short(text)}' differs from row {first.row}'s "
+                    f"'{_short(have)}'; kept row {first.row}'s",
+                )
+        for name, text in dup.custom.items():
+            if name not in first.custom:
+                first.custom[name] = text
+        for tag in dup.tags:
+            if tag not in first.tags:
+                first.tags.append(tag)
+        if _SEVERITY[dup.status] > _SEVERITY[first.status] and (
+            dup.status in SUPPRESSED or first.status not in SUPPRESSED
+        ):
+            first.status, first.status_at = dup.status, dup.status_at
+            first.status_raw = dup.status_raw
+            first.custom["status_raw"] = dup.status_raw
+        if first.consent_at is None or (dup.consent_at and dup.consent_at < first.consent_at):
+            first.consent_at = dup.consent_at or first.consent_at
+
+    # -- the database side
+
+    def begin(self, platform: str, encoding: str, delimiter: str) -> None:
+        conn = self.conn
+        cur = conn.execute(
+            "INSERT INTO import_batch (file_name, platform, encoding, delimiter, on_duplicate,"
+            " tag, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.path.name,
+                platform,
+                encoding,
+                delimiter,
+                self.options.on_duplicate,
+                self.batch_tag,
+                self.now_text,
+            ),
+        )
+        self.batch_id = cur.lastrowid
+        self.next_id = (conn.execute("SELECT max(id) FROM lead").fetchone()[0] or 0) + 1
+        step = step_by_key("subscribed")
+        self.step_id, self.step_level = step.id, step.level
+        for tag_id, name in conn.execute("SELECT id, name FROM tag"):
+            self.tag_ids[_tag_key(name)] = tag_id
+
+    def tag_id(self, name: str) -> int:
+        key = _tag_key(name)
+        found = self.tag_ids.get(key)
+        if found is None:
+            found = self.conn.execute(
+                "INSERT INTO tag (name, batch_id) VALUES (?, ?)", (name, self.batch_id)
+            ).lastrowid
+            self.tag_ids[key] = found
+        return found
+
+    def write_chunk(self, chunk: list[_Row], late: list[_Row]) -> None:
+        """Merge one chunk of first occurrences (and later duplicates of earlier chunks)."""
+        conn = self.conn
+        items = chunk + late
+        if not items:
+            return
+        keys = [r.key for r in items]
+        existing: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(keys), 30000):
+            part = keys[start : start + 30000]
+            marks = ",".join("?" * len(part))
+            for row in conn.execute(
+                "SELECT email_key, id, email, first_name, last_name, company, phone, notes, "
+                "status, custom, level, last_commitment_at, updated_at FROM lead "
+                f"WHERE email_key IN ({marks})",
+                part,
+            ):
+                existing[row[0]] = row
+        lead_tags: dict[int, set[int]] = {}
+        commit_times: set[tuple[int, str]] = set()
+        if existing:
+            ids = [r[1] for r in existing.values()]
+            for start in range(0, len(ids), 30000):
+                part = ids[start : start + 30000]
+                marks = ",".join("?" * len(part))
+                for lead_id, tag_id in conn.execute(
+                    f"SELECT lead_id, tag_id FROM lead_tag WHERE lead_id IN ({marks})", part
+                ):
+                    lead_tags.setdefault(lead_id, set()).add(tag_id)
+                for lead_id, at in conn.execute(
+                    f"SELECT lead_id, at FROM commitment WHERE step_id = ? AND lead_id IN "
+                    f"({marks})",
+                    [self.step_id, *part],
+                ):
+                    commit_times.add((lead_id, str(at)))
+
+        new_leads: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        changes: list[tuple[Any, ...]] = []
+        commitments: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        tag_rows: list[tuple[int, int, int]] = []
+        batch, now_text = self.batch_id, self.now_text
+        source, label = self.platform_source, self.platform_label
+        event_data = json.dumps(
+            {"batch_id": batch, "file": self.path.name, "platform": source}, ensure_ascii=False
+        )
+        policy = self.options.on_duplicate
+        late_ids = {id(r) for r in late}
+
+        for r in items:
+            is_late = id(r) in late_ids
+            found = existing.get(r.key)
+            if not is_late:
+                self.statuses[r.status.value] = self.statuses.get(r.status.value, 0) + 1
+            if found is None:
+                self._create(r, new_leads, commitments, events, tag_rows, source, label)
+                continue
+            row_policy = "fill" if is_late else policy
+            changed = self._update(
+                r, found, row_policy, lead_tags, commit_times, updates, changes, commitments,
+                events, tag_rows, source, label,
+            )  # fmt: skip
+            if is_late:
+                continue
+            if changed:
+                self.updated += 1
+            else:
+                self.unchanged += 1
+
+        if new_leads:
+            conn.executemany(
+                "INSERT INTO lead (id, email, email_key, first_name, last_name, company, phone,"
+                " source, status, notes, custom, search_text, created_at, updated_at, batch_id,"
+                " level, last_commitment_at) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                new_leads,
+            )
+            events.extend(
+                (lead[0], now_text, "import", f"Imported from {label}", event_data, batch)
+                for lead in new_leads
+            )
+        if updates:
+            conn.executemany(
+                "UPDATE lead SET first_name = ?, last_name = ?, company = ?, phone = ?, "
+                "notes = ?, status = ?, custom = ?, search_text = ?, updated_at = ?, "
+                "level = ?, last_commitment_at = ? WHERE id = ?",
+                updates,
+            )
+        if changes:
+            conn.executemany(
+                "INSERT INTO import_change (batch_id, lead_id, field, before, after) "
+                "VALUES (?, ?, ?, ?, ?)",
+                changes,
+            )
+        if commitments:
+            conn.executemany(
+                "INSERT INTO commitment (lead_id, step_id, at, source, note, batch_id) "
+                "VALUES (?, ?, ?, ?, '', ?)",
+                commitments,
+            )
+        if events:
+            conn.executemany(
+                "INSERT INTO lead_event (lead_id, at, kind, summary, data, batch_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                events,
+            )
+        if tag_rows:
+            conn.executemany(
+                "INSERT OR IGNORE INTO lead_tag (lead_id, tag_id, batch_id) VALUES (?, ?, ?)",
+                tag_rows,
+            )
+
+    def _create(
+        self,
+        r: _Row,
+        new_leads: list[tuple[Any, ...]],
+        commitments: list[tuple[Any, ...]],
+        events: list[tuple[Any, ...]],
+        tag_rows: list[tuple[int, int, int]],
+        source: str,
+        label: str,
+    ) -> None:
+        lead_id = self.next_id
+        self.next_id += 1
+        self.created += 1
+        v = r.values
+        first, last, company = v.get("first_name", ""), v.get("last_name", ""), v.get("company", "")
+        level, last_yes = 0, None
+        status = r.status
+        if r.consent_at and status is not S.PENDING and status is not S.NONE:
+            commitments.append((lead_id, self.step_id, r.consent_at, source, self.batch_id))
+            level, last_yes = self.step_level, r.consent_at
+        if status in SUPPRESSED:
+            events.append(
+                (
+                    lead_id,
+                    r.status_at or r.consent_at or self.now_text,
+                    "status",
+                    f"{STATUS_LABELS[status]} (from {label})",
+                    json.dumps({"to": status.value, "raw": r.status_raw}, ensure_ascii=False),
+                    self.batch_id,
+                )
+            )
+        new_leads.append(
+            (
+                lead_id,
+                r.email,
+                r.key,
+                first,
+                last,
+                company,
+                v.get("phone", ""),
+                source,
+                status.value,
+                v.get("notes", ""),
+                json.dumps(r.custom, ensure_ascii=False) if r.custom else "{}",
+                make_search_text(r.email, first, last, company),
+                self.now_text,
+                self.now_text,
+                self.batch_id,
+                level,
+                last_yes,
+            )
+        )
+        for tag in r.tags:
+            tag_rows.append((lead_id, self.tag_id(tag), self.batch_id))
+
+    def _update(
+        self,
+        r: _Row,
+        found: tuple[Any, ...],
+        policy: str,
+        lead_tags: dict[int, set[int]],
+        commit_times: set[tuple[int, str]],
+        updates: list[tuple[Any, ...]],
+        changes: list[tuple[Any, ...]],
+        commitments: list[tuple[Any, ...]],
+        events: list[tuple[Any, ...]],
+        tag_rows: list[tuple[int, int, int]],
+        source: str,
+        label: str,
+    ) -> bool:
+        (_, lead_id, email, first, last, company, phone, notes, status, custom_text, level,
+         last_yes, updated_at) = found  # fmt: skip
+        batch = self.batch_id
+        current = {
+            "first_name": first,
+            "last_name": last,
+            "company": company,
+            "phone": phone,
+            "notes": notes,
+        }
+        after = dict(current)
+        changed_fields: list[str] = []
+        if policy != "skip":
+            for name, text in r.values.items():
+                have = current[name]
+                if have == text:
+                    continue
+                if not have or policy == "overwrite":
+                    after[name] = text
+                    changed_fields.append(name)
+                    changes.append((batch, lead_id, name, have, text))
+        new_custom_text = custom_text
+        if policy != "skip" and r.custom:
+            incoming_text = json.dumps(r.custom, ensure_ascii=False)
+            if incoming_text != custom_text:
+                have_custom = _load_custom(custom_text)
+                merged = dict(have_custom)
+                for name, text in r.custom.items():
+                    if (
+                        name not in merged
+                        or merged[name] in ("", None)
+                        or (policy == "overwrite" and merged[name] != text)
+                    ):
+                        merged[name] = text
+                if merged != have_custom:
+                    new_custom_text = json.dumps(merged, ensure_ascii=False)
+                    changed_fields.append("custom")
+                    changes.append((batch, lead_id, "custom", custom_text, new_custom_text))
+        # Status: suppression wins; a subscribe only lifts it when it is newer.
+        old_status = S(status)
+        new_status = old_status
+        incoming = r.status
+        if incoming in SUPPRESSED:
+            if _SEVERITY[incoming] > _SEVERITY[old_status] or old_status not in SUPPRESSED:
+                new_status = incoming
+        elif policy != "skip" and incoming is not S.NONE:
+            if old_status in SUPPRESSED:
+                since = self.conn.execute(
+                    "SELECT max(at) FROM lead_event WHERE lead_id = ? AND kind = 'status'",
+                    (lead_id,),
+                ).fetchone()[0]
+                if r.consent_at and since and r.consent_at > str(since):
+                    new_status = incoming
+            elif _SEVERITY[incoming] > _SEVERITY[old_status]:
+                new_status = incoming
+        if new_status is not old_status:
+            changed_fields.append("status")
+            changes.append((batch, lead_id, "status", old_status.value, new_status.value))
+            at = (r.status_at if new_status in SUPPRESSED else r.consent_at) or self.now_text
+            events.append(
+                (
+                    lead_id,
+                    at,
+                    "status",
+                    f"Status changed from {STATUS_LABELS[old_status]} to "
+                    f"{STATUS_LABELS[new_status]} (from {label})",
+                    json.dumps(
+                        {"from": old_status.value, "to": new_status.value, "raw": r.status_raw},
+                        ensure_ascii=False,
+                    ),
+                    batch,
+                )
+            )
+        new_level, new_last = level, last_yes
+        if (
+            policy != "skip"
+            and r.consent_at
+            and incoming is not S.PENDING
+            and incoming is not S.NONE
+            and (lead_id, r.consent_at) not in commit_times
+        ):
+            commit_times.add((lead_id, r.consent_at))
+            commitments.append((lead_id, self.step_id, r.consent_at, source, batch))
+            changed_fields.append("timeline")
+            new_level = max(level, self.step_level)
+            if last_yes is None or str(last_yes) < r.consent_at:
+                new_last = r.consent_at
+        if policy != "skip":
+            have_tags = lead_tags.setdefault(lead_id, set())
+            added = False
+            for tag in r.tags:
+                tag_id = self.tag_id(tag)
+                if tag_id not in have_tags:
+                    have_tags.add(tag_id)
+                    tag_rows.append((lead_id, tag_id, batch))
+                    added = True
+            if added:
+                changed_fields.append("tags")
+        if not changed_fields:
+            return False
+        changes.append((batch, lead_id, "updated_at", str(updated_at), self.now_text))
+        if new_level != level:
+            changes.append((batch, lead_id, "level", str(level), str(new_level)))
+        updates.append(
+            (
+                after["first_name"],
+                after["last_name"],
+                after["company"],
+                after["phone"],
+                after["notes"],
+                new_status.value,
+                new_custom_text,
+                make_search_text(email, after["first_name"], after["last_name"], after["company"]),
+                self.now_text,
+                new_level,
+                new_last,
+                lead_id,
+            )
+        )
+        words = ", ".join(dict.fromkeys(_FIELD_WORDS[f] for f in changed_fields))
+        events.append(
+            (
+                lead_id,
+                self.now_text,
+                "import",
+                f"Updated from {label}: {words}",
+                json.dumps(
+                    {"batch_id": batch, "file": self.path.name, "fields": changed_fields},
+                    ensure_ascii=False,
+                ),
+                batch,
+            )
+        )
+        return True
+
+    # -- the whole run
+
+    def run(self, sources: list[Source]) -> ImportReport:
+        started = time.monotonic()
+        decodings = [detect_decoding(s) for s in sources]
+        self.bytes_total = max(1, sum(max(s.size, 1) for s in sources))
+        readings: list[_Reading] = []
+        base = [0]
+
+        def on_bytes(n: int) -> None:
+            self.bytes_done = base[0] + n
+
+        try:
+            for source, decoding in zip(sources, decodings, strict=True):
+                readings.append(_Reading(source, self.options, None, decoding))
+        finally:
+            for reading in readings:
+                reading.close()
+        first = readings[0]
+        platforms = list(dict.fromkeys(r.detection.platform for r in readings))
+        platform = platforms[0] if len(platforms) == 1 else "+".join(platforms)
+        encoding = first.decoding.name
+        delimiter = first.header.delimiter
+        self.platform_source = first.detection.source
+        self.platform_label = first.detection.label.split(" (")[0]
+        db_started = False
+        with database_proxy.atomic("IMMEDIATE") as txn:
+            database_proxy.execute_sql("SELECT 1")
+            self.conn = database_proxy.connection()
+            self.begin(platform, encoding, delimiter)
+            db_started = True
+            for source, decoding in zip(sources, decodings, strict=True):
+                if len(sources) > 1:
+                    self.file_label = source.label
+                reading = _Reading(source, self.options, on_bytes, decoding)
+                try:
+                    self.run_source(reading)
+                finally:
+                    reading.close()
+                base[0] += max(source.size, 1)
+            self.tick(force=True)
+            if self.cancel is not None and self.cancel.cancelled:
+                raise OperationCancelled()
+            self.conn.execute(
+                "UPDATE import_batch SET rows = ?, created = ?, updated = ?, unchanged = ?, "
+                "rejected = ?, duplicates_in_file = ?, warnings = ?, finished_at = ? "
+                "WHERE id = ?",
+                (
+                    self.rows,
+                    self.created,
+                    self.updated,
+                    self.unchanged,
+                    self.rejected,
+                    self.duplicates,
+                    self.warnings,
+                    self.now_text,
+                    self.batch_id,
+                ),
+            )
+            if self.options.dry_run:
+                txn.rollback()
+        assert db_started
+        self.progress(self.rows, self.rows)
+        warnings = list(self.warning_texts)
+        for d in decodings:
+            if d.warning:
+                warnings.insert(0, d.warning)
+                self.warnings += 1
+        if self.rows == 0 and not self.rejected:
+            warnings.insert(0, "no data rows: the file has a header only")
+        return ImportReport(
+            batch_id=None if self.options.dry_run else self.batch_id,
+            file_name=self.path.name,
+            platform=platform,
+            platform_label=first.detection.label,
+            encoding=encoding,
+            delimiter=DELIMITER_NAMES.get(delimiter, delimiter),
+            rows=self.rows,
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            duplicates_in_file=self.duplicates,
+            rejected=self.rejected,
+            warnings=self.warnings,
+            errors=tuple(self.errors),
+            statuses=dict(sorted(self.statuses.items())),
+            warning_texts=tuple(warnings),
+            header=first.header.names,
+            dry_run=self.options.dry_run,
+            seconds=time.monotonic() - started,
+        )
+
+    def run_source(self, reading: _Reading) -> None:
+        given = dict(self.options.date_orders)
+        orders, undecided = _decide_orders(
+            reading, given, lambda cols: _scan_orders(reading.source, reading.decoding, cols)
+        )
+        for index in undecided:
+            header = reading.header.names[index]
+            self.warnings += 1
+            self.warning_texts.append(
+                f"dates in '{header}' could be day/month or month/day; ambiguous ones were "
+                "left out: choose the order in the import window"
+            )
+        plan = _Plan(reading.detection, reading.mapping, orders)
+        chunk: dict[str, _Row] = {}
+        late: list[_Row] = []
+        seen = self.seen
+        normalise = self.normalise
+        count = 0
+        for number, fields in reading.records():
+            self.rows += 1
+            row = normalise(plan, number, fields)
+            count += 1
+            if row is not None:
+                first_row = seen.get(row.key)
+                if first_row is None:
+                    seen[row.key] = number
+                    if self.file_label:
+                        self.seen_file[row.key] = self.file_label
+                    chunk[row.key] = row
+                else:
+                    self.duplicates += 1
+                    where = f"row {first_row}"
+                    if self.file_label:
+                        where += f" of {self.seen_file[row.key]}"
+                    self.warn(number, f"duplicate of {where}")
+                    if row.key in chunk:
+                        self.merge_duplicate(chunk[row.key], row)
+                    else:
+                        late.append(row)
+            if count >= CHUNK_ROWS:
+                self.tick()
+                self.write_chunk(list(chunk.values()), late)
+                chunk, late, count = {}, [], 0
+                self.tick()
+        self.write_chunk(list(chunk.values()), late)
+
+
+def _load_custom(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def import_csv(
+    path: str | Path,
+    options: ImportOptions = ImportOptions(),
+    *,
+    now: dt.datetime,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> ImportReport:
+    """Import one CSV (or ZIP of CSVs) as one batch; see the module docstring."""
+    options = options.checked()
+    path = Path(path)
+    sources = sources_for(path)
+    importer = _Importer(path, options, now, progress, cancel)
+    try:
+        return importer.run(sources)
+    except SmallyesError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFormatError(f"{path.name} could not be read to the end ({exc}).") from exc
+
+
+def save_rejected(report: ImportReport, out: str | Path) -> int:
+    """Write the rejected rows, with their row number and reason, as a CSV; return the count.
+
+    Cells starting with = + - @ TAB or CR get a leading apostrophe so a spreadsheet shows
+    them as text instead of running them.
+    """
+    path = Path(out)
+    try:
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "reason", *report.header])
+            for error in report.errors:
+                writer.writerow([error.row, error.reason, *(_escape(f) for f in error.fields)])
+    except OSError as exc:
+        raise ImportFormatError(
+            f"The rejected rows could not be saved to {path} ({exc.strerror}): choose "
+            "another place."
+        ) from exc
+    return len(report.errors)
+
+
+def _escape(cell: str) -> str:
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

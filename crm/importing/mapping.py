@@ -1,0 +1,209 @@
+"""Column mapping: which lead field each CSV column feeds.
+
+A mapping is one ``ColumnMap`` per column, by position (header names may repeat). The
+platform presets fill it without asking; generic files are mapped by header name with
+English, German, French and Spanish synonyms. Every column that maps to nothing else is
+kept as a custom field under its header name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Target(StrEnum):
+    EMAIL = "email"
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    FULL_NAME = "full_name"
+    COMPANY = "company"
+    PHONE = "phone"
+    NOTES = "notes"
+    TAGS = "tags"
+    STATUS = "status"
+    CONSENT_AT = "consent_at"  # a sign-up / subscription date
+    CONFIRM_AT = "confirm_at"
+    OPTIN_AT = "optin_at"
+    CREATED_AT = "created_at"
+    UNSUBSCRIBED_AT = "unsubscribed_at"
+    BOUNCED_AT = "bounced_at"
+    CUSTOM = "custom"
+    IGNORE = "ignore"
+
+
+TARGET_LABELS = {
+    Target.EMAIL: "Email",
+    Target.FIRST_NAME: "First name",
+    Target.LAST_NAME: "Last name",
+    Target.FULL_NAME: "Full name",
+    Target.COMPANY: "Company",
+    Target.PHONE: "Phone",
+    Target.NOTES: "Notes",
+    Target.TAGS: "Tags",
+    Target.STATUS: "Status",
+    Target.CONSENT_AT: "Signed up at",
+    Target.CONFIRM_AT: "Confirmed at",
+    Target.OPTIN_AT: "Opted in at",
+    Target.CREATED_AT: "Created at",
+    Target.UNSUBSCRIBED_AT: "Unsubscribed at",
+    Target.BOUNCED_AT: "Bounced at",
+    Target.CUSTOM: "Custom field",
+    Target.IGNORE: "Ignore",
+}
+
+DATE_TARGETS = frozenset(
+    {
+        Target.CONSENT_AT,
+        Target.CONFIRM_AT,
+        Target.OPTIN_AT,
+        Target.CREATED_AT,
+        Target.UNSUBSCRIBED_AT,
+        Target.BOUNCED_AT,
+    }
+)
+# Fields a lead has one of: a second column mapped there is kept as a custom field.
+SINGLE_TARGETS = frozenset(
+    {
+        Target.EMAIL,
+        Target.FIRST_NAME,
+        Target.LAST_NAME,
+        Target.FULL_NAME,
+        Target.COMPANY,
+        Target.PHONE,
+        Target.NOTES,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMap:
+    """Where one column goes. ``parse`` says how its cells are read (tag style, status
+    vocabulary, day/month order); ``custom_name`` names the custom field."""
+
+    index: int
+    header: str
+    target: Target
+    parse: str = ""
+    custom_name: str = ""
+
+    @property
+    def field_name(self) -> str:
+        """The custom-field key this column's raw text is kept under."""
+        return self.custom_name or self.header or f"column {self.index + 1}"
+
+    def retarget(self, target: Target, custom_name: str = "") -> ColumnMap:
+        """The same column sent elsewhere; a platform parse hint only survives for its target."""
+        parse = self.parse if target == self.target else ""
+        return replace(self, target=target, parse=parse, custom_name=custom_name)
+
+
+Mapping = tuple[ColumnMap, ...]
+
+
+def fold(header: str) -> str:
+    """A header compared loosely: accents dropped, case folded, separators unified."""
+    text = unicodedata.normalize("NFKD", header)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return re.sub(r"[\s_\-.:/()]+", " ", text).strip()
+
+
+def _table(**groups: str) -> dict[str, Target]:
+    out: dict[str, Target] = {}
+    for target, words in groups.items():
+        for word in words.split("|"):
+            out[fold(word)] = Target(target)
+    return out
+
+
+SYNONYMS = _table(
+    email=(
+        "email|e-mail|e mail|email address|e-mail address|emailaddress|mail|email 1|"
+        "subscriber|subscriber email|primary email|work email|"
+        "e-mail-adresse|email-adresse|e-mail adresse|mailadresse|"
+        "courriel|adresse e-mail|adresse email|adresse courriel|mél|"
+        "correo|correo electrónico|correo electronico|email principal"
+    ),
+    first_name=(
+        "first name|firstname|first|given name|forename|fname|"
+        "vorname|prénom|prenom|nombre|nombre de pila"
+    ),
+    last_name=(
+        "last name|lastname|last|surname|family name|lname|"
+        "nachname|familienname|nom|nom de famille|apellido|apellidos"
+    ),
+    full_name="name|full name|fullname|display name|contact name|vollständiger name|nom complet|"
+    "nombre completo",
+    company=(
+        "company|company name|organization|organisation|organization name|business|"
+        "firma|unternehmen|société|societe|entreprise|empresa|compañía|compania"
+    ),
+    phone=(
+        "phone|phone number|telephone|tel|mobile|mobile phone|cell|"
+        "telefon|telefonnummer|handy|mobil|téléphone|telephone portable|portable|"
+        "teléfono|telefono|móvil|movil|celular"
+    ),
+    notes="notes|note|comment|comments|notiz|notizen|bemerkung|anmerkung|remarque|remarques|"
+    "commentaire|nota|notas|comentario|comentarios",
+    tags="tags|tag|labels|label|groups|segments|schlagwörter|stichwörter|étiquettes|etiquettes|"
+    "etiquetas|etiqueta",
+    status="status|state|subscription status|subscriber status|estado|statut",
+    consent_at=(
+        "subscribed|subscribed at|subscription date|signup date|sign up date|signed up|"
+        "opt in date|optin date|date subscribed|angemeldet am|anmeldedatum|"
+        "date d'inscription|date inscription|inscrit le|fecha de suscripción|"
+        "fecha de suscripcion|fecha de alta"
+    ),
+    confirm_at="confirm time|confirmed at|confirmation date",
+    optin_at="optin time|opt in time|opted in at",
+    created_at="created|created at|creation date|date created|date added|added|erstellt|"
+    "erstellt am|date de création|date de creation|fecha de creación|fecha de creacion",
+    unsubscribed_at="unsubscribed at|unsubscribe date|unsubscription date|unsubscribed date|"
+    "abgemeldet am|date de désinscription|fecha de baja",
+)
+
+EMAIL_SYNONYMS = frozenset(k for k, v in SYNONYMS.items() if v is Target.EMAIL)
+
+
+def generic_mapping(headers: Sequence[str], samples: Sequence[Sequence[str]]) -> Mapping:
+    """Map columns by header synonyms; the email column may also be found by its values."""
+    taken: set[Target] = set()
+    columns: list[ColumnMap] = []
+    for index, header in enumerate(headers):
+        target = SYNONYMS.get(fold(header), Target.CUSTOM)
+        if target in SINGLE_TARGETS and target in taken:
+            target = Target.CUSTOM
+        taken.add(target)
+        parse = "any" if target is Target.STATUS else ""
+        columns.append(ColumnMap(index, header, target, parse))
+    if Target.EMAIL not in taken:
+        index = email_column_by_values(samples, len(headers))
+        if index is not None:
+            columns[index] = columns[index].retarget(Target.EMAIL)
+    return tuple(columns)
+
+
+def email_column_by_values(samples: Sequence[Sequence[str]], width: int) -> int | None:
+    """The column whose sampled values are mostly addresses, if one is."""
+    best, best_share = None, 0.5
+    for index in range(width):
+        values = [row[index].strip() for row in samples if index < len(row) and row[index].strip()]
+        if not values:
+            continue
+        share = sum(1 for v in values if "@" in v and "." in v.rsplit("@", 1)[-1]) / len(values)
+        if share > best_share:
+            best, best_share = index, share
+    return best
+
+
+def with_unnamed_empty_ignored(mapping: Mapping, samples_empty: Sequence[bool]) -> Mapping:
+    """Rule 4: an unnamed column that is empty everywhere is ignored, not a custom field."""
+    return tuple(
+        c.retarget(Target.IGNORE)
+        if not c.header and c.index < len(samples_empty) and samples_empty[c.index]
+        else c
+        for c in mapping
+    )
