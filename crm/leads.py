@@ -32,9 +32,13 @@ class LeadStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
     COMPLAINED = "complained"
+    # "Forget this person": the row stays, anonymised, so the funnel's past counts hold.
+    ERASED = "erased"
 
 
-SUPPRESSED = frozenset({LeadStatus.UNSUBSCRIBED, LeadStatus.BOUNCED, LeadStatus.COMPLAINED})
+SUPPRESSED = frozenset(
+    {LeadStatus.UNSUBSCRIBED, LeadStatus.BOUNCED, LeadStatus.COMPLAINED, LeadStatus.ERASED}
+)
 
 STATUS_LABELS = {
     LeadStatus.SUBSCRIBED: "Subscribed",
@@ -43,6 +47,7 @@ STATUS_LABELS = {
     LeadStatus.UNSUBSCRIBED: "Unsubscribed",
     LeadStatus.BOUNCED: "Bounced",
     LeadStatus.COMPLAINED: "Complained",
+    LeadStatus.ERASED: "Erased",
 }
 
 EDITABLE_FIELDS = ("first_name", "last_name", "company", "phone", "notes")
@@ -175,6 +180,10 @@ def _where(query: LeadQuery) -> tuple[str, list[Any]]:
     if query.status:
         clauses.append("l.status = ?")
         params.append(parse_status(query.status).value)
+    elif not query.search.strip():
+        # Erased leads are only rows for the funnel's counts. A search needs no clause:
+        # their search_text is empty, so it never matches (and the covering index holds).
+        clauses.append("l.status != 'erased'")
     if query.tag:
         clauses.append(
             "l.id IN (SELECT lt.lead_id FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
@@ -268,7 +277,9 @@ def list_leads(
     direction = "DESC" if query.descending else "ASC"
     sort = SortKey(query.sort)
     order = _ORDER_SQL[sort].format(d=direction)
-    if where and (sort not in _COVERED or _filters_beyond_search(query)):
+    if (query.search.strip() or _filters_beyond_search(query)) and (
+        sort not in _COVERED or _filters_beyond_search(query)
+    ):
         order = "+" + order.replace(", l.", ", +l.")
     sql = f"SELECT {_COLUMNS} FROM lead l{where} ORDER BY {order}, l.id {direction}"
     if limit is not None:
@@ -405,6 +416,8 @@ def record_event(
 def set_status(lead_id: int, status: LeadStatus | str, *, now: dt.datetime) -> LeadRow:
     """The owner changes a lead's status explicitly; the change goes on the timeline."""
     new = parse_status(str(status))
+    if new is LeadStatus.ERASED:
+        raise ValidationError("A lead is erased with Forget this person, not by its status.")
     lead = Lead.get_or_none(Lead.id == lead_id)
     if lead is None:
         raise NotFoundError("That lead no longer exists: it may have been deleted.")

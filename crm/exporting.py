@@ -1,0 +1,324 @@
+"""Getting data out, and erasing a person.
+
+- ``export_leads_csv``: the lead list (all, or what a ``LeadQuery`` shows) as CSV that a
+  spreadsheet cannot mistake for formulas, with a header the generic importer maps by name,
+  so an exported file imports back unchanged.
+- ``lead_data``: everything stored about one person, as JSON (a data-access request).
+- ``forget_lead``: "Forget this person". The lead's row stays, anonymised and marked
+  ``erased``, with its yeses and asks, so the funnel's past counts do not change; every
+  personal field, note, tag and import record is removed, and the file is rewritten so no
+  copy of the old values is left in the database or its journal.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crm.errors import NotFoundError, StorageError, ValidationError
+from crm.jobs import CancelToken, Progress, no_progress
+from crm.leads import LeadQuery, LeadRow, LeadStatus, count_leads, get_lead, list_leads
+from crm.models import database_proxy
+from crm.timefmt import iso
+from crm.timeline import get_timeline
+
+log = logging.getLogger(__name__)
+
+# Cells a spreadsheet would read as a formula (or, for TAB and CR, mangle on paste).
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The columns, in order; each is a name the generic importer maps by itself.
+EXPORT_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "phone",
+    "status",
+    "tags",
+    "notes",
+    "created_at",
+)
+TAG_SEPARATOR = "; "
+PAGE_ROWS = 2000
+ERASED_DOMAIN = "erased.invalid"
+
+
+def escape_cell(text: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would run as a formula (phones with + too)."""
+    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
+
+
+def _custom_keys() -> list[str]:
+    """The custom-field names leads use, alphabetically: one column each."""
+    rows = database_proxy.execute_sql(
+        "SELECT DISTINCT j.key FROM lead l, json_each(l.custom) j "
+        "WHERE l.status != 'erased' AND l.custom != '{}' ORDER BY j.key COLLATE NOCASE"
+    ).fetchall()
+    names = [str(r[0]) for r in rows]
+    taken = {c.casefold() for c in EXPORT_COLUMNS}
+    return [n for n in names if n.casefold() not in taken]
+
+
+def _cells(lead: LeadRow, custom_keys: Sequence[str]) -> list[str]:
+    values = [
+        lead.email,
+        lead.first_name,
+        lead.last_name,
+        lead.company,
+        lead.phone,
+        lead.status,
+        TAG_SEPARATOR.join(lead.tags),
+        lead.notes,
+        iso(lead.created_at) or "",
+    ]
+    for key in custom_keys:
+        value = lead.custom.get(key, "")
+        values.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return [escape_cell(v) for v in values]
+
+
+def iter_export_rows(query: LeadQuery = LeadQuery()) -> Iterator[list[str]]:
+    """The header, then one escaped row per lead, paged from SQL."""
+    keys = _custom_keys()
+    yield [escape_cell(c) for c in (*EXPORT_COLUMNS, *keys)]
+    offset = 0
+    while True:
+        page = list_leads(query, offset=offset, limit=PAGE_ROWS)
+        for lead in page:
+            yield _cells(lead, keys)
+        if len(page) < PAGE_ROWS:
+            return
+        offset += PAGE_ROWS
+
+
+def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: str) -> None:
+    """Write to a temporary file beside ``target`` and rename it: no half-written export."""
+    target = Path(target).expanduser()
+    if target.is_dir():
+        raise ValidationError(f"{target} is a folder: give a file name.")
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding=encoding, newline="") as handle:
+            write(handle)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(
+            f"Smallyes could not write {target} ({exc.strerror}): choose a folder you can "
+            "write to with enough free space."
+        ) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def export_leads_csv(
+    target: Path,
+    query: LeadQuery = LeadQuery(),
+    *,
+    excel: bool = False,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> int:
+    """Write the leads ``query`` selects to ``target``; return how many were written.
+
+    UTF-8; ``excel`` adds the byte-order mark Excel needs to read UTF-8.
+    """
+    total = count_leads(query)
+    written = [0]
+
+    def write(handle: Any) -> None:
+        out = csv.writer(handle, lineterminator="\r\n")
+        for index, row in enumerate(iter_export_rows(query)):
+            out.writerow(row)
+            if index and index % 500 == 0:
+                progress(index, total)
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+            written[0] = index
+        progress(total, total)
+
+    _write_atomically(target, write, encoding="utf-8-sig" if excel else "utf-8")
+    return written[0]
+
+
+# --- per-lead data export -------------------------------------------------------------
+
+
+def _rows_as_dicts(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    cursor = database_proxy.execute_sql(sql, params)
+    names = [d[0] for d in cursor.description]
+    out = []
+    for row in cursor.fetchall():
+        item = {}
+        for name, value in zip(names, row, strict=True):
+            item[name] = iso(value) if isinstance(value, dt.datetime) else value
+        out.append(item)
+    return out
+
+
+def lead_data(lead_id: int) -> dict[str, Any]:
+    """Everything stored about one person: fields, tags, timeline, asks, import history."""
+    lead = get_lead(lead_id)
+    imports = _rows_as_dicts(
+        "SELECT b.file_name, b.platform, b.started_at, c.field, c.before, c.after "
+        "FROM import_change c JOIN import_batch b ON b.id = c.batch_id "
+        "WHERE c.lead_id = ? ORDER BY c.id",
+        [lead_id],
+    )
+    batch = _rows_as_dicts(
+        "SELECT b.file_name, b.platform, b.started_at FROM import_batch b "
+        "JOIN lead l ON l.batch_id = b.id WHERE l.id = ?",
+        [lead_id],
+    )
+    return {
+        "exported_by": "Smallyes",
+        "lead": lead.to_json(),
+        "created_by_import": batch[0] if batch else None,
+        "timeline": [item.to_json() for item in get_timeline(lead_id)],
+        "import_changes": imports,
+    }
+
+
+def write_lead_data(lead_id: int, target: Path) -> Path:
+    """Write :func:`lead_data` to ``target`` as UTF-8 JSON."""
+    data = lead_data(lead_id)
+
+    def write(handle: Any) -> None:
+        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+
+    _write_atomically(target, write, encoding="utf-8")
+    return Path(target)
+
+
+# --- forget this person ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    lead_id: int
+    placeholder: str  # the erased row's email: random, never a real address
+
+
+Execute = Callable[[str, Sequence[Any]], Any]
+
+
+def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
+    """The erase itself, as SQL on any connection (the live database or a backup copy).
+
+    Keeps the row, its yeses and asks (steps, offers, times, outcomes: the funnel's
+    counts), and blanks or deletes everything that says who the person was.
+    """
+    execute(
+        "UPDATE lead SET email = ?, email_key = ?, first_name = '', last_name = '', "
+        "company = '', phone = '', notes = '', custom = '{}', search_text = '', "
+        "status = 'erased', do_not_contact = 1, batch_id = NULL WHERE id = ?",
+        [placeholder, placeholder, lead_id],
+    )
+    # Tags only this person carried are removed too: a tag can be a name.
+    execute(
+        "DELETE FROM tag WHERE id IN (SELECT tag_id FROM lead_tag WHERE lead_id = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM lead_tag o WHERE o.tag_id = tag.id AND o.lead_id != ?)",
+        [lead_id, lead_id],
+    )
+    execute("DELETE FROM lead_tag WHERE lead_id = ?", [lead_id])
+    execute("DELETE FROM import_change WHERE lead_id = ?", [lead_id])
+    execute("UPDATE commitment SET note = '' WHERE lead_id = ?", [lead_id])
+    execute("UPDATE ask SET note = '' WHERE lead_id = ?", [lead_id])
+    # Status changes keep their from/to (funnel history); notes and imports go.
+    execute(
+        "UPDATE lead_event SET summary = '', data = CASE WHEN kind = 'status' THEN "
+        "json_object('from', json_extract(data, '$.from'), 'to', json_extract(data, '$.to')) "
+        "ELSE '{}' END WHERE lead_id = ?",
+        [lead_id],
+    )
+    execute("DELETE FROM lead_event WHERE lead_id = ? AND kind = 'note'", [lead_id])
+
+
+def _new_placeholder() -> str:
+    return f"erased-{secrets.token_hex(12)}@{ERASED_DOMAIN}"
+
+
+def scrub_file(execute: Execute) -> None:
+    """Rewrite the whole file and empty the journal: old values left in free space by
+    earlier edits are gone, and the WAL no longer holds page images from before."""
+    # Index samples (SQLITE_ENABLE_STAT4 builds) can hold emails: sample afresh.
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'", []).fetchone():
+        execute("ANALYZE", [])
+    execute("VACUUM", [])
+    busy, _, _ = execute("PRAGMA wal_checkpoint(TRUNCATE)", []).fetchone()
+    if busy:
+        raise StorageError(
+            "The erase is done, but another program is reading the database, so its journal "
+            "still holds old pages: close the other Smallyes window and erase again."
+        )
+
+
+def forget_lead(lead_id: int) -> ForgetReport:
+    """Irreversibly erase one person; see the module text for what is kept."""
+    lead = get_lead(lead_id)
+    if lead.status == LeadStatus.ERASED:
+        raise NotFoundError("That person was already forgotten.")
+    placeholder = _new_placeholder()
+    db = database_proxy
+    db.execute_sql("PRAGMA secure_delete = ON")
+    try:
+        with db.atomic():
+            erase_lead_rows(db.execute_sql, lead_id, placeholder)
+        scrub_file(db.execute_sql)
+    finally:
+        db.execute_sql("PRAGMA secure_delete = OFF")
+    log.info("lead %d erased", lead_id)
+    return ForgetReport(lead_id=lead_id, placeholder=placeholder)
+
+
+def purge_backups(email: str, db_path: Path) -> tuple[list[Path], list[Path]]:
+    """Erase the person with this email from every backup in ``backups/``.
+
+    A backup that holds them is rewritten with the same erase; one that cannot be
+    rewritten (damaged, read-only) is removed. Returns (rewritten, removed).
+    """
+    from crm.backup import list_backups
+
+    key = email.strip().lower()
+    rewritten: list[Path] = []
+    removed: list[Path] = []
+    for backup in list_backups(db_path):
+        try:
+            con = sqlite3.connect(backup.path, isolation_level=None)
+        except sqlite3.Error:
+            backup.path.unlink(missing_ok=True)
+            removed.append(backup.path)
+            continue
+        try:
+            row = con.execute("SELECT id FROM lead WHERE email_key = ?", [key]).fetchone()
+            if row is None:
+                continue
+            con.execute("PRAGMA secure_delete = ON")
+            con.execute("BEGIN IMMEDIATE")
+            erase_lead_rows(con.execute, row[0], _new_placeholder())
+            con.execute("COMMIT")
+            scrub_file(con.execute)
+            rewritten.append(backup.path)
+        except (sqlite3.Error, StorageError) as exc:
+            log.warning("could not erase a lead from backup %s (%s): removing it", backup, exc)
+            con.close()
+            backup.path.unlink(missing_ok=True)
+            removed.append(backup.path)
+            continue
+        finally:
+            con.close()
+    return rewritten, removed
