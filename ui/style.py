@@ -122,9 +122,12 @@ def light_palette(app: QApplication) -> QPalette:
     return p
 
 
-def apply_scheme(app: QApplication) -> None:
-    """Set the palette for the current system scheme; style sheets follow via palette()."""
-    app.setPalette(dark_palette() if is_dark(app) else light_palette(app))
+def apply_scheme(app: QApplication, scheme: Qt.ColorScheme | None = None) -> None:
+    """Set the palette for ``scheme`` (default: the system's); style sheets follow it."""
+    if scheme is None:
+        scheme = app.styleHints().colorScheme()
+    dark = scheme == Qt.ColorScheme.Dark
+    app.setPalette(dark_palette() if dark else light_palette(app))
     # Re-setting the sheet makes widgets re-resolve palette(...) against the new palette.
     app.setStyleSheet(STYLE_SHEET)
 
@@ -133,7 +136,7 @@ def setup_style(app: QApplication) -> None:
     """Fusion, the right palette now, and a live switch when the system scheme changes."""
     app.setStyle("Fusion")
     apply_scheme(app)
-    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_scheme(app))
+    app.styleHints().colorSchemeChanged.connect(lambda scheme: apply_scheme(app, scheme))
     app.setWindowIcon(app_icon())
 
 

@@ -1,0 +1,330 @@
+"""The Leads page as a user drives it: add, log a yes, search, filter, sort, delete, undo."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+
+from crm.leads import LeadQuery, add_lead, count_leads, get_lead
+from crm.timefmt import to_utc
+from crm.timeline import get_timeline
+from ui import errors
+from ui.leads import dialogs
+from ui.leads.table_model import Columns, LeadIdRole
+
+
+def shown_emails(window) -> list[str]:
+    model = window.leads_page.model
+    return [model.index(r, Columns.EMAIL).data() for r in range(model.rowCount())]
+
+
+def select(window, lead_id: int) -> None:
+    assert window.leads_page.select_lead(lead_id)
+    assert window.leads_page.detail.lead_id == lead_id
+
+
+@pytest.fixture
+def messages(monkeypatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: shown.append(text))
+    return shown
+
+
+def test_window_lists_leads_and_counts_them(people, window):
+    assert sorted(shown_emails(window)) == sorted(p.email for p in people.values())
+    assert window.count_label.text() == "5 leads"
+    # Most recent yes first by default: Ben (1 day ago), Ada (3 days), Dan (10 days).
+    assert shown_emails(window)[:3] == ["ben@example.com", "ada@example.com", "dan@example.net"]
+    assert str(window.db_path) in window.path_label.text()
+
+
+def test_add_lead_through_the_dialog_code_path(people, window, monkeypatch):
+    monkeypatch.setattr(
+        dialogs.AddLeadDialog,
+        "run",
+        classmethod(
+            lambda cls, parent, submit: submit(
+                dialogs.NewLead(email="  Zoe@Example.com ", first_name="Zoe", tags=("podcast",))
+            )
+        ),
+    )
+    window.add_action.trigger()
+    assert "Zoe@Example.com" in shown_emails(window)
+    page = window.leads_page
+    assert page.detail.lead is not None and page.detail.lead.email == "Zoe@Example.com"
+    assert page.detail.lead.tags == ("podcast",)
+    assert page.selected_lead_id() == page.detail.lead_id
+    assert window.count_label.text() == "6 leads"
+    assert window.statusBar().currentMessage() == "Added Zoe"
+
+
+def test_add_lead_dialog_refuses_duplicate_and_bad_email(people, qtbot, now):
+    def submit(entry: dialogs.NewLead):
+        return add_lead(entry.email, first_name=entry.first_name, now=now)
+
+    dialog = dialogs.AddLeadDialog(None, submit)
+    qtbot.addWidget(dialog)
+    dialog.email.setText("ADA@example.com")
+    dialog.accept()
+    assert dialog.result() != dialog.DialogCode.Accepted
+    assert "already exists" in dialog.error.text()
+    assert not dialog.error.isHidden()
+    dialog.email.setText("not an email")
+    dialog.accept()
+    assert dialog.error.text() and "already exists" not in dialog.error.text()
+    assert count_leads() == 5
+    dialog.email.setText("new@example.com")
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.added is not None and dialog.added.email == "new@example.com"
+
+
+def test_log_a_yes_appears_on_the_timeline(people, window, monkeypatch, now):
+    select(window, people["eve"].id)
+    at = now - dt.timedelta(days=2)
+
+    def fake_run(cls, parent, lead, steps, offers, submit):
+        assert lead.id == people["eve"].id
+        assert steps[0].key == "clicked"
+        assert "Pricing guide" in offers
+        submit(dialogs.NewYes(step="subscribed", at=at, offer="Weekly letter", note="Said hi"))
+        return True
+
+    monkeypatch.setattr(dialogs.LogYesDialog, "run", classmethod(fake_run))
+    window.log_yes_action.trigger()
+    items = window.leads_page.detail.timeline.timeline_model.items()
+    yes = next(i for i in items if i.kind == "commitment")
+    assert (yes.step, yes.offer, yes.note, yes.at) == ("subscribed", "Weekly letter", "Said hi", at)
+    # Logging a subscribe moved the contact to subscribed, and the table shows it.
+    row = window.leads_page.model.row_for_id(people["eve"].id)
+    model = window.leads_page.model
+    assert model.index(row, Columns.STATUS).data() == "Subscribed"
+    assert model.index(row, Columns.STEP).data() == "Subscribed"
+    assert model.index(row, Columns.LAST_YES).data() == "2 days ago"
+    assert window.leads_page.detail.status.currentData() == "subscribed"
+
+
+def test_log_yes_dialog_reads_local_time_as_utc_and_shows_refusals(people, qtbot, now):
+    lead = get_lead(people["ada"].id)
+    submitted = []
+
+    def submit(entry: dialogs.NewYes):
+        submitted.append(entry)
+
+    from crm.ladder import get_ladder
+
+    dialog = dialogs.LogYesDialog(None, lead, get_ladder(), ["Pricing guide"], submit)
+    qtbot.addWidget(dialog)
+    # The rung above Ada's current one (downloaded) is proposed.
+    assert dialog.step.currentData() == "answered"
+    local_when = dt.datetime(2026, 3, 1, 9, 30)
+    from PySide6.QtCore import QDateTime
+
+    dialog.at.setDateTime(QDateTime(local_when))
+    dialog.offer.setCurrentText("Pricing guide")
+    dialog.note.setPlainText("  took the quiz ")
+    dialog.accept()
+    assert submitted == [
+        dialogs.NewYes("answered", to_utc(local_when), "Pricing guide", "took the quiz")
+    ]
+
+    def refuse(entry):
+        from crm.errors import ValidationError
+
+        raise ValidationError("A yes cannot be dated in the future: pick today or an earlier date.")
+
+    dialog2 = dialogs.LogYesDialog(None, lead, get_ladder(), [], refuse)
+    qtbot.addWidget(dialog2)
+    dialog2.accept()
+    assert "cannot be dated in the future" in dialog2.error.text()
+    assert not dialog2.logged
+
+
+def test_search_filters_the_table_as_you_type(people, window, qtbot):
+    search = window.leads_page.filter_bar.search
+    qtbot.keyClicks(search, "example.org")
+    qtbot.waitUntil(lambda: shown_emails(window) == ["cleo@example.org"], timeout=2000)
+    assert window.count_label.text() == "1 of 5 leads"
+    search.clear()
+    qtbot.keyClicks(search, "blue fern")  # company, any case
+    qtbot.waitUntil(lambda: shown_emails(window) == ["ben@example.com"], timeout=2000)
+    qtbot.keyClicks(search, "zzz")
+    qtbot.waitUntil(
+        lambda: window.leads_page._table_stack.currentWidget() is window.leads_page.no_match,
+        timeout=2000,
+    )
+    window.leads_page.no_match.clear_button.click()
+    assert len(shown_emails(window)) == 5
+    assert search.text() == ""
+
+
+def _pick(combo, value) -> None:
+    index = combo.findData(value)
+    assert index >= 0, value
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
+def test_filter_combos(people, window):
+    bar = window.leads_page.filter_bar
+    _pick(bar.status, "unsubscribed")
+    assert shown_emails(window) == ["cleo@example.org"]
+    _pick(bar.status, None)
+    _pick(bar.tag, "vip")
+    assert sorted(shown_emails(window)) == ["ada@example.com", "dan@example.net"]
+    _pick(bar.step, "clicked")
+    assert shown_emails(window) == ["dan@example.net"]
+    assert bar.clear.isEnabled()
+    bar.clear.click()
+    _pick(bar.source, "manual")
+    assert len(shown_emails(window)) == 5
+    assert bar.source.itemText(bar.source.currentIndex()) == "Added by hand"
+
+
+def test_show_leads_applies_a_chart_query(people, window):
+    window.show_leads(LeadQuery(min_level=3))
+    assert sorted(shown_emails(window)) == ["ada@example.com", "ben@example.com"]
+    bar = window.leads_page.filter_bar
+    assert bar.chip.text() == "Reached Downloaded or higher"
+    window.show_leads(LeadQuery(offer="Pricing guide"))
+    assert shown_emails(window) == ["ada@example.com"]
+    bar.chip_clear.click()
+    assert len(shown_emails(window)) == 5
+
+
+def test_delete_then_undo(people, window, monkeypatch):
+    monkeypatch.setattr(dialogs, "confirm_delete", lambda parent, lead: True)
+    ada = people["ada"]
+    timeline_before = get_timeline(ada.id)
+    select(window, ada.id)
+    assert not window.undo_action.isEnabled()
+    window.delete_action.trigger()
+    assert "ada@example.com" not in shown_emails(window)
+    assert window.statusBar().currentMessage() == "Deleted Ada Lovelace — Ctrl+Z to undo"
+    assert window.count_label.text() == "4 leads"
+    assert window.undo_action.isEnabled()
+    assert window.undo_action.text() == "Undo delete of Ada Lovelace"
+    assert window.undo_action.shortcut().toString() == "Ctrl+Z"
+    window.undo_action.trigger()
+    assert "ada@example.com" in shown_emails(window)
+    assert get_timeline(ada.id) == timeline_before
+    assert window.leads_page.selected_lead_id() == ada.id
+    assert not window.undo_action.isEnabled()
+
+
+def test_delete_asks_first(people, window, monkeypatch):
+    monkeypatch.setattr(dialogs, "confirm_delete", lambda parent, lead: False)
+    select(window, people["ben"].id)
+    window.delete_action.trigger()
+    assert "ben@example.com" in shown_emails(window)
+    assert count_leads() == 5
+
+
+def test_sorting_by_header_is_done_in_sql(people, window):
+    table = window.leads_page.table
+    table.sortByColumn(Columns.EMAIL, Qt.SortOrder.DescendingOrder)
+    emails = shown_emails(window)
+    assert emails == sorted(emails, reverse=True)
+    table.sortByColumn(Columns.NAME, Qt.SortOrder.AscendingOrder)
+    model = window.leads_page.model
+    names = [model.index(r, Columns.NAME).data() for r in range(model.rowCount())]
+    assert names == ["Eve Adams", "Ada Lovelace", "Cleo Martin", "Ben Okafor", "Dan Zhang"]
+    # Tags cannot be sorted: the order and the indicator stay on Name.
+    table.horizontalHeader().setSortIndicator(Columns.TAGS, Qt.SortOrder.AscendingOrder)
+    assert table.horizontalHeader().sortIndicatorSection() == Columns.NAME
+    assert [model.index(r, Columns.NAME).data() for r in range(model.rowCount())] == names
+
+
+def test_sort_order_and_columns_are_remembered(people, make_window):
+    first = make_window()
+    first.leads_page.table.sortByColumn(Columns.COMPANY, Qt.SortOrder.DescendingOrder)
+    first.leads_page.table.horizontalHeader().resizeSection(Columns.EMAIL, 321)
+    first.close()
+    second = make_window()
+    assert second.leads_page.model.query.sort == "company"
+    assert second.leads_page.model.query.descending
+    assert second.leads_page.table.horizontalHeader().sectionSize(Columns.EMAIL) == 321
+
+
+def test_selection_is_kept_by_id_when_rows_move(people, window, now):
+    window.leads_page.table.sortByColumn(Columns.NAME, Qt.SortOrder.AscendingOrder)
+    select(window, people["cleo"].id)
+    row_before = window.leads_page.model.row_for_id(people["cleo"].id)
+    # Two leads that sort before Cleo arrive from elsewhere (an import).
+    add_lead("al@example.com", first_name="Al", last_name="Aaron", now=now)
+    add_lead("bo@example.com", first_name="Bo", last_name="Baker", now=now)
+    window.events.leads_changed.emit()
+    page = window.leads_page
+    assert page.model.row_for_id(people["cleo"].id) == row_before + 2
+    assert page.selected_lead_id() == people["cleo"].id
+    selected_rows = page.table.selectionModel().selectedRows()
+    assert [i.data(LeadIdRole) for i in selected_rows] == [people["cleo"].id]
+
+
+def test_detail_edits_save_and_bad_email_changes_nothing(people, window, messages):
+    dan = people["dan"]
+    select(window, dan.id)
+    detail = window.leads_page.detail
+    detail.company.setText("Cedar & Pine")
+    detail.company.textEdited.emit("Cedar & Pine")
+    assert detail.save_button.isEnabled()
+    detail.save_button.click()
+    assert get_lead(dan.id).company == "Cedar & Pine"
+    row = window.leads_page.model.row_for_id(dan.id)
+    assert window.leads_page.model.index(row, Columns.COMPANY).data() == "Cedar & Pine"
+
+    for bad, words in (("ada@example.com", "already has the email"), ("dan@", "")):
+        detail.email.setText(bad)
+        detail.phone.setText("555 0100")
+        detail.email.textEdited.emit(bad)
+        assert not detail.save()
+        assert not detail.error.isHidden() and words in detail.error.text()
+        stored = get_lead(dan.id)
+        assert (stored.email, stored.phone) == ("dan@example.net", "")
+    detail.revert_button.click()
+    assert detail.email.text() == "dan@example.net"
+
+
+def test_status_dnc_and_tags_from_the_detail(people, window):
+    ben = people["ben"]
+    select(window, ben.id)
+    detail = window.leads_page.detail
+    index = detail.status.findData("unsubscribed")
+    detail.status.setCurrentIndex(index)
+    detail.status.activated.emit(index)
+    assert get_lead(ben.id).status == "unsubscribed"
+    top = detail.timeline.timeline_model.items()[0]
+    assert top.kind == "status" and "Unsubscribed" in top.summary
+    detail.dnc.click()
+    assert get_lead(ben.id).do_not_contact
+    detail.tag_edit.setText("Podcast guest")
+    detail.tag_edit.returnPressed.emit()
+    assert get_lead(ben.id).tags == ("Podcast guest", "workshop")
+    assert window.leads_page.filter_bar.tag.findData("Podcast guest") >= 0
+    detail.remove_tag("workshop")
+    assert get_lead(ben.id).tags == ("Podcast guest",)
+    row = window.leads_page.model.row_for_id(ben.id)
+    assert window.leads_page.model.index(row, Columns.TAGS).data() == "Podcast guest"
+
+
+def test_timeline_reads_at_a_glance(people, window, now):
+    select(window, people["ada"].id)
+    model = window.leads_page.detail.timeline.timeline_model
+    first = model.index(0, 0)
+    assert first.data() == "Yes: Downloaded — Pricing guide"
+    assert first.data(Qt.ItemDataRole.UserRole) == "3 days ago · logged by hand"
+    assert not first.data(Qt.ItemDataRole.DecorationRole).isNull()
+    assert "2026-06-12" in first.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_insert_above_timeline(people, window):
+    from PySide6.QtWidgets import QLabel
+
+    detail = window.leads_page.detail
+    label = QLabel("Suggested next ask")
+    detail.insert_above_timeline(label)
+    select(window, people["ada"].id)
+    assert label.isVisibleTo(detail)
+    assert label.parentWidget() is detail.timeline.parentWidget()

@@ -1,0 +1,208 @@
+"""The main window: pages, menus, the empty state, demo data, start-up and its errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel
+
+import ui.app
+from crm.db import close_database, open_database
+from crm.leads import add_lead
+from ui import errors
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    return env
+
+
+def test_pages_are_built_lazily_and_reachable_by_shortcut(window):
+    built = []
+
+    def factory():
+        built.append(1)
+        return QLabel("Today's asks")
+
+    action = window.add_page("today", "Today", factory, "Ctrl+2")
+    assert not built
+    assert action.shortcut() == QKeySequence("Ctrl+2")
+    assert "Today" in [a.text() for a in window.view_menu.actions()]
+    action.trigger()
+    page = window.page("today")
+    assert built == [1] and window.stack.currentWidget() is page
+    window.show_page("leads")
+    window.show_page("today")
+    assert built == [1]
+    assert window.current_page_key() == "today"
+    with pytest.raises(ValueError):
+        window.add_page("today", "Again", factory)
+
+
+def test_menus_show_their_shortcuts(window):
+    assert window.add_action.shortcut() == QKeySequence("Ctrl+N")
+    assert window.log_yes_action.shortcut() == QKeySequence("Ctrl+L")
+    assert window.delete_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Delete)
+    assert window.import_action.shortcut() == QKeySequence("Ctrl+I")
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["&File", "&Edit", "&View", "&Help"]
+
+
+def test_import_is_disabled_until_a_handler_is_set(window):
+    page = window.leads_page
+    assert not window.import_action.isEnabled()
+    assert window.import_action.toolTip()
+    assert not page.empty.import_button.isEnabled()
+    calls = []
+    window.set_import_handler(lambda: calls.append(1))
+    window.import_action.trigger()
+    page.empty.import_button.click()
+    assert calls == [1, 1]
+
+
+def test_empty_database_offers_demo_data(window, qtbot):
+    page = window.leads_page
+    assert page._stack.currentWidget() is page.empty
+    assert window.count_label.text() == "0 leads"
+    with qtbot.waitSignal(window.events.data_replaced, timeout=20_000):
+        page.empty.demo_button.click()
+        assert not page.empty.busy.isHidden()
+    assert page.empty.busy.isHidden()
+    assert page._stack.currentWidget() is not page.empty
+    assert page.model.rowCount() > 0
+    assert window.count_label.text() == "400 leads"
+    assert page.filter_bar.source.count() > 2  # the demo's sources are offered
+
+
+def test_demo_into_a_full_database_says_why_not(db, now, window, qtbot, monkeypatch):
+    shown = []
+    monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: shown.append(text))
+    add_lead("a@example.com", now=now)
+    window.events.leads_changed.emit()
+    with qtbot.waitSignal(window.leads_page.runner.sig_failed, timeout=10_000):
+        window.demo_action.trigger()
+    assert shown and "empty database" in shown[0]
+
+
+def test_crash_dialog_says_where_the_log_is(monkeypatch, tmp_path, qapp):
+    shown = []
+    monkeypatch.setattr(errors, "show_message", lambda _p, title, text, **_k: shown.append(text))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    errors.install_excepthook(tmp_path / "smallyes.log")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        errors.excepthook(type(exc), exc, exc.__traceback__)
+    assert len(shown) == 1
+    assert str(tmp_path / "smallyes.log") in shown[0]
+    assert "Your data is safe" in shown[0]
+
+
+def _run_main(monkeypatch, db_arg: str) -> tuple[int, list[str]]:
+    shown: list[str] = []
+    monkeypatch.setattr(ui.app, "configure_logging", lambda: None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(
+        ui.app.QMessageBox, "critical", staticmethod(lambda _p, _t, text: shown.append(text))
+    )
+    return ui.app.main(["--db", db_arg]), shown
+
+
+def test_too_new_database_is_refused_with_a_message(db_path, tmp_path, monkeypatch, qapp):
+    copy = tmp_path / "newer.db"
+    shutil.copyfile(db_path, copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE schema_version SET version = 999")
+    code, shown = _run_main(monkeypatch, str(copy))
+    assert code == 1
+    assert len(shown) == 1 and "newer version of Smallyes" in shown[0]
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchone() == (999,)
+
+
+def test_unwritable_database_folder_is_refused_with_a_message(tmp_path, monkeypatch, qapp):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, shown = _run_main(monkeypatch, str(blocker / "smallyes.db"))
+    assert code == 1
+    assert len(shown) == 1 and "--db" in shown[0]
+
+
+def test_exit_after_show_prints_the_start_up_time(db_path, now):
+    db = open_database(db_path)
+    add_lead("a@example.com", first_name="Ann", now=now)
+    close_database(db)
+    result = subprocess.run(
+        [sys.executable, "-m", "ui", "--db", str(db_path), "--exit-after-show"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    match = re.fullmatch(r"shown_after_s=(\d+\.\d+)\n", result.stdout)
+    assert match, result.stdout
+    assert 0 < float(match.group(1)) < 30
+
+
+def test_building_the_window_does_not_import_matplotlib(db_path):
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from PySide6.QtWidgets import QApplication
+        from crm.db import open_database
+        from ui.main_window import MainWindow
+        app = QApplication([])
+        open_database({str(db_path)!r})
+        window = MainWindow({str(db_path)!r})
+        window.show()
+        app.processEvents()
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib"))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_style_follows_the_system_color_scheme_live(qapp):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+
+    from ui.style import STYLE_SHEET, setup_style
+
+    def window_lightness() -> int:
+        return qapp.palette().color(QPalette.ColorRole.Window).lightness()
+
+    setup_style(qapp)
+    # Colours come from the palette only: no hex or rgb() literals.
+    assert not re.search(r":[^;]*(#[0-9a-fA-F]{3}|rgb)", STYLE_SHEET)
+    hints = QApplication.styleHints()
+    try:
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert window_lightness() < 80
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert window_lightness() > 180
+    finally:
+        hints.colorSchemeChanged.disconnect()
+        qapp.setStyleSheet("")

@@ -1,0 +1,82 @@
+"""The lead table model: Qt's model checks, paging, and refreshes without resets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Qt
+
+from crm.leads import LeadQuery, SortKey, add_lead, delete_lead, update_lead
+from ui.leads.table_model import Columns, LeadIdRole, LeadTableModel
+
+
+def _leads(n: int, now: dt.datetime) -> list[int]:
+    return [
+        add_lead(f"p{i:02d}@example.com", first_name=f"P{i:02d}", last_name="Doe", now=now).id
+        for i in range(n)
+    ]
+
+
+def test_model_passes_qt_model_checks(db, now, qtmodeltester):
+    _leads(7, now)
+    model = LeadTableModel(clock=lambda: now, page_size=3)
+    model.set_query(LeadQuery(sort=SortKey.EMAIL))
+    qtmodeltester.check(model)
+    while model.canFetchMore():
+        model.fetchMore()
+    qtmodeltester.check(model)
+
+
+def test_rows_come_in_pages(db, now):
+    ids = _leads(7, now)
+    model = LeadTableModel(clock=lambda: now, page_size=3)
+    model.set_query(LeadQuery(sort=SortKey.EMAIL))
+    assert model.rowCount() == 3 and model.canFetchMore()
+    model.fetchMore()
+    model.fetchMore()
+    assert model.rowCount() == 7 and not model.canFetchMore()
+    assert [model.index(r, 0).data(LeadIdRole) for r in range(7)] == ids
+    assert model.headerData(Columns.LAST_YES, Qt.Orientation.Horizontal) == "Last yes"
+
+
+def test_refresh_moves_removes_and_inserts_without_reset(db, now, qtbot):
+    ids = _leads(5, now)
+    model = LeadTableModel(clock=lambda: now)
+    model.set_query(LeadQuery(sort=SortKey.NAME))
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    delete_lead(ids[1])
+    update_lead(ids[0], first_name="Zed", now=now)  # moves to the end
+    new = add_lead("a@example.com", first_name="Aa", last_name="Doe", now=now).id
+    with qtbot.waitSignals([model.rowsRemoved, model.rowsInserted, model.layoutChanged]):
+        model.refresh()
+    assert not resets
+    shown = [model.index(r, 0).data(LeadIdRole) for r in range(model.rowCount())]
+    assert shown == [new, ids[2], ids[3], ids[4], ids[0]]
+    assert model.index(4, Columns.NAME).data() == "Zed Doe"
+
+
+def test_new_query_after_more_leads_does_not_show_a_lead_twice(db, now):
+    _leads(4, now)
+    model = LeadTableModel(clock=lambda: now, page_size=2)
+    model.set_query(LeadQuery(sort=SortKey.NAME))
+    add_lead("a@example.com", first_name="Aa", last_name="Doe", now=now)  # shifts offsets
+    while model.canFetchMore():
+        model.fetchMore()
+    shown = [model.index(r, 0).data(LeadIdRole) for r in range(model.rowCount())]
+    assert len(shown) == len(set(shown))
+
+
+def test_opted_out_leads_are_greyed_and_dates_have_exact_tooltips(db, now):
+    from crm.timeline import record_commitment
+
+    lead = add_lead("x@example.com", status="bounced", now=now)
+    record_commitment(lead.id, "clicked", at=now - dt.timedelta(hours=5), now=now)
+    model = LeadTableModel(clock=lambda: now)
+    model.set_query(LeadQuery())
+    assert model.index(0, Columns.NAME).data() == "—"
+    assert model.index(0, Columns.LAST_YES).data() == "5 hours ago"
+    assert (
+        model.index(0, Columns.LAST_YES).data(Qt.ItemDataRole.ToolTipRole).startswith("2026-06-1")
+    )
+    assert model.index(0, Columns.STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None
