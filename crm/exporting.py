@@ -86,8 +86,9 @@ def _cells(lead: LeadRow, custom_keys: Sequence[str]) -> list[str]:
     return [escape_cell(v) for v in values]
 
 
-def iter_export_rows(query: LeadQuery = LeadQuery()) -> Iterator[list[str]]:
+def iter_export_rows(query: LeadQuery | None = None) -> Iterator[list[str]]:
     """The header, then one escaped row per lead, paged from SQL."""
+    query = query or LeadQuery()
     keys = _custom_keys()
     yield [escape_cell(c) for c in (*EXPORT_COLUMNS, *keys)]
     offset = 0
@@ -126,7 +127,7 @@ def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: s
 
 def export_leads_csv(
     target: Path,
-    query: LeadQuery = LeadQuery(),
+    query: LeadQuery | None = None,
     *,
     excel: bool = False,
     progress: Progress = no_progress,
@@ -136,6 +137,7 @@ def export_leads_csv(
 
     UTF-8; ``excel`` adds the byte-order mark Excel needs to read UTF-8.
     """
+    query = query or LeadQuery()
     total = count_leads(query)
     written = [0]
 
