@@ -1,0 +1,188 @@
+"""CSV export (formula-safe, importable again) and the per-lead data export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from crm.asks import record_ask
+from crm.db import close_database, open_database
+from crm.errors import OperationCancelled, ValidationError
+from crm.exporting import escape_cell, export_leads_csv, forget_lead, lead_data, write_lead_data
+from crm.importing import import_csv
+from crm.jobs import CancelToken
+from crm.leads import LeadQuery, LeadRow, add_lead, list_leads, set_status
+from crm.timeline import add_note, record_commitment
+from tests.crm.safety_helpers import add_people
+
+
+def _read(path: Path, encoding: str = "utf-8") -> list[list[str]]:
+    with open(path, encoding=encoding, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_dangerous_prefix_is_escaped(prefix: str) -> None:
+    assert escape_cell(f"{prefix}1+2") == f"'{prefix}1+2"
+
+
+@pytest.mark.parametrize("text", ["Ann", "", "1+2", "ann@example.com", " =1", "'quoted"])
+def test_ordinary_cells_are_left_alone(text: str) -> None:
+    assert escape_cell(text) == text
+
+
+def test_the_file_holds_escaped_cells_and_an_importable_header(db, tmp_path, now) -> None:
+    add_lead(
+        "evil@example.com",
+        first_name='=HYPERLINK("http://x.example","click")',
+        last_name="@SUM(A1)",
+        company="-2+3",
+        phone="+44 20 7946 0000",
+        notes="-- call back",
+        tags=["vip", "=cmd"],
+        custom={"-city": "\tBerlin"},
+        now=now,
+    )
+    out = tmp_path / "leads.csv"
+    assert export_leads_csv(out) == 1
+
+    header, row = _read(out)
+    assert header == [
+        "email", "first_name", "last_name", "company", "phone", "status", "tags", "notes",
+        "created_at", "'-city",
+    ]  # fmt: skip
+    record = dict(zip(header, row, strict=True))
+    assert record["first_name"] == '\'=HYPERLINK("http://x.example","click")'
+    assert record["last_name"] == "'@SUM(A1)"
+    assert record["company"] == "'-2+3"
+    assert record["phone"] == "'+44 20 7946 0000"
+    assert record["notes"] == "'-- call back"
+    assert record["tags"] == "'=cmd; vip"
+    assert record["'-city"] == "'\tBerlin"
+    assert not out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_the_excel_option_adds_a_byte_order_mark(db, tmp_path, now) -> None:
+    add_lead("zoë@example.com", first_name="Zoë", now=now)
+    out = tmp_path / "excel.csv"
+    export_leads_csv(out, excel=True)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfemail,")
+    assert _read(out, "utf-8-sig")[1][:2] == ["zoë@example.com", "Zoë"]
+
+
+def test_export_follows_the_list_query_and_skips_erased_leads(db, tmp_path, now) -> None:
+    add_people(3, now)
+    add_lead("vip@example.com", tags=["VIP"], now=now)
+    gone = add_lead("gone@example.com", tags=["VIP"], now=now)
+    forget_lead(gone.id)
+
+    everyone, vips = tmp_path / "all.csv", tmp_path / "vip.csv"
+    assert export_leads_csv(everyone) == 4
+    assert export_leads_csv(vips, LeadQuery(tag="vip")) == 1
+    assert [r[0] for r in _read(vips)[1:]] == ["vip@example.com"]
+    assert b"erased" not in everyone.read_bytes()
+
+
+def test_a_cancelled_export_leaves_no_file(db, tmp_path, now) -> None:
+    add_people(1200, now)
+    token = CancelToken()
+    token.cancel()
+    out = tmp_path / "x.csv"
+    with pytest.raises(OperationCancelled):
+        export_leads_csv(out, cancel=token)
+    assert list(tmp_path.glob("*x.csv*")) == []
+
+
+def test_export_to_a_folder_is_refused(db, tmp_path) -> None:
+    with pytest.raises(ValidationError, match="folder"):
+        export_leads_csv(tmp_path)
+
+
+def _comparable(lead: LeadRow) -> tuple:
+    """What an export carries. The importer adds to a lead on its own: the raw text of
+    the status and date columns as custom fields, source "csv", and a subscribe yes for a
+    subscribed lead; those are compared separately."""
+    return (
+        lead.email, lead.first_name, lead.last_name, lead.company, lead.phone, lead.status,
+        lead.tags, lead.notes, lead.created_at,
+    )  # fmt: skip
+
+
+def _custom_kept(before: list[LeadRow], after: list[LeadRow]) -> bool:
+    return all(
+        {k: a.custom.get(k) for k in b.custom} == b.custom
+        for b, a in zip(before, after, strict=True)
+    )
+
+
+def _round_trip(tmp_path: Path, db_path: Path, db, now) -> tuple[list[LeadRow], list[LeadRow]]:
+    before = list_leads()
+    out = tmp_path / "export.csv"
+    export_leads_csv(out, excel=True)
+    close_database(db)
+    other = open_database(tmp_path / "other.db")
+    try:
+        report = import_csv(out, now=now)
+        assert report.rejected == 0
+        return before, list_leads()
+    finally:
+        close_database(other)
+        open_database(db_path)
+
+
+def test_exported_leads_import_back_unchanged(db, db_path, tmp_path, now) -> None:
+    add_lead(
+        "Ann.Lee@Example.com",
+        first_name="Ann",
+        last_name="Lee, Jr.",
+        company='Lee "Bakes" & Co',
+        phone="0049 30 1234",
+        notes="Met at the fair.\nWants the guide.",
+        tags=["Workshop, Spring 2024", "vip"],
+        custom={"City": "Zürich", "Plan": "gold"},
+        now=now,
+    )
+    add_lead("bob@example.com", first_name="Bob", status="subscribed", now=now)
+    add_lead("cy@example.com", status="unsubscribed", now=now)
+
+    before, after = _round_trip(tmp_path, db_path, db, now)
+
+    assert [_comparable(r) for r in after] == [_comparable(r) for r in before]
+    assert _custom_kept(before, after)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the importer keeps the apostrophe the export puts before =, +, -, @, TAB, CR",
+)
+def test_escaped_cells_import_back_unchanged(db, db_path, tmp_path, now) -> None:
+    add_lead("dee@example.com", phone="+44 20 7946 0000", last_name="-Dash", now=now)
+    before, after = _round_trip(tmp_path, db_path, db, now)
+    assert [_comparable(r) for r in after] == [_comparable(r) for r in before]
+
+
+def test_lead_data_holds_everything_about_the_person(db, tmp_path, now) -> None:
+    lead = add_lead(
+        "kim@example.com", first_name="Kim", phone="+1 555", tags=["vip"], custom={"k": "v"},
+        now=now,
+    )  # fmt: skip
+    record_commitment(lead.id, "subscribed", at=now, now=now, note="from the fair")
+    record_ask(lead.id, "downloaded", at=now, now=now, note="sent the guide link")
+    add_note(lead.id, "likes pottery", at=now)
+    set_status(lead.id, "unsubscribed", now=now)
+
+    path = write_lead_data(lead.id, tmp_path / "kim.json")
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data == lead_data(lead.id)
+    assert data["lead"]["email"] == "kim@example.com"
+    assert data["lead"]["phone"] == "+1 555"  # JSON is not a spreadsheet: no escaping
+    assert data["lead"]["tags"] == ["vip"] and data["lead"]["custom"] == {"k": "v"}
+    kinds = sorted(item["kind"] for item in data["timeline"])
+    assert kinds == ["ask", "commitment", "note", "status", "status"]
+    text = json.dumps(data)
+    for fact in ("from the fair", "sent the guide link", "likes pottery"):
+        assert fact in text
