@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import unicodedata
 from typing import Any
 
 from crm.errors import ValidationError
@@ -69,6 +70,13 @@ STATUS_WEIGHTS = (
 )
 
 
+def _ascii(text: str) -> str:
+    """An address-friendly spelling: 'Jürgen.Ørsted' gives 'jurgen.orsted'."""
+    text = text.translate(str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "'": ""}))
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if ch.isascii())
+
+
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
     names = [n for n, _ in weighted]
     return rng.choices(names, weights=[w for _, w in weighted])[0]
@@ -120,7 +128,7 @@ def load_demo(*, leads: int = 400, seed: int = 7, now: dt.datetime) -> dict[str,
             lead_id = base_id + i
             first = rng.choice(FIRST)
             last = rng.choice(LAST)
-            local = f"{first}.{last}".lower().replace("'", "")
+            local = _ascii(f"{first}.{last}".lower())
             email = f"{local}{i}@{rng.choice(DOMAINS)}"
             company = rng.choice(COMPANIES)
             source = _pick(rng, SOURCES)
@@ -160,11 +168,9 @@ def load_demo(*, leads: int = 400, seed: int = 7, now: dt.datetime) -> dict[str,
                         offer = rng.choice(matching or offers_at[nxt])
                     offer_id = offer_ids[offer] if offer else None
                     climbs = rng.random() < CLIMB[key] * (0.6 if status in ("pending",) else 1)
-                    if climbs:
+                    answered = asked_at + dt.timedelta(hours=rng.uniform(1, 72))
+                    if climbs and answered < now:
                         ask_id += 1
-                        answered = asked_at + dt.timedelta(hours=rng.uniform(1, 72))
-                        if answered >= now:
-                            answered = now - dt.timedelta(minutes=5)
                         asks.append(
                             (
                                 ask_id,
