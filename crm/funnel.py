@@ -588,3 +588,121 @@ def _velocity(ladder: list[StepRow]) -> tuple[VelocityRow, ...]:
         VelocityRow(lo.key, lo.label, hi.key, hi.label, *medians.get(i, (0, None)))
         for i, (lo, hi) in enumerate(pairs)
     )
+
+
+# --- the numbers as tables: the UI shows them beside each chart, the report under it ---
+
+CHART_KINDS = ("funnel", "asks", "offers", "cohorts", "velocity")
+
+
+@dataclass(frozen=True, slots=True)
+class NumbersTable:
+    """A chart's numbers as text cells, ready for a table view, TSV or a PDF table.
+
+    ``links`` holds, per row, what a click on it should list: ("step", key) for the
+    leads that reached a step, ("offer", name) for the takers of an offer, or None.
+    """
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    links: tuple[tuple[str, str] | None, ...]
+
+    def to_tsv(self) -> str:
+        lines = ["\t".join(self.columns), *("\t".join(r) for r in self.rows)]
+        return "\n".join(lines) + "\n"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _int(value: int) -> str:
+    return f"{value:,}"
+
+
+def numbers_table(funnel: Funnel, kind: str) -> NumbersTable:
+    """The numbers behind one chart (``kind`` is one of CHART_KINDS)."""
+    if kind == "funnel":
+        return NumbersTable(
+            "Reach per step",
+            ("Step", "Reached", "Took", "Conversion", "Drop-off"),
+            tuple(
+                (
+                    s.label,
+                    _int(s.reached),
+                    _int(s.took),
+                    _pct(s.conversion),
+                    _int(s.drop_off) if s.conversion is not None else "–",
+                )
+                for s in funnel.steps
+            ),
+            tuple(("step", s.key) for s in funnel.steps),
+        )
+    if kind == "asks":
+        return NumbersTable(
+            "Asks per step",
+            ("Step", "Asked", "Accepted", "Declined", "No response", "Pending", "Acceptance"),
+            tuple(
+                (
+                    a.label,
+                    _int(a.asked),
+                    _int(a.accepted),
+                    _int(a.declined),
+                    _int(a.no_response),
+                    _int(a.pending),
+                    _pct(a.acceptance_rate),
+                )
+                for a in funnel.asks
+            ),
+            tuple(("step", a.step) for a in funnel.asks),
+        )
+    if kind == "offers":
+        return NumbersTable(
+            "Offers: who went on",
+            ("Offer", "Takers", "Went further", "Booked or bought", "Days to next (median)"),
+            tuple(
+                (
+                    o.offer,
+                    _int(o.takers),
+                    f"{_int(o.went_further)} ({_pct(o.further_rate)})",
+                    _int(o.reached_major),
+                    _days(o.median_days_to_next),
+                )
+                for o in funnel.offers
+            ),
+            tuple(("offer", o.offer) for o in funnel.offers),
+        )
+    if kind == "cohorts":
+        labels = [s.label for s in funnel.steps]
+        return NumbersTable(
+            "Cohorts by month of first yes",
+            ("Month", "Leads", *labels),
+            tuple(
+                (c.month, _int(c.leads), *(_pct(c.share(s.key)) for s in funnel.steps))
+                for c in funnel.cohorts
+            ),
+            tuple(None for _ in funnel.cohorts),
+        )
+    if kind == "velocity":
+        return NumbersTable(
+            "Days between consecutive steps",
+            ("From", "To", "Leads", "Median days"),
+            tuple(
+                (v.from_label, v.to_label, _int(v.leads), _days(v.median_days))
+                for v in funnel.velocity
+            ),
+            tuple(None for _ in funnel.velocity),
+        )
+    if kind == "paths":
+        return NumbersTable(
+            "Paths into the major steps",
+            ("Major step", "Step just before", "Leads", "Share"),
+            tuple((p.label, p.from_label, _int(p.leads), _pct(p.share)) for p in funnel.paths),
+            tuple(None for _ in funnel.paths),
+        )
+    raise ValidationError(f"'{kind}' is not a chart: use one of {', '.join(CHART_KINDS)}.")

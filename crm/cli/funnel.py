@@ -1,0 +1,104 @@
+"""Funnel commands: funnel (the numbers), chart (one chart to a file), report (the PDF)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from crm.cli import add_json_flag, print_json
+from crm.errors import ValidationError
+from crm.funnel import CHART_KINDS, FunnelFilter, compute_funnel, numbers_table
+from crm.timefmt import parse_user_datetime, utc_now
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", metavar="DATE", help="first day (or time) of the period")
+    p.add_argument(
+        "--until", metavar="DATE", help="last day of the period (a date includes that day)"
+    )
+    p.add_argument("--source", metavar="S", help="only leads from this source")
+    p.add_argument("--tag", metavar="T", help="only leads with this tag")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("funnel", help="funnel numbers: reach, asks, offers, paths, cohorts")
+    _add_filters(p)
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_funnel)
+
+    p = sub.add_parser("chart", help="save one funnel chart as PNG, SVG or PDF")
+    p.add_argument("kind", choices=CHART_KINDS)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file.png|.svg|.pdf")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default 150)")
+    p.add_argument("--theme", choices=("light", "dark"), default="light")
+    _add_filters(p)
+    p.set_defaults(handler=cmd_chart)
+
+    p = sub.add_parser("report", help="write the funnel report: every chart and table, one PDF")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
+    _add_filters(p)
+    p.set_defaults(handler=cmd_report)
+
+
+def _until(text: str) -> dt.datetime:
+    """A bare date names a whole day: the period then ends at the next midnight."""
+    value = parse_user_datetime(text)
+    if len(text.strip()) == 10:
+        value += dt.timedelta(days=1)
+    return value
+
+
+def filter_from_args(args: argparse.Namespace) -> FunnelFilter:
+    flt = FunnelFilter(
+        since=parse_user_datetime(args.since) if args.since else None,
+        until=_until(args.until) if args.until else None,
+        source=args.source,
+        tag=args.tag,
+    )
+    if flt.since and flt.until and flt.since >= flt.until:
+        raise ValidationError("The period ends before it starts: pick an --until after --since.")
+    return flt
+
+
+def cmd_funnel(args: argparse.Namespace) -> None:
+    funnel = compute_funnel(filter_from_args(args))
+    if args.json:
+        print_json(funnel.to_json())
+        return
+    print(f"Funnel · {funnel.filter.describe()} · {funnel.leads:,} leads")
+    for kind in ("funnel", "asks", "offers", "paths", "velocity", "cohorts"):
+        table = numbers_table(funnel, kind)
+        print()
+        print(table.title)
+        if not table.rows:
+            print("  (nothing yet)")
+            continue
+        widths = [
+            max(len(x) for x in (table.columns[c], *(r[c] for r in table.rows)))
+            for c in range(len(table.columns))
+        ]
+        for row in (table.columns, *table.rows):
+            cells = [
+                row[0].ljust(widths[0]),
+                *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)),
+            ]
+            print("  " + "  ".join(cells))
+
+
+def cmd_chart(args: argparse.Namespace) -> None:
+    from crm.charts import build_chart, export_format, save_figure
+
+    export_format(args.output)  # refuse a bad name before any work
+    funnel = compute_funnel(filter_from_args(args))
+    path = save_figure(build_chart(args.kind, funnel, args.theme), args.output, dpi=args.dpi)
+    print(f"saved the {args.kind} chart to {path}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from crm.report import write_report
+
+    if not args.output.lower().endswith(".pdf"):
+        raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")
+    funnel = compute_funnel(filter_from_args(args))
+    path = write_report(funnel, args.output, made_at=utc_now())
+    print(f"wrote the funnel report to {path}")

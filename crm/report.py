@@ -1,0 +1,238 @@
+"""The funnel report: one PDF with every chart, the numbers under each, the period, the
+filters and the date it was made.
+
+Pages are A4 portrait: a cover with the headline numbers and the paths into the major
+steps, then one page per chart with its table. A table too long for its page continues
+on the next one, so every number is in the PDF. Written with matplotlib's ``PdfPages``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crm.charts import DRAW, LIGHT, Theme
+from crm.errors import StorageError, ValidationError
+from crm.funnel import CHART_KINDS, Funnel, NumbersTable, numbers_table
+from crm.jobs import CancelToken, no_progress
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
+
+log = logging.getLogger(__name__)
+
+PAGE = (8.27, 11.69)  # A4 portrait, inches
+ROWS_WITH_CHART = 16  # table rows that fit under a chart
+ROWS_PER_PAGE = 36  # on a continuation page
+MARGIN = 0.6 / PAGE[0]  # the side margin as a fraction of the page width
+
+
+def _page(theme: Theme) -> Figure:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=PAGE, facecolor=theme.background, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.05, h_pad=0.08)
+    return fig
+
+
+def _footer(fig: Figure, funnel: Funnel, made_at: dt.datetime, page: int, theme: Theme) -> None:
+    fig.text(
+        MARGIN,
+        0.025,
+        f"Smallyes funnel report · {funnel.filter.describe()} · made {made_at:%Y-%m-%d %H:%M} UTC",
+        fontsize=7.5,
+        color=theme.muted,
+    )
+    fig.text(1 - MARGIN, 0.025, f"page {page}", fontsize=7.5, color=theme.muted, ha="right")
+
+
+def _draw_table(
+    target: Figure | SubFigure,
+    table: NumbersTable,
+    rows: list[tuple[str, ...]],
+    theme: Theme,
+    top: float = 0.92,
+) -> None:
+    """A plain table from ``top`` (a fraction of ``target``'s height) down: a title, a
+    header row and right-aligned numbers, rows a fixed height so every page looks alike."""
+    height_in = target.bbox.height / target.figure.dpi
+    row = 0.27 / height_in
+    target.text(0.0, top, table.title, fontsize=11, fontweight="bold", color=theme.foreground)
+    if not rows:
+        target.text(0.0, top - 1.6 * row, "No numbers yet.", fontsize=9.5, color=theme.muted)
+        return
+    ax = target.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.axis("off")
+    height = row * (len(rows) + 1)
+    cells = ax.table(
+        cellText=rows,
+        colLabels=table.columns,
+        cellLoc="right",
+        colLoc="right",
+        bbox=(0.0, top - 0.6 * row - height, 1.0, height),
+    )
+    cells.auto_set_font_size(False)
+    cells.set_fontsize(8 if len(table.columns) > 6 else 9)
+    # Columns as wide as their longest text; words left, numbers right.
+    longest = [
+        max(len(str(x)) for x in (table.columns[c], *(r[c] for r in rows)))
+        for c in range(len(table.columns))
+    ]
+    numeric = [
+        all(str(r[c])[:1].isdigit() or str(r[c]) == "–" for r in rows)
+        for c in range(len(table.columns))
+    ]
+    for (r, c), cell in cells.get_celld().items():
+        cell.set_width(longest[c] / sum(longest))
+        cell.set_edgecolor(theme.grid)
+        cell.set_linewidth(0.6)
+        cell.set_facecolor(theme.background)
+        cell.visible_edges = "B"
+        cell.PAD = 0.03
+        text = cell.get_text()
+        text.set_color(theme.foreground)
+        text.set_horizontalalignment("right" if numeric[c] else "left")
+        if r == 0:
+            text.set_fontweight("bold")
+
+
+def _areas(fig: Figure, heights: tuple[float, ...], theme: Theme) -> list[SubFigure]:
+    """Stacked areas inside the page margins (0.6 in at the sides), top to bottom."""
+    grid = fig.subfigures(
+        len(heights) + 2,
+        3,
+        height_ratios=(0.5, *heights, 0.6),
+        width_ratios=(0.6, PAGE[0] - 1.2, 0.6),
+        wspace=0,
+        hspace=0,
+    )
+    areas = [grid[i + 1][1] for i in range(len(heights))]
+    for area in areas:
+        area.set_facecolor(theme.background)
+    return areas
+
+
+def write_report(
+    funnel: Funnel,
+    path: str | Path,
+    *,
+    made_at: dt.datetime,
+    theme: Theme = LIGHT,
+    progress: Callable[[int, int], None] = no_progress,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Write the report PDF to ``path`` (``made_at`` is naive UTC); return the path.
+
+    The file is written next to the target and moved into place at the end, so a
+    cancelled or failed export never leaves half a PDF under the chosen name.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".pdf":
+        raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    partial = target.with_name(target.name + ".part")
+    total = 1 + len(CHART_KINDS)
+    page = 0
+    try:
+        with PdfPages(partial, metadata={"Title": "Smallyes funnel report"}) as pdf:
+            page += 1
+            pdf.savefig(_cover(funnel, made_at, theme, page))
+            progress(1, total)
+            for i, kind in enumerate(CHART_KINDS, start=2):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                table = numbers_table(funnel, kind)
+                rows = list(table.rows)
+                page += 1
+                fig = _page(theme)
+                chart, below = _areas(fig, (5.3, PAGE[1] - 1.1 - 5.3), theme)
+                DRAW[kind](chart, funnel, theme)
+                _draw_table(below, table, rows[:ROWS_WITH_CHART], theme)
+                _footer(fig, funnel, made_at, page, theme)
+                pdf.savefig(fig)
+                rest = rows[ROWS_WITH_CHART:]
+                while rest:
+                    page += 1
+                    fig = _page(theme)
+                    more = NumbersTable(f"{table.title} (continued)", table.columns, (), ())
+                    (area,) = _areas(fig, (PAGE[1] - 1.1,), theme)
+                    _draw_table(area, more, rest[:ROWS_PER_PAGE], theme)
+                    _footer(fig, funnel, made_at, page, theme)
+                    pdf.savefig(fig)
+                    rest = rest[ROWS_PER_PAGE:]
+                progress(i, total)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StorageError(
+            f"Could not write the report to {target}: {exc.strerror or exc}. Pick another folder."
+        ) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _cover(funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int) -> Figure:
+    fig = _page(theme)
+    fg, muted = theme.foreground, theme.muted
+    fig.text(MARGIN, 0.93, "Funnel report", fontsize=22, fontweight="bold", color=fg)
+    f = funnel.filter
+    lines = [
+        ("Period", f.period_text() + (" (UTC)" if f.has_period else "")),
+        ("Source", f.source or "all sources"),
+        ("Tag", f.tag or "all tags"),
+        ("Leads in view", f"{funnel.leads:,}"),
+        ("Made", f"{made_at:%Y-%m-%d %H:%M} UTC"),
+    ]
+    y = 0.88
+    for label, value in lines:
+        fig.text(MARGIN, y, label, fontsize=10.5, color=muted)
+        fig.text(MARGIN + 0.22, y, value, fontsize=10.5, color=fg)
+        y -= 0.028
+    steps = funnel.steps
+    if steps and not funnel.empty:
+        first, last = steps[0], steps[-1]
+        share = last.reached / first.reached if first.reached else 0.0
+        best = max(
+            (o for o in funnel.offers if o.takers),
+            key=lambda o: (o.further_rate or 0.0, o.takers),
+            default=None,
+        )
+        headline = [
+            f"{first.reached:,} leads said a first yes; {last.reached:,} reached "
+            f"“{last.label}” ({share:.1%}).",
+        ]
+        if best is not None:
+            headline.append(
+                f"The offer that most often led on: {best.offer} "
+                f"({best.went_further:,} of {best.takers:,} takers, {best.further_rate:.0%})."
+            )
+        y -= 0.02
+        for text in headline:
+            fig.text(MARGIN, y, text, fontsize=10.5, color=fg)
+            y -= 0.028
+    else:
+        fig.text(MARGIN, y - 0.02, "No yeses in view yet: the charts are empty.", color=muted)
+    (area,) = _areas(fig, (PAGE[1] - 1.1,), theme)
+    paths = numbers_table(funnel, "paths")
+    # Page fraction y sits at area fraction (y * page - bottom margin) / area height.
+    _draw_table(
+        area, paths, list(paths.rows), theme, top=(y * PAGE[1] - 0.6) / (PAGE[1] - 1.1) - 0.03
+    )
+    fig.text(
+        MARGIN,
+        0.07,
+        "Reached: leads whose highest step is at or above the step. Took: leads with a yes at "
+        "exactly that step.\nConversion: reached over the previous step's reached. With a "
+        "period, only the yeses and asks dated inside it count.",
+        fontsize=8,
+        color=muted,
+        va="bottom",
+    )
+    _footer(fig, funnel, made_at, page, theme)
+    return fig
