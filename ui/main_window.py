@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl
@@ -33,7 +32,7 @@ from crm.timefmt import utc_now
 from ui.events import AppEvents
 from ui.leads.page import LeadsPage
 from ui.settings import Settings
-from ui.style import app_icon
+from ui.style import app_icon, styled
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +51,8 @@ class _Page:
 
 
 def app_version() -> str:
+    from importlib import metadata  # only the About box needs it: kept off the start-up path
+
     try:
         return metadata.version("smallyes")
     except metadata.PackageNotFoundError:
@@ -99,7 +100,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Smallyes")
         self.setWindowIcon(app_icon())
 
-        self.sidebar = QListWidget(objectName="sidebar")
+        self.sidebar = styled(QListWidget(), "sidebar")
         self.sidebar.setFixedWidth(170)
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setAccessibleName("Pages")

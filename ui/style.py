@@ -9,54 +9,49 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 
-STYLE_SHEET = """
-QListWidget#sidebar {
-    border: none;
-    border-right: 1px solid palette(mid);
-    background: palette(window);
-    padding-top: 6px;
+# Style sheets per widget role, applied to those few widgets only: an application-wide
+# sheet would route every widget through the (slow) style-sheet style and cost start-up.
+SHEETS = {
+    "sidebar": """
+        QListWidget { border: none; border-right: 1px solid palette(mid);
+                      background: palette(window); padding-top: 6px; }
+        QListWidget::item { padding: 8px 12px; border-radius: 4px; margin: 1px 6px; }
+        QListWidget::item:selected { background: palette(highlight);
+                                     color: palette(highlighted-text); }
+    """,
+    "emptyTitle": "font-size: 18pt; font-weight: 600;",
+    "emptyText": "color: palette(placeholder-text);",
+    "detailTitle": "font-size: 14pt; font-weight: 600;",
+    "detailSubtitle": "color: palette(placeholder-text);",
+    "sectionTitle": "font-weight: 600; margin-top: 6px;",
+    "inlineError": """color: palette(bright-text); background: palette(dark);
+                      border-radius: 3px; padding: 4px 6px;""",
+    "filterChip": """background: palette(alternate-base); border: 1px solid palette(mid);
+                     border-radius: 9px; padding: 1px 8px;""",
+    "tagChip": """
+        QToolButton { background: palette(alternate-base); border: 1px solid palette(mid);
+                      border-radius: 9px; padding: 1px 6px; }
+        QToolButton:hover { border-color: palette(highlight); }
+    """,
 }
-QListWidget#sidebar::item {
-    padding: 8px 12px;
-    border-radius: 4px;
-    margin: 1px 6px;
-}
-QListWidget#sidebar::item:selected {
-    background: palette(highlight);
-    color: palette(highlighted-text);
-}
-QLabel#emptyTitle { font-size: 18pt; font-weight: 600; }
-QLabel#emptyText { color: palette(placeholder-text); }
-QLabel#detailTitle { font-size: 14pt; font-weight: 600; }
-QLabel#detailSubtitle { color: palette(placeholder-text); }
-QLabel#sectionTitle { font-weight: 600; margin-top: 6px; }
-QLabel#inlineError {
-    color: palette(bright-text);
-    background: palette(dark);
-    border-radius: 3px;
-    padding: 4px 6px;
-}
-QLabel#filterChip {
-    background: palette(alternate-base);
-    border: 1px solid palette(mid);
-    border-radius: 9px;
-    padding: 1px 8px;
-}
-QToolButton#tagChip {
-    background: palette(alternate-base);
-    border: 1px solid palette(mid);
-    border-radius: 9px;
-    padding: 1px 6px;
-}
-QToolButton#tagChip:hover { border-color: palette(highlight); }
-"""
+
+
+W = TypeVar("W", bound=QWidget)
+
+
+def styled(widget: W, role: str) -> W:
+    """Give ``widget`` the look of ``role`` (one of SHEETS) and return it."""
+    widget.setObjectName(role)
+    widget.setStyleSheet(SHEETS[role])
+    return widget
 
 
 def resource_path(name: str) -> Path:
@@ -128,8 +123,10 @@ def apply_scheme(app: QApplication, scheme: Qt.ColorScheme | None = None) -> Non
         scheme = app.styleHints().colorScheme()
     dark = scheme == Qt.ColorScheme.Dark
     app.setPalette(dark_palette() if dark else light_palette(app))
-    # Re-setting the sheet makes widgets re-resolve palette(...) against the new palette.
-    app.setStyleSheet(STYLE_SHEET)
+    # Re-setting a sheet makes its widget resolve palette(...) against the new palette.
+    for widget in app.allWidgets():
+        if sheet := widget.styleSheet():
+            widget.setStyleSheet(sheet)
 
 
 def setup_style(app: QApplication) -> None:

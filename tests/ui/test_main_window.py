@@ -189,14 +189,15 @@ def test_style_follows_the_system_color_scheme_live(qapp):
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QPalette
 
-    from ui.style import STYLE_SHEET, setup_style
+    from ui.style import SHEETS, setup_style
 
     def window_lightness() -> int:
         return qapp.palette().color(QPalette.ColorRole.Window).lightness()
 
     setup_style(qapp)
     # Colours come from the palette only: no hex or rgb() literals.
-    assert not re.search(r":[^;]*(#[0-9a-fA-F]{3}|rgb)", STYLE_SHEET)
+    for sheet in SHEETS.values():
+        assert not re.search(r":[^;{]*(#[0-9a-fA-F]{3}|rgb)", sheet), sheet
     hints = QApplication.styleHints()
     try:
         hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
@@ -205,4 +206,3 @@ def test_style_follows_the_system_color_scheme_live(qapp):
         assert window_lightness() > 180
     finally:
         hints.colorSchemeChanged.disconnect()
-        qapp.setStyleSheet("")

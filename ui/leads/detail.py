@@ -47,6 +47,7 @@ from ui import errors
 from ui.events import AppEvents
 from ui.leads.table_model import exact_time
 from ui.leads.timeline_view import TimelineView
+from ui.style import styled
 
 SOURCE_NAMES = {"manual": "added by hand"}
 
@@ -54,8 +55,9 @@ SOURCE_NAMES = {"manual": "added by hand"}
 class ElidedLabel(QLabel):
     """A one-line label that elides long text (an email has nowhere to wrap)."""
 
-    def __init__(self, objectName: str) -> None:
-        super().__init__(objectName=objectName)
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        styled(self, role)
         self._full = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
@@ -93,11 +95,13 @@ class LeadDetail(QWidget):
         self._lead: LeadRow | None = None
 
         self._stack = QStackedWidget()
-        none = QLabel(
-            "Select a lead to see its details and timeline.",
-            alignment=Qt.AlignmentFlag.AlignCenter,
-            wordWrap=True,
-            objectName="emptyText",
+        none = styled(
+            QLabel(
+                "Select a lead to see its details and timeline.",
+                alignment=Qt.AlignmentFlag.AlignCenter,
+                wordWrap=True,
+            ),
+            "emptyText",
         )
         self._stack.addWidget(none)
         self._stack.addWidget(self._build_panel())
@@ -181,7 +185,7 @@ class LeadDetail(QWidget):
         form.addRow("Tags:", tags_line)
         form.addRow("Notes:", self.notes)
 
-        self.error = QLabel(objectName="inlineError", wordWrap=True)
+        self.error = styled(QLabel(wordWrap=True), "inlineError")
         self.error.hide()
         self.save_button = QPushButton("Save changes")
         self.save_button.clicked.connect(self.save)
@@ -193,7 +197,7 @@ class LeadDetail(QWidget):
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
 
-        timeline_title = QLabel("Timeline", objectName="sectionTitle")
+        timeline_title = styled(QLabel("Timeline"), "sectionTitle")
         # Widgets about what to do next (a suggested ask) go here, above the timeline.
         self._above_timeline = QVBoxLayout()
         self._above_timeline.setContentsMargins(0, 0, 0, 0)
@@ -291,7 +295,7 @@ class LeadDetail(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         for tag in tags:
-            chip = QToolButton(objectName="tagChip", text=f"{tag}  ✕")
+            chip = styled(QToolButton(text=f"{tag}  ✕"), "tagChip")
             chip.setToolTip(f"Remove the tag “{tag}”")
             chip.setAccessibleName(f"Remove tag {tag}")
             chip.clicked.connect(lambda _=False, t=tag: self.remove_tag(t))

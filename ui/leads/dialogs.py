@@ -31,10 +31,11 @@ from crm.errors import SmallyesError
 from crm.ladder import StepRow
 from crm.leads import LeadRow
 from crm.timefmt import to_utc
+from ui.style import styled
 
 
 def _error_label() -> QLabel:
-    label = QLabel(objectName="inlineError", wordWrap=True)
+    label = styled(QLabel(wordWrap=True), "inlineError")
     label.hide()
     return label
 

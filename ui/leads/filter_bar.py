@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from crm.ladder import get_ladder
 from crm.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tags
+from ui.style import styled
 
 SEARCH_DEBOUNCE_MS = 150
 
@@ -48,7 +49,7 @@ class FilterBar(QWidget):
         self.tag = self._combo("Tag filter")
         self.source = self._combo("Source filter")
 
-        self.chip = QLabel(objectName="filterChip")
+        self.chip = styled(QLabel(), "filterChip")
         self.chip_clear = QToolButton(text="✕", toolTip="Remove this filter", autoRaise=True)
         self.chip_clear.clicked.connect(self._on_chip_clear_clicked)
         self.chip.hide()

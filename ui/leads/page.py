@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.demo import load_demo
 from crm.errors import NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.ladder import get_ladder
@@ -50,6 +49,7 @@ from ui.leads.detail import LeadDetail
 from ui.leads.filter_bar import FilterBar
 from ui.leads.table_model import HEADERS, Columns, LeadIdRole, LeadTableModel, column_for_sort
 from ui.settings import Settings
+from ui.style import styled
 from ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -87,16 +87,16 @@ class EmptyState(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel(
-            "No leads yet", objectName="emptyTitle", alignment=Qt.AlignmentFlag.AlignCenter
-        )
-        text = QLabel(
-            "Bring in the subscribers your newsletter platform exported as a CSV file, "
-            "or look around with a realistic sample of 400 leads first. "
-            "You can also add a lead by hand with Ctrl+N.",
-            objectName="emptyText",
-            alignment=Qt.AlignmentFlag.AlignCenter,
-            wordWrap=True,
+        title = styled(QLabel("No leads yet", alignment=Qt.AlignmentFlag.AlignCenter), "emptyTitle")
+        text = styled(
+            QLabel(
+                "Bring in the subscribers your newsletter platform exported as a CSV file, "
+                "or look around with a realistic sample of 400 leads first. "
+                "You can also add a lead by hand with Ctrl+N.",
+                alignment=Qt.AlignmentFlag.AlignCenter,
+                wordWrap=True,
+            ),
+            "emptyText",
         )
         # A wrapped label inside an aligned layout item gets no height for its width.
         text.setFixedWidth(520)
@@ -141,10 +141,12 @@ class NoMatch(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        label = QLabel(
-            "No lead matches these filters.",
-            objectName="emptyText",
-            alignment=Qt.AlignmentFlag.AlignCenter,
+        label = styled(
+            QLabel(
+                "No lead matches these filters.",
+                alignment=Qt.AlignmentFlag.AlignCenter,
+            ),
+            "emptyText",
         )
         self.clear_button = QPushButton("Clear filters")
         layout = QVBoxLayout(self)
@@ -209,7 +211,7 @@ class LeadsPage(QWidget):
         if (state := settings.leads_splitter) is not None:
             self.splitter.restoreState(state)
         else:
-            self.splitter.setSizes([880, 440])
+            self.splitter.setSizes([920, 400])
 
         content = QWidget()
         content_layout = QVBoxLayout(content)
@@ -522,6 +524,8 @@ class LeadsPage(QWidget):
     def load_demo(self) -> None:
         if self._runner.busy:
             return
+        from crm.demo import load_demo  # only needed on demand: kept off the start-up path
+
         now = self._clock()
 
         def job(_progress: Progress, _cancel: CancelToken) -> dict[str, int]:

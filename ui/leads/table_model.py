@@ -46,13 +46,13 @@ class Columns(IntEnum):
 
 HEADERS: dict[Columns, tuple[str, SortKey | None, int]] = {
     # column: (header, SQL sort key or None when not sortable, default width)
-    Columns.NAME: ("Name", SortKey.NAME, 140),
-    Columns.EMAIL: ("Email", SortKey.EMAIL, 190),
-    Columns.COMPANY: ("Company", SortKey.COMPANY, 130),
-    Columns.STATUS: ("Status", SortKey.STATUS, 100),
-    Columns.STEP: ("Step", SortKey.LEVEL, 90),
-    Columns.LAST_YES: ("Last yes", SortKey.LAST_YES, 85),
-    Columns.TAGS: ("Tags", None, 100),
+    Columns.NAME: ("Name", SortKey.NAME, 125),
+    Columns.EMAIL: ("Email", SortKey.EMAIL, 200),
+    Columns.COMPANY: ("Company", SortKey.COMPANY, 120),
+    Columns.STATUS: ("Status", SortKey.STATUS, 105),
+    Columns.STEP: ("Step", SortKey.LEVEL, 95),
+    Columns.LAST_YES: ("Last yes", SortKey.LAST_YES, 80),
+    Columns.TAGS: ("Tags", None, 90),
 }
 
 SHORT_STATUS = {

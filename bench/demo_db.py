@@ -1,0 +1,34 @@
+"""The 100,000-lead demo database the UI benchmarks share, built once into bench/out/.
+
+It is rebuilt when the schema or the demo generator is newer than the file, so a
+benchmark never runs against a stale layout.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+SOURCES = ("crm/migrations.py", "crm/demo.py", "crm/models.py")
+
+
+def demo_db(leads: int = 100_000) -> Path:
+    """The path of a demo database with ``leads`` leads, building it if needed."""
+    path = OUT / f"demo{leads}.db"
+    newest_source = max((ROOT / s).stat().st_mtime for s in SOURCES)
+    if path.exists() and path.stat().st_mtime >= newest_source:
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    print(f"building {path.name} ({leads:,} demo leads)...", file=sys.stderr, flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "crm", "--db", str(path), "demo", "--leads", str(leads)],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    return path

@@ -1,0 +1,70 @@
+"""Benchmark: start-up to the first painted lead list with 100,000 leads, against a floor.
+
+    .venv/bin/python bench/startup.py [--runs N]
+
+Both figures come from child processes that print ``shown_after_s=`` (seconds since the
+process started, /proc-based on Linux): the app with ``--exit-after-show`` over the demo
+database, and ``bench/floor_window.py`` (a bare QMainWindow with one label). Runs alternate
+so both see the same machine load; medians are reported. Goal: at most 3x the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo_db import ROOT, demo_db
+
+GOAL = 3.0
+
+
+def shown_after(cmd: list[str], env: dict[str, str]) -> float:
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    match = re.search(r"shown_after_s=([\d.]+)", result.stdout)
+    if result.returncode != 0 or not match:
+        raise SystemExit(f"{cmd[1:]} failed ({result.returncode}):\n{result.stderr}")
+    return float(match.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    db = demo_db()
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}
+        env.setdefault("QT_QPA_PLATFORM", "offscreen" if "DISPLAY" not in env else "xcb")
+        app_cmd = [sys.executable, "-m", "ui", "--db", str(db), "--exit-after-show"]
+        floor_cmd = [sys.executable, str(ROOT / "bench" / "floor_window.py")]
+        shown_after(app_cmd, env)  # warm the OS file cache for both
+        shown_after(floor_cmd, env)
+        app, floor = [], []
+        for _ in range(args.runs):
+            floor.append(shown_after(floor_cmd, env))
+            app.append(shown_after(app_cmd, env))
+    app_s, floor_s = statistics.median(app), statistics.median(floor)
+    ratio = app_s / floor_s
+    print(f"platform: {env['QT_QPA_PLATFORM']}, {args.runs} runs each, medians")
+    print(
+        f"start-up, 100,000 leads: {app_s * 1000:7.0f} ms   (runs: "
+        + ", ".join(f"{v * 1000:.0f}" for v in app)
+        + ")"
+    )
+    print(
+        f"floor, bare QMainWindow: {floor_s * 1000:7.0f} ms   (runs: "
+        + ", ".join(f"{v * 1000:.0f}" for v in floor)
+        + ")"
+    )
+    print(f"ratio: {ratio:.2f}x (goal <= {GOAL:.0f}x): {'ok' if ratio <= GOAL else 'OVER'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
