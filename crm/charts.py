@@ -481,8 +481,12 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
     if not 30 <= dpi <= 1200:
         raise ValidationError("The resolution must be between 30 and 1200 dpi: pick another.")
     target = Path(path)
+    from matplotlib import rc_context
+
     try:
-        fig.savefig(target, format=fmt, dpi=dpi, facecolor=fig.get_facecolor())
+        # SVG text stays text, so a report editor can find, copy and restyle it.
+        with rc_context({"svg.fonttype": "none"}):
+            fig.savefig(target, format=fmt, dpi=dpi, facecolor=fig.get_facecolor())
     except OSError as exc:
         raise StorageError(
             f"Could not write {target}: {exc.strerror or exc}. Pick another folder."

@@ -1,0 +1,193 @@
+"""Exported charts and the report, checked for what the files are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from crm.charts import DARK, LIGHT, build_chart, save_figure
+from crm.cli import main
+from crm.errors import ValidationError
+from crm.funnel import CHART_KINDS, compute_funnel
+from crm.leads import add_lead
+from crm.offers import offer_id_for
+from crm.report import write_report
+from crm.timeline import record_commitment
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TITLES = {
+    "funnel": "How far leads climb",
+    "asks": "How asks turned out, per step",
+    "offers": "Which offers lead on to bigger steps",
+    "cohorts": "Share of each month's new leads that reached each step",
+    "velocity": "How long each step takes",
+}
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, "not a PNG file"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def pdf_pages(path: Path) -> int:
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+
+
+def svg_texts(path: Path) -> str:
+    root = ET.parse(path).getroot()  # raises if the SVG is not well-formed
+    assert root.tag.endswith("svg")
+    return " ".join(t for el in root.iter() for t in [el.text] if t)
+
+
+@pytest.fixture
+def small_history(db, now) -> None:
+    day = dt.timedelta(days=1)
+    for i, name in enumerate(["ada", "ben", "cy"]):
+        lead = add_lead(f"{name}@example.com", now=now)
+        record_commitment(lead.id, "subscribed", at=now - (40 - i) * day, now=now)
+        record_commitment(
+            lead.id, "downloaded", at=now - (30 - i) * day, now=now, offer="Pricing guide"
+        )
+        if i == 0:
+            record_commitment(lead.id, "booked", at=now - 10 * day, now=now)
+
+
+def run_cli(db_path: Path, *args: str) -> int:
+    return main(["--db", str(db_path), *args])
+
+
+@pytest.fixture(autouse=True)
+def _only_funnel_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests are about the funnel commands, whatever else the CLI registers.
+    monkeypatch.setattr("crm.cli.COMMAND_MODULES", ("crm.cli.funnel",))
+
+
+def test_png_export_has_the_signature_and_the_size_asked_for(
+    small_history, db_path, tmp_path
+) -> None:
+    out = tmp_path / "funnel.png"
+    assert run_cli(db_path, "chart", "funnel", "-o", str(out), "--dpi", "100") == 0
+    assert png_size(out) == (800, 480)  # 8 x 4.8 inches at 100 dpi
+    hi = tmp_path / "funnel-hi.png"
+    assert run_cli(db_path, "chart", "funnel", "-o", str(hi), "--dpi", "200") == 0
+    assert png_size(hi) == (1600, 960)
+
+
+@pytest.mark.parametrize("kind", CHART_KINDS)
+def test_every_chart_exports_as_svg_holding_its_title_and_the_period(
+    small_history, db_path, tmp_path, kind
+) -> None:
+    out = tmp_path / f"{kind}.svg"
+    assert run_cli(db_path, "chart", kind, "-o", str(out)) == 0
+    text = svg_texts(out)
+    assert TITLES[kind] in text
+    assert "all time" in text
+
+
+def test_pdf_chart_is_one_page(small_history, db_path, tmp_path) -> None:
+    out = tmp_path / "asks.pdf"
+    assert run_cli(db_path, "chart", "asks", "-o", str(out), "--since", "2026-01-01") == 0
+    assert pdf_pages(out) == 1
+
+
+def test_unknown_extension_is_a_one_line_error(small_history, db_path, tmp_path, capsys) -> None:
+    assert run_cli(db_path, "chart", "funnel", "-o", str(tmp_path / "chart.jpg")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1
+    assert ".png, .svg or .pdf" in err
+    assert not (tmp_path / "chart.jpg").exists()
+
+
+def test_report_has_a_cover_and_a_page_per_chart(small_history, db_path, tmp_path) -> None:
+    out = tmp_path / "report.pdf"
+    assert run_cli(db_path, "report", "-o", str(out), "--tag", "") == 1  # empty tag refused
+    assert run_cli(db_path, "report", "-o", str(out)) == 0
+    assert pdf_pages(out) == 1 + len(CHART_KINDS)
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_long_table_continues_on_another_page(db, now, tmp_path) -> None:
+    # 20 monthly cohorts: more rows than fit under the cohort chart.
+    for month in range(20):
+        lead = add_lead(f"m{month}@example.com", now=now)
+        at = dt.datetime(2024 + (month // 12), month % 12 + 1, 3, 9, 0)
+        record_commitment(lead.id, "subscribed", at=at, now=now)
+    funnel = compute_funnel()
+    assert len(funnel.cohorts) == 20
+    out = write_report(funnel, tmp_path / "r.pdf", made_at=now)
+    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1
+
+
+def test_report_needs_a_pdf_name(db, now, tmp_path) -> None:
+    with pytest.raises(ValidationError, match=r"\.pdf"):
+        write_report(compute_funnel(), tmp_path / "r.png", made_at=now)
+
+
+def test_empty_charts_say_there_is_no_data_yet(db, tmp_path) -> None:
+    funnel = compute_funnel()
+    for kind in CHART_KINDS:
+        out = save_figure(build_chart(kind, funnel), tmp_path / f"{kind}.svg")
+        assert "No data for this chart yet" in svg_texts(out)
+
+
+def test_dark_theme_paints_a_dark_background(small_history) -> None:
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def corner(theme) -> tuple[int, int, int]:
+        fig = build_chart("funnel", compute_funnel(), theme, size=(4, 3))
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return tuple(np.asarray(canvas.buffer_rgba())[2, 2][:3].tolist())
+
+    def rgb(hex_color: str) -> tuple[int, int, int]:
+        return tuple(int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+
+    assert corner(DARK) == rgb(DARK.background)
+    assert corner(LIGHT) == rgb(LIGHT.background)
+
+
+def test_funnel_bars_name_their_step_for_click_through(small_history) -> None:
+    fig = build_chart("funnel", compute_funnel())
+    gids = [p.get_gid() for p in fig.axes[0].patches if p.get_gid()]
+    assert gids == [
+        f"step:{k}"
+        for k in (
+            "clicked",
+            "subscribed",
+            "downloaded",
+            "answered",
+            "replied",
+            "booked",
+            "purchased",
+        )
+    ]
+    offers = build_chart("offers", compute_funnel())
+    assert "offer:Pricing guide" in {p.get_gid() for p in offers.axes[0].patches}
+
+
+def test_offers_without_takers_stay_out_of_the_chart(small_history, now) -> None:
+    offer_id_for("Unused quiz", now=now)
+    fig = build_chart("offers", compute_funnel())
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["Pricing guide"]
+
+
+def test_importing_the_domain_does_not_import_matplotlib() -> None:
+    code = (
+        "import sys, crm.charts, crm.report, crm.funnel, crm.cli.funnel; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
