@@ -81,19 +81,23 @@ def get_ask(ask_id: int) -> AskRow:
     ).fetchone()
     if row is None:
         raise NotFoundError(f"There is no ask number {ask_id}: check the number.")
+    return _ask_row(row)
 
-    def when(v: object) -> dt.datetime | None:
-        return None if v is None else dt.datetime.fromisoformat(str(v))
 
+def _when(v: object) -> dt.datetime | None:
+    return None if v is None else dt.datetime.fromisoformat(str(v))
+
+
+def _ask_row(row: tuple) -> AskRow:
     return AskRow(
         id=row[0],
         lead_id=row[1],
         step=row[2],
         step_label=row[3],
         offer=row[4],
-        asked_at=when(row[5]),
+        asked_at=_when(row[5]),
         outcome=row[6],
-        resolved_at=when(row[7]),
+        resolved_at=_when(row[7]),
         note=row[8],
     )
 
@@ -120,4 +124,32 @@ def set_outcome(ask_id: int, outcome: Outcome | str, *, at: dt.datetime, now: dt
                 ask_id=ask_id,
                 note=ask.note,
             )
+        refresh_lead_cache(ask.lead_id)
+
+
+def list_asks(lead_id: int | None = None, *, outcome: str | None = None) -> list[AskRow]:
+    """Asks, newest first: one lead's, or every lead's, optionally with one outcome."""
+    where, params = [], []
+    if lead_id is not None:
+        where.append("a.lead_id = ?")
+        params.append(lead_id)
+    if outcome is not None:
+        where.append("a.outcome = ?")
+        params.append(parse_outcome(outcome).value)
+    sql = (
+        "SELECT a.id, a.lead_id, s.key, s.label, o.name, a.asked_at, a.outcome, a.resolved_at,"
+        " a.note FROM ask a JOIN step s ON s.id = a.step_id LEFT JOIN offer o ON o.id = "
+        "a.offer_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY a.asked_at DESC, a.id DESC"
+    )
+    return [_ask_row(r) for r in database_proxy.execute_sql(sql, params).fetchall()]
+
+
+def delete_ask(ask_id: int) -> None:
+    """Remove an ask recorded by mistake, with the yes its acceptance recorded."""
+    ask = get_ask(ask_id)
+    with database_proxy.atomic():
+        database_proxy.execute_sql("DELETE FROM commitment WHERE ask_id = ?", [ask_id])
+        database_proxy.execute_sql("DELETE FROM ask WHERE id = ?", [ask_id])
         refresh_lead_cache(ask.lead_id)

@@ -149,3 +149,69 @@ def step_for_level(level: int) -> StepRow | None:
     """The step at ``level`` (the lowest-id one if two share a level), or None for 0."""
     step = Step.select().where(Step.level == level).order_by(Step.id).first()
     return _row(step) if step else None
+
+
+def _require_step(key: str) -> Step:
+    step = Step.get_or_none(Step.key == key.strip().lower())
+    if step is None:
+        raise ValidationError(
+            f"'{key}' is not a step of the ladder: use one of {', '.join(step_keys())}."
+        )
+    return step
+
+
+def rename_step(key: str, label: str) -> StepRow:
+    """Give a step a new label; its key (used by imports and the CLI) stays."""
+    cleaned = " ".join(label.split())
+    if not cleaned:
+        raise ValidationError("A step needs a name: type what the lead did, like 'Booked a call'.")
+    if len(cleaned) > 60:
+        raise ValidationError("A step name can be at most 60 characters: shorten it.")
+    step = _require_step(key)
+    Step.update(label=cleaned).where(Step.id == step.id).execute()
+    return step_by_key(key)
+
+
+def set_major(key: str, major: bool) -> StepRow:
+    """Mark a step as a big ask (a call, a sale): suggested only from the step just below."""
+    step = _require_step(key)
+    Step.update(major=major).where(Step.id == step.id).execute()
+    return step_by_key(key)
+
+
+def set_template(key: str, subject: str, body: str) -> StepRow:
+    """The ask template: ``{first_name}`` and ``{offer}`` are filled in for each lead."""
+    subject, body = subject.strip(), body.strip()
+    if not subject:
+        raise ValidationError("The ask needs a subject line: write a short one.")
+    if len(subject) > 200 or len(body) > 5000:
+        raise ValidationError("The ask is too long: keep the subject under 200 characters.")
+    for text in (subject, body):
+        try:
+            text.format(first_name="", offer="")
+        except (KeyError, IndexError, ValueError):
+            raise ValidationError(
+                "The ask uses an unknown placeholder: only {first_name} and {offer} are filled "
+                "in (double the braces for a literal one)."
+            ) from None
+    step = _require_step(key)
+    Step.update(ask_subject=subject, ask_body=body).where(Step.id == step.id).execute()
+    return step_by_key(key)
+
+
+def reorder_steps(keys: list[str]) -> list[StepRow]:
+    """Put the steps in this order (levels 1, 2, ...) and recompute every lead's level."""
+    from crm.models import database_proxy
+    from crm.timeline import refresh_all_levels
+
+    wanted = [k.strip().lower() for k in keys]
+    current = step_keys()
+    if sorted(wanted) != sorted(current):
+        raise ValidationError(
+            f"List every step exactly once to reorder the ladder: {', '.join(current)}."
+        )
+    with database_proxy.atomic():
+        for level, key in enumerate(wanted, start=1):
+            Step.update(level=level).where(Step.key == key).execute()
+        refresh_all_levels()
+    return get_ladder()

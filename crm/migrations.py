@@ -159,6 +159,13 @@ CREATE TABLE setting (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- A lead taken off Today's asks until a date: snoozed by the owner, or skipped.
+CREATE TABLE suggestion_snooze (
+    lead_id INTEGER PRIMARY KEY REFERENCES lead(id) ON DELETE CASCADE,
+    until DATETIME NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'snooze'
+);
 """
 
 

@@ -155,6 +155,17 @@ class Setting(BaseModel):
     value = TextField()  # JSON
 
 
+class SuggestionSnooze(BaseModel):
+    """A lead kept off Today's asks until a date ('snooze' or 'skip')."""
+
+    lead = ForeignKeyField(Lead, primary_key=True, on_delete="CASCADE", column_name="lead_id")
+    until = DateTimeField()
+    kind = TextField(default="snooze")
+
+    class Meta:
+        table_name = "suggestion_snooze"
+
+
 ALL_MODELS = [
     ImportBatch,
     Lead,
@@ -167,4 +178,5 @@ ALL_MODELS = [
     LeadEvent,
     ImportChange,
     Setting,
+    SuggestionSnooze,
 ]

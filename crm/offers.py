@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from crm.errors import ValidationError
+from crm.errors import DuplicateError, ValidationError
 from crm.models import Offer
 
 
@@ -63,3 +63,62 @@ def get_offer(offer_id: int) -> OfferRow:
     if offer is None:
         raise ValidationError("That offer no longer exists.")
     return _row(offer)
+
+
+def clean_topics(topics: str | list[str] | tuple[str, ...]) -> str:
+    """Topics as stored: lower-case, comma-separated, without repeats."""
+    parts = topics.split(",") if isinstance(topics, str) else list(topics)
+    seen: list[str] = []
+    for part in parts:
+        topic = " ".join(part.split()).casefold()
+        if topic and topic not in seen:
+            seen.append(topic)
+    return ",".join(seen)
+
+
+def _require(name: str) -> Offer:
+    offer = Offer.get_or_none(Offer.name == clean_offer_name(name))
+    if offer is None:
+        raise ValidationError(f"There is no offer named '{name.strip()}': check the name.")
+    return offer
+
+
+def add_offer(
+    name: str, *, now: dt.datetime, kind: str = "", topics: str | list[str] = ""
+) -> OfferRow:
+    cleaned = clean_offer_name(name)
+    if Offer.get_or_none(Offer.name == cleaned) is not None:
+        raise DuplicateError(f"There is already an offer named '{cleaned}': pick another name.")
+    offer = Offer.create(
+        name=cleaned,
+        kind=" ".join(kind.split()).lower(),
+        topics=clean_topics(topics),
+        created_at=now,
+    )
+    return get_offer(offer.id)
+
+
+def rename_offer(name: str, new_name: str) -> OfferRow:
+    offer = _require(name)
+    cleaned = clean_offer_name(new_name)
+    clash = Offer.get_or_none(Offer.name == cleaned)
+    if clash is not None and clash.id != offer.id:
+        raise DuplicateError(f"There is already an offer named '{cleaned}': pick another name.")
+    Offer.update(name=cleaned).where(Offer.id == offer.id).execute()
+    return get_offer(offer.id)
+
+
+def set_offer_topics(name: str, topics: str | list[str], kind: str | None = None) -> OfferRow:
+    offer = _require(name)
+    changes: dict = {"topics": clean_topics(topics)}
+    if kind is not None:
+        changes["kind"] = " ".join(kind.split()).lower()
+    Offer.update(**changes).where(Offer.id == offer.id).execute()
+    return get_offer(offer.id)
+
+
+def retire_offer(name: str, retired: bool = True) -> OfferRow:
+    """A retired offer stays on past timelines but is no longer suggested."""
+    offer = _require(name)
+    Offer.update(retired=retired).where(Offer.id == offer.id).execute()
+    return get_offer(offer.id)

@@ -20,7 +20,7 @@ from crm.errors import SmallyesError
 
 log = logging.getLogger(__name__)
 
-COMMAND_MODULES = ("crm.cli.leads", "crm.cli.funnel")
+COMMAND_MODULES = ("crm.cli.leads", "crm.cli.funnel", "crm.cli.asks")
 
 
 class CliParser(argparse.ArgumentParser):

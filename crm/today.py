@@ -1,0 +1,301 @@
+"""Today's asks: the engine run over every lead, with histories loaded set-wise.
+
+A handful of queries load what the engine needs for all leads at once (never one query per
+lead); the evidence (acceptance rates per level and step, the median time leads spend at
+each level) is computed once per call with SQL aggregates. Snoozes and skips live in
+``suggestion_snooze``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from crm.errors import NotFoundError, ValidationError
+from crm.jobs import CancelToken, Progress, no_progress
+from crm.models import database_proxy
+from crm.pacing import Pacing, get_pacing
+from crm.suggest import (
+    Evidence,
+    LadderStep,
+    LeadHistory,
+    NoSuggestion,
+    OfferInfo,
+    PastAsk,
+    PastYes,
+    Result,
+    Suggestion,
+    suggest_next_ask,
+)
+from crm.timefmt import iso
+
+
+@dataclass(frozen=True, slots=True)
+class TodayItem:
+    """One row of Today's asks: who, and the suggestion for them."""
+
+    lead_id: int
+    email: str
+    name: str
+    suggestion: Suggestion
+
+    def to_json(self) -> dict[str, Any]:
+        return suggestion_json(self.email, self.suggestion)
+
+
+def suggestion_json(email: str, result: Result) -> dict[str, Any]:
+    """The CLI's shape: step and friends are null when there is nothing to suggest."""
+    if isinstance(result, NoSuggestion):
+        return {
+            "email": email,
+            "step": None,
+            "offer": None,
+            "due": None,
+            "score": None,
+            "reason": result.reason,
+            "message": None,
+            "rule": result.rule,
+            "until": iso(result.until),
+        }
+    return {
+        "email": email,
+        "step": result.step,
+        "offer": result.offer,
+        "due": iso(result.due),
+        "score": result.score,
+        "reason": result.reason,
+        "message": result.message,
+        "rule": result.rule,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    ladder: tuple[LadderStep, ...]
+    offers: dict[int, OfferInfo]
+    pacing: Pacing
+    evidence: Evidence
+
+
+def _dt(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+def _sql(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    return database_proxy.execute_sql(sql, params).fetchall()
+
+
+def _load_ladder() -> tuple[LadderStep, ...]:
+    return tuple(
+        LadderStep(key, label, level, bool(major), subject, body)
+        for key, label, level, major, subject, body in _sql(
+            "SELECT key, label, level, major, ask_subject, ask_body FROM step ORDER BY level, id"
+        )
+    )
+
+
+def _load_offers() -> dict[int, OfferInfo]:
+    return {
+        oid: OfferInfo(
+            oid,
+            name,
+            kind,
+            frozenset(t.strip().casefold() for t in topics.split(",") if t.strip()),
+            bool(retired),
+        )
+        for oid, name, kind, topics, retired in _sql(
+            "SELECT id, name, kind, topics, retired FROM offer"
+        )
+    }
+
+
+# The level a lead was at when asked: the highest step it had said yes to before the ask.
+_RATES_SQL = """
+SELECT coalesce((SELECT max(s2.level) FROM commitment c JOIN step s2 ON s2.id = c.step_id
+                  WHERE c.lead_id = a.lead_id AND c.at < a.asked_at), 0) AS from_level,
+       s.key, sum(a.outcome = 'accepted'), count(*)
+  FROM ask a JOIN step s ON s.id = a.step_id
+ WHERE a.outcome != 'pending'
+ GROUP BY from_level, s.key
+"""
+
+# Days from first reaching a level to first reaching a higher one, per lead; then the
+# median per level (the middle row, or the mean of the two middle rows).
+_MEDIAN_SQL = """
+WITH reached AS (
+  SELECT c.lead_id, s.level, min(c.at) AS at
+    FROM commitment c JOIN step s ON s.id = c.step_id
+   GROUP BY c.lead_id, s.level
+), moved AS (
+  SELECT level, julianday(lead(at) OVER (PARTITION BY lead_id ORDER BY level))
+                - julianday(at) AS days
+    FROM reached
+), ranked AS (
+  SELECT level, days, row_number() OVER (PARTITION BY level ORDER BY days) AS rn,
+         count(*) OVER (PARTITION BY level) AS n
+    FROM moved WHERE days >= 0
+)
+SELECT level, avg(days) FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY level
+"""
+
+_OFFER_STEPS_SQL = """
+SELECT DISTINCT x.offer_id, s.key FROM (
+  SELECT offer_id, step_id FROM commitment WHERE offer_id IS NOT NULL
+  UNION SELECT offer_id, step_id FROM ask WHERE offer_id IS NOT NULL
+) x JOIN step s ON s.id = x.step_id
+"""
+
+
+def load_evidence() -> Evidence:
+    """The owner's acceptance rates, median time at each level, and where offers are used."""
+    rates = {(int(lv), key): (int(acc), int(n)) for lv, key, acc, n in _sql(_RATES_SQL)}
+    medians = {int(lv): float(days) for lv, days in _sql(_MEDIAN_SQL)}
+    offer_steps: dict[int, set[str]] = defaultdict(set)
+    for offer_id, key in _sql(_OFFER_STEPS_SQL):
+        offer_steps[offer_id].add(key)
+    return Evidence(
+        rates=rates,
+        median_days=medians,
+        offer_steps={k: frozenset(v) for k, v in offer_steps.items()},
+    )
+
+
+def _setup() -> _Setup:
+    return _Setup(_load_ladder(), _load_offers(), get_pacing(), load_evidence())
+
+
+# The leads the engine can suggest anything for; the rest it would stop at rule 1 anyway
+# (suppressed, asked within the cooldown, snoozed). ``:cut`` is now minus the cooldown.
+_ELIGIBLE = """
+  FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id
+ WHERE l.status IN ('subscribed', 'pending', 'none') AND l.do_not_contact = 0
+   AND (l.last_ask_at IS NULL OR l.last_ask_at <= :cut)
+   AND (z.until IS NULL OR z.until <= :now)
+"""
+
+
+def _histories(where: str, params: dict[str, Any]) -> list[tuple[LeadHistory, str]]:
+    """Histories (and display names) of the leads selected by ``where`` over lead ``l``."""
+    leads = _sql(
+        "SELECT l.id, l.email, l.first_name, l.last_name, l.status, l.do_not_contact, "
+        f"z.until, z.kind {where} ORDER BY l.id",
+        params,
+    )
+    ids = f"SELECT l.id {where}"
+    yeses: dict[int, list[PastYes]] = defaultdict(list)
+    for lead_id, key, at, offer_id in _sql(
+        "SELECT c.lead_id, s.key, c.at, c.offer_id FROM commitment c "
+        f"JOIN step s ON s.id = c.step_id WHERE c.lead_id IN ({ids})",
+        params,
+    ):
+        yeses[lead_id].append(PastYes(key, _dt(at), offer_id))
+    asks: dict[int, list[PastAsk]] = defaultdict(list)
+    for lead_id, key, asked_at, outcome, offer_id, resolved in _sql(
+        "SELECT a.lead_id, s.key, a.asked_at, a.outcome, a.offer_id, a.resolved_at FROM ask a "
+        f"JOIN step s ON s.id = a.step_id WHERE a.lead_id IN ({ids})",
+        params,
+    ):
+        asks[lead_id].append(PastAsk(key, _dt(asked_at), outcome, offer_id, _dt(resolved)))
+    tags: dict[int, set[str]] = defaultdict(set)
+    for lead_id, name in _sql(
+        "SELECT lt.lead_id, t.name FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
+        f"WHERE lt.lead_id IN ({ids})",
+        params,
+    ):
+        tags[lead_id].add(name.casefold())
+    out = []
+    for lead_id, email, first, last, status, dnc, until, kind in leads:
+        history = LeadHistory(
+            lead_id=lead_id,
+            email=email,
+            first_name=first,
+            status=status,
+            do_not_contact=bool(dnc),
+            tags=frozenset(tags.get(lead_id, ())),
+            commitments=tuple(yeses.get(lead_id, ())),
+            asks=tuple(asks.get(lead_id, ())),
+            snoozed_until=_dt(until),
+            snooze_kind=kind or "snooze",
+        )
+        out.append((history, " ".join(p for p in (first, last) if p) or email))
+    return out
+
+
+def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
+    """The suggestion for one lead (or why there is none), as the lead detail shows it."""
+    setup = _setup()
+    found = _histories(
+        "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE l.id = :lead",
+        {"lead": lead_id},
+    )
+    if not found:
+        raise NotFoundError("That lead no longer exists: it may have been deleted.")
+    return suggest_next_ask(
+        found[0][0], setup.ladder, setup.offers, setup.pacing, setup.evidence, now
+    )
+
+
+def end_of_day(now: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(now.date(), dt.time()) + dt.timedelta(days=1)
+
+
+def todays_asks(
+    now: dt.datetime,
+    limit: int | None = None,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[TodayItem]:
+    """Leads with a suggestion due today or overdue, best score first."""
+    if limit is not None and limit < 1:
+        raise ValidationError("The limit must be at least 1.")
+    setup = _setup()
+    cut = now - dt.timedelta(days=setup.pacing.cooldown_days)
+    histories = _histories(_ELIGIBLE, {"cut": cut, "now": now})
+    horizon = end_of_day(now)
+    items: list[TodayItem] = []
+    total = len(histories)
+    for i, (history, name) in enumerate(histories):
+        if i % 5000 == 0:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            progress(i, total)
+        result = suggest_next_ask(
+            history, setup.ladder, setup.offers, setup.pacing, setup.evidence, now
+        )
+        if isinstance(result, Suggestion) and result.due < horizon:
+            items.append(TodayItem(history.lead_id, history.email, name, result))
+    progress(total, total)
+    items.sort(key=lambda it: (-it.suggestion.score, it.suggestion.due, it.lead_id))
+    return items[:limit] if limit is not None else items
+
+
+def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "snooze") -> None:
+    """Keep a lead off Today's asks until ``until`` (a snooze) or for a while (a skip)."""
+    if kind not in ("snooze", "skip"):
+        raise ValidationError("A suggestion can only be snoozed or skipped.")
+    if until <= now:
+        raise ValidationError("Pick a date after today to snooze until.")
+    with database_proxy.atomic():
+        if not _sql("SELECT 1 FROM lead WHERE id = ?", [lead_id]):
+            raise NotFoundError("That lead no longer exists: it may have been deleted.")
+        database_proxy.execute_sql(
+            "INSERT INTO suggestion_snooze (lead_id, until, kind) VALUES (?, ?, ?) "
+            "ON CONFLICT(lead_id) DO UPDATE SET until = excluded.until, kind = excluded.kind",
+            [lead_id, until.replace(microsecond=0), kind],
+        )
+
+
+def skip(lead_id: int, *, now: dt.datetime) -> dt.datetime:
+    """Skip today's suggestion: the lead comes back after the cooldown. Returns when."""
+    until = end_of_day(now) + dt.timedelta(days=max(get_pacing().cooldown_days - 1, 0))
+    snooze(lead_id, until, now=now, kind="skip")
+    return until
+
+
+def clear_snooze(lead_id: int) -> None:
+    database_proxy.execute_sql("DELETE FROM suggestion_snooze WHERE lead_id = ?", [lead_id])
