@@ -245,6 +245,7 @@ def inspect_database_file(path: Path) -> int:
     ``DatabaseTooNewError`` for a newer Smallyes's file and ``DatabaseDamagedError`` when
     it fails ``quick_check``. Opens the file read-only and changes nothing.
     """
+    from crm.health import read_only_uri
     from crm.migrations import MIGRATIONS
 
     not_ours = ValidationError(
@@ -261,7 +262,7 @@ def inspect_database_file(path: Path) -> int:
     except OSError as exc:
         raise StorageError(f"Smallyes cannot read {path} ({exc.strerror}).") from exc
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        con = sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise StorageError(f"Smallyes cannot open {path} ({exc}).") from exc
     try:
@@ -358,6 +359,8 @@ def prepare_restore(
     Slow, safe work (it changes nothing the user sees): run it off the GUI thread, then
     call :func:`swap_in` with every connection to the database closed.
     """
+    from crm.health import read_only_uri
+
     source = Path(source).expanduser()
     if source.resolve() == db_path.resolve():
         raise ValidationError("That is the database in use: choose a backup file.")
@@ -365,7 +368,7 @@ def prepare_restore(
     staged = db_path.with_name(f".{db_path.name}.restore")
     try:
         _owner_only_file(staged)
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        src = sqlite3.connect(read_only_uri(source), uri=True)
         try:
             _copy_with_backup_api(src, staged, progress, cancel)
         finally:

@@ -8,6 +8,7 @@ migrations it has not seen yet inside one transaction, after a backup.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -163,8 +164,25 @@ def close_database(db: SqliteDatabase) -> None:
         db.close()
 
 
+_NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def explain_sqlite_error(exc: BaseException, path: Path) -> str:
-    """A one-sentence message for the known SQLite failures; a general one otherwise."""
+    """A one-sentence message for the known SQLite and file-system failures (damaged file,
+    locked, disk full, read-only, I/O error); a general one otherwise."""
+    known = _known_problem_message(exc, path)
+    if known is not None:
+        return known
+    return f"The database at {path} could not be used ({exc}): restore a backup or try again."
+
+
+def _known_problem_message(exc: BaseException, path: Path) -> str | None:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        if exc.errno in _NO_SPACE:
+            return "The disk is full: free some space and try again; nothing was lost."
+        if exc.errno in _READ_ONLY:
+            return f"{path} is read-only: check its permissions or choose another file."
     text = str(exc).lower()
     if "not a database" in text or "malformed" in text or "file is encrypted" in text:
         return (
@@ -172,14 +190,34 @@ def explain_sqlite_error(exc: BaseException, path: Path) -> str:
             "of file): restore a backup or choose another file."
         )
     if "locked" in text or "busy" in text:
-        return "The database is busy in another program: close it there and try again."
-    if "disk is full" in text or "database or disk is full" in text:
+        return (
+            "The database is busy in another program (another Smallyes window or a script): "
+            "let it finish or close it, then try again; nothing was lost."
+        )
+    if "disk is full" in text or "database or disk is full" in text or "no space" in text:
         return "The disk is full: free some space and try again; nothing was lost."
     if "readonly" in text or "read-only" in text:
         return f"{path} is read-only: check its permissions or choose another file."
+    if "disk i/o error" in text:
+        return (
+            f"The disk reported an error while Smallyes used {path}: check the disk, then "
+            "try again; the last saved change is intact."
+        )
     if "unable to open" in text:
         return f"Smallyes cannot open {path}: check that the folder exists and is writable."
-    return f"The database at {path} could not be used ({exc}): restore a backup or try again."
+    return None
+
+
+def known_storage_problem(exc: BaseException, path: Path | None = None) -> StorageError | None:
+    """A ``StorageError`` for a known database or disk failure, or None for anything else
+    (a bug): the UI and CLI show the first plainly and log the second with its traceback."""
+    if path is None:
+        obj = database_proxy.obj
+        path = database_path(obj) if obj is not None else default_db_path()
+    if not isinstance(exc, (DatabaseError, sqlite3.DatabaseError, OSError)):
+        return None
+    message = _known_problem_message(exc, path)
+    return StorageError(message) if message is not None else None
 
 
 def close_thread_connection() -> None:

@@ -49,3 +49,11 @@ class OperationCancelled(SmallyesError):
 
     def __init__(self, user_message: str = "Cancelled: nothing was changed.") -> None:
         super().__init__(user_message)
+
+
+class AlreadyRunningError(StorageError):
+    """Another Smallyes window has this database open."""
+
+    def __init__(self, user_message: str, pid: int | None = None) -> None:
+        super().__init__(user_message)
+        self.pid = pid

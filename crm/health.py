@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 _MAX_PROBLEMS = 5
 
 
+def read_only_uri(path: Path) -> str:
+    """A URI that opens ``path`` without changing or adding any file.
+
+    With no ``-wal`` beside it nothing else is writing it, so ``immutable`` keeps SQLite
+    from creating a journal; with one, the journal's committed pages must be read too.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not path.with_name(path.name + "-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
 def quick_check(path: Path) -> list[str]:
     """The problems ``PRAGMA quick_check`` finds in the file; empty when it is healthy.
 
@@ -28,7 +40,7 @@ def quick_check(path: Path) -> list[str]:
     if not path.exists() or path.stat().st_size == 0:
         return []
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        con = sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         return [str(exc)]
     try:

@@ -11,16 +11,19 @@ import argparse
 import importlib
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from crm.db import close_database, open_database
+from peewee import DatabaseError
+
+from crm.db import close_database, known_storage_problem, open_database, resolve_db_path
 from crm.errors import SmallyesError
 
 log = logging.getLogger(__name__)
 
-COMMAND_MODULES = ("crm.cli.leads", "crm.cli.funnel", "crm.cli.asks")
+COMMAND_MODULES = ("crm.cli.leads", "crm.cli.funnel", "crm.cli.asks", "crm.cli.safety")
 
 
 class CliParser(argparse.ArgumentParser):
@@ -60,11 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(logging.WARNING)
     db = None
     try:
-        db = open_database(args.db)
+        # Commands that check or replace the file itself (check, restore) open it themselves.
+        if getattr(args, "opens_db", True):
+            db = open_database(args.db)
         result = args.handler(args)
         return int(result or 0)
     except SmallyesError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
+        return 1
+    except (DatabaseError, sqlite3.DatabaseError, OSError) as exc:
+        known = known_storage_problem(exc, resolve_db_path(args.db))
+        if known is None:
+            raise
+        log.warning("storage problem: %s", exc)
+        print(f"error: {known.user_message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; nothing half-done was kept.", file=sys.stderr)

@@ -1,0 +1,148 @@
+"""Data-safety commands: backup, backups, restore, check, export, export-lead, forget."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from crm.backup import backup_now, inspect_database_file, list_backups, restore
+from crm.cli import add_json_flag, print_json
+from crm.db import close_database, open_database, resolve_db_path
+from crm.errors import StorageError, ValidationError
+from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_lead_data
+from crm.health import check_database
+from crm.leads import LeadQuery, find_lead
+from crm.lock import ensure_not_running
+from crm.models import database_proxy
+from crm.timefmt import iso, utc_now
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backup", help="copy the database (to backups/ unless -o is given)")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write the copy")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("backups", help="list the backups kept beside the database")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_backups)
+
+    p = sub.add_parser("restore", help="replace the database with a backup (keeps a copy)")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(handler=cmd_restore, opens_db=False)
+
+    p = sub.add_parser("check", help="check the database file for damage (changes nothing)")
+    p.set_defaults(handler=cmd_check, opens_db=False)
+
+    p = sub.add_parser("export", help="export leads to a CSV file (formula-safe)")
+    p.add_argument("-o", "--output", metavar="FILE.csv", required=True)
+    p.add_argument("--search", default="", metavar="Q")
+    p.add_argument("--status")
+    p.add_argument("--tag")
+    p.add_argument("--step", metavar="KEY")
+    p.add_argument("--source")
+    p.add_argument("--excel", action="store_true", help="add the byte-order mark Excel needs")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("export-lead", help="everything stored about one person, as JSON")
+    p.add_argument("email")
+    p.add_argument("-o", "--output", metavar="FILE.json", required=True)
+    p.set_defaults(handler=cmd_export_lead)
+
+    p = sub.add_parser("forget", help="erase one person irreversibly (needs --yes)")
+    p.add_argument("email")
+    p.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    p.add_argument(
+        "--purge-backups",
+        action="store_true",
+        help="also erase them from the copies in backups/ (rewritten, or removed)",
+    )
+    p.set_defaults(handler=cmd_forget)
+
+
+def _db_path() -> Path:
+    return Path(database_proxy.obj.database)
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    target = Path(args.output) if args.output else None
+    path = backup_now(database_proxy.obj, target, now=utc_now())
+    if args.json:
+        print_json({"backup": str(path)})
+    else:
+        print(f"backed up to {path}")
+
+
+def cmd_backups(args: argparse.Namespace) -> None:
+    backups = list_backups(_db_path())
+    if args.json:
+        print_json(
+            [
+                {"file": str(b.path), "created_at": iso(b.created_at), "reason": b.reason}
+                for b in backups
+            ]
+        )
+        return
+    for b in backups:
+        print(f"{iso(b.created_at)}  {b.reason:<28} {b.path}")
+    print(f"{len(backups)} backup{'s' if len(backups) != 1 else ''}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    db_path = resolve_db_path(args.db)
+    ensure_not_running(db_path, "restore")
+    done = restore(Path(args.file), db_path, now=utc_now())
+    # Open it once: a backup from an older Smallyes is migrated now, not at the next start.
+    close_database(open_database(db_path))
+    print(f"restored {db_path} from {done.source}")
+    if done.kept is not None:
+        print(f"the database it replaced was kept as {done.kept}")
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    db_path = resolve_db_path(args.db)
+    if not db_path.exists():
+        raise StorageError(f"There is no database at {db_path}: check the path given with --db.")
+    check_database(db_path)
+    try:
+        version = inspect_database_file(db_path)
+    except ValidationError as exc:
+        raise StorageError(exc.user_message) from None
+    print(f"ok: {db_path} passed the integrity check (schema version {version})")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    query = LeadQuery(
+        search=args.search, status=args.status, tag=args.tag, step=args.step, source=args.source
+    )
+    count = export_leads_csv(Path(args.output), query, excel=args.excel)
+    print(f"exported {count} lead{'s' if count != 1 else ''} to {args.output}")
+
+
+def cmd_export_lead(args: argparse.Namespace) -> None:
+    lead = find_lead(args.email)
+    path = write_lead_data(lead.id, Path(args.output))
+    print(f"wrote everything stored about {lead.email} to {path}")
+
+
+def cmd_forget(args: argparse.Namespace) -> None:
+    if not args.yes:
+        raise ValidationError(
+            f"Forgetting {args.email.strip()} cannot be undone: add --yes to confirm."
+        )
+    lead = find_lead(args.email)
+    forget_lead(lead.id)
+    print(f"forgot {lead.email}: their details, notes and tags are erased")
+    if args.purge_backups:
+        rewritten, removed = purge_backups(lead.email, _db_path())
+        print(
+            f"backups: erased from {len(rewritten)}, removed {len(removed)} that could not "
+            "be rewritten"
+        )
+    else:
+        held = len(list_backups(_db_path()))
+        if held:
+            print(
+                f"note: the {held} backup{'s' if held != 1 else ''} in backups/ may still "
+                "hold them until rotated out; use --purge-backups to erase them there too"
+            )
