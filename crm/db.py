@@ -93,7 +93,12 @@ def _prepare_file(path: Path) -> None:
 
 def connect(path: Path) -> SqliteDatabase:
     """A configured peewee database for ``path``; every thread gets its own connection."""
-    return SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    # BEGIN IMMEDIATE: a transaction takes the write lock up front and waits busy_timeout
+    # for it. A deferred one that reads, then writes fails at once with "database is
+    # locked" when another process (the CLI beside the window) wrote in between.
+    return SqliteDatabase(
+        str(path), pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE"
+    )
 
 
 def schema_version(db: SqliteDatabase) -> int:
