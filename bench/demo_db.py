@@ -6,11 +6,15 @@ benchmark never runs against a stale layout.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crm.db import close_database, open_database  # noqa: E402
+from crm.demo import load_demo  # noqa: E402
+from crm.timefmt import utc_now  # noqa: E402
 OUT = ROOT / "bench" / "out"
 SOURCES = ("crm/migrations.py", "crm/demo.py", "crm/models.py")
 
@@ -25,10 +29,10 @@ def demo_db(leads: int = 100_000) -> Path:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     print(f"building {path.name} ({leads:,} demo leads)...", file=sys.stderr, flush=True)
-    subprocess.run(
-        [sys.executable, "-m", "crm", "--db", str(path), "demo", "--leads", str(leads)],
-        check=True,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
+    db = open_database(path)
+    try:
+        load_demo(leads=leads, now=utc_now())
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        close_database(db)
     return path

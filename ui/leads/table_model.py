@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
+from crm.errors import NotFoundError
 from crm.leads import STATUS_LABELS, LeadQuery, LeadRow, LeadStatus, SortKey, list_leads
 from crm.timefmt import local, relative, utc_now
 
@@ -217,7 +218,12 @@ class LeadTableModel(QAbstractTableModel):
     def fetchMore(self, parent: AnyIndex = ROOT) -> None:
         if parent.isValid() or self._exhausted:
             return
-        page = list_leads(self._query, len(self._rows), self._page_size)
+        try:
+            # Continue after the last row shown: as cheap deep in the list as at its top.
+            after = self._rows[-1].id if self._rows else None
+            page = list_leads(self._query, limit=self._page_size, after=after)
+        except NotFoundError:  # that lead was deleted elsewhere: fall back to the offset
+            page = list_leads(self._query, len(self._rows), self._page_size)
         self._exhausted = len(page) < self._page_size
         # A lead added since the last page may shift the offset: never show one twice.
         page = [r for r in page if r.id not in self._row_of]

@@ -1,0 +1,93 @@
+"""Benchmark: peak memory of the app with 100,000 leads open.
+
+    .venv/bin/python bench/memory.py
+
+Each figure is the peak RSS of a child process (``os.wait4``):
+
+- the app opened on the 100,000-lead demo database until its lead list has painted
+  (``python -m ui --exit-after-show``), the figure the goal is about;
+- the same window after scrolling to the very end, so that every one of the 100,000
+  rows has been fetched into the table model (the worst case of one session);
+- the floor: a bare PySide6 QMainWindow with one label (``bench/floor_window.py``).
+
+Goal: under 300 MB.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo_db import ROOT, demo_db  # noqa: E402
+
+GOAL_MB = 300
+
+SCROLL_ALL = textwrap.dedent(
+    """
+    import sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from crm.db import open_database
+    from ui.main_window import MainWindow
+    from ui.style import setup_style
+
+    app = QApplication([])
+    setup_style(app)
+    db = open_database(sys.argv[1])
+    window = MainWindow(__import__("pathlib").Path(sys.argv[1]))
+    window.show()
+    table = window.leads_page.table
+
+    def scroll() -> None:
+        table.scrollToBottom()  # the view fetches the next page as the end comes into view
+        if window.leads_page.model.canFetchMore():
+            QTimer.singleShot(0, scroll)
+        else:
+            print(f"rows={window.leads_page.model.rowCount()}", flush=True)
+            app.exit(0)
+
+    QTimer.singleShot(0, scroll)
+    sys.exit(app.exec())
+    """
+)
+
+
+def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=ROOT, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[1:]} failed ({proc.returncode}):\n{err}")
+    return usage.ru_maxrss / 1024, out.strip()  # ru_maxrss is in KiB on Linux
+
+
+def main() -> int:
+    db = demo_db()
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}
+        env.setdefault("QT_QPA_PLATFORM", "offscreen" if "DISPLAY" not in env else "xcb")
+        opened, _ = peak_rss_mb(
+            [sys.executable, "-m", "ui", "--db", str(db), "--exit-after-show"], env
+        )
+        scrolled, out = peak_rss_mb([sys.executable, "-c", SCROLL_ALL, str(db)], env)
+        floor, _ = peak_rss_mb([sys.executable, str(ROOT / "bench" / "floor_window.py")], env)
+    print(f"platform: {env['QT_QPA_PLATFORM']}; peak RSS")
+    print(f"100,000 leads open, list painted:  {opened:6.0f} MB")
+    print(f"after scrolling to the end ({out}): {scrolled:6.0f} MB")
+    print(f"floor, bare QMainWindow:           {floor:6.0f} MB")
+    print(f"ratio to floor: {opened / floor:.2f}x open, {scrolled / floor:.2f}x scrolled")
+    print(f"goal < {GOAL_MB} MB: open {'ok' if opened < GOAL_MB else 'OVER'}, "
+          f"scrolled {'ok' if scrolled < GOAL_MB else 'OVER'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
