@@ -130,16 +130,19 @@ def backup_before(db: SqliteDatabase, db_path: Path, *, reason: str) -> Path:
 
 
 def backup_now(
-    db: SqliteDatabase,
     target: Path | None = None,
     *,
     now: dt.datetime,
+    db: SqliteDatabase | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """ "Back up now": to ``target``, or to a ``manual`` copy in ``backups/``."""
+    """ "Back up now": the open database (``db``, else the one the models use) to
+    ``target``, or to a ``manual`` copy in ``backups/``."""
     from crm.db import backups_dir, database_path
+    from crm.models import database_proxy
 
+    db = db if db is not None else database_proxy.obj
     db_path = database_path(db)
     if target is None:
         target = backups_dir(db_path) / backup_file_name(db_path, "manual", now)
@@ -217,19 +220,26 @@ def prune_backups(db_path: Path) -> list[Path]:
     return removed
 
 
-def automatic_backup(db: SqliteDatabase, *, now: dt.datetime) -> Path | None:
+def automatic_backup(
+    *,
+    now: dt.datetime,
+    db: SqliteDatabase | None = None,
+    cancel: CancelToken | None = None,
+) -> Path | None:
     """The start-up backup: at most one a day; returns the new file, or None if not due.
 
     Call it only after the health check passed, so a damaged file never pushes a good
     copy out of the rotation.
     """
     from crm.db import backups_dir, database_path
+    from crm.models import database_proxy
 
+    db = db if db is not None else database_proxy.obj
     db_path = database_path(db)
     if any(b.reason == DAILY and b.created_at.date() == now.date() for b in list_backups(db_path)):
         return None
     target = backups_dir(db_path) / backup_file_name(db_path, DAILY, now)
-    path = backup_to(db, target)
+    path = backup_to(db, target, cancel=cancel)
     prune_backups(db_path)
     log.info("daily backup written to %s", path)
     return path

@@ -66,7 +66,7 @@ def _db_path() -> Path:
 
 def cmd_backup(args: argparse.Namespace) -> None:
     target = Path(args.output) if args.output else None
-    path = backup_now(database_proxy.obj, target, now=utc_now())
+    path = backup_now(target, now=utc_now())
     if args.json:
         print_json({"backup": str(path)})
     else:

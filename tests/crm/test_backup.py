@@ -31,7 +31,7 @@ from tests.crm.safety_helpers import add_people, damage, lead_count
 
 def test_backup_then_restore_brings_the_old_leads_back(db, db_path: Path, now) -> None:
     add_people(5, now)
-    copy = backup_now(db, db_path.parent / "mine.db", now=now)
+    copy = backup_now(db_path.parent / "mine.db", now=now)
     add_people(3, now, prefix="later")
     assert count_leads() == 8
     close_database(db)
@@ -50,7 +50,7 @@ def test_backup_then_restore_brings_the_old_leads_back(db, db_path: Path, now) -
 
 def test_backup_without_a_target_goes_to_the_backups_folder(db, db_path: Path, now) -> None:
     add_people(2, now)
-    path = backup_now(db, now=now)
+    path = backup_now(now=now)
     assert path.parent == backups_dir(db_path)
     assert [b.reason for b in list_backups(db_path)] == ["manual"]
     assert lead_count(path) == 2
@@ -59,7 +59,7 @@ def test_backup_without_a_target_goes_to_the_backups_folder(db, db_path: Path, n
 def test_database_and_backups_are_owner_only(db, db_path: Path, now) -> None:
     fresh = db_path.parent / "fresh" / "new.db"
     close_database(open_database(fresh))
-    path = backup_now(db, now=now)
+    path = backup_now(now=now)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
     assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -72,14 +72,14 @@ def test_a_cancelled_backup_leaves_no_file(db, db_path: Path, now) -> None:
     token.cancel()
     target = db_path.parent / "cancelled.db"
     with pytest.raises(OperationCancelled):
-        backup_now(db, target, now=now, cancel=token)
+        backup_now(target, now=now, cancel=token)
     assert not target.exists()
     assert not target.with_name("cancelled.db.part").exists()
 
 
 def test_a_backup_cannot_overwrite_the_database(db, db_path: Path, now) -> None:
     with pytest.raises(ValidationError):
-        backup_now(db, db_path, now=now)
+        backup_now(db_path, now=now)
 
 
 def test_restore_refuses_a_file_that_is_not_a_smallyes_database(db, db_path, now) -> None:
@@ -103,7 +103,7 @@ def test_restore_refuses_a_file_that_is_not_a_smallyes_database(db, db_path, now
 
 
 def test_restore_refuses_a_database_from_a_newer_smallyes(db, db_path: Path, now) -> None:
-    newer = backup_now(db, db_path.parent / "newer.db", now=now)
+    newer = backup_now(db_path.parent / "newer.db", now=now)
     con = sqlite3.connect(newer)
     con.execute("UPDATE schema_version SET version = 99")
     con.commit()
@@ -117,7 +117,7 @@ def test_restore_refuses_a_database_from_a_newer_smallyes(db, db_path: Path, now
 
 def test_restore_refuses_a_damaged_backup(db, db_path: Path, now) -> None:
     add_people(300, now)
-    broken = backup_now(db, db_path.parent / "broken.db", now=now)
+    broken = backup_now(db_path.parent / "broken.db", now=now)
     damage(broken, pages=(8, 12))
     with pytest.raises(DatabaseDamagedError):
         inspect_database_file(broken)
@@ -130,7 +130,7 @@ def test_restore_refuses_a_damaged_backup(db, db_path: Path, now) -> None:
 
 def test_restoring_over_a_damaged_database_keeps_its_bytes(db, db_path: Path, now) -> None:
     add_people(300, now)
-    good = backup_now(db, now=now)
+    good = backup_now(now=now)
     close_database(db)
     damage(db_path, pages=(8, 12))
     damaged_bytes = db_path.read_bytes()
@@ -143,16 +143,16 @@ def test_restoring_over_a_damaged_database_keeps_its_bytes(db, db_path: Path, no
 
 
 def test_the_automatic_backup_runs_once_a_day(db, db_path: Path, now) -> None:
-    first = automatic_backup(db, now=now)
+    first = automatic_backup(now=now)
     assert first is not None
-    assert automatic_backup(db, now=now + dt.timedelta(hours=5)) is None
-    assert automatic_backup(db, now=now + dt.timedelta(days=1)) is not None
+    assert automatic_backup(now=now + dt.timedelta(hours=5)) is None
+    assert automatic_backup(now=now + dt.timedelta(days=1)) is not None
     assert [b.reason for b in list_backups(db_path)] == ["daily", "daily"]
 
 
 def test_rotation_keeps_seven_days_and_four_weeks(db, db_path: Path, now) -> None:
     for day in range(60):
-        automatic_backup(db, now=now + dt.timedelta(days=day))
+        automatic_backup(now=now + dt.timedelta(days=day))
     kept = [b.created_at.date() for b in list_backups(db_path)]
     last = (now + dt.timedelta(days=59)).date()
     assert kept[:7] == [last - dt.timedelta(days=d) for d in range(7)]
@@ -165,9 +165,9 @@ def test_rotation_keeps_seven_days_and_four_weeks(db, db_path: Path, now) -> Non
 
 
 def test_safety_copies_are_kept_beside_the_daily_ones(db, db_path: Path, now) -> None:
-    automatic_backup(db, now=now)
+    automatic_backup(now=now)
     for minute in range(8):
-        backup_now(db, now=now + dt.timedelta(minutes=minute))
+        backup_now(now=now + dt.timedelta(minutes=minute))
     reasons = [b.reason for b in list_backups(db_path)]
     assert reasons.count("manual") == 5
     assert reasons.count("daily") == 1

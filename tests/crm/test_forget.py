@@ -151,10 +151,10 @@ def test_erased_is_not_a_status_the_owner_can_set(db, now) -> None:
 def test_purge_backups_erases_the_person_from_backup_copies(db, db_path, now) -> None:
     add_people(20, now)
     lead_id = _make_person(now)
-    holding = backup_now(db, now=now)
-    without = backup_now(db, db_path.parent / "elsewhere.db", now=now)
+    holding = backup_now(now=now)
+    without = backup_now(db_path.parent / "elsewhere.db", now=now)
     forget_lead(lead_id)
-    later = backup_now(db, now=now + dt.timedelta(minutes=1))
+    later = backup_now(now=now + dt.timedelta(minutes=1))
 
     rewritten, removed = purge_backups(EMAIL, db_path)
 

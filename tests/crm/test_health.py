@@ -25,7 +25,7 @@ def test_a_missing_file_is_not_damaged(tmp_path: Path) -> None:
 
 def test_a_damaged_database_is_detected_and_left_alone(db, db_path: Path, now) -> None:
     add_people(300, now)
-    good = backup_now(db, now=now)
+    good = backup_now(now=now)
     close_database(db)
     damage(db_path, pages=(8, 12))
     before = db_path.read_bytes()
