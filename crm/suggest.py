@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from crm.pacing import Pacing
 
@@ -78,15 +79,17 @@ class OfferInfo:
     retired: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PastYes:
+class PastYes(NamedTuple):
+    """A yes on the timeline (a tuple: histories of 100,000 leads are built quickly)."""
+
     step: str  # ladder key
     at: dt.datetime
     offer_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PastAsk:
+class PastAsk(NamedTuple):
+    """An ask the owner made, and its outcome so far."""
+
     step: str
     asked_at: dt.datetime
     outcome: str  # pending | accepted | declined | no_response
@@ -176,14 +179,95 @@ def _percent(rate: float) -> str:
 # ---- the engine -----------------------------------------------------------------------
 
 
+class Prepared:
+    """The ladder, offers, pacing and evidence, indexed once for many leads."""
+
+    def __init__(
+        self,
+        ladder: tuple[LadderStep, ...] | list[LadderStep],
+        offers: Mapping[int, OfferInfo],
+        pacing: Pacing,
+        evidence: Evidence,
+    ) -> None:
+        self.ladder = tuple(sorted(ladder, key=lambda s: (s.level, s.key)))
+        self.steps = {s.key: s for s in self.ladder}
+        self.level_of = {s.key: s.level for s in self.ladder}
+        self.top = max((s.level for s in self.ladder), default=0)
+        self.subscribe = self.steps.get(SUBSCRIBE_KEY)
+        self.offers = offers
+        self.live = sorted(
+            (o for o in offers.values() if not o.retired), key=lambda o: (o.name.casefold(), o.id)
+        )
+        self.pacing = pacing
+        self.evidence = evidence
+        self.follow_up = dt.timedelta(days=pacing.follow_up_days)
+        self.cooldown = dt.timedelta(days=pacing.cooldown_days)
+        self.backoff = dt.timedelta(days=pacing.decline_backoff_days)
+        self.pause = dt.timedelta(days=pacing.unanswered_pause_days)
+        self.warm_min = dt.timedelta(days=pacing.warm_min_days)
+        self.warm_max = dt.timedelta(days=pacing.warm_max_days)
+        self.uses_offer = {
+            s.key: "{offer}" in s.ask_subject or "{offer}" in s.ask_body for s in self.ladder
+        }
+        # offers used at each step; a step where any live offer was used "takes" offers
+        self.used_at: dict[str, frozenset[int]] = {
+            s.key: frozenset(o.id for o in self.live if s.key in evidence.offer_steps.get(o.id, ()))
+            for s in self.ladder
+        }
+        self.unused = frozenset(o.id for o in self.live if not evidence.offer_steps.get(o.id))
+        self._windows: dict[int, tuple[LadderStep, ...]] = {}
+        self._scores: dict[tuple[int, str], tuple[float, str]] = {}
+
+    def window(self, level: int) -> tuple[LadderStep, ...]:
+        """Steps at most two levels up; a major step only from the step just below it."""
+        found = self._windows.get(level)
+        if found is None:
+            out = []
+            for step in self.ladder:
+                if not level < step.level <= level + 2:
+                    continue
+                if step.major:
+                    below = max((s.level for s in self.ladder if s.level < step.level), default=0)
+                    if level < below:
+                        continue
+                out.append(step)
+            found = self._windows[level] = tuple(out)
+        return found
+
+    def score(self, from_level: int, step: LadderStep) -> tuple[float, str]:
+        """The smoothed acceptance rate and the words for the evidence behind it."""
+        key = (from_level, step.key)
+        found = self._scores.get(key)
+        if found is None:
+            found = self._scores[key] = self._compute_score(from_level, step)
+        return found
+
+    def _compute_score(self, from_level: int, step: LadderStep) -> tuple[float, str]:
+        pacing = self.pacing
+        accepted, answered = self.evidence.rates.get((from_level, step.key), (0, 0))
+        trust = min(answered / pacing.trust_count, 1.0) if pacing.trust_count else 1.0
+        own = accepted / answered if answered else 0.0
+        score = round(trust * own + (1 - trust) * pacing.prior, 4)
+        if answered == 0:
+            return score, (
+                f"No answered asks for this yet, so the score is the assumed rate "
+                f"({_percent(pacing.prior)})."
+            )
+        below = [s for s in self.ladder if s.level == from_level]
+        who = f"leads who {below[0].label.lower()}" if below else "new leads"
+        text = f"{accepted} of {answered} {who} {step.label.lower()} when asked"
+        if answered < pacing.trust_count:
+            text += (
+                f" (fewer than {pacing.trust_count} answers, so blended with the assumed "
+                f"{_percent(pacing.prior)})"
+            )
+        return score, text + "."
+
+
 @dataclass(slots=True)
 class _Ctx:
     lead: LeadHistory
-    steps: dict[str, LadderStep]
-    ladder: tuple[LadderStep, ...]
-    offers: Mapping[int, OfferInfo]
-    pacing: Pacing
-    evidence: Evidence
+    prep: Prepared
     now: dt.datetime
     level: int = 0
     last_yes: PastYes | None = None
@@ -196,50 +280,19 @@ def _rendered(template: str, first_name: str, offer: str | None) -> str:
     )
 
 
-def _uses_offer(step: LadderStep) -> bool:
-    return "{offer}" in step.ask_subject or "{offer}" in step.ask_body
-
-
-def _score(ctx: _Ctx, from_level: int, step: LadderStep) -> tuple[float, int, int]:
-    """The smoothed acceptance rate, with the raw counts behind it."""
-    accepted, answered = ctx.evidence.rates.get((from_level, step.key), (0, 0))
-    trust = min(answered / ctx.pacing.trust_count, 1.0) if ctx.pacing.trust_count else 1.0
-    own = accepted / answered if answered else 0.0
-    return round(trust * own + (1 - trust) * ctx.pacing.prior, 4), accepted, answered
-
-
-def _rate_words(ctx: _Ctx, from_level: int, step: LadderStep, accepted: int, answered: int) -> str:
-    below = [s for s in ctx.ladder if s.level == from_level]
-    who = f"leads who {below[0].label.lower()}" if below else "new leads"
-    if answered == 0:
-        return (
-            f"No answered asks for this yet, so the score is the assumed rate "
-            f"({_percent(ctx.pacing.prior)})."
-        )
-    text = f"{accepted} of {answered} {who} {step.label.lower()} when asked"
-    if answered < ctx.pacing.trust_count:
-        text += (
-            f" (fewer than {ctx.pacing.trust_count} answers, so blended with the assumed "
-            f"{_percent(ctx.pacing.prior)})"
-        )
-    return text + "."
-
-
 def _history_words(ctx: _Ctx) -> str:
-    parts = []
+    prep = ctx.prep
     if ctx.last_yes is not None:
-        step = ctx.steps.get(ctx.last_yes.step)
+        step = prep.steps.get(ctx.last_yes.step)
         label = step.label.lower() if step else ctx.last_yes.step
-        offer = ctx.offers.get(ctx.last_yes.offer_id) if ctx.last_yes.offer_id else None
+        offer = prep.offers.get(ctx.last_yes.offer_id) if ctx.last_yes.offer_id else None
         what = f"{label} ({offer.name})" if offer else label
-        parts.append(f"Builds on their last yes: {what}, {ago(ctx.last_yes.at, ctx.now)}.")
+        first = f"Builds on their last yes: {what}, {ago(ctx.last_yes.at, ctx.now)}."
     else:
-        parts.append("No yes recorded yet.")
+        first = "No yes recorded yet."
     if ctx.last_ask is not None:
-        parts.append(f"Last asked {ago(ctx.last_ask.asked_at, ctx.now)}.")
-    else:
-        parts.append("Never asked before.")
-    return " ".join(parts)
+        return f"{first} Last asked {ago(ctx.last_ask.asked_at, ctx.now)}."
+    return f"{first} Never asked before."
 
 
 def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> OfferInfo | None:
@@ -249,42 +302,42 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     matching the lead's tags and past offers; at other steps (a follow-up), the offer the
     lead last said yes to, so the ask builds on it.
     """
-    if not _uses_offer(step):
+    prep = ctx.prep
+    if not prep.uses_offer[step.key]:
         return None
     lead = ctx.lead
-    taken_here = {c.offer_id for c in lead.commitments if c.step == step.key and c.offer_id}
     mine = [c.offer_id for c in sorted(lead.commitments, key=lambda c: c.at) if c.offer_id]
-    backoff = dt.timedelta(days=ctx.pacing.decline_backoff_days)
+    used_here = prep.used_at[step.key]
+    last_offer = prep.offers.get(mine[-1]) if mine else None
+    if not used_here and not stalled and last_offer is not None:
+        return last_offer
+    taken_here = {c.offer_id for c in lead.commitments if c.step == step.key and c.offer_id}
     declined = {
         a.offer_id
         for a in lead.asks
         if a.step == step.key and a.outcome == "declined" and a.offer_id
-        if ctx.now - (a.resolved_at or a.asked_at) < backoff
+        if ctx.now - (a.resolved_at or a.asked_at) < prep.backoff
     }
-    live = [o for o in ctx.offers.values() if not o.retired]
-    offer_step = any(step.key in ctx.evidence.offer_steps.get(o.id, ()) for o in live)
-    last_offer = ctx.offers.get(mine[-1]) if mine else None
-    if not offer_step and not stalled and last_offer is not None:
-        return last_offer
     if warm and last_offer is not None and last_offer.kind in ("quiz", "survey"):
         # answered a quiz: the offer matching their answer, i.e. the quiz's topics
         profile = set(last_offer.topics)
     else:
         profile = {t.casefold() for t in lead.tags}
         for offer_id in mine:
-            offer = ctx.offers.get(offer_id)
+            offer = prep.offers.get(offer_id)
             if offer is not None:
                 profile |= offer.topics
-    choices = [o for o in live if o.id not in taken_here and o.id not in declined]
-    if offer_step:
-        choices = [o for o in choices if step.key in ctx.evidence.offer_steps.get(o.id, ())] or [
-            o for o in choices if not ctx.evidence.offer_steps.get(o.id)
+    choices = [o for o in prep.live if o.id not in taken_here and o.id not in declined]
+    if used_here:
+        choices = [o for o in choices if o.id in used_here] or [
+            o for o in choices if o.id in prep.unused
         ]
     if stalled:
         choices = [o for o in choices if o.id not in mine]
     if not choices:
         return None
-    return min(choices, key=lambda o: (-len(o.topics & profile), o.name.casefold(), o.id))
+    # prep.live is sorted by name, so min keeps the first of equal matches
+    return min(choices, key=lambda o: -len(o.topics & profile))
 
 
 def _suggestion(
@@ -298,35 +351,25 @@ def _suggestion(
     subject: str | None = None,
     body: str | None = None,
 ) -> Suggestion:
-    score, accepted, answered = _score(ctx, ctx.level, step)
+    score, evidence = ctx.prep.score(ctx.level, step)
     name = offer.name if offer else None
-    reason = " ".join(
-        [why, _history_words(ctx), _rate_words(ctx, ctx.level, step, accepted, answered)]
-    )
+    first = ctx.lead.first_name
     return Suggestion(
         step=step.key,
         step_label=step.label,
         offer=name,
         due=due,
-        subject=_rendered(
-            subject if subject is not None else step.ask_subject, ctx.lead.first_name, name
-        ),
-        body=_rendered(body if body is not None else step.ask_body, ctx.lead.first_name, name),
+        subject=_rendered(subject if subject is not None else step.ask_subject, first, name),
+        body=_rendered(body if body is not None else step.ask_body, first, name),
         score=score,
-        reason=reason,
+        reason=f"{why} {_history_words(ctx)} {evidence}",
         rule=rule,
     )
 
 
-def _unanswered(ask: PastAsk, ctx: _Ctx) -> bool:
-    if ask.outcome == "no_response":
-        return True
-    follow_up = dt.timedelta(days=ctx.pacing.follow_up_days)
-    return ask.outcome == "pending" and ctx.now - ask.asked_at >= follow_up
-
-
 def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
-    lead, now, pacing = ctx.lead, ctx.now, ctx.pacing
+    lead, now, prep = ctx.lead, ctx.now, ctx.prep
+    pacing = prep.pacing
     if lead.status not in ACTIVE_STATUSES:
         words = _STATUS_WORDS.get(lead.status, f"Status is '{lead.status}'")
         return NoSuggestion(f"{words}: Smallyes suggests no asks to this lead.", Rule.SUPPRESSED)
@@ -339,50 +382,56 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
         return NoSuggestion(
             f"{verb} until {_date(lead.snoozed_until)}.", Rule.SNOOZED, lead.snoozed_until
         )
-    follow_up = dt.timedelta(days=pacing.follow_up_days)
-    waiting = [a for a in lead.asks if a.outcome == "pending" and now - a.asked_at < follow_up]
+    if not lead.asks:
+        return None
+    waiting = [a for a in lead.asks if a.outcome == "pending" and now - a.asked_at < prep.follow_up]
     if waiting:
         ask = max(waiting, key=lambda a: (a.asked_at, a.step))
-        step = ctx.steps.get(ask.step)
-        offer = ctx.offers.get(ask.offer_id) if ask.offer_id else None
+        step = prep.steps.get(ask.step)
+        offer = prep.offers.get(ask.offer_id) if ask.offer_id else None
         what = (step.label.lower() if step else ask.step) + (f" ({offer.name})" if offer else "")
-        until = ask.asked_at + follow_up
+        until = ask.asked_at + prep.follow_up
         return NoSuggestion(
             f"Waiting for an answer to the ask for {what} made {ago(ask.asked_at, now)}; "
             f"it counts as unanswered after {_date(until)}.",
             Rule.PENDING,
             until,
         )
-    cooldown = dt.timedelta(days=pacing.cooldown_days)
-    if ctx.last_ask is not None and now - ctx.last_ask.asked_at < cooldown:
-        until = ctx.last_ask.asked_at + cooldown
+    last = ctx.last_ask
+    if last is not None and now - last.asked_at < prep.cooldown:
+        until = last.asked_at + prep.cooldown
         return NoSuggestion(
-            f"Asked {ago(ctx.last_ask.asked_at, now)}: asks are at least "
-            f"{pacing.cooldown_days} days apart, so the next one can wait until {_date(until)}.",
+            f"Asked {ago(last.asked_at, now)}: asks are at least {pacing.cooldown_days} days "
+            f"apart, so the next one can wait until {_date(until)}.",
             Rule.COOLDOWN,
             until,
         )
-    ordered = sorted(lead.asks, key=lambda a: (a.asked_at, a.step))
-    recent = ordered[-pacing.unanswered_limit :]
-    if len(recent) == pacing.unanswered_limit and all(_unanswered(a, ctx) for a in recent):
-        last = recent[-1].asked_at
-        answered_since = ctx.last_yes is not None and ctx.last_yes.at > last
-        until = last + dt.timedelta(days=pacing.unanswered_pause_days)
-        if not answered_since and now < until:
-            return NoSuggestion(
-                f"The last {pacing.unanswered_limit} asks went unanswered (the latest "
-                f"{ago(last, now)}): pausing asks until {_date(until)}.",
-                Rule.UNANSWERED,
-                until,
-            )
+    limit = pacing.unanswered_limit
+    if len(lead.asks) >= limit:
+        recent = sorted(lead.asks, key=lambda a: (a.asked_at, a.step))[-limit:]
+        if all(
+            a.outcome == "no_response"
+            or (a.outcome == "pending" and now - a.asked_at >= prep.follow_up)
+            for a in recent
+        ):
+            latest = recent[-1].asked_at
+            answered_since = ctx.last_yes is not None and ctx.last_yes.at > latest
+            until = latest + prep.pause
+            if not answered_since and now < until:
+                return NoSuggestion(
+                    f"The last {limit} asks went unanswered (the latest {ago(latest, now)}): "
+                    f"pausing asks until {_date(until)}.",
+                    Rule.UNANSWERED,
+                    until,
+                )
     return None
 
 
 def _declines(ctx: _Ctx) -> tuple[dict[str, dt.datetime], set[str]]:
     """Steps declined within the back-off (with when it ends) and steps declined twice."""
-    backoff = dt.timedelta(days=ctx.pacing.decline_backoff_days)
     recent: dict[str, dt.datetime] = {}
     count: dict[str, int] = {}
+    backoff = ctx.prep.backoff
     for ask in ctx.lead.asks:
         if ask.outcome != "declined":
             continue
@@ -395,18 +444,18 @@ def _declines(ctx: _Ctx) -> tuple[dict[str, dt.datetime], set[str]]:
 
 def _base_due(ctx: _Ctx) -> dt.datetime:
     """The earliest a new ask is appropriate: after the cooldown and the first warm day."""
-    due = ctx.now
-    candidates = []
-    if ctx.last_ask is not None:
-        candidates.append(ctx.last_ask.asked_at + dt.timedelta(days=ctx.pacing.cooldown_days))
-    if ctx.last_yes is not None:
-        candidates.append(ctx.last_yes.at + dt.timedelta(days=ctx.pacing.warm_min_days))
-    return max(candidates) if candidates else due
+    prep = ctx.prep
+    if ctx.last_ask is None:
+        return ctx.last_yes.at + prep.warm_min if ctx.last_yes is not None else ctx.now
+    after_ask = ctx.last_ask.asked_at + prep.cooldown
+    if ctx.last_yes is None:
+        return after_ask
+    return max(after_ask, ctx.last_yes.at + prep.warm_min)
 
 
 def _not_opted_in(ctx: _Ctx) -> Result:
     """A lead who never opted in, or has not confirmed: one invitation, nothing bigger."""
-    step = ctx.steps.get(SUBSCRIBE_KEY)
+    step = ctx.prep.subscribe
     pending = ctx.lead.status == "pending"
     if step is None:
         return NoSuggestion(
@@ -452,35 +501,41 @@ def suggest_next_ask(
     now: dt.datetime,
 ) -> Result:
     """The next small ask for one lead, or why there is none right now."""
-    ordered = tuple(sorted(ladder, key=lambda s: (s.level, s.key)))
-    ctx = _Ctx(
-        lead=lead,
-        steps={s.key: s for s in ordered},
-        ladder=ordered,
-        offers=offers,
-        pacing=pacing,
-        evidence=evidence,
-        now=now,
-    )
-    known = [c for c in lead.commitments if c.step in ctx.steps]
-    ctx.level = max((ctx.steps[c.step].level for c in known), default=0)
-    ctx.last_yes = max(known, key=lambda c: (c.at, ctx.steps[c.step].level), default=None)
-    ctx.last_ask = max(lead.asks, key=lambda a: (a.asked_at, a.step), default=None)
+    return suggest_prepared(lead, Prepared(ladder, offers, pacing, evidence), now)
+
+
+def suggest_prepared(lead: LeadHistory, prep: Prepared, now: dt.datetime) -> Result:
+    """``suggest_next_ask`` with the ladder, offers, pacing and evidence prepared once."""
+    ctx = _Ctx(lead=lead, prep=prep, now=now)
+    level_of = prep.level_of
+    level = 0
+    last_yes: PastYes | None = None
+    last_key: tuple[dt.datetime, int] | None = None
+    for c in lead.commitments:
+        lv = level_of.get(c.step)
+        if lv is None:
+            continue  # a step no longer on the ladder
+        if lv > level:
+            level = lv
+        key = (c.at, lv)
+        if last_key is None or key > last_key:
+            last_key, last_yes = key, c
+    ctx.level, ctx.last_yes = level, last_yes
+    if lead.asks:
+        ctx.last_ask = max(lead.asks, key=lambda a: (a.asked_at, a.step))
 
     # 1. hard stops
     stop = _hard_stop(ctx)
     if stop is not None:
         return stop
-    if lead.status in ("none", "pending"):
+    if lead.status != "subscribed":
         return _not_opted_in(ctx)
-    subscribe = ctx.steps.get(SUBSCRIBE_KEY)
-    if subscribe is not None and ctx.level < subscribe.level:
-        ctx.level = subscribe.level  # a subscriber is at least at the subscribe step
-    declined_recently, declined_twice = _declines(ctx)
+    if prep.subscribe is not None and ctx.level < prep.subscribe.level:
+        ctx.level = prep.subscribe.level  # a subscriber is at least at the subscribe step
+    declined_recently, declined_twice = _declines(ctx) if lead.asks else ({}, set())
 
     # 2. one step, not a leap
-    top = max((s.level for s in ordered), default=0)
-    if ctx.level >= top:
+    if ctx.level >= prep.top:
         return NoSuggestion(
             "At the top of the ladder already: no bigger ask to suggest. Thank them, or log a "
             "new yes by hand.",
@@ -488,26 +543,19 @@ def suggest_next_ask(
         )
     excluded: list[str] = []
     candidates: list[LadderStep] = []
-    for step in ordered:
-        if not ctx.level < step.level <= ctx.level + 2:
-            continue
-        if step.major:
-            below = max((s.level for s in ordered if s.level < step.level), default=0)
-            if ctx.level < below:
-                continue
+    for step in prep.window(ctx.level):
         if step.key in declined_twice:
             excluded.append(f"said not now to {step.label.lower()} twice")
-            continue
-        if step.key in declined_recently:
+        elif step.key in declined_recently:
             until = declined_recently[step.key]
             excluded.append(
                 f"said not now to {step.label.lower()} (asking again after {_date(until)})"
             )
-            continue
-        candidates.append(step)
+        else:
+            candidates.append(step)
 
     # 5. stalled: a different ask at the same level, rather than a bigger one
-    stalled_ask = _stalled(ctx, known, declined_recently, declined_twice)
+    stalled_ask = _stalled(ctx, declined_recently, declined_twice)
     if stalled_ask is not None:
         return stalled_ask
 
@@ -521,8 +569,7 @@ def suggest_next_ask(
     due = _base_due(ctx)
 
     # 3. strike while warm: the smallest next step, building on the fresh yes
-    warm_end = dt.timedelta(days=pacing.warm_max_days)
-    if ctx.last_yes is not None and now - ctx.last_yes.at <= warm_end:
+    if ctx.last_yes is not None and now - ctx.last_yes.at <= prep.warm_max:
         step = candidates[0]
         offer = _choose_offer(ctx, step, warm=True, stalled=False)
         return _suggestion(
@@ -536,14 +583,13 @@ def suggest_next_ask(
         )
 
     # 4. choose by evidence, preferring the smaller step when scores are close
-    scored = [(_score(ctx, ctx.level, s)[0], s) for s in candidates]
+    scored = [(prep.score(ctx.level, s)[0], s) for s in candidates]
     best = max(score for score, _ in scored)
-    step = next(s for score, s in scored if score >= best - pacing.close_scores)
-    score = next(sc for sc, s in scored if s is step)
+    score, step = next(pair for pair in scored if pair[0] >= best - prep.pacing.close_scores)
     others = [f"{s.label.lower()} {_percent(sc)}" for sc, s in scored if s is not step]
     why = f"Best evidence: {step.label.lower()} scores {_percent(score)}"
     why += f" (vs {', '.join(others)})." if others else "."
-    if len(scored) > 1 and score < best:
+    if score < best:
         why += " Close enough to the best, so the smaller step wins."
     if excluded:
         why += " Left out: " + "; ".join(excluded) + "."
@@ -551,19 +597,19 @@ def suggest_next_ask(
 
 
 def _stalled(
-    ctx: _Ctx,
-    known: list[PastYes],
-    declined_recently: dict[str, dt.datetime],
-    declined_twice: set[str],
+    ctx: _Ctx, declined_recently: dict[str, dt.datetime], declined_twice: set[str]
 ) -> Suggestion | None:
-    median = ctx.evidence.median_days.get(ctx.level)
-    reached = [c.at for c in known if ctx.steps[c.step].level == ctx.level]
-    if median is None or median <= 0 or not reached:
+    prep = ctx.prep
+    median = prep.evidence.median_days.get(ctx.level)
+    if median is None or median <= 0:
+        return None
+    reached = [c.at for c in ctx.lead.commitments if prep.level_of.get(c.step) == ctx.level]
+    if not reached:
         return None
     days_here = (ctx.now - min(reached)).total_seconds() / 86400
-    if days_here <= ctx.pacing.stall_factor * median:
+    if days_here <= prep.pacing.stall_factor * median:
         return None
-    for step in ctx.ladder:
+    for step in prep.ladder:
         if step.level != ctx.level or step.key in declined_twice or step.key in declined_recently:
             continue
         offer = _choose_offer(ctx, step, warm=False, stalled=True)
@@ -576,7 +622,7 @@ def _stalled(
             _base_due(ctx),
             Rule.STALLED,
             f"Stalled: at {step.label.lower()} for {int(days_here)} days, more than "
-            f"{ctx.pacing.stall_factor:g}x the usual {median:.0f} days, so a different ask at "
+            f"{prep.pacing.stall_factor:g}x the usual {median:.0f} days, so a different ask at "
             f"the same level ({offer.name}) rather than a bigger one.",
         )
     return None

@@ -16,7 +16,7 @@ from typing import Any
 from crm.errors import NotFoundError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.models import database_proxy
-from crm.pacing import Pacing, get_pacing
+from crm.pacing import get_pacing
 from crm.suggest import (
     Evidence,
     LadderStep,
@@ -25,9 +25,10 @@ from crm.suggest import (
     OfferInfo,
     PastAsk,
     PastYes,
+    Prepared,
     Result,
     Suggestion,
-    suggest_next_ask,
+    suggest_prepared,
 )
 from crm.timefmt import iso
 
@@ -69,14 +70,6 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
         "message": result.message,
         "rule": result.rule,
     }
-
-
-@dataclass(frozen=True, slots=True)
-class _Setup:
-    ladder: tuple[LadderStep, ...]
-    offers: dict[int, OfferInfo]
-    pacing: Pacing
-    evidence: Evidence
 
 
 def _dt(value: Any) -> dt.datetime | None:
@@ -164,8 +157,8 @@ def load_evidence() -> Evidence:
     )
 
 
-def _setup() -> _Setup:
-    return _Setup(_load_ladder(), _load_offers(), get_pacing(), load_evidence())
+def _setup() -> Prepared:
+    return Prepared(_load_ladder(), _load_offers(), get_pacing(), load_evidence())
 
 
 # The leads the engine can suggest anything for; the rest it would stop at rule 1 anyway
@@ -186,20 +179,23 @@ def _histories(where: str, params: dict[str, Any]) -> list[tuple[LeadHistory, st
         params,
     )
     ids = f"SELECT l.id {where}"
+    parse = dt.datetime.fromisoformat
     yeses: dict[int, list[PastYes]] = defaultdict(list)
     for lead_id, key, at, offer_id in _sql(
         "SELECT c.lead_id, s.key, c.at, c.offer_id FROM commitment c "
         f"JOIN step s ON s.id = c.step_id WHERE c.lead_id IN ({ids})",
         params,
     ):
-        yeses[lead_id].append(PastYes(key, _dt(at), offer_id))
+        yeses[lead_id].append(PastYes(key, parse(at), offer_id))
     asks: dict[int, list[PastAsk]] = defaultdict(list)
     for lead_id, key, asked_at, outcome, offer_id, resolved in _sql(
         "SELECT a.lead_id, s.key, a.asked_at, a.outcome, a.offer_id, a.resolved_at FROM ask a "
         f"JOIN step s ON s.id = a.step_id WHERE a.lead_id IN ({ids})",
         params,
     ):
-        asks[lead_id].append(PastAsk(key, _dt(asked_at), outcome, offer_id, _dt(resolved)))
+        asks[lead_id].append(
+            PastAsk(key, parse(asked_at), outcome, offer_id, resolved and parse(resolved))
+        )
     tags: dict[int, set[str]] = defaultdict(set)
     for lead_id, name in _sql(
         "SELECT lt.lead_id, t.name FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
@@ -234,9 +230,7 @@ def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     )
     if not found:
         raise NotFoundError("That lead no longer exists: it may have been deleted.")
-    return suggest_next_ask(
-        found[0][0], setup.ladder, setup.offers, setup.pacing, setup.evidence, now
-    )
+    return suggest_prepared(found[0][0], setup, now)
 
 
 def end_of_day(now: dt.datetime) -> dt.datetime:
@@ -264,9 +258,7 @@ def todays_asks(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             progress(i, total)
-        result = suggest_next_ask(
-            history, setup.ladder, setup.offers, setup.pacing, setup.evidence, now
-        )
+        result = suggest_prepared(history, setup, now)
         if isinstance(result, Suggestion) and result.due < horizon:
             items.append(TodayItem(history.lead_id, history.email, name, result))
     progress(total, total)
