@@ -30,6 +30,7 @@ from crm.leads import LeadQuery
 from crm.logsetup import log_file
 from crm.timefmt import utc_now
 from ui.events import AppEvents
+from ui.funnel_view import register_funnel_page
 from ui.leads.page import LeadsPage
 from ui.settings import Settings
 from ui.style import app_icon, styled
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.leads_page.sig_selection_changed.connect(self._update_actions)
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
+        register_funnel_page(self, clock)
         self.show_page(LEADS)
         self._on_leads_page_counts_changed(*self._counts())
         self._update_actions()

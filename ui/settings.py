@@ -38,14 +38,6 @@ class Settings:
         self._store.setValue("window/geometry", value)
 
     @property
-    def window_state(self) -> QByteArray | None:
-        return self._bytes("window/state")
-
-    @window_state.setter
-    def window_state(self, value: QByteArray) -> None:
-        self._store.setValue("window/state", value)
-
-    @property
     def leads_splitter(self) -> QByteArray | None:
         return self._bytes("leads/splitter")
 

@@ -15,7 +15,17 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
-RESOURCES = Path(__file__).resolve().parent / "resources"
+
+def _resources_dir() -> Path:
+    """``resources/`` beside the packages: the source tree and the one-folder build agree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "resources", here / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "resources"
+
+
+RESOURCES = _resources_dir()
 
 # Style sheets per widget role, applied to those few widgets only: an application-wide
 # sheet would route every widget through the (slow) style-sheet style and cost start-up.

@@ -206,3 +206,13 @@ def test_style_follows_the_system_color_scheme_live(qapp):
         assert window_lightness() > 180
     finally:
         hints.colorSchemeChanged.disconnect()
+
+
+def test_app_icon_renders(qapp):
+    from ui.style import app_icon
+
+    icon = app_icon()
+    assert not icon.isNull()
+    image = icon.pixmap(64, 64).toImage()
+    # The icon carries its own plate, so it reads on light and dark panels alike.
+    assert image.pixelColor(32, 32).alpha() == 255

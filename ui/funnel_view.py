@@ -1,0 +1,715 @@
+"""The Funnel page: the charts, their numbers beside them, filters, exports.
+
+matplotlib (and its Qt canvas) is imported when the page is first built, never at start-up.
+The numbers are computed off the GUI thread, so opening the page over 100,000 leads keeps
+the window responsive; the charts are then drawn from the small result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSignalBlocker,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.charts import DARK, LIGHT, REPORT_SIZE, Theme
+from crm.errors import SmallyesError
+from crm.funnel import CHART_KINDS, Funnel, FunnelFilter, NumbersTable, compute_funnel
+from crm.jobs import CancelToken, Progress
+from crm.ladder import step_by_key
+from crm.leads import LeadQuery, all_sources, all_tags
+from crm.timefmt import utc_now
+from ui import errors
+from ui.events import AppEvents
+from ui.style import styled
+from ui.workers import TaskRunner
+
+if TYPE_CHECKING:
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+
+    from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+FUNNEL = "funnel"
+TAB_TITLES = {
+    "funnel": "Funnel",
+    "asks": "Asks",
+    "offers": "Offers",
+    "cohorts": "Cohorts",
+    "velocity": "Velocity",
+}
+PERIODS = (
+    ("All time", None),
+    ("Last 30 days", 30),
+    ("Last 90 days", 90),
+    ("Last 12 months", 365),
+    ("Custom…", -1),
+)
+PNG_DPI_CHOICES = ("100", "150", "200", "300")
+_ROOT = QModelIndex()  # the parent of a flat table's rows
+REFRESH_DELAY_MS = 400  # data changes come in bursts (an import): recompute once after
+
+
+def register_funnel_page(window: MainWindow, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    """Add the Funnel page (Ctrl+3) to the main window; it is built when first opened."""
+
+    def build() -> FunnelPage:
+        page = FunnelPage(window.events, show_leads=window.show_leads, clock=clock)
+        page.sig_status_message.connect(window.show_status)
+        return page
+
+    window.add_page(FUNNEL, "Funnel", build, "Ctrl+3")
+
+
+# --- dialogs, kept in functions so tests can replace them ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChartTarget:
+    path: Path
+    dpi: int
+
+
+def ask_chart_target(parent: QWidget, kind: str) -> ChartTarget | None:
+    """Ask where to save a chart and, for a PNG, at which resolution."""
+    name, chosen = QFileDialog.getSaveFileName(
+        parent,
+        "Export chart",
+        f"{kind}-chart.png",
+        "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf)",
+    )
+    if not name:
+        return None
+    path = Path(name)
+    if not path.suffix:
+        path = path.with_suffix("." + chosen.split("*.")[-1].rstrip(")"))
+    dpi = 150
+    if path.suffix.lower() == ".png":
+        choice, ok = QInputDialog.getItem(
+            parent,
+            "PNG resolution",
+            "Dots per inch (150 suits a document, 300 a printed page):",
+            PNG_DPI_CHOICES,
+            1,
+            False,
+        )
+        if not ok:
+            return None
+        dpi = int(choice)
+    return ChartTarget(path, dpi)
+
+
+def ask_report_path(parent: QWidget) -> Path | None:
+    name, _ = QFileDialog.getSaveFileName(
+        parent, "Export report", "funnel-report.pdf", "PDF document (*.pdf)"
+    )
+    if not name:
+        return None
+    path = Path(name)
+    return path if path.suffix.lower() == ".pdf" else path.with_suffix(".pdf")
+
+
+# --- the numbers table -------------------------------------------------------------------
+
+
+class NumbersModel(QAbstractTableModel):
+    """A chart's numbers: a handful of rows, replaced whole when the funnel changes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = NumbersTable("", (), (), ())
+
+    def set_table(self, table: NumbersTable) -> None:
+        self.beginResetModel()
+        self.table = table
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.table.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.table.columns)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.table.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and self.table.links[index.row()]:
+            return "Double-click to list these leads"
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.table.columns[section]
+        return None
+
+    def link(self, row: int) -> tuple[str, str] | None:
+        return self.table.links[row] if 0 <= row < len(self.table.links) else None
+
+
+class NumbersView(QTableView):
+    """The table beside a chart; Ctrl+C copies it as tab-separated text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.numbers = NumbersModel(self)
+        self.setModel(self.numbers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        copy = QAction("Copy table", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.triggered.connect(self.copy_table)
+        self.addAction(copy)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    def copy_table(self) -> None:
+        QGuiApplication.clipboard().setText(self.numbers.table.to_tsv())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # The whole table, not just the current cell as QTableView would copy.
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_table()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+# --- empty state -----------------------------------------------------------------------
+
+
+class EmptyChart(QWidget):
+    """Shown instead of the charts when no lead in view has a yes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = styled(
+            QLabel("No data for the chart yet", alignment=Qt.AlignmentFlag.AlignCenter),
+            "emptyTitle",
+        )
+        self.text = styled(
+            QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "emptyText"
+        )
+        self.text.setFixedWidth(560)
+        self.action = QPushButton()
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(self.title)
+        layout.addSpacing(8)
+        layout.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(14)
+        layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)
+
+    def explain(self, filtered: bool) -> None:
+        if filtered:
+            self.text.setText(
+                "No lead in this period and with these filters has said a yes. "
+                "Widen the period or clear the source and tag filters."
+            )
+            self.action.setText("Show all time, all leads")
+        else:
+            self.text.setText(
+                "The charts fill in as leads say yes. Log a yes on a lead's timeline "
+                "(Ctrl+L on the Leads page), import a newsletter CSV, or load the demo data "
+                "from the Leads page to look around."
+            )
+            self.action.setText("Go to the Leads page")
+        self.text.setMinimumHeight(self.text.heightForWidth(560))
+
+
+# --- the page --------------------------------------------------------------------------
+
+
+def theme_for(palette: QPalette) -> Theme:
+    """A chart theme that matches the app's palette (light or dark data colours)."""
+    window = palette.color(QPalette.ColorRole.Window)
+    base = DARK if window.lightness() < 128 else LIGHT
+    return base.with_colors(
+        background=window.name(),
+        foreground=palette.color(QPalette.ColorRole.WindowText).name(),
+        muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
+    )
+
+
+class ChartPanel(QWidget):
+    """One chart on a canvas, with its numbers table beside it."""
+
+    sig_link_activated = Signal(str, str)  # ("step", key) or ("offer", name)
+
+    def __init__(self, kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.kind = kind
+        self.figure: Figure = Figure(figsize=REPORT_SIZE, layout="constrained")
+        self.canvas: FigureCanvasQTAgg = FigureCanvasQTAgg(self.figure)
+        self.canvas.setMinimumSize(420, 300)
+        self.canvas.mpl_connect("pick_event", self._on_canvas_pick)
+        self.table = NumbersView()
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.caption = styled(QLabel(), "emptyText")
+        self.caption.setWordWrap(True)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.table, 1)
+        right_layout.addWidget(self.caption)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.canvas)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([620, 420])  # the table wide enough for its columns
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.splitter)
+        self.drawn_for: tuple[int, str] | None = None  # (funnel id, theme) last drawn
+
+    def show_funnel(self, funnel: Funnel, theme: Theme) -> None:
+        from crm.charts import restyle
+        from crm.funnel import numbers_table
+
+        key = (id(funnel), repr(theme))
+        if self.drawn_for != key:
+            restyle(self.figure, self.kind, funnel, theme)
+            self.canvas.draw_idle()
+            self.drawn_for = key
+        table = numbers_table(funnel, self.kind)
+        if table != self.table.numbers.table:
+            self.table.numbers.set_table(table)
+        clickable = self.kind in ("funnel", "offers")
+        self.caption.setText(
+            "Click a bar or double-click a row to list those leads. Ctrl+C copies the table."
+            if clickable
+            else "Ctrl+C copies the table."
+        )
+
+    def _on_canvas_pick(self, event: Any) -> None:
+        gid = event.artist.get_gid() or ""
+        kind, _, value = gid.partition(":")
+        if kind in ("step", "offer") and value:
+            self.sig_link_activated.emit(kind, value)
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        link = self.table.numbers.link(index.row())
+        if link is not None:
+            self.sig_link_activated.emit(*link)
+
+
+class FunnelPage(QWidget):
+    sig_status_message = Signal(str)
+    sig_funnel_shown = Signal()  # the numbers are in and the charts drawn
+    sig_export_done = Signal(object)  # the Path written
+
+    def __init__(
+        self,
+        events: AppEvents,
+        *,
+        show_leads: Callable[[LeadQuery], None],
+        clock: Callable[[], dt.datetime] = utc_now,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._events = events
+        self._show_leads = show_leads
+        self._clock = clock
+        self.funnel: Funnel | None = None
+        self._pending = False  # the filters changed while a computation ran
+        self._stale = True
+        self._theme = theme_for(self.palette())
+
+        self._runner = TaskRunner(self)
+        self._runner.sig_progress.connect(self._on_runner_progress)
+        self._runner.sig_finished.connect(self._on_runner_finished)
+        self._runner.sig_failed.connect(self._on_runner_failed)
+        self._runner.sig_crashed.connect(self._on_runner_crashed)
+        self._runner.sig_cancelled.connect(self._on_runner_cancelled)
+        self._export_runner = TaskRunner(self)
+        self._export_runner.sig_finished.connect(self._on_export_runner_finished)
+        self._export_runner.sig_failed.connect(self._on_export_runner_failed)
+        self._export_runner.sig_crashed.connect(self._on_runner_crashed)
+
+        # --- controls
+        self.period = QComboBox()
+        self.period.setAccessibleName("Period")
+        for label, days in PERIODS:
+            self.period.addItem(label, days)
+        self.period.activated.connect(self._on_period_activated)
+        today = QDate.currentDate()
+        self.since = QDateEdit(today.addDays(-90), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.until = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.since.setAccessibleName("From")
+        self.until.setAccessibleName("To")
+        self.since.dateChanged.connect(self._on_filters_changed)
+        self.until.dateChanged.connect(self._on_filters_changed)
+        self.dash = QLabel("to")
+        self.source = QComboBox()
+        self.source.setAccessibleName("Source filter")
+        self.tag = QComboBox()
+        self.tag.setAccessibleName("Tag filter")
+        for combo in (self.source, self.tag):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.activated.connect(self._on_filters_changed)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.busy_label = styled(QLabel("Working out the numbers…"), "emptyText")
+        self.busy_label.hide()
+        self.export_chart_button = QPushButton("Export chart…")
+        self.export_chart_button.setToolTip("Save the chart on screen as PNG, SVG or PDF")
+        self.export_chart_button.clicked.connect(self.export_chart)
+        self.export_report_button = QPushButton("Export report…")
+        self.export_report_button.setToolTip(
+            "One PDF with every chart, its numbers, the period and the filters"
+        )
+        self.export_report_button.clicked.connect(self.export_report)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Period"))
+        bar.addWidget(self.period)
+        bar.addWidget(self.since)
+        bar.addWidget(self.dash)
+        bar.addWidget(self.until)
+        bar.addSpacing(12)
+        bar.addWidget(self.source)
+        bar.addWidget(self.tag)
+        bar.addSpacing(12)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.busy_label)
+        bar.addStretch(1)
+        bar.addWidget(self.export_chart_button)
+        bar.addWidget(self.export_report_button)
+
+        # --- charts: one tab each, with the numbers beside the chart
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.panels: dict[str, ChartPanel] = {}
+        for kind in CHART_KINDS:
+            panel = ChartPanel(kind)
+            panel.sig_link_activated.connect(self._on_panel_link_activated)
+            self.panels[kind] = panel
+            self.tabs.addTab(panel, TAB_TITLES[kind])
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+
+        self.empty = EmptyChart()
+        self.empty.action.clicked.connect(self._on_empty_action_clicked)
+        self.loading = styled(
+            QLabel("Working out the numbers…", alignment=Qt.AlignmentFlag.AlignCenter),
+            "emptyText",
+        )
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.loading)
+        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(self.empty)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+
+        self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self.refresh)
+        for signal in (
+            events.leads_changed,
+            events.data_replaced,
+            events.ladder_changed,
+            events.offers_changed,
+        ):
+            signal.connect(self._on_events_data_changed)
+        events.lead_changed.connect(self._on_events_data_changed)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+        self._update_period_controls()
+        self.reload_choices()
+        self.refresh()
+
+    # --- public ----------------------------------------------------------------------
+
+    @property
+    def runner(self) -> TaskRunner:
+        return self._runner
+
+    @property
+    def export_runner(self) -> TaskRunner:
+        return self._export_runner
+
+    def current_kind(self) -> str:
+        return CHART_KINDS[self.tabs.currentIndex()]
+
+    def panel(self, kind: str) -> ChartPanel:
+        return self.panels[kind]
+
+    def current_filter(self) -> FunnelFilter:
+        days = self.period.currentData()
+        since = until = None
+        if days == -1:
+            since = _day_start(self.since.date())
+            until = _day_start(self.until.date()) + dt.timedelta(days=1)
+        elif days:
+            until = self._clock()
+            since = until - dt.timedelta(days=days)
+        return FunnelFilter(
+            since=since, until=until, source=self.source.currentData(), tag=self.tag.currentData()
+        )
+
+    def set_filter(
+        self, *, period: str | None = None, source: str | None = None, tag: str | None = None
+    ) -> None:
+        """Pick filters as a user would (``period`` is a label of PERIODS) and recompute."""
+        if period is not None:
+            self.period.setCurrentIndex(self.period.findText(period))
+            self._update_period_controls()
+        for combo, value in ((self.source, source), (self.tag, tag)):
+            combo.setCurrentIndex(max(combo.findData(value), 0) if value else 0)
+        self.refresh()
+
+    def reload_choices(self) -> None:
+        _fill(self.source, "All sources", all_sources())
+        _fill(self.tag, "All tags", all_tags())
+
+    def refresh(self) -> None:
+        """Recompute the numbers in the background for the current filters."""
+        self._refresh_timer.stop()
+        flt = self.current_filter()
+        if flt.since and flt.until and flt.since >= flt.until:
+            self.sig_status_message.emit("The period ends before it starts: pick a later end.")
+            return
+        if self._runner.busy:
+            self._pending = True
+            self._runner.cancel()
+            return
+        self._pending = False
+        self._stale = False
+
+        def job(progress: Progress, cancel: CancelToken) -> Funnel:
+            return compute_funnel(flt, progress=progress, cancel=cancel)
+
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.busy_label.show()
+        if self.funnel is None:
+            self.stack.setCurrentWidget(self.loading)
+        self._runner.start(job)
+
+    def export_chart(self) -> None:
+        if self.funnel is None or self._export_runner.busy:
+            return
+        kind = self.current_kind()
+        target = ask_chart_target(self, kind)
+        if target is None:
+            return
+        funnel = self.funnel
+
+        def job(_progress: Progress, _cancel: CancelToken) -> Path:
+            from crm.charts import build_chart, save_figure
+
+            # Exports use the light theme: they go into documents and slides.
+            return save_figure(build_chart(kind, funnel, LIGHT), target.path, dpi=target.dpi)
+
+        self.sig_status_message.emit(f"Exporting the {TAB_TITLES[kind].lower()} chart…")
+        self._export_runner.start(job)
+
+    def export_report(self) -> None:
+        if self.funnel is None or self._export_runner.busy:
+            return
+        path = ask_report_path(self)
+        if path is None:
+            return
+        funnel, made_at = self.funnel, self._clock()
+
+        def job(progress: Progress, cancel: CancelToken) -> Path:
+            from crm.report import write_report
+
+            return write_report(funnel, path, made_at=made_at, progress=progress, cancel=cancel)
+
+        self.sig_status_message.emit("Writing the report…")
+        self._export_runner.start(job)
+
+    def shutdown(self) -> None:
+        self._refresh_timer.stop()
+        self._runner.shutdown()
+        self._export_runner.shutdown()
+
+    # --- showing results -------------------------------------------------------------
+
+    def _show(self) -> None:
+        funnel = self.funnel
+        if funnel is None:
+            return
+        if funnel.empty:
+            flt = funnel.filter
+            self.empty.explain(bool(flt.has_period or flt.source or flt.tag))
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.tabs)
+            self.panels[self.current_kind()].show_funnel(funnel, self._theme)
+        has_data = not funnel.empty
+        self.export_chart_button.setEnabled(has_data)
+        self.export_report_button.setEnabled(has_data)
+        self.sig_funnel_shown.emit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            theme = theme_for(self.palette())
+            if theme != self._theme:
+                self._theme = theme
+                if self.funnel is not None and not self.funnel.empty:
+                    self.panels[self.current_kind()].show_funnel(self.funnel, theme)
+        super().changeEvent(event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale and not self._runner.busy:
+            self.reload_choices()
+            self.refresh()
+
+    # --- slots -----------------------------------------------------------------------
+
+    def _on_period_activated(self, _index: int) -> None:
+        self._update_period_controls()
+        self._on_filters_changed()
+
+    def _update_period_controls(self) -> None:
+        custom = self.period.currentData() == -1
+        for widget in (self.since, self.dash, self.until):
+            widget.setVisible(custom)
+
+    def _on_filters_changed(self, *_args: object) -> None:
+        self.refresh()
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        if self.funnel is not None and not self.funnel.empty:
+            self.panels[self.current_kind()].show_funnel(self.funnel, self._theme)
+
+    def _on_panel_link_activated(self, kind: str, value: str) -> None:
+        flt = self.funnel.filter if self.funnel is not None else self.current_filter()
+        if kind == "step":
+            step = step_by_key(value)
+            query = LeadQuery(min_level=step.level, source=flt.source, tag=flt.tag)
+            what = f"leads who reached {step.label} or higher"
+        else:
+            query = LeadQuery(offer=value, source=flt.source, tag=flt.tag)
+            what = f"leads who took “{value}”"
+        note = " (the lead list shows all time, not the period)" if flt.has_period else ""
+        self._show_leads(query)
+        self.sig_status_message.emit(f"Showing {what}{note}")
+
+    def _on_empty_action_clicked(self) -> None:
+        flt = self.current_filter()
+        if flt.has_period or flt.source or flt.tag:
+            self.set_filter(period="All time")
+        else:
+            self._show_leads(LeadQuery())
+
+    def _on_events_data_changed(self, *_args: object) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.reload_choices()
+            self._refresh_timer.start()
+
+    def _on_runner_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _done(self) -> None:
+        self.progress.hide()
+        self.busy_label.hide()
+
+    def _on_runner_finished(self, funnel: Funnel) -> None:
+        self._done()
+        self.funnel = funnel
+        self._show()
+        if self._pending:
+            self.refresh()
+
+    def _on_runner_cancelled(self) -> None:
+        self._done()
+        if self._pending:
+            self.refresh()
+
+    def _on_runner_failed(self, exc: SmallyesError) -> None:
+        self._done()
+        if self.funnel is None:
+            self.stack.setCurrentWidget(self.tabs)
+        errors.show_error(self, exc)
+
+    def _on_runner_crashed(self, _exc: BaseException) -> None:
+        self._done()
+        errors.show_message(
+            self, "Something went wrong", errors.crash_text(errors.log_path()), critical=True
+        )
+
+    def _on_export_runner_finished(self, path: Path) -> None:
+        self.sig_status_message.emit(f"Saved {path}")
+        self.sig_export_done.emit(path)
+
+    def _on_export_runner_failed(self, exc: SmallyesError) -> None:
+        errors.show_error(self, exc)
+
+
+def _fill(combo: QComboBox, everything: str, values: list[str]) -> None:
+    current = combo.currentData()
+    with QSignalBlocker(combo):
+        combo.clear()
+        combo.addItem(everything, None)
+        for value in values:
+            combo.addItem(value, value)
+        index = combo.findData(current) if current is not None else 0
+        combo.setCurrentIndex(max(index, 0))
+
+
+def _day_start(date: QDate) -> dt.datetime:
+    """Midnight starting the picked day, local time, as naive UTC like every stored time."""
+    from crm.timefmt import to_utc
+
+    return to_utc(dt.datetime(date.year(), date.month(), date.day()))
