@@ -23,7 +23,13 @@ from crm.errors import SmallyesError
 
 log = logging.getLogger(__name__)
 
-COMMAND_MODULES = ("crm.cli.leads", "crm.cli.funnel", "crm.cli.asks", "crm.cli.safety")
+COMMAND_MODULES = (
+    "crm.cli.leads",
+    "crm.cli.imports",
+    "crm.cli.funnel",
+    "crm.cli.safety",
+    "crm.cli.asks",
+)
 
 
 class CliParser(argparse.ArgumentParser):

@@ -39,9 +39,11 @@ from crm.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
 from crm.models import database_proxy
 
 log = logging.getLogger(__name__)
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 POLICIES = ("skip", "fill", "overwrite")
 CHUNK_ROWS = 4096
+BULK_ROWS = 20_000  # from this many new leads on, indexes are rebuilt instead of updated
 PROGRESS_EVERY_S = 0.1
 PREVIEW_ROWS = 20
 SAMPLE_ROWS = 200
@@ -212,6 +214,8 @@ class _Plan:
                     (c.index, orders.get(c.index, c.parse), c.header)
                 )
         self.metadata = [c.index for c in mapping if c.parse == "metadata"]
+        # Google Contacts puts several values in one cell, joined by ' ::: '.
+        self.multi = frozenset(c.index for c in mapping if c.parse == "google")
         # Raw text kept as custom fields: custom columns, and date/status columns too
         # (their meaning is used, their text is kept). Names are made unique by position.
         keep = [
@@ -424,6 +428,8 @@ class _Importer:
         self.file_label = ""
         self.platform_source = ""
         self.platform_label = ""
+        self.index_decided = False
+        self.dropped_indexes: list[tuple[str, str]] = []
 
     # -- bookkeeping
 
@@ -469,6 +475,9 @@ class _Importer:
                 self.warn(number, f"row has {n} fields, header has {width}: the rest are empty")
                 fields = fields + [""] * (width - n)
         raw_email = fields[plan.email]  # type: ignore[index]
+        other_emails = ""
+        if plan.multi and ":::" in raw_email and plan.email in plan.multi:
+            raw_email, other_emails = (p.strip() for p in raw_email.split(":::", 1))
         try:
             checked = check_email(raw_email)
         except ValidationError as exc:
@@ -483,6 +492,8 @@ class _Importer:
         for index, name in plan.simple:
             text = fields[index]
             if text:
+                if index in plan.multi:
+                    text = text.split(":::", 1)[0]
                 text = text if name == "notes" else text.strip()
                 if text and name not in values:
                     values[name] = text
@@ -499,6 +510,8 @@ class _Importer:
             text = fields[index]
             if text:
                 custom[name] = text
+        if other_emails:
+            custom["secondary_emails"] = other_emails
         for index in plan.metadata:
             try:
                 meta = parse_metadata(fields[index])
@@ -644,6 +657,35 @@ class _Importer:
         for tag_id, name in conn.execute("SELECT id, name FROM tag"):
             self.tag_ids[_tag_key(name)] = tag_id
 
+    def db_progress(self) -> int:
+        now = time.monotonic()
+        if now - self.last_progress >= PROGRESS_EVERY_S:
+            self.last_progress = now
+            self.progress(self.rows, self.rows + 1)
+        return 0
+
+    def maybe_drop_indexes(self, new_share: float) -> None:
+        """A large load into a small table: drop the secondary indexes now and build them
+        once at the end (sorted builds beat 200,000 scattered inserts). Same transaction:
+        a rollback brings them back untouched."""
+        fraction = min(self.bytes_done / self.bytes_total, 1.0) or 1.0
+        expected_new = new_share * self.rows / fraction
+        existing = self.conn.execute("SELECT count(*) FROM lead").fetchone()[0]
+        if expected_new < BULK_ROWS or expected_new < existing:
+            return
+        self.dropped_indexes = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('lead', 'commitment', 'lead_event') AND name NOT IN "
+            "('commitment_lead', 'lead_event_lead')"
+        ).fetchall()
+        for name, _ in self.dropped_indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+
+    def restore_indexes(self) -> None:
+        for _, sql in self.dropped_indexes:
+            self.conn.execute(sql)
+        self.dropped_indexes = []
+
     def tag_id(self, name: str) -> int:
         key = _tag_key(name)
         found = self.tag_ids.get(key)
@@ -683,8 +725,10 @@ class _Importer:
                     f"SELECT lead_id, tag_id FROM lead_tag WHERE lead_id IN ({marks})", part
                 ):
                     lead_tags.setdefault(lead_id, set()).add(tag_id)
+                # '+step_id' keeps SQLite on the lead index: the step index would walk
+                # every subscribe in the book for each chunk.
                 for lead_id, at in conn.execute(
-                    f"SELECT lead_id, at FROM commitment WHERE step_id = ? AND lead_id IN "
+                    f"SELECT lead_id, at FROM commitment WHERE +step_id = ? AND lead_id IN "
                     f"({marks})",
                     [self.step_id, *part],
                 ):
@@ -724,6 +768,9 @@ class _Importer:
             else:
                 self.unchanged += 1
 
+        if new_leads and not self.index_decided:
+            self.index_decided = True
+            self.maybe_drop_indexes(len(new_leads) / len(items))
         if new_leads:
             conn.executemany(
                 "INSERT INTO lead (id, email, email_key, first_name, last_name, company, phone,"
@@ -810,7 +857,7 @@ class _Importer:
                 source,
                 status.value,
                 v.get("notes", ""),
-                json.dumps(r.custom, ensure_ascii=False) if r.custom else "{}",
+                _to_json(r.custom) if r.custom else "{}",
                 make_search_text(r.email, first, last, company),
                 self.now_text,
                 self.now_text,
@@ -860,7 +907,7 @@ class _Importer:
                     changes.append((batch, lead_id, name, have, text))
         new_custom_text = custom_text
         if policy != "skip" and r.custom:
-            incoming_text = json.dumps(r.custom, ensure_ascii=False)
+            incoming_text = _to_json(r.custom)
             if incoming_text != custom_text:
                 have_custom = _load_custom(custom_text)
                 merged = dict(have_custom)
@@ -872,7 +919,7 @@ class _Importer:
                     ):
                         merged[name] = text
                 if merged != have_custom:
-                    new_custom_text = json.dumps(merged, ensure_ascii=False)
+                    new_custom_text = _to_json(merged)
                     changed_fields.append("custom")
                     changes.append((batch, lead_id, "custom", custom_text, new_custom_text))
         # Status: suppression wins; a subscribe only lifts it when it is newer.
@@ -997,43 +1044,17 @@ class _Importer:
         delimiter = first.header.delimiter
         self.platform_source = first.detection.source
         self.platform_label = first.detection.label.split(" (")[0]
-        db_started = False
-        with database_proxy.atomic("IMMEDIATE") as txn:
-            database_proxy.execute_sql("SELECT 1")
-            self.conn = database_proxy.connection()
-            self.begin(platform, encoding, delimiter)
-            db_started = True
-            for source, decoding in zip(sources, decodings, strict=True):
-                if len(sources) > 1:
-                    self.file_label = source.label
-                reading = _Reading(source, self.options, on_bytes, decoding)
-                try:
-                    self.run_source(reading)
-                finally:
-                    reading.close()
-                base[0] += max(source.size, 1)
-            self.tick(force=True)
-            if self.cancel is not None and self.cancel.cancelled:
-                raise OperationCancelled()
-            self.conn.execute(
-                "UPDATE import_batch SET rows = ?, created = ?, updated = ?, unchanged = ?, "
-                "rejected = ?, duplicates_in_file = ?, warnings = ?, finished_at = ? "
-                "WHERE id = ?",
-                (
-                    self.rows,
-                    self.created,
-                    self.updated,
-                    self.unchanged,
-                    self.rejected,
-                    self.duplicates,
-                    self.warnings,
-                    self.now_text,
-                    self.batch_id,
-                ),
-            )
-            if self.options.dry_run:
-                txn.rollback()
-        assert db_started
+        database_proxy.execute_sql("SELECT 1")  # this thread's connection is open
+        self.conn = database_proxy.connection()
+        # Long statements (index builds, big inserts) still report progress.
+        self.conn.set_progress_handler(self.db_progress, 50_000)
+        try:
+            with database_proxy.atomic("IMMEDIATE") as txn:
+                self.load(sources, decodings, platform, encoding, delimiter, on_bytes, base)
+                if self.options.dry_run:
+                    txn.rollback()
+        finally:
+            self.conn.set_progress_handler(None, 0)
         self.progress(self.rows, self.rows)
         warnings = list(self.warning_texts)
         for d in decodings:
@@ -1062,6 +1083,48 @@ class _Importer:
             header=first.header.names,
             dry_run=self.options.dry_run,
             seconds=time.monotonic() - started,
+        )
+
+    def load(
+        self,
+        sources: list[Source],
+        decodings: list[Decoding],
+        platform: str,
+        encoding: str,
+        delimiter: str,
+        on_bytes: Callable[[int], None],
+        base: list[int],
+    ) -> None:
+        """Everything that writes, inside the batch's transaction."""
+        self.begin(platform, encoding, delimiter)
+        for source, decoding in zip(sources, decodings, strict=True):
+            if len(sources) > 1:
+                self.file_label = source.label
+            reading = _Reading(source, self.options, on_bytes, decoding)
+            try:
+                self.run_source(reading)
+            finally:
+                reading.close()
+            base[0] += max(source.size, 1)
+        self.tick(force=True)
+        if self.dropped_indexes:
+            self.restore_indexes()
+            self.tick(force=True)
+        self.conn.execute(
+            "UPDATE import_batch SET rows = ?, created = ?, updated = ?, unchanged = ?, "
+            "rejected = ?, duplicates_in_file = ?, warnings = ?, finished_at = ? "
+            "WHERE id = ?",
+            (
+                self.rows,
+                self.created,
+                self.updated,
+                self.unchanged,
+                self.rejected,
+                self.duplicates,
+                self.warnings,
+                self.now_text,
+                self.batch_id,
+            ),
         )
 
     def run_source(self, reading: _Reading) -> None:

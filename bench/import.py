@@ -1,0 +1,175 @@
+"""Benchmark: import 200,000 Mailchimp subscribers and compare with the floor.
+
+    .venv/bin/python bench/import.py [--rows N] [--keep DIR]
+
+Generates a Mailchimp "subscribed" export with a fixed seed (some notes with embedded
+newlines, 30% empty OPTIN_TIME, tags in Mailchimp's quoted style), then measures:
+
+- the floor: ``csv.reader`` plus one ``sqlite3`` ``executemany`` INSERT of the same rows
+  into a table with a unique email index, in one transaction;
+- the import into an empty Smallyes database (leads, subscribe yeses, import events, tags);
+- a second import of the same file (everything unchanged);
+- peak memory of the import (tracemalloc and the process's max RSS);
+- the longest gap between progress reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crm.db import close_database, open_database  # noqa: E402
+from crm.importing import ImportOptions, import_csv  # noqa: E402
+
+HEADER = (
+    "Email Address,First Name,Last Name,Company,Position,ZIP Code,MEMBER_RATING,OPTIN_TIME,"
+    "OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,"
+    "LAST_CHANGED,LEID,EUID,NOTES,TAGS"
+).split(",")
+FIRST = "Anna Ben Chloé Dmitri Eleni Fatima Giulia Hanako Ibrahim Jürgen Kofi Léa Mateo Nora Olu "
+FIRST += "Priya Quentin Renée Sören Thandiwe Uma Vikram Wen Xavier Yusuf Zoë 佐藤 Ólafur Åsa"
+LAST = "Müller García Nguyen Okafor Sato Dubois Kowalski Rossi Andersson Haddad Ivanova Smith "
+LAST += "O'Connor Ng Lefèvre Øster Yılmaz Mensah Costa Novak Tanaka Schmidt Brown 山田"
+COMPANIES = ["", "", "Northwind Studio", 'Studio "Nord"', "Kōhī Roasters", "Acme, Inc.", "Café Zoë"]
+TAGS = ["Newsletter", "VIP", "Café club", "Workshop, Spring 2024", "Kunde", "Lead magnet"]
+NOTES = ["", "", "", "", "Met at the fair", "Call back in May.\nPrefers email.", 'Said "maybe"']
+
+
+def generate(path: Path, rows: int, seed: int = 20260615) -> None:
+    rng = random.Random(seed)
+    firsts, lasts = FIRST.split(), LAST.split()
+    base = dt.datetime(2018, 1, 1)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HEADER)
+        for i in range(rows):
+            first, last = rng.choice(firsts), rng.choice(lasts)
+            optin = base + dt.timedelta(seconds=rng.randrange(8 * 365 * 86400))
+            confirm = optin + dt.timedelta(seconds=rng.randrange(1, 7200))
+            tags = rng.sample(TAGS, rng.randrange(0, 3))
+            writer.writerow(
+                [
+                    f"{first.lower()}.{i}@example{i % 97}.com",
+                    first,
+                    last,
+                    rng.choice(COMPANIES),
+                    rng.choice(["", "Coach", "Founder & CEO"]),
+                    f"{rng.randrange(100000):05d}",
+                    rng.randrange(1, 6),
+                    "" if rng.random() < 0.3 else optin.strftime("%Y-%m-%d %H:%M:%S"),
+                    f"192.0.2.{rng.randrange(256)}",
+                    confirm.strftime("%Y-%m-%d %H:%M:%S"),
+                    f"198.51.100.{rng.randrange(256)}",
+                    f"{rng.uniform(-60, 60):.7f}",
+                    f"{rng.uniform(-180, 180):.7f}",
+                    rng.randrange(-8, 10),
+                    rng.randrange(-8, 10),
+                    rng.choice(["Europe/Paris", "America/New_York", "Asia/Tokyo", ""]),
+                    rng.choice(["FR", "US", "JP", "DE"]),
+                    rng.choice(["IDF", "NY", "13", "BE"]),
+                    confirm.strftime("%Y-%m-%d %H:%M:%S"),
+                    100000000 + i,
+                    f"{rng.getrandbits(40):010x}",
+                    rng.choice(NOTES),
+                    ",".join(f'"{t}"' for t in tags),
+                ]
+            )
+
+
+def floor(path: Path, db_path: Path) -> float:
+    started = time.perf_counter()
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("PRAGMA synchronous=normal")
+    conn.execute(
+        "CREATE TABLE lead (id INTEGER PRIMARY KEY, "
+        + ", ".join(f'"{h}" TEXT' for h in HEADER)
+        + ")"
+    )
+    conn.execute('CREATE UNIQUE INDEX lead_email ON lead("Email Address")')
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        marks = ", ".join("?" * len(HEADER))
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO lead VALUES (NULL, {marks})", reader)
+        conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - started
+
+
+def timed_import(path: Path, now: dt.datetime, measure_memory: bool) -> tuple[float, object, float]:
+    stamps: list[float] = []
+
+    def progress(done: int, total: int) -> None:
+        stamps.append(time.perf_counter())
+
+    if measure_memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    report = import_csv(path, ImportOptions(), now=now, progress=progress)
+    elapsed = time.perf_counter() - started
+    peak = 0.0
+    if measure_memory:
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    points = [started, *stamps, started + elapsed]
+    gap = max(b - a for a, b in zip(points, points[1:], strict=False))
+    return elapsed, report, gap if not measure_memory else peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--keep", type=Path, help="folder to keep the CSV and databases in")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="smallyes-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / "subscribed_members_export_bench.csv"
+    generate(csv_path, args.rows)
+    print(f"file: {csv_path} ({csv_path.stat().st_size / 1e6:.1f} MB, {args.rows:,} rows)")
+
+    floor_s = min(floor(csv_path, folder / f"floor{i}.db") for i in range(2))
+    print(f"floor (csv.reader + one executemany INSERT): {floor_s:.2f} s")
+
+    now = dt.datetime(2026, 6, 15, 12, 0, 0)
+    db_file = folder / "smallyes.db"
+    db = open_database(db_file)
+    first_s, report, gap = timed_import(csv_path, now, measure_memory=False)
+    print(
+        f"import into an empty database: {first_s:.2f} s  ratio {first_s / floor_s:.2f}x  "
+        f"(created {report.created:,}, rejected {report.rejected})"  # type: ignore[attr-defined]
+    )
+    print(f"longest gap between progress reports: {gap * 1000:.0f} ms")
+    second_s, report2, gap2 = timed_import(csv_path, now, measure_memory=False)
+    print(
+        f"second import (all unchanged): {second_s:.2f} s  ratio {second_s / floor_s:.2f}x  "
+        f"(unchanged {report2.unchanged:,}, created {report2.created})"  # type: ignore[attr-defined]
+    )
+    print(f"longest gap between progress reports: {gap2 * 1000:.0f} ms")
+    close_database(db)
+
+    db_file2 = folder / "smallyes-mem.db"
+    db = open_database(db_file2)
+    _, _, peak = timed_import(csv_path, now, measure_memory=True)
+    close_database(db)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"peak traced Python memory during an import: {peak:.0f} MB; process max RSS {rss:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Import commands: import, imports, undo-import."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crm.cli import add_json_flag, print_json
+from crm.importing import ImportOptions, ImportReport, import_csv, save_rejected
+from crm.importing.platforms import PLATFORMS
+from crm.importing.undo import list_imports, undo_import
+from crm.timefmt import iso, utc_now
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import a newsletter or contacts CSV (or ZIP)")
+    p.add_argument("file")
+    p.add_argument("--platform", choices=("auto", *PLATFORMS), default="auto")
+    p.add_argument("--on-duplicate", choices=("skip", "fill", "overwrite"), default="fill")
+    p.add_argument("--tag", default="", metavar="T", help="tag everyone in this file")
+    p.add_argument("--dry-run", action="store_true", help="count what would change; write nothing")
+    p.add_argument("--errors", metavar="OUT.csv", help="save the rejected rows to this CSV")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("imports", help="list past imports")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_imports)
+
+    p = sub.add_parser("undo-import", help="undo one import by its batch id")
+    p.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_undo_import)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    options = ImportOptions(
+        platform=args.platform,
+        on_duplicate=args.on_duplicate,
+        tag=args.tag,
+        dry_run=args.dry_run,
+    )
+    report = import_csv(args.file, options, now=utc_now())
+    if args.errors:
+        save_rejected(report, args.errors)
+    if args.json:
+        print_json(report.to_json())
+        return
+    _print_report(report)
+
+
+def _print_report(report: ImportReport) -> None:
+    head = "dry run, nothing written" if report.dry_run else f"batch {report.batch_id}"
+    print(
+        f"{report.file_name}: {report.platform_label}, {report.encoding}, "
+        f"{report.delimiter}-separated ({head})"
+    )
+    print(
+        f"  {report.rows} rows: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.duplicates_in_file} duplicates in the file, "
+        f"{report.rejected} rejected, {report.warnings} warnings"
+    )
+    if report.statuses:
+        print("  statuses: " + ", ".join(f"{k} {v}" for k, v in report.statuses.items()))
+    for error in report.errors[:20]:
+        print(f"  row {error.row}: {error.reason}")
+    if len(report.errors) > 20:
+        print(f"  ... {len(report.errors) - 20} more rejected rows (use --errors OUT.csv)")
+    for text in report.warning_texts[:10]:
+        print(f"  warning: {text}", file=sys.stderr)
+
+
+def cmd_imports(args: argparse.Namespace) -> None:
+    batches = list_imports()
+    if args.json:
+        print_json([b.to_json() for b in batches])
+        return
+    for b in batches:
+        state = f"undone {iso(b.undone_at)}" if b.undone_at else ""
+        print(
+            f"{b.id:>4}  {iso(b.started_at)}  {b.platform_label:<18} {b.file_name[:32]:<32} "
+            f"{b.created:>6} new {b.updated:>6} updated {b.rejected:>5} rejected  {state}"
+        )
+    print(f"{len(batches)} import{'s' if len(batches) != 1 else ''}")
+
+
+def cmd_undo_import(args: argparse.Namespace) -> None:
+    report = undo_import(args.batch_id, now=utc_now())
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(report.message)

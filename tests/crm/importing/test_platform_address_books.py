@@ -1,0 +1,38 @@
+"""Google Contacts (current and legacy) and Outlook.com: contacts, never subscribers."""
+
+from __future__ import annotations
+
+from tests.crm.importing.conftest import lead, run, timeline
+
+
+def test_google_contacts(db, now) -> None:
+    report = run("google_contacts.csv", now)
+    assert report.platform == "google" and report.statuses == {"none": 2}
+    aiko = lead("aiko@example.jp")
+    assert aiko.status == "none" and aiko.source == "google_contacts"
+    assert aiko.custom["secondary_emails"] == "aiko.t@example.com"
+    assert aiko.phone == "+81 90 1234 5678"
+    assert aiko.tags == ("Clients", "starred")  # '* myContacts' dropped
+    assert aiko.company == "Sakura Design"
+    assert aiko.custom["Birthday"] == "--04-12"
+    assert aiko.notes == "Met at Tokyo meetup.\nLikes tea."
+    assert not [i for i in timeline(aiko.email) if i.kind == "commitment"]
+
+
+def test_google_legacy_layout(db, now) -> None:
+    report = run("google_contacts_legacy.csv", now)
+    assert report.platform == "google"
+    dagny = lead("dagny@example.se")
+    assert (dagny.first_name, dagny.last_name, dagny.company) == ("Dagny", "Lind", "Lind AB")
+    assert dagny.tags == ("Friends",)
+
+
+def test_outlook_contacts(db, now) -> None:
+    report = run("outlook_contacts.csv", now)
+    assert report.platform == "outlook" and report.statuses == {"none": 2}
+    siobhan = lead("siobhan@example.ie")
+    assert (siobhan.first_name, siobhan.last_name) == ("Siobhán", "Ní Bhriain")
+    assert siobhan.phone == "+353 87 123 4567"
+    assert siobhan.custom["Business Postal Code"] == "D02 X285"
+    assert lead("raj.patel@example.co.uk").custom["Birthday"] == "0/0/00"
+    assert lead("raj.patel@example.co.uk").status == "none"
