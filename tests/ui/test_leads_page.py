@@ -328,3 +328,13 @@ def test_insert_above_timeline(people, window):
     select(window, people["ada"].id)
     assert label.isVisibleTo(detail)
     assert label.parentWidget() is detail.timeline.parentWidget()
+
+
+def test_a_note_goes_on_the_timeline(people, window):
+    select(window, people["cleo"].id)
+    detail = window.leads_page.detail
+    detail.note_edit.setText("Met at the Lisbon workshop")
+    detail.note_edit.returnPressed.emit()
+    top = detail.timeline.timeline_model.items()[0]
+    assert (top.kind, top.summary) == ("note", "Met at the Lisbon workshop")
+    assert detail.note_edit.text() == ""

@@ -137,7 +137,7 @@ def test_unwritable_database_folder_is_refused_with_a_message(tmp_path, monkeypa
     blocker.write_text("not a folder")
     code, shown = _run_main(monkeypatch, str(blocker / "smallyes.db"))
     assert code == 1
-    assert len(shown) == 1 and "--db" in shown[0]
+    assert len(shown) == 1 and str(blocker) in shown[0]
 
 
 def test_exit_after_show_prints_the_start_up_time(db_path, now):

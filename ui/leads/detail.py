@@ -42,7 +42,7 @@ from crm.leads import (
     update_lead,
 )
 from crm.timefmt import utc_now
-from crm.timeline import get_timeline
+from crm.timeline import add_note, get_timeline
 from ui import errors
 from ui.events import AppEvents
 from ui.leads.table_model import exact_time
@@ -202,6 +202,9 @@ class LeadDetail(QWidget):
         self._above_timeline = QVBoxLayout()
         self._above_timeline.setContentsMargins(0, 0, 0, 0)
         self.timeline = TimelineView(clock=self._clock)
+        self.note_edit = QLineEdit(placeholderText="Add a note to the timeline and press Enter")
+        self.note_edit.setClearButtonEnabled(True)
+        self.note_edit.returnPressed.connect(self._on_note_entered)
 
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(8, 0, 0, 0)
@@ -210,6 +213,7 @@ class LeadDetail(QWidget):
         layout.addLayout(buttons)
         layout.addLayout(self._above_timeline)
         layout.addWidget(timeline_title)
+        layout.addWidget(self.note_edit)
         layout.addWidget(self.timeline, 1)
         self._set_dirty(False)
         return panel
@@ -376,6 +380,13 @@ class LeadDetail(QWidget):
         if not text.strip():
             return
         self.add_tag(text)
+
+    def _on_note_entered(self) -> None:
+        text = self.note_edit.text()
+        if not text.strip():
+            return
+        self.note_edit.clear()
+        self._run(lambda lead_id: add_note(lead_id, text, at=self._clock()))
 
     def add_tag(self, name: str) -> None:
         self.tag_edit.clear()
