@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import random
 import resource
 import sqlite3
@@ -126,7 +127,7 @@ def timed_import(path: Path, now: dt.datetime, measure_memory: bool) -> tuple[fl
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
     points = [started, *stamps, started + elapsed]
-    gap = max(b - a for a, b in zip(points, points[1:], strict=False))
+    gap = max(b - a for a, b in itertools.pairwise(points))
     return elapsed, report, gap if not measure_memory else peak
 
 

@@ -184,8 +184,7 @@ def detect_decoding(source: Source) -> Decoding:
         head = handle.read(SNIFF_BYTES)
         for bom, codec, name in _BOMS:
             if head.startswith(bom):
-                if codec == "utf-16":
-                    _check_decodes(handle, head, codec, source)
+                _check_decodes(handle, head[len(bom) :], codec.replace("-sig", ""), name, source)
                 return Decoding(codec, name)
         if not head.strip():
             return Decoding("utf-8", "UTF-8")
@@ -217,7 +216,9 @@ def _decodes(source: Source, codec: str) -> bool:
     return True
 
 
-def _check_decodes(handle: BinaryIO, head: bytes, codec: str, source: Source) -> None:
+def _check_decodes(handle: BinaryIO, head: bytes, codec: str, name: str, source: Source) -> None:
+    if codec == "utf-16":
+        codec = "utf-16-le" if name.endswith("LE") else "utf-16-be"
     decoder = codecs.getincrementaldecoder(codec)("strict")
     data = head
     try:
@@ -227,7 +228,7 @@ def _check_decodes(handle: BinaryIO, head: bytes, codec: str, source: Source) ->
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise ImportFormatError(
-            f"{source.label} starts like a UTF-16 text file but is damaged further on: "
+            f"{source.label} starts like a {name} text file but is damaged further on: "
             "export it again."
         ) from None
 

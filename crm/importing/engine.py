@@ -247,13 +247,15 @@ class _Reading:
         self.decoding = decoding or detect_decoding(source)
         self.stream = open_text(source, self.decoding, on_bytes)
         try:
-            self.reader = RecordReader(self.stream)
+            self._open(source, options)
         except BaseException:
             self.stream.close()
             raise
+
+    def _open(self, source: Source, options: ImportOptions) -> None:
+        self.reader = RecordReader(self.stream)
         header = self.reader.header
         if header is None:
-            self.stream.close()
             raise ImportFormatError(
                 f"{source.label} is empty: there is nothing to import; export the list again."
             )
@@ -275,7 +277,6 @@ class _Reading:
             mapping = options.mapping
         self.mapping: Mapping = mapping
         if not any(c.target is Target.EMAIL for c in mapping):
-            self.stream.close()
             raise ImportFormatError(
                 f"{source.label} has no email column (its columns are "
                 f"{_shown_headers(header.names)}): add one named 'email', or pick the "

@@ -59,13 +59,13 @@ class RecordReader:
     """
 
     def __init__(self, stream: TextIO, delimiter: str | None = None) -> None:
-        first = stream.readline()
+        first = _first_line(stream)
         sep_line = False
         match = _SEP_LINE.match(first.rstrip("\r\n")) if first else None
         if match:
             sep_line = True
             chosen = delimiter or match.group(1)
-            first = stream.readline()
+            first = _first_line(stream)
         else:
             chosen = delimiter or sniff_delimiter(first)
         lines = itertools.chain((first,), stream) if first else stream
@@ -117,6 +117,16 @@ class RecordReader:
                     f"Row {number + 1} has bytes that are not valid text: export the file "
                     "again as 'CSV UTF-8'."
                 ) from exc
+
+
+def _first_line(stream: TextIO) -> str:
+    try:
+        return stream.readline()
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError(
+            "The first line has bytes that are not valid text: export the file again as "
+            "'CSV UTF-8'."
+        ) from exc
 
 
 def _csv_sentence(exc: csv.Error, row: int) -> str:

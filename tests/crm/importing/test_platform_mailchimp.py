@@ -18,7 +18,11 @@ def test_subscribed_file_maps_without_asking(db, now) -> None:
     assert report.errors[0].row == 5 and "no @" in report.errors[0].reason
     mateo = lead("mateo.garcia@studio.example.com")
     assert mateo.email == "Mateo.Garcia@Studio.example.com"  # kept as typed
-    assert (mateo.first_name, mateo.last_name, mateo.company) == ("Mateo", "García", 'Studio "Nord"')
+    assert (mateo.first_name, mateo.last_name, mateo.company) == (
+        "Mateo",
+        "García",
+        'Studio "Nord"',
+    )
     assert mateo.notes == "Met at the fair.\nWants the spring workshop."
     assert mateo.tags == ("VIP", "Workshop, Spring 2024")  # the CSV-in-a-cell tag list
     assert mateo.status == "subscribed" and mateo.source == "mailchimp"

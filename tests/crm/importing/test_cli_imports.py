@@ -1,0 +1,92 @@
+"""smallyes-cli import / imports / undo-import."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from crm.cli import main
+from tests.crm.importing.conftest import DATA, write
+
+KEYS = [
+    "batch_id",
+    "platform",
+    "encoding",
+    "delimiter",
+    "rows",
+    "created",
+    "updated",
+    "unchanged",
+    "duplicates_in_file",
+    "rejected",
+    "warnings",
+    "errors",
+    "statuses",
+]
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_json_and_errors_file(db_path, capsys, tmp_path) -> None:
+    out_csv = tmp_path / "rejected.csv"
+    code, out, _ = _cli(
+        capsys,
+        "--db", str(db_path), "import", str(DATA / "mailchimp_subscribed.csv"),
+        "--tag", "Fair", "--errors", str(out_csv), "--json",
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert list(data) == KEYS
+    assert data["platform"] == "mailchimp" and data["created"] == 5
+    assert data["errors"] == [
+        {"row": 5, "reason": "'not-an-address' is not a valid address: email has no @"}
+    ]
+    assert data["statuses"] == {"subscribed": 5}
+    with open(out_csv, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:3] == ["row", "reason", "Email Address"]
+    assert rows[1][:3] == ["5", data["errors"][0]["reason"], "not-an-address"]
+
+
+def test_dry_run_then_history_then_undo(db_path, capsys) -> None:
+    code, out, _ = _cli(
+        capsys, "--db", str(db_path), "import", str(DATA / "ghost_members.csv"), "--dry-run",
+        "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["batch_id"] is None
+    _, out, _ = _cli(capsys, "--db", str(db_path), "imports", "--json")
+    assert json.loads(out) == []
+    _, out, _ = _cli(
+        capsys, "--db", str(db_path), "import", str(DATA / "ghost_members.csv"),
+        "--on-duplicate", "overwrite", "--json",
+    )  # fmt: skip
+    batch = json.loads(out)["batch_id"]
+    _, out, _ = _cli(capsys, "--db", str(db_path), "imports", "--json")
+    assert [(b["batch_id"], b["created"], b["undone_at"]) for b in json.loads(out)] == [
+        (batch, 5, None)
+    ]
+    code, out, _ = _cli(capsys, "--db", str(db_path), "undo-import", str(batch))
+    assert code == 0 and "removed 5 new leads" in out
+    _, out, _ = _cli(capsys, "--db", str(db_path), "leads", "--json")
+    assert json.loads(out) == []
+
+
+def test_unreadable_file_is_one_error_line(db_path, capsys, tmp_path) -> None:
+    path = write(tmp_path, "x.csv", b"\x00\x01\x02binary")
+    code, out, err = _cli(capsys, "--db", str(db_path), "import", str(path), "--json")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: x.csv is a binary file")
+
+
+def test_platform_choice_is_checked(db_path, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--db", str(db_path), "import", str(DATA / "kit_subscribers.csv"),
+              "--platform", "myspace"])  # fmt: skip
+    assert info.value.code == 1
+    assert capsys.readouterr().err.startswith("error: argument --platform")

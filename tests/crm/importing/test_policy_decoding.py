@@ -1,0 +1,114 @@
+"""Rule 1 (decoding, ZIP containers) and rule 11 (files that cannot be read)."""
+
+from __future__ import annotations
+
+import codecs
+import zipfile
+
+import pytest
+
+from crm.errors import ImportFormatError
+from crm.importing import import_csv, preview_csv
+from crm.models import database_proxy
+from tests.crm.importing.conftest import dump_tables, lead, write
+
+HEADER = "email,first_name\n"
+
+
+def _batches() -> int:
+    return database_proxy.execute_sql("SELECT count(*) FROM import_batch").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec", "name"),
+    [
+        (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 BE"),
+    ],
+)
+def test_a_bom_decides(db, now, tmp_path, bom: bytes, codec: str, name: str) -> None:
+    path = write(tmp_path, "x.csv", bom + (HEADER + "zoe@example.com,Zoë\n").encode(codec))
+    report = import_csv(path, now=now)
+    assert report.encoding == name and report.warnings == 0
+    assert lead("zoe@example.com").first_name == "Zoë"
+
+
+def test_cp1252_with_a_warning_never_latin1(db, now, tmp_path) -> None:
+    # 0x80 is the euro sign in Windows-1252 but a control character in Latin-1.
+    raw = (HEADER + "cafe@example.com,Café €\n").encode("cp1252")
+    report = import_csv(write(tmp_path, "x.csv", raw), now=now)
+    assert report.encoding == "Windows-1252" and report.warnings == 1
+    assert "Windows-1252" in report.warning_texts[0]
+    assert lead("cafe@example.com").first_name == "Café €"
+
+
+def test_bytes_that_are_neither_utf8_nor_cp1252_are_refused(db, now, tmp_path) -> None:
+    path = write(tmp_path, "x.csv", HEADER.encode() + b"a@example.com,\x81\x8d\n")
+    with pytest.raises(ImportFormatError, match="neither UTF-8 nor Windows-1252"):
+        import_csv(path, now=now)
+    assert _batches() == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "empty"),
+        (b"  \r\n\t\n  ", "empty"),
+        (b"%PDF-1.7\n\x00\x01binary", "PDF"),
+        (b"email,name\nab\x00cd@example.com,x\n", "binary"),
+        (b"name,city\nAda,London\n", "no email column"),
+    ],
+)
+def test_unreadable_files_import_nothing_and_say_why(db, now, tmp_path, content, words) -> None:
+    before = dump_tables()
+    with pytest.raises(ImportFormatError, match=words) as info:
+        import_csv(write(tmp_path, "x.csv", content), now=now)
+    assert info.value.user_message.count(".") >= 1
+    assert dump_tables() == before  # no batch, nothing
+
+
+def test_header_only_is_not_an_error(db, now, tmp_path) -> None:
+    report = import_csv(write(tmp_path, "x.csv", HEADER), now=now)
+    assert report.rows == 0 and report.batch_id is not None
+    assert "no data rows" in report.warning_texts[0]
+
+
+def test_zip_without_csv_is_explained(db, now, tmp_path) -> None:
+    path = tmp_path / "photos.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("cat.jpg", b"\xff\xd8\xff")
+    with pytest.raises(ImportFormatError, match="no CSV file inside"):
+        import_csv(path, now=now)
+
+
+def test_zip_path_traversal_is_refused(db, now, tmp_path) -> None:
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("../../etc/members.csv", HEADER + "a@example.com,A\n")
+    with pytest.raises(ImportFormatError, match="unsafe path"):
+        import_csv(path, now=now)
+    assert _batches() == 0
+
+
+def test_zip_bomb_is_refused(db, now, tmp_path) -> None:
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("members.csv", HEADER + " " * 20_000_000)
+    with pytest.raises(ImportFormatError, match="too large"):
+        preview_csv(path)
+
+
+def test_an_excel_workbook_gets_a_useful_sentence(db, now, tmp_path) -> None:
+    path = tmp_path / "list.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<x/>")
+        z.writestr("xl/workbook.xml", "<x/>")
+    with pytest.raises(ImportFormatError, match="save it as 'CSV UTF-8'"):
+        import_csv(path, now=now)
+
+
+def test_extension_does_not_matter(db, now, tmp_path) -> None:
+    path = write(tmp_path, "export.txt", "email\tname\nada@example.com\tAda\n")
+    report = import_csv(path, now=now)
+    assert report.delimiter == "tab" and report.created == 1

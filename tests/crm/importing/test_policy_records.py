@@ -1,0 +1,90 @@
+"""Rules 2-5 and 9: delimiters, RFC 4180 quoting, header cells, blank records, widths."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm.importing import import_csv
+from crm.importing.records import sniff_delimiter
+from tests.crm.importing.conftest import lead, write
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("email,name,city", ","),
+        ("email;name;city", ";"),
+        ("email\tname\tcity", "\t"),
+        ("email|name|city", "|"),
+        ('"a,b,c";name;city', ";"),  # commas inside quotes do not count
+        ("email", ","),
+    ],
+)
+def test_sniffing_counts_outside_quotes(line: str, expected: str) -> None:
+    assert sniff_delimiter(line) == expected
+
+
+def test_excel_sep_line_wins_and_is_not_a_header(db, now, tmp_path) -> None:
+    path = write(tmp_path, "x.csv", "sep=|\r\nemail|name,with,commas\r\na@example.com|Ann\r\n")
+    report = import_csv(path, now=now)
+    assert report.delimiter == "pipe" and report.header == ("email", "name,with,commas")
+    assert lead("a@example.com").custom["name,with,commas"] == "Ann"
+
+
+def test_quotes_hold_delimiters_quotes_and_any_line_ending(db, now, tmp_path) -> None:
+    text = (
+        "email,notes,company\r\n"
+        'a@example.com,"line one\rline two\nline three\r\nend","Acme, ""Ltd"""\n'
+        "b@example.com,plain,B\r"
+        "c@example.com,last,C"  # no newline at the end
+    )
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert report.rows == 3 and report.rejected == 0
+    a = lead("a@example.com")
+    assert a.notes == "line one\rline two\nline three\r\nend"
+    assert a.company == 'Acme, "Ltd"'
+    assert lead("c@example.com").company == "C"
+
+
+def test_header_cells_trimmed_repeats_kept_by_position(db, now, tmp_path) -> None:
+    text = " Email , UNSUB_REASON ,UNSUB_REASON,\na@example.com,first,second,\n"
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert report.header == ("Email", "UNSUB_REASON", "UNSUB_REASON", "")
+    custom = lead("a@example.com").custom
+    assert custom["UNSUB_REASON"] == "first" and custom["UNSUB_REASON (2)"] == "second"
+    assert set(custom) == {"UNSUB_REASON", "UNSUB_REASON (2)"}  # the empty unnamed one: gone
+
+
+def test_blank_records_are_skipped_and_rows_count_records(db, now, tmp_path) -> None:
+    text = 'email,notes\n\n, \na@example.com,"two\nlines"\n\n,\nbad,x\n'
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert report.rows == 2
+    assert [(e.row, e.reason) for e in report.errors] == [
+        (2, "'bad' is not a valid address: email has no @")
+    ]
+
+
+def test_column_counts(db, now, tmp_path) -> None:
+    text = (
+        "email,first,last,company\n"
+        "a@example.com,A,Aa,Acme,,\n"  # extra empty fields: ignored, warning
+        "b@example.com,B,Bb,Bco,surprise\n"  # extra non-empty: rejected
+        "c@example.com,C\n"  # missing fields: empty, warning
+        ",D\n"  # short and no email: rejected
+    )
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert report.created == 2
+    assert [(e.row, e.reason) for e in report.errors] == [
+        (2, "row has 5 fields, header has 4"),
+        (4, "row has 2 fields, header has 4"),
+    ]
+    assert report.warnings == 2
+    assert lead("c@example.com").last_name == ""
+
+
+def test_a_quote_never_closed_is_reported(db, now, tmp_path) -> None:
+    text = 'email,notes\na@example.com,"never closed\n' + "x" * 5_000_000
+    from crm.errors import ImportFormatError
+
+    with pytest.raises(ImportFormatError, match="quote"):
+        import_csv(write(tmp_path, "x.csv", text), now=now)

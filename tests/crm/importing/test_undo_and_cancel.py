@@ -1,0 +1,103 @@
+"""Batches: cancel and undo leave the database exactly as it was; history lists batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from crm.errors import NotFoundError, OperationCancelled, ValidationError
+from crm.importing import ImportOptions, import_csv
+from crm.importing.undo import list_imports, undo_import
+from crm.jobs import CancelToken
+from crm.leads import add_lead, find_lead, set_status, update_lead
+from crm.timeline import record_commitment
+from tests.crm.importing.conftest import DATA, dump_tables, lead, run
+
+
+def _some_owner_data(now: dt.datetime) -> None:
+    add_lead("renee60@example.com", first_name="Renée", tags=["friend"], now=now)
+    add_lead("thandiwe.adeyemi@post.example.org", status="subscribed", now=now)
+    lead_id = find_lead("thandiwe.adeyemi@post.example.org").id
+    record_commitment(lead_id, "subscribed", at=now - dt.timedelta(days=9), now=now)
+
+
+def test_cancel_leaves_everything_as_it_was(db, now, monkeypatch) -> None:
+    _some_owner_data(now)
+    before = dump_tables()
+    monkeypatch.setattr("crm.importing.engine.CHUNK_ROWS", 1)
+    monkeypatch.setattr("crm.importing.engine.PROGRESS_EVERY_S", 0.0)
+    token = CancelToken()
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        if done >= 3:
+            token.cancel()
+
+    with pytest.raises(OperationCancelled):
+        import_csv(DATA / "ghost_members.csv", now=now, progress=progress, cancel=token)
+    assert seen and max(seen) >= 3  # it was cancelled mid-way, after writing chunks
+    assert dump_tables() == before
+
+
+def test_cancel_during_a_bulk_load_restores_the_dropped_indexes(db, now, monkeypatch) -> None:
+    before = dump_tables()
+    monkeypatch.setattr("crm.importing.engine.BULK_ROWS", 1)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(OperationCancelled):
+        import_csv(DATA / "ghost_members.csv", now=now, cancel=token)
+    assert dump_tables() == before
+
+
+def test_a_bulk_load_rebuilds_the_same_indexes(db, now, monkeypatch) -> None:
+    indexes = dump_tables()["sqlite_master indexes"]
+    monkeypatch.setattr("crm.importing.engine.BULK_ROWS", 1)
+    run("mailchimp_subscribed.csv", now)
+    assert dump_tables()["sqlite_master indexes"] == indexes
+
+
+def test_undo_leaves_everything_as_it_was(db, now) -> None:
+    _some_owner_data(now)
+    before = dump_tables(skip=("import_batch",))
+    report = run("ghost_members.csv", now + dt.timedelta(hours=1), tag="ghost import")
+    assert report.created == 3 and report.updated == 2
+    assert lead("renee60@example.com").last_name == "Dubois"
+    undone = undo_import(report.batch_id, now=now + dt.timedelta(hours=2))
+    assert (undone.removed, undone.restored, undone.kept_changes) == (3, 2, 0)
+    assert dump_tables(skip=("import_batch",)) == before
+    history = list_imports()
+    assert [(b.id, b.created, b.updated) for b in history] == [(report.batch_id, 3, 2)]
+    assert history[0].undone_at == now + dt.timedelta(hours=2)
+    with pytest.raises(ValidationError, match="already undone"):
+        undo_import(report.batch_id, now=now)
+
+
+def test_undo_keeps_the_owners_later_changes_and_says_so(db, now) -> None:
+    _some_owner_data(now)
+    report = run("ghost_members.csv", now + dt.timedelta(hours=1))
+    later = now + dt.timedelta(hours=2)
+    renee = find_lead("renee60@example.com")
+    update_lead(renee.id, company="Dubois Atelier", now=later)
+    created = find_lead("francois.garnier@example.net")
+    set_status(created.id, "unsubscribed", now=later)
+    undone = undo_import(report.batch_id, now=later + dt.timedelta(hours=1))
+    assert (undone.kept_changes, undone.kept_created) == (1, 1)
+    assert "2 leads you changed after the import kept those later changes" in undone.message
+    renee = lead("renee60@example.com")
+    # The owner's company stays; the import's last name (still as imported) goes back.
+    assert (renee.company, renee.last_name) == ("Dubois Atelier", "")
+    assert lead("francois.garnier@example.net").status == "unsubscribed"
+    with pytest.raises(NotFoundError):
+        find_lead("hanako.sato+news@studio.example.com")
+
+
+def test_unknown_batch(db, now) -> None:
+    with pytest.raises(NotFoundError, match="no import 42"):
+        undo_import(42, now=now)
+
+
+def test_dry_run_creates_no_batch(db, now) -> None:
+    import_csv(DATA / "ghost_members.csv", ImportOptions(dry_run=True), now=now)
+    assert list_imports() == []
