@@ -429,24 +429,31 @@ def _count_leads(sql: _Sql) -> int:
 def _cohorts_and_counts(
     ladder: list[StepRow],
 ) -> tuple[tuple[CohortRow, ...], list[int], list[int]]:
-    """Cohorts, and summed over them: took and reached per step, as the yeses in view say."""
-    reached_sums = ", ".join(f"sum(top >= {int(s.level)})" for s in ladder)
-    took_counts = ", ".join(f"count(s{i})" for i in range(len(ladder)))
-    rows = _exec(
-        f"SELECT substr(first_at, 1, 7) AS month, count(*), {reached_sums}, {took_counts} "
-        f"FROM {_LEADS} GROUP BY month ORDER BY month"
+    """Cohorts, and took and reached per step as the yeses in view say.
+
+    One grouping by (month of first yes, highest level) gives every cohort's reach; the
+    cumulative "at or above" sums are done on those few rows.
+    """
+    tops = _exec(
+        f"SELECT substr(first_at, 1, 7) AS month, top, count(*) FROM {_LEADS} "
+        "GROUP BY month, top ORDER BY month"
     )
-    n = len(ladder)
+    by_month: dict[str, dict[int, int]] = {}
+    for month, top, n in tops:
+        by_month.setdefault(month, {})[top] = n
     cohorts = tuple(
         CohortRow(
-            month=r[0],
-            leads=r[1],
-            reached=tuple((s.key, count) for s, count in zip(ladder, r[2 : 2 + n], strict=True)),
+            month=month,
+            leads=sum(counts.values()),
+            reached=tuple(
+                (s.key, sum(n for top, n in counts.items() if top >= s.level)) for s in ladder
+            ),
         )
-        for r in rows
+        for month, counts in by_month.items()
     )
-    reached = [sum(r[2 + i] for r in rows) for i in range(n)]
-    took = [sum(r[2 + n + i] for r in rows) for i in range(n)]
+    reached = [sum(dict(c.reached)[s.key] for c in cohorts) for s in ladder]
+    took_counts = ", ".join(f"count(s{i})" for i in range(len(ladder)))
+    took = list(_exec(f"SELECT {took_counts} FROM {_LEADS}")[0])
     return cohorts, took, reached
 
 
@@ -527,9 +534,10 @@ def _offers(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> tuple[OfferS
         sql.lead_params + params,
     )
     counts = _exec(
-        "SELECT o.id, o.name, o.retired, count(t.offer_id), count(t.next_at), "
-        f"coalesce(sum(t.major), 0) FROM offer o LEFT JOIN {_TAKES} t ON t.offer_id = o.id "
-        "GROUP BY o.id ORDER BY count(t.offer_id) DESC, o.name COLLATE NOCASE"
+        "SELECT o.id, o.name, o.retired, coalesce(t.n, 0), coalesce(t.further, 0), "
+        "coalesce(t.major, 0) FROM offer o LEFT JOIN (SELECT offer_id, count(*) AS n, "
+        f"count(next_at) AS further, sum(major) AS major FROM {_TAKES} GROUP BY offer_id) t "
+        "ON t.offer_id = o.id ORDER BY coalesce(t.n, 0) DESC, o.name COLLATE NOCASE"
     )
     medians = _medians(
         "SELECT offer_id, julianday(next_at) - julianday(t0) "
