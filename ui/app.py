@@ -48,9 +48,10 @@ def seconds_since_start() -> float:
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from crm.db import close_database, database_path, open_database  # noqa: E402
+from crm.db import close_database, database_path, open_database, resolve_db_path  # noqa: E402
 from crm.errors import StorageError  # noqa: E402
 from crm.logsetup import configure_logging  # noqa: E402
+from crm.timefmt import utc_now  # noqa: E402
 from ui import errors  # noqa: E402
 from ui.style import setup_style  # noqa: E402
 
@@ -84,9 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("smallyes")
     setup_style(app)
 
+    from ui.safety import install_known_problem_hook, install_safety, startup_checks
+
+    install_known_problem_hook()
+    # One window per database (a second start brings the first to the front), and a
+    # damaged file is caught here, with the newest good backup offered.
+    startup = startup_checks(resolve_db_path(args.db), now=utc_now())
+    if not startup.go:
+        return 1
     try:
         db = open_database(args.db)
     except StorageError as exc:
+        if startup.lock is not None:
+            startup.lock.release()
         log.warning("cannot open the database: %s", exc.user_message)
         QMessageBox.critical(None, "Smallyes cannot open its database", exc.user_message)
         return 1
@@ -94,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ui.main_window import MainWindow  # after the database: a refusal shows sooner
 
     window = MainWindow(database_path(db).resolve())
+    safety = install_safety(window, startup.lock, daily_backup=not args.exit_after_show)
     if args.exit_after_show:
 
         def report() -> None:
@@ -103,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             QTimer.singleShot(0, lambda: app.exit(0))
 
         window.leads_page.sig_first_rows_painted.connect(report)
-        if window.leads_page.total == 0:
+        if window.leads_page.is_empty:
             # Nothing to paint in an empty database: the window itself is the first view.
             QTimer.singleShot(0, report)
     window.show()
@@ -112,4 +124,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return app.exec()
     finally:
         window.leads_page.shutdown()
+        safety.shutdown()
         close_database(db)

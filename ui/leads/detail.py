@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -93,6 +94,7 @@ class LeadDetail(QWidget):
         self._events = events
         self._clock = clock
         self._lead: LeadRow | None = None
+        self._more: QToolButton | None = None
 
         self._stack = QStackedWidget()
         none = styled(
@@ -118,7 +120,7 @@ class LeadDetail(QWidget):
         self.log_yes = QPushButton("Log a yes…")
         self.log_yes.setToolTip("Record a small yes from this lead (Ctrl+L)")
         self.log_yes.clicked.connect(self.sig_log_yes_requested)
-        head = QHBoxLayout()
+        head = self._head = QHBoxLayout()
         titles = QVBoxLayout()
         titles.setSpacing(2)
         titles.addWidget(self.title)
@@ -148,7 +150,8 @@ class LeadDetail(QWidget):
 
         self.status = QComboBox()
         for status in LeadStatus:
-            self.status.addItem(STATUS_LABELS[status], status.value)
+            if status is not LeadStatus.ERASED:  # only "Forget this person" erases
+                self.status.addItem(STATUS_LABELS[status], status.value)
         self.status.setToolTip("Changing the status puts the change on the timeline")
         self.status.activated.connect(self._on_status_activated)
         self.dnc = QCheckBox("Do not contact")
@@ -217,6 +220,15 @@ class LeadDetail(QWidget):
         layout.addWidget(self.timeline, 1)
         self._set_dirty(False)
         return panel
+
+    def add_lead_action(self, action: QAction) -> None:
+        """Put an action about the shown lead (export its data, forget) in a "More" menu."""
+        if self._more is None:
+            self._more = QToolButton(text="More")
+            self._more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            self._more.setMenu(QMenu(self._more))
+            self._head.addWidget(self._more, 0, Qt.AlignmentFlag.AlignTop)
+        self._more.menu().addAction(action)
 
     def insert_above_timeline(self, widget: QWidget) -> None:
         """Place ``widget`` between the lead's fields and its timeline (e.g. a suggestion)."""

@@ -1,0 +1,318 @@
+"""The data-safety actions in the window, with every modal opener replaced."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import ui.safety as safety_mod
+from crm.backup import backup_now, list_backups
+from crm.db import close_database, open_database
+from crm.errors import OperationCancelled
+from crm.leads import LeadQuery, count_leads, list_leads
+from crm.lock import acquire_instance_lock
+from tests.crm.safety_helpers import add_people, damage, lead_count
+from ui import errors
+from ui.safety import (
+    CHOOSE_FILE,
+    QUIT,
+    RESTORE,
+    ExportChoice,
+    ExportDialog,
+    ForgetChoice,
+    InstanceServer,
+    RestoreDialog,
+    install_known_problem_hook,
+    install_safety,
+    startup_checks,
+)
+
+
+@pytest.fixture
+def shown(monkeypatch) -> list[str]:
+    messages: list[str] = []
+    monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: messages.append(text))
+    return messages
+
+
+@pytest.fixture
+def safety(window, people):
+    window.events.leads_changed.emit()  # the window may have been built before the people
+    actions = install_safety(window, None, daily_backup=False)
+    yield actions
+    actions.shutdown()
+
+
+def _run(qtbot, safety, action) -> None:
+    with qtbot.waitSignal(safety.sig_job_done, timeout=10_000):
+        action.trigger()
+
+
+def _select(window, lead_id: int) -> None:
+    assert window.leads_page.select_lead(lead_id)
+    window.leads_page.detail.show_lead(lead_id)
+
+
+def test_the_actions_are_in_the_menus_and_follow_the_selection(window, safety, people):
+    file_texts = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    for text in ("&Back up now…", "&Restore from backup…", "&Export leads…"):
+        assert text in file_texts
+    assert file_texts[-1] == "&Quit"
+    assert not safety.forget_action.isEnabled()
+    _select(window, people["ada"].id)
+    safety.update_actions()
+    assert safety.forget_action.isEnabled() and safety.export_lead_action.isEnabled()
+    more = window.leads_page.detail._more
+    assert more is not None and safety.forget_action in more.menu().actions()
+
+
+def test_back_up_now_writes_the_chosen_file(qtbot, safety, monkeypatch, tmp_path):
+    target = tmp_path / "mine.db"
+    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: target)
+    statuses: list[str] = []
+    safety.sig_status.connect(statuses.append)
+    _run(qtbot, safety, safety.backup_action)
+    assert lead_count(target) == 5
+    assert statuses == [f"Backed up to {target}"]
+    assert target.stat().st_mode & 0o077 == 0
+
+
+def test_export_what_the_list_shows_for_excel(qtbot, window, safety, monkeypatch, tmp_path):
+    window.leads_page.show_query(LeadQuery(tag="vip"))
+    target = tmp_path / "vip.csv"
+    asked: list[tuple[int, int]] = []
+
+    def options(_parent, shown_count, total):
+        asked.append((shown_count, total))
+        return ExportChoice(only_shown=True, excel=True)
+
+    monkeypatch.setattr(safety_mod, "ask_export_options", options)
+    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: target)
+    _run(qtbot, safety, safety.export_action)
+
+    assert asked == [(2, 5)]
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(target, encoding="utf-8-sig", newline="") as handle:
+        emails = sorted(r[0] for r in list(csv.reader(handle))[1:])
+    assert emails == ["ada@example.com", "dan@example.net"]
+
+
+def test_restore_swaps_the_file_and_reloads(qtbot, window, safety, monkeypatch, now, db_path):
+    copy = backup_now(db_path.parent / "copy.db", now=now)
+    add_people(3, now)
+    window.events.leads_changed.emit()
+    assert window.leads_page.total == 8
+    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+
+    with qtbot.waitSignal(window.events.data_replaced):
+        _run(qtbot, safety, safety.restore_action)
+
+    assert count_leads() == 5 and window.leads_page.total == 5
+    kept = [b for b in list_backups(db_path) if b.reason == "before-restore"]
+    assert len(kept) == 1 and lead_count(kept[0].path) == 8
+
+
+def test_restore_of_a_wrong_file_says_so_and_keeps_the_data(
+    qtbot, safety, monkeypatch, shown, tmp_path, db_path
+):
+    junk = tmp_path / "junk.db"
+    junk.write_text("hello")
+    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: junk)
+    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    _run(qtbot, safety, safety.restore_action)
+    assert len(shown) == 1 and "not a Smallyes database" in shown[0]
+    assert count_leads() == 5
+
+
+def test_cancelling_the_restore_question_changes_nothing(safety, monkeypatch, tmp_path):
+    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: tmp_path / "x.db")
+    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: False)
+    safety.restore_action.trigger()
+    assert not safety.runner.busy
+
+
+def test_forget_this_person(qtbot, window, safety, monkeypatch, people, db_path):
+    _select(window, people["ada"].id)
+    questions: list[str] = []
+
+    def ask(_parent, lead):
+        questions.append(safety_mod.forget_question(lead))
+        return ForgetChoice(purge_backups=False)
+
+    monkeypatch.setattr(safety_mod, "confirm_forget", ask)
+    _run(qtbot, safety, safety.forget_action)
+
+    assert questions == ["Forget Ada Lovelace <ada@example.com>? This cannot be undone."]
+    assert "ada@example.com" not in [r.email for r in list_leads()]
+    assert window.leads_page.total == 4
+    assert window.leads_page.detail.lead_id != people["ada"].id
+    assert b"ada@example.com" not in db_path.read_bytes()
+
+
+def test_export_this_leads_data(qtbot, window, safety, monkeypatch, people, tmp_path):
+    _select(window, people["ben"].id)
+    target = tmp_path / "ben.json"
+    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: target)
+    _run(qtbot, safety, safety.export_lead_action)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["lead"]["email"] == "ben@example.com"
+    assert any(item["kind"] == "commitment" for item in data["timeline"])
+
+
+def test_closing_the_window_cancels_the_job_and_waits(qtbot, window, safety, monkeypatch):
+    started, ended = threading.Event(), threading.Event()
+
+    def slow_backup(target, *, now, progress, cancel):
+        started.set()
+        try:
+            for _ in range(500):
+                cancel.raise_if_cancelled()
+                time.sleep(0.01)
+            raise AssertionError("the job was not cancelled")
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(safety_mod, "backup_now", slow_backup)
+    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: Path("unused.db"))
+    safety.backup_action.trigger()
+    assert started.wait(5)
+
+    window.close()
+
+    assert ended.is_set()
+    assert not safety.runner.busy
+    assert not safety.backup_action.isEnabled()
+
+
+def test_the_daily_backup_runs_quietly(qtbot, safety, db_path):
+    with qtbot.waitSignal(safety.sig_job_done, timeout=10_000):
+        safety.start_daily_backup()
+    assert [b.reason for b in list_backups(db_path)] == ["daily"]
+
+
+def test_the_export_dialog_choice(qtbot):
+    dialog = ExportDialog(None, shown=2, total=5)
+    qtbot.addWidget(dialog)
+    assert dialog.choice() == ExportChoice(only_shown=False, excel=False)
+    dialog.shown_leads.setChecked(True)
+    dialog.excel.setChecked(True)
+    assert dialog.choice() == ExportChoice(only_shown=True, excel=True)
+    same = ExportDialog(None, shown=5, total=5)
+    qtbot.addWidget(same)
+    assert not same.shown_leads.isEnabled()
+
+
+def test_the_restore_dialog_lists_backups_newest_first(qtbot, db, db_path, now, monkeypatch):
+    first = backup_now(now=now)
+    second = backup_now(now=now.replace(hour=13))
+    dialog = RestoreDialog(None, list_backups(db_path))
+    qtbot.addWidget(dialog)
+    assert dialog.list.count() == 2
+    dialog.accept_selected()
+    assert dialog.chosen == second
+    other = RestoreDialog(None, [])
+    qtbot.addWidget(other)
+    assert not other.restore_button.isEnabled()
+    monkeypatch.setattr(safety_mod, "choose_open_path", lambda *_a: first)
+    other.other.click()
+    assert other.chosen == first
+
+
+# --- start-up -------------------------------------------------------------------------
+
+
+def _damaged_with_backup(db_path: Path, now) -> Path:
+    database = open_database(db_path)
+    add_people(300, now)
+    good = backup_now(now=now)
+    close_database(database)
+    damage(db_path, pages=(8, 12))
+    return good
+
+
+def test_a_damaged_database_offers_the_newest_backup(qapp, db_path, now, monkeypatch):
+    good = _damaged_with_backup(db_path, now)
+    damaged = db_path.read_bytes()
+    questions: list[tuple[str, object]] = []
+
+    def answer(message, newest):
+        questions.append((message, newest))
+        return RESTORE
+
+    monkeypatch.setattr(safety_mod, "ask_damaged_action", answer)
+    start = startup_checks(db_path, now=now)
+    try:
+        assert start.go and start.lock is not None
+        assert "damaged" in questions[0][0] and questions[0][1].path == good
+        assert lead_count(db_path) == 300
+        kept = [b.path for b in list_backups(db_path) if b.reason.endswith("damaged")]
+        assert len(kept) == 1 and kept[0].read_bytes() == damaged
+    finally:
+        start.lock.release()
+
+
+def test_quitting_at_the_damaged_question_leaves_the_file(qapp, db_path, now, monkeypatch):
+    _damaged_with_backup(db_path, now)
+    damaged = db_path.read_bytes()
+    monkeypatch.setattr(safety_mod, "ask_damaged_action", lambda *_a: QUIT)
+    assert not startup_checks(db_path, now=now).go
+    assert db_path.read_bytes() == damaged
+    assert acquire_instance_lock(db_path).held  # the refused start released its lock
+
+
+def test_a_damaged_database_can_be_restored_from_a_chosen_file(qapp, db_path, now, monkeypatch):
+    good = _damaged_with_backup(db_path, now)
+    elsewhere = db_path.parent / "elsewhere.db"
+    elsewhere.write_bytes(good.read_bytes())
+    monkeypatch.setattr(safety_mod, "ask_damaged_action", lambda *_a: CHOOSE_FILE)
+    monkeypatch.setattr(safety_mod, "choose_open_path", lambda *_a: elsewhere)
+    start = startup_checks(db_path, now=now)
+    start.lock.release()
+    assert start.go and lead_count(db_path) == 300
+
+
+def test_a_second_window_brings_the_first_to_the_front(qtbot, db_path, now, shown):
+    first = acquire_instance_lock(db_path)
+    server = InstanceServer(db_path)
+    try:
+        with qtbot.waitSignal(server.sig_show_requested, timeout=5000):
+            second = startup_checks(db_path, now=now)
+        assert not second.go
+        assert len(shown) == 1 and "already open" in shown[0]
+    finally:
+        server.close()
+        first.release()
+
+
+def test_known_storage_problems_get_their_own_message(qapp, monkeypatch, shown, db):
+    seen: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda _t, exc, _tb: seen.append(exc))
+    install_known_problem_hook()
+    full = sqlite3.OperationalError("database or disk is full")
+    sys.excepthook(type(full), full, None)
+    bug = RuntimeError("boom")
+    sys.excepthook(type(bug), bug, None)
+    assert shown == ["The disk is full: free some space and try again; nothing was lost."]
+    assert seen == [bug]
+
+
+def test_a_cancelled_job_reports_that_nothing_changed(qtbot, safety, monkeypatch, tmp_path):
+    def cancelled(*_a, **_k):
+        raise OperationCancelled()
+
+    monkeypatch.setattr(safety_mod, "export_leads_csv", cancelled)
+    monkeypatch.setattr(safety_mod, "ask_export_options", lambda *_a: ExportChoice(False, False))
+    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: tmp_path / "x.csv")
+    statuses: list[str] = []
+    safety.sig_status.connect(statuses.append)
+    _run(qtbot, safety, safety.export_action)
+    assert statuses == ["Cancelled: nothing was changed."]
+    assert safety.export_action.isEnabled()
