@@ -59,6 +59,7 @@ from crm.errors import ValidationError
 from crm.jobs import CancelToken, no_progress
 from crm.ladder import StepRow, get_ladder
 from crm.models import database_proxy
+from crm.timefmt import local
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +80,18 @@ class FunnelFilter:
         return self.since is not None or self.until is not None
 
     def period_text(self) -> str:
-        """The period in words, for chart subtitles and report headers (dates in UTC)."""
-        if self.since and self.until:
-            last_day = (self.until - dt.timedelta(seconds=1)).date()
-            return f"{self.since.date().isoformat()} to {last_day.isoformat()}"
+        """The period in words, in local dates as the user picked them (stored as UTC)."""
+
+        def day(value: dt.datetime) -> str:
+            return local(value).date().isoformat()
+
+        last = (self.until - dt.timedelta(seconds=1)) if self.until else None
+        if self.since and last:
+            return f"{day(self.since)} to {day(last)}"
         if self.since:
-            return f"since {self.since.date().isoformat()}"
-        if self.until:
-            last_day = (self.until - dt.timedelta(seconds=1)).date()
-            return f"until {last_day.isoformat()}"
+            return f"since {day(self.since)}"
+        if last:
+            return f"until {day(last)}"
         return "all time"
 
     def describe(self) -> str:

@@ -18,6 +18,7 @@ from crm.charts import DRAW, LIGHT, Theme
 from crm.errors import StorageError, ValidationError
 from crm.funnel import CHART_KINDS, Funnel, NumbersTable, numbers_table
 from crm.jobs import CancelToken, no_progress
+from crm.timefmt import local
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -28,6 +29,11 @@ PAGE = (8.27, 11.69)  # A4 portrait, inches
 ROWS_WITH_CHART = 16  # table rows that fit under a chart
 ROWS_PER_PAGE = 36  # on a continuation page
 MARGIN = 0.6 / PAGE[0]  # the side margin as a fraction of the page width
+
+
+def _when(made_at: dt.datetime) -> str:
+    """The report's date and time in the user's zone, named."""
+    return f"{local(made_at):%Y-%m-%d %H:%M %Z}"
 
 
 def _page(theme: Theme) -> Figure:
@@ -42,7 +48,7 @@ def _footer(fig: Figure, funnel: Funnel, made_at: dt.datetime, page: int, theme:
     fig.text(
         MARGIN,
         0.025,
-        f"Smallyes funnel report · {funnel.filter.describe()} · made {made_at:%Y-%m-%d %H:%M} UTC",
+        f"Smallyes funnel report · {funnel.filter.describe()} · made {_when(made_at)}",
         fontsize=7.5,
         color=theme.muted,
     )
@@ -183,11 +189,11 @@ def _cover(funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int) -> Fig
     fig.text(MARGIN, 0.93, "Funnel report", fontsize=22, fontweight="bold", color=fg)
     f = funnel.filter
     lines = [
-        ("Period", f.period_text() + (" (UTC)" if f.has_period else "")),
+        ("Period", f.period_text()),
         ("Source", f.source or "all sources"),
         ("Tag", f.tag or "all tags"),
         ("Leads in view", f"{funnel.leads:,}"),
-        ("Made", f"{made_at:%Y-%m-%d %H:%M} UTC"),
+        ("Made", _when(made_at)),
     ]
     y = 0.88
     for label, value in lines:

@@ -17,14 +17,18 @@ a and c carry the tag "vip"; d came from "mailchimp", the others were added by h
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 
 import pytest
 
 from crm.asks import record_ask, set_outcome
+from crm.cli import main
 from crm.errors import OperationCancelled, ValidationError
 from crm.funnel import FunnelFilter, compute_funnel
 from crm.jobs import CancelToken
 from crm.leads import add_lead, set_status
+from crm.timefmt import parse_user_datetime
 from crm.timeline import record_commitment
 
 KEYS = ("clicked", "subscribed", "downloaded", "answered", "replied", "booked", "purchased")
@@ -222,3 +226,40 @@ def test_cancel_stops_the_computation(history) -> None:
     with pytest.raises(OperationCancelled):
         compute_funnel(cancel=token)
     compute_funnel()  # the temporary tables were dropped: a second run works
+
+
+def test_the_period_is_described_in_local_dates(monkeypatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        flt = FunnelFilter(
+            since=parse_user_datetime("2026-01-01"), until=parse_user_datetime("2026-02-01")
+        )
+        assert flt.since == dt.datetime(2025, 12, 31, 23, 0)  # stored as UTC
+        assert flt.describe() == "2026-01-01 to 2026-01-31"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_cli_funnel_json_with_an_inclusive_until_day(history, db_path, capsys, monkeypatch):
+    monkeypatch.setattr("crm.cli.COMMAND_MODULES", ("crm.cli.funnel",))
+    # --until names a whole day: 2026-01-31 runs to midnight, so c's 02-01 purchase is out.
+    args = ["--db", str(db_path), "funnel", "--since", "2026-01-05", "--until", "2026-01-31"]
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["reached"] for s in data["steps"]] == [3, 3, 3, 1, 1, 1, 0]
+    assert data["steps"][0]["conversion"] is None
+    assert {o["offer"]: o["went_further"] for o in data["offers"]} == {"Guide A": 1, "Guide B": 0}
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Funnel · 2026-01-05 to 2026-01-31")
+    assert "Guide A" in text
+
+
+def test_cli_refuses_a_period_that_ends_before_it_starts(db_path, db, capsys, monkeypatch):
+    monkeypatch.setattr("crm.cli.COMMAND_MODULES", ("crm.cli.funnel",))
+    args = ["--db", str(db_path), "funnel", "--since", "2026-03-01", "--until", "2026-02-01"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: The period ends before it starts") and err.count("\n") == 1
