@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 from crm.db import close_database, open_database  # noqa: E402
 from crm.demo import load_demo  # noqa: E402
 from crm.timefmt import utc_now  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 SOURCES = ("crm/migrations.py", "crm/demo.py", "crm/models.py")
 

@@ -23,7 +23,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_db import ROOT, demo_db  # noqa: E402
+from demo_db import ROOT, demo_db
 
 GOAL_MB = 300
 
@@ -58,8 +58,9 @@ SCROLL_ALL = textwrap.dedent(
 
 
 def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            cwd=ROOT, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     out = proc.stdout.read() if proc.stdout else ""
@@ -84,8 +85,10 @@ def main() -> int:
     print(f"after scrolling to the end ({out}): {scrolled:6.0f} MB")
     print(f"floor, bare QMainWindow:           {floor:6.0f} MB")
     print(f"ratio to floor: {opened / floor:.2f}x open, {scrolled / floor:.2f}x scrolled")
-    print(f"goal < {GOAL_MB} MB: open {'ok' if opened < GOAL_MB else 'OVER'}, "
-          f"scrolled {'ok' if scrolled < GOAL_MB else 'OVER'}")
+    print(
+        f"goal < {GOAL_MB} MB: open {'ok' if opened < GOAL_MB else 'OVER'}, "
+        f"scrolled {'ok' if scrolled < GOAL_MB else 'OVER'}"
+    )
     return 0
 
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from demo_db import demo_db  # noqa: E402
+from demo_db import demo_db
 
-from crm.db import close_database, open_database  # noqa: E402
-from crm.leads import LeadQuery, SortKey, count_leads, list_leads  # noqa: E402
+from crm.db import close_database, open_database
+from crm.leads import LeadQuery, SortKey, count_leads, list_leads
 
 GOAL_MS = 50.0
 PAGE = 200
@@ -67,8 +67,10 @@ def main() -> int:
             f"{text:<13}{matches:>9,}{page_ms:>10.1f}ms{floor_ms:>7.1f}ms"
             f"{page_ms / floor_ms:>7.1f}x{count_ms:>7.1f}ms"
         )
-    print(f"worst first page: {worst:.1f} ms (goal <= {GOAL_MS:.0f} ms): "
-          f"{'ok' if worst <= GOAL_MS else 'OVER'}")
+    print(
+        f"worst first page: {worst:.1f} ms (goal <= {GOAL_MS:.0f} ms): "
+        f"{'ok' if worst <= GOAL_MS else 'OVER'}"
+    )
     raw.close()
     close_database(db)
     return 0

@@ -264,6 +264,15 @@ class Prepared:
         return score, text + "."
 
 
+def _ask_order(a: PastAsk) -> tuple[dt.datetime, str, str, int, dt.datetime]:
+    """A total order on asks, so the order rows arrive in never changes the answer."""
+    return (a.asked_at, a.step, a.outcome, a.offer_id or 0, a.resolved_at or dt.datetime.min)
+
+
+def _yes_order(c: PastYes) -> tuple[dt.datetime, str, int]:
+    return (c.at, c.step, c.offer_id or 0)
+
+
 @dataclass(slots=True)
 class _Ctx:
     lead: LeadHistory
@@ -306,7 +315,7 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     if not prep.uses_offer[step.key]:
         return None
     lead = ctx.lead
-    mine = [c.offer_id for c in sorted(lead.commitments, key=lambda c: c.at) if c.offer_id]
+    mine = [c.offer_id for c in sorted(lead.commitments, key=_yes_order) if c.offer_id]
     used_here = prep.used_at[step.key]
     last_offer = prep.offers.get(mine[-1]) if mine else None
     if not used_here and not stalled and last_offer is not None:
@@ -386,7 +395,7 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
         return None
     waiting = [a for a in lead.asks if a.outcome == "pending" and now - a.asked_at < prep.follow_up]
     if waiting:
-        ask = max(waiting, key=lambda a: (a.asked_at, a.step))
+        ask = max(waiting, key=_ask_order)
         step = prep.steps.get(ask.step)
         offer = prep.offers.get(ask.offer_id) if ask.offer_id else None
         what = (step.label.lower() if step else ask.step) + (f" ({offer.name})" if offer else "")
@@ -408,7 +417,7 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
         )
     limit = pacing.unanswered_limit
     if len(lead.asks) >= limit:
-        recent = sorted(lead.asks, key=lambda a: (a.asked_at, a.step))[-limit:]
+        recent = sorted(lead.asks, key=_ask_order)[-limit:]
         if all(
             a.outcome == "no_response"
             or (a.outcome == "pending" and now - a.asked_at >= prep.follow_up)
@@ -510,19 +519,19 @@ def suggest_prepared(lead: LeadHistory, prep: Prepared, now: dt.datetime) -> Res
     level_of = prep.level_of
     level = 0
     last_yes: PastYes | None = None
-    last_key: tuple[dt.datetime, int] | None = None
+    last_key: tuple[dt.datetime, int, int] | None = None
     for c in lead.commitments:
         lv = level_of.get(c.step)
         if lv is None:
             continue  # a step no longer on the ladder
         if lv > level:
             level = lv
-        key = (c.at, lv)
+        key = (c.at, lv, c.offer_id or 0)
         if last_key is None or key > last_key:
             last_key, last_yes = key, c
     ctx.level, ctx.last_yes = level, last_yes
     if lead.asks:
-        ctx.last_ask = max(lead.asks, key=lambda a: (a.asked_at, a.step))
+        ctx.last_ask = max(lead.asks, key=_ask_order)
 
     # 1. hard stops
     stop = _hard_stop(ctx)

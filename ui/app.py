@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             QTimer.singleShot(0, lambda: app.exit(0))
 
         window.leads_page.sig_first_rows_painted.connect(report)
-        if window.leads_page.total == 0:
+        if window.leads_page.is_empty:
             # Nothing to paint in an empty database: the window itself is the first view.
             QTimer.singleShot(0, report)
     window.show()

@@ -128,7 +128,8 @@ class MainWindow(QMainWindow):
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
         register_funnel_page(self, clock)
         self.show_page(LEADS)
-        self._on_leads_page_counts_changed(*self._counts())
+        if (counts := self.leads_page.counts) is not None:
+            self._on_leads_page_counts_changed(*counts)
         self._update_actions()
 
         if (geometry := self.settings.window_geometry) is not None:
@@ -280,10 +281,6 @@ class MainWindow(QMainWindow):
         self.path_label.setToolTip(str(self.db_path))
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().addPermanentWidget(self.path_label)
-
-    def _counts(self) -> tuple[int, int]:
-        total = self.leads_page.total
-        return total, total
 
     def _update_actions(self) -> None:
         page = self.leads_page

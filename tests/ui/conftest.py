@@ -70,7 +70,7 @@ def make_window(
 
     yield make
     for window in windows:
-        window.leads_page.shutdown()
+        window.close()  # the app's own shutdown path: background jobs end before the db
 
 
 @pytest.fixture

@@ -175,7 +175,8 @@ class LeadsPage(QWidget):
         self._settings = settings
         self._clock = clock
         self._deleted: list[DeletedLead] = []
-        self._total = 0
+        self._total: int | None = None  # counted once the first rows are on screen
+        self._counts: tuple[int, int] | None = None
         self._runner = TaskRunner(self)
         self._runner.sig_finished.connect(self._on_runner_finished)
         self._runner.sig_failed.connect(self._on_runner_failed)
@@ -231,8 +232,13 @@ class LeadsPage(QWidget):
         events.data_replaced.connect(self._on_events_data_replaced)
         events.ladder_changed.connect(self._on_events_ladder_changed)
 
-        self._update_total()
-        self._update_counts()
+        # No filters yet, so a first page with no rows means an empty lead book.
+        self._stack.setCurrentIndex(1 if self.model.rowCount() else 0)
+        if self.model.rowCount():
+            # Counting walks an index over every lead: done after the first rows are shown.
+            self.table.sig_first_rows_painted.connect(self._update_counts)
+        else:
+            self._update_counts()
 
     def _setup_table(self) -> None:
         table = self.table
@@ -279,7 +285,20 @@ class LeadsPage(QWidget):
 
     @property
     def total(self) -> int:
+        """How many leads the book holds (counted on first use)."""
+        if self._total is None:
+            self._update_total()
+        assert self._total is not None
         return self._total
+
+    @property
+    def is_empty(self) -> bool:
+        return self._stack.currentWidget() is self.empty
+
+    @property
+    def counts(self) -> tuple[int, int] | None:
+        """(matching the filters, all leads) as last announced, or None before counting."""
+        return self._counts
 
     def selected_lead_id(self) -> int | None:
         index = self.table.selectionModel().currentIndex()
@@ -367,9 +386,11 @@ class LeadsPage(QWidget):
         self._stack.setCurrentIndex(0 if self._total == 0 else 1)
 
     def _update_counts(self) -> None:
-        shown = count_leads(self.model.query) if self.filter_bar.has_filters() else self._total
-        self._table_stack.setCurrentIndex(1 if shown == 0 and self._total else 0)
-        self.sig_counts_changed.emit(shown, self._total)
+        total = self.total
+        shown = count_leads(self.model.query) if self.filter_bar.has_filters() else total
+        self._table_stack.setCurrentIndex(1 if shown == 0 and total else 0)
+        self._counts = (shown, total)
+        self.sig_counts_changed.emit(shown, total)
 
     # --- reacting to changes ----------------------------------------------------------
 

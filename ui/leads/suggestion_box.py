@@ -1,0 +1,182 @@
+"""The lead's own next ask, above its timeline: the suggestion and why, or why there is none.
+
+Worked out off the GUI thread (the evidence behind it reads every ask), and shown when it
+arrives, unless another lead was selected meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from crm.asks import record_ask
+from crm.errors import SmallyesError
+from crm.jobs import CancelToken, Progress
+from crm.suggest import NoSuggestion, Result, Suggestion
+from crm.timefmt import local, utc_now
+from crm.today import suggest_for_lead
+from ui import errors
+from ui.events import AppEvents
+from ui.style import styled
+from ui.workers import TaskRunner
+
+
+class SuggestionBox(QFrame):
+    """Shows ``suggest_for_lead`` for one lead; ``show_lead`` switches the lead."""
+
+    sig_shown = Signal()
+    sig_status_message = Signal(str)
+
+    def __init__(self, events: AppEvents, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._events = events
+        self._clock = clock
+        self._lead_id: int | None = None
+        self._pending: int | None = None  # a lead to work out once the running job ends
+        self.result: Result | None = None
+        self.runner = TaskRunner(self)
+        self.runner.sig_finished.connect(self._on_runner_finished)
+        self.runner.sig_failed.connect(self._on_runner_failed)
+        self.runner.sig_crashed.connect(self._on_runner_failed)
+
+        self.title = styled(QLabel("Next ask"), "sectionTitle")
+        self.headline = QLabel(wordWrap=True)
+        self.headline.setTextFormat(Qt.TextFormat.PlainText)
+        self.reason = styled(QLabel(wordWrap=True), "detailSubtitle")
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QPushButton("Copy message")
+        self.copy_button.clicked.connect(self.copy_message)
+        self.asked_button = QPushButton("Mark as asked")
+        self.asked_button.clicked.connect(self.mark_asked)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.asked_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addWidget(self.title)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.reason)
+        layout.addLayout(buttons)
+        for signal in (events.data_replaced, events.ladder_changed, events.offers_changed):
+            signal.connect(self.refresh)
+        events.lead_changed.connect(self._on_events_lead_changed)
+        self._show(None)
+
+    @property
+    def lead_id(self) -> int | None:
+        return self._lead_id
+
+    def show_lead(self, lead_id: int | None) -> None:
+        if lead_id == self._lead_id and self.result is not None:
+            return
+        self._lead_id = lead_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._lead_id is None:
+            self._show(None)
+            self.hide()
+            return
+        self.show()
+        if self.runner.busy:
+            self._pending = self._lead_id
+            return
+        self.headline.setText("Working out the next ask…")
+        lead_id, now = self._lead_id, self._clock()
+
+        def job(_progress: Progress, _cancel: CancelToken) -> tuple[int, Result]:
+            return lead_id, suggest_for_lead(lead_id, now)
+
+        self.runner.start(job)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+    def _on_events_lead_changed(self, lead_id: int) -> None:
+        if lead_id == self._lead_id:
+            self.refresh()
+
+    def _on_runner_finished(self, outcome: tuple[int, Result]) -> None:
+        lead_id, result = outcome
+        if self._pending is not None:
+            self._pending = None
+            self.refresh()
+            return
+        if lead_id == self._lead_id:
+            self._show(result)
+
+    def _on_runner_failed(self, exc: Exception) -> None:
+        self._pending = None
+        self.result = None
+        if isinstance(exc, SmallyesError):
+            self.headline.setText(exc.user_message)
+        else:
+            self.headline.setText("The next ask could not be worked out; the log has details.")
+        self.reason.setText("")
+        self._set_buttons(False)
+
+    def _show(self, result: Result | None) -> None:
+        self.result = result
+        if isinstance(result, Suggestion):
+            due = local(result.due)
+            when = (
+                "today" if due.date() <= local(self._clock()).date() else due.strftime("%Y-%m-%d")
+            )
+            offer = f" — {result.offer}" if result.offer else ""
+            self.headline.setText(f"Ask for: {result.step_label}{offer} (due {when})")
+            self.reason.setText(result.reason)
+            self.copy_button.setToolTip(result.message)
+            self._set_buttons(True)
+        elif isinstance(result, NoSuggestion):
+            self.headline.setText("Nothing to ask right now.")
+            self.reason.setText(result.reason)
+            self._set_buttons(False)
+        else:
+            self.headline.setText("")
+            self.reason.setText("")
+            self._set_buttons(False)
+        self.sig_shown.emit()
+
+    def _set_buttons(self, enabled: bool) -> None:
+        self.copy_button.setVisible(enabled)
+        self.asked_button.setVisible(enabled)
+
+    def copy_message(self) -> None:
+        if isinstance(self.result, Suggestion):
+            QGuiApplication.clipboard().setText(self.result.message)
+            self.sig_status_message.emit("Copied the message.")
+
+    def mark_asked(self) -> None:
+        """Record the suggested ask as made now, then show what comes next."""
+        if not isinstance(self.result, Suggestion) or self._lead_id is None:
+            return
+        now = self._clock()
+        try:
+            record_ask(self._lead_id, self.result.step, at=now, now=now, offer=self.result.offer)
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            return
+        self.sig_status_message.emit(f"Recorded the ask: {self.result.step_label}.")
+        self._events.lead_changed.emit(self._lead_id)  # the timeline and this box refresh
+
+
+def attach_suggestion_box(
+    detail: object, selection_changed: object, events: AppEvents, clock: Callable[[], dt.datetime]
+) -> SuggestionBox:
+    """Put a suggestion box above the lead detail's timeline and follow its lead.
+
+    ``detail`` is the ``LeadDetail`` (``insert_above_timeline``, ``lead_id``);
+    ``selection_changed`` is a signal that fires after it shows another lead.
+    """
+    box = SuggestionBox(events, clock=clock)
+    detail.insert_above_timeline(box)  # type: ignore[attr-defined]
+    selection_changed.connect(lambda *_: box.show_lead(detail.lead_id))  # type: ignore[attr-defined]
+    box.show_lead(detail.lead_id)  # type: ignore[attr-defined]
+    return box

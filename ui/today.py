@@ -1,0 +1,618 @@
+"""The Today page: the leads with a suggested ask due today or overdue, best first.
+
+The list is computed off the GUI thread (over 100,000 leads it takes seconds), then shown
+in a table model. Each row offers: copy the message, open it in the mail client, mark it
+as asked (records the ask; the row leaves), snooze to a date, or skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QDate,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCalendarWidget,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.asks import record_ask
+from crm.errors import SmallyesError
+from crm.jobs import CancelToken, Progress
+from crm.timefmt import local, relative, to_utc, utc_now
+from crm.today import TodayItem, skip, snooze, todays_asks
+from ui import errors
+from ui.events import AppEvents
+from ui.style import styled
+from ui.workers import TaskRunner
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+TODAY = "today"
+COLUMNS = ("Lead", "Suggested ask", "Due", "Score", "Why")
+ItemRole = Qt.ItemDataRole.UserRole + 1
+RELOAD_DELAY_MS = 1500
+_ROOT = QModelIndex()
+
+
+def mailto_url(email: str, subject: str, body: str) -> str:
+    """A ``mailto:`` link with the subject and body URL-encoded (spaces as %20)."""
+    return (
+        f"mailto:{quote(email, safe='@')}?subject={quote(subject, safe='')}"
+        f"&body={quote(body, safe='')}"
+    )
+
+
+def ask_text(item: TodayItem) -> str:
+    s = item.suggestion
+    return s.step_label + (f" — {s.offer}" if s.offer else "")
+
+
+# --- dialogs, kept in functions so tests can replace them -------------------------------
+
+
+def ask_snooze_date(parent: QWidget, default: dt.date) -> dt.date | None:
+    """Pick the day the lead comes back to Today's asks."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Snooze until")
+    calendar = QCalendarWidget()
+    calendar.setMinimumDate(QDate.currentDate().addDays(1))
+    calendar.setSelectedDate(QDate(default.year, default.month, default.day))
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(QLabel("Show this lead in Today's asks again on:"))
+    layout.addWidget(calendar)
+    layout.addWidget(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return calendar.selectedDate().toPython()
+
+
+def open_url(url: str) -> bool:
+    return QDesktopServices.openUrl(QUrl(url))
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+class TodayModel(QAbstractTableModel):
+    """Today's items, in rank order; rows are removed one at a time as they are handled."""
+
+    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+        super().__init__()
+        self._items: list[TodayItem] = []
+        self._clock = clock
+
+    def set_items(self, items: list[TodayItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+
+    def item(self, row: int) -> TodayItem | None:
+        return self._items[row] if 0 <= row < len(self._items) else None
+
+    def row_of(self, lead_id: int) -> int | None:
+        return next((i for i, it in enumerate(self._items) if it.lead_id == lead_id), None)
+
+    def remove_lead(self, lead_id: int) -> bool:
+        row = self.row_of(lead_id)
+        if row is None:
+            return False
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._items[row]
+        self.endRemoveRows()
+        return True
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        item = self._items[index.row()]
+        col = index.column()
+        s = item.suggestion
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return item.name if item.name == item.email else f"{item.name} <{item.email}>"
+            if col == 1:
+                return ask_text(item)
+            if col == 2:
+                now = self._clock()
+                return "today" if s.due.date() == now.date() else f"overdue, {relative(s.due, now)}"
+            if col == 3:
+                return f"{round(s.score * 100)}%"
+            return s.reason
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return s.reason if col == 4 else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == ItemRole:
+            return item
+        return None
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+class TodayPage(QWidget):
+    sig_count_changed = Signal(int)
+    sig_status_message = Signal(str)
+    sig_loaded = Signal()
+
+    def __init__(
+        self,
+        events: AppEvents,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+        open_lead: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._events = events
+        self._clock = clock
+        self._open_lead = open_lead
+        self._stale = True
+        self._reload_queued = False
+        self.count: int | None = None
+        self._own_change = False
+        self._debounce = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+        self.runner = TaskRunner(self)
+        self.runner.sig_finished.connect(self._on_runner_finished)
+        self.runner.sig_failed.connect(self._on_runner_failed)
+        self.runner.sig_crashed.connect(self._on_runner_failed)
+        self.runner.sig_cancelled.connect(self._on_runner_cancelled)
+        self.runner.sig_progress.connect(self._on_runner_progress)
+
+        self.title = styled(QLabel("Today's asks"), "detailTitle")
+        self.subtitle = styled(QLabel(""), "detailSubtitle")
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Recompute the suggestions (F5)")
+        self.refresh_button.clicked.connect(self.reload)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles, 1)
+        head.addWidget(self.refresh_button)
+
+        self.model = TodayModel(clock)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((250, 200, 130, 60)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+
+        # the selected row: the reason, the message, the actions
+        self.lead_label = styled(QLabel(), "sectionTitle")
+        self.reason = QLabel(wordWrap=True)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QPlainTextEdit(readOnly=True)
+        self.message.setMinimumHeight(90)
+        self.copy_button = QPushButton("Copy message")
+        self.mail_button = QPushButton("Open in mail…")
+        self.asked_button = QPushButton("Mark as asked")
+        self.asked_button.setToolTip("Record that you made this ask today (Ctrl+Enter)")
+        self.snooze_button = QPushButton("Snooze…")
+        self.skip_button = QPushButton("Skip")
+        self.skip_button.setToolTip("Not this one: the lead comes back after the cooldown")
+        self.copy_button.clicked.connect(self.copy_message)
+        self.mail_button.clicked.connect(self.open_in_mail)
+        self.asked_button.clicked.connect(self.mark_asked)
+        self.snooze_button.clicked.connect(self.snooze_selected)
+        self.skip_button.clicked.connect(self.skip_selected)
+        actions = QHBoxLayout()
+        for button in (self.copy_button, self.mail_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        for button in (self.snooze_button, self.skip_button, self.asked_button):
+            actions.addWidget(button)
+        self.asked_button.setDefault(True)
+        detail = QWidget()
+        dl = QVBoxLayout(detail)
+        dl.setContentsMargins(0, 6, 0, 0)
+        dl.addWidget(self.lead_label)
+        dl.addWidget(self.reason)
+        dl.addWidget(self.message, 1)
+        dl.addLayout(actions)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        # loading and empty states
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(360)
+        loading = QWidget()
+        ll = QVBoxLayout(loading)
+        ll.addStretch(1)
+        ll.addWidget(
+            styled(QLabel("Working out today's asks…"), "emptyText"),
+            0,
+            Qt.AlignmentFlag.AlignHCenter,
+        )
+        ll.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
+        ll.addStretch(2)
+        empty = QWidget()
+        el = QVBoxLayout(empty)
+        el.addStretch(1)
+        self.empty_title = styled(QLabel("Nothing to ask today"), "emptyTitle")
+        self.empty_text = styled(
+            QLabel(
+                "Every lead is either waiting for an answer, resting between asks, or has "
+                "opted out.\nLog the yeses you get (Ctrl+L on a lead) and set the outcome of "
+                "your asks: new suggestions appear here when they are due.\nNo leads yet? "
+                "Import a newsletter export or load the demo data from the File menu."
+            ),
+            "emptyText",
+        )
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        el.addWidget(self.empty_title, 0, Qt.AlignmentFlag.AlignHCenter)
+        el.addWidget(self.empty_text, 0, Qt.AlignmentFlag.AlignHCenter)
+        el.addStretch(2)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(loading)
+        self.stack.addWidget(empty)
+        self.stack.addWidget(splitter)
+        self._loading, self._empty, self._list = loading, empty, splitter
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.stack, 1)
+
+        refresh = QAction("Refresh", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
+        refresh.triggered.connect(self.reload)
+        asked = QAction("Mark as asked", self, shortcut=QKeySequence("Ctrl+Return"))
+        asked.triggered.connect(self.mark_asked)
+        self.addAction(refresh)
+        self.addAction(asked)
+
+        for signal in (
+            events.leads_changed,
+            events.data_replaced,
+            events.ladder_changed,
+            events.offers_changed,
+        ):
+            signal.connect(self._on_data_changed)
+        events.lead_changed.connect(self._on_events_lead_changed)
+        self._show_selected()
+
+    # --- loading ----------------------------------------------------------------------
+
+    @property
+    def loading(self) -> bool:
+        return self.runner.busy
+
+    def reload(self) -> None:
+        """Recompute the list off the GUI thread (queued if a computation is running)."""
+        if self.runner.busy:
+            self._reload_queued = True
+            return
+        self._stale = False
+        if self.model.rowCount() == 0:
+            self.stack.setCurrentWidget(self._loading)
+        self.subtitle.setText("Working out today's asks…")
+        self.refresh_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        now = self._clock()
+
+        def job(progress: Progress, cancel: CancelToken) -> list[TodayItem]:
+            return todays_asks(now, progress=progress, cancel=cancel)
+
+        self.runner.start(job)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+    def _on_runner_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _on_runner_finished(self, items: list[TodayItem]) -> None:
+        selected = self.selected_item()
+        self.model.set_items(items)
+        self.refresh_button.setEnabled(True)
+        self._set_count(len(items))
+        if selected is not None and (row := self.model.row_of(selected.lead_id)) is not None:
+            self.table.selectRow(row)
+        elif items:
+            self.table.selectRow(0)
+        self._show_selected()
+        self.sig_loaded.emit()
+        if self._reload_queued:
+            self._reload_queued = False
+            self.reload()
+
+    def _on_runner_failed(self, exc: Exception) -> None:
+        self.refresh_button.setEnabled(True)
+        message = (
+            exc.user_message
+            if isinstance(exc, SmallyesError)
+            else ("Today's asks could not be worked out; the log has the details.")
+        )
+        self.subtitle.setText(message)
+        self.sig_status_message.emit(message)
+        if self.model.rowCount() == 0:
+            self.stack.setCurrentWidget(self._empty)
+
+    def _on_runner_cancelled(self) -> None:
+        self.refresh_button.setEnabled(True)
+
+    def _set_count(self, count: int) -> None:
+        self.count = count
+        if count == 0:
+            self.subtitle.setText("Nothing due today.")
+            self.stack.setCurrentWidget(self._empty)
+        else:
+            noun = "lead has" if count == 1 else "leads have"
+            self.subtitle.setText(f"{count:,} {noun} an ask due today or overdue, best first.")
+            self.stack.setCurrentWidget(self._list)
+        self.sig_count_changed.emit(count)
+
+    def _on_data_changed(self, *_args: object) -> None:
+        # Several edits in a row cost one recomputation, shortly after the last.
+        self._stale = True
+        self._debounce.start()
+
+    def _on_events_lead_changed(self, _lead_id: int) -> None:
+        # One lead changed elsewhere: its suggestion may have changed too.
+        if not self._own_change:
+            self._on_data_changed()
+
+    def _on_debounce_timeout(self) -> None:
+        if self._stale:
+            self.reload()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale:
+            QTimer.singleShot(0, self.reload)
+
+    # --- the selected row -------------------------------------------------------------
+
+    def selected_item(self) -> TodayItem | None:
+        index = self.table.currentIndex()
+        return self.model.item(index.row()) if index.isValid() else None
+
+    def select_lead(self, lead_id: int) -> bool:
+        row = self.model.row_of(lead_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        return True
+
+    def _on_table_current_row_changed(self, *_args: object) -> None:
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        item = self.selected_item()
+        for button in (
+            self.copy_button,
+            self.mail_button,
+            self.asked_button,
+            self.snooze_button,
+            self.skip_button,
+        ):
+            button.setEnabled(item is not None)
+        if item is None:
+            self.lead_label.setText("")
+            self.reason.setText("Select a lead to see the suggested ask and why.")
+            self.message.setPlainText("")
+            return
+        due = local(item.suggestion.due).strftime("%Y-%m-%d")
+        self.lead_label.setText(f"{item.name} · {ask_text(item)} · due {due}")
+        self.reason.setText(item.suggestion.reason)
+        self.message.setPlainText(item.suggestion.message)
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        item = self.model.item(index.row())
+        if item is not None and self._open_lead is not None:
+            self._open_lead(item.lead_id)
+
+    def _on_table_context_menu(self, pos: Any) -> None:
+        if self.selected_item() is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Copy message", self.copy_message)
+        menu.addAction("Open in mail…", self.open_in_mail)
+        menu.addSeparator()
+        menu.addAction("Mark as asked", self.mark_asked)
+        menu.addAction("Snooze…", self.snooze_selected)
+        menu.addAction("Skip", self.skip_selected)
+        if self._open_lead is not None:
+            menu.addSeparator()
+            item = self.selected_item()
+            menu.addAction("Show lead", lambda: self._open_lead(item.lead_id))  # type: ignore[misc,union-attr]
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # --- actions ----------------------------------------------------------------------
+
+    def copy_message(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        QGuiApplication.clipboard().setText(item.suggestion.message)
+        self.sig_status_message.emit(f"Copied the message for {item.name}.")
+
+    def open_in_mail(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        s = item.suggestion
+        if not open_url(mailto_url(item.email, s.subject, s.body)):
+            self.sig_status_message.emit(
+                "No mail program answered: copy the message and paste it instead."
+            )
+
+    def mark_asked(self) -> None:
+        """Record the suggested ask as made now; the row leaves the list."""
+        item = self.selected_item()
+        if item is None:
+            return
+        now = self._clock()
+        s = item.suggestion
+        try:
+            record_ask(item.lead_id, s.step, at=now, now=now, offer=s.offer)
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            return
+        self._leave(item, f"Recorded the ask to {item.name}: {ask_text(item)}.")
+        # Other pages show the new ask; this list already dropped the row.
+        self._own_change = True
+        try:
+            self._events.lead_changed.emit(item.lead_id)
+        finally:
+            self._own_change = False
+
+    def snooze_selected(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        now = self._clock()
+        default = local(now).date() + dt.timedelta(days=7)
+        day = ask_snooze_date(self, default)
+        if day is None:
+            return
+        until = to_utc(dt.datetime.combine(day, dt.time()))
+        try:
+            snooze(item.lead_id, until, now=now)
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            return
+        self._leave(item, f"Snoozed {item.name} until {day.isoformat()}.")
+
+    def skip_selected(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        try:
+            until = skip(item.lead_id, now=self._clock())
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            return
+        self._leave(item, f"Skipped {item.name} until {local(until).date().isoformat()}.")
+
+    def _leave(self, item: TodayItem, message: str) -> None:
+        row = self.model.row_of(item.lead_id)
+        self.model.remove_lead(item.lead_id)
+        self._set_count(self.model.rowCount())
+        if row is not None and self.model.rowCount():
+            self.table.selectRow(min(row, self.model.rowCount() - 1))
+        self._show_selected()
+        self.sig_status_message.emit(message)
+
+
+def register_today_page(
+    window: MainWindow, clock: Callable[[], dt.datetime] = utc_now, initial_delay_ms: int = 1500
+) -> TodayPage:
+    """Add the Today page (Ctrl+2) and keep its count in the sidebar.
+
+    The page is built now (it is cheap) and works out the count in the background shortly
+    after start-up, so the sidebar shows how many asks are due before the page is opened.
+    """
+
+    def open_lead(lead_id: int) -> None:
+        from crm.leads import LeadQuery, get_lead
+
+        try:
+            lead = get_lead(lead_id)
+        except SmallyesError as exc:
+            errors.show_error(page, exc)
+            return
+        window.show_leads(LeadQuery(search=lead.email))
+
+    page = TodayPage(window.events, clock=clock, open_lead=open_lead)
+    page.sig_status_message.connect(window.show_status)
+    window.add_page(TODAY, "Today", lambda: page, "Ctrl+2")
+    item = next(
+        window.sidebar.item(i)
+        for i in range(window.sidebar.count())
+        if window.sidebar.item(i).data(Qt.ItemDataRole.UserRole) == TODAY
+    )
+
+    def show_count(count: int) -> None:
+        item.setText(f"Today  ({count:,})" if count else "Today")
+        item.setToolTip(f"{count:,} asks due today (Ctrl+2)")
+
+    page.sig_count_changed.connect(show_count)
+    _add_asks_menu(window)
+    if (app := QCoreApplication.instance()) is not None:
+        app.aboutToQuit.connect(page.shutdown)
+    if initial_delay_ms >= 0:
+        QTimer.singleShot(initial_delay_ms, lambda: page.reload() if page.count is None else None)
+    return page
+
+
+def _add_asks_menu(window: MainWindow) -> None:
+    """An Asks menu (before Help) with the ladder, offers and pacing editors."""
+    from ui.ladder_dialog import open_ladder_dialog
+    from ui.pacing_dialog import open_pacing_dialog
+
+    bar = window.menuBar()
+    menu = QMenu("&Asks", bar)
+    ladder = menu.addAction("&Ladder && offers…")
+    ladder.setStatusTip("Rename, reorder and reword the steps; add, rename and retire offers")
+    ladder.triggered.connect(lambda: open_ladder_dialog(window, window.events))
+    pacing = menu.addAction("&Pacing…")
+    pacing.setStatusTip("How long to wait between asks, and when to pause")
+    pacing.triggered.connect(lambda: open_pacing_dialog(window, window.events))
+    actions = bar.actions()
+    bar.insertMenu(actions[-1], menu) if actions else bar.addMenu(menu)
+    window.asks_menu = menu  # type: ignore[attr-defined]
