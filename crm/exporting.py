@@ -91,14 +91,14 @@ def iter_export_rows(query: LeadQuery | None = None) -> Iterator[list[str]]:
     query = query or LeadQuery()
     keys = _custom_keys()
     yield [escape_cell(c) for c in (*EXPORT_COLUMNS, *keys)]
-    offset = 0
+    after: int | None = None
     while True:
-        page = list_leads(query, offset=offset, limit=PAGE_ROWS)
+        page = list_leads(query, limit=PAGE_ROWS, after=after)
         for lead in page:
             yield _cells(lead, keys)
         if len(page) < PAGE_ROWS:
             return
-        offset += PAGE_ROWS
+        after = page[-1].id
 
 
 def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: str) -> None:
