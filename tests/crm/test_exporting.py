@@ -186,3 +186,14 @@ def test_lead_data_holds_everything_about_the_person(db, tmp_path, now) -> None:
     text = json.dumps(data)
     for fact in ("from the fair", "sent the guide link", "likes pottery"):
         assert fact in text
+
+
+def test_a_long_list_is_exported_whole_and_in_the_list_order(db, tmp_path, now, monkeypatch):
+    import crm.exporting
+
+    monkeypatch.setattr(crm.exporting, "PAGE_ROWS", 7)  # several pages, with tied names
+    add_people(30, now)
+    query = LeadQuery(search="person")
+    out = tmp_path / "all.csv"
+    assert export_leads_csv(out, query) == 30
+    assert [r[0] for r in _read(out)[1:]] == [lead.email for lead in list_leads(query)]
