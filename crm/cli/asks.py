@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("outcome", help="set an ask's outcome")
     p.add_argument("ask_id", type=int)
-    p.add_argument("outcome", choices=["accepted", "declined", "no_response", "pending"])
+    p.add_argument("outcome", help="accepted, declined, no_response (or pending to undo)")
     p.add_argument("--at", metavar="ISO-DATETIME")
     p.set_defaults(handler=cmd_outcome)
 
