@@ -150,10 +150,12 @@ def _empty(ax: Axes, theme: Theme, hint: str) -> None:
 
 
 def _value_axis(ax: Axes, theme: Theme, axis: str = "x") -> None:
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    fmt = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    # Counts of leads: whole-number ticks only, with thousands separators.
+    target.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.grid(axis=axis, color=theme.grid, linewidth=0.8)
     ax.set_axisbelow(True)
 
@@ -230,12 +232,13 @@ def draw_funnel(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) -
     if any(s.major for s in steps):
         from matplotlib.patches import Patch
 
-        ax.legend(
+        fig.legend(
             handles=[
                 Patch(color=theme.bar, label="small step"),
                 Patch(color=theme.accent, label="major step (call, sale)"),
             ],
-            loc="lower right",
+            loc="outside lower center",
+            ncols=2,
             fontsize=VALUE_PT,
             frameon=False,
             labelcolor=theme.foreground,
