@@ -244,11 +244,20 @@ def test_sort_order_and_columns_are_remembered(people, make_window):
     first = make_window()
     first.leads_page.table.sortByColumn(Columns.COMPANY, Qt.SortOrder.DescendingOrder)
     first.leads_page.table.horizontalHeader().resizeSection(Columns.EMAIL, 321)
+    first.resize(first.width(), 610)  # the offscreen screen is small: vary the height
+    first.show()
+    first.leads_page.splitter.setSizes([300, 350])
+    sizes = first.leads_page.splitter.sizes()
     first.close()
     second = make_window()
     assert second.leads_page.model.query.sort == "company"
     assert second.leads_page.model.query.descending
     assert second.leads_page.table.horizontalHeader().sectionSize(Columns.EMAIL) == 321
+    assert second.height() == 610
+    second.show()
+    table, detail = second.leads_page.splitter.sizes()
+    # Restored in proportion: the restored window may be narrower on the small screen.
+    assert table / (table + detail) == pytest.approx(sizes[0] / sum(sizes), abs=0.02)
 
 
 def test_selection_is_kept_by_id_when_rows_move(people, window, now):

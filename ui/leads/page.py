@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -428,7 +428,7 @@ class LeadsPage(QWidget):
                 self.select_lead(self.detail.lead_id)
                 self.detail.reload()
 
-    def _on_table_current_row_changed(self, current, _previous) -> None:
+    def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         lead_id = current.data(LeadIdRole) if current.isValid() else None
         if lead_id != self.detail.lead_id:
             self.detail.show_lead(lead_id)
