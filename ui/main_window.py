@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,6 +38,7 @@ from PySide6.QtWidgets import (
 from crm.leads import LeadQuery
 from crm.logsetup import log_file
 from crm.timefmt import utc_now
+from ui import import_wizard
 from ui.events import AppEvents
 from ui.funnel_view import register_funnel_page
 from ui.leads.page import LeadsPage
@@ -127,6 +137,8 @@ class MainWindow(QMainWindow):
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
         register_funnel_page(self, clock)
+        import_wizard.register_import(self)
+        self.setAcceptDrops(True)  # a CSV dropped anywhere on the window opens the import
         self.show_page(LEADS)
         if (counts := self.leads_page.counts) is not None:
             self._on_leads_page_counts_changed(*counts)
@@ -318,6 +330,16 @@ class MainWindow(QMainWindow):
 
     def _on_leads_page_status_message(self, message: str) -> None:
         self.show_status(message)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if import_wizard.dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = import_wizard.dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            import_wizard.open_import_wizard(self, path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.leads_page.save_state()

@@ -1,0 +1,159 @@
+"""The import window: drag and drop, editing the mapping, running, undoing, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+from crm.errors import NotFoundError
+from crm.importing.mapping import Target
+from crm.importing.undo import list_imports
+from crm.leads import count_leads, find_lead
+from ui import import_wizard
+from ui.import_wizard import IMPORTS_PAGE, ImportHistoryPage, ImportWizard
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
+
+
+def _drop_events(path: Path) -> tuple[QDragEnterEvent, QDropEvent]:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    actions = Qt.DropAction.CopyAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPointF(10, 10), actions, mime, buttons, mods)
+    drop = QDropEvent(QPointF(10, 10), actions, mime, buttons, mods)
+    # Keep the mime data alive as long as the events.
+    enter._mime = drop._mime = mime  # type: ignore[attr-defined]
+    return enter, drop
+
+
+def _settle(qtbot, window) -> None:
+    """Let the window's other pages finish their first background load before it closes."""
+    today = getattr(window, "today_page", None)
+    if today is not None and hasattr(today, "count"):
+        qtbot.waitUntil(lambda: today.count is not None, timeout=5000)
+
+
+def _run(qtbot, wizard: ImportWizard, button) -> None:
+    with qtbot.waitSignal(wizard._runner.sig_finished, timeout=10_000):
+        button.click()
+
+
+def test_dropping_a_file_on_the_window_opens_the_wizard_with_it(qtbot, window) -> None:
+    path = DATA / "ghost_members.csv"
+    enter, drop = _drop_events(path)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    window.dropEvent(drop)
+    wizard = window.import_wizard
+    qtbot.addWidget(wizard)
+    assert wizard.isVisible() and wizard.path == path
+    assert wizard.stack.currentIndex() == ImportWizard.PAGE_MAP
+    assert "Ghost" in wizard.detected_label.text() and "UTF-8" in wizard.detected_label.text()
+    assert wizard.rows_table.item(0, 1).text() == "renee60@example.com"
+    _settle(qtbot, window)
+
+
+def test_the_menu_action_and_empty_state_button_are_enabled(qtbot, window) -> None:
+    assert window.import_action.isEnabled()
+    assert window.leads_page.empty.import_button.isEnabled()
+    _settle(qtbot, window)
+
+
+def test_an_unreadable_file_says_why_and_stays_on_the_first_page(qtbot, db, tmp_path) -> None:
+    wizard = ImportWizard()
+    qtbot.addWidget(wizard)
+    path = tmp_path / "photo.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert not wizard.open_file(path)
+    assert "PNG image" in wizard.file_error.text()
+    assert wizard.stack.currentIndex() == ImportWizard.PAGE_FILE
+
+
+def test_editing_the_mapping_changes_what_is_imported(qtbot, db, clock) -> None:
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    assert wizard.open_file(DATA / "generic_es.csv")
+    assert "check where each column goes" in wizard.confirm_label.text()
+    headers = [c.header for c in wizard.preview.mapping]
+    company = wizard.target_combos[headers.index("Empresa")]
+    company.setCurrentIndex(company.findData(Target.CUSTOM.value))
+    wizard.custom_edits[headers.index("Empresa")].setText("Bakery")
+    last = wizard.target_combos[headers.index("Apellido")]
+    last.setCurrentIndex(last.findData(Target.IGNORE.value))
+    wizard.date_combos[4].setCurrentIndex(wizard.date_combos[4].findData("dmy"))
+    wizard.tag_edit.setText("Feria 2026")
+
+    _run(qtbot, wizard, wizard.dry_button)
+    assert "2 new" in wizard.dry_label.text() and count_leads() == 0
+
+    _run(qtbot, wizard, wizard.import_button)
+    assert wizard.stack.currentIndex() == ImportWizard.PAGE_SUMMARY
+    ines = find_lead("ines@example.es")
+    assert (ines.company, ines.last_name) == ("", "")
+    assert ines.custom["Bakery"] == "Panadería Ñ"
+    assert "Feria 2026" in ines.tags
+    assert wizard.report.warnings == 0  # the date order was answered
+
+
+def test_summary_lists_rejected_rows_saves_them_and_undoes(
+    qtbot, db, clock, tmp_path, monkeypatch
+) -> None:
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    wizard.open_file(DATA / "mailchimp_subscribed.csv")
+    _run(qtbot, wizard, wizard.import_button)
+    assert "5 new" in wizard.summary_label.text()
+    assert wizard.errors_table.rowCount() == 1
+    assert wizard.errors_table.item(0, 0).text() == "5"
+    assert "no @" in wizard.errors_table.item(0, 1).text()
+
+    out = tmp_path / "rejected.csv"
+    monkeypatch.setattr(import_wizard, "choose_save_path", lambda _p, _s: out)
+    wizard.save_errors_button.click()
+    assert "not-an-address" in out.read_text(encoding="utf-8-sig")
+
+    asked: list[str] = []
+    monkeypatch.setattr(import_wizard, "confirm_undo", lambda _p, text: asked.append(text) or True)
+    with qtbot.waitSignal(wizard.sig_undone, timeout=10_000):
+        wizard.undo_button.click()
+    assert asked and "5 new leads" in asked[0]
+    assert count_leads() == 0
+    with pytest.raises(NotFoundError):
+        find_lead("lena.hoffmann@example.org")
+    assert "Undid import" in wizard.summary_label.text()
+    assert not wizard.undo_button.isEnabled()
+
+
+def test_cancel_keeps_nothing(qtbot, db, clock) -> None:
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    wizard.open_file(DATA / "ghost_members.csv")
+    with qtbot.waitSignal(wizard._runner.sig_cancelled, timeout=10_000):
+        wizard.import_button.click()
+        assert wizard.stack.currentIndex() == ImportWizard.PAGE_RUN
+        wizard.cancel_button.click()  # the job checks before it commits: nothing is kept
+    assert count_leads() == 0 and list_imports() == []
+    assert "Cancelled" in wizard.dry_label.text()
+
+
+def test_import_from_the_window_refreshes_pages_and_history_undo(
+    qtbot, window, monkeypatch
+) -> None:
+    wizard = import_wizard.open_import_wizard(window, DATA / "kit_subscribers.csv")
+    qtbot.addWidget(wizard)
+    with qtbot.waitSignal(window.events.leads_changed, timeout=10_000):
+        wizard.import_button.click()
+    page = window.show_page(IMPORTS_PAGE)
+    assert isinstance(page, ImportHistoryPage)
+    assert page.table.rowCount() == 1 and page.table.item(0, 1).text() == "kit_subscribers.csv"
+    page.table.selectRow(0)
+    monkeypatch.setattr(import_wizard, "confirm_undo", lambda _p, _t: True)
+    with qtbot.waitSignal(window.events.data_replaced, timeout=10_000):
+        page.undo_button.click()
+    assert page.table.item(0, 7).text() == "Undone"
+    assert count_leads() == 0
+    _settle(qtbot, window)

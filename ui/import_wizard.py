@@ -1,0 +1,755 @@
+"""The import window: file, preview and mapping, dry run, the run itself, the summary.
+
+Also the Imports page (the history of batches, each with its counts and an undo). The
+work happens in ``crm.importing``; this module only shows it. Imports and undos run on
+the window's ``TaskRunner`` thread, so the window stays responsive and Cancel works.
+Dialogs (file choosers, confirmations) open through module functions tests replace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm.errors import SmallyesError
+from crm.importing import ImportOptions, ImportReport, Preview, import_csv, preview_csv
+from crm.importing import save_rejected as write_rejected
+from crm.importing.mapping import TARGET_LABELS, ColumnMap, Target
+from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
+from crm.timefmt import local, utc_now
+from ui.workers import TaskRunner
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+IMPORTS_PAGE = "imports"
+POLICY_LABELS = {
+    "fill": "Fill empty fields only (keep what I have)",
+    "skip": "Skip people I already have",
+    "overwrite": "Overwrite my fields with the file's (never with blanks)",
+}
+ORDER_LABELS = {"": "Ask: which order?", "dmy": "Day first (31/12/2024)", "mdy": "Month first"}
+# Targets offered in the mapping combo, in this order; "custom" lets the user name it.
+_CHOICES = [t for t in Target if t is not Target.CUSTOM] + [Target.CUSTOM]
+
+
+# --- dialogs, kept in functions so tests can replace them ---------------------------------
+
+
+def choose_file(parent: QWidget) -> Path | None:
+    name, _ = QFileDialog.getOpenFileName(
+        parent,
+        "Import a newsletter or contacts export",
+        "",
+        "CSV exports (*.csv *.txt *.tsv *.zip);;All files (*)",
+    )
+    return Path(name) if name else None
+
+
+def choose_save_path(parent: QWidget, suggested: str) -> Path | None:
+    name, _ = QFileDialog.getSaveFileName(
+        parent, "Save rejected rows", suggested, "CSV files (*.csv)"
+    )
+    return Path(name) if name else None
+
+
+def confirm_undo(parent: QWidget, text: str) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        "Undo import",
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def show_error(parent: QWidget, message: str) -> None:
+    QMessageBox.warning(parent, "Import", message)
+
+
+# --- the import window -------------------------------------------------------------------
+
+
+class ImportWizard(QDialog):
+    """One import, from choosing the file to the summary (and its undo)."""
+
+    sig_imported = Signal(object)  # ImportReport, after a real (not dry) run
+    sig_undone = Signal(object)  # UndoReport
+
+    PAGE_FILE, PAGE_MAP, PAGE_RUN, PAGE_SUMMARY = range(4)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import subscribers")
+        self.setAcceptDrops(True)
+        self.resize(980, 680)
+        self._clock = clock
+        self.path: Path | None = None
+        self.preview: Preview | None = None
+        self.report: ImportReport | None = None
+        self.dry_report: ImportReport | None = None
+        self._dry = False
+        self._started = 0.0
+        self._runner = TaskRunner(self)
+        self._runner.sig_progress.connect(self._on_runner_progress)
+        self._runner.sig_finished.connect(self._on_runner_finished)
+        self._runner.sig_failed.connect(self._on_runner_failed)
+        self._runner.sig_crashed.connect(self._on_runner_crashed)
+        self._runner.sig_cancelled.connect(self._on_runner_cancelled)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._build_file_page())
+        self.stack.addWidget(self._build_map_page())
+        self.stack.addWidget(self._build_run_page())
+        self.stack.addWidget(self._build_summary_page())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stack)
+
+    # -- pages
+
+    def _build_file_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel("Bring in your list")
+        title.setStyleSheet("font-size: 18pt; font-weight: 600;")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint = QLabel(
+            "Drop the export from Mailchimp, Substack, Ghost, Buttondown, beehiiv, MailerLite, "
+            "Brevo, Kit, EmailOctopus, Flodesk, Google Contacts or Outlook here, or any CSV "
+            "with an email column. ZIP exports work too."
+        )
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.choose_button = QPushButton("Choose a file…")
+        self.choose_button.setDefault(True)
+        self.choose_button.clicked.connect(self._on_choose_button_clicked)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.choose_button)
+        row.addStretch(1)
+        self.file_error = QLabel()
+        self.file_error.setWordWrap(True)
+        self.file_error.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.file_error.setStyleSheet("color: palette(highlight);")
+        for widget in (title, hint):
+            layout.addWidget(widget)
+        layout.addSpacing(12)
+        layout.addLayout(row)
+        layout.addWidget(self.file_error)
+        layout.addStretch(2)
+        return page
+
+    def _build_map_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.detected_label = QLabel()
+        self.detected_label.setWordWrap(True)
+        self.detected_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.confirm_label = QLabel()
+        self.confirm_label.setWordWrap(True)
+        self.confirm_label.setStyleSheet("font-weight: 600;")
+        layout.addWidget(self.detected_label)
+        layout.addWidget(self.confirm_label)
+
+        self.mapping_table = QTableWidget(0, 3)
+        self.mapping_table.setHorizontalHeaderLabels(
+            ["Column in the file", "First values", "Goes to"]
+        )
+        self.mapping_table.verticalHeader().setVisible(False)
+        self.mapping_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.mapping_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.mapping_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        mapping_box = QGroupBox("Column mapping")
+        QVBoxLayout(mapping_box).addWidget(self.mapping_table)
+
+        self.rows_table = QTableWidget(0, 0)
+        self.rows_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rows_table.setWordWrap(False)
+        rows_box = QGroupBox("First rows")
+        QVBoxLayout(rows_box).addWidget(self.rows_table)
+
+        tables = QHBoxLayout()
+        tables.addWidget(mapping_box, 3)
+        tables.addWidget(rows_box, 2)
+        layout.addLayout(tables, 1)
+
+        self.dates_box = QGroupBox("Dates that could be day/month or month/day")
+        self.dates_form = QFormLayout(self.dates_box)
+        self.date_combos: dict[int, QComboBox] = {}
+        layout.addWidget(self.dates_box)
+
+        options = QFormLayout()
+        self.policy_combo = QComboBox()
+        for key, label in POLICY_LABELS.items():
+            self.policy_combo.addItem(label, key)
+        self.tag_edit = QLineEdit()
+        self.tag_edit.setPlaceholderText("optional, e.g. Spring fair 2026")
+        self.tag_edit.setMaxLength(80)
+        options.addRow("People already in Smallyes:", self.policy_combo)
+        options.addRow("Tag everyone in this file:", self.tag_edit)
+        layout.addLayout(options)
+
+        self.dry_label = QLabel(
+            "Check first: a dry run counts what would change and writes nothing."
+        )
+        self.dry_label.setWordWrap(True)
+        layout.addWidget(self.dry_label)
+
+        buttons = QHBoxLayout()
+        self.back_button = QPushButton("Choose another file")
+        self.back_button.clicked.connect(lambda: self.stack.setCurrentIndex(self.PAGE_FILE))
+        self.dry_button = QPushButton("Check (dry run)")
+        self.dry_button.clicked.connect(lambda: self._start(dry=True))
+        self.import_button = QPushButton("Import")
+        self.import_button.setDefault(True)
+        self.import_button.clicked.connect(lambda: self._start(dry=False))
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.dry_button)
+        buttons.addWidget(self.import_button)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_run_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        self.run_title = QLabel()
+        self.run_title.setStyleSheet("font-size: 14pt;")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 0)
+        self.speed_label = QLabel(" ")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        for widget in (self.run_title, self.progress_bar, self.speed_label):
+            layout.addWidget(widget)
+        layout.addLayout(row)
+        layout.addStretch(2)
+        return page
+
+    def _build_summary_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary_label.setStyleSheet("font-size: 12pt;")
+        layout.addWidget(self.summary_label)
+        self.errors_table = QTableWidget(0, 2)
+        self.errors_table.setHorizontalHeaderLabels(["Row", "Why it was not imported"])
+        self.errors_table.verticalHeader().setVisible(False)
+        self.errors_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.errors_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.errors_box = QGroupBox("Rejected rows")
+        QVBoxLayout(self.errors_box).addWidget(self.errors_table)
+        layout.addWidget(self.errors_box, 1)
+        self.warnings_label = QLabel()
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.warnings_label)
+        buttons = QHBoxLayout()
+        self.save_errors_button = QPushButton("Save rejected rows as CSV…")
+        self.save_errors_button.clicked.connect(self._on_save_errors_button_clicked)
+        self.undo_button = QPushButton("Undo this import")
+        self.undo_button.clicked.connect(self._on_undo_button_clicked)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.close)
+        buttons.addWidget(self.save_errors_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+        return page
+
+    # -- choosing and previewing
+
+    def _on_choose_button_clicked(self) -> None:
+        path = choose_file(self)
+        if path is not None:
+            self.open_file(path)
+
+    def open_file(self, path: Path) -> bool:
+        """Preview ``path`` and show its mapping; False (with the reason shown) if unreadable."""
+        try:
+            preview = preview_csv(path)
+        except SmallyesError as exc:
+            self.path = None
+            self.file_error.setText(exc.user_message)
+            self.stack.setCurrentIndex(self.PAGE_FILE)
+            return False
+        self.path, self.preview = path, preview
+        self.file_error.clear()
+        self.dry_report = None
+        self._show_preview(preview)
+        self.stack.setCurrentIndex(self.PAGE_MAP)
+        return True
+
+    def _show_preview(self, preview: Preview) -> None:
+        extra = f" ({preview.sources} CSV files)" if preview.sources > 1 else ""
+        self.detected_label.setText(
+            f"{preview.file_name}{extra}: {preview.platform_label} · {preview.encoding} · "
+            f"{preview.delimiter}-separated" + "".join(f"\n⚠ {w}" for w in preview.warnings)
+        )
+        self.confirm_label.setText(
+            "This layout is recognised by its columns, not verified: check where each column "
+            "goes before importing."
+            if preview.heuristic
+            else "Recognised layout: the mapping below is applied as shown."
+        )
+        table = self.mapping_table
+        table.setRowCount(len(preview.mapping))
+        self.target_combos: list[QComboBox] = []
+        self.custom_edits: list[QLineEdit] = []
+        for row, column in enumerate(preview.mapping):
+            name = column.header or f"(column {column.index + 1}, no name)"
+            table.setItem(row, 0, QTableWidgetItem(name))
+            samples = [r[column.index] for r in preview.rows[:3] if column.index < len(r)]
+            shown = " · ".join(" ".join(s.split())[:40] for s in samples if s.strip())
+            table.setItem(row, 1, QTableWidgetItem(shown))
+            combo = QComboBox()
+            for target in _CHOICES:
+                combo.addItem(TARGET_LABELS[target], target.value)
+            combo.setCurrentIndex(combo.findData(column.target.value))
+            combo.setAccessibleName(f"Where '{name}' goes")
+            edit = QLineEdit(column.custom_name or column.header)
+            edit.setPlaceholderText("custom field name")
+            edit.setVisible(column.target is Target.CUSTOM)
+            combo.currentIndexChanged.connect(
+                lambda _i, c=combo, e=edit: e.setVisible(c.currentData() == Target.CUSTOM.value)
+            )
+            cell = QWidget()
+            cell_layout = QHBoxLayout(cell)
+            cell_layout.setContentsMargins(2, 0, 2, 0)
+            cell_layout.addWidget(combo)
+            cell_layout.addWidget(edit)
+            table.setCellWidget(row, 2, cell)
+            self.target_combos.append(combo)
+            self.custom_edits.append(edit)
+        table.resizeRowsToContents()
+
+        rows = self.rows_table
+        rows.clear()
+        rows.setColumnCount(len(preview.header))
+        rows.setHorizontalHeaderLabels([h or "—" for h in preview.header])
+        rows.setRowCount(len(preview.rows))
+        for r, values in enumerate(preview.rows):
+            for c, value in enumerate(values[: len(preview.header)]):
+                # Cells are data: plain text items, never rich text or links.
+                rows.setItem(r, c, QTableWidgetItem(" ".join(value.split())))
+        rows.resizeColumnsToContents()
+
+        while self.dates_form.rowCount():
+            self.dates_form.removeRow(0)
+        self.date_combos = {}
+        for index in preview.ambiguous_dates:
+            combo = QComboBox()
+            for key, label in ORDER_LABELS.items():
+                combo.addItem(label, key)
+            self.dates_form.addRow(f"'{preview.header[index]}':", combo)
+            self.date_combos[index] = combo
+        self.dates_box.setVisible(bool(preview.ambiguous_dates))
+        self.dry_label.setText(
+            "Check first: a dry run counts what would change and writes nothing."
+        )
+
+    def mapping(self) -> tuple[ColumnMap, ...]:
+        """The mapping as the user left it in the table."""
+        assert self.preview is not None
+        out = []
+        for column, combo, edit in zip(
+            self.preview.mapping, self.target_combos, self.custom_edits, strict=True
+        ):
+            target = Target(combo.currentData())
+            name = edit.text().strip() if target is Target.CUSTOM else ""
+            if target is column.target and name in ("", column.header):
+                out.append(column)
+            else:
+                out.append(column.retarget(target, "" if name == column.header else name))
+        return tuple(out)
+
+    def options(self, *, dry_run: bool) -> ImportOptions:
+        orders = tuple(
+            (index, combo.currentData())
+            for index, combo in self.date_combos.items()
+            if combo.currentData()
+        )
+        return ImportOptions(
+            platform=self.preview.platform if self.preview else "auto",
+            on_duplicate=self.policy_combo.currentData(),
+            tag=self.tag_edit.text(),
+            dry_run=dry_run,
+            mapping=self.mapping(),
+            date_orders=orders,
+        )
+
+    # -- running
+
+    def _start(self, *, dry: bool) -> None:
+        if self.path is None or self._runner.busy:
+            return
+        if not any(Target(c.currentData()) is Target.EMAIL for c in self.target_combos):
+            show_error(self, "No column goes to Email: choose the column that holds addresses.")
+            return
+        path, options, clock = self.path, self.options(dry_run=dry), self._clock
+        self._dry = dry
+        self._started = time.monotonic()
+        self.run_title.setText(f"Checking {path.name}…" if dry else f"Importing {path.name}…")
+        self.progress_bar.setRange(0, 0)
+        self.speed_label.setText("Reading the file…")
+        self.cancel_button.setEnabled(True)
+        self.stack.setCurrentIndex(self.PAGE_RUN)
+        self._runner.start(
+            lambda progress, cancel: import_csv(
+                path, options, now=clock(), progress=progress, cancel=cancel
+            )
+        )
+
+    def _on_runner_progress(self, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(int(1000 * min(done / total, 1.0)))
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        rate = done / elapsed
+        text = f"{done:,} rows · {rate:,.0f} rows per second"
+        if rate > 0 and total > done:
+            text += f" · about {_duration((total - done) / rate)} left"
+        elif done >= total:
+            text += " · finishing…"
+        self.speed_label.setText(text)
+
+    def _on_cancel_button_clicked(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.speed_label.setText("Cancelling: nothing will be kept…")
+        self._runner.cancel()
+
+    def _on_runner_finished(self, result: object) -> None:
+        if isinstance(result, UndoReport):
+            self._show_undone(result)
+            return
+        assert isinstance(result, ImportReport)
+        if self._dry:
+            self.dry_report = result
+            self.dry_label.setText(
+                f"Dry run: {result.created:,} new, {result.updated:,} updated, "
+                f"{result.unchanged:,} unchanged, {result.rejected:,} rejected, "
+                f"{result.duplicates_in_file:,} duplicates in the file. Nothing was written."
+            )
+            self.stack.setCurrentIndex(self.PAGE_MAP)
+            return
+        self.report = result
+        self._show_summary(result)
+        self.sig_imported.emit(result)
+
+    def _on_runner_failed(self, exc: object) -> None:
+        message = exc.user_message if isinstance(exc, SmallyesError) else str(exc)
+        self.stack.setCurrentIndex(self.PAGE_MAP if self.preview else self.PAGE_FILE)
+        show_error(self, message)
+
+    def _on_runner_crashed(self, _exc: object) -> None:
+        self.stack.setCurrentIndex(self.PAGE_MAP if self.preview else self.PAGE_FILE)
+        show_error(self, "The import stopped on an unexpected problem: nothing was kept. "
+                   "The details are in the log file.")  # fmt: skip
+
+    def _on_runner_cancelled(self) -> None:
+        self.dry_label.setText("Cancelled: nothing was written.")
+        self.stack.setCurrentIndex(self.PAGE_MAP)
+
+    # -- summary, rejected rows, undo
+
+    def _show_summary(self, report: ImportReport) -> None:
+        lines = [
+            f"Imported {report.file_name} ({report.platform_label}) in "
+            f"{_duration(report.seconds)}.",
+            f"{report.rows:,} rows: {report.created:,} new, {report.updated:,} updated, "
+            f"{report.unchanged:,} unchanged, {report.duplicates_in_file:,} duplicates in the "
+            f"file, {report.rejected:,} rejected.",
+        ]
+        if report.statuses:
+            lines.append(
+                "Statuses: "
+                + ", ".join(f"{n:,} {s}" for s, n in sorted(report.statuses.items()))
+                + "."
+            )
+        self.summary_label.setText("\n".join(lines))
+        table = self.errors_table
+        table.setRowCount(len(report.errors))
+        for r, error in enumerate(report.errors):
+            item = QTableWidgetItem()
+            item.setData(Qt.ItemDataRole.DisplayRole, error.row)
+            table.setItem(r, 0, item)
+            table.setItem(r, 1, QTableWidgetItem(error.reason))
+        self.errors_box.setVisible(bool(report.errors))
+        self.save_errors_button.setEnabled(bool(report.errors))
+        shown = report.warning_texts[:8]
+        more = report.warnings - len(shown)
+        self.warnings_label.setText(
+            ("Warnings:\n" + "\n".join(f"· {w}" for w in shown) if shown else "")
+            + (f"\n… and {more:,} more." if more > 0 and shown else "")
+        )
+        self.undo_button.setEnabled(report.batch_id is not None)
+        self.undo_button.setText("Undo this import")
+        self.stack.setCurrentIndex(self.PAGE_SUMMARY)
+
+    def _on_save_errors_button_clicked(self) -> None:
+        if self.report is None:
+            return
+        stem = Path(self.report.file_name).stem
+        target = choose_save_path(self, f"{stem}-rejected.csv")
+        if target is None:
+            return
+        try:
+            count = write_rejected(self.report, target)
+        except SmallyesError as exc:
+            show_error(self, exc.user_message)
+            return
+        self.warnings_label.setText(f"Saved {count:,} rejected rows to {target}.")
+
+    def _on_undo_button_clicked(self) -> None:
+        report = self.report
+        if report is None or report.batch_id is None or self._runner.busy:
+            return
+        if not confirm_undo(
+            self,
+            f"Remove the {report.created:,} new leads this import added and put back the "
+            f"fields it changed on {report.updated:,} others?",
+        ):
+            return
+        batch_id, clock = report.batch_id, self._clock
+        self.undo_button.setEnabled(False)
+        self._runner.start(lambda _progress, _cancel: undo_import(batch_id, now=clock()))
+
+    def _show_undone(self, result: UndoReport) -> None:
+        self.summary_label.setText(result.message)
+        self.undo_button.setText("Import undone")
+        self.undo_button.setEnabled(False)
+        self.sig_undone.emit(result)
+
+    # -- drops onto the window itself
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_file(event) is not None and not self._runner.busy:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_file(event)
+        if path is not None and not self._runner.busy:
+            event.acceptProposedAction()
+            self.open_file(path)
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self._runner.busy:
+            self._runner.cancel()
+            self._runner.wait()
+        super().closeEvent(event)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+def dropped_file(event: QDragEnterEvent | QDropEvent) -> Path | None:
+    """The one local file being dropped, if that is what the drag carries."""
+    mime = event.mimeData()
+    if mime is None or not mime.hasUrls():
+        return None
+    urls = [u for u in mime.urls() if u.isLocalFile()]
+    if len(urls) != 1:
+        return None
+    return Path(urls[0].toLocalFile())
+
+
+# --- the Imports page: history and undo ----------------------------------------------------
+
+
+class ImportHistoryPage(QWidget):
+    """Every import with its counts; any one that is not undone yet can be undone."""
+
+    sig_undone = Signal(object)
+
+    def __init__(
+        self,
+        open_wizard: Callable[[], None],
+        clock: Callable[[], dt.datetime] = utc_now,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._batches: list[BatchRow] = []
+        self._runner = TaskRunner(self)
+        self._runner.sig_finished.connect(self._on_runner_finished)
+        self._runner.sig_failed.connect(
+            lambda exc: show_error(self, getattr(exc, "user_message", str(exc)))
+        )
+        title = QLabel("Imports")
+        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        self.table = QTableWidget(0, 8)
+        self.table.setHorizontalHeaderLabels(
+            ["When", "File", "Platform", "New", "Updated", "Unchanged", "Rejected", "State"]
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.import_button = QPushButton("Import CSV…")
+        self.import_button.clicked.connect(open_wizard)
+        self.undo_button = QPushButton("Undo selected import")
+        self.undo_button.clicked.connect(self._on_undo_button_clicked)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._batches = list_imports()
+        table = self.table
+        table.setRowCount(len(self._batches))
+        for r, b in enumerate(self._batches):
+            values = [
+                local(b.started_at).strftime("%Y-%m-%d %H:%M"),
+                b.file_name,
+                b.platform_label,
+                f"{b.created:,}",
+                f"{b.updated:,}",
+                f"{b.unchanged:,}",
+                f"{b.rejected:,}",
+                "Undone" if b.undone_at else "",
+            ]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if 3 <= c <= 6:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                table.setItem(r, c, item)
+        table.resizeColumnsToContents()
+        self._update_buttons()
+
+    def selected_batch(self) -> BatchRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self._batches[rows[0].row()] if rows else None
+
+    def _update_buttons(self) -> None:
+        batch = self.selected_batch()
+        self.undo_button.setEnabled(
+            batch is not None and batch.undone_at is None and not self._runner.busy
+        )
+
+    def _on_undo_button_clicked(self) -> None:
+        batch = self.selected_batch()
+        if batch is None or batch.undone_at is not None or self._runner.busy:
+            return
+        if not confirm_undo(
+            self,
+            f"Undo the import of {batch.file_name}? Its {batch.created:,} new leads are "
+            f"removed and the fields it changed on {batch.updated:,} leads go back.",
+        ):
+            return
+        clock, batch_id = self._clock, batch.id
+        self.undo_button.setEnabled(False)
+        self._runner.start(lambda _p, _c: undo_import(batch_id, now=clock()))
+
+    def _on_runner_finished(self, result: object) -> None:
+        assert isinstance(result, UndoReport)
+        self.status.setText(result.message)
+        self.refresh()
+        self.sig_undone.emit(result)
+
+
+# --- wiring into the main window ----------------------------------------------------------
+
+
+def open_import_wizard(window: MainWindow, path: Path | None = None) -> ImportWizard:
+    """Open (or bring forward) the import window, optionally with a file already chosen."""
+    wizard = getattr(window, "import_wizard", None)
+    busy = wizard is not None and wizard._runner.busy
+    if wizard is None or not wizard.isVisible():
+        wizard = ImportWizard(window, clock=window._clock)
+        wizard.sig_imported.connect(lambda _r: _after_change(window, undo=False))
+        wizard.sig_undone.connect(lambda _r: _after_change(window, undo=True))
+        window.import_wizard = wizard  # type: ignore[attr-defined]
+    if path is not None and not busy:
+        wizard.open_file(path)
+    wizard.show()
+    wizard.raise_()
+    wizard.activateWindow()
+    return wizard
+
+
+def _after_change(window: MainWindow, *, undo: bool) -> None:
+    if undo:
+        window.events.data_replaced.emit()
+    else:
+        window.events.leads_changed.emit()
+    page = window.page(IMPORTS_PAGE)
+    if isinstance(page, ImportHistoryPage):
+        page.refresh()
+
+
+def register_import(window: MainWindow) -> None:
+    """Enable File ▸ Import CSV…, the empty state's button, drops, and the Imports page."""
+    window.set_import_handler(lambda: open_import_wizard(window))
+
+    def build() -> ImportHistoryPage:
+        page = ImportHistoryPage(lambda: open_import_wizard(window), clock=window._clock)
+        page.sig_undone.connect(lambda _r: window.events.data_replaced.emit())
+        return page
+
+    window.add_page(IMPORTS_PAGE, "Imports", build)
