@@ -182,6 +182,7 @@ class ImportWizard(QDialog):
         self.detected_label = QLabel()
         self.detected_label.setWordWrap(True)
         self.detected_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.detected_label.setStyleSheet("font-size: 13pt;")
         self.confirm_label = QLabel()
         self.confirm_label.setWordWrap(True)
         self.confirm_label.setStyleSheet("font-weight: 600;")
@@ -193,6 +194,8 @@ class ImportWizard(QDialog):
             ["Column in the file", "First values", "Goes to"]
         )
         self.mapping_table.verticalHeader().setVisible(False)
+        self.mapping_table.setWordWrap(False)
+        self.mapping_table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.mapping_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.mapping_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.mapping_table.horizontalHeader()
@@ -215,16 +218,19 @@ class ImportWizard(QDialog):
 
         self.dates_box = QGroupBox("Dates that could be day/month or month/day")
         self.dates_form = QFormLayout(self.dates_box)
+        self.dates_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.date_combos: dict[int, QComboBox] = {}
         layout.addWidget(self.dates_box)
 
         options = QFormLayout()
+        options.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.policy_combo = QComboBox()
         for key, label in POLICY_LABELS.items():
             self.policy_combo.addItem(label, key)
         self.tag_edit = QLineEdit()
         self.tag_edit.setPlaceholderText("optional, e.g. Spring fair 2026")
         self.tag_edit.setMaxLength(80)
+        self.tag_edit.setMinimumWidth(280)
         options.addRow("People already in Smallyes:", self.policy_combo)
         options.addRow("Tag everyone in this file:", self.tag_edit)
         layout.addLayout(options)
