@@ -42,8 +42,10 @@ from ui import import_wizard
 from ui.events import AppEvents
 from ui.funnel_view import register_funnel_page
 from ui.leads.page import LeadsPage
+from ui.leads.suggestion_box import attach_suggestion_box
 from ui.settings import Settings
 from ui.style import app_icon, styled
+from ui.today import register_today_page
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +138,14 @@ class MainWindow(QMainWindow):
         self.leads_page.sig_selection_changed.connect(self._update_actions)
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
+        self.today_page = register_today_page(self, clock)
         register_funnel_page(self, clock)
         import_wizard.register_import(self)
         self.setAcceptDrops(True)  # a CSV dropped anywhere on the window opens the import
+        self.suggestion_box = attach_suggestion_box(
+            self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, clock
+        )
+        self.suggestion_box.sig_status_message.connect(self.show_status)
         self.show_page(LEADS)
         if (counts := self.leads_page.counts) is not None:
             self._on_leads_page_counts_changed(*counts)
@@ -346,4 +353,6 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = self.saveGeometry()
         self.settings.sync()
         self.leads_page.shutdown()
+        self.today_page.shutdown()
+        self.suggestion_box.shutdown()
         super().closeEvent(event)

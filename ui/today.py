@@ -198,6 +198,7 @@ class TodayPage(QWidget):
         self._reload_queued = False
         self.count: int | None = None
         self._own_change = False
+        self._shut_down = False
         self._debounce = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._debounce.timeout.connect(self._on_debounce_timeout)
         self.runner = TaskRunner(self)
@@ -342,6 +343,8 @@ class TodayPage(QWidget):
 
     def reload(self) -> None:
         """Recompute the list off the GUI thread (queued if a computation is running)."""
+        if self._shut_down:
+            return
         if self.runner.busy:
             self._reload_queued = True
             return
@@ -359,7 +362,15 @@ class TodayPage(QWidget):
         self.runner.start(job)
 
     def shutdown(self) -> None:
+        """Stop for good: cancel a running computation and wait for it."""
+        self._shut_down = True
+        self._debounce.stop()
         self.runner.shutdown()
+
+    def load_count_once(self) -> None:
+        """Work out the list if it never was (for the sidebar count at start-up)."""
+        if self.count is None and not self.runner.busy:
+            self.reload()
 
     def _on_runner_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -520,6 +531,7 @@ class TodayPage(QWidget):
             self._events.lead_changed.emit(item.lead_id)
         finally:
             self._own_change = False
+        self._shut_down = False
 
     def snooze_selected(self) -> None:
         item = self.selected_item()
@@ -596,23 +608,23 @@ def register_today_page(
     if (app := QCoreApplication.instance()) is not None:
         app.aboutToQuit.connect(page.shutdown)
     if initial_delay_ms >= 0:
-        QTimer.singleShot(initial_delay_ms, lambda: page.reload() if page.count is None else None)
+        QTimer.singleShot(initial_delay_ms, page, page.load_count_once)
     return page
 
 
 def _add_asks_menu(window: MainWindow) -> None:
-    """An Asks menu (before Help) with the ladder, offers and pacing editors."""
+    """Ladder & offers… and Pacing… at the end of the Edit menu."""
     from ui.ladder_dialog import open_ladder_dialog
     from ui.pacing_dialog import open_pacing_dialog
 
-    bar = window.menuBar()
-    menu = QMenu("&Asks", bar)
-    ladder = menu.addAction("&Ladder && offers…")
+    edit = next(
+        a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit"
+    )
+    edit.addSeparator()
+    ladder = edit.addAction("Ladder && &offers…")
     ladder.setStatusTip("Rename, reorder and reword the steps; add, rename and retire offers")
     ladder.triggered.connect(lambda: open_ladder_dialog(window, window.events))
-    pacing = menu.addAction("&Pacing…")
+    pacing = edit.addAction("&Pacing…")
     pacing.setStatusTip("How long to wait between asks, and when to pause")
     pacing.triggered.connect(lambda: open_pacing_dialog(window, window.events))
-    actions = bar.actions()
-    bar.insertMenu(actions[-1], menu) if actions else bar.addMenu(menu)
-    window.asks_menu = menu  # type: ignore[attr-defined]
+    window.ladder_action, window.pacing_action = ladder, pacing  # type: ignore[attr-defined]

@@ -34,21 +34,21 @@ def test_pages_are_built_lazily_and_reachable_by_shortcut(window):
 
     def factory():
         built.append(1)
-        return QLabel("Today's asks")
+        return QLabel("Scratch page")
 
-    action = window.add_page("today", "Today", factory, "Ctrl+2")
+    action = window.add_page("scratch", "Scratch", factory, "Ctrl+9")
     assert not built
-    assert action.shortcut() == QKeySequence("Ctrl+2")
-    assert "Today" in [a.text() for a in window.view_menu.actions()]
+    assert action.shortcut() == QKeySequence("Ctrl+9")
+    assert "Scratch" in [a.text() for a in window.view_menu.actions()]
     action.trigger()
-    page = window.page("today")
+    page = window.page("scratch")
     assert built == [1] and window.stack.currentWidget() is page
     window.show_page("leads")
-    window.show_page("today")
+    window.show_page("scratch")
     assert built == [1]
-    assert window.current_page_key() == "today"
+    assert window.current_page_key() == "scratch"
     with pytest.raises(ValueError):
-        window.add_page("today", "Again", factory)
+        window.add_page("scratch", "Again", factory)
 
 
 def test_menus_show_their_shortcuts(window):

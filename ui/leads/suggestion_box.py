@@ -39,6 +39,7 @@ class SuggestionBox(QFrame):
         self._lead_id: int | None = None
         self._pending: int | None = None  # a lead to work out once the running job ends
         self.result: Result | None = None
+        self._shut_down = False
         self.runner = TaskRunner(self)
         self.runner.sig_finished.connect(self._on_runner_finished)
         self.runner.sig_failed.connect(self._on_runner_failed)
@@ -85,6 +86,8 @@ class SuggestionBox(QFrame):
             self.hide()
             return
         self.show()
+        if self._shut_down:
+            return
         if self.runner.busy:
             self._pending = self._lead_id
             return
@@ -97,6 +100,7 @@ class SuggestionBox(QFrame):
         self.runner.start(job)
 
     def shutdown(self) -> None:
+        self._shut_down = True
         self.runner.shutdown()
 
     def _on_events_lead_changed(self, lead_id: int) -> None:

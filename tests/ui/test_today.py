@@ -1,0 +1,167 @@
+"""The Today page: the list, its actions, the count in the sidebar; the lead's suggestion box."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, unquote, urlparse
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from crm.asks import list_asks
+from crm.leads import LeadRow
+from crm.suggest import NoSuggestion, Suggestion
+from crm.today import todays_asks
+from ui import today as today_module
+from ui.events import AppEvents
+from ui.today import TODAY, TodayPage, mailto_url
+
+
+@pytest.fixture
+def page(qtbot, db, people: dict[str, LeadRow], clock) -> TodayPage:
+    events = AppEvents()
+    page = TodayPage(events, clock=clock)
+    page._test_events = events  # keep the events object alive with the page
+    qtbot.addWidget(page)
+    page.show()
+    with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
+        page.reload()
+    yield page
+    page.shutdown()
+
+
+def emails(page: TodayPage) -> list[str]:
+    return [page.model.item(r).email for r in range(page.model.rowCount())]
+
+
+def test_lists_due_leads_best_first_without_the_suppressed(page: TodayPage) -> None:
+    listed = emails(page)
+    assert "cleo@example.org" not in listed  # unsubscribed
+    assert set(listed) == {
+        "ada@example.com",
+        "ben@example.com",
+        "dan@example.net",
+        "eve@example.com",
+    }
+    scores = [page.model.item(r).suggestion.score for r in range(page.model.rowCount())]
+    assert scores == sorted(scores, reverse=True)
+    assert page.count == 4
+    assert "4 leads have an ask due" in page.subtitle.text()
+    assert page.stack.currentWidget() is page._list
+
+
+def test_selected_row_shows_reason_and_message(page: TodayPage) -> None:
+    page.select_lead(page.model.item(0).lead_id)
+    item = page.selected_item()
+    assert item is not None
+    assert page.reason.text() == item.suggestion.reason
+    assert page.message.toPlainText() == item.suggestion.message
+
+
+def test_mark_as_asked_records_the_ask_and_the_row_leaves(qtbot, page: TodayPage, people) -> None:
+    ada = people["ada"].id
+    assert page.select_lead(ada)
+    counts: list[int] = []
+    page.sig_count_changed.connect(counts.append)
+    step = page.selected_item().suggestion.step
+    page.asked_button.click()
+    assert "ada@example.com" not in emails(page)
+    assert counts == [3] and page.count == 3
+    asks = list_asks(ada)
+    assert len(asks) == 1 and asks[0].step == step and asks[0].outcome == "pending"
+    # the next row is selected, ready for the next action
+    assert page.selected_item() is not None
+
+
+def test_snooze_picks_a_date_and_the_row_leaves(
+    qtbot, page: TodayPage, people, now, monkeypatch
+) -> None:
+    chosen = (now + dt.timedelta(days=10)).date()
+    monkeypatch.setattr(today_module, "ask_snooze_date", lambda parent, default: chosen)
+    assert page.select_lead(people["ben"].id)
+    page.snooze_button.click()
+    assert "ben@example.com" not in emails(page)
+    assert page.count == 3
+    assert people["ben"].id not in {i.lead_id for i in todays_asks(now)}
+    back = {i.lead_id for i in todays_asks(now + dt.timedelta(days=11))}
+    assert people["ben"].id in back
+
+
+def test_cancelled_snooze_keeps_the_row(page: TodayPage, people, monkeypatch) -> None:
+    monkeypatch.setattr(today_module, "ask_snooze_date", lambda parent, default: None)
+    page.select_lead(people["ben"].id)
+    page.snooze_button.click()
+    assert "ben@example.com" in emails(page) and page.count == 4
+
+
+def test_skip_takes_the_row_off_until_after_the_cooldown(page: TodayPage, people, now) -> None:
+    page.select_lead(people["eve"].id)
+    page.skip_button.click()
+    assert "eve@example.com" not in emails(page)
+    assert people["eve"].id not in {i.lead_id for i in todays_asks(now + dt.timedelta(days=3))}
+    assert people["eve"].id in {i.lead_id for i in todays_asks(now + dt.timedelta(days=8))}
+
+
+def test_copy_and_mail_use_the_message(page: TodayPage, people, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(today_module, "open_url", lambda url: opened.append(url) or True)
+    page.select_lead(people["ada"].id)
+    item = page.selected_item()
+    page.copy_button.click()
+    assert QGuiApplication.clipboard().text() == item.suggestion.message
+    page.mail_button.click()
+    assert opened == [mailto_url(item.email, item.suggestion.subject, item.suggestion.body)]
+
+
+def test_mailto_is_url_encoded() -> None:
+    url = mailto_url("ada+x@example.com", "A guide & more?", "Hi Ada,\n\n100% free.")
+    parsed = urlparse(url)
+    assert parsed.scheme == "mailto" and unquote(parsed.path) == "ada+x@example.com"
+    assert " " not in url and "\n" not in url
+    query = parse_qs(parsed.query)
+    assert query["subject"] == ["A guide & more?"]
+    assert query["body"] == ["Hi Ada,\n\n100% free."]
+
+
+def test_empty_state_says_what_to_do(qtbot, db, clock) -> None:
+    page = TodayPage(AppEvents(), clock=clock)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
+        page.reload()
+    assert page.count == 0
+    assert page.stack.currentWidget() is page._empty
+    assert "load the demo data" in page.empty_text.text()
+    page.shutdown()
+
+
+def test_window_has_today_with_its_count_in_the_sidebar(qtbot, people, make_window) -> None:
+    window = make_window()
+    page = window.today_page
+    qtbot.waitUntil(lambda: page.count == 4, timeout=10_000)
+    item = next(
+        window.sidebar.item(i)
+        for i in range(window.sidebar.count())
+        if window.sidebar.item(i).data(256) == TODAY
+    )
+    assert item.text() == "Today  (4)"
+    assert window.show_page(TODAY) is page
+    page.select_lead(people["ada"].id)
+    page.asked_button.click()
+    assert item.text() == "Today  (3)"
+    assert window.pacing_action.text().replace("&", "") == "Pacing…"
+
+
+def test_suggestion_box_shows_the_leads_next_ask_or_why_not(qtbot, people, make_window) -> None:
+    window = make_window()
+    box = window.suggestion_box
+    with qtbot.waitSignal(box.sig_shown, timeout=10_000):
+        window.leads_page.detail.show_lead(people["ada"].id)
+        box.show_lead(people["ada"].id)
+    assert isinstance(box.result, Suggestion)
+    assert box.headline.text().startswith("Ask for: ")
+    with qtbot.waitSignal(box.sig_shown, timeout=10_000):
+        box.show_lead(people["cleo"].id)
+    assert isinstance(box.result, NoSuggestion)
+    assert box.headline.text() == "Nothing to ask right now."
+    assert "Unsubscribed" in box.reason.text()
+    assert not box.asked_button.isVisible()
