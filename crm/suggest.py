@@ -139,6 +139,7 @@ class Suggestion:
     score: float
     reason: str
     rule: str
+    summary: str = ""  # one line for lists: the rule, the last yes, the last ask
 
     @property
     def message(self) -> str:
@@ -289,19 +290,24 @@ def _rendered(template: str, first_name: str, offer: str | None) -> str:
     )
 
 
-def _history_words(ctx: _Ctx) -> str:
+def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
+    """The sentence about the last yes and the last ask, and its one-line form."""
     prep = ctx.prep
     if ctx.last_yes is not None:
         step = prep.steps.get(ctx.last_yes.step)
         label = step.label.lower() if step else ctx.last_yes.step
         offer = prep.offers.get(ctx.last_yes.offer_id) if ctx.last_yes.offer_id else None
         what = f"{label} ({offer.name})" if offer else label
-        first = f"Builds on their last yes: {what}, {ago(ctx.last_yes.at, ctx.now)}."
+        when = ago(ctx.last_yes.at, ctx.now)
+        first = f"Builds on their last yes: {what}, {when}."
+        short = f"{rule.capitalize()} · yes: {what}, {when}"
     else:
         first = "No yes recorded yet."
+        short = f"{rule.capitalize()} · no yes yet"
     if ctx.last_ask is not None:
-        return f"{first} Last asked {ago(ctx.last_ask.asked_at, ctx.now)}."
-    return f"{first} Never asked before."
+        asked = ago(ctx.last_ask.asked_at, ctx.now)
+        return f"{first} Last asked {asked}.", f"{short} · asked {asked}"
+    return f"{first} Never asked before.", f"{short} · never asked"
 
 
 def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> OfferInfo | None:
@@ -363,6 +369,7 @@ def _suggestion(
     score, evidence = ctx.prep.score(ctx.level, step)
     name = offer.name if offer else None
     first = ctx.lead.first_name
+    history, summary = _history_words(ctx, rule)
     return Suggestion(
         step=step.key,
         step_label=step.label,
@@ -371,8 +378,9 @@ def _suggestion(
         subject=_rendered(subject if subject is not None else step.ask_subject, first, name),
         body=_rendered(body if body is not None else step.ask_body, first, name),
         score=score,
-        reason=f"{why} {_history_words(ctx)} {evidence}",
+        reason=f"{why} {history} {evidence}",
         rule=rule,
+        summary=summary,
     )
 
 

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 from crm.asks import record_ask
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
-from crm.timefmt import local, relative, to_utc, utc_now
+from crm.timefmt import local, to_utc, utc_now
 from crm.today import TodayItem, skip, snooze, todays_asks
 from ui import errors
 from ui.events import AppEvents
@@ -72,6 +72,18 @@ def mailto_url(email: str, subject: str, body: str) -> str:
         f"mailto:{quote(email, safe='@')}?subject={quote(subject, safe='')}"
         f"&body={quote(body, safe='')}"
     )
+
+
+def due_text(due: dt.datetime, now: dt.datetime) -> str:
+    """'today', 'yesterday', '12 days overdue', '5 months overdue'."""
+    days = (local(now).date() - local(due).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "since yesterday"
+    if days < 60:
+        return f"{days} days overdue"
+    return f"{days // 30} months overdue"
 
 
 def ask_text(item: TodayItem) -> str:
@@ -157,16 +169,17 @@ class TodayModel(QAbstractTableModel):
         s = item.suggestion
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return item.name if item.name == item.email else f"{item.name} <{item.email}>"
+                return item.name
             if col == 1:
                 return ask_text(item)
             if col == 2:
-                now = self._clock()
-                return "today" if s.due.date() == now.date() else f"overdue, {relative(s.due, now)}"
+                return due_text(s.due, self._clock())
             if col == 3:
                 return f"{round(s.score * 100)}%"
-            return s.reason
+            return s.summary or s.reason
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0:
+                return item.email
             return s.reason if col == 4 else None
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -234,7 +247,7 @@ class TodayPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((250, 200, 130, 60)):
+        for col, width in enumerate((260, 230, 130, 60)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
 
@@ -274,8 +287,9 @@ class TodayPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([520, 240])
 
         # loading and empty states
         self.progress = QProgressBar()
@@ -617,9 +631,7 @@ def _add_asks_menu(window: MainWindow) -> None:
     from ui.ladder_dialog import open_ladder_dialog
     from ui.pacing_dialog import open_pacing_dialog
 
-    edit = next(
-        a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit"
-    )
+    edit = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit")
     edit.addSeparator()
     ladder = edit.addAction("Ladder && &offers…")
     ladder.setStatusTip("Rename, reorder and reword the steps; add, rename and retire offers")
