@@ -361,24 +361,26 @@ def compute_funnel(
         done += 1
         progress(done, total)
 
-    try:
-        _build_lead_table(ladder, sql, flt)
-        tick()
-        leads = _count_leads(sql)
-        cohorts, took, reached_in_view = _cohorts_and_counts(ladder)
-        steps = _steps(ladder, sql, flt, took, reached_in_view)
-        tick()
-        asks = _asks(ladder, sql, flt)
-        tick()
-        offers = _offers(ladder, sql, flt)
-        tick()
-        paths = _paths(ladder, flt)
-        tick()
-        velocity = _velocity(ladder)
-        tick()
-    finally:
-        database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_LEADS}")
-        database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_TAKES}")
+    # One read transaction: every query sees the same snapshot even while an import writes.
+    with database_proxy.atomic():
+        try:
+            _build_lead_table(ladder, sql, flt)
+            tick()
+            leads = _count_leads(sql)
+            cohorts, took, reached_in_view = _cohorts_and_counts(ladder)
+            steps = _steps(ladder, sql, flt, took, reached_in_view)
+            tick()
+            asks = _asks(ladder, sql, flt)
+            tick()
+            offers = _offers(ladder, sql, flt)
+            tick()
+            paths = _paths(ladder, flt)
+            tick()
+            velocity = _velocity(ladder)
+            tick()
+        finally:
+            database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_LEADS}")
+            database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_TAKES}")
     return Funnel(
         filter=flt,
         leads=leads,

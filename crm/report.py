@@ -204,8 +204,12 @@ def _cover(funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int) -> Fig
     if steps and not funnel.empty:
         first, last = steps[0], steps[-1]
         share = last.reached / first.reached if first.reached else 0.0
+        # A rate from a handful of takers says little: prefer offers with ten or more.
+        offers = [o for o in funnel.offers if o.takers >= 10] or [
+            o for o in funnel.offers if o.takers
+        ]
         best = max(
-            (o for o in funnel.offers if o.takers),
+            offers,
             key=lambda o: (o.further_rate or 0.0, o.takers),
             default=None,
         )

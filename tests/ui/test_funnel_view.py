@@ -7,6 +7,7 @@ Ben booked a call (6), Dan clicked (1), Cleo and Eve have no yes. Ada and Dan ar
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import struct
@@ -28,6 +29,16 @@ from ui.leads.table_model import Columns
 from ui.style import dark_palette
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_the_gui_thread():
+    # Windows of earlier tests sit in reference cycles (a canvas and its figure refer to
+    # each other). Left to chance, Python may collect them while a worker thread runs an
+    # export, and a Qt widget deleted off the GUI thread crashes. Collect here instead.
+    gc.collect()
+    yield
+    gc.collect()
 
 
 def open_funnel(window, qtbot) -> FunnelPage:
