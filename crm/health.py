@@ -56,11 +56,34 @@ def quick_check(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("***")]
 
 
-def check_database(path: Path) -> None:
-    """Raise ``DatabaseDamagedError`` with a plain sentence when the file is damaged."""
-    problems = quick_check(path)
-    if not problems:
-        return
+def probe(path: Path) -> list[str]:
+    """A check cheap enough for every start (a few pages, not the whole file): the file is
+    SQLite and its schema can be read. ``quick_check`` covers the rest."""
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    try:
+        con = sqlite3.connect(read_only_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        con.close()
+    return []
+
+
+def check_database(path: Path, *, full: bool = True) -> None:
+    """Raise ``DatabaseDamagedError`` with a plain sentence when the file is damaged;
+    ``full=False`` runs only :func:`probe`."""
+    problems = quick_check(path) if full else probe(path)
+    if problems:
+        raise damaged_error(path, problems)
+
+
+def damaged_error(path: Path, problems: list[str]) -> DatabaseDamagedError:
+    """The error for a damaged file, naming the newest good backup when there is one."""
     log.error("database %s failed quick_check: %s", path, "; ".join(problems))
     from crm.backup import newest_good_backup
 
@@ -70,7 +93,7 @@ def check_database(path: Path) -> None:
         if good is not None
         else "restore a backup file you keep elsewhere"
     )
-    raise DatabaseDamagedError(
+    return DatabaseDamagedError(
         f"The database {path} is damaged ({problems[0]}): {advice}; "
         "the damaged file is kept, never overwritten."
     )

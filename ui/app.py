@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
+    from ui.safety import HealthCheck, install_known_problem_hook, install_safety, startup_checks
+
+    # quick_check reads the whole file: started first, it overlaps the rest of start-up.
+    health = HealthCheck(resolve_db_path(args.db))
     log_path = configure_logging()
     errors.install_excepthook(log_path)
 
@@ -85,12 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("smallyes")
     setup_style(app)
 
-    from ui.safety import install_known_problem_hook, install_safety, startup_checks
-
     install_known_problem_hook()
     # One window per database (a second start brings the first to the front), and a
     # damaged file is caught here, with the newest good backup offered.
-    startup = startup_checks(resolve_db_path(args.db), now=utc_now())
+    startup = startup_checks(resolve_db_path(args.db), now=utc_now(), check=health)
     if not startup.go:
         return 1
     try:
@@ -103,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     from ui.main_window import MainWindow  # after the database: a refusal shows sooner
+    from ui.safety import settle_health_check
+
+    db = settle_health_check(startup, db, database_path(db), now=utc_now())
+    if db is None:
+        return 1
 
     window = MainWindow(database_path(db).resolve())
     safety = install_safety(window, startup.lock, daily_backup=not args.exit_after_show)

@@ -6,9 +6,11 @@ when a job takes longer than a moment, and its Cancel button cancels the job. Cl
 window cancels the running job and waits for it.
 
 Start-up: :func:`startup_checks` takes the one-window lock (a second window asks the first
-to come to the front and says so), then runs the health check and, for a damaged file,
-offers the newest good backup. Dialogs are opened through the module-level functions so
-tests can replace them.
+to come to the front and says so), probes the file, and starts ``quick_check`` on a
+thread; :func:`settle_health_check` takes its answer just before the window reads any
+data, so the check overlaps the window's imports. A damaged file gets the offer of the
+newest good backup. The daily backup runs a moment after the window is up. Dialogs are
+opened through the module-level functions so tests can replace them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 import hashlib
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,10 +58,15 @@ from crm.backup import (
     restore,
     swap_in,
 )
-from crm.db import close_thread_connection, known_storage_problem, open_database
+from crm.db import (
+    close_database,
+    close_thread_connection,
+    known_storage_problem,
+    open_database,
+)
 from crm.errors import AlreadyRunningError, DatabaseDamagedError, SmallyesError, StorageError
 from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_lead_data
-from crm.health import check_database
+from crm.health import check_database, damaged_error, quick_check
 from crm.leads import LeadQuery, LeadRow, count_leads
 from crm.lock import InstanceLock, acquire_instance_lock
 from crm.logsetup import log_file
@@ -70,7 +78,7 @@ from ui.workers import TaskRunner
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 600
-DAILY_BACKUP_DELAY_MS = 3000
+DAILY_BACKUP_DELAY_MS = 1500
 DB_FILTER = "Smallyes backups (*.db);;All files (*)"
 CSV_FILTER = "CSV files (*.csv)"
 JSON_FILTER = "JSON files (*.json)"
@@ -302,16 +310,22 @@ def bring_to_front(window: QWidget) -> None:
 # --- start-up -----------------------------------------------------------------------------
 
 
-def recover_damaged(db_path: Path, damaged: DatabaseDamagedError, *, now: dt.datetime) -> bool:
-    """Offer the newest good backup (or a file) for a damaged database; True if restored."""
+def choose_damage_remedy(
+    parent: QWidget | None, db_path: Path, damaged: DatabaseDamagedError
+) -> Path | None:
+    """Ask what to do about a damaged database: the backup file to restore, or None."""
     newest = newest_good_backup(db_path)
     choice = ask_damaged_action(damaged.user_message, newest)
     if choice == RESTORE and newest is not None:
-        source: Path | None = newest.path
-    elif choice == CHOOSE_FILE:
-        source = choose_open_path(None, "Restore from a backup file", DB_FILTER)
-    else:
-        source = None
+        return newest.path
+    if choice == CHOOSE_FILE:
+        return choose_open_path(parent, "Restore from a backup file", DB_FILTER)
+    return None
+
+
+def recover_damaged(db_path: Path, damaged: DatabaseDamagedError, *, now: dt.datetime) -> bool:
+    """Before the window opens: offer a backup for a damaged database; True if restored."""
+    source = choose_damage_remedy(None, db_path, damaged)
     if source is None:
         return False
     try:
@@ -323,16 +337,37 @@ def recover_damaged(db_path: Path, damaged: DatabaseDamagedError, *, now: dt.dat
     return True
 
 
+class HealthCheck:
+    """``quick_check`` on a thread (SQLite releases the GIL while it reads the file)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._problems: list[str] = []
+        self._thread = threading.Thread(
+            target=self._run, args=(db_path,), name="smallyes-health", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, db_path: Path) -> None:
+        self._problems = quick_check(db_path)
+
+    def problems(self) -> list[str]:
+        self._thread.join()
+        return self._problems
+
+
 @dataclass(frozen=True, slots=True)
 class Startup:
-    """What the start-up checks decided: open the window or not, and the lock held."""
+    """What the start-up checks decided: open the window or not, the lock held, and the
+    full check still running."""
 
     go: bool
     lock: InstanceLock | None = None
+    check: HealthCheck | None = None
 
 
-def startup_checks(db_path: Path, *, now: dt.datetime) -> Startup:
-    """The one-window lock, then the health check (with the restore offer)."""
+def startup_checks(db_path: Path, *, now: dt.datetime, check: HealthCheck | None = None) -> Startup:
+    """The one-window lock, the probe (with the restore offer), and the full check:
+    ``check`` when the caller started it earlier, so it overlaps more of the start-up."""
     try:
         lock: InstanceLock | None = acquire_instance_lock(db_path)
     except AlreadyRunningError as exc:
@@ -344,13 +379,30 @@ def startup_checks(db_path: Path, *, now: dt.datetime) -> Startup:
         log.warning("no instance lock: %s", exc.user_message)
         lock = None
     try:
-        check_database(db_path)
+        # The cheap probe now; the full check runs while the window's code is imported.
+        check_database(db_path, full=False)
     except DatabaseDamagedError as exc:
         if not recover_damaged(db_path, exc, now=now):
             if lock is not None:
                 lock.release()
             return Startup(go=False)
-    return Startup(go=True, lock=lock)
+        # The restored file passed its own quick_check; an earlier check saw the old file.
+        return Startup(go=True, lock=lock)
+    return Startup(go=True, lock=lock, check=check or HealthCheck(db_path))
+
+
+def settle_health_check(startup: Startup, db: Any, db_path: Path, *, now: dt.datetime) -> Any:
+    """Wait for the start-up ``quick_check``. Healthy: return ``db``. Damaged: close it,
+    offer a backup, and return the restored database, or None to quit."""
+    problems = startup.check.problems() if startup.check is not None else []
+    if not problems:
+        return db
+    close_database(db)
+    if not recover_damaged(db_path, damaged_error(db_path, problems), now=now):
+        if startup.lock is not None:
+            startup.lock.release()
+        return None
+    return open_database(db_path)
 
 
 def install_known_problem_hook() -> None:
@@ -558,6 +610,9 @@ class SafetyActions(QObject):
             "Restore",
         ):
             return
+        self._restore_from(source)
+
+    def _restore_from(self, source: Path) -> None:
         now = self._clock()
 
         def job(progress: Callable[[int, int], None], cancel: Any) -> PreparedRestore:
@@ -669,7 +724,7 @@ def install_safety(
     window: QMainWindow, lock: InstanceLock | None, *, daily_backup: bool = True
 ) -> SafetyActions:
     """Wire the data-safety actions into the main window: File menu, the lead panel, the
-    second-window signal and the daily backup."""
+    second-window signal, and (``daily_backup``) the daily backup a moment after start-up."""
     page = window.leads_page  # type: ignore[attr-defined]
     safety = SafetyActions(
         window,
@@ -681,13 +736,14 @@ def install_safety(
         clear_lead=lambda: page.detail.show_lead(None),
         lock=lock,
     )
-    file_menu = window.menuBar().actions()[0].menu()
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    file_menu = menus["File"]
     separators = [a for a in file_menu.actions() if a.isSeparator()]
     before = separators[-1] if separators else None
     file_menu.insertSeparator(before) if before is not None else file_menu.addSeparator()
     for action in safety.file_actions:
         file_menu.insertAction(before, action)
-    edit_menu = window.menuBar().actions()[1].menu()
+    edit_menu = menus["Edit"]
     edit_menu.addSeparator()
     for action in safety.lead_actions:
         edit_menu.addAction(action)

@@ -44,3 +44,15 @@ def damage(path: Path, pages: tuple[int, ...] = (3, 5)) -> None:
         start = page * page_size + 8
         data[start : start + 200] = b"\xff" * 200
     path.write_bytes(bytes(data))
+
+
+def wreck(path: Path) -> None:
+    """Overwrite the schema page: SQLite cannot even read which tables the file has."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    data = bytearray(path.read_bytes())
+    data[100:1600] = b"\xff" * 1500
+    path.write_bytes(bytes(data))

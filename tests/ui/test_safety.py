@@ -18,7 +18,7 @@ from crm.db import close_database, open_database
 from crm.errors import OperationCancelled
 from crm.leads import LeadQuery, count_leads, list_leads
 from crm.lock import acquire_instance_lock
-from tests.crm.safety_helpers import add_people, damage, lead_count
+from tests.crm.safety_helpers import add_people, damage, lead_count, wreck
 from ui import errors
 from ui.safety import (
     CHOOSE_FILE,
@@ -31,6 +31,7 @@ from ui.safety import (
     RestoreDialog,
     install_known_problem_hook,
     install_safety,
+    settle_health_check,
     startup_checks,
 )
 
@@ -229,16 +230,16 @@ def test_the_restore_dialog_lists_backups_newest_first(qtbot, db, db_path, now, 
 # --- start-up -------------------------------------------------------------------------
 
 
-def _damaged_with_backup(db_path: Path, now) -> Path:
+def _damaged_with_backup(db_path: Path, now, how=wreck) -> Path:
     database = open_database(db_path)
     add_people(300, now)
     good = backup_now(now=now)
     close_database(database)
-    damage(db_path, pages=(8, 12))
+    how(db_path)
     return good
 
 
-def test_a_damaged_database_offers_the_newest_backup(qapp, db_path, now, monkeypatch):
+def test_an_unreadable_database_is_caught_before_the_window(qapp, db_path, now, monkeypatch):
     good = _damaged_with_backup(db_path, now)
     damaged = db_path.read_bytes()
     questions: list[tuple[str, object]] = []
@@ -277,6 +278,38 @@ def test_a_damaged_database_can_be_restored_from_a_chosen_file(qapp, db_path, no
     start = startup_checks(db_path, now=now)
     start.lock.release()
     assert start.go and lead_count(db_path) == 300
+
+
+def test_damage_the_probe_misses_is_found_before_the_window_reads(qapp, db_path, now, monkeypatch):
+    good = _damaged_with_backup(db_path, now, how=lambda p: damage(p, pages=(8, 12)))
+    damaged = db_path.read_bytes()
+    start = startup_checks(db_path, now=now)  # the probe passes: the schema is readable
+    assert start.go and start.check is not None
+    offered: list[object] = []
+
+    def answer(_message, newest):
+        offered.append(newest.path)
+        return RESTORE
+
+    monkeypatch.setattr(safety_mod, "ask_damaged_action", answer)
+    db = settle_health_check(start, open_database(db_path), db_path, now=now)
+    try:
+        assert db is not None and offered == [good]
+        assert count_leads() == 300
+        kept = [b.path for b in list_backups(db_path) if b.reason.endswith("damaged")]
+        assert len(kept) == 1 and kept[0].read_bytes() == damaged
+    finally:
+        close_database(db)
+        start.lock.release()
+
+
+def test_a_healthy_database_passes_the_settled_check(qapp, db, db_path, now, monkeypatch):
+    monkeypatch.setattr(safety_mod, "ask_damaged_action", lambda *_a: pytest.fail("asked"))
+    start = startup_checks(db_path, now=now)
+    try:
+        assert settle_health_check(start, db, db_path, now=now) is db
+    finally:
+        start.lock.release()
 
 
 def test_a_second_window_brings_the_first_to_the_front(qtbot, db_path, now, shown):
