@@ -27,7 +27,7 @@ from peewee import SqliteDatabase
 
 from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
-from crm.timefmt import utc_now
+from crm.timefmt import local, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class BackupInfo:
         kind = {DAILY: "daily backup", "manual": "backup made by hand"}.get(
             self.reason, f"safety copy ({self.reason.replace('-', ' ')})"
         )
-        return f"{self.created_at:%Y-%m-%d %H:%M} UTC, {kind}"
+        return f"{local(self.created_at):%Y-%m-%d %H:%M}, {kind}"
 
 
 def _owner_only_file(path: Path) -> None:

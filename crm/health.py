@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from crm.errors import DatabaseDamagedError
+from crm.timefmt import local
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def damaged_error(path: Path, problems: list[str]) -> DatabaseDamagedError:
 
     good = newest_good_backup(path)
     advice = (
-        f"restore the backup from {good.created_at:%Y-%m-%d %H:%M} UTC ({good.path})"
+        f"restore the backup from {local(good.created_at):%Y-%m-%d %H:%M} ({good.path})"
         if good is not None
         else "restore a backup file you keep elsewhere"
     )

@@ -70,7 +70,7 @@ from crm.health import check_database, damaged_error, quick_check
 from crm.leads import LeadQuery, LeadRow, count_leads
 from crm.lock import InstanceLock, acquire_instance_lock
 from crm.logsetup import log_file
-from crm.timefmt import utc_now
+from crm.timefmt import local, utc_now
 from ui import errors
 from ui.events import AppEvents
 from ui.workers import TaskRunner
@@ -242,7 +242,7 @@ def ask_damaged_action(message: str, newest: BackupInfo | None) -> str:
     restore_button = None
     if newest is not None:
         box.setInformativeText(
-            f"The newest good backup is from {newest.created_at:%Y-%m-%d %H:%M} UTC. "
+            f"The newest good backup is from {local(newest.created_at):%Y-%m-%d %H:%M}. "
             "Restoring it keeps the damaged file beside it."
         )
         restore_button = box.addButton("Restore that backup", QMessageBox.ButtonRole.AcceptRole)
