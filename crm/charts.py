@@ -11,7 +11,8 @@ importing this module costs nothing until a chart is drawn.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,10 +91,20 @@ LABEL_PT = 10
 VALUE_PT = 9
 
 
-def _new_figure(size: tuple[float, float], theme: Theme) -> Figure:
+def new_figure(size: tuple[float, float], theme: Theme) -> Figure:
+    """An empty Figure (constrained layout) painted in the theme's background."""
     from matplotlib.figure import Figure
 
     return Figure(figsize=size, facecolor=theme.background, layout="constrained")
+
+
+@contextmanager
+def pdf_pages(path: str | Path, title: str) -> Iterator[Any]:
+    """A multi-page PDF: ``savefig(figure)`` on the yielded object adds a page."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(path, metadata={"Title": title, "Creator": "Smallyes"}) as pdf:
+        yield pdf
 
 
 def _subtitle(funnel: Funnel, n: int | None, what: str = "leads") -> str:
@@ -456,7 +467,7 @@ def build_chart(
     if kind not in DRAW:
         raise ValidationError(f"'{kind}' is not a chart: use one of {', '.join(CHART_KINDS)}.")
     theme = THEMES[theme] if isinstance(theme, str) else theme
-    fig = _new_figure(size, theme)
+    fig = new_figure(size, theme)
     DRAW[kind](fig, funnel, theme)
     return fig
 

@@ -3,7 +3,8 @@ filters and the date it was made.
 
 Pages are A4 portrait: a cover with the headline numbers and the paths into the major
 steps, then one page per chart with its table. A table too long for its page continues
-on the next one, so every number is in the PDF. Written with matplotlib's ``PdfPages``.
+on the next one, so every number is in the PDF. The pages are figures from ``crm.charts``,
+the one module that speaks to matplotlib.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crm.charts import DRAW, LIGHT, Theme
+from crm.charts import DRAW, LIGHT, Theme, new_figure, pdf_pages
 from crm.errors import StorageError, ValidationError
 from crm.funnel import CHART_KINDS, Funnel, NumbersTable, numbers_table
 from crm.jobs import CancelToken, no_progress
 from crm.timefmt import local
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure, SubFigure
+    from crm.charts import Figure, SubFigure
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,7 @@ def _when(made_at: dt.datetime) -> str:
 
 
 def _page(theme: Theme) -> Figure:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=PAGE, facecolor=theme.background, layout="constrained")
+    fig = new_figure(PAGE, theme)
     fig.get_layout_engine().set(w_pad=0.05, h_pad=0.08)
     return fig
 
@@ -138,13 +137,11 @@ def write_report(
     target = Path(path)
     if target.suffix.lower() != ".pdf":
         raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")
-    from matplotlib.backends.backend_pdf import PdfPages
-
     partial = target.with_name(target.name + ".part")
     total = 1 + len(CHART_KINDS)
     page = 0
     try:
-        with PdfPages(partial, metadata={"Title": "Smallyes funnel report"}) as pdf:
+        with pdf_pages(partial, "Smallyes funnel report") as pdf:
             page += 1
             pdf.savefig(_cover(funnel, made_at, theme, page))
             progress(1, total)
