@@ -337,7 +337,9 @@ def keep_current_file(db_path: Path, *, reason: str, now: dt.datetime) -> Path |
     shutil.copyfile(db_path, target)
     wal = db_path.with_name(db_path.name + "-wal")
     if wal.exists():
-        shutil.copyfile(wal, target.with_name(target.name + "-wal"))
+        kept_wal = target.with_name(target.name + "-wal")
+        _owner_only_file(kept_wal)
+        shutil.copyfile(wal, kept_wal)
     log.warning("kept the damaged database %s as %s", db_path, target)
     return target
 
