@@ -290,6 +290,8 @@ class ChartPanel(QWidget):
         self.figure: Figure = Figure(figsize=REPORT_SIZE, layout="constrained")
         self.canvas: FigureCanvasQTAgg = FigureCanvasQTAgg(self.figure)
         self.canvas.setMinimumSize(420, 300)
+        self.canvas.setAccessibleName(f"{TAB_TITLES[kind]} chart")
+        self.canvas.setAccessibleDescription("The numbers are in the table beside the chart.")
         self.canvas.mpl_connect("pick_event", self._on_canvas_pick)
         self.table = NumbersView()
         self.table.doubleClicked.connect(self._on_table_double_clicked)
@@ -404,7 +406,9 @@ class FunnelPage(QWidget):
         self.busy_label = styled(QLabel("Working out the numbers…"), "emptyText")
         self.busy_label.hide()
         self.export_chart_button = QPushButton("Export chart…")
-        self.export_chart_button.setToolTip("Save the chart on screen as PNG, SVG or PDF")
+        self.export_chart_button.setToolTip(
+            "Save the chart on screen as PNG, SVG or PDF (on white, for documents)"
+        )
         self.export_chart_button.clicked.connect(self.export_chart)
         self.export_report_button = QPushButton("Export report…")
         self.export_report_button.setToolTip(
