@@ -413,13 +413,25 @@ def swap_in(prepared: PreparedRestore) -> None:
     if db_path.exists():
         # Fold the old journal into the old file first, so removing it loses nothing that
         # the kept copy does not already hold.
-        con = sqlite3.connect(db_path)
+        con = sqlite3.connect(db_path, timeout=1)
         try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.DatabaseError as exc:
+            busy = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy:
+                log.warning("could not checkpoint %s before the swap: %s", db_path, exc)
+        except sqlite3.DatabaseError as exc:  # a damaged file: its copy is already kept
+            busy = False
             log.warning("could not checkpoint %s before the swap: %s", db_path, exc)
         finally:
             con.close()
+        if busy:
+            for path in (prepared.staged, *_side_files(prepared.staged)):
+                path.unlink(missing_ok=True)
+            raise StorageError(
+                "Another program is using the database right now (a script or another "
+                "window): let it finish, then restore again; nothing was changed."
+            )
     for stale in _side_files(db_path):
         stale.unlink(missing_ok=True)
     os.replace(prepared.staged, db_path)

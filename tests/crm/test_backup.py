@@ -22,6 +22,7 @@ from crm.errors import (
     DatabaseDamagedError,
     DatabaseTooNewError,
     OperationCancelled,
+    StorageError,
     ValidationError,
 )
 from crm.jobs import CancelToken
@@ -171,3 +172,21 @@ def test_safety_copies_are_kept_beside_the_daily_ones(db, db_path: Path, now) ->
     reasons = [b.reason for b in list_backups(db_path)]
     assert reasons.count("manual") == 5
     assert reasons.count("daily") == 1
+
+
+def test_restore_refuses_while_another_program_writes(db, db_path, now) -> None:
+    add_people(3, now)
+    copy = backup_now(db_path.parent / "copy.db", now=now)
+    add_people(2, now, prefix="later")
+    close_database(db)
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM lead WHERE email_key LIKE 'later%'")
+    try:
+        with pytest.raises(StorageError, match="Another program is using the database"):
+            restore(copy, db_path, now=now)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert lead_count(db_path) == 5
+    assert not db_path.with_name(f".{db_path.name}.restore").exists()
