@@ -361,8 +361,9 @@ def compute_funnel(
         done += 1
         progress(done, total)
 
-    # One read transaction: every query sees the same snapshot even while an import writes.
-    with database_proxy.atomic():
+    # One read transaction: every query sees the same snapshot even while an import writes
+    # (DEFERRED: transactions begin IMMEDIATE by default, which would wait for the writer).
+    with database_proxy.atomic("DEFERRED"):
         try:
             _build_lead_table(ladder, sql, flt)
             tick()

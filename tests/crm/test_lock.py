@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,22 @@ def test_concurrent_writers_lose_nothing(db_path: Path) -> None:
         assert con.execute("PRAGMA quick_check").fetchone()[0] == "ok"
     finally:
         con.close()
+
+
+def test_the_funnel_reads_while_another_program_writes(db, db_path: Path, now) -> None:
+    import sqlite3
+
+    from crm.funnel import compute_funnel
+    from tests.crm.safety_helpers import add_people
+
+    add_people(5, now)
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM lead")
+    try:
+        start = time.monotonic()
+        compute_funnel()
+        assert time.monotonic() - start < 5  # the busy timeout is 10 s: it did not wait
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
