@@ -293,6 +293,7 @@ class ChartPanel(QWidget):
         self.canvas.setAccessibleName(f"{TAB_TITLES[kind]} chart")
         self.canvas.setAccessibleDescription("The numbers are in the table beside the chart.")
         self.canvas.mpl_connect("pick_event", self._on_canvas_pick)
+        self.canvas.mpl_connect("motion_notify_event", self._on_canvas_motion)
         self.table = NumbersView()
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.caption = styled(QLabel(), "emptyText")
@@ -338,6 +339,18 @@ class ChartPanel(QWidget):
         kind, _, value = gid.partition(":")
         if kind in ("step", "offer") and value:
             self.sig_link_activated.emit(kind, value)
+
+    def _on_canvas_motion(self, event: Any) -> None:
+        # A pointing hand over the bars a click opens: they look like links because they are.
+        over = any(
+            patch.get_gid() and patch.contains(event)[0]
+            for ax in self.figure.axes
+            for patch in ax.patches
+        )
+        if over:
+            self.canvas.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.canvas.unsetCursor()
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         link = self.table.numbers.link(index.row())
@@ -389,8 +402,9 @@ class FunnelPage(QWidget):
         self.until = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.since.setAccessibleName("From")
         self.until.setAccessibleName("To")
-        self.since.dateChanged.connect(self._on_filters_changed)
-        self.until.dateChanged.connect(self._on_filters_changed)
+        # Typing a date changes it digit by digit: wait for a pause before recomputing.
+        self.since.dateChanged.connect(self._on_date_changed)
+        self.until.dateChanged.connect(self._on_date_changed)
         self.dash = QLabel("to")
         self.source = QComboBox()
         self.source.setAccessibleName("Source filter")
@@ -630,6 +644,9 @@ class FunnelPage(QWidget):
 
     def _on_filters_changed(self, *_args: object) -> None:
         self.refresh()
+
+    def _on_date_changed(self, _date: QDate) -> None:
+        self._refresh_timer.start()
 
     def _on_tabs_current_changed(self, _index: int) -> None:
         if self.funnel is not None and not self.funnel.empty:

@@ -121,6 +121,8 @@ def test_clicking_a_funnel_bar_opens_the_leads_who_reached_it(page, window) -> N
     x, y = ax.transData.transform(
         (bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2)
     )
+    MouseEvent("motion_notify_event", panel.canvas, x, y)._process()
+    assert panel.canvas.cursor().shape() == Qt.CursorShape.PointingHandCursor
     MouseEvent("button_press_event", panel.canvas, x, y, button=1)._process()
     assert window.current_page_key() == "leads"
     # Ada (downloaded) and Ben (booked) reached "downloaded" or higher.
