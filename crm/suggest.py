@@ -97,8 +97,9 @@ class PastAsk(NamedTuple):
     resolved_at: dt.datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LeadHistory:
+class LeadHistory(NamedTuple):
+    """Everything the engine knows about one lead."""
+
     lead_id: int
     email: str
     first_name: str = ""
@@ -128,8 +129,9 @@ class Evidence:
 # ---- outputs --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Suggestion:
+class Suggestion(NamedTuple):
+    """The next small ask for a lead (immutable; a tuple so 100,000 are built quickly)."""
+
     step: str
     step_label: str
     offer: str | None
@@ -216,6 +218,10 @@ class Prepared:
             for s in self.ladder
         }
         self.unused = frozenset(o.id for o in self.live if not evidence.offer_steps.get(o.id))
+        self.offer_steps_at: dict[int, tuple[LadderStep, ...]] = {}
+        for s in self.ladder:
+            if self.uses_offer[s.key]:
+                self.offer_steps_at[s.level] = (*self.offer_steps_at.get(s.level, ()), s)
         self._windows: dict[int, tuple[LadderStep, ...]] = {}
         self._scores: dict[tuple[int, str], tuple[float, str]] = {}
 
@@ -618,7 +624,9 @@ def _stalled(
 ) -> Suggestion | None:
     prep = ctx.prep
     median = prep.evidence.median_days.get(ctx.level)
-    if median is None or median <= 0:
+    # a different ask at the same level means another offer at a step of that level
+    same_level = prep.offer_steps_at.get(ctx.level)
+    if median is None or median <= 0 or not same_level:
         return None
     reached = [c.at for c in ctx.lead.commitments if prep.level_of.get(c.step) == ctx.level]
     if not reached:
@@ -626,8 +634,8 @@ def _stalled(
     days_here = (ctx.now - min(reached)).total_seconds() / 86400
     if days_here <= prep.pacing.stall_factor * median:
         return None
-    for step in prep.ladder:
-        if step.level != ctx.level or step.key in declined_twice or step.key in declined_recently:
+    for step in same_level:
+        if step.key in declined_twice or step.key in declined_recently:
             continue
         offer = _choose_offer(ctx, step, warm=False, stalled=True)
         if offer is None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NamedTuple
 
+from crm.db import close_thread_connection
 from crm.errors import NotFoundError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.models import database_proxy
@@ -33,8 +34,7 @@ from crm.suggest import (
 from crm.timefmt import iso
 
 
-@dataclass(frozen=True, slots=True)
-class TodayItem:
+class TodayItem(NamedTuple):
     """One row of Today's asks: who, and the suggestion for them."""
 
     lead_id: int
@@ -157,6 +157,13 @@ def load_evidence() -> Evidence:
     )
 
 
+def _evidence_on_own_connection() -> Evidence:
+    try:
+        return load_evidence()
+    finally:
+        close_thread_connection()
+
+
 def _setup() -> Prepared:
     return Prepared(_load_ladder(), _load_offers(), get_pacing(), load_evidence())
 
@@ -171,53 +178,72 @@ _ELIGIBLE = """
 """
 
 
-def _histories(where: str, params: dict[str, Any]) -> list[tuple[LeadHistory, str]]:
-    """Histories (and display names) of the leads selected by ``where`` over lead ``l``."""
+def _histories(where: str, params: dict[str, Any], *, many: bool) -> list[tuple[LeadHistory, str]]:
+    """Histories (and display names) of the leads selected by ``where`` over lead ``l``.
+
+    With ``many`` (most leads are wanted) the event tables are read whole, once each, and
+    filtered here: cheaper than probing them lead by lead through an ``IN`` list.
+    """
     leads = _sql(
         "SELECT l.id, l.email, l.first_name, l.last_name, l.status, l.do_not_contact, "
         f"z.until, z.kind {where} ORDER BY l.id",
         params,
     )
-    ids = f"SELECT l.id {where}"
+    wanted = {row[0] for row in leads}
+    restrict = "" if many else f" WHERE lead_id IN (SELECT l.id {where})"
+    args = {} if many else params
+    keys = dict(_sql("SELECT id, key FROM step"))
     parse = dt.datetime.fromisoformat
+    new = tuple.__new__  # builds the named tuples without their Python-level __new__
     yeses: dict[int, list[PastYes]] = defaultdict(list)
-    for lead_id, key, at, offer_id in _sql(
-        "SELECT c.lead_id, s.key, c.at, c.offer_id FROM commitment c "
-        f"JOIN step s ON s.id = c.step_id WHERE c.lead_id IN ({ids})",
-        params,
+    for lead_id, step_id, at, offer_id in _sql(
+        f"SELECT lead_id, step_id, at, offer_id FROM commitment{restrict}", args
     ):
-        yeses[lead_id].append(PastYes(key, parse(at), offer_id))
+        if lead_id in wanted:
+            yeses[lead_id].append(new(PastYes, (keys[step_id], parse(at), offer_id)))
     asks: dict[int, list[PastAsk]] = defaultdict(list)
-    for lead_id, key, asked_at, outcome, offer_id, resolved in _sql(
-        "SELECT a.lead_id, s.key, a.asked_at, a.outcome, a.offer_id, a.resolved_at FROM ask a "
-        f"JOIN step s ON s.id = a.step_id WHERE a.lead_id IN ({ids})",
-        params,
+    for lead_id, step_id, asked_at, outcome, offer_id, resolved in _sql(
+        f"SELECT lead_id, step_id, asked_at, outcome, offer_id, resolved_at FROM ask{restrict}",
+        args,
     ):
-        asks[lead_id].append(
-            PastAsk(key, parse(asked_at), outcome, offer_id, resolved and parse(resolved))
-        )
+        if lead_id in wanted:
+            asks[lead_id].append(
+                new(
+                    PastAsk,
+                    (
+                        keys[step_id],
+                        parse(asked_at),
+                        outcome,
+                        offer_id,
+                        resolved and parse(resolved),
+                    ),
+                )
+            )
+    names = {tag_id: name.casefold() for tag_id, name in _sql("SELECT id, name FROM tag")}
     tags: dict[int, set[str]] = defaultdict(set)
-    for lead_id, name in _sql(
-        "SELECT lt.lead_id, t.name FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
-        f"WHERE lt.lead_id IN ({ids})",
-        params,
-    ):
-        tags[lead_id].add(name.casefold())
+    for lead_id, tag_id in _sql(f"SELECT lead_id, tag_id FROM lead_tag{restrict}", args):
+        if lead_id in wanted:
+            tags[lead_id].add(names[tag_id])
+    empty: frozenset[str] = frozenset()
     out = []
     for lead_id, email, first, last, status, dnc, until, kind in leads:
-        history = LeadHistory(
-            lead_id=lead_id,
-            email=email,
-            first_name=first,
-            status=status,
-            do_not_contact=bool(dnc),
-            tags=frozenset(tags.get(lead_id, ())),
-            commitments=tuple(yeses.get(lead_id, ())),
-            asks=tuple(asks.get(lead_id, ())),
-            snoozed_until=_dt(until),
-            snooze_kind=kind or "snooze",
+        lead_tags = tags.get(lead_id)
+        history = new(
+            LeadHistory,
+            (
+                lead_id,
+                email,
+                first,
+                status,
+                bool(dnc),
+                frozenset(lead_tags) if lead_tags else empty,
+                tuple(yeses.get(lead_id, ())),
+                tuple(asks.get(lead_id, ())),
+                until and parse(until),
+                kind or "snooze",
+            ),
         )
-        out.append((history, " ".join(p for p in (first, last) if p) or email))
+        out.append((history, f"{first} {last}".strip() or email))
     return out
 
 
@@ -227,6 +253,7 @@ def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     found = _histories(
         "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE l.id = :lead",
         {"lead": lead_id},
+        many=False,
     )
     if not found:
         raise NotFoundError("That lead no longer exists: it may have been deleted.")
@@ -247,9 +274,14 @@ def todays_asks(
     """Leads with a suggestion due today or overdue, best score first."""
     if limit is not None and limit < 1:
         raise ValidationError("The limit must be at least 1.")
-    setup = _setup()
-    cut = now - dt.timedelta(days=setup.pacing.cooldown_days)
-    histories = _histories(_ELIGIBLE, {"cut": cut, "now": now})
+    pacing = get_pacing()
+    cut = now - dt.timedelta(days=pacing.cooldown_days)
+    # The evidence aggregates run in SQLite's C code on a second connection while this one
+    # loads the histories: the two overlap instead of adding up.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
+        evidence = pool.submit(_evidence_on_own_connection)
+        histories = _histories(_ELIGIBLE, {"cut": cut, "now": now}, many=True)
+        setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence.result())
     horizon = end_of_day(now)
     items: list[TodayItem] = []
     total = len(histories)

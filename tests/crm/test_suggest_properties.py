@@ -100,12 +100,8 @@ def test_guardrails_hold_for_every_history(history: LeadHistory, ev: Evidence) -
 @settings(max_examples=100, deadline=None)
 @given(histories, evidence)
 def test_same_input_same_output(history: LeadHistory, ev: Evidence) -> None:
-    reordered = LeadHistory(
-        **{
-            **{f: getattr(history, f) for f in history.__slots__},  # type: ignore[attr-defined]
-            "commitments": tuple(reversed(history.commitments)),
-            "asks": tuple(reversed(history.asks)),
-        }
+    reordered = history._replace(
+        commitments=tuple(reversed(history.commitments)), asks=tuple(reversed(history.asks))
     )
     first = run(history, ev)
     assert run(history, ev) == first
