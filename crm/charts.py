@@ -11,6 +11,7 @@ importing this module costs nothing until a chart is drawn.
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,7 +112,8 @@ def _subtitle(funnel: Funnel, n: int | None, what: str = "leads") -> str:
     text = funnel.filter.describe()
     if n is not None:
         text += f" · n = {n:,} {what}"
-    return text
+    # Long tag or source names wrap rather than run off the chart.
+    return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False)
 
 
 def _frame(fig: Figure | SubFigure, title: str, subtitle: str, theme: Theme) -> Axes:

@@ -189,7 +189,12 @@ def _cover(funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int) -> Fig
         ("Period", f.period_text()),
         ("Source", f.source or "all sources"),
         ("Tag", f.tag or "all tags"),
-        ("Leads in view", f"{funnel.leads:,}"),
+        (
+            "Leads",
+            f"{funnel.leads:,} matching the source and tag, any date"
+            if f.source or f.tag
+            else f"{funnel.leads:,} in the database",
+        ),
         ("Made", _when(made_at)),
     ]
     y = 0.88
