@@ -28,11 +28,12 @@ The steps, per step of the ladder (lowest first):
 Asks: per step, how many asks were made and how they stand; the acceptance rate is
 accepted over answered asks (accepted, declined or no response), pending left out.
 
-Offers: a taker is a lead with a yes about the offer. From the lead's first such yes,
-``went_further`` counts takers with a later yes at a higher level, ``reached_major``
-takers with a later yes at a major step (a call or a sale), and
-``median_days_to_next`` is the median time from taking the offer to the first later yes
-at a higher level, over the takers who went further.
+Offers: a taker is a lead with a yes about the offer; the offer's level is that of the
+lead's first such yes. ``went_further`` counts takers who first reached some higher step
+after taking the offer, ``reached_major`` takers who first reached a major step (a call
+or a sale) after it, and ``median_days_to_next`` is the median time from taking the
+offer to the earliest of those higher steps, over the takers who went further. (A step
+the lead had already reached before the offer is not "further", even if repeated.)
 
 Paths: for each major step, each lead's first yes at that step and the non-major step of
 the lead's latest non-major yes before it ("none" when there was none).
