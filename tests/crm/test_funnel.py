@@ -263,3 +263,16 @@ def test_cli_refuses_a_period_that_ends_before_it_starts(db_path, db, capsys, mo
     assert main(args) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: The period ends before it starts") and err.count("\n") == 1
+
+
+def test_a_step_reached_before_the_offer_is_not_going_further(db, now) -> None:
+    lead = add_lead("f@example.com", now=now).id
+    record_commitment(lead, "replied", at=at("03-01"), now=now)
+    record_commitment(lead, "downloaded", at=at("03-02"), now=now, offer="Late guide")
+    record_commitment(lead, "replied", at=at("03-05"), now=now)  # again, not for the first time
+    offer = compute_funnel().offers[0]
+    assert (offer.offer, offer.takers, offer.went_further) == ("Late guide", 1, 0)
+    record_commitment(lead, "booked", at=at("03-09"), now=now)  # a first: 7 days after
+    offer = compute_funnel().offers[0]
+    assert (offer.went_further, offer.reached_major) == (1, 1)
+    assert offer.median_days_to_next == pytest.approx(7.0)
