@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -430,6 +431,7 @@ class _Importer:
         self.platform_source = ""
         self.platform_label = ""
         self.index_decided = False
+        self.heartbeat = _Heartbeat(lambda: self.progress(self.rows, self.rows + 1))
         self.dropped_indexes: list[tuple[str, str]] = []
 
     # -- bookkeeping
@@ -506,11 +508,7 @@ class _Importer:
                     values["first_name"] = first
                 if last:
                     values["last_name"] = last
-        custom: dict[str, str] = {}
-        for index, name in plan.custom:
-            text = fields[index]
-            if text:
-                custom[name] = text
+        custom = {name: fields[index] for index, name in plan.custom if fields[index]}
         if other_emails:
             custom["secondary_emails"] = other_emails
         for index in plan.metadata:
@@ -1052,9 +1050,15 @@ class _Importer:
         try:
             with database_proxy.atomic("IMMEDIATE") as txn:
                 self.load(sources, decodings, platform, encoding, delimiter, on_bytes, base)
+                # Rebuilding indexes and committing can take a second or two on a big
+                # file; a heartbeat keeps the progress bar alive through them.
+                self.heartbeat.start()
+                if self.dropped_indexes and not self.options.dry_run:
+                    self.restore_indexes()  # a rollback brings them back by itself
                 if self.options.dry_run:
                     txn.rollback()
         finally:
+            self.heartbeat.stop()
             self.conn.set_progress_handler(None, 0)
         self.progress(self.rows, self.rows)
         warnings = list(self.warning_texts)
@@ -1108,9 +1112,6 @@ class _Importer:
                 reading.close()
             base[0] += max(source.size, 1)
         self.tick(force=True)
-        if self.dropped_indexes:
-            self.restore_indexes()
-            self.tick(force=True)
         self.conn.execute(
             "UPDATE import_batch SET rows = ?, created = ?, updated = ?, unchanged = ?, "
             "rejected = ?, duplicates_in_file = ?, warnings = ?, finished_at = ? "
@@ -1173,6 +1174,29 @@ class _Importer:
                 chunk, late, count = {}, [], 0
                 self.tick()
         self.write_chunk(list(chunk.values()), late)
+
+
+class _Heartbeat:
+    """Reports progress from a side thread while one long statement (a commit) runs."""
+
+    def __init__(self, beat: Callable[[], None], every_s: float = PROGRESS_EVERY_S) -> None:
+        self._beat, self._every = beat, max(every_s, 0.01)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="import-heartbeat", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._beat()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _load_custom(text: str) -> dict[str, Any]:
