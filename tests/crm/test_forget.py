@@ -174,3 +174,15 @@ def test_status_history_keeps_only_the_status_names(db, now) -> None:
         "SELECT summary, data FROM lead_event WHERE lead_id = ?", [lead.id]
     ).fetchall()
     assert [(s, json.loads(d)) for s, d in data] == [("", {"from": "none", "to": "subscribed"})]
+
+
+def test_an_erased_lead_gets_no_suggestion_and_is_not_on_today(db, now) -> None:
+    from crm.suggest import NoSuggestion
+    from crm.today import suggest_for_lead, todays_asks
+
+    lead = add_lead("e@example.com", status="subscribed", now=now - dt.timedelta(days=40))
+    record_commitment(lead.id, "subscribed", at=now - dt.timedelta(days=30), now=now)
+    assert lead.id in {item.lead_id for item in todays_asks(now=now)}
+    forget_lead(lead.id)
+    assert isinstance(suggest_for_lead(lead.id, now), NoSuggestion)
+    assert lead.id not in {item.lead_id for item in todays_asks(now=now)}
