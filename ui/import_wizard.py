@@ -337,7 +337,7 @@ class ImportWizard(QDialog):
         extra = f" ({preview.sources} CSV files)" if preview.sources > 1 else ""
         self.detected_label.setText(
             f"{preview.file_name}{extra}: {preview.platform_label} · {preview.encoding} · "
-            f"{preview.delimiter}-separated" + "".join(f"\n⚠ {w}" for w in preview.warnings)
+            f"{preview.delimiter_name}-separated" + "".join(f"\n⚠ {w}" for w in preview.warnings)
         )
         self.confirm_label.setText(
             "This layout is recognised by its columns, not verified: check where each column "

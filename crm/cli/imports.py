@@ -53,7 +53,7 @@ def _print_report(report: ImportReport) -> None:
     head = "dry run, nothing written" if report.dry_run else f"batch {report.batch_id}"
     print(
         f"{report.file_name}: {report.platform_label}, {report.encoding}, "
-        f"{report.delimiter}-separated ({head})"
+        f"{report.delimiter_name}-separated ({head})"
     )
     print(
         f"  {report.rows} rows: {report.created} new, {report.updated} updated, "

@@ -23,7 +23,13 @@ from typing import Any
 from crm.emails import check_email
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
 from crm.importing.decoding import Decoding, Source, detect_decoding, open_text, sources_for
-from crm.importing.mapping import DATE_TARGETS, ColumnMap, Mapping, Target
+from crm.importing.mapping import (
+    DATE_TARGETS,
+    ColumnMap,
+    Mapping,
+    Target,
+    with_unnamed_empty_ignored,
+)
 from crm.importing.platforms import PLATFORMS, STATUS_MAPS, Detection, detect_platform
 from crm.importing.records import DELIMITER_NAMES, Header, RecordReader
 from crm.importing.values import (
@@ -132,6 +138,10 @@ class ImportReport:
     dry_run: bool = False
     seconds: float = 0.0
 
+    @property
+    def delimiter_name(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "batch_id": self.batch_id,
@@ -166,6 +176,10 @@ class Preview:
     ambiguous_dates: tuple[int, ...]  # column indexes whose day/month order is unknown
     warnings: tuple[str, ...]
     sources: int = 1
+
+    @property
+    def delimiter_name(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
 
 
 # --- reading and normalising ---------------------------------------------------------
@@ -358,6 +372,11 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
             else c
             for c in reading.mapping
         )
+        empty = [
+            all(i >= len(row) or not row[i].strip() for row in reading.samples)
+            for i in range(len(mapping))
+        ]
+        mapping = with_unnamed_empty_ignored(mapping, empty)
         warnings = [reading.decoding.warning] if reading.decoding.warning else []
         if len(sources) > 1:
             warnings.append(
@@ -373,7 +392,7 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
             platform_label=reading.detection.label,
             heuristic=reading.detection.heuristic,
             encoding=reading.decoding.name,
-            delimiter=DELIMITER_NAMES.get(reading.header.delimiter, reading.header.delimiter),
+            delimiter=reading.header.delimiter,
             header=reading.header.names,
             rows=tuple(tuple(r) for r in reading.samples[:PREVIEW_ROWS]),
             mapping=mapping,
@@ -1074,7 +1093,7 @@ class _Importer:
             platform=platform,
             platform_label=first.detection.label,
             encoding=encoding,
-            delimiter=DELIMITER_NAMES.get(delimiter, delimiter),
+            delimiter=delimiter,
             rows=self.rows,
             created=self.created,
             updated=self.updated,

@@ -414,7 +414,7 @@ def _google(h: _Header, _s: Sequence[Sequence[str]]) -> Detection | None:
     mapping = _preset(h.names, _GOOGLE)
     if variant == "legacy" and not any(c.target is T.FIRST_NAME for c in mapping):
         mapping = tuple(c.retarget(T.FULL_NAME) if c.header == "Name" else c for c in mapping)
-    return _detection("google", variant, mapping, S.NONE, "", "google_contacts")
+    return _detection("google", variant, mapping, S.NONE, "")
 
 
 def _outlook(h: _Header, _s: Sequence[Sequence[str]]) -> Detection | None:
@@ -527,7 +527,7 @@ def detect_platform(
             if found is not None:
                 return found
     mapping = generic_mapping(headers, samples)
-    return _detection("generic", "", mapping, S.NONE, "", "csv")
+    return _detection("generic", "", mapping, S.NONE, "")
 
 
 def _forced_preset(
@@ -541,5 +541,4 @@ def _forced_preset(
     if not any(c.target is T.EMAIL for c in mapping):
         mapping = generic_mapping(headers, samples)
     default = S.NONE if platform in ADDRESS_BOOKS else S.SUBSCRIBED
-    source = "google_contacts" if platform == "google" else platform
-    return Detection(platform, "", mapping, default, "", source, True)
+    return Detection(platform, "", mapping, default, "", platform, True)

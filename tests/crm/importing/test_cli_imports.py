@@ -44,6 +44,7 @@ def test_import_json_and_errors_file(db_path, capsys, tmp_path) -> None:
     data = json.loads(out)
     assert list(data) == KEYS
     assert data["platform"] == "mailchimp" and data["created"] == 5
+    assert (data["encoding"], data["delimiter"], data["rows"]) == ("UTF-8", ",", 6)
     assert data["errors"] == [
         {"row": 5, "reason": "'not-an-address' is not a valid address: email has no @"}
     ]

@@ -9,7 +9,7 @@ from tests.crm.importing.conftest import DATA, SHARED, lead, run, timeline
 
 def test_german_excel_file_with_sep_line_and_cp1252(db, now) -> None:
     preview = preview_csv(DATA / "generic_de_excel.csv")
-    assert (preview.encoding, preview.delimiter) == ("Windows-1252", "semicolon")
+    assert (preview.encoding, preview.delimiter) == ("Windows-1252", ";")
     assert preview.header[0] == "E-Mail"  # the sep= line is not the header
     targets = [c.target for c in preview.mapping]
     assert targets[:5] == [
@@ -30,7 +30,7 @@ def test_german_excel_file_with_sep_line_and_cp1252(db, now) -> None:
 
 def test_french_utf16_tab_text_file(db, now) -> None:
     preview = preview_csv(DATA / "generic_fr.txt")
-    assert (preview.encoding, preview.delimiter) == ("UTF-16 LE", "tab")
+    assert (preview.encoding, preview.delimiter) == ("UTF-16 LE", "\t")
     run("generic_fr.txt", now)
     helene = lead("helene@example.fr")
     assert (helene.first_name, helene.last_name, helene.company) == (
@@ -73,5 +73,5 @@ def test_spanish_headers_and_pipe_tags(db, now) -> None:
 
 def test_shared_semicolon_excel_file(db, now) -> None:
     report = run(SHARED / "messy" / "semicolon_excel_de.csv", now)
-    assert report.rejected == 0 and report.delimiter == "semicolon"
+    assert report.rejected == 0 and report.delimiter == ";"
     assert lead("li.lei@example.net").company == "Kōhī Roasters; Ōsaka"

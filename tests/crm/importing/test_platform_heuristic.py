@@ -38,7 +38,7 @@ def test_mailerlite(db, now) -> None:
 
 def test_brevo_semicolons_blocklist_and_double_opt_in(db, now) -> None:
     report = run("brevo_contacts.csv", now)
-    assert report.delimiter == "semicolon"
+    assert report.delimiter == ";"
     assert lead("claire.dupont@example.fr").phone == "+33612345678"
     assert lead("blocked@example.fr").status == "unsubscribed"
     assert lead("blocked@example.fr").custom["status_raw"] == "EMAIL_BLACKLISTED=true"
@@ -71,4 +71,4 @@ def test_a_named_platform_overrides_detection(db, now) -> None:
     assert report.platform == "generic" and report.platform_label == "Generic CSV"
     # Generic synonyms still find the names and a status column's words.
     priya = lead("priya@example.in")
-    assert (priya.first_name, priya.status, priya.source) == ("Priya", "subscribed", "csv")
+    assert (priya.first_name, priya.status, priya.source) == ("Priya", "subscribed", "generic")

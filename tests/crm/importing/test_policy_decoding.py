@@ -111,4 +111,4 @@ def test_an_excel_workbook_gets_a_useful_sentence(db, now, tmp_path) -> None:
 def test_extension_does_not_matter(db, now, tmp_path) -> None:
     path = write(tmp_path, "export.txt", "email\tname\nada@example.com\tAda\n")
     report = import_csv(path, now=now)
-    assert report.delimiter == "tab" and report.created == 1
+    assert report.delimiter == "\t" and report.created == 1

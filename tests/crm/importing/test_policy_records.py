@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.importing import import_csv
+from crm.importing import import_csv, preview_csv
+from crm.importing.mapping import Target
 from crm.importing.records import sniff_delimiter
 from tests.crm.importing.conftest import lead, write
 
@@ -27,7 +28,7 @@ def test_sniffing_counts_outside_quotes(line: str, expected: str) -> None:
 def test_excel_sep_line_wins_and_is_not_a_header(db, now, tmp_path) -> None:
     path = write(tmp_path, "x.csv", "sep=|\r\nemail|name,with,commas\r\na@example.com|Ann\r\n")
     report = import_csv(path, now=now)
-    assert report.delimiter == "pipe" and report.header == ("email", "name,with,commas")
+    assert report.delimiter == "|" and report.header == ("email", "name,with,commas")
     assert lead("a@example.com").custom["name,with,commas"] == "Ann"
 
 
@@ -48,11 +49,14 @@ def test_quotes_hold_delimiters_quotes_and_any_line_ending(db, now, tmp_path) ->
 
 def test_header_cells_trimmed_repeats_kept_by_position(db, now, tmp_path) -> None:
     text = " Email , UNSUB_REASON ,UNSUB_REASON,\na@example.com,first,second,\n"
-    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    path = write(tmp_path, "x.csv", text)
+    report = import_csv(path, now=now)
     assert report.header == ("Email", "UNSUB_REASON", "UNSUB_REASON", "")
     custom = lead("a@example.com").custom
     assert custom["UNSUB_REASON"] == "first" and custom["UNSUB_REASON (2)"] == "second"
     assert set(custom) == {"UNSUB_REASON", "UNSUB_REASON (2)"}  # the empty unnamed one: gone
+    preview = preview_csv(path)
+    assert preview.mapping[3].target is Target.IGNORE
 
 
 def test_blank_records_are_skipped_and_rows_count_records(db, now, tmp_path) -> None:
