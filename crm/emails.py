@@ -79,7 +79,12 @@ def email_problem(text: str) -> str | None:
 
 def check_email(raw: str) -> CheckedEmail:
     """Clean and validate an address; raise ValidationError with the reason."""
-    if _PLAIN.fullmatch(raw) and len(raw) <= 254 and raw.index("@") <= 64:
+    if (
+        _PLAIN.fullmatch(raw)
+        and len(raw) <= 254
+        and raw.index("@") <= 64
+        and "xn--" not in raw.lower()  # a punycode (IDN) domain is accepted with a warning
+    ):
         return CheckedEmail(address=raw, key=raw.lower())
     warnings: list[str] = []
     text = clean_edges(raw)
