@@ -57,8 +57,6 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
             "score": None,
             "reason": result.reason,
             "message": None,
-            "rule": result.rule,
-            "until": iso(result.until),
         }
     return {
         "email": email,
@@ -68,14 +66,7 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
         "score": result.score,
         "reason": result.reason,
         "message": result.message,
-        "rule": result.rule,
     }
-
-
-def _dt(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(value)
 
 
 def _sql(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
