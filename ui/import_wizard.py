@@ -227,6 +227,7 @@ class ImportWizard(QDialog):
         self.policy_combo = QComboBox()
         for key, label in POLICY_LABELS.items():
             self.policy_combo.addItem(label, key)
+        self.policy_combo.currentIndexChanged.connect(self._on_choice_changed)
         self.tag_edit = QLineEdit()
         self.tag_edit.setPlaceholderText("optional, e.g. Spring fair 2026")
         self.tag_edit.setMaxLength(80)
@@ -366,6 +367,7 @@ class ImportWizard(QDialog):
             combo.currentIndexChanged.connect(
                 lambda _i, c=combo, e=edit: e.setVisible(c.currentData() == Target.CUSTOM.value)
             )
+            combo.currentIndexChanged.connect(self._on_choice_changed)
             cell = QWidget()
             cell_layout = QHBoxLayout(cell)
             cell_layout.setContentsMargins(2, 0, 2, 0)
@@ -400,6 +402,11 @@ class ImportWizard(QDialog):
         self.dry_label.setText(
             "Check first: a dry run counts what would change and writes nothing."
         )
+
+    def _on_choice_changed(self) -> None:
+        if self.dry_report is not None:
+            self.dry_report = None
+            self.dry_label.setText("The mapping changed: check again to see the new counts.")
 
     def mapping(self) -> tuple[ColumnMap, ...]:
         """The mapping as the user left it in the table."""

@@ -98,6 +98,11 @@ def parse_tags(text: str, style: str) -> list[str]:
         return []
     if style == "mailchimp":
         # The cell text is itself CSV: "VIP","Workshop, Spring 2024" (or a bare tag).
+        # The everyday cell (quoted names, no quotes inside) splits without a parser.
+        if text[0] == '"' and text[-1] == '"' and '""' not in text and len(text) > 1:
+            parts = text[1:-1].split('","')
+            if '"' not in "".join(parts):
+                return _clean_tags(parts)
         try:
             cells = next(csv.reader([text], skipinitialspace=True), [])
         except csv.Error:
@@ -129,12 +134,14 @@ def parse_tags(text: str, style: str) -> list[str]:
 
 def _clean_tags(names: Sequence[str]) -> list[str]:
     out: list[str] = []
-    seen: set[str] = set()
     for name in names:
         cleaned = " ".join(name.strip().strip('"').split())[:80]
-        if cleaned and cleaned.casefold() not in seen:
-            seen.add(cleaned.casefold())
+        if cleaned and cleaned not in out:
             out.append(cleaned)
+    if len(out) > 1:
+        # Tags compare without case (as the tag table does): keep the first spelling.
+        folded = [t.casefold() for t in out]
+        out = [t for i, t in enumerate(out) if folded.index(folded[i]) == i]
     return out
 
 

@@ -89,6 +89,8 @@ def test_editing_the_mapping_changes_what_is_imported(qtbot, db, clock) -> None:
 
     _run(qtbot, wizard, wizard.dry_button)
     assert "2 new" in wizard.dry_label.text() and count_leads() == 0
+    wizard.policy_combo.setCurrentIndex(wizard.policy_combo.findData("overwrite"))
+    assert "check again" in wizard.dry_label.text()  # old counts are not left standing
 
     _run(qtbot, wizard, wizard.import_button)
     assert wizard.stack.currentIndex() == ImportWizard.PAGE_SUMMARY
