@@ -51,7 +51,8 @@ def main() -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         cli = ROOT / ".venv" / "bin" / "smallyes-cli"
         print(f"building {path} with {args.leads} demo leads ...")
-        subprocess.run([str(cli), "--db", str(path), "demo", "--leads", str(args.leads)], check=True)
+        command = [str(cli), "--db", str(path), "demo", "--leads", str(args.leads)]
+        subprocess.run(command, check=True)
 
     raw = sqlite3.connect(path)
     floor = best_of(args.runs, lambda: raw.execute(FLOOR_SQL).fetchall())

@@ -448,7 +448,8 @@ class TodayPage(QWidget):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self._stale:
-            QTimer.singleShot(0, self.reload)
+            # still stale when the timer fires: a direct reload() meanwhile clears it
+            QTimer.singleShot(0, self._on_debounce_timeout)
 
     # --- the selected row -------------------------------------------------------------
 
