@@ -44,6 +44,7 @@ from crm.importing import ImportOptions, ImportReport, Preview, import_csv, prev
 from crm.importing import save_rejected as write_rejected
 from crm.importing.mapping import TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
+from crm.leads import STATUS_LABELS, LeadStatus
 from crm.timefmt import local, utc_now
 from ui.workers import TaskRunner
 
@@ -292,11 +293,12 @@ class ImportWizard(QDialog):
         self.errors_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.errors_box = QGroupBox("Rejected rows")
         QVBoxLayout(self.errors_box).addWidget(self.errors_table)
-        layout.addWidget(self.errors_box, 1)
+        layout.addWidget(self.errors_box, 20)
         self.warnings_label = QLabel()
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.warnings_label)
+        layout.addStretch(1)  # takes the room when no row was rejected
         buttons = QHBoxLayout()
         self.save_errors_button = QPushButton("Save rejected rows as CSV…")
         self.save_errors_button.clicked.connect(self._on_save_errors_button_clicked)
@@ -523,8 +525,11 @@ class ImportWizard(QDialog):
         ]
         if report.statuses:
             lines.append(
-                "Statuses: "
-                + ", ".join(f"{n:,} {s}" for s, n in sorted(report.statuses.items()))
+                "In the file: "
+                + ", ".join(
+                    f"{STATUS_LABELS[LeadStatus(s)].lower()} {n:,}"
+                    for s, n in sorted(report.statuses.items())
+                )
                 + "."
             )
         self.summary_label.setText("\n".join(lines))
@@ -536,6 +541,9 @@ class ImportWizard(QDialog):
             table.setItem(r, 0, item)
             table.setItem(r, 1, QTableWidgetItem(error.reason))
         self.errors_box.setVisible(bool(report.errors))
+        if not report.errors:
+            lines.append("Every row was read: none was rejected.")
+            self.summary_label.setText("\n".join(lines))
         self.save_errors_button.setEnabled(bool(report.errors))
         shown = report.warning_texts[:8]
         more = report.warnings - len(shown)
