@@ -10,6 +10,7 @@ from tests.crm.importing.conftest import DATA, SHARED, lead, run, timeline
 def test_german_excel_file_with_sep_line_and_cp1252(db, now) -> None:
     preview = preview_csv(DATA / "generic_de_excel.csv")
     assert (preview.encoding, preview.delimiter) == ("Windows-1252", ";")
+    assert preview.platform == "generic" and preview.heuristic  # the mapping is confirmed
     assert preview.header[0] == "E-Mail"  # the sep= line is not the header
     targets = [c.target for c in preview.mapping]
     assert targets[:5] == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 
 from crm.importing import preview_csv
+from crm.importing.undo import list_imports
 from crm.leads import list_leads
 from tests.crm.importing.conftest import DATA, SHARED, lead, run, timeline
 
@@ -78,8 +79,8 @@ def test_export_zip_imports_its_three_files_as_one_batch(db, now, tmp_path) -> N
     assert report.created == 8 and report.rejected == 1
     assert report.errors[0].reason.startswith("a.csv: ")
     assert report.statuses == {"bounced": 1, "subscribed": 5, "unsubscribed": 2}
-    assert {r.batch_id for r in []} == set()
     assert len(list_leads()) == 8
+    assert [(b.id, b.created, b.rejected) for b in list_imports()] == [(report.batch_id, 8, 1)]
 
 
 def test_shared_fixture_with_bom(db, now) -> None:

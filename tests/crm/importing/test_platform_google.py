@@ -1,4 +1,4 @@
-"""Google Contacts (current and legacy) and Outlook.com: contacts, never subscribers."""
+"""Google Contacts, current and legacy: contacts, never subscribers."""
 
 from __future__ import annotations
 
@@ -25,14 +25,3 @@ def test_google_legacy_layout(db, now) -> None:
     dagny = lead("dagny@example.se")
     assert (dagny.first_name, dagny.last_name, dagny.company) == ("Dagny", "Lind", "Lind AB")
     assert dagny.tags == ("Friends",)
-
-
-def test_outlook_contacts(db, now) -> None:
-    report = run("outlook_contacts.csv", now)
-    assert report.platform == "outlook" and report.statuses == {"none": 2}
-    siobhan = lead("siobhan@example.ie")
-    assert (siobhan.first_name, siobhan.last_name) == ("Siobhán", "Ní Bhriain")
-    assert siobhan.phone == "+353 87 123 4567"
-    assert siobhan.custom["Business Postal Code"] == "D02 X285"
-    assert lead("raj.patel@example.co.uk").custom["Birthday"] == "0/0/00"
-    assert lead("raj.patel@example.co.uk").status == "none"

@@ -1,0 +1,18 @@
+"""EmailOctopus (heuristic): upper-case status values decide the platform."""
+
+from __future__ import annotations
+
+from crm.importing import preview_csv
+from tests.crm.importing.conftest import DATA, lead, run
+
+
+def test_detected_by_heuristics_and_shown_for_confirmation() -> None:
+    preview = preview_csv(DATA / "emailoctopus_contacts.csv")
+    assert preview.platform == "emailoctopus"
+    assert preview.heuristic
+
+
+def test_emailoctopus(db, now) -> None:
+    report = run("emailoctopus_contacts.csv", now)
+    assert report.statuses == {"pending": 1, "subscribed": 1, "unsubscribed": 1}
+    assert lead("lukas@example.at").tags == ("Kunde",)
