@@ -758,11 +758,7 @@ class _Importer:
         commitments: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[int, int, int]] = []
-        batch, now_text = self.batch_id, self.now_text
         source, label = self.platform_source, self.platform_label
-        event_data = json.dumps(
-            {"batch_id": batch, "file": self.path.name, "platform": source}, ensure_ascii=False
-        )
         policy = self.options.on_duplicate
         late_ids = {id(r) for r in late}
 
@@ -796,10 +792,6 @@ class _Importer:
                 " level, last_commitment_at) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 new_leads,
-            )
-            events.extend(
-                (lead[0], now_text, "import", f"Imported from {label}", event_data, batch)
-                for lead in new_leads
             )
         if updates:
             conn.executemany(
@@ -1131,6 +1123,21 @@ class _Importer:
                 reading.close()
             base[0] += max(source.size, 1)
         self.tick(force=True)
+        # Every lead this batch created gets its 'import' event in one statement.
+        self.conn.execute(
+            "INSERT INTO lead_event (lead_id, at, kind, summary, data, batch_id) "
+            "SELECT id, ?, 'import', ?, ?, batch_id FROM lead WHERE batch_id = ? ORDER BY id",
+            (
+                self.now_text,
+                f"Imported from {self.platform_label}",
+                json.dumps(
+                    {"batch_id": self.batch_id, "file": self.path.name,
+                     "platform": self.platform_source},
+                    ensure_ascii=False,
+                ),
+                self.batch_id,
+            ),
+        )  # fmt: skip
         self.conn.execute(
             "UPDATE import_batch SET rows = ?, created = ?, updated = ?, unchanged = ?, "
             "rejected = ?, duplicates_in_file = ?, warnings = ?, finished_at = ? "
