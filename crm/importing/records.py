@@ -103,8 +103,10 @@ class RecordReader:
         while True:
             try:
                 for fields in reader:
-                    # A blank record: an empty line or only empty/whitespace cells.
-                    if not fields or not "".join(fields).strip():
+                    # A blank record: an empty line or only empty/whitespace cells. The
+                    # first cell usually settles it without looking at the others.
+                    first = fields[0] if fields else ""
+                    if (not first or first.isspace()) and not "".join(fields).strip():
                         continue
                     number += 1
                     self.row_number = number
