@@ -39,6 +39,7 @@ from crm.importing.values import (
     parse_metadata,
     parse_tags,
     split_full_name,
+    unescape_cell,
 )
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.ladder import step_by_key
@@ -516,7 +517,7 @@ class _Importer:
             if text:
                 if index in plan.multi:
                     text = text.split(":::", 1)[0]
-                text = text if name == "notes" else text.strip()
+                text = unescape_cell(text if name == "notes" else text.strip())
                 if text and name not in values:
                     values[name] = text
         for index in plan.full:
@@ -527,7 +528,9 @@ class _Importer:
                     values["first_name"] = first
                 if last:
                     values["last_name"] = last
-        custom = {name: fields[index] for index, name in plan.custom if fields[index]}
+        custom = {
+            name: unescape_cell(fields[index]) for index, name in plan.custom if fields[index]
+        }
         if other_emails:
             custom["secondary_emails"] = other_emails
         for index in plan.metadata:

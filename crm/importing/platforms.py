@@ -45,6 +45,7 @@ PLATFORM_LABELS = {
     "google": "Google Contacts",
     "outlook": "Outlook contacts",
     "generic": "Generic CSV",
+    "smallyes": "Smallyes export",
 }
 HEURISTIC = frozenset({"brevo", "mailerlite", "kit", "flodesk", "emailoctopus", "generic"})
 ADDRESS_BOOKS = frozenset({"google", "outlook"})
@@ -467,7 +468,21 @@ def _flodesk_octopus(h: _Header, samples: Sequence[Sequence[str]]) -> Detection 
     return None
 
 
+# Smallyes' own lead export (crm.exporting), so exported leads import back unchanged.
+_SMALLYES_COLUMNS = (
+    "email", "first_name", "last_name", "company", "phone", "status", "tags", "notes",
+    "created_at",
+)  # fmt: skip
+
+
+def _smallyes(h: _Header, samples: Sequence[Sequence[str]]) -> Detection | None:
+    if tuple(h.names[: len(_SMALLYES_COLUMNS)]) != _SMALLYES_COLUMNS:
+        return None
+    return _detection("smallyes", "", generic_mapping(h.names, samples), S.NONE, "")
+
+
 RULES: tuple[_Rule, ...] = (
+    _smallyes,
     _mailchimp,
     _ghost,
     _buttondown,

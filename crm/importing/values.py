@@ -174,3 +174,15 @@ def parse_metadata(text: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValidationError("metadata is not a dictionary")
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+_ESCAPED_STARTS = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+def unescape_cell(text: str) -> str:
+    """Drop the apostrophe a spreadsheet-safe export puts before = + - @ TAB or CR.
+
+    Smallyes' own CSV export (and careful spreadsheets) write ``'+44 20...`` so the cell
+    is shown as text, never run as a formula; the apostrophe is not part of the value.
+    """
+    return text[1:] if text.startswith(_ESCAPED_STARTS) else text
