@@ -17,6 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,22 @@ from crm.models import database_proxy
 
 log = logging.getLogger(__name__)
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
+_json_keys: dict[str, str] = {}
+
+
+def _text_json(values: dict[str, str]) -> str:
+    """``_to_json`` for a dict of strings, byte for byte, without the encoder's set-up."""
+    if not values:
+        return "{}"
+    keys = _json_keys
+    parts = []
+    for name, text in values.items():
+        key = keys.get(name)
+        if key is None:
+            key = keys[name] = encode_basestring(name) + ": "
+        parts.append(key + encode_basestring(text))
+    return "{" + ", ".join(parts) + "}"
+
 
 POLICIES = ("skip", "fill", "overwrite")
 CHUNK_ROWS = 4096
@@ -56,6 +74,7 @@ PROGRESS_EVERY_S = 0.1
 PREVIEW_ROWS = 20
 SAMPLE_ROWS = 200
 MAX_WARNING_TEXTS = 500
+MAX_CACHED = 20_000  # distinct tag cells remembered per import
 S = LeadStatus
 _SEVERITY = {
     S.NONE: 0,
@@ -65,6 +84,7 @@ _SEVERITY = {
     S.BOUNCED: 4,
     S.COMPLAINED: 5,
 }
+_STATUSES = {s.value: s for s in LeadStatus}
 _LEAD_FIELDS = ("first_name", "last_name", "company", "phone", "notes")
 _FIELD_WORDS = {
     "first_name": "first name",
@@ -247,6 +267,16 @@ class _Plan:
             count = names.get(name, 0)
             names[name] = count + 1
             self.custom.append((c.index, name if not count else f"{name} ({count + 1})"))
+        # The custom cells of a row come out in one C call: a tuple, by plan order.
+        self.custom_names = tuple(name for _, name in self.custom)
+        indexes = [index for index, _ in self.custom]
+        if len(indexes) > 1:
+            self.custom_cells: Callable[[list[str]], tuple[str, ...]] = itemgetter(*indexes)
+        elif indexes:
+            only = indexes[0]
+            self.custom_cells = lambda fields: (fields[only],)
+        else:
+            self.custom_cells = lambda fields: ()
 
 
 class _Reading:
@@ -440,7 +470,9 @@ class _Importer:
         self.errors: list[RowError] = []
         self.warning_texts: list[str] = []
         self.statuses: dict[str, int] = {}
-        self.tag_ids: dict[str, int] = {}
+        self.tag_ids: dict[str, int] = {}  # by _tag_key
+        self.tag_ids_by_name: dict[str, int] = {}  # by the exact spelling seen in the file
+        self.parsed_tags: dict[tuple[str, str], tuple[str, ...]] = {}
         self.next_id = 0
         self.step_id = 0
         self.step_level = 0
@@ -517,7 +549,10 @@ class _Importer:
             if text:
                 if index in plan.multi:
                     text = text.split(":::", 1)[0]
-                text = unescape_cell(text if name == "notes" else text.strip())
+                if name != "notes":
+                    text = text.strip()
+                if text[:1] == "'":
+                    text = unescape_cell(text)
                 if text and name not in values:
                     values[name] = text
         for index in plan.full:
@@ -528,9 +563,10 @@ class _Importer:
                     values["first_name"] = first
                 if last:
                     values["last_name"] = last
-        custom = {
-            name: unescape_cell(fields[index]) for index, name in plan.custom if fields[index]
-        }
+        cells = plan.custom_cells(fields)
+        custom = {name: text for name, text in zip(plan.custom_names, cells) if text}
+        if "'" in "".join(cells):  # rare: a spreadsheet-safe apostrophe to drop
+            custom = {name: unescape_cell(text) for name, text in custom.items()}
         if other_emails:
             custom["secondary_emails"] = other_emails
         for index in plan.metadata:
@@ -550,7 +586,13 @@ class _Importer:
         for index, style in plan.tags:
             text = fields[index]
             if text:
-                tags.extend(parse_tags(text, style))
+                # A list repeats a few tag combinations many times: parse each once.
+                parsed = self.parsed_tags.get((text, style))
+                if parsed is None:
+                    parsed = tuple(parse_tags(text, style))
+                    if len(self.parsed_tags) < MAX_CACHED:
+                        self.parsed_tags[(text, style)] = parsed
+                tags.extend(parsed)
         if self.batch_tag:
             tags.append(self.batch_tag)
         # Dates: consent is confirm, else opt-in, else sign-up, else created.
@@ -708,6 +750,9 @@ class _Importer:
         self.dropped_indexes = []
 
     def tag_id(self, name: str) -> int:
+        found = self.tag_ids_by_name.get(name)
+        if found is not None:
+            return found
         key = _tag_key(name)
         found = self.tag_ids.get(key)
         if found is None:
@@ -715,6 +760,7 @@ class _Importer:
                 "INSERT INTO tag (name, batch_id) VALUES (?, ?)", (name, self.batch_id)
             ).lastrowid
             self.tag_ids[key] = found
+        self.tag_ids_by_name[name] = found
         return found
 
     def write_chunk(self, chunk: list[_Row], late: list[_Row]) -> None:
@@ -870,7 +916,7 @@ class _Importer:
                 source,
                 status.value,
                 v.get("notes", ""),
-                _to_json(r.custom) if r.custom else "{}",
+                _text_json(r.custom),
                 make_search_text(r.email, first, last, company),
                 self.now_text,
                 self.now_text,
@@ -920,7 +966,7 @@ class _Importer:
                     changes.append((batch, lead_id, name, have, text))
         new_custom_text = custom_text
         if policy != "skip" and r.custom:
-            incoming_text = _to_json(r.custom)
+            incoming_text = _text_json(r.custom)
             if incoming_text != custom_text:
                 have_custom = _load_custom(custom_text)
                 merged = dict(have_custom)
@@ -936,7 +982,7 @@ class _Importer:
                     changed_fields.append("custom")
                     changes.append((batch, lead_id, "custom", custom_text, new_custom_text))
         # Status: suppression wins; a subscribe only lifts it when it is newer.
-        old_status = S(status)
+        old_status = _STATUSES[status] if status in _STATUSES else S(status)
         new_status = old_status
         incoming = r.status
         if incoming in SUPPRESSED:
