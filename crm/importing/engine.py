@@ -58,13 +58,18 @@ def _text_json(values: dict[str, str]) -> str:
     if not values:
         return "{}"
     keys = _json_keys
-    parts = []
-    for name, text in values.items():
-        key = keys.get(name)
-        if key is None:
-            key = keys[name] = encode_basestring(name) + ": "
-        parts.append(key + encode_basestring(text))
+    parts = [
+        (keys.get(name) or _json_key(name)) + encode_basestring(text)
+        for name, text in values.items()
+    ]
     return "{" + ", ".join(parts) + "}"
+
+
+def _json_key(name: str) -> str:
+    if len(_json_keys) >= MAX_CACHED:  # column names from many files: stay small
+        _json_keys.clear()
+    key = _json_keys[name] = encode_basestring(name) + ": "
+    return key
 
 
 POLICIES = ("skip", "fill", "overwrite")
@@ -86,6 +91,7 @@ _SEVERITY = {
 }
 _STATUSES = {s.value: s for s in LeadStatus}
 _LEAD_FIELDS = ("first_name", "last_name", "company", "phone", "notes")
+_LEAD_FIELD_AT = {name: i for i, name in enumerate(_LEAD_FIELDS)}
 _FIELD_WORDS = {
     "first_name": "first name",
     "last_name": "last name",
@@ -564,7 +570,7 @@ class _Importer:
                 if last:
                     values["last_name"] = last
         cells = plan.custom_cells(fields)
-        custom = {name: text for name, text in zip(plan.custom_names, cells) if text}
+        custom = {name: text for name, text in zip(plan.custom_names, cells, strict=True) if text}
         if "'" in "".join(cells):  # rare: a spreadsheet-safe apostrophe to drop
             custom = {name: unescape_cell(text) for name, text in custom.items()}
         if other_emails:
@@ -946,21 +952,17 @@ class _Importer:
         (_, lead_id, email, first, last, company, phone, notes, status, custom_text, level,
          last_yes, updated_at) = found  # fmt: skip
         batch = self.batch_id
-        current = {
-            "first_name": first,
-            "last_name": last,
-            "company": company,
-            "phone": phone,
-            "notes": notes,
-        }
-        after = dict(current)
+        current = (first, last, company, phone, notes)
+        after: dict[str, str] | None = None  # made on the first change: most rows have none
         changed_fields: list[str] = []
         if policy != "skip":
             for name, text in r.values.items():
-                have = current[name]
+                have = current[_LEAD_FIELD_AT[name]]
                 if have == text:
                     continue
                 if not have or policy == "overwrite":
+                    if after is None:
+                        after = dict(zip(_LEAD_FIELDS, current, strict=True))
                     after[name] = text
                     changed_fields.append(name)
                     changes.append((batch, lead_id, name, have, text))
@@ -1043,6 +1045,8 @@ class _Importer:
                 changed_fields.append("tags")
         if not changed_fields:
             return False
+        if after is None:
+            after = dict(zip(_LEAD_FIELDS, current, strict=True))
         changes.append((batch, lead_id, "updated_at", str(updated_at), self.now_text))
         if new_level != level:
             changes.append((batch, lead_id, "level", str(level), str(new_level)))
