@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -38,14 +38,10 @@ from PySide6.QtWidgets import (
 from crm.leads import LeadQuery
 from crm.logsetup import log_file
 from crm.timefmt import utc_now
-from ui import import_wizard
 from ui.events import AppEvents
-from ui.funnel_view import register_funnel_page
 from ui.leads.page import LeadsPage
-from ui.leads.suggestion_box import attach_suggestion_box
 from ui.settings import Settings
 from ui.style import app_icon, styled
-from ui.today import register_today_page
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +90,8 @@ def show_about(window: MainWindow) -> None:
 
 
 class MainWindow(QMainWindow):
+    sig_extensions_installed = Signal()
+
     def __init__(
         self,
         db_path: Path,
@@ -101,7 +99,10 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
         events: AppEvents | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        defer_extensions: bool = False,
     ) -> None:
+        """``defer_extensions``: install the other pages, the import and the suggestions
+        just after the lead list first paints (the app does this; tests build it all now)."""
         super().__init__()
         self.db_path = db_path
         self.settings = settings if settings is not None else Settings()
@@ -138,14 +139,18 @@ class MainWindow(QMainWindow):
         self.leads_page.sig_selection_changed.connect(self._update_actions)
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
-        self.today_page = register_today_page(self, clock)
-        register_funnel_page(self, clock)
-        import_wizard.register_import(self)
-        self.setAcceptDrops(True)  # a CSV dropped anywhere on the window opens the import
-        self.suggestion_box = attach_suggestion_box(
-            self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, clock
-        )
-        self.suggestion_box.sig_status_message.connect(self.show_status)
+        self.today_page: QWidget | None = None
+        self.suggestion_box: QWidget | None = None
+        self.extensions_installed = False
+        if not defer_extensions:
+            self._install_extensions()
+        elif self.leads_page.is_empty:
+            QTimer.singleShot(0, self._install_extensions)
+        else:
+            # After this paint event is done: the lead list shows before the rest loads.
+            self.leads_page.sig_first_rows_painted.connect(
+                lambda: QTimer.singleShot(0, self._install_extensions)
+            )
         self.show_page(LEADS)
         if (counts := self.leads_page.counts) is not None:
             self._on_leads_page_counts_changed(*counts)
@@ -155,6 +160,31 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+
+    def _install_extensions(self) -> None:
+        """The Today and Funnel pages, the CSV import and the next-ask suggestions.
+
+        Their modules load here, not when this module loads, so the lead list can paint
+        first when the app starts.
+        """
+        if self.extensions_installed:
+            return
+        self.extensions_installed = True
+        from ui import import_wizard
+        from ui.funnel_view import register_funnel_page
+        from ui.leads.suggestion_box import attach_suggestion_box
+        from ui.today import register_today_page
+
+        clock = self._clock
+        self.today_page = register_today_page(self, clock)
+        register_funnel_page(self, clock)
+        import_wizard.register_import(self)
+        self.setAcceptDrops(True)  # a CSV dropped anywhere on the window opens the import
+        self.suggestion_box = attach_suggestion_box(
+            self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, clock
+        )
+        self.suggestion_box.sig_status_message.connect(self.show_status)
+        self.sig_extensions_installed.emit()
 
     # --- public API for pages -----------------------------------------------------------
 
@@ -339,10 +369,14 @@ class MainWindow(QMainWindow):
         self.show_status(message)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        from ui import import_wizard
+
         if import_wizard.dropped_file(event) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        from ui import import_wizard
+
         path = import_wizard.dropped_file(event)
         if path is not None:
             event.acceptProposedAction()
@@ -352,7 +386,13 @@ class MainWindow(QMainWindow):
         self.leads_page.save_state()
         self.settings.window_geometry = self.saveGeometry()
         self.settings.sync()
-        self.leads_page.shutdown()
-        self.today_page.shutdown()
-        self.suggestion_box.shutdown()
+        self.shutdown()
         super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every page's background work and wait for it: nothing is left half-written."""
+        self.leads_page.shutdown()
+        if self.today_page is not None:
+            self.today_page.shutdown()  # type: ignore[attr-defined]
+        if self.suggestion_box is not None:
+            self.suggestion_box.shutdown()  # type: ignore[attr-defined]
