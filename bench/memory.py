@@ -5,7 +5,10 @@
 Each figure is the peak RSS of a child process (``os.wait4``):
 
 - the app opened on the 100,000-lead demo database until its lead list has painted
-  (``python -m ui --exit-after-show``), the figure the goal is about;
+  (``python -m ui --exit-after-show``);
+- the app left open and idle for a few seconds, so that the background work the pages
+  start on their own (the Today page working out its asks) is included: the figure the
+  goal is about;
 - the same window after scrolling to the very end, so that every one of the 100,000
   rows has been fetched into the table model (the worst case of one session);
 - the floor: a bare PySide6 QMainWindow with one label (``bench/floor_window.py``).
@@ -26,6 +29,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_db import ROOT, demo_db
 
 GOAL_MB = 300
+
+IDLE_S = 8
+IDLE = textwrap.dedent(
+    f"""
+    import sys
+    from pathlib import Path
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from crm.db import open_database
+    from ui.collector import GuiThreadCollector
+    from ui.main_window import MainWindow
+    from ui.style import setup_style
+
+    app = QApplication([])
+    setup_style(app)
+    GuiThreadCollector(app)
+    open_database(sys.argv[1])
+    window = MainWindow(Path(sys.argv[1]), defer_extensions=True)
+    window.show()
+    QTimer.singleShot({IDLE_S * 1000}, lambda: app.exit(0))
+    app.exec()
+    window.shutdown()
+    """
+)
 
 SCROLL_ALL = textwrap.dedent(
     """
@@ -75,20 +102,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}
         env.setdefault("QT_QPA_PLATFORM", "offscreen" if "DISPLAY" not in env else "xcb")
-        opened, _ = peak_rss_mb(
+        painted, _ = peak_rss_mb(
             [sys.executable, "-m", "ui", "--db", str(db), "--exit-after-show"], env
         )
+        idle, _ = peak_rss_mb([sys.executable, "-c", IDLE, str(db)], env)
         scrolled, out = peak_rss_mb([sys.executable, "-c", SCROLL_ALL, str(db)], env)
         floor, _ = peak_rss_mb([sys.executable, str(ROOT / "bench" / "floor_window.py")], env)
-    print(f"platform: {env['QT_QPA_PLATFORM']}; peak RSS")
-    print(f"100,000 leads open, list painted:  {opened:6.0f} MB")
-    print(f"after scrolling to the end ({out}): {scrolled:6.0f} MB")
-    print(f"floor, bare QMainWindow:           {floor:6.0f} MB")
-    print(f"ratio to floor: {opened / floor:.2f}x open, {scrolled / floor:.2f}x scrolled")
-    print(
-        f"goal < {GOAL_MB} MB: open {'ok' if opened < GOAL_MB else 'OVER'}, "
-        f"scrolled {'ok' if scrolled < GOAL_MB else 'OVER'}"
+    figures = (
+        ("100,000 leads open, list painted", painted),
+        (f"open and idle for {IDLE_S} s", idle),
+        (f"after scrolling to the end ({out})", scrolled),
     )
+    print(f"platform: {env['QT_QPA_PLATFORM']}; peak RSS; floor (bare QMainWindow) {floor:.0f} MB")
+    for name, mb in figures:
+        verdict = "ok" if mb < GOAL_MB else "OVER"
+        print(f"{name:<44}{mb:6.0f} MB  {mb / floor:5.2f}x floor  goal < {GOAL_MB} MB: {verdict}")
     return 0
 
 
