@@ -15,6 +15,7 @@ from enum import IntEnum
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
 )
@@ -83,7 +84,7 @@ class LeadTableModel(QAbstractTableModel):
 
     def __init__(
         self,
-        parent: QApplication | None = None,
+        parent: QObject | None = None,
         *,
         clock: Callable[[], dt.datetime] = utc_now,
         page_size: int = PAGE_SIZE,
