@@ -17,6 +17,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 
 def _seconds_since_process_start() -> float:
@@ -56,6 +57,9 @@ from ui import errors  # noqa: E402
 from ui.collector import GuiThreadCollector  # noqa: E402
 from ui.style import setup_style  # noqa: E402
 
+if TYPE_CHECKING:
+    from crm.lock import InstanceLock
+
 log = logging.getLogger(__name__)
 
 
@@ -73,9 +77,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Session:
+    """The open database with its window and safety actions (rebuilt after a restore)."""
+
+    def __init__(self, db: Any, lock: InstanceLock | None) -> None:
+        self.lock = lock
+        self._open(db)
+
+    def _open(self, db: Any) -> None:
+        from ui.main_window import MainWindow  # after the database: a refusal shows sooner
+        from ui.safety import install_safety
+
+        self.db = db
+        self.window = MainWindow(database_path(db).resolve(), defer_extensions=True)
+        self.safety = install_safety(self.window, self.lock, daily_backup=False)
+        self.closed = False
+
+    def reopen(self, db: Any) -> None:
+        """A fresh window on the restored database."""
+        self._open(db)
+        self.window.show()
+
+    def close_window(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.window.hide()
+            self.window.shutdown()
+            self.safety.shutdown()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
-    from ui.safety import HealthCheck, install_known_problem_hook, install_safety, startup_checks
+    from ui.safety import HealthCheck, install_known_problem_hook, startup_checks
 
     # quick_check reads the whole file: started first, it overlaps the rest of start-up.
     health = HealthCheck(resolve_db_path(args.db))
@@ -106,15 +139,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, "Smallyes cannot open its database", exc.user_message)
         return 1
 
-    from ui.main_window import MainWindow  # after the database: a refusal shows sooner
-    from ui.safety import settle_health_check
+    from ui.safety import DAILY_BACKUP_DELAY_MS, settle_health_check
 
-    db = settle_health_check(startup, db, database_path(db), now=utc_now())
-    if db is None:
-        return 1
+    # The full integrity check reads the whole file: it goes on while the window opens,
+    # and is settled once the first rows are painted. Nothing is written before then
+    # (the daily backup waits for a clean result); a damaged file closes the window and
+    # the restore is offered.
+    session = _Session(db, startup.lock)
+    window = session.window
+    poll = QTimer()
+    poll.setInterval(30)
 
-    window = MainWindow(database_path(db).resolve(), defer_extensions=True)
-    safety = install_safety(window, startup.lock, daily_backup=not args.exit_after_show)
+    def settle() -> None:
+        check = startup.check
+        if check is not None and not check.done:
+            return
+        poll.stop()
+        if check is not None and check.problems():
+            session.close_window()
+            restored = settle_health_check(
+                startup, session.db, database_path(session.db), now=utc_now()
+            )
+            if restored is None:
+                app.exit(1)
+                return
+            session.reopen(restored)
+        if not args.exit_after_show:
+            QTimer.singleShot(DAILY_BACKUP_DELAY_MS, session.safety.start_daily_backup)
+
+    poll.timeout.connect(settle)
+
     if args.exit_after_show:
 
         def report() -> None:
@@ -135,11 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if window.leads_page.is_empty:
             # Nothing to paint in an empty database: the window itself is the first view.
             QTimer.singleShot(0, report)
+    window.leads_page.sig_first_rows_painted.connect(poll.start)
+    if window.leads_page.is_empty:
+        QTimer.singleShot(0, poll.start)
     window.show()
     log.info("started with %s", database_path(db))
     try:
         return app.exec()
     finally:
-        window.shutdown()
-        safety.shutdown()
-        close_database(db)
+        poll.stop()
+        session.close_window()
+        close_database(session.db)

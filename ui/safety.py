@@ -350,6 +350,10 @@ class HealthCheck:
     def _run(self, db_path: Path) -> None:
         self._problems = quick_check(db_path)
 
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
     def problems(self) -> list[str]:
         self._thread.join()
         return self._problems
