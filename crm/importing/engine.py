@@ -489,6 +489,7 @@ class _Importer:
         self.platform_source = ""
         self.platform_label = ""
         self.index_decided = False
+        self.book_was_empty = False
         self.heartbeat = _Heartbeat(lambda: self.progress(self.rows, self.rows + 1))
         self.dropped_indexes: list[tuple[str, str]] = []
 
@@ -720,7 +721,10 @@ class _Importer:
             ),
         )
         self.batch_id = cur.lastrowid
-        self.next_id = (conn.execute("SELECT max(id) FROM lead").fetchone()[0] or 0) + 1
+        last_id = conn.execute("SELECT max(id) FROM lead").fetchone()[0]
+        self.next_id = (last_id or 0) + 1
+        # Into an empty lead book, a first occurrence can only be new: no lookups needed.
+        self.book_was_empty = last_id is None
         step = step_by_key("subscribed")
         self.step_id, self.step_level = step.id, step.level
         for tag_id, name in conn.execute("SELECT id, name FROM tag"):
@@ -775,7 +779,7 @@ class _Importer:
         items = chunk + late
         if not items:
             return
-        keys = [r.key for r in items]
+        keys = [r.key for r in (late if self.book_was_empty else items)]
         existing: dict[str, tuple[Any, ...]] = {}
         for start in range(0, len(keys), 30000):
             part = keys[start : start + 30000]
