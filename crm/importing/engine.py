@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -784,13 +785,13 @@ class _Importer:
         for start in range(0, len(keys), 30000):
             part = keys[start : start + 30000]
             marks = ",".join("?" * len(part))
-            for row in conn.execute(
+            cursor = conn.execute(
                 "SELECT email_key, id, email, first_name, last_name, company, phone, notes, "
                 "status, custom, level, last_commitment_at, updated_at FROM lead "
                 f"WHERE email_key IN ({marks})",
                 part,
-            ):
-                existing[row[0]] = row
+            )
+            existing.update({row[0]: row for row in cursor})
         lead_tags: dict[int, set[int]] = {}
         commit_times: set[tuple[int, str]] = set()
         if existing:
@@ -820,12 +821,12 @@ class _Importer:
         source, label = self.platform_source, self.platform_label
         policy = self.options.on_duplicate
         late_ids = {id(r) for r in late}
+        for status, count in Counter(r.status for r in chunk).items():
+            self.statuses[status.value] = self.statuses.get(status.value, 0) + count
 
         for r in items:
             is_late = id(r) in late_ids
             found = existing.get(r.key)
-            if not is_late:
-                self.statuses[r.status.value] = self.statuses.get(r.status.value, 0) + 1
             if found is None:
                 self._create(r, new_leads, commitments, events, tag_rows, source, label)
                 continue
