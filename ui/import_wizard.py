@@ -667,6 +667,13 @@ class ImportHistoryPage(QWidget):
         self.undo_button.clicked.connect(self._on_undo_button_clicked)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.empty = QLabel(
+            "No imports yet.\n\nClick Import CSV… (Ctrl+I) or drop your newsletter's export "
+            "(Mailchimp, Substack, Ghost, Kit, beehiiv…) on the window to bring your list in."
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 12pt;")
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.undo_button)
@@ -674,6 +681,7 @@ class ImportHistoryPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.refresh()
@@ -701,6 +709,8 @@ class ImportHistoryPage(QWidget):
                     )
                 table.setItem(r, c, item)
         table.resizeColumnsToContents()
+        self.table.setVisible(bool(self._batches))
+        self.empty.setVisible(not self._batches)
         self._update_buttons()
 
     def selected_batch(self) -> BatchRow | None:

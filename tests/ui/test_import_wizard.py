@@ -159,3 +159,11 @@ def test_import_from_the_window_refreshes_pages_and_history_undo(
     assert page.table.item(0, 7).text() == "Undone"
     assert count_leads() == 0
     _settle(qtbot, window)
+
+
+def test_history_says_what_to_do_before_the_first_import(qtbot, db, clock) -> None:
+    page = ImportHistoryPage(lambda: None, clock=clock)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.empty.isVisible() and not page.table.isVisible()
+    assert "No imports yet" in page.empty.text() and "Import CSV" in page.empty.text()
