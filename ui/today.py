@@ -75,15 +75,20 @@ def mailto_url(email: str, subject: str, body: str) -> str:
 
 
 def due_text(due: dt.datetime, now: dt.datetime) -> str:
-    """'today', 'yesterday', '12 days overdue', '5 months overdue'."""
-    days = (local(now).date() - local(due).date()).days
+    """'today', 'since yesterday', 'since 3 Nov', 'since Jun 2026'.
+
+    A calm date rather than a count of days "overdue": an ask that could have been made
+    long ago is no more urgent today, and the list should not nag.
+    """
+    due_day, today = local(due).date(), local(now).date()
+    days = (today - due_day).days
     if days <= 0:
         return "today"
     if days == 1:
         return "since yesterday"
-    if days < 60:
-        return f"{days} days overdue"
-    return f"{days // 30} months overdue"
+    if days < 180:
+        return f"since {due_day.day} {due_day:%b}"
+    return f"since {due_day:%b %Y}"
 
 
 def ask_text(item: TodayItem) -> str:

@@ -165,3 +165,15 @@ def test_suggestion_box_shows_the_leads_next_ask_or_why_not(qtbot, people, make_
     assert box.headline.text() == "Nothing to ask right now."
     assert "Unsubscribed" in box.reason.text()
     assert not box.asked_button.isVisible()
+
+
+def test_due_dates_read_calmly() -> None:
+    import datetime as dt
+
+    from ui.today import due_text
+
+    now = dt.datetime(2026, 6, 15, 12, 0)
+    assert due_text(now, now) == "today"
+    assert due_text(now - dt.timedelta(days=1), now) == "since yesterday"
+    assert due_text(now - dt.timedelta(days=12), now) == "since 3 Jun"
+    assert due_text(now - dt.timedelta(days=400), now) == "since May 2025"
