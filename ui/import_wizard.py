@@ -46,6 +46,7 @@ from crm.importing.mapping import TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
 from crm.leads import STATUS_LABELS, LeadStatus
 from crm.timefmt import local, utc_now
+from ui.settings import Settings
 from ui.workers import TaskRunner
 
 if TYPE_CHECKING:
@@ -68,13 +69,19 @@ _CHOICES = [t for t in Target if t is not Target.CUSTOM] + [Target.CUSTOM]
 
 
 def choose_file(parent: QWidget) -> Path | None:
+    """Ask for the file to import, starting in the folder of the last one."""
+    settings = Settings()
     name, _ = QFileDialog.getOpenFileName(
         parent,
         "Import a newsletter or contacts export",
-        "",
+        settings.last_import_folder,
         "CSV exports (*.csv *.txt *.tsv *.zip);;All files (*)",
     )
-    return Path(name) if name else None
+    if not name:
+        return None
+    path = Path(name)
+    settings.last_import_folder = str(path.parent)
+    return path
 
 
 def choose_save_path(parent: QWidget, suggested: str) -> Path | None:

@@ -72,5 +72,15 @@ class Settings:
         self._store.setValue("leads/sort_column", int(column))
         self._store.setValue("leads/sort_descending", order == Qt.SortOrder.DescendingOrder)
 
+    @property
+    def last_import_folder(self) -> str:
+        """The folder the last imported file came from ('' before the first import)."""
+        value = self._store.value("import/last_folder")
+        return value if isinstance(value, str) else ""
+
+    @last_import_folder.setter
+    def last_import_folder(self, value: str) -> None:
+        self._store.setValue("import/last_folder", value)
+
     def sync(self) -> None:
         self._store.sync()

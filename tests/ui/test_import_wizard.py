@@ -167,3 +167,16 @@ def test_history_says_what_to_do_before_the_first_import(qtbot, db, clock) -> No
     page.show()
     assert page.empty.isVisible() and not page.table.isVisible()
     assert "No imports yet" in page.empty.text() and "Import CSV" in page.empty.text()
+
+
+def test_the_file_dialog_starts_in_the_last_import_folder(qtbot, tmp_path, monkeypatch) -> None:
+    seen: list[str] = []
+
+    def fake_dialog(_parent, _title, folder, _filter):
+        seen.append(folder)
+        return str(tmp_path / "list.csv"), ""
+
+    monkeypatch.setattr(import_wizard.QFileDialog, "getOpenFileName", fake_dialog)
+    assert import_wizard.choose_file(None) == tmp_path / "list.csv"
+    assert import_wizard.choose_file(None) == tmp_path / "list.csv"
+    assert seen[1] == str(tmp_path)
