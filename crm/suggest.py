@@ -12,14 +12,20 @@ Pure: no database, no clock. ``crm.today`` loads histories and evidence and call
 6. every answer carries its reason in plain words.
 
 The same input always gives the same output: every choice has a total tie-break order.
+
+Inside, times are whole microseconds since 1970 (plain ints) and history rows are plain
+tuples, so that ``crm.today`` can hand over 100,000 histories straight from SQL; the
+public entry points take and give datetimes. A suggestion's texts (message, reason,
+summary) are worded when first read: ranking needs only the step, score and due date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple
 
 from crm.pacing import Pacing
 
@@ -126,26 +132,110 @@ class Evidence:
     offer_steps: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
 
+# ---- the engine's clock and rows -------------------------------------------------------
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_ONE_US = dt.timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+_NEVER = -(1 << 62)  # sorts before any time, like datetime.min
+
+# A yes row: (step key, at, offer id or None, ...); an ask row: (step key, asked at,
+# outcome, offer id or None, resolved at or None, ...); a lead row: (lead id, email,
+# first name, status, do not contact, snoozed until or None, snooze kind, ...). Times are
+# microseconds since 1970; anything after these fields is ignored.
+YesRow = tuple[Any, ...]
+AskRow = tuple[Any, ...]
+LeadRow = tuple[Any, ...]
+
+
+def to_us(when: dt.datetime) -> int:
+    """A naive UTC time as microseconds since 1970, exactly."""
+    return (when - _EPOCH) // _ONE_US
+
+
+def from_us(us: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=us)
+
+
 # ---- outputs --------------------------------------------------------------------------
 
 
-class Suggestion(NamedTuple):
-    """The next small ask for a lead (immutable; a tuple so 100,000 are built quickly)."""
+class Suggestion:
+    """The next small ask for a lead (immutable).
 
-    step: str
-    step_label: str
-    offer: str | None
-    due: dt.datetime
-    subject: str
-    body: str
-    score: float
-    reason: str
-    rule: str
-    summary: str = ""  # one line for lists: the rule, the last yes, the last ask
+    The step, offer, due date, score and rule are decided up front; the subject, body,
+    reason and summary are worded on first read (Today ranks 100,000 leads and shows a
+    screenful), always to the same text for the same input.
+    """
+
+    __slots__ = ("_recipe", "_text", "due_us", "offer", "rule", "score", "step", "step_label")
+
+    def __init__(
+        self,
+        step: str,
+        step_label: str,
+        offer: str | None,
+        due_us: int,
+        score: float,
+        rule: str,
+        recipe: tuple[Any, ...],
+    ) -> None:
+        self.step = step
+        self.step_label = step_label
+        self.offer = offer
+        self.due_us = due_us
+        self.score = score
+        self.rule = rule
+        self._recipe = recipe
+        self._text: tuple[str, str, str, str] | None = None
+
+    @property
+    def due(self) -> dt.datetime:
+        return from_us(self.due_us)
+
+    def _texts(self) -> tuple[str, str, str, str]:
+        text = self._text
+        if text is None:
+            text = self._text = _words(self)
+        return text
+
+    @property
+    def subject(self) -> str:
+        return self._texts()[0]
+
+    @property
+    def body(self) -> str:
+        return self._texts()[1]
+
+    @property
+    def reason(self) -> str:
+        return self._texts()[2]
+
+    @property
+    def summary(self) -> str:
+        """One line for lists: the rule, the last yes, the last ask."""
+        return self._texts()[3]
 
     @property
     def message(self) -> str:
         return f"{self.subject}\n\n{self.body}"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.step, self.step_label, self.offer, self.due_us, self.score, self.rule)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Suggestion):
+            return NotImplemented
+        return self._key() == other._key() and self._texts() == other._texts()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Suggestion(step={self.step!r}, offer={self.offer!r}, due={self.due!r}, "
+            f"score={self.score!r}, rule={self.rule!r}, reason={self.reason!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +253,12 @@ Result = Suggestion | NoSuggestion
 
 def ago(then: dt.datetime, now: dt.datetime) -> str:
     """'today', '1 day ago', '12 days ago' (or 'in 3 days' for a future time)."""
-    days = (now - then).days if now >= then else -((then - now).days + 1)
+    return _ago(to_us(then), to_us(now))
+
+
+def _ago(then: int, now: int) -> str:
+    # whole days, floored like timedelta.days
+    days = (now - then) // DAY_US if now >= then else -((then - now) // DAY_US + 1)
     if days == 0:
         return "today"
     if days < 0:
@@ -171,12 +266,16 @@ def ago(then: dt.datetime, now: dt.datetime) -> str:
     return f"{days} day{'s' if days != 1 else ''} ago"
 
 
-def _date(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m-%d")
+def _date(when: int) -> str:
+    return from_us(when).strftime("%Y-%m-%d")
 
 
 def _percent(rate: float) -> str:
     return f"{round(rate * 100)}%"
+
+
+def _days_us(days: float) -> int:
+    return to_us(_EPOCH + dt.timedelta(days=days))
 
 
 # ---- the engine -----------------------------------------------------------------------
@@ -203,12 +302,12 @@ class Prepared:
         )
         self.pacing = pacing
         self.evidence = evidence
-        self.follow_up = dt.timedelta(days=pacing.follow_up_days)
-        self.cooldown = dt.timedelta(days=pacing.cooldown_days)
-        self.backoff = dt.timedelta(days=pacing.decline_backoff_days)
-        self.pause = dt.timedelta(days=pacing.unanswered_pause_days)
-        self.warm_min = dt.timedelta(days=pacing.warm_min_days)
-        self.warm_max = dt.timedelta(days=pacing.warm_max_days)
+        self.follow_up = _days_us(pacing.follow_up_days)
+        self.cooldown = _days_us(pacing.cooldown_days)
+        self.backoff = _days_us(pacing.decline_backoff_days)
+        self.pause = _days_us(pacing.unanswered_pause_days)
+        self.warm_min = _days_us(pacing.warm_min_days)
+        self.warm_max = _days_us(pacing.warm_max_days)
         self.uses_offer = {
             s.key: "{offer}" in s.ask_subject or "{offer}" in s.ask_body for s in self.ladder
         }
@@ -271,23 +370,26 @@ class Prepared:
         return score, text + "."
 
 
-def _ask_order(a: PastAsk) -> tuple[dt.datetime, str, str, int, dt.datetime]:
+def _ask_order(a: AskRow) -> tuple[int, str, str, int, int]:
     """A total order on asks, so the order rows arrive in never changes the answer."""
-    return (a.asked_at, a.step, a.outcome, a.offer_id or 0, a.resolved_at or dt.datetime.min)
+    return (a[1], a[0], a[2], a[3] or 0, _NEVER if a[4] is None else a[4])
 
 
-def _yes_order(c: PastYes) -> tuple[dt.datetime, str, int]:
-    return (c.at, c.step, c.offer_id or 0)
+def _answered_at(a: AskRow) -> int:
+    return a[1] if a[4] is None else a[4]
 
 
 @dataclass(slots=True)
 class _Ctx:
-    lead: LeadHistory
     prep: Prepared
-    now: dt.datetime
-    level: int = 0
-    last_yes: PastYes | None = None
-    last_ask: PastAsk | None = None
+    now: int
+    lead: LeadRow
+    tags: frozenset[str]
+    yeses: tuple[YesRow, ...]
+    asks: tuple[AskRow, ...]
+    level: int
+    last_yes: YesRow | None
+    last_ask: AskRow | None
 
 
 def _rendered(template: str, first_name: str, offer: str | None) -> str:
@@ -299,21 +401,36 @@ def _rendered(template: str, first_name: str, offer: str | None) -> str:
 def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
     """The sentence about the last yes and the last ask, and its one-line form."""
     prep = ctx.prep
-    if ctx.last_yes is not None:
-        step = prep.steps.get(ctx.last_yes.step)
-        label = step.label.lower() if step else ctx.last_yes.step
-        offer = prep.offers.get(ctx.last_yes.offer_id) if ctx.last_yes.offer_id else None
+    last_yes = ctx.last_yes
+    if last_yes is not None:
+        step = prep.steps.get(last_yes[0])
+        label = step.label.lower() if step else last_yes[0]
+        offer = prep.offers.get(last_yes[2]) if last_yes[2] else None
         what = f"{label} ({offer.name})" if offer else label
-        when = ago(ctx.last_yes.at, ctx.now)
+        when = _ago(last_yes[1], ctx.now)
         first = f"Builds on their last yes: {what}, {when}."
         short = f"{rule.capitalize()} · yes: {what}, {when}"
     else:
         first = "No yes recorded yet."
         short = f"{rule.capitalize()} · no yes yet"
     if ctx.last_ask is not None:
-        asked = ago(ctx.last_ask.asked_at, ctx.now)
+        asked = _ago(ctx.last_ask[1], ctx.now)
         return f"{first} Last asked {asked}.", f"{short} · asked {asked}"
     return f"{first} Never asked before.", f"{short} · never asked"
+
+
+def _words(s: Suggestion) -> tuple[str, str, str, str]:
+    """A suggestion's subject, body, reason and summary."""
+    ctx, step, why, evidence, subject, body = s._recipe
+    first = ctx.lead[2]
+    history, summary = _history_words(ctx, s.rule)
+    why_text = why if isinstance(why, str) else why()
+    return (
+        _rendered(subject if subject is not None else step.ask_subject, first, s.offer),
+        _rendered(body if body is not None else step.ask_body, first, s.offer),
+        f"{why_text} {history} {evidence}",
+        summary,
+    )
 
 
 def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> OfferInfo | None:
@@ -326,24 +443,34 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     prep = ctx.prep
     if not prep.uses_offer[step.key]:
         return None
-    lead = ctx.lead
-    mine = [c.offer_id for c in sorted(lead.commitments, key=_yes_order) if c.offer_id]
+    # the lead's offers, and the one of its latest yes that came with an offer
+    mine: set[int] = set()
+    last_key: tuple[int, str, int] | None = None
+    for c in ctx.yeses:
+        offer_id = c[2]
+        if offer_id:
+            mine.add(offer_id)
+            key = (c[1], c[0], offer_id)
+            if last_key is None or key > last_key:
+                last_key = key
     used_here = prep.used_at[step.key]
-    last_offer = prep.offers.get(mine[-1]) if mine else None
+    last_offer = prep.offers.get(last_key[2]) if last_key is not None else None
     if not used_here and not stalled and last_offer is not None:
         return last_offer
-    taken_here = {c.offer_id for c in lead.commitments if c.step == step.key and c.offer_id}
+    key_here = step.key
+    taken_here = {c[2] for c in ctx.yeses if c[0] == key_here and c[2]}
+    now, backoff = ctx.now, prep.backoff
     declined = {
-        a.offer_id
-        for a in lead.asks
-        if a.step == step.key and a.outcome == "declined" and a.offer_id
-        if ctx.now - (a.resolved_at or a.asked_at) < prep.backoff
+        a[3]
+        for a in ctx.asks
+        if a[0] == key_here and a[2] == "declined" and a[3]
+        if now - _answered_at(a) < backoff
     }
     if warm and last_offer is not None and last_offer.kind in ("quiz", "survey"):
         # answered a quiz: the offer matching their answer, i.e. the quiz's topics
         profile = set(last_offer.topics)
     else:
-        profile = {t.casefold() for t in lead.tags}
+        profile = {t.casefold() for t in ctx.tags}
         for offer_id in mine:
             offer = prep.offers.get(offer_id)
             if offer is not None:
@@ -365,132 +492,129 @@ def _suggestion(
     ctx: _Ctx,
     step: LadderStep,
     offer: OfferInfo | None,
-    due: dt.datetime,
+    due: int,
     rule: str,
-    why: str,
+    why: str | Callable[[], str],
     *,
     subject: str | None = None,
     body: str | None = None,
 ) -> Suggestion:
     score, evidence = ctx.prep.score(ctx.level, step)
-    name = offer.name if offer else None
-    first = ctx.lead.first_name
-    history, summary = _history_words(ctx, rule)
     return Suggestion(
-        step=step.key,
-        step_label=step.label,
-        offer=name,
-        due=due,
-        subject=_rendered(subject if subject is not None else step.ask_subject, first, name),
-        body=_rendered(body if body is not None else step.ask_body, first, name),
-        score=score,
-        reason=f"{why} {history} {evidence}",
-        rule=rule,
-        summary=summary,
+        step.key,
+        step.label,
+        offer.name if offer else None,
+        due,
+        score,
+        rule,
+        (ctx, step, why, evidence, subject, body),
     )
 
 
 def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
     lead, now, prep = ctx.lead, ctx.now, ctx.prep
     pacing = prep.pacing
-    if lead.status not in ACTIVE_STATUSES:
-        words = _STATUS_WORDS.get(lead.status, f"Status is '{lead.status}'")
+    status = lead[3]
+    if status not in ACTIVE_STATUSES:
+        words = _STATUS_WORDS.get(status, f"Status is '{status}'")
         return NoSuggestion(f"{words}: Smallyes suggests no asks to this lead.", Rule.SUPPRESSED)
-    if lead.do_not_contact:
+    if lead[4]:
         return NoSuggestion(
             "Marked do not contact: Smallyes suggests no asks to this lead.", Rule.DO_NOT_CONTACT
         )
-    if lead.snoozed_until is not None and lead.snoozed_until > now:
-        verb = "Skipped" if lead.snooze_kind == "skip" else "Snoozed"
+    snoozed_until = lead[5]
+    if snoozed_until is not None and snoozed_until > now:
+        verb = "Skipped" if lead[6] == "skip" else "Snoozed"
         return NoSuggestion(
-            f"{verb} until {_date(lead.snoozed_until)}.", Rule.SNOOZED, lead.snoozed_until
+            f"{verb} until {_date(snoozed_until)}.", Rule.SNOOZED, from_us(snoozed_until)
         )
-    if not lead.asks:
+    asks = ctx.asks
+    if not asks:
         return None
-    waiting = [a for a in lead.asks if a.outcome == "pending" and now - a.asked_at < prep.follow_up]
+    follow_up = prep.follow_up
+    waiting = [a for a in asks if a[2] == "pending" and now - a[1] < follow_up]
     if waiting:
         ask = max(waiting, key=_ask_order)
-        step = prep.steps.get(ask.step)
-        offer = prep.offers.get(ask.offer_id) if ask.offer_id else None
-        what = (step.label.lower() if step else ask.step) + (f" ({offer.name})" if offer else "")
-        until = ask.asked_at + prep.follow_up
+        step = prep.steps.get(ask[0])
+        offer = prep.offers.get(ask[3]) if ask[3] else None
+        what = (step.label.lower() if step else ask[0]) + (f" ({offer.name})" if offer else "")
+        until = ask[1] + follow_up
         return NoSuggestion(
-            f"Waiting for an answer to the ask for {what} made {ago(ask.asked_at, now)}; "
+            f"Waiting for an answer to the ask for {what} made {_ago(ask[1], now)}; "
             f"it counts as unanswered after {_date(until)}.",
             Rule.PENDING,
-            until,
+            from_us(until),
         )
     last = ctx.last_ask
-    if last is not None and now - last.asked_at < prep.cooldown:
-        until = last.asked_at + prep.cooldown
+    if last is not None and now - last[1] < prep.cooldown:
+        until = last[1] + prep.cooldown
         return NoSuggestion(
-            f"Asked {ago(last.asked_at, now)}: asks are at least {pacing.cooldown_days} days "
+            f"Asked {_ago(last[1], now)}: asks are at least {pacing.cooldown_days} days "
             f"apart, so the next one can wait until {_date(until)}.",
             Rule.COOLDOWN,
-            until,
+            from_us(until),
         )
     limit = pacing.unanswered_limit
-    if len(lead.asks) >= limit:
-        recent = sorted(lead.asks, key=_ask_order)[-limit:]
+    if len(asks) >= limit:
+        recent = sorted(asks, key=_ask_order)[-limit:]
         if all(
-            a.outcome == "no_response"
-            or (a.outcome == "pending" and now - a.asked_at >= prep.follow_up)
-            for a in recent
+            a[2] == "no_response" or (a[2] == "pending" and now - a[1] >= follow_up) for a in recent
         ):
-            latest = recent[-1].asked_at
-            answered_since = ctx.last_yes is not None and ctx.last_yes.at > latest
+            latest = recent[-1][1]
+            answered_since = ctx.last_yes is not None and ctx.last_yes[1] > latest
             until = latest + prep.pause
             if not answered_since and now < until:
                 return NoSuggestion(
-                    f"The last {limit} asks went unanswered (the latest {ago(latest, now)}): "
+                    f"The last {limit} asks went unanswered (the latest {_ago(latest, now)}): "
                     f"pausing asks until {_date(until)}.",
                     Rule.UNANSWERED,
-                    until,
+                    from_us(until),
                 )
     return None
 
 
-def _declines(ctx: _Ctx) -> tuple[dict[str, dt.datetime], set[str]]:
+def _declines(ctx: _Ctx) -> tuple[dict[str, int], set[str]]:
     """Steps declined within the back-off (with when it ends) and steps declined twice."""
-    recent: dict[str, dt.datetime] = {}
+    recent: dict[str, int] = {}
     count: dict[str, int] = {}
-    backoff = ctx.prep.backoff
-    for ask in ctx.lead.asks:
-        if ask.outcome != "declined":
+    backoff, now = ctx.prep.backoff, ctx.now
+    for ask in ctx.asks:
+        if ask[2] != "declined":
             continue
-        count[ask.step] = count.get(ask.step, 0) + 1
-        when = ask.resolved_at or ask.asked_at
-        if ctx.now - when < backoff:
-            recent[ask.step] = max(recent.get(ask.step, when), when + backoff)
+        key = ask[0]
+        count[key] = count.get(key, 0) + 1
+        when = _answered_at(ask)
+        if now - when < backoff:
+            recent[key] = max(recent.get(key, when), when + backoff)
     return recent, {k for k, n in count.items() if n >= 2}
 
 
-def _base_due(ctx: _Ctx) -> dt.datetime:
+def _base_due(ctx: _Ctx) -> int:
     """The earliest a new ask is appropriate: after the cooldown and the first warm day."""
     prep = ctx.prep
     if ctx.last_ask is None:
-        return ctx.last_yes.at + prep.warm_min if ctx.last_yes is not None else ctx.now
-    after_ask = ctx.last_ask.asked_at + prep.cooldown
+        return ctx.last_yes[1] + prep.warm_min if ctx.last_yes is not None else ctx.now
+    after_ask = ctx.last_ask[1] + prep.cooldown
     if ctx.last_yes is None:
         return after_ask
-    return max(after_ask, ctx.last_yes.at + prep.warm_min)
+    return max(after_ask, ctx.last_yes[1] + prep.warm_min)
 
 
 def _not_opted_in(ctx: _Ctx) -> Result:
     """A lead who never opted in, or has not confirmed: one invitation, nothing bigger."""
     step = ctx.prep.subscribe
-    pending = ctx.lead.status == "pending"
+    pending = ctx.lead[3] == "pending"
     if step is None:
         return NoSuggestion(
             "Not subscribed, and the ladder has no subscribe step to invite them to.",
             Rule.INVITED_ONCE,
         )
-    invited = [a for a in ctx.lead.asks if a.step == SUBSCRIBE_KEY]
+    invited = [a[1] for a in ctx.asks if a[0] == SUBSCRIBE_KEY]
     if invited:
-        first = min(a.asked_at for a in invited)
+        first = min(invited)
         verb = "Reminded to confirm" if pending else "Invited to subscribe"
         return NoSuggestion(
-            f"{verb} {ago(first, ctx.now)} ({_date(first)}): a lead who has not opted in is "
+            f"{verb} {_ago(first, ctx.now)} ({_date(first)}): a lead who has not opted in is "
             "asked only once.",
             Rule.INVITED_ONCE,
         )
@@ -529,33 +653,63 @@ def suggest_next_ask(
 
 def suggest_prepared(lead: LeadHistory, prep: Prepared, now: dt.datetime) -> Result:
     """``suggest_next_ask`` with the ladder, offers, pacing and evidence prepared once."""
-    ctx = _Ctx(lead=lead, prep=prep, now=now)
+    row = (
+        lead.lead_id,
+        lead.email,
+        lead.first_name,
+        lead.status,
+        lead.do_not_contact,
+        None if lead.snoozed_until is None else to_us(lead.snoozed_until),
+        lead.snooze_kind,
+    )
+    yeses = tuple((c.step, to_us(c.at), c.offer_id) for c in lead.commitments)
+    asks = tuple(
+        (
+            a.step,
+            to_us(a.asked_at),
+            a.outcome,
+            a.offer_id,
+            None if a.resolved_at is None else to_us(a.resolved_at),
+        )
+        for a in lead.asks
+    )
+    return suggest_rows(row, lead.tags, yeses, asks, prep, to_us(now))
+
+
+def suggest_rows(
+    lead: LeadRow,
+    tags: frozenset[str],
+    yeses: tuple[YesRow, ...],
+    asks: tuple[AskRow, ...],
+    prep: Prepared,
+    now: int,
+) -> Result:
+    """The engine on rows as they come from SQL (times in microseconds since 1970)."""
     level_of = prep.level_of
     level = 0
-    last_yes: PastYes | None = None
-    last_key: tuple[dt.datetime, int, int] | None = None
-    for c in lead.commitments:
-        lv = level_of.get(c.step)
+    last_yes: YesRow | None = None
+    last_key: tuple[int, int, int] | None = None
+    for c in yeses:
+        lv = level_of.get(c[0])
         if lv is None:
             continue  # a step no longer on the ladder
         if lv > level:
             level = lv
-        key = (c.at, lv, c.offer_id or 0)
+        key = (c[1], lv, c[2] or 0)
         if last_key is None or key > last_key:
             last_key, last_yes = key, c
-    ctx.level, ctx.last_yes = level, last_yes
-    if lead.asks:
-        ctx.last_ask = max(lead.asks, key=_ask_order)
+    last_ask = max(asks, key=_ask_order) if asks else None
+    ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_ask)
 
     # 1. hard stops
     stop = _hard_stop(ctx)
     if stop is not None:
         return stop
-    if lead.status != "subscribed":
+    if lead[3] != "subscribed":
         return _not_opted_in(ctx)
     if prep.subscribe is not None and ctx.level < prep.subscribe.level:
         ctx.level = prep.subscribe.level  # a subscriber is at least at the subscribe step
-    declined_recently, declined_twice = _declines(ctx) if lead.asks else ({}, set())
+    declined_recently, declined_twice = _declines(ctx) if asks else ({}, set())
 
     # 2. one step, not a leap
     if ctx.level >= prep.top:
@@ -587,28 +741,41 @@ def suggest_prepared(lead: LeadHistory, prep: Prepared, now: dt.datetime) -> Res
         return NoSuggestion(
             "Nothing small enough to ask next: " + "; ".join(excluded or ["no step above"]) + ".",
             Rule.DECLINED,
-            lift,
+            None if lift is None else from_us(lift),
         )
     due = _base_due(ctx)
 
     # 3. strike while warm: the smallest next step, building on the fresh yes
-    if ctx.last_yes is not None and now - ctx.last_yes.at <= prep.warm_max:
+    if last_yes is not None and now - last_yes[1] <= prep.warm_max:
         step = candidates[0]
         offer = _choose_offer(ctx, step, warm=True, stalled=False)
+        said = last_yes[1]
         return _suggestion(
             ctx,
             step,
             offer,
             due,
             Rule.WARM,
-            f"Strike while warm: they said yes {ago(ctx.last_yes.at, now)}, so now is the "
-            f"time for the ask that builds on it.",
+            lambda: (
+                f"Strike while warm: they said yes {_ago(said, now)}, so now is the "
+                f"time for the ask that builds on it."
+            ),
         )
 
     # 4. choose by evidence, preferring the smaller step when scores are close
     scored = [(prep.score(ctx.level, s)[0], s) for s in candidates]
     best = max(score for score, _ in scored)
-    score, step = next(pair for pair in scored if pair[0] >= best - prep.pacing.close_scores)
+    step = next(s for sc, s in scored if sc >= best - prep.pacing.close_scores)
+    offer = _choose_offer(ctx, step, False, False)
+    return _suggestion(
+        ctx, step, offer, due, Rule.EVIDENCE, lambda: _evidence_why(scored, step, best, excluded)
+    )
+
+
+def _evidence_why(
+    scored: list[tuple[float, LadderStep]], step: LadderStep, best: float, excluded: list[str]
+) -> str:
+    score = next(sc for sc, s in scored if s is step)
     others = [f"{s.label.lower()} {_percent(sc)}" for sc, s in scored if s is not step]
     why = f"Best evidence: {step.label.lower()} scores {_percent(score)}"
     why += f" (vs {', '.join(others)})." if others else "."
@@ -616,11 +783,11 @@ def suggest_prepared(lead: LeadHistory, prep: Prepared, now: dt.datetime) -> Res
         why += " Close enough to the best, so the smaller step wins."
     if excluded:
         why += " Left out: " + "; ".join(excluded) + "."
-    return _suggestion(ctx, step, _choose_offer(ctx, step, False, False), due, Rule.EVIDENCE, why)
+    return why
 
 
 def _stalled(
-    ctx: _Ctx, declined_recently: dict[str, dt.datetime], declined_twice: set[str]
+    ctx: _Ctx, declined_recently: dict[str, int], declined_twice: set[str]
 ) -> Suggestion | None:
     prep = ctx.prep
     median = prep.evidence.median_days.get(ctx.level)
@@ -628,11 +795,14 @@ def _stalled(
     same_level = prep.offer_steps_at.get(ctx.level)
     if median is None or median <= 0 or not same_level:
         return None
-    reached = [c.at for c in ctx.lead.commitments if prep.level_of.get(c.step) == ctx.level]
+    level_of, level = prep.level_of, ctx.level
+    reached = [c[1] for c in ctx.yeses if level_of.get(c[0]) == level]
     if not reached:
         return None
-    days_here = (ctx.now - min(reached)).total_seconds() / 86400
-    if days_here <= prep.pacing.stall_factor * median:
+    # as timedelta.total_seconds() / 86400, to the last bit
+    days_here = (ctx.now - min(reached)) / 1_000_000 / 86400
+    factor = prep.pacing.stall_factor
+    if days_here <= factor * median:
         return None
     for step in same_level:
         if step.key in declined_twice or step.key in declined_recently:
@@ -640,14 +810,14 @@ def _stalled(
         offer = _choose_offer(ctx, step, warm=False, stalled=True)
         if offer is None:
             continue  # the same ask again would not be a different ask
-        return _suggestion(
-            ctx,
-            step,
-            offer,
-            _base_due(ctx),
-            Rule.STALLED,
-            f"Stalled: at {step.label.lower()} for {int(days_here)} days, more than "
-            f"{prep.pacing.stall_factor:g}x the usual {median:.0f} days, so a different ask at "
-            f"the same level ({offer.name}) rather than a bigger one.",
-        )
+        why = partial(_stalled_why, step.label.lower(), days_here, factor, median, offer.name)
+        return _suggestion(ctx, step, offer, _base_due(ctx), Rule.STALLED, why)
     return None
+
+
+def _stalled_why(label: str, days_here: float, factor: float, median: float, name: str) -> str:
+    return (
+        f"Stalled: at {label} for {int(days_here)} days, more than "
+        f"{factor:g}x the usual {median:.0f} days, so a different ask at "
+        f"the same level ({name}) rather than a bigger one."
+    )

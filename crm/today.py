@@ -9,8 +9,13 @@ each level) is computed once per call with SQL aggregates. Snoozes and skips liv
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from crm.db import close_thread_connection
@@ -21,15 +26,13 @@ from crm.pacing import get_pacing
 from crm.suggest import (
     Evidence,
     LadderStep,
-    LeadHistory,
     NoSuggestion,
     OfferInfo,
-    PastAsk,
-    PastYes,
     Prepared,
     Result,
     Suggestion,
-    suggest_prepared,
+    suggest_rows,
+    to_us,
 )
 from crm.timefmt import iso
 
@@ -169,86 +172,93 @@ _ELIGIBLE = """
 """
 
 
-def _histories(where: str, params: dict[str, Any], *, many: bool) -> list[tuple[LeadHistory, str]]:
-    """Histories (and display names) of the leads selected by ``where`` over lead ``l``.
+def _us(column: str) -> str:
+    """SQL for a stored time as microseconds since 1970 (NULL stays NULL).
 
-    With ``many`` (most leads are wanted) the event tables are read whole, once each, and
-    filtered here: cheaper than probing them lead by lead through an ``IN`` list.
+    Times are stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]'; SQLite's unixepoch() would round
+    the fraction to milliseconds, so it gets the whole seconds and the fraction is read
+    back from the text (padded, so '.5' is half a second).
+    """
+    return (
+        f"(unixepoch(substr({column}, 1, 19)) * 1000000"
+        f" + CAST(substr({column} || '000000', 21, 6) AS INTEGER))"
+    )
+
+
+class _Rows(NamedTuple):
+    """The leads selected, as the engine's rows, with their tags, yeses and asks by lead."""
+
+    leads: list[tuple[Any, ...]]
+    tags: dict[int, frozenset[str]]
+    yeses: dict[int, tuple[tuple[Any, ...], ...]]
+    asks: dict[int, tuple[tuple[Any, ...], ...]]
+
+    def histories(self) -> Iterator[tuple[tuple[Any, ...], frozenset[str], tuple, tuple]]:
+        empty: frozenset[str] = frozenset()
+        tags, yeses, asks = self.tags, self.yeses, self.asks
+        for lead in self.leads:
+            lead_id = lead[0]
+            yield lead, tags.get(lead_id, empty), yeses.get(lead_id, ()), asks.get(lead_id, ())
+
+
+def _by_lead(rows: list[tuple[Any, ...]]) -> dict[int, tuple[tuple[Any, ...], ...]]:
+    """Rows ordered by lead id (their last column) grouped per lead, without a Python loop
+    per row: 100,000 histories are mostly built in C."""
+    return {lead_id: tuple(group) for lead_id, group in groupby(rows, itemgetter(-1))}
+
+
+def _load_rows(where: str, params: dict[str, Any], *, many: bool) -> _Rows:
+    """The engine's rows for the leads selected by ``where`` over lead ``l``.
+
+    A lead row is (id, email, first name, status, do not contact, snoozed until, snooze
+    kind, last name); yes and ask rows are in the engine's layout with the lead id last.
+    With ``many`` (most leads are wanted) the event tables are read whole; a few extra
+    histories cost less than probing the tables lead by lead through an ``IN`` list.
     """
     leads = _sql(
-        "SELECT l.id, l.email, l.first_name, l.last_name, l.status, l.do_not_contact, "
-        f"z.until, z.kind {where} ORDER BY l.id",
+        "SELECT l.id, l.email, l.first_name, l.status, l.do_not_contact, "
+        f"{_us('z.until')}, coalesce(nullif(z.kind, ''), 'snooze'), l.last_name "
+        f"{where} ORDER BY l.id",
         params,
     )
-    wanted = {row[0] for row in leads}
-    restrict = "" if many else f" WHERE lead_id IN (SELECT l.id {where})"
+    restrict = "" if many else f" WHERE x.lead_id IN (SELECT l.id {where})"
     args = {} if many else params
-    keys = dict(_sql("SELECT id, key FROM step"))
-    parse = dt.datetime.fromisoformat
-    new = tuple.__new__  # builds the named tuples without their Python-level __new__
-    yeses: dict[int, list[PastYes]] = defaultdict(list)
-    for lead_id, step_id, at, offer_id in _sql(
-        f"SELECT lead_id, step_id, at, offer_id FROM commitment{restrict}", args
-    ):
-        if lead_id in wanted:
-            yeses[lead_id].append(new(PastYes, (keys[step_id], parse(at), offer_id)))
-    asks: dict[int, list[PastAsk]] = defaultdict(list)
-    for lead_id, step_id, asked_at, outcome, offer_id, resolved in _sql(
-        f"SELECT lead_id, step_id, asked_at, outcome, offer_id, resolved_at FROM ask{restrict}",
+    yeses = _sql(
+        f"SELECT s.key, {_us('x.at')}, x.offer_id, x.lead_id "
+        f"FROM commitment x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
         args,
-    ):
-        if lead_id in wanted:
-            asks[lead_id].append(
-                new(
-                    PastAsk,
-                    (
-                        keys[step_id],
-                        parse(asked_at),
-                        outcome,
-                        offer_id,
-                        resolved and parse(resolved),
-                    ),
-                )
-            )
+    )
+    asks = _sql(
+        f"SELECT s.key, {_us('x.asked_at')}, x.outcome, x.offer_id, {_us('x.resolved_at')}, "
+        f"x.lead_id FROM ask x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
+        args,
+    )
     names = {tag_id: name.casefold() for tag_id, name in _sql("SELECT id, name FROM tag")}
-    tags: dict[int, set[str]] = defaultdict(set)
-    for lead_id, tag_id in _sql(f"SELECT lead_id, tag_id FROM lead_tag{restrict}", args):
-        if lead_id in wanted:
-            tags[lead_id].add(names[tag_id])
-    empty: frozenset[str] = frozenset()
-    out = []
-    for lead_id, email, first, last, status, dnc, until, kind in leads:
-        lead_tags = tags.get(lead_id)
-        history = new(
-            LeadHistory,
-            (
-                lead_id,
-                email,
-                first,
-                status,
-                bool(dnc),
-                frozenset(lead_tags) if lead_tags else empty,
-                tuple(yeses.get(lead_id, ())),
-                tuple(asks.get(lead_id, ())),
-                until and parse(until),
-                kind or "snooze",
-            ),
+    tags = {
+        lead_id: frozenset(names[row[0]] for row in group)
+        for lead_id, group in groupby(
+            _sql(f"SELECT x.tag_id, x.lead_id FROM lead_tag x{restrict} ORDER BY x.lead_id", args),
+            itemgetter(1),
         )
-        out.append((history, f"{first} {last}".strip() or email))
-    return out
+    }
+    return _Rows(leads, tags, _by_lead(yeses), _by_lead(asks))
+
+
+def _display_name(lead: tuple[Any, ...]) -> str:
+    return f"{lead[2]} {lead[7]}".strip() or lead[1]
 
 
 def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     """The suggestion for one lead (or why there is none), as the lead detail shows it."""
     setup = _setup()
-    found = _histories(
+    rows = _load_rows(
         "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE l.id = :lead",
         {"lead": lead_id},
         many=False,
     )
-    if not found:
-        raise NotFoundError("That lead no longer exists: it may have been deleted.")
-    return suggest_prepared(found[0][0], setup, now)
+    for lead, tags, yeses, asks in rows.histories():
+        return suggest_rows(lead, tags, yeses, asks, setup, to_us(now))
+    raise NotFoundError("That lead no longer exists: it may have been deleted.")
 
 
 def end_of_day(now: dt.datetime) -> dt.datetime:
@@ -265,27 +275,52 @@ def todays_asks(
     """Leads with a suggestion due today or overdue, best score first."""
     if limit is not None and limit < 1:
         raise ValidationError("The limit must be at least 1.")
+    with _no_cycle_collection():
+        return _todays_asks(now, limit, progress, cancel)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while 100,000 histories are built and judged.
+
+    Hundreds of thousands of long-lived rows would otherwise make it rescan everything
+    over and over (about a third of the time); reference counting still frees garbage,
+    and any cycles are collected once the collector runs again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _todays_asks(
+    now: dt.datetime, limit: int | None, progress: Progress, cancel: CancelToken | None
+) -> list[TodayItem]:
     pacing = get_pacing()
     cut = now - dt.timedelta(days=pacing.cooldown_days)
     # The evidence aggregates run in SQLite's C code on a second connection while this one
     # loads the histories: the two overlap instead of adding up.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
         evidence = pool.submit(_evidence_on_own_connection)
-        histories = _histories(_ELIGIBLE, {"cut": cut, "now": now}, many=True)
+        rows = _load_rows(_ELIGIBLE, {"cut": cut, "now": now}, many=True)
         setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence.result())
-    horizon = end_of_day(now)
+    now_us = to_us(now)
+    horizon = to_us(end_of_day(now))
     items: list[TodayItem] = []
-    total = len(histories)
-    for i, (history, name) in enumerate(histories):
+    total = len(rows.leads)
+    for i, (lead, tags, yeses, asks) in enumerate(rows.histories()):
         if i % 5000 == 0:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             progress(i, total)
-        result = suggest_prepared(history, setup, now)
-        if isinstance(result, Suggestion) and result.due < horizon:
-            items.append(TodayItem(history.lead_id, history.email, name, result))
+        result = suggest_rows(lead, tags, yeses, asks, setup, now_us)
+        if type(result) is Suggestion and result.due_us < horizon:
+            items.append(TodayItem(lead[0], lead[1], _display_name(lead), result))
     progress(total, total)
-    items.sort(key=lambda it: (-it.suggestion.score, it.suggestion.due, it.lead_id))
+    items.sort(key=lambda it: (-it.suggestion.score, it.suggestion.due_us, it.lead_id))
     return items[:limit] if limit is not None else items
 
 
