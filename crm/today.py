@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from itertools import groupby
+from itertools import groupby, pairwise
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -24,6 +24,7 @@ from crm.jobs import CancelToken, Progress, no_progress
 from crm.models import database_proxy
 from crm.pacing import get_pacing
 from crm.suggest import (
+    DAY_US,
     Evidence,
     LadderStep,
     NoSuggestion,
@@ -110,25 +111,6 @@ SELECT coalesce((SELECT max(s2.level) FROM commitment c JOIN step s2 ON s2.id = 
  GROUP BY from_level, s.key
 """
 
-# Days from first reaching a level to first reaching a higher one, per lead; then the
-# median per level (the middle row, or the mean of the two middle rows).
-_MEDIAN_SQL = """
-WITH reached AS (
-  SELECT c.lead_id, s.level, min(c.at) AS at
-    FROM commitment c JOIN step s ON s.id = c.step_id
-   GROUP BY c.lead_id, s.level
-), moved AS (
-  SELECT level, julianday(lead(at) OVER (PARTITION BY lead_id ORDER BY level))
-                - julianday(at) AS days
-    FROM reached
-), ranked AS (
-  SELECT level, days, row_number() OVER (PARTITION BY level ORDER BY days) AS rn,
-         count(*) OVER (PARTITION BY level) AS n
-    FROM moved WHERE days >= 0
-)
-SELECT level, avg(days) FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY level
-"""
-
 _OFFER_STEPS_SQL = """
 SELECT DISTINCT x.offer_id, s.key FROM (
   SELECT offer_id, step_id FROM commitment WHERE offer_id IS NOT NULL
@@ -137,23 +119,64 @@ SELECT DISTINCT x.offer_id, s.key FROM (
 """
 
 
-def load_evidence() -> Evidence:
-    """The owner's acceptance rates, median time at each level, and where offers are used."""
+def median_days(
+    yeses_by_lead: Mapping[int, Sequence[tuple[Any, ...]]], level_of: Mapping[str, int]
+) -> dict[int, float]:
+    """Per level, the median days leads took to move on from it (the middle value, or the
+    mean of the two middle ones).
+
+    A lead moves on from a level when it first reaches the next higher level it reached
+    at all; the days count from when it first reached the level. Yes rows are the
+    engine's (step key, at in microseconds, ...). Plain Python over rows already in
+    memory: SQLite's window functions took twice as long for the same answer.
+    """
+    moves: dict[int, list[int]] = defaultdict(list)
+    for yeses in yeses_by_lead.values():
+        if len(yeses) < 2:
+            continue
+        reached: dict[int, int] = {}
+        for yes in yeses:
+            level = level_of.get(yes[0])
+            if level is not None and (level not in reached or yes[1] < reached[level]):
+                reached[level] = yes[1]
+        if len(reached) > 1:
+            levels = sorted(reached)
+            for low, high in pairwise(levels):
+                took = reached[high] - reached[low]
+                if took >= 0:
+                    moves[low].append(took)
+    medians = {}
+    for level, took in moves.items():
+        took.sort()
+        n = len(took)
+        medians[level] = (took[(n - 1) // 2] + took[n // 2]) / 2 / DAY_US
+    return medians
+
+
+def _rates_and_offer_steps() -> tuple[dict, dict]:
     rates = {(int(lv), key): (int(acc), int(n)) for lv, key, acc, n in _sql(_RATES_SQL)}
-    medians = {int(lv): float(days) for lv, days in _sql(_MEDIAN_SQL)}
     offer_steps: dict[int, set[str]] = defaultdict(set)
     for offer_id, key in _sql(_OFFER_STEPS_SQL):
         offer_steps[offer_id].add(key)
+    return rates, {k: frozenset(v) for k, v in offer_steps.items()}
+
+
+def load_evidence() -> Evidence:
+    """The owner's acceptance rates, median time at each level, and where offers are used."""
+    rates, offer_steps = _rates_and_offer_steps()
+    yeses = _sql(
+        f"SELECT s.key, {_us('c.at')}, c.lead_id "
+        "FROM commitment c JOIN step s ON s.id = c.step_id ORDER BY c.lead_id"
+    )
+    level_of = dict(_sql("SELECT key, level FROM step"))
     return Evidence(
-        rates=rates,
-        median_days=medians,
-        offer_steps={k: frozenset(v) for k, v in offer_steps.items()},
+        rates=rates, median_days=median_days(_by_lead(yeses), level_of), offer_steps=offer_steps
     )
 
 
-def _evidence_on_own_connection() -> Evidence:
+def _rates_on_own_connection() -> tuple[dict, dict]:
     try:
-        return load_evidence()
+        return _rates_and_offer_steps()
     finally:
         close_thread_connection()
 
@@ -301,12 +324,16 @@ def _todays_asks(
 ) -> list[TodayItem]:
     pacing = get_pacing()
     cut = now - dt.timedelta(days=pacing.cooldown_days)
-    # The evidence aggregates run in SQLite's C code on a second connection while this one
-    # loads the histories: the two overlap instead of adding up.
+    # The acceptance rates run in SQLite's C code on a second connection while this one
+    # loads the histories; the medians come from the histories' rows (all leads' yeses).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
-        evidence = pool.submit(_evidence_on_own_connection)
+        found = pool.submit(_rates_on_own_connection)
         rows = _load_rows(_ELIGIBLE, {"cut": cut, "now": now}, many=True)
-        setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence.result())
+        ladder = _load_ladder()
+        medians = median_days(rows.yeses, {step.key: step.level for step in ladder})
+        rates, offer_steps = found.result()
+    evidence = Evidence(rates=rates, median_days=medians, offer_steps=offer_steps)
+    setup = Prepared(ladder, _load_offers(), pacing, evidence)
     now_us = to_us(now)
     horizon = to_us(end_of_day(now))
     items: list[TodayItem] = []
