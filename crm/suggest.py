@@ -323,6 +323,7 @@ class Prepared:
                 self.offer_steps_at[s.level] = (*self.offer_steps_at.get(s.level, ()), s)
         self._windows: dict[int, tuple[LadderStep, ...]] = {}
         self._scores: dict[tuple[int, str], tuple[float, str]] = {}
+        self._choices: dict[tuple[Any, ...], Any] = {}
 
     def window(self, level: int) -> tuple[LadderStep, ...]:
         """Steps at most two levels up; a major step only from the step just below it."""
@@ -346,6 +347,21 @@ class Prepared:
         found = self._scores.get(key)
         if found is None:
             found = self._scores[key] = self._compute_score(from_level, step)
+        return found
+
+    def best_by_evidence(
+        self, level: int, candidates: list[LadderStep]
+    ) -> tuple[list[tuple[float, LadderStep]], float, LadderStep]:
+        """The candidates' scores, the best score, and the step chosen: the smallest step
+        whose score is close enough to the best (the same for every lead at ``level`` with
+        the same candidates, so it is worked out once)."""
+        key = (level, *(s.key for s in candidates))
+        found = self._choices.get(key)
+        if found is None:
+            scored = [(self.score(level, s)[0], s) for s in candidates]
+            best = max(score for score, _ in scored)
+            step = next(s for sc, s in scored if sc >= best - self.pacing.close_scores)
+            found = self._choices[key] = (scored, best, step)
         return found
 
     def _compute_score(self, from_level: int, step: LadderStep) -> tuple[float, str]:
@@ -698,7 +714,7 @@ def suggest_rows(
         key = (c[1], lv, c[2] or 0)
         if last_key is None or key > last_key:
             last_key, last_yes = key, c
-    last_ask = max(asks, key=_ask_order) if asks else None
+    last_ask = (asks[0] if len(asks) == 1 else max(asks, key=_ask_order)) if asks else None
     ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_ask)
 
     # 1. hard stops
@@ -763,9 +779,7 @@ def suggest_rows(
         )
 
     # 4. choose by evidence, preferring the smaller step when scores are close
-    scored = [(prep.score(ctx.level, s)[0], s) for s in candidates]
-    best = max(score for score, _ in scored)
-    step = next(s for sc, s in scored if sc >= best - prep.pacing.close_scores)
+    scored, best, step = prep.best_by_evidence(ctx.level, candidates)
     offer = _choose_offer(ctx, step, False, False)
     return _suggestion(
         ctx, step, offer, due, Rule.EVIDENCE, lambda: _evidence_why(scored, step, best, excluded)

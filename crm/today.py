@@ -307,14 +307,18 @@ def _no_cycle_collection() -> Iterator[None]:
     """Pause Python's cycle collector while 100,000 histories are built and judged.
 
     Hundreds of thousands of long-lived rows would otherwise make it rescan everything
-    over and over (about a third of the time); reference counting still frees garbage,
-    and any cycles are collected once the collector runs again.
+    over and over (about a third of the time); reference counting still frees garbage.
+    Afterwards everything still alive goes straight to the oldest generation (what the
+    collector would do after scanning it repeatedly), so the first collection after the
+    query does not walk all the new rows at once; cycles are found by the next full one.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 
@@ -336,7 +340,7 @@ def _todays_asks(
     setup = Prepared(ladder, _load_offers(), pacing, evidence)
     now_us = to_us(now)
     horizon = to_us(end_of_day(now))
-    items: list[TodayItem] = []
+    ranked: list[tuple[float, int, int, tuple[Any, ...], Suggestion]] = []
     total = len(rows.leads)
     for i, (lead, tags, yeses, asks) in enumerate(rows.histories()):
         if i % 5000 == 0:
@@ -345,10 +349,14 @@ def _todays_asks(
             progress(i, total)
         result = suggest_rows(lead, tags, yeses, asks, setup, now_us)
         if type(result) is Suggestion and result.due_us < horizon:
-            items.append(TodayItem(lead[0], lead[1], _display_name(lead), result))
+            ranked.append((-result.score, result.due_us, lead[0], lead, result))
     progress(total, total)
-    items.sort(key=lambda it: (-it.suggestion.score, it.suggestion.due_us, it.lead_id))
-    return items[:limit] if limit is not None else items
+    # best score first, then the most overdue; lead ids are unique, so the sort never
+    # compares further than them
+    ranked.sort()
+    if limit is not None:
+        del ranked[limit:]
+    return [TodayItem(lead[0], lead[1], _display_name(lead), result) for *_, lead, result in ranked]
 
 
 def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "snooze") -> None:
