@@ -138,6 +138,7 @@ _EPOCH = dt.datetime(1970, 1, 1)
 _ONE_US = dt.timedelta(microseconds=1)
 DAY_US = 86_400_000_000
 _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
+_UNSET: Any = object()
 
 # A yes row: (step key, at, offer id or None, ...); an ask row: (step key, asked at,
 # outcome, offer id or None, resolved at or None, ...); a lead row: (lead id, email,
@@ -324,6 +325,7 @@ class Prepared:
         self._windows: dict[int, tuple[LadderStep, ...]] = {}
         self._scores: dict[tuple[int, str], tuple[float, str]] = {}
         self._choices: dict[tuple[Any, ...], Any] = {}
+        self.offer_choices: dict[tuple[Any, ...], OfferInfo | None] = {}
 
     def window(self, level: int) -> tuple[LadderStep, ...]:
         """Steps at most two levels up; a major step only from the step just below it."""
@@ -474,23 +476,46 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     if not used_here and not stalled and last_offer is not None:
         return last_offer
     key_here = step.key
-    taken_here = {c[2] for c in ctx.yeses if c[0] == key_here and c[2]}
+    taken_here = frozenset(c[2] for c in ctx.yeses if c[0] == key_here and c[2])
     now, backoff = ctx.now, prep.backoff
-    declined = {
+    declined = frozenset(
         a[3]
         for a in ctx.asks
         if a[0] == key_here and a[2] == "declined" and a[3]
         if now - _answered_at(a) < backoff
-    }
-    if warm and last_offer is not None and last_offer.kind in ("quiz", "survey"):
+    )
+    quiz = warm and last_offer is not None and last_offer.kind in ("quiz", "survey")
+    # many leads share these inputs: the choice is worked out once per combination
+    key = (key_here, stalled, last_offer if quiz else None, frozenset(mine), taken_here, declined)
+    key += (None,) if quiz else (ctx.tags,)
+    found = prep.offer_choices.get(key, _UNSET)
+    if found is _UNSET:
+        found = prep.offer_choices[key] = _pick_offer(
+            prep, step, last_offer if quiz else None, ctx.tags, mine, taken_here, declined, stalled
+        )
+    return found
+
+
+def _pick_offer(
+    prep: Prepared,
+    step: LadderStep,
+    quiz: OfferInfo | None,
+    tags: frozenset[str],
+    mine: set[int],
+    taken_here: frozenset[int],
+    declined: frozenset[int],
+    stalled: bool,
+) -> OfferInfo | None:
+    if quiz is not None:
         # answered a quiz: the offer matching their answer, i.e. the quiz's topics
-        profile = set(last_offer.topics)
+        profile = set(quiz.topics)
     else:
-        profile = {t.casefold() for t in ctx.tags}
+        profile = {t.casefold() for t in tags}
         for offer_id in mine:
             offer = prep.offers.get(offer_id)
             if offer is not None:
                 profile |= offer.topics
+    used_here = prep.used_at[step.key]
     choices = [o for o in prep.live if o.id not in taken_here and o.id not in declined]
     if used_here:
         choices = [o for o in choices if o.id in used_here] or [
@@ -705,15 +730,23 @@ def suggest_rows(
     level = 0
     last_yes: YesRow | None = None
     last_key: tuple[int, int, int] | None = None
+    last_at = _NEVER
     for c in yeses:
         lv = level_of.get(c[0])
         if lv is None:
             continue  # a step no longer on the ladder
         if lv > level:
             level = lv
-        key = (c[1], lv, c[2] or 0)
-        if last_key is None or key > last_key:
-            last_key, last_yes = key, c
+        # the latest yes, ties broken by level, then offer (tuples only on a tie)
+        at = c[1]
+        if last_yes is None or at > last_at:
+            last_at, last_yes, last_key = at, c, None
+        elif at == last_at:
+            if last_key is None:
+                last_key = (at, level_of[last_yes[0]], last_yes[2] or 0)
+            key = (at, lv, c[2] or 0)
+            if key > last_key:
+                last_key, last_yes = key, c
     last_ask = (asks[0] if len(asks) == 1 else max(asks, key=_ask_order)) if asks else None
     ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_ask)
 
