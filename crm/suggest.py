@@ -731,14 +731,17 @@ def suggest_rows(
     last_yes: YesRow | None = None
     last_key: tuple[int, int, int] | None = None
     last_at = _NEVER
+    reached: int | None = None  # when the lead first said yes at its level
     for c in yeses:
         lv = level_of.get(c[0])
         if lv is None:
             continue  # a step no longer on the ladder
-        if lv > level:
-            level = lv
-        # the latest yes, ties broken by level, then offer (tuples only on a tie)
         at = c[1]
+        if lv > level:
+            level, reached = lv, at
+        elif lv == level and (reached is None or at < reached):
+            reached = at
+        # the latest yes, ties broken by level, then offer (tuples only on a tie)
         if last_yes is None or at > last_at:
             last_at, last_yes, last_key = at, c, None
         elif at == last_at:
@@ -781,7 +784,12 @@ def suggest_rows(
             candidates.append(step)
 
     # 5. stalled: a different ask at the same level, rather than a bigger one
-    stalled_ask = _stalled(ctx, declined_recently, declined_twice)
+    # a subscriber lifted to the subscribe step has no yes at that level: not stalled there
+    stalled_ask = (
+        _stalled(ctx, reached, declined_recently, declined_twice)
+        if reached is not None and ctx.level == level
+        else None
+    )
     if stalled_ask is not None:
         return stalled_ask
 
@@ -834,20 +842,18 @@ def _evidence_why(
 
 
 def _stalled(
-    ctx: _Ctx, declined_recently: dict[str, int], declined_twice: set[str]
+    ctx: _Ctx, reached: int, declined_recently: dict[str, int], declined_twice: set[str]
 ) -> Suggestion | None:
+    """A different ask at the lead's level, when it has been there (since ``reached``) for
+    more than the stall factor times the median."""
     prep = ctx.prep
     median = prep.evidence.median_days.get(ctx.level)
     # a different ask at the same level means another offer at a step of that level
     same_level = prep.offer_steps_at.get(ctx.level)
     if median is None or median <= 0 or not same_level:
         return None
-    level_of, level = prep.level_of, ctx.level
-    reached = [c[1] for c in ctx.yeses if level_of.get(c[0]) == level]
-    if not reached:
-        return None
     # as timedelta.total_seconds() / 86400, to the last bit
-    days_here = (ctx.now - min(reached)) / 1_000_000 / 86400
+    days_here = (ctx.now - reached) / 1_000_000 / 86400
     factor = prep.pacing.stall_factor
     if days_here <= factor * median:
         return None
