@@ -771,17 +771,21 @@ def suggest_rows(
             Rule.TOP,
         )
     excluded: list[str] = []
-    candidates: list[LadderStep] = []
-    for step in prep.window(ctx.level):
-        if step.key in declined_twice:
-            excluded.append(f"said not now to {step.label.lower()} twice")
-        elif step.key in declined_recently:
-            until = declined_recently[step.key]
-            excluded.append(
-                f"said not now to {step.label.lower()} (asking again after {_date(until)})"
-            )
-        else:
-            candidates.append(step)
+    window = prep.window(ctx.level)
+    if not declined_recently and not declined_twice:
+        candidates = list(window)
+    else:
+        candidates = []
+        for step in window:
+            if step.key in declined_twice:
+                excluded.append(f"said not now to {step.label.lower()} twice")
+            elif step.key in declined_recently:
+                until = declined_recently[step.key]
+                excluded.append(
+                    f"said not now to {step.label.lower()} (asking again after {_date(until)})"
+                )
+            else:
+                candidates.append(step)
 
     # 5. stalled: a different ask at the same level, rather than a bigger one
     # a subscriber lifted to the subscribe step has no yes at that level: not stalled there

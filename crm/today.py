@@ -342,14 +342,19 @@ def _todays_asks(
     horizon = to_us(end_of_day(now))
     ranked: list[tuple[float, int, int, tuple[Any, ...], Suggestion]] = []
     total = len(rows.leads)
-    for i, (lead, tags, yeses, asks) in enumerate(rows.histories()):
+    no_tags: frozenset[str] = frozenset()
+    tags, yeses, asks = rows.tags.get, rows.yeses.get, rows.asks.get
+    for i, lead in enumerate(rows.leads):
         if i % 5000 == 0:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             progress(i, total)
-        result = suggest_rows(lead, tags, yeses, asks, setup, now_us)
+        lead_id = lead[0]
+        result = suggest_rows(
+            lead, tags(lead_id, no_tags), yeses(lead_id, ()), asks(lead_id, ()), setup, now_us
+        )
         if type(result) is Suggestion and result.due_us < horizon:
-            ranked.append((-result.score, result.due_us, lead[0], lead, result))
+            ranked.append((-result.score, result.due_us, lead_id, lead, result))
     progress(total, total)
     # best score first, then the most overdue; lead ids are unique, so the sort never
     # compares further than them
