@@ -68,3 +68,12 @@ def test_only_chart_modules_use_matplotlib_in_crm() -> None:
         if path.name not in allowed and "matplotlib" in imported_top_level_names(path)
     ]
     assert not offenders, offenders
+
+
+def test_the_version_in_the_code_matches_the_package() -> None:
+    import tomllib
+
+    from crm import __version__
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == __version__

@@ -64,8 +64,10 @@ def app_version() -> str:
 
     try:
         return metadata.version("smallyes")
-    except metadata.PackageNotFoundError:
-        return "development build"
+    except metadata.PackageNotFoundError:  # the one-folder build carries no metadata
+        from crm import __version__
+
+        return __version__
 
 
 def show_about(window: MainWindow) -> None:
