@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -130,7 +131,18 @@ def test_summary_lists_rejected_rows_saves_them_and_undoes(
     assert not wizard.undo_button.isEnabled()
 
 
-def test_cancel_keeps_nothing(qtbot, db, clock) -> None:
+def test_cancel_keeps_nothing(qtbot, db, clock, monkeypatch) -> None:
+    real_import = import_wizard.import_csv
+
+    def import_after_cancel(path, options, *, now, progress, cancel):
+        # A small file imports in milliseconds: hold the job until Cancel is pressed, so
+        # the test sees the cancel path every time rather than racing the import.
+        deadline = time.monotonic() + 10
+        while not cancel.cancelled and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return real_import(path, options, now=now, progress=progress, cancel=cancel)
+
+    monkeypatch.setattr(import_wizard, "import_csv", import_after_cancel)
     wizard = ImportWizard(clock=clock)
     qtbot.addWidget(wizard)
     wizard.open_file(DATA / "ghost_members.csv")
