@@ -1,19 +1,23 @@
 """Today's asks: the engine run over every lead, with histories loaded set-wise.
 
-A handful of queries load what the engine needs for all leads at once (never one query per
-lead); the evidence (acceptance rates per level and step, the median time leads spend at
-each level) is computed once per call with SQL aggregates. Snoozes and skips live in
-``suggestion_snooze``.
+A handful of queries load what the engine needs for a block of leads at once (never one
+query per lead); blocks go by lead id, so the memory held stays that of one block whatever
+the number of leads. The evidence (acceptance rates per level and step, the median time
+leads spend at each level) is computed once per call, before the blocks. With a limit only
+the best suggestions are kept, while every due lead is still counted. Snoozes and skips
+live in ``suggestion_snooze``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+import heapq
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import groupby, pairwise
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -131,7 +135,17 @@ def median_days(
     memory: SQLite's window functions took twice as long for the same answer.
     """
     moves: dict[int, list[int]] = defaultdict(list)
-    for yeses in yeses_by_lead.values():
+    _add_moves(yeses_by_lead.values(), level_of, moves)
+    return _medians(moves)
+
+
+def _add_moves(
+    histories: Iterable[Sequence[tuple[Any, ...]]],
+    level_of: Mapping[str, int],
+    moves: dict[int, list[int]],
+) -> None:
+    """Append to ``moves`` the time each lead took to move on from each level it left."""
+    for yeses in histories:
         if len(yeses) < 2:
             continue
         reached: dict[int, int] = {}
@@ -145,6 +159,9 @@ def median_days(
                 took = reached[high] - reached[low]
                 if took >= 0:
                     moves[low].append(took)
+
+
+def _medians(moves: dict[int, list[int]]) -> dict[int, float]:
     medians = {}
     for level, took in moves.items():
         took.sort()
@@ -161,17 +178,26 @@ def _rates_and_offer_steps() -> tuple[dict, dict]:
     return rates, {k: frozenset(v) for k, v in offer_steps.items()}
 
 
-def load_evidence() -> Evidence:
-    """The owner's acceptance rates, median time at each level, and where offers are used."""
-    rates, offer_steps = _rates_and_offer_steps()
-    yeses = _sql(
+def _all_median_days(level_of: Mapping[str, int]) -> dict[int, float]:
+    """``median_days`` over every lead's yeses, read as a stream: one lead's rows at a
+    time are held, never the whole table."""
+    cursor = database_proxy.execute_sql(
         f"SELECT s.key, {_us('c.at')}, c.lead_id "
         "FROM commitment c JOIN step s ON s.id = c.step_id ORDER BY c.lead_id"
     )
+    moves: dict[int, list[int]] = defaultdict(list)
+    try:
+        _add_moves((tuple(group) for _, group in groupby(cursor, itemgetter(-1))), level_of, moves)
+    finally:
+        cursor.close()
+    return _medians(moves)
+
+
+def load_evidence() -> Evidence:
+    """The owner's acceptance rates, median time at each level, and where offers are used."""
+    rates, offer_steps = _rates_and_offer_steps()
     level_of = dict(_sql("SELECT key, level FROM step"))
-    return Evidence(
-        rates=rates, median_days=median_days(_by_lead(yeses), level_of), offer_steps=offer_steps
-    )
+    return Evidence(rates=rates, median_days=_all_median_days(level_of), offer_steps=offer_steps)
 
 
 def _rates_on_own_connection() -> tuple[dict, dict]:
@@ -230,22 +256,29 @@ def _by_lead(rows: list[tuple[Any, ...]]) -> dict[int, tuple[tuple[Any, ...], ..
     return {lead_id: tuple(group) for lead_id, group in groupby(rows, itemgetter(-1))}
 
 
-def _load_rows(where: str, params: dict[str, Any], *, many: bool) -> _Rows:
+def _load_rows(where: str, params: dict[str, Any], *, span: tuple[int, int] | None) -> _Rows:
     """The engine's rows for the leads selected by ``where`` over lead ``l``.
 
     A lead row is (id, email, first name, status, do not contact, snoozed until, snooze
     kind, last name); yes and ask rows are in the engine's layout with the lead id last.
-    With ``many`` (most leads are wanted) the event tables are read whole; a few extra
-    histories cost less than probing the tables lead by lead through an ``IN`` list.
+    With a ``span`` of lead ids (a block of leads, most of them wanted) the event tables
+    are read over that id range through their lead-id indexes; a few extra histories cost
+    less than probing the tables lead by lead through an ``IN`` list.
     """
+    if span is not None:
+        where = f"{where} AND l.id BETWEEN :lo AND :hi"
+        params = {**params, "lo": span[0], "hi": span[1]}
+        restrict = " WHERE x.lead_id BETWEEN :lo AND :hi"
+        args: dict[str, Any] = {"lo": span[0], "hi": span[1]}
+    else:
+        restrict = f" WHERE x.lead_id IN (SELECT l.id {where})"
+        args = params
     leads = _sql(
         "SELECT l.id, l.email, l.first_name, l.status, l.do_not_contact, "
         f"{_us('z.until')}, coalesce(nullif(z.kind, ''), 'snooze'), l.last_name "
         f"{where} ORDER BY l.id",
         params,
     )
-    restrict = "" if many else f" WHERE x.lead_id IN (SELECT l.id {where})"
-    args = {} if many else params
     yeses = _sql(
         f"SELECT s.key, {_us('x.at')}, x.offer_id, x.lead_id "
         f"FROM commitment x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
@@ -277,7 +310,7 @@ def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     rows = _load_rows(
         "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE l.id = :lead",
         {"lead": lead_id},
-        many=False,
+        span=None,
     )
     for lead, tags, yeses, asks in rows.histories():
         return suggest_rows(lead, tags, yeses, asks, setup, to_us(now))
@@ -288,6 +321,20 @@ def end_of_day(now: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(now.date(), dt.time()) + dt.timedelta(days=1)
 
 
+@dataclass(frozen=True, slots=True)
+class AsksPage:
+    """The best due suggestions, and how many leads have one due in all."""
+
+    items: list[TodayItem]
+    total_due: int
+
+
+# Leads judged per block: the histories of this many leads are in memory at once (up to
+# EARLY_BLOCKS blocks while the evidence is still being worked out).
+BLOCK_LEADS = 16_384
+EARLY_BLOCKS = 3
+
+
 def todays_asks(
     now: dt.datetime,
     limit: int | None = None,
@@ -296,6 +343,21 @@ def todays_asks(
     cancel: CancelToken | None = None,
 ) -> list[TodayItem]:
     """Leads with a suggestion due today or overdue, best score first."""
+    return todays_asks_page(now, limit, progress=progress, cancel=cancel).items
+
+
+def todays_asks_page(
+    now: dt.datetime,
+    limit: int | None = None,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> AsksPage:
+    """The best ``limit`` due suggestions (all without a limit), best score first, then
+    the most overdue, then by lead id; and the number of leads with one due in all.
+
+    The first N of a longer list are exactly the list limited to N.
+    """
     if limit is not None and limit < 1:
         raise ValidationError("The limit must be at least 1.")
     with _no_cycle_collection():
@@ -323,45 +385,86 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+# A kept suggestion, ordered so the smallest is the worst of those kept: lower score, then
+# due later, then the higher lead id (lead ids are unique, so comparisons stop there).
+_Kept = tuple[float, int, int, tuple[Any, ...], Suggestion]
+
+
 def _todays_asks(
     now: dt.datetime, limit: int | None, progress: Progress, cancel: CancelToken | None
-) -> list[TodayItem]:
+) -> AsksPage:
     pacing = get_pacing()
     cut = now - dt.timedelta(days=pacing.cooldown_days)
+    params = {"cut": cut, "now": now}
+    first, last = _sql("SELECT min(id), max(id) FROM lead")[0]
+    blocks = [] if first is None else list(range(first, last + 1, BLOCK_LEADS))
+    span = 0 if first is None else last - first + 1
+
+    def load(lo: int) -> _Rows:
+        return _load_rows(_ELIGIBLE, params, span=(lo, min(lo + BLOCK_LEADS - 1, last)))
+
     # The acceptance rates run in SQLite's C code on a second connection while this one
-    # loads the histories; the medians come from the histories' rows (all leads' yeses).
+    # streams every lead's yeses for the medians, then loads the first blocks of histories
+    # until the rates are ready (a few at most, to bound the memory). One thread only: a
+    # second one fetching rows would make them both wait on the interpreter lock.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
         found = pool.submit(_rates_on_own_connection)
-        rows = _load_rows(_ELIGIBLE, {"cut": cut, "now": now}, many=True)
         ladder = _load_ladder()
-        medians = median_days(rows.yeses, {step.key: step.level for step in ladder})
+        medians = _all_median_days({step.key: step.level for step in ladder})
+        early: deque[_Rows] = deque()
+        while len(early) < min(len(blocks), EARLY_BLOCKS) and not found.done():
+            early.append(load(blocks[len(early)]))
         rates, offer_steps = found.result()
     evidence = Evidence(rates=rates, median_days=medians, offer_steps=offer_steps)
     setup = Prepared(ladder, _load_offers(), pacing, evidence)
     now_us = to_us(now)
     horizon = to_us(end_of_day(now))
-    ranked: list[tuple[float, int, int, tuple[Any, ...], Suggestion]] = []
-    total = len(rows.leads)
+    kept: list[_Kept] = []
+    total_due = 0
+    for lo in blocks:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(lo - first, span)
+        rows = early.popleft() if early else load(lo)
+        total_due += _judge(rows, setup, now_us, horizon, limit, kept)
+        del rows  # freed before the next block is loaded
+    progress(span, span)
+    if limit is None:
+        kept.sort(reverse=True)
+    else:
+        kept = heapq.nlargest(limit, kept)
+    items = [TodayItem(lead[0], lead[1], _display_name(lead), result) for *_, lead, result in kept]
+    return AsksPage(items, total_due)
+
+
+def _judge(
+    rows: _Rows,
+    setup: Prepared,
+    now_us: int,
+    horizon: int,
+    limit: int | None,
+    kept: list[_Kept],
+) -> int:
+    """Run the engine over a block of leads; add the due ones to ``kept`` (a heap of the
+    best ``limit`` when there is a limit) and return how many were due."""
+    due = 0
     no_tags: frozenset[str] = frozenset()
     tags, yeses, asks = rows.tags.get, rows.yeses.get, rows.asks.get
-    for i, lead in enumerate(rows.leads):
-        if i % 5000 == 0:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            progress(i, total)
+    for lead in rows.leads:
         lead_id = lead[0]
         result = suggest_rows(
             lead, tags(lead_id, no_tags), yeses(lead_id, ()), asks(lead_id, ()), setup, now_us
         )
         if type(result) is Suggestion and result.due_us < horizon:
-            ranked.append((-result.score, result.due_us, lead_id, lead, result))
-    progress(total, total)
-    # best score first, then the most overdue; lead ids are unique, so the sort never
-    # compares further than them
-    ranked.sort()
-    if limit is not None:
-        del ranked[limit:]
-    return [TodayItem(lead[0], lead[1], _display_name(lead), result) for *_, lead, result in ranked]
+            due += 1
+            entry = (result.score, -result.due_us, -lead_id, lead, result)
+            if limit is None:
+                kept.append(entry)
+            elif len(kept) < limit:
+                heapq.heappush(kept, entry)
+            elif entry > kept[0]:
+                heapq.heapreplace(kept, entry)
+    return due
 
 
 def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "snooze") -> None:

@@ -48,7 +48,7 @@ from crm.asks import record_ask
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.timefmt import local, to_utc, utc_now
-from crm.today import TodayItem, skip, snooze, todays_asks
+from crm.today import AsksPage, TodayItem, skip, snooze, todays_asks_page
 from ui import errors
 from ui.events import AppEvents
 from ui.style import styled
@@ -63,6 +63,8 @@ TODAY = "today"
 COLUMNS = ("Lead", "Suggested ask", "Due", "Score", "Why")
 ItemRole = Qt.ItemDataRole.UserRole + 1
 RELOAD_DELAY_MS = 1500
+# The list shows the best of the due asks; the count covers them all.
+SHOWN_LIMIT = 500
 _ROOT = QModelIndex()
 
 
@@ -214,7 +216,7 @@ class TodayPage(QWidget):
         self._open_lead = open_lead
         self._stale = True
         self._reload_queued = False
-        self.count: int | None = None
+        self.count: int | None = None  # every lead with an ask due, listed or not
         self._own_change = False
         self._shut_down = False
         self._debounce = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
@@ -375,8 +377,8 @@ class TodayPage(QWidget):
         self.progress.setRange(0, 0)
         now = self._clock()
 
-        def job(progress: Progress, cancel: CancelToken) -> list[TodayItem]:
-            return todays_asks(now, progress=progress, cancel=cancel)
+        def job(progress: Progress, cancel: CancelToken) -> AsksPage:
+            return todays_asks_page(now, SHOWN_LIMIT, progress=progress, cancel=cancel)
 
         self.runner.start(job)
 
@@ -395,14 +397,14 @@ class TodayPage(QWidget):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
-    def _on_runner_finished(self, items: list[TodayItem]) -> None:
+    def _on_runner_finished(self, page: AsksPage) -> None:
         selected = self.selected_item()
-        self.model.set_items(items)
+        self.model.set_items(page.items)
         self.refresh_button.setEnabled(True)
-        self._set_count(len(items))
+        self._set_count(page.total_due)
         if selected is not None and (row := self.model.row_of(selected.lead_id)) is not None:
             self.table.selectRow(row)
-        elif items:
+        elif page.items:
             self.table.selectRow(0)
         self._show_selected()
         self.sig_loaded.emit()
@@ -427,9 +429,15 @@ class TodayPage(QWidget):
 
     def _set_count(self, count: int) -> None:
         self.count = count
+        shown = self.model.rowCount()
         if count == 0:
             self.subtitle.setText("Nothing due today.")
             self.stack.setCurrentWidget(self._empty)
+        elif shown < count:
+            self.subtitle.setText(
+                f"Showing the best {shown:,} of {count:,} leads with an ask due today or overdue."
+            )
+            self.stack.setCurrentWidget(self._list)
         else:
             noun = "lead has" if count == 1 else "leads have"
             self.subtitle.setText(f"{count:,} {noun} an ask due today or overdue, best first.")
@@ -583,12 +591,15 @@ class TodayPage(QWidget):
 
     def _leave(self, item: TodayItem, message: str) -> None:
         row = self.model.row_of(item.lead_id)
-        self.model.remove_lead(item.lead_id)
-        self._set_count(self.model.rowCount())
+        if self.model.remove_lead(item.lead_id):
+            self._set_count(max((self.count or 0) - 1, self.model.rowCount()))
         if row is not None and self.model.rowCount():
             self.table.selectRow(min(row, self.model.rowCount() - 1))
         self._show_selected()
         self.sig_status_message.emit(message)
+        if self.model.rowCount() == 0 and self.count:
+            # every listed lead was handled: bring in the next best
+            self.reload()
 
 
 def register_today_page(
