@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from crm.errors import NotFoundError
@@ -24,7 +24,8 @@ def _drop_events(path: Path) -> tuple[QDragEnterEvent, QDropEvent]:
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     actions = Qt.DropAction.CopyAction
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPointF(10, 10), actions, mime, buttons, mods)
+    # Qt declares the enter event with an integer point and the drop with a float one.
+    enter = QDragEnterEvent(QPoint(10, 10), actions, mime, buttons, mods)
     drop = QDropEvent(QPointF(10, 10), actions, mime, buttons, mods)
     # Keep the mime data alive as long as the events.
     enter._mime = drop._mime = mime  # type: ignore[attr-defined]

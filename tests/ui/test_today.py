@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -16,13 +15,6 @@ from crm.today import todays_asks, todays_asks_page
 from ui import today as today_module
 from ui.events import AppEvents
 from ui.today import TODAY, TodayPage, mailto_url
-
-# PySide6 6.12's Signal.emit drops a reference to True on every call (a refcount bug in its
-# C code). Run alone, this file emits enough that True's count reaches zero as the
-# interpreter exits, which aborts the run after every test passed; a few thousand
-# references that are never released keep it above zero.
-for _ in range(5000):
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
 
 
 @pytest.fixture
