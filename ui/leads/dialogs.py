@@ -34,6 +34,24 @@ from crm.timefmt import to_utc
 from ui.style import styled
 
 
+def _lay_out(
+    dialog: QDialog, form: QFormLayout, error: QLabel, *, ok_text: str, min_width: int
+) -> QDialogButtonBox:
+    """The form, the error line and OK/Cancel (OK renamed to what it does), stacked."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(form)
+    layout.addWidget(error)
+    layout.addWidget(buttons)
+    dialog.setMinimumWidth(min_width)
+    return buttons
+
+
 def _error_label() -> QLabel:
     label = styled(QLabel(wordWrap=True), "inlineError")
     label.hide()
@@ -72,17 +90,7 @@ class AddLeadDialog(QDialog):
         form.addRow("&Company:", self.company)
         form.addRow("&Phone:", self.phone)
         form.addRow("&Tags:", self.tags)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add lead")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(420)
+        self.buttons = _lay_out(self, form, self.error, ok_text="Add lead", min_width=420)
 
     def entered(self) -> NewLead:
         return NewLead(
@@ -157,17 +165,7 @@ class LogYesDialog(QDialog):
         form.addRow("&Offer:", self.offer)
         form.addRow("&When:", self.at)
         form.addRow("&Note:", self.note)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Log yes")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(460)
+        self.buttons = _lay_out(self, form, self.error, ok_text="Log yes", min_width=460)
 
     def entered(self) -> NewYes:
         offer = self.offer.currentText().strip() or None
