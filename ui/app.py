@@ -7,55 +7,25 @@ benchmark and the packaged-build smoke test use it.
 
 from __future__ import annotations
 
-import time
+# First: the start-up clock starts when this module loads.
+from ui.startclock import seconds_since_start  # isort: skip
 
-# Taken before anything heavy is imported: the start-up clock starts here.
-_T0 = time.perf_counter()
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import argparse  # noqa: E402 - imports follow the clock on purpose
-import logging  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-
-def _seconds_since_process_start() -> float:
-    """How long the process had run when this module started loading (0 if unknown).
-
-    On Linux this is read from /proc (clock-tick resolution, 10 ms): it covers the
-    interpreter's own start and the imports before this module. Elsewhere it is 0, so
-    the figure starts at this module's first line.
-    """
-    try:
-        with open("/proc/self/stat", encoding="ascii") as f:
-            stat = f.read()
-        with open("/proc/uptime", encoding="ascii") as f:
-            uptime = float(f.read().split()[0])
-        # Field 22 (starttime), counted after the ')' that ends the command name.
-        start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        return max(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-_START_OFFSET = _seconds_since_process_start()
-
-
-def seconds_since_start() -> float:
-    return _START_OFFSET + time.perf_counter() - _T0
-
-
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
-
-from crm.db import close_database, database_path, open_database, resolve_db_path  # noqa: E402
-from crm.errors import StorageError  # noqa: E402
-from crm.logsetup import configure_logging  # noqa: E402
-from crm.timefmt import utc_now  # noqa: E402
-from ui import errors  # noqa: E402
-from ui.collector import GuiThreadCollector  # noqa: E402
-from ui.style import setup_style  # noqa: E402
+from crm.db import close_database, database_path, open_database, resolve_db_path
+from crm.errors import StorageError
+from crm.logsetup import configure_logging
+from crm.timefmt import utc_now
+from ui import errors
+from ui.collector import GuiThreadCollector
+from ui.style import setup_style
 
 if TYPE_CHECKING:
     from crm.lock import InstanceLock
