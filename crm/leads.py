@@ -328,9 +328,7 @@ def list_leads(
     direction = "DESC" if query.descending else "ASC"
     sort = SortKey(query.sort)
     order = _ORDER_SQL[sort].format(d=direction)
-    if (query.search.strip() or _filters_beyond_search(query)) and (
-        sort not in _COVERED or _filters_beyond_search(query)
-    ):
+    if _filters_beyond_search(query) or (query.search.strip() and sort not in _COVERED):
         order = "+" + order.replace(", l.", ", +l.")
     sql = f"SELECT {_COLUMNS} FROM lead l{where} ORDER BY {order}, l.id {direction}"
     if limit is not None:
