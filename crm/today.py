@@ -1,9 +1,10 @@
 """Today's asks: the engine run over every lead, with histories loaded set-wise.
 
 A handful of queries load what the engine needs for a block of leads at once (never one
-query per lead); blocks go by lead id, so the memory held stays that of one block whatever
-the number of leads. The evidence (acceptance rates per level and step, the median time
-leads spend at each level) is computed once per call, before the blocks. With a limit only
+query per lead); blocks go by lead id, so the memory held stays that of one block (and
+the leads' yes rows) whatever the number of leads. The evidence (acceptance rates per
+level and step, the median time leads spend at each level) is computed once per call,
+before the blocks; the yes rows read for the medians are kept for the engine. With a limit only
 the best suggestions are kept, while every due lead is still counted. Snoozes and skips
 live in ``suggestion_snooze``.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import heapq
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -178,19 +179,42 @@ def _rates_and_offer_steps() -> tuple[dict, dict]:
     return rates, {k: frozenset(v) for k, v in offer_steps.items()}
 
 
-def _all_median_days(level_of: Mapping[str, int]) -> dict[int, float]:
+def _all_median_days(
+    level_of: Mapping[str, int], keep: _YesBlocks | None = None
+) -> dict[int, float]:
     """``median_days`` over every lead's yeses, read as a stream: one lead's rows at a
-    time are held, never the whole table."""
-    cursor = database_proxy.execute_sql(
-        f"SELECT s.key, {_us('c.at')}, c.lead_id "
-        "FROM commitment c JOIN step s ON s.id = c.step_id ORDER BY c.lead_id"
-    )
+    time are held, unless ``keep`` is given the histories to hold for the engine."""
+    cursor = database_proxy.execute_sql(f"{_YESES_SQL} ORDER BY x.lead_id")
     moves: dict[int, list[int]] = defaultdict(list)
     try:
-        _add_moves((tuple(group) for _, group in groupby(cursor, itemgetter(-1))), level_of, moves)
+        histories = (tuple(group) for _, group in groupby(cursor, itemgetter(-1)))
+        _add_moves(histories if keep is None else keep.taking(histories), level_of, moves)
     finally:
         cursor.close()
     return _medians(moves)
+
+
+class _YesBlocks:
+    """Every lead's yes rows from the medians' stream, held by block of lead ids so the
+    engine does not read the commitments a second time; a block is let go once judged."""
+
+    def __init__(self, first: int, size: int) -> None:
+        self._first, self._size = first, size
+        self._blocks: dict[int, dict[int, tuple[tuple[Any, ...], ...]]] = defaultdict(dict)
+
+    def taking(
+        self, histories: Iterable[tuple[tuple[Any, ...], ...]]
+    ) -> Iterator[tuple[tuple[Any, ...], ...]]:
+        """Pass ``histories`` through, holding each on the way."""
+        first, size, blocks = self._first, self._size, self._blocks
+        for yeses in histories:
+            lead_id = yeses[0][-1]
+            blocks[(lead_id - first) // size][lead_id] = yeses
+            yield yeses
+
+    def pop(self, lo: int) -> dict[int, tuple[tuple[Any, ...], ...]]:
+        """The histories of the block starting at lead id ``lo``, no longer held."""
+        return self._blocks.pop((lo - self._first) // self._size, {})
 
 
 def load_evidence() -> Evidence:
@@ -234,6 +258,13 @@ def _us(column: str) -> str:
     )
 
 
+# Yes rows in the engine's layout, with the lead id last (for grouping).
+_YESES_SQL = (
+    f"SELECT s.key, {_us('x.at')}, x.offer_id, x.lead_id "
+    "FROM commitment x JOIN step s ON s.id = x.step_id"
+)
+
+
 class _Rows(NamedTuple):
     """The leads selected, as the engine's rows, with their tags, yeses and asks by lead."""
 
@@ -256,14 +287,21 @@ def _by_lead(rows: list[tuple[Any, ...]]) -> dict[int, tuple[tuple[Any, ...], ..
     return {lead_id: tuple(group) for lead_id, group in groupby(rows, itemgetter(-1))}
 
 
-def _load_rows(where: str, params: dict[str, Any], *, span: tuple[int, int] | None) -> _Rows:
+def _load_rows(
+    where: str,
+    params: dict[str, Any],
+    *,
+    span: tuple[int, int] | None,
+    yeses: dict[int, tuple[tuple[Any, ...], ...]] | None = None,
+) -> _Rows:
     """The engine's rows for the leads selected by ``where`` over lead ``l``.
 
     A lead row is (id, email, first name, status, do not contact, snoozed until, snooze
     kind, last name); yes and ask rows are in the engine's layout with the lead id last.
     With a ``span`` of lead ids (a block of leads, most of them wanted) the event tables
     are read over that id range through their lead-id indexes; a few extra histories cost
-    less than probing the tables lead by lead through an ``IN`` list.
+    less than probing the tables lead by lead through an ``IN`` list. Yeses already read
+    (by the medians' stream) are taken as given.
     """
     if span is not None:
         where = f"{where} AND l.id BETWEEN :lo AND :hi"
@@ -279,11 +317,8 @@ def _load_rows(where: str, params: dict[str, Any], *, span: tuple[int, int] | No
         f"{where} ORDER BY l.id",
         params,
     )
-    yeses = _sql(
-        f"SELECT s.key, {_us('x.at')}, x.offer_id, x.lead_id "
-        f"FROM commitment x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
-        args,
-    )
+    if yeses is None:
+        yeses = _by_lead(_sql(f"{_YESES_SQL}{restrict} ORDER BY x.lead_id", args))
     asks = _sql(
         f"SELECT s.key, {_us('x.asked_at')}, x.outcome, x.offer_id, {_us('x.resolved_at')}, "
         f"x.lead_id FROM ask x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
@@ -297,7 +332,7 @@ def _load_rows(where: str, params: dict[str, Any], *, span: tuple[int, int] | No
             itemgetter(1),
         )
     }
-    return _Rows(leads, tags, _by_lead(yeses), _by_lead(asks))
+    return _Rows(leads, tags, yeses, _by_lead(asks))
 
 
 def _display_name(lead: tuple[Any, ...]) -> str:
@@ -329,10 +364,9 @@ class AsksPage:
     total_due: int
 
 
-# Leads judged per block: the histories of this many leads are in memory at once (up to
-# EARLY_BLOCKS blocks while the evidence is still being worked out).
+# Leads judged per block: the asks, tags and lead rows of this many leads are in memory at
+# once (the yeses of every lead are held from the medians' stream until judged).
 BLOCK_LEADS = 16_384
-EARLY_BLOCKS = 3
 
 
 def todays_asks(
@@ -400,20 +434,14 @@ def _todays_asks(
     blocks = [] if first is None else list(range(first, last + 1, BLOCK_LEADS))
     span = 0 if first is None else last - first + 1
 
-    def load(lo: int) -> _Rows:
-        return _load_rows(_ELIGIBLE, params, span=(lo, min(lo + BLOCK_LEADS - 1, last)))
-
     # The acceptance rates run in SQLite's C code on a second connection while this one
-    # streams every lead's yeses for the medians, then loads the first blocks of histories
-    # until the rates are ready (a few at most, to bound the memory). One thread only: a
-    # second one fetching rows would make them both wait on the interpreter lock.
+    # streams every lead's yeses for the medians, keeping them for the engine. One thread
+    # only: a second one fetching rows would make them both wait on the interpreter lock.
+    kept_yeses = _YesBlocks(first or 0, BLOCK_LEADS)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
         found = pool.submit(_rates_on_own_connection)
         ladder = _load_ladder()
-        medians = _all_median_days({step.key: step.level for step in ladder})
-        early: deque[_Rows] = deque()
-        while len(early) < min(len(blocks), EARLY_BLOCKS) and not found.done():
-            early.append(load(blocks[len(early)]))
+        medians = _all_median_days({step.key: step.level for step in ladder}, kept_yeses)
         rates, offer_steps = found.result()
     evidence = Evidence(rates=rates, median_days=medians, offer_steps=offer_steps)
     setup = Prepared(ladder, _load_offers(), pacing, evidence)
@@ -425,7 +453,8 @@ def _todays_asks(
         if cancel is not None:
             cancel.raise_if_cancelled()
         progress(lo - first, span)
-        rows = early.popleft() if early else load(lo)
+        hi = min(lo + BLOCK_LEADS - 1, last)
+        rows = _load_rows(_ELIGIBLE, params, span=(lo, hi), yeses=kept_yeses.pop(lo))
         total_due += _judge(rows, setup, now_us, horizon, limit, kept)
         del rows  # freed before the next block is loaded
     progress(span, span)

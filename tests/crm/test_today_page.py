@@ -47,7 +47,6 @@ def test_without_a_limit_the_page_holds_every_due_lead(demo, now) -> None:
 
 def test_small_blocks_give_the_same_list_and_count(demo, now, monkeypatch) -> None:
     monkeypatch.setattr(today, "BLOCK_LEADS", 37)
-    monkeypatch.setattr(today, "EARLY_BLOCKS", 2)
     page = todays_asks_page(now, 25)
     assert _ranked(page.items) == _ranked(demo)[:25]
     assert page.total_due == len(demo)
