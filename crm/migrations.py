@@ -178,4 +178,37 @@ def _v1_initial(db: SqliteDatabase) -> None:
     seed_default_ladder(db)
 
 
-MIGRATIONS: list[Migration] = [_v1_initial]
+# Each lead remembers the fingerprint of the imported record it already reflects, so a
+# re-import recognises unchanged records without normalising them again. Any later change
+# that a re-import could undo or redo (an edited field, a removed tag or yes, a renamed
+# tag) forgets it, and that lead goes through the full comparison next time.
+_V2 = (
+    "ALTER TABLE lead ADD COLUMN import_fp INTEGER",
+    """CREATE TRIGGER lead_import_fp_edited
+    AFTER UPDATE OF email, email_key, first_name, last_name, company, phone, notes, status,
+                    custom ON lead
+    WHEN OLD.import_fp IS NOT NULL AND NEW.import_fp IS OLD.import_fp
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = NEW.id; END""",
+    """CREATE TRIGGER lead_import_fp_untagged AFTER DELETE ON lead_tag
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = OLD.lead_id AND import_fp IS NOT NULL; END""",
+    """CREATE TRIGGER lead_import_fp_yes_deleted AFTER DELETE ON commitment
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = OLD.lead_id AND import_fp IS NOT NULL; END""",
+    """CREATE TRIGGER lead_import_fp_yes_moved AFTER UPDATE OF lead_id, step_id, at ON commitment
+    BEGIN
+      UPDATE lead SET import_fp = NULL
+       WHERE id IN (OLD.lead_id, NEW.lead_id) AND import_fp IS NOT NULL;
+    END""",
+    """CREATE TRIGGER lead_import_fp_tag_renamed AFTER UPDATE OF name ON tag
+    BEGIN
+      UPDATE lead SET import_fp = NULL
+       WHERE import_fp IS NOT NULL AND id IN (SELECT lead_id FROM lead_tag WHERE tag_id = NEW.id);
+    END""",
+)
+
+
+def _v2_import_fingerprints(db: SqliteDatabase) -> None:
+    for statement in _V2:
+        db.execute_sql(statement)
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_import_fingerprints]

@@ -66,6 +66,7 @@ class Lead(BaseModel):
     level = IntegerField(default=0)
     last_commitment_at = DateTimeField(null=True)
     last_ask_at = DateTimeField(null=True)
+    import_fp = IntegerField(null=True)  # the imported record it reflects (crm.migrations v2)
 
 
 class Tag(BaseModel):

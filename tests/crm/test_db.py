@@ -131,3 +131,24 @@ def test_new_files_are_private_to_the_owner(tmp_path: Path) -> None:
     close_database(open_database(path))
     assert path.stat().st_mode & 0o077 == 0
     assert path.parent.stat().st_mode & 0o077 == 0
+
+
+def test_a_first_version_book_gains_import_fingerprints(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    db = open_database(path, MIGRATIONS[:1])
+    db.execute_sql(
+        "INSERT INTO lead (email, email_key, created_at, updated_at) "
+        "VALUES ('a@example.com', 'a@example.com', '2026-01-01', '2026-01-01')"
+    )
+    close_database(db)
+    db = open_database(path)
+    try:
+        assert schema_version(db) == len(MIGRATIONS)
+        assert db.execute_sql("SELECT email, import_fp FROM lead").fetchall() == [
+            ("a@example.com", None)
+        ]
+        db.execute_sql("UPDATE lead SET import_fp = 7")
+        db.execute_sql("UPDATE lead SET first_name = 'Ada'")  # an edit forgets it
+        assert db.execute_sql("SELECT import_fp FROM lead").fetchone()[0] is None
+    finally:
+        close_database(db)
