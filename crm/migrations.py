@@ -211,4 +211,14 @@ def _v2_import_fingerprints(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_import_fingerprints]
+def _v3_import_events_from_batches(db: SqliteDatabase) -> None:
+    """The timeline tells the import that created a lead from its batch (crm.timeline):
+    the copy each created lead had is dropped. 'Updated from ...' events stay."""
+    db.execute_sql(
+        "DELETE FROM lead_event WHERE kind = 'import' AND batch_id IS NOT NULL "
+        "AND batch_id = (SELECT l.batch_id FROM lead l WHERE l.id = lead_event.lead_id) "
+        "AND summary LIKE 'Imported from %'"
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_import_fingerprints, _v3_import_events_from_batches]

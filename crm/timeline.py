@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm.errors import NotFoundError, ValidationError
+from crm.importing.platforms import platform_words
 from crm.ladder import step_by_key
 from crm.leads import LeadStatus, record_event
 from crm.models import Lead, database_proxy
@@ -167,6 +168,10 @@ SELECT 'ask', a.id, a.asked_at, s.key, s.label, o.name, a.outcome, a.resolved_at
 UNION ALL
 SELECT e.kind, e.id, e.at, NULL, NULL, NULL, NULL, NULL, e.summary, '', e.data
   FROM lead_event e WHERE e.lead_id = :lead
+UNION ALL
+SELECT 'imported', b.id, b.started_at, NULL, NULL, NULL, NULL, NULL, b.platform, b.file_name,
+       NULL
+  FROM lead l JOIN import_batch b ON b.id = l.batch_id WHERE l.id = :lead
 """
 
 _OUTCOME_WORDS = {
@@ -220,6 +225,17 @@ def get_timeline(lead_id: int) -> list[TimelineItem]:
                     outcome=outcome,
                     resolved_at=_as_dt(resolved),
                     note=note,
+                )
+            )
+        elif kind == "imported":
+            # the import that created the lead: told by its batch, not stored per lead
+            items.append(
+                TimelineItem(
+                    at=at,
+                    kind="import",
+                    summary=f"Imported from {platform_words(note)}",
+                    id=item_id,
+                    data={"batch_id": item_id, "file": source, "platform": note},
                 )
             )
         else:

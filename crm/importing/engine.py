@@ -1234,22 +1234,9 @@ class _Importer:
             finally:
                 reading.close()
             base[0] += max(source.size, 1)
+        # The leads this batch created need no event each: their timeline shows the
+        # import from the batch itself (crm.timeline).
         self.tick(force=True)
-        # Every lead this batch created gets its 'import' event in one statement.
-        self.conn.execute(
-            "INSERT INTO lead_event (lead_id, at, kind, summary, data, batch_id) "
-            "SELECT id, ?, 'import', ?, ?, batch_id FROM lead WHERE batch_id = ? ORDER BY id",
-            (
-                self.now_text,
-                f"Imported from {self.platform_label}",
-                json.dumps(
-                    {"batch_id": self.batch_id, "file": self.path.name,
-                     "platform": self.platform_source},
-                    ensure_ascii=False,
-                ),
-                self.batch_id,
-            ),
-        )  # fmt: skip
         self.conn.execute(
             "UPDATE import_batch SET rows = ?, created = ?, updated = ?, unchanged = ?, "
             "rejected = ?, duplicates_in_file = ?, warnings = ?, finished_at = ? "

@@ -47,6 +47,13 @@ PLATFORM_LABELS = {
     "generic": "Generic CSV",
     "smallyes": "Smallyes export",
 }
+
+
+def platform_words(platform: str) -> str:
+    """A batch's platform (one key, or several joined by '+') as the owner reads it."""
+    return " + ".join(PLATFORM_LABELS.get(p, p).split(" (")[0] for p in platform.split("+"))
+
+
 HEURISTIC = frozenset({"brevo", "mailerlite", "kit", "flodesk", "emailoctopus", "generic"})
 ADDRESS_BOOKS = frozenset({"google", "outlook"})
 

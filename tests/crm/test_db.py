@@ -152,3 +152,33 @@ def test_a_first_version_book_gains_import_fingerprints(tmp_path: Path) -> None:
         assert db.execute_sql("SELECT import_fp FROM lead").fetchone()[0] is None
     finally:
         close_database(db)
+
+
+def test_created_leads_import_events_come_from_their_batch_after_v3(tmp_path: Path) -> None:
+    from crm.models import database_proxy
+    from crm.timeline import get_timeline
+
+    path = tmp_path / "v2.db"
+    db = open_database(path, MIGRATIONS[:2])
+    for sql in (
+        "INSERT INTO import_batch (id, file_name, platform, started_at) "
+        "VALUES (1, 'list.csv', 'kit', '2026-01-01 09:00:00')",
+        "INSERT INTO lead (id, email, email_key, created_at, updated_at, batch_id) "
+        "VALUES (1, 'a@example.com', 'a@example.com', '2026-01-01', '2026-01-01', 1)",
+        "INSERT INTO lead_event (lead_id, at, kind, summary, data, batch_id) VALUES "
+        "(1, '2026-01-01 09:00:00', 'import', 'Imported from Kit', '{}', 1), "
+        "(1, '2026-02-01 09:00:00', 'import', 'Updated from Kit: tags', '{}', 1)",
+    ):
+        db.execute_sql(sql)
+    close_database(db)
+    db = open_database(path)
+    try:
+        assert database_proxy.obj is db
+        items = [(i.kind, i.summary, str(i.at)) for i in get_timeline(1)]
+        assert items == [
+            ("import", "Updated from Kit: tags", "2026-02-01 09:00:00"),
+            ("import", "Imported from Kit", "2026-01-01 09:00:00"),
+        ]
+        assert get_timeline(1)[1].data == {"batch_id": 1, "file": "list.csv", "platform": "kit"}
+    finally:
+        close_database(db)
