@@ -50,7 +50,12 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def _print_report(report: ImportReport) -> None:
-    head = "dry run, nothing written" if report.dry_run else f"batch {report.batch_id}"
+    if report.dry_run:
+        head = "dry run, nothing written"
+    elif report.batch_id is None:
+        head = "nothing written"
+    else:
+        head = f"batch {report.batch_id}"
     print(
         f"{report.file_name}: {report.platform_label}, {report.encoding}, "
         f"{report.delimiter_name}-separated ({head})"

@@ -1178,7 +1178,8 @@ class _Importer:
                 self.heartbeat.start()
                 if self.dropped_indexes and not self.options.dry_run:
                     self.restore_indexes()  # a rollback brings them back by itself
-                if self.options.dry_run:
+                # A file with a header only imports nothing: no batch to list or undo.
+                if self.options.dry_run or self.rows == 0:
                     txn.rollback()
         finally:
             self.heartbeat.stop()
@@ -1192,7 +1193,7 @@ class _Importer:
         if self.rows == 0 and not self.rejected:
             warnings.insert(0, "no data rows: the file has a header only")
         return ImportReport(
-            batch_id=None if self.options.dry_run else self.batch_id,
+            batch_id=None if self.options.dry_run or self.rows == 0 else self.batch_id,
             file_name=self.path.name,
             platform=platform,
             platform_label=first.detection.label,

@@ -68,10 +68,12 @@ def test_unreadable_files_import_nothing_and_say_why(db, now, tmp_path, content,
     assert dump_tables() == before  # no batch, nothing
 
 
-def test_header_only_is_not_an_error(db, now, tmp_path) -> None:
+def test_header_only_is_not_an_error_and_leaves_no_batch(db, now, tmp_path) -> None:
+    before = dump_tables()
     report = import_csv(write(tmp_path, "x.csv", HEADER), now=now)
-    assert report.rows == 0 and report.batch_id is not None
+    assert report.rows == 0 and report.batch_id is None
     assert "no data rows" in report.warning_texts[0]
+    assert dump_tables() == before
 
 
 def test_zip_without_csv_is_explained(db, now, tmp_path) -> None:
