@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -77,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SmallyesError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`| head`): the work is done, only the printing stops.
+        # Later flushes go nowhere instead of raising again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (DatabaseError, sqlite3.DatabaseError, OSError) as exc:
         known = known_storage_problem(exc, resolve_db_path(args.db))
         if known is None:

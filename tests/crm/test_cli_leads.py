@@ -125,6 +125,27 @@ def test_module_entry_point_reports_errors_without_a_traceback(tmp_path: Path) -
     assert proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
 
 
+def test_a_reader_that_goes_away_stops_the_printing_quietly(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    subprocess.run(
+        [sys.executable, "-m", "crm", "--db", db, "demo", "--leads", "300"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crm", "--db", db, "leads"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)  # `| head -c 10`: read a little, then hang up
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
 def test_an_unusable_database_path_is_an_error_line(tmp_path: Path, capsys) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
