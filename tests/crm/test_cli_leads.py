@@ -133,16 +133,16 @@ def test_a_reader_that_goes_away_stops_the_printing_quietly(tmp_path: Path) -> N
         capture_output=True,
         timeout=120,
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "crm", "--db", db, "leads"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.read(10)  # `| head -c 10`: read a little, then hang up
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 141
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)  # `| head -c 10`: read a little, then hang up
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
 
 
