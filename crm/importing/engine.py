@@ -499,6 +499,10 @@ class _Importer:
         self.book_was_empty = False
         self.heartbeat = _Heartbeat(lambda: self.progress(self.rows, self.rows + 1))
         self.dropped_indexes: list[tuple[str, str]] = []
+        # A dry run works everything out but writes nothing: the keys it would have
+        # created stand in for the leads later duplicates would find.
+        self.dry_run = options.dry_run
+        self.would_create: set[str] = set()
         # fingerprint -> (dedupe key, lead id, status) of the leads that reflect a record
         self.fingerprints: dict[int, tuple[str, int, str]] = {}
 
@@ -811,9 +815,12 @@ class _Importer:
         key = _tag_key(name)
         found = self.tag_ids.get(key)
         if found is None:
-            found = self.conn.execute(
-                "INSERT INTO tag (name, batch_id) VALUES (?, ?)", (name, self.batch_id)
-            ).lastrowid
+            if self.dry_run:
+                found = -1 - len(self.tag_ids)  # no stored lead has a tag that is not stored
+            else:
+                found = self.conn.execute(
+                    "INSERT INTO tag (name, batch_id) VALUES (?, ?)", (name, self.batch_id)
+                ).lastrowid
             self.tag_ids[key] = found
         self.tag_ids_by_name[name] = found
         return found
@@ -873,6 +880,8 @@ class _Importer:
             is_late = id(r) in late_ids
             found = existing.get(r.key)
             if found is None:
+                if is_late and r.key in self.would_create:
+                    continue  # merged into a lead the dry run did not write
                 self._create(r, new_leads, commitments, events, tag_rows, source, label)
                 continue
             row_policy = "fill" if is_late else policy
@@ -889,6 +898,8 @@ class _Importer:
                 if r.fp is not None and r.fp != found[13] and found[8] == r.status.value:
                     remembered.append((r.fp, found[1]))
 
+        if self.dry_run:
+            return
         if new_leads and not self.index_decided:
             self.index_decided = True
             self.maybe_drop_indexes(len(new_leads) / len(items))
@@ -946,6 +957,8 @@ class _Importer:
         lead_id = self.next_id
         self.next_id += 1
         self.created += 1
+        if self.dry_run:
+            self.would_create.add(r.key)
         v = r.values
         first, last, company = v.get("first_name", ""), v.get("last_name", ""), v.get("company", "")
         level, last_yes = 0, None
