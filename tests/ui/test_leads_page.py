@@ -350,3 +350,31 @@ def test_a_note_goes_on_the_timeline(people, window):
     top = detail.timeline.timeline_model.items()[0]
     assert (top.kind, top.summary) == ("note", "Met at the Lisbon workshop")
     assert detail.note_edit.text() == ""
+
+
+def test_a_change_after_scrolling_far_rereads_only_down_to_the_screen(db, window, now, qtbot):
+    from crm.demo import load_demo
+
+    load_demo(leads=700, now=now)
+    window.resize(1000, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    page = window.leads_page
+    window.events.data_replaced.emit()
+    while page.model.canFetchMore():
+        page.model.fetchMore()
+    assert page.model.rowCount() == 700
+    # far down, with a lead selected there: that row and the ones above it stay
+    far = page.model.index(690, 0).data(LeadIdRole)
+    select(window, far)
+    page.table.scrollToBottom()
+    add_lead("new@example.com", first_name="New", now=now)
+    window.events.leads_changed.emit()
+    assert page.selected_lead_id() == far and page.model.rowCount() > 690
+    # back at the top: the rows far below are let go and come back on scrolling
+    top = page.model.index(0, 0).data(LeadIdRole)
+    select(window, top)
+    page.table.scrollToTop()
+    window.events.leads_changed.emit()
+    assert page.selected_lead_id() == top
+    assert page.model.rowCount() < 700 and page.model.canFetchMore()

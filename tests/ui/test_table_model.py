@@ -56,6 +56,24 @@ def test_refresh_moves_removes_and_inserts_without_reset(db, now, qtbot):
     assert model.index(4, Columns.NAME).data() == "Zed Doe"
 
 
+def test_a_bounded_refresh_lets_the_rows_below_go_and_fetches_them_again(db, now):
+    ids = _leads(12, now)
+    model = LeadTableModel(clock=lambda: now, page_size=3)
+    model.set_query(LeadQuery(sort=SortKey.EMAIL))
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.rowCount() == 12
+    update_lead(ids[1], first_name="Bea", now=now)
+    model.refresh(keep=5)
+    assert model.rowCount() == 5 and model.canFetchMore()
+    assert model.index(1, Columns.NAME).data() == "Bea Doe"
+    while model.canFetchMore():
+        model.fetchMore()
+    assert [model.index(r, 0).data(LeadIdRole) for r in range(model.rowCount())] == ids
+    model.refresh()  # unbounded: every loaded row again
+    assert model.rowCount() == 12
+
+
 def test_new_query_after_more_leads_does_not_show_a_lead_twice(db, now):
     _leads(4, now)
     model = LeadTableModel(clock=lambda: now, page_size=2)

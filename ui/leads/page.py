@@ -47,7 +47,14 @@ from ui.events import AppEvents
 from ui.leads import dialogs
 from ui.leads.detail import LeadDetail
 from ui.leads.filter_bar import FilterBar
-from ui.leads.table_model import HEADERS, Columns, LeadIdRole, LeadTableModel, column_for_sort
+from ui.leads.table_model import (
+    HEADERS,
+    PAGE_SIZE,
+    Columns,
+    LeadIdRole,
+    LeadTableModel,
+    column_for_sort,
+)
 from ui.settings import Settings
 from ui.style import styled
 from ui.workers import TaskRunner
@@ -395,8 +402,17 @@ class LeadsPage(QWidget):
     # --- reacting to changes ----------------------------------------------------------
 
     def _on_events_leads_changed(self) -> None:
-        self.model.refresh()
+        self.model.refresh(keep=self._rows_to_keep())
         self._after_data_change()
+
+    def _rows_to_keep(self) -> int:
+        """The rows down to the last one on screen or selected, and a page more."""
+        view = self.table
+        last = view.rowAt(view.viewport().height() - 1)
+        if last < 0:
+            last = self.model.rowCount() - 1
+        selected = [index.row() for index in view.selectionModel().selectedRows()]
+        return max([last, *selected]) + 1 + PAGE_SIZE
 
     def _on_events_lead_changed(self, lead_id: int) -> None:
         try:

@@ -116,17 +116,21 @@ class LeadTableModel(QAbstractTableModel):
         self._loaded = True
         self.endResetModel()
 
-    def refresh(self) -> None:
+    def refresh(self, keep: int | None = None) -> None:
         """Re-read the rows already shown, keeping the view's selection and scroll by id.
 
         Removed leads are removed, new ones inserted, moved ones moved (as a layout change)
-        and the rest updated in place: no reset, so selection and scroll survive.
+        and the rest updated in place: no reset, so selection and scroll survive. With
+        ``keep``, only that many rows from the top are read again and the ones below are
+        let go, to be fetched again on scrolling: after scrolling through 100,000 leads a
+        change re-reads what is on screen, not everything seen since.
         """
         if not self._loaded:
             self.set_query(self._query)
             return
         self._now = self._clock()
-        limit = max(len(self._rows), self._page_size)
+        shown = len(self._rows) if keep is None else min(len(self._rows), keep)
+        limit = max(shown, self._page_size)
         new_rows = list_leads(self._query, 0, limit)
         self._exhausted = len(new_rows) < limit
         new_ids = {r.id for r in new_rows}
