@@ -13,6 +13,7 @@ from ui.startclock import seconds_since_start  # isort: skip
 import argparse
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,17 @@ class _Session:
             self.safety.shutdown()
 
 
+# Once the window has settled, matplotlib is imported on a side thread: the Funnel page
+# then opens in a few milliseconds instead of pausing for the import the first time.
+CHARTS_PRELOAD_DELAY_MS = 3000
+
+
+def _preload_charts() -> None:
+    from crm.charts import preload
+
+    threading.Thread(target=preload, name="smallyes-charts-preload", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
     from ui.safety import HealthCheck, install_known_problem_hook, startup_checks
@@ -136,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             session.reopen(restored)
         if not args.exit_after_show:
             QTimer.singleShot(DAILY_BACKUP_DELAY_MS, session.safety.start_daily_backup)
+            QTimer.singleShot(CHARTS_PRELOAD_DELAY_MS, _preload_charts)
 
     poll.timeout.connect(settle)
 

@@ -1,6 +1,7 @@
 """The Funnel page: the charts, their numbers beside them, filters, exports.
 
-matplotlib (and its Qt canvas) is imported when the page is first built, never at start-up.
+matplotlib (and its Qt canvas) is imported when the page is first built, never at start-up;
+the app imports most of it on a side thread a few seconds after the window settles.
 The numbers are computed off the GUI thread, so opening the page over 100,000 leads keeps
 the window responsive; the charts are then drawn from the small result.
 """

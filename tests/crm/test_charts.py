@@ -191,3 +191,18 @@ def test_importing_the_domain_does_not_import_matplotlib() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_preload_brings_the_chart_modules_in_without_qt_or_pyplot() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from crm.charts import preload; preload(); "
+        "print(' '.join(m for m in ('matplotlib.figure', 'matplotlib.backends.backend_agg', "
+        "'matplotlib.pyplot', 'PySide6.QtCore') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    assert out == ["matplotlib.figure", "matplotlib.backends.backend_agg"]
