@@ -393,6 +393,16 @@ def _ask_order(a: AskRow) -> tuple[int, str, str, int, int]:
     return (a[1], a[0], a[2], a[3] or 0, _NEVER if a[4] is None else a[4])
 
 
+def _latest_ask(asks: tuple[AskRow, ...]) -> AskRow:
+    """``max(asks, key=_ask_order)``, building the order's keys only on a tie of times."""
+    latest = asks[0]
+    at = latest[1]
+    for a in asks[1:]:
+        if a[1] > at or (a[1] == at and _ask_order(a) > _ask_order(latest)):
+            latest, at = a, a[1]
+    return latest
+
+
 def _answered_at(a: AskRow) -> int:
     return a[1] if a[4] is None else a[4]
 
@@ -461,28 +471,36 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     prep = ctx.prep
     if not prep.uses_offer[step.key]:
         return None
-    # the lead's offers, and the one of its latest yes that came with an offer
+    # the lead's offers, the one of its latest yes that came with an offer, and the
+    # offers it already took at this step
+    key_here = step.key
     mine: set[int] = set()
+    taken: list[int] = []
     last_key: tuple[int, str, int] | None = None
     for c in ctx.yeses:
         offer_id = c[2]
         if offer_id:
             mine.add(offer_id)
+            if c[0] == key_here:
+                taken.append(offer_id)
             key = (c[1], c[0], offer_id)
             if last_key is None or key > last_key:
                 last_key = key
-    used_here = prep.used_at[step.key]
+    used_here = prep.used_at[key_here]
     last_offer = prep.offers.get(last_key[2]) if last_key is not None else None
     if not used_here and not stalled and last_offer is not None:
         return last_offer
-    key_here = step.key
-    taken_here = frozenset(c[2] for c in ctx.yeses if c[0] == key_here and c[2])
+    taken_here = frozenset(taken)
     now, backoff = ctx.now, prep.backoff
-    declined = frozenset(
-        a[3]
-        for a in ctx.asks
-        if a[0] == key_here and a[2] == "declined" and a[3]
-        if now - _answered_at(a) < backoff
+    declined = (
+        frozenset(
+            a[3]
+            for a in ctx.asks
+            if a[0] == key_here and a[2] == "declined" and a[3]
+            if now - _answered_at(a) < backoff
+        )
+        if ctx.asks
+        else frozenset()
     )
     quiz = warm and last_offer is not None and last_offer.kind in ("quiz", "survey")
     # many leads share these inputs: the choice is worked out once per combination
@@ -573,7 +591,19 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
     if not asks:
         return None
     follow_up = prep.follow_up
-    waiting = [a for a in asks if a[2] == "pending" and now - a[1] < follow_up]
+    # asks waiting for an answer, and a count of the unanswered ones (no answer, or
+    # pending past the follow-up): the rule below needs that many in a row
+    waiting = []
+    unanswered = 0
+    for a in asks:
+        outcome = a[2]
+        if outcome == "pending":
+            if now - a[1] < follow_up:
+                waiting.append(a)
+            else:
+                unanswered += 1
+        elif outcome == "no_response":
+            unanswered += 1
     if waiting:
         ask = max(waiting, key=_ask_order)
         step = prep.steps.get(ask[0])
@@ -596,7 +626,7 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
             from_us(until),
         )
     limit = pacing.unanswered_limit
-    if len(asks) >= limit:
+    if len(asks) >= limit and unanswered >= limit:
         recent = sorted(asks, key=_ask_order)[-limit:]
         if all(
             a[2] == "no_response" or (a[2] == "pending" and now - a[1] >= follow_up) for a in recent
@@ -750,7 +780,7 @@ def suggest_rows(
             key = (at, lv, c[2] or 0)
             if key > last_key:
                 last_key, last_yes = key, c
-    last_ask = (asks[0] if len(asks) == 1 else max(asks, key=_ask_order)) if asks else None
+    last_ask = _latest_ask(asks) if asks else None
     ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_ask)
 
     # 1. hard stops
