@@ -296,6 +296,7 @@ class ChartPanel(QWidget):
         self.canvas.mpl_connect("pick_event", self._on_canvas_pick)
         self.canvas.mpl_connect("motion_notify_event", self._on_canvas_motion)
         self.table = NumbersView()
+        self.table.setAccessibleName(f"{TAB_TITLES[kind]} numbers")
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.caption = styled(QLabel(), "emptyText")
         self.caption.setWordWrap(True)

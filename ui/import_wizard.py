@@ -198,6 +198,7 @@ class ImportWizard(QDialog):
         layout.addWidget(self.confirm_label)
 
         self.mapping_table = QTableWidget(0, 3)
+        self.mapping_table.setAccessibleName("Column mapping")
         self.mapping_table.setHorizontalHeaderLabels(
             ["Column in the file", "First values", "Goes to"]
         )
@@ -214,6 +215,7 @@ class ImportWizard(QDialog):
         QVBoxLayout(mapping_box).addWidget(self.mapping_table)
 
         self.rows_table = QTableWidget(0, 0)
+        self.rows_table.setAccessibleName("First rows of the file")
         self.rows_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rows_table.setWordWrap(False)
         rows_box = QGroupBox("First rows")
@@ -294,6 +296,7 @@ class ImportWizard(QDialog):
         self.summary_label.setStyleSheet("font-size: 12pt;")
         layout.addWidget(self.summary_label)
         self.errors_table = QTableWidget(0, 2)
+        self.errors_table.setAccessibleName("Rejected rows")
         self.errors_table.setHorizontalHeaderLabels(["Row", "Why it was not imported"])
         self.errors_table.verticalHeader().setVisible(False)
         self.errors_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -372,6 +375,7 @@ class ImportWizard(QDialog):
             combo.setAccessibleName(f"Where '{name}' goes")
             edit = QLineEdit(column.custom_name or column.header)
             edit.setPlaceholderText("custom field name")
+            edit.setAccessibleName(f"Custom field name for '{name}'")
             edit.setVisible(column.target is Target.CUSTOM)
             combo.currentIndexChanged.connect(
                 lambda _i, c=combo, e=edit: e.setVisible(c.currentData() == Target.CUSTOM.value)
@@ -659,6 +663,7 @@ class ImportHistoryPage(QWidget):
         title = QLabel("Imports")
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         self.table = QTableWidget(0, 8)
+        self.table.setAccessibleName("Import history")
         self.table.setHorizontalHeaderLabels(
             ["When", "File", "Platform", "New", "Updated", "Unchanged", "Rejected", "State"]
         )

@@ -131,6 +131,7 @@ class LadderDialog(QDialog):
         self.major_box = QCheckBox("A big ask (a call, a sale): suggested only from the step below")
         self.subject_edit = QLineEdit()
         self.body_edit = QPlainTextEdit()
+        self.body_edit.setAccessibleName("Ask message")
         hint = styled(
             QLabel("{first_name} and {offer} are filled in for each lead."), "detailSubtitle"
         )

@@ -242,6 +242,7 @@ class TodayPage(QWidget):
 
         self.model = TodayModel(clock)
         self.table = QTableView()
+        self.table.setAccessibleName("Today's asks")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -263,6 +264,7 @@ class TodayPage(QWidget):
         self.reason = QLabel(wordWrap=True)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = QPlainTextEdit(readOnly=True)
+        self.message.setAccessibleName("Suggested message")
         self.message.setMinimumHeight(90)
         self.copy_button = QPushButton("Copy message")
         self.mail_button = QPushButton("Open in mail…")

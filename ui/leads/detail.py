@@ -135,6 +135,13 @@ class LeadDetail(QWidget):
         self.phone = QLineEdit()
         self.notes = QPlainTextEdit(placeholderText="Anything worth remembering about them")
         self.notes.setTabChangesFocus(True)
+        # Screen readers: the two name fields share one form label, the rest have their own.
+        for widget, name in (
+            (self.first, "First name"),
+            (self.last, "Last name"),
+            (self.notes, "Notes"),
+        ):
+            widget.setAccessibleName(name)
         self.notes.setFixedHeight(self.notes.fontMetrics().height() * 4 + 10)
         self._fields = {
             "first_name": self.first,
@@ -169,6 +176,7 @@ class LeadDetail(QWidget):
         self.tags_row.setSpacing(4)
         self.tag_edit = QLineEdit(placeholderText="Add a tag…")
         self.tag_edit.setMaximumWidth(160)
+        self.tag_edit.setAccessibleName("Add a tag")
         self.tag_edit.returnPressed.connect(self._on_tag_entered)
         self._tag_completer = QCompleter([], self)
         self._tag_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -207,6 +215,7 @@ class LeadDetail(QWidget):
         self.timeline = TimelineView(clock=self._clock)
         self.note_edit = QLineEdit(placeholderText="Add a note to the timeline and press Enter")
         self.note_edit.setClearButtonEnabled(True)
+        self.note_edit.setAccessibleName("Add a note to the timeline")
         self.note_edit.returnPressed.connect(self._on_note_entered)
 
         layout = QVBoxLayout(panel)

@@ -156,6 +156,7 @@ class LogYesDialog(QDialog):
         self.at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.at.setMaximumDateTime(QDateTime.currentDateTime().addDays(1))
         self.note = QPlainTextEdit()
+        self.note.setAccessibleName("Note")
         self.note.setPlaceholderText("What did they say or do?")
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(self.note.fontMetrics().height() * 4)

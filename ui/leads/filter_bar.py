@@ -38,6 +38,7 @@ class FilterBar(QWidget):
 
         self.search = QLineEdit(placeholderText="Search name, email or company")
         self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search leads")
         self.search.setMinimumWidth(240)
         self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self._emit)

@@ -197,6 +197,7 @@ class LeadsPage(QWidget):
 
         self.model = LeadTableModel(self, clock=clock)
         self.table = LeadTable()
+        self.table.setAccessibleName("Leads")
         self.table.sig_first_rows_painted.connect(self.sig_first_rows_painted)
         self._setup_table()
 
