@@ -252,10 +252,17 @@ def _us(column: str) -> str:
     the fraction to milliseconds, so it gets the whole seconds and the fraction is read
     back from the text (padded, so '.5' is half a second).
     """
-    return (
-        f"(unixepoch(substr({column}, 1, 19)) * 1000000"
-        f" + CAST(substr({column} || '000000', 21, 6) AS INTEGER))"
+    # unixepoch() of the whole text is faster, and exact unless the fraction rounds up to
+    # the next second (from .9995); a full fraction is read without padding
+    seconds = (
+        f"CASE WHEN substr({column}, 21, 4) < '9995' THEN unixepoch({column})"
+        f" ELSE unixepoch(substr({column}, 1, 19)) END"
     )
+    fraction = (
+        f"CASE length({column}) WHEN 26 THEN CAST(substr({column}, 21) AS INTEGER)"
+        f" ELSE CAST(substr({column} || '000000', 21, 6) AS INTEGER) END"
+    )
+    return f"({seconds} * 1000000 + {fraction})"
 
 
 # Yes rows in the engine's layout, with the lead id last (for grouping).
@@ -324,15 +331,27 @@ def _load_rows(
         f"x.lead_id FROM ask x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
         args,
     )
-    names = {tag_id: name.casefold() for tag_id, name in _sql("SELECT id, name FROM tag")}
-    tags = {
-        lead_id: frozenset(names[row[0]] for row in group)
-        for lead_id, group in groupby(
-            _sql(f"SELECT x.tag_id, x.lead_id FROM lead_tag x{restrict} ORDER BY x.lead_id", args),
-            itemgetter(1),
+    return _Rows(leads, _tags(restrict, args), yeses, _by_lead(asks))
+
+
+def _tags(restrict: str, args: dict[str, Any]) -> dict[int, frozenset[str]]:
+    """Each lead's tag names (case-folded). Leads share a few combinations of tags, so
+    each combination's set is built once; a lead's tag ids come as one string."""
+    names = {str(tag_id): name.casefold() for tag_id, name in _sql("SELECT id, name FROM tag")}
+    sets: dict[str, frozenset[str]] = {}
+
+    def tag_set(ids: str) -> frozenset[str]:
+        found = sets[ids] = frozenset(names[tag_id] for tag_id in ids.split(","))
+        return found
+
+    return {
+        lead_id: sets.get(ids) or tag_set(ids)
+        for lead_id, ids in _sql(
+            f"SELECT x.lead_id, group_concat(x.tag_id) FROM lead_tag x{restrict}"
+            " GROUP BY x.lead_id",
+            args,
         )
     }
-    return _Rows(leads, tags, yeses, _by_lead(asks))
 
 
 def _display_name(lead: tuple[Any, ...]) -> str:

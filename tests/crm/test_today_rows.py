@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from crm.asks import record_ask
 from crm.models import database_proxy
-from crm.suggest import Rule, Suggestion
-from crm.today import suggest_for_lead, todays_asks
+from crm.suggest import Rule, Suggestion, to_us
+from crm.today import _us, suggest_for_lead, todays_asks
 from tests.crm.test_asks import DAY, subscriber
 
 
@@ -37,3 +39,32 @@ def test_a_fraction_past_the_second_keeps_the_lead_waiting(db, now) -> None:
     assert result.rule == Rule.PENDING
     assert result.until == dt.datetime(2026, 6, 15, 12, 0, 0, 400)
     assert todays_asks(now) == []
+
+
+def _read(text: str | None) -> tuple[int | None]:
+    return database_proxy.execute_sql(f"SELECT {_us('t')} FROM (SELECT ? AS t)", [text]).fetchone()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-06-08 11:59:59",
+        "2026-06-08 11:59:59.5",
+        "2026-06-08 11:59:59.9994",
+        "2026-06-08 11:59:59.999499",
+        "2026-06-08 11:59:59.9995",
+        "2026-06-08 11:59:59.999500",
+        "2026-06-08 11:59:59.999999",
+        "2026-12-31 23:59:59.99999",
+        "2026-06-08 12:00:00.000001",
+        "1969-12-31 23:59:59.999999",
+    ],
+)
+def test_stored_times_read_to_the_exact_microsecond(db, text: str) -> None:
+    # whole or partial fractions, and those that SQLite's own reading rounds to the next second
+    (read,) = _read(text)
+    assert read == to_us(dt.datetime.fromisoformat(text.ljust(26, "0") if "." in text else text))
+
+
+def test_a_missing_time_stays_missing(db) -> None:
+    assert _read(None) == (None,)
