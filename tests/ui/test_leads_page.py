@@ -378,3 +378,27 @@ def test_a_change_after_scrolling_far_rereads_only_down_to_the_screen(db, window
     window.events.leads_changed.emit()
     assert page.selected_lead_id() == top
     assert page.model.rowCount() < 700 and page.model.canFetchMore()
+
+
+def test_tab_goes_through_the_detail_fields_in_the_order_shown(people, window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    select(window, people["ada"].id)
+    detail = window.leads_page.detail
+    order = [detail.first]
+    widget = detail.first
+    while len(order) < 9:  # the widgets Tab stops at, as Qt chains them
+        widget = widget.nextInFocusChain()
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisible():
+            order.append(widget)
+    assert order == [
+        detail.first,
+        detail.last,
+        detail.email,
+        detail.company,
+        detail.phone,
+        detail.status,
+        detail.dnc,
+        detail.tag_edit,
+        detail.notes,
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from itertools import pairwise
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction, QResizeEvent
@@ -227,6 +228,14 @@ class LeadDetail(QWidget):
         layout.addWidget(timeline_title)
         layout.addWidget(self.note_edit)
         layout.addWidget(self.timeline, 1)
+        # Tab goes through the fields in the order they are shown (notes come last).
+        chain = (
+            self.first, self.last, self.email, self.company, self.phone, self.status,
+            self.dnc, self.tag_edit, self.notes, self.revert_button, self.save_button,
+            self.note_edit,
+        )  # fmt: skip
+        for before, after in pairwise(chain):
+            QWidget.setTabOrder(before, after)
         self._set_dirty(False)
         return panel
 
