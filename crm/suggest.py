@@ -22,7 +22,7 @@ summary) are worded when first read: ranking needs only the step, score and due 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
@@ -322,6 +322,13 @@ class Prepared:
         for s in self.ladder:
             if self.uses_offer[s.key]:
                 self.offer_steps_at[s.level] = (*self.offer_steps_at.get(s.level, ()), s)
+        # per level where a lead can stall, the days past which it has: rule 5 is skipped
+        # at once at any other level
+        self.stall_after: dict[int, float] = {
+            level: pacing.stall_factor * median
+            for level, median in evidence.median_days.items()
+            if median > 0 and level in self.offer_steps_at
+        }
         self._windows: dict[int, tuple[LadderStep, ...]] = {}
         self._scores: dict[tuple[int, str], tuple[float, str]] = {}
         self._choices: dict[tuple[Any, ...], Any] = {}
@@ -352,12 +359,14 @@ class Prepared:
         return found
 
     def best_by_evidence(
-        self, level: int, candidates: list[LadderStep]
+        self, level: int, candidates: Sequence[LadderStep]
     ) -> tuple[list[tuple[float, LadderStep]], float, LadderStep]:
         """The candidates' scores, the best score, and the step chosen: the smallest step
         whose score is close enough to the best (the same for every lead at ``level`` with
         the same candidates, so it is worked out once)."""
-        key = (level, *(s.key for s in candidates))
+        # the whole window (most leads) is known by its level alone
+        whole = candidates is self._windows.get(level)
+        key: Any = level if whole else (level, *(s.key for s in candidates))
         found = self._choices.get(key)
         if found is None:
             scored = [(self.score(level, s)[0], s) for s in candidates]
@@ -802,10 +811,11 @@ def suggest_rows(
         )
     excluded: list[str] = []
     window = prep.window(ctx.level)
+    candidates: Sequence[LadderStep]
     if not declined_recently and not declined_twice:
-        candidates = list(window)
+        candidates = window
     else:
-        candidates = []
+        allowed: list[LadderStep] = []
         for step in window:
             if step.key in declined_twice:
                 excluded.append(f"said not now to {step.label.lower()} twice")
@@ -815,7 +825,8 @@ def suggest_rows(
                     f"said not now to {step.label.lower()} (asking again after {_date(until)})"
                 )
             else:
-                candidates.append(step)
+                allowed.append(step)
+        candidates = allowed
 
     # 5. stalled: a different ask at the same level, rather than a bigger one
     # a subscriber lifted to the subscribe step has no yes at that level: not stalled there
@@ -881,17 +892,18 @@ def _stalled(
     """A different ask at the lead's level, when it has been there (since ``reached``) for
     more than the stall factor times the median."""
     prep = ctx.prep
-    median = prep.evidence.median_days.get(ctx.level)
-    # a different ask at the same level means another offer at a step of that level
-    same_level = prep.offer_steps_at.get(ctx.level)
-    if median is None or median <= 0 or not same_level:
+    # none without a median, nor without another offer at a step of that level (a
+    # different ask at the same level)
+    stall_after = prep.stall_after.get(ctx.level)
+    if stall_after is None:
         return None
     # as timedelta.total_seconds() / 86400, to the last bit
     days_here = (ctx.now - reached) / 1_000_000 / 86400
-    factor = prep.pacing.stall_factor
-    if days_here <= factor * median:
+    if days_here <= stall_after:
         return None
-    for step in same_level:
+    median = prep.evidence.median_days[ctx.level]
+    factor = prep.pacing.stall_factor
+    for step in prep.offer_steps_at[ctx.level]:
         if step.key in declined_twice or step.key in declined_recently:
             continue
         offer = _choose_offer(ctx, step, warm=False, stalled=True)

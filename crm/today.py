@@ -481,7 +481,9 @@ def _todays_asks(
         kept.sort(reverse=True)
     else:
         kept = heapq.nlargest(limit, kept)
-    items = [TodayItem(lead[0], lead[1], _display_name(lead), result) for *_, lead, result in kept]
+    items = [
+        TodayItem(lead[0], lead[1], _display_name(lead), result) for _, _, _, lead, result in kept
+    ]
     return AsksPage(items, total_due)
 
 
