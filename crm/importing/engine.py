@@ -1,10 +1,17 @@
 """The import itself: stream records, normalise them, merge them into the lead book.
 
-One import is one batch in one transaction (``BEGIN IMMEDIATE``): a cancel, a crash or
-a dry run rolls everything back. Records are read in chunks; each chunk's existing
-leads, tags and subscribe times are loaded with a few ``IN`` queries, the merge runs in
-plain Python, and the writes go through ``executemany`` on the raw connection. The file
-is never held whole: memory grows with the number of distinct addresses only.
+One import is one batch in one transaction (``BEGIN IMMEDIATE``): a cancel or a crash
+rolls everything back, and a dry run works everything out without writing. Records are
+read in chunks; each chunk's existing leads, tags and subscribe times are loaded with a
+few ``IN`` queries, the merge runs in plain Python, and the writes go through
+``executemany`` on the raw connection. The file is never held whole: memory grows with
+the number of distinct addresses only.
+
+Each lead keeps the fingerprint of the record it was last imported from (with everything
+that decides what the record becomes: mapping, policy, batch tag); a record whose
+fingerprint a lead still holds is already reflected and is skipped before being
+normalised. Triggers (``crm.migrations``, v2) forget a lead's fingerprint on any later
+change a re-import could redo, so such a lead is compared in full.
 """
 
 from __future__ import annotations
