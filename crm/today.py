@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import heapq
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import groupby, pairwise
+from itertools import groupby, pairwise, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -107,13 +108,14 @@ def _load_offers() -> dict[int, OfferInfo]:
 
 
 # The level a lead was at when asked: the highest step it had said yes to before the ask.
+# Grouped by step id (named in Python): grouping by the key's text costs a join per ask.
 _RATES_SQL = """
 SELECT coalesce((SELECT max(s2.level) FROM commitment c JOIN step s2 ON s2.id = c.step_id
                   WHERE c.lead_id = a.lead_id AND c.at < a.asked_at), 0) AS from_level,
-       s.key, sum(a.outcome = 'accepted'), count(*)
-  FROM ask a JOIN step s ON s.id = a.step_id
+       a.step_id, sum(a.outcome = 'accepted'), count(*)
+  FROM ask a
  WHERE a.outcome != 'pending'
- GROUP BY from_level, s.key
+ GROUP BY from_level, a.step_id
 """
 
 _OFFER_STEPS_SQL = """
@@ -172,7 +174,12 @@ def _medians(moves: dict[int, list[int]]) -> dict[int, float]:
 
 
 def _rates_and_offer_steps() -> tuple[dict, dict]:
-    rates = {(int(lv), key): (int(acc), int(n)) for lv, key, acc, n in _sql(_RATES_SQL)}
+    key_of = dict(_sql("SELECT id, key FROM step"))
+    rates = {
+        (int(lv), key_of[step_id]): (int(acc), int(n))
+        for lv, step_id, acc, n in _sql(_RATES_SQL)
+        if step_id in key_of
+    }
     offer_steps: dict[int, set[str]] = defaultdict(set)
     for offer_id, key in _sql(_OFFER_STEPS_SQL):
         offer_steps[offer_id].add(key)
@@ -187,8 +194,11 @@ def _all_median_days(
     cursor = database_proxy.execute_sql(f"{_YESES_SQL} ORDER BY x.lead_id")
     moves: dict[int, list[int]] = defaultdict(list)
     try:
-        histories = (tuple(group) for _, group in groupby(cursor, itemgetter(-1)))
-        _add_moves(histories if keep is None else keep.taking(histories), level_of, moves)
+        # each lead's rows as a tuple, built in C
+        histories = map(tuple, map(itemgetter(1), groupby(cursor, itemgetter(-1))))
+        if keep is not None:
+            histories = keep.hold(list(histories))
+        _add_moves(histories, level_of, moves)
     finally:
         cursor.close()
     return _medians(moves)
@@ -198,23 +208,24 @@ class _YesBlocks:
     """Every lead's yes rows from the medians' stream, held by block of lead ids so the
     engine does not read the commitments a second time; a block is let go once judged."""
 
-    def __init__(self, first: int, size: int) -> None:
-        self._first, self._size = first, size
-        self._blocks: dict[int, dict[int, tuple[tuple[Any, ...], ...]]] = defaultdict(dict)
+    def __init__(self) -> None:
+        self._ids: list[int] = []
+        self._held: list[tuple[tuple[Any, ...], ...] | None] = []
 
-    def taking(
-        self, histories: Iterable[tuple[tuple[Any, ...], ...]]
-    ) -> Iterator[tuple[tuple[Any, ...], ...]]:
-        """Pass ``histories`` through, holding each on the way."""
-        first, size, blocks = self._first, self._size, self._blocks
-        for yeses in histories:
-            lead_id = yeses[0][-1]
-            blocks[(lead_id - first) // size][lead_id] = yeses
-            yield yeses
+    def hold(
+        self, histories: list[tuple[tuple[Any, ...], ...]]
+    ) -> list[tuple[tuple[Any, ...], ...]]:
+        """Hold ``histories`` (in lead id order, the lead id last in each row); returns them."""
+        self._held = list(histories)
+        self._ids = list(map(itemgetter(-1), map(itemgetter(0), histories)))
+        return histories
 
-    def pop(self, lo: int) -> dict[int, tuple[tuple[Any, ...], ...]]:
-        """The histories of the block starting at lead id ``lo``, no longer held."""
-        return self._blocks.pop((lo - self._first) // self._size, {})
+    def pop(self, lo: int, hi: int) -> dict[int, tuple[tuple[Any, ...], ...]]:
+        """The histories of the leads with ids from ``lo`` to ``hi``, no longer held."""
+        start, end = bisect_left(self._ids, lo), bisect_right(self._ids, hi)
+        found = dict(zip(self._ids[start:end], self._held[start:end], strict=True))
+        self._held[start:end] = repeat(None, end - start)
+        return found  # type: ignore[arg-type]
 
 
 def load_evidence() -> Evidence:
@@ -456,7 +467,7 @@ def _todays_asks(
     # The acceptance rates run in SQLite's C code on a second connection while this one
     # streams every lead's yeses for the medians, keeping them for the engine. One thread
     # only: a second one fetching rows would make them both wait on the interpreter lock.
-    kept_yeses = _YesBlocks(first or 0, BLOCK_LEADS)
+    kept_yeses = _YesBlocks()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
         found = pool.submit(_rates_on_own_connection)
         ladder = _load_ladder()
@@ -473,7 +484,7 @@ def _todays_asks(
             cancel.raise_if_cancelled()
         progress(lo - first, span)
         hi = min(lo + BLOCK_LEADS - 1, last)
-        rows = _load_rows(_ELIGIBLE, params, span=(lo, hi), yeses=kept_yeses.pop(lo))
+        rows = _load_rows(_ELIGIBLE, params, span=(lo, hi), yeses=kept_yeses.pop(lo, hi))
         total_due += _judge(rows, setup, now_us, horizon, limit, kept)
         del rows  # freed before the next block is loaded
     progress(span, span)
