@@ -141,7 +141,8 @@ _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
 _UNSET: Any = object()
 
 # A yes row: (step key, at, offer id or None, ...); an ask row: (step key, asked at,
-# outcome, offer id or None, resolved at or None, ...); a lead row: (lead id, email,
+# outcome, offer id or None, resolved at or None, ...), where only a declined ask's
+# resolved time is read (it may be None for the others); a lead row: (lead id, email,
 # first name, status, do not contact, snoozed until or None, snooze kind, ...). Times are
 # microseconds since 1970; anything after these fields is ignored.
 YesRow = tuple[Any, ...]
@@ -398,7 +399,8 @@ class Prepared:
 
 
 def _ask_order(a: AskRow) -> tuple[int, str, str, int, int]:
-    """A total order on asks, so the order rows arrive in never changes the answer."""
+    """A total order on asks, so the order rows arrive in never changes the answer. Asks
+    tied up to the resolved time differ in nothing an answer is made of."""
     return (a[1], a[0], a[2], a[3] or 0, _NEVER if a[4] is None else a[4])
 
 

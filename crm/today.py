@@ -337,9 +337,12 @@ def _load_rows(
     )
     if yeses is None:
         yeses = _by_lead(_sql(f"{_YESES_SQL}{restrict} ORDER BY x.lead_id", args))
+    # the engine reads when an ask was answered only for declined asks: the rest are left
+    # without (a time to convert per row)
     asks = _sql(
-        f"SELECT s.key, {_us('x.asked_at')}, x.outcome, x.offer_id, {_us('x.resolved_at')}, "
-        f"x.lead_id FROM ask x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
+        f"SELECT s.key, {_us('x.asked_at')}, x.outcome, x.offer_id, "
+        f"CASE x.outcome WHEN 'declined' THEN {_us('x.resolved_at')} END, x.lead_id "
+        f"FROM ask x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
         args,
     )
     return _Rows(leads, _tags(restrict, args), yeses, _by_lead(asks))
