@@ -58,6 +58,24 @@ def test_small_blocks_give_the_same_list_and_count(demo, now, monkeypatch) -> No
     assert _ranked(todays_asks(now)) == _ranked(demo)
 
 
+def test_blocks_with_gaps_in_the_lead_ids_hand_each_lead_its_own_yeses(
+    demo, now, monkeypatch
+) -> None:
+    # deleted leads leave gaps, some as wide as a block: the yeses read up front are still
+    # handed to the block (and the lead) they belong to
+    ids = [lead_id for (lead_id,) in today._sql("SELECT id FROM lead ORDER BY id")]
+    gone = set(ids[40:90]) | set(ids[200::7])
+    for lead_id in gone:
+        today._sql("DELETE FROM lead WHERE id = ?", [lead_id])
+    expected = _ranked(todays_asks(now))  # one block
+    assert len(expected) > 50 and not gone & {lead_id for lead_id, *_ in expected}
+    monkeypatch.setattr(today, "BLOCK_LEADS", 23)
+    page = todays_asks_page(now, 25)
+    assert _ranked(page.items) == expected[:25]
+    assert page.total_due == len(expected)
+    assert _ranked(todays_asks(now)) == expected
+
+
 def test_medians_streamed_match_the_medians_of_every_history(demo) -> None:
     rows = today._sql(
         f"SELECT s.key, {today._us('c.at')}, c.lead_id "
