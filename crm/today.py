@@ -205,8 +205,8 @@ def _all_median_days(
 
 
 class _YesBlocks:
-    """Every lead's yes rows from the medians' stream, held by block of lead ids so the
-    engine does not read the commitments a second time; a block is let go once judged."""
+    """Every lead's yes rows from the medians' stream, held in lead id order so the engine
+    does not read the commitments a second time; a block's are let go once handed over."""
 
     def __init__(self) -> None:
         self._ids: list[int] = []
