@@ -668,6 +668,8 @@ def _declines(ctx: _Ctx) -> tuple[dict[str, int], set[str]]:
         when = _answered_at(ask)
         if now - when < backoff:
             recent[key] = max(recent.get(key, when), when + backoff)
+    if not count:
+        return recent, set()  # most leads never declined
     return recent, {k for k, n in count.items() if n >= 2}
 
 
