@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm.errors import NotFoundError, ValidationError
-from crm.importing.platforms import platform_words
+from crm.importing.labels import platform_words
 from crm.ladder import step_by_key
 from crm.leads import LeadStatus, record_event
 from crm.models import Lead, database_proxy

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.mapping import ColumnMap, Mapping, Target, fold, generic_mapping
 from crm.leads import LeadStatus
 
@@ -31,29 +32,6 @@ PLATFORMS = (
     "outlook",
     "generic",
 )
-PLATFORM_LABELS = {
-    "mailchimp": "Mailchimp",
-    "substack": "Substack",
-    "ghost": "Ghost",
-    "buttondown": "Buttondown",
-    "beehiiv": "beehiiv",
-    "mailerlite": "MailerLite",
-    "brevo": "Brevo",
-    "kit": "Kit (ConvertKit)",
-    "emailoctopus": "EmailOctopus",
-    "flodesk": "Flodesk",
-    "google": "Google Contacts",
-    "outlook": "Outlook contacts",
-    "generic": "Generic CSV",
-    "smallyes": "Smallyes export",
-}
-
-
-def platform_words(platform: str) -> str:
-    """A batch's platform (one key, or several joined by '+') as the owner reads it."""
-    return " + ".join(PLATFORM_LABELS.get(p, p).split(" (")[0] for p in platform.split("+"))
-
-
 HEURISTIC = frozenset({"brevo", "mailerlite", "kit", "flodesk", "emailoctopus", "generic"})
 ADDRESS_BOOKS = frozenset({"google", "outlook"})
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm.errors import NotFoundError, ValidationError
-from crm.importing.platforms import PLATFORM_LABELS
+from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.values import fmt
 from crm.leads import make_search_text
 from crm.models import database_proxy
