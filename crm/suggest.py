@@ -389,7 +389,7 @@ class Prepared:
             )
         below = [s for s in self.ladder if s.level == from_level]
         who = f"leads who {below[0].label.lower()}" if below else "new leads"
-        text = f"{accepted} of {answered} {who} {step.label.lower()} when asked"
+        text = f"{accepted:,} of {answered:,} {who} {step.label.lower()} when asked"
         if answered < pacing.trust_count:
             text += (
                 f" (fewer than {pacing.trust_count} answers, so blended with the assumed "

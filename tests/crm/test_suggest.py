@@ -378,6 +378,13 @@ def test_reason_says_the_yes_the_last_ask_the_rule_and_the_rate() -> None:
     assert "12 of 30 leads who subscribed downloaded when asked" in result.reason
 
 
+def test_large_counts_in_a_reason_are_grouped_by_thousands() -> None:
+    evidence = Evidence(rates={(2, "downloaded"): (49379, 90778)}, offer_steps=OFFER_STEPS)
+    result = run(lead(yes("subscribed", 30)), evidence=evidence)
+    assert isinstance(result, Suggestion)
+    assert "49,379 of 90,778 leads who subscribed downloaded when asked" in result.reason
+
+
 def test_same_input_same_output() -> None:
     history = lead(
         yes("subscribed", 30), yes("downloaded", 20, 2), ask("answered", 12, "declined", 11)
