@@ -186,3 +186,18 @@ def test_an_erased_lead_gets_no_suggestion_and_is_not_on_today(db, now) -> None:
     forget_lead(lead.id)
     assert isinstance(suggest_for_lead(lead.id, now), NoSuggestion)
     assert lead.id not in {item.lead_id for item in todays_asks(now=now)}
+
+
+def test_forgetting_an_imported_person_drops_the_fingerprint_of_their_record(
+    db, now, tmp_path
+) -> None:
+    from crm.importing import import_csv
+
+    path = tmp_path / "list.csv"
+    path.write_text("email,first_name\nzelda@example.org,Zelda\n", encoding="utf-8")
+    import_csv(path, now=now)
+    lead_id = find_lead("zelda@example.org").id
+    fp = "SELECT import_fp FROM lead WHERE id = ?"
+    assert database_proxy.execute_sql(fp, [lead_id]).fetchone()[0] is not None
+    forget_lead(lead_id)
+    assert database_proxy.execute_sql(fp, [lead_id]).fetchone()[0] is None
