@@ -10,6 +10,7 @@ newlines, 30% empty OPTIN_TIME, tags in Mailchimp's quoted style), then measures
 - a dry run into the empty database: every record read and checked, nothing written;
 - the import into an empty Smallyes database (leads, subscribe yeses, tags);
 - a second import of the same file (everything unchanged);
+- next month's export: one member in ten changed, 5% new;
 - the writes alone: the rows the import stored, replayed with raw ``sqlite3`` into a fresh
   database of the same schema (indexes dropped and rebuilt as the importer does, one
   transaction): what any importer keeping the same data would pay before parsing a byte;
@@ -98,6 +99,34 @@ def generate(path: Path, rows: int, seed: int = 20260615) -> None:
                     ",".join(f'"{t}"' for t in tags),
                 ]
             )
+
+
+def next_month(path: Path, out: Path, seed: int = 20260715) -> tuple[int, int]:
+    """The same list a month later: one member in ten changed (a new rating and a new
+    LAST_CHANGED, as Mailchimp writes them) and 5% new members at the end."""
+    rng = random.Random(seed)
+    with (
+        open(path, encoding="utf-8", newline="") as src,
+        open(out, "w", encoding="utf-8", newline="") as dst,
+    ):
+        reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
+        header = next(reader)
+        writer.writerow(header)
+        rating, changed_at = header.index("MEMBER_RATING"), header.index("LAST_CHANGED")
+        changed = rows = 0
+        for row in reader:
+            rows += 1
+            if rows % 10 == 0:
+                row[rating] = str(rng.randrange(1, 6))
+                row[changed_at] = "2026-07-01 09:00:00"
+                changed += 1
+            writer.writerow(row)
+        added = rows // 20
+        for i in range(added):
+            row = list(row)
+            row[0] = f"new.{i}@example.net"
+            writer.writerow(row)
+    return changed, added
 
 
 def _fresh(db_path: Path) -> Path:
@@ -217,6 +246,16 @@ def main() -> None:
         f"(unchanged {report2.unchanged:,}, created {report2.created})"  # type: ignore[attr-defined]
     )
     print(f"longest gap between progress reports: {gap2 * 1000:.0f} ms")
+    later = folder / "subscribed_members_export_next_month.csv"
+    changed, added = next_month(csv_path, later)
+    started = time.perf_counter()
+    report3 = import_csv(later, ImportOptions(), now=now + dt.timedelta(days=30))
+    third_s = time.perf_counter() - started
+    print(
+        f"next month's export ({changed:,} changed, {added:,} new): {third_s:.2f} s  "
+        f"ratio {third_s / floor_s:.2f}x  (created {report3.created:,}, updated "
+        f"{report3.updated:,}, unchanged {report3.unchanged:,})"
+    )
     close_database(db)
 
     db_file2 = folder / "smallyes-mem.db"
