@@ -207,3 +207,47 @@ def test_a_long_list_shows_the_best_and_counts_them_all(
     assert page.count == 2 and counts[-1] == 2
     assert page.subtitle.text() == "2 leads have an ask due today or overdue, best first."
     page.shutdown()
+
+
+def test_the_box_asks_for_the_answer_to_an_ask_that_waits(qtbot, people, make_window, now):
+    from crm.asks import get_ask, record_ask
+    from crm.timeline import get_timeline
+
+    window = make_window()
+    window.show()
+    box = window.suggestion_box
+    ada = people["ada"].id
+    ask_id = record_ask(ada, "downloaded", at=now - dt.timedelta(days=2), now=now, offer="Guide")
+    with qtbot.waitSignal(box.sig_shown, timeout=10_000):
+        window.leads_page.select_lead(ada)
+    assert box.waiting is not None and box.waiting.id == ask_id
+    assert box.answer_label.isVisible()
+    assert (
+        box.answer_label.text()
+        == "Did they answer the ask for downloaded (Guide), made 2 days ago?"
+    )
+    with qtbot.waitSignal(box.sig_shown, timeout=10_000):
+        box.answer_buttons["accepted"].click()
+    assert get_ask(ask_id).outcome == "accepted"
+    assert any(i.kind == "commitment" and i.step == "downloaded" for i in get_timeline(ada))
+    assert box.waiting is None and not box.answer_label.isVisible()
+
+
+def test_the_timeline_menu_records_or_corrects_an_answer(qtbot, people, make_window, now):
+    from crm.asks import get_ask, record_ask
+
+    window = make_window()
+    ada = people["ada"].id
+    ask_id = record_ask(ada, "downloaded", at=now - dt.timedelta(days=9), now=now)
+    window.leads_page.select_lead(ada)
+    timeline = window.leads_page.detail.timeline
+    items = timeline.timeline_model.items()
+    ask = next(i for i in items if i.kind == "ask")
+    menu = timeline.answer_menu(ask)
+    words = [a.text() for a in menu.actions()]
+    assert words == ["They said yes", "They said not now", "No answer"]  # not "still waiting"
+    next(a for a in menu.actions() if a.text() == "They said not now").trigger()
+    assert get_ask(ask_id).outcome == "declined"
+    ask = next(i for i in timeline.timeline_model.items() if i.kind == "ask")
+    assert "Still waiting for an answer" in [a.text() for a in timeline.answer_menu(ask).actions()]
+    assert timeline.answer_menu(next(i for i in items if i.kind != "ask")) is None

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.asks import set_outcome
 from crm.errors import NotFoundError, SmallyesError
 from crm.leads import (
     STATUS_LABELS,
@@ -214,6 +215,7 @@ class LeadDetail(QWidget):
         self._above_timeline = QVBoxLayout()
         self._above_timeline.setContentsMargins(0, 0, 0, 0)
         self.timeline = TimelineView(clock=self._clock)
+        self.timeline.sig_answer.connect(self._on_timeline_answer)
         self.note_edit = QLineEdit(placeholderText="Add a note to the timeline and press Enter")
         self.note_edit.setClearButtonEnabled(True)
         self.note_edit.setAccessibleName("Add a note to the timeline")
@@ -410,6 +412,10 @@ class LeadDetail(QWidget):
         if not text.strip():
             return
         self.add_tag(text)
+
+    def _on_timeline_answer(self, ask_id: int, outcome: str) -> None:
+        now = self._clock()
+        self._run(lambda _lead_id: set_outcome(ask_id, outcome, at=now, now=now))
 
     def _on_note_entered(self) -> None:
         text = self.note_edit.text()

@@ -1,7 +1,8 @@
 """The lead's own next ask, above its timeline: the suggestion and why, or why there is none.
 
 Worked out off the GUI thread (the evidence behind it reads every ask), and shown when it
-arrives, unless another lead was selected meanwhile.
+arrives, unless another lead was selected meanwhile. While an ask waits for its answer,
+the box asks for it: they said yes, not now, or nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from crm.asks import record_ask
+from crm.asks import AskRow, list_asks, record_ask, set_outcome
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.suggest import NoSuggestion, Result, Suggestion
-from crm.timefmt import local, utc_now
+from crm.timefmt import local, relative, utc_now
 from crm.today import suggest_for_lead
 from ui import errors
 from ui.events import AppEvents
@@ -59,12 +60,31 @@ class SuggestionBox(QFrame):
         buttons.addStretch(1)
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.asked_button)
+
+        # the answer to the ask still waiting, if any
+        self.waiting: AskRow | None = None
+        self.answer_label = QLabel(wordWrap=True)
+        self.answer_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.answer_buttons: dict[str, QPushButton] = {}
+        answers = QHBoxLayout()
+        answers.addStretch(1)
+        for outcome, words in (
+            ("accepted", "They said yes"),
+            ("declined", "Not now"),
+            ("no_response", "No answer"),
+        ):
+            button = self.answer_buttons[outcome] = QPushButton(words)
+            button.clicked.connect(lambda _checked=False, o=outcome: self.answer(o))
+            answers.addWidget(button)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.title)
         layout.addWidget(self.headline)
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
+        layout.addWidget(self.answer_label)
+        layout.addLayout(answers)
         for signal in (events.data_replaced, events.ladder_changed, events.offers_changed):
             signal.connect(self.refresh)
         events.lead_changed.connect(self._on_events_lead_changed)
@@ -94,8 +114,9 @@ class SuggestionBox(QFrame):
         self.headline.setText("Working out the next ask…")
         lead_id, now = self._lead_id, self._clock()
 
-        def job(_progress: Progress, _cancel: CancelToken) -> tuple[int, Result]:
-            return lead_id, suggest_for_lead(lead_id, now)
+        def job(_progress: Progress, _cancel: CancelToken) -> tuple[int, Result, AskRow | None]:
+            waiting = list_asks(lead_id, outcome="pending")
+            return lead_id, suggest_for_lead(lead_id, now), (waiting[0] if waiting else None)
 
         self.runner.start(job)
 
@@ -107,14 +128,14 @@ class SuggestionBox(QFrame):
         if lead_id == self._lead_id:
             self.refresh()
 
-    def _on_runner_finished(self, outcome: tuple[int, Result]) -> None:
-        lead_id, result = outcome
+    def _on_runner_finished(self, outcome: tuple[int, Result, AskRow | None]) -> None:
+        lead_id, result, waiting = outcome
         if self._pending is not None:
             self._pending = None
             self.refresh()
             return
         if lead_id == self._lead_id:
-            self._show(result)
+            self._show(result, waiting)
 
     def _on_runner_failed(self, exc: Exception) -> None:
         self._pending = None
@@ -125,9 +146,11 @@ class SuggestionBox(QFrame):
             self.headline.setText("The next ask could not be worked out; the log has details.")
         self.reason.setText("")
         self._set_buttons(False)
+        self._show_waiting(None)
 
-    def _show(self, result: Result | None) -> None:
+    def _show(self, result: Result | None, waiting: AskRow | None = None) -> None:
         self.result = result
+        self._show_waiting(waiting)
         if isinstance(result, Suggestion):
             due = local(result.due)
             when = (
@@ -147,6 +170,32 @@ class SuggestionBox(QFrame):
             self.reason.setText("")
             self._set_buttons(False)
         self.sig_shown.emit()
+
+    def _show_waiting(self, ask: AskRow | None) -> None:
+        self.waiting = ask
+        self.answer_label.setVisible(ask is not None)
+        for button in self.answer_buttons.values():
+            button.setVisible(ask is not None)
+        if ask is not None:
+            what = ask.step_label.lower() + (f" ({ask.offer})" if ask.offer else "")
+            when = relative(ask.asked_at, self._clock())
+            self.answer_label.setText(f"Did they answer the ask for {what}, made {when}?")
+
+    def answer(self, outcome: str) -> None:
+        """Record the answer to the ask waiting for one, as given now."""
+        if self.waiting is None or self._lead_id is None:
+            return
+        now = self._clock()
+        try:
+            set_outcome(self.waiting.id, outcome, at=now, now=now)
+        except SmallyesError as exc:
+            errors.show_error(self, exc)
+            return
+        words = {"accepted": "a yes", "declined": "a not now", "no_response": "no answer"}
+        self.sig_status_message.emit(
+            f"Recorded {words[outcome]} to the ask for {self.waiting.step_label.lower()}."
+        )
+        self._events.lead_changed.emit(self._lead_id)  # the timeline and this box refresh
 
     def _set_buttons(self, enabled: bool) -> None:
         self.copy_button.setVisible(enabled)

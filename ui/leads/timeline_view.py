@@ -9,14 +9,17 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QFont, QFontMetrics, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
+    QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -36,6 +39,13 @@ ICON = 22
 PAD = 8
 
 ANSWERED = ("accepted", "declined")
+# What the owner can record about an ask, as the timeline's menu words it.
+ANSWER_WORDS = {
+    "accepted": "They said yes",
+    "declined": "They said not now",
+    "no_response": "No answer",
+    "pending": "Still waiting for an answer",
+}
 SOURCE_WORDS = {"manual": "logged by hand", "import": "from an import"}
 
 
@@ -163,10 +173,16 @@ class TimelineDelegate(QStyledItemDelegate):
 
 
 class TimelineView(QListView):
+    """The timeline; an ask's menu (right click, or the menu key) records its answer."""
+
+    sig_answer = Signal(int, str)  # (ask id, outcome)
+
     def __init__(
         self, parent: QWidget | None = None, clock: Callable[[], dt.datetime] = utc_now
     ) -> None:
         super().__init__(parent)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.timeline_model = TimelineModel(self, clock)
         self.setModel(self.timeline_model)
         self.setItemDelegate(TimelineDelegate(self))
@@ -178,3 +194,26 @@ class TimelineView(QListView):
 
     def set_items(self, items: list[TimelineItem]) -> None:
         self.timeline_model.set_items(items)
+
+    def answer_menu(self, item: TimelineItem) -> QMenu | None:
+        """The menu for one entry: for an ask, its possible answers but the current one."""
+        if item.kind != "ask":
+            return None
+        menu = QMenu(self)
+        for outcome, words in ANSWER_WORDS.items():
+            if outcome != item.outcome:
+                action = menu.addAction(words)
+                action.triggered.connect(
+                    lambda _checked=False, o=outcome: self.sig_answer.emit(item.id, o)
+                )
+        return menu
+
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            index = self.currentIndex()  # the menu key: the entry with the focus
+        item = index.data(TimelineItemRole) if index.isValid() else None
+        menu = self.answer_menu(item) if item is not None else None
+        if menu is not None:
+            where = pos if self.indexAt(pos).isValid() else self.visualRect(index).center()
+            menu.exec(self.viewport().mapToGlobal(where))
