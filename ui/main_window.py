@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
             self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, clock
         )
         self.suggestion_box.sig_status_message.connect(self.show_status)
+        self.suggestion_box.sig_log_ask_requested.connect(self._on_log_ask_triggered)
         self.sig_extensions_installed.emit()
 
     # --- public API for pages -----------------------------------------------------------
@@ -295,6 +296,9 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("&Undo", lambda: self.leads_page.undo(), "Ctrl+Z")
         self.add_action = self._action("&Add lead…", self._on_add_triggered, "Ctrl+N")
         self.log_yes_action = self._action("&Log a yes…", self._on_log_yes_triggered, "Ctrl+L")
+        self.log_ask_action = self._action(
+            "Log an as&k…", self._on_log_ask_triggered, "Ctrl+Shift+L"
+        )
         self.delete_action = self._action(
             "&Delete lead",
             lambda: self.leads_page.delete_selected(),
@@ -310,6 +314,7 @@ class MainWindow(QMainWindow):
             None,
             self.add_action,
             self.log_yes_action,
+            self.log_ask_action,
             self.delete_action,
             None,
             self.find_action,
@@ -339,6 +344,7 @@ class MainWindow(QMainWindow):
         self.undo_action.setText(page.undo_text())
         has_lead = page.selected_lead_id() is not None or page.detail.lead_id is not None
         self.log_yes_action.setEnabled(has_lead)
+        self.log_ask_action.setEnabled(has_lead)
         self.delete_action.setEnabled(page.selected_lead_id() is not None)
 
     # --- slots --------------------------------------------------------------------------
@@ -350,6 +356,10 @@ class MainWindow(QMainWindow):
     def _on_log_yes_triggered(self) -> None:
         self.show_page(LEADS)
         self.leads_page.log_yes()
+
+    def _on_log_ask_triggered(self) -> None:
+        self.show_page(LEADS)
+        self.leads_page.log_ask()
 
     def _on_find_triggered(self) -> None:
         self.show_page(LEADS)

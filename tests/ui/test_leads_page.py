@@ -109,6 +109,41 @@ def test_log_a_yes_appears_on_the_timeline(people, window, monkeypatch, now):
     assert window.leads_page.detail.status.currentData() == "subscribed"
 
 
+def test_log_an_ask_made_outside_the_suggestions(people, window, monkeypatch, now, qtbot):
+    from crm.asks import list_asks
+
+    select(window, people["ada"].id)
+    at = now - dt.timedelta(days=1)
+    seen: list[str] = []
+
+    def fake_run(cls, parent, lead, steps, offers, submit):
+        seen.append(cls.TITLE)
+        submit(dialogs.NewYes(step="booked", at=at, offer=None, note="At the fair"))
+        return True
+
+    monkeypatch.setattr(dialogs.LogAskDialog, "run", classmethod(fake_run))
+    assert window.log_ask_action.shortcut().toString() == "Ctrl+Shift+L"
+    window.log_ask_action.trigger()
+    window.suggestion_box.other_ask_button.click()  # the same, from the next-ask box
+    assert seen == ["Log an ask", "Log an ask"]
+    asks = list_asks(people["ada"].id)
+    assert [(a.step, a.outcome, a.note, a.asked_at) for a in asks][:1] == [
+        ("booked", "pending", "At the fair", at)
+    ]
+    items = window.leads_page.detail.timeline.timeline_model.items()
+    assert any(i.kind == "ask" and i.step == "booked" for i in items)
+
+
+def test_the_ask_dialog_says_what_it_logs(people, qtbot) -> None:
+    from crm.ladder import get_ladder
+
+    lead = people["ada"]
+    dialog = dialogs.LogAskDialog(None, lead, get_ladder(), [], lambda entry: 1)
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == f"Log an ask — {lead.display_name}"
+    assert dialog.buttons.button(dialog.buttons.StandardButton.Ok).text() == "Log ask"
+
+
 def test_log_yes_dialog_reads_local_time_as_utc_and_shows_refusals(people, qtbot, now):
     lead = get_lead(people["ada"].id)
     submitted = []

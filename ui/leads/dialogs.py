@@ -121,6 +121,8 @@ class AddLeadDialog(QDialog):
 
 @dataclass(frozen=True, slots=True)
 class NewYes:
+    """A yes (or an ask) as entered: the step, when, the offer, a note."""
+
     step: str
     at: dt.datetime  # naive UTC
     offer: str | None = None
@@ -129,6 +131,11 @@ class NewYes:
 
 class LogYesDialog(QDialog):
     """Log a yes: the step, an optional offer (pick one or type a new name), when, a note."""
+
+    TITLE = "Log a yes"
+    STEP_LABEL = "&Step:"
+    OK_TEXT = "Log yes"
+    NOTE_HINT = "What did they say or do?"
 
     def __init__(
         self,
@@ -139,7 +146,7 @@ class LogYesDialog(QDialog):
         submit: Callable[[NewYes], object],
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Log a yes — {lead.display_name}")
+        self.setWindowTitle(f"{self.TITLE} — {lead.display_name}")
         self._submit = submit
         self.logged = False
         self.step = QComboBox()
@@ -157,16 +164,16 @@ class LogYesDialog(QDialog):
         self.at.setMaximumDateTime(QDateTime.currentDateTime().addDays(1))
         self.note = QPlainTextEdit()
         self.note.setAccessibleName("Note")
-        self.note.setPlaceholderText("What did they say or do?")
+        self.note.setPlaceholderText(self.NOTE_HINT)
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(self.note.fontMetrics().height() * 4)
         self.error = _error_label()
         form = QFormLayout()
-        form.addRow("&Step:", self.step)
+        form.addRow(self.STEP_LABEL, self.step)
         form.addRow("&Offer:", self.offer)
         form.addRow("&When:", self.at)
         form.addRow("&Note:", self.note)
-        self.buttons = _lay_out(self, form, self.error, ok_text="Log yes", min_width=460)
+        self.buttons = _lay_out(self, form, self.error, ok_text=self.OK_TEXT, min_width=460)
 
     def entered(self) -> NewYes:
         offer = self.offer.currentText().strip() or None
@@ -200,6 +207,15 @@ class LogYesDialog(QDialog):
         """Open the dialog; True when a yes was logged."""
         dialog = cls(parent, lead, steps, offers, submit)
         return dialog.exec() == QDialog.DialogCode.Accepted and dialog.logged
+
+
+class LogAskDialog(LogYesDialog):
+    """Log an ask made outside Today's suggestions: the step asked for, the offer, when."""
+
+    TITLE = "Log an ask"
+    STEP_LABEL = "&Asked for:"
+    OK_TEXT = "Log ask"
+    NOTE_HINT = "How and where you asked (optional)"
 
 
 def confirm_delete(parent: QWidget | None, lead: LeadRow) -> bool:

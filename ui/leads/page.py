@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.asks import record_ask
 from crm.errors import NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.ladder import get_ladder
@@ -498,6 +499,30 @@ class LeadsPage(QWidget):
         self._events.lead_changed.emit(lead.id)
         self._events.offers_changed.emit()
         self.sig_status_message.emit(f"Logged a yes for {lead.display_name}")
+
+    def log_ask(self) -> None:
+        """Record an ask the owner made (any step, offer and time); it waits for an answer."""
+        lead = self.detail.lead or self.selected_lead()
+        if lead is None:
+            self.sig_status_message.emit("Select a lead first, then log your ask.")
+            return
+
+        def submit(entry: dialogs.NewYes) -> int:
+            return record_ask(
+                lead.id,
+                entry.step,
+                at=entry.at,
+                now=self._clock(),
+                offer=entry.offer,
+                note=entry.note,
+            )
+
+        offers = [o.name for o in list_offers()]
+        if not dialogs.LogAskDialog.run(self, lead, get_ladder(), offers, submit):
+            return
+        self._events.lead_changed.emit(lead.id)
+        self._events.offers_changed.emit()
+        self.sig_status_message.emit(f"Logged an ask to {lead.display_name}")
 
     def delete_selected(self) -> None:
         lead = self.selected_lead()

@@ -31,6 +31,7 @@ class SuggestionBox(QFrame):
 
     sig_shown = Signal()
     sig_status_message = Signal(str)
+    sig_log_ask_requested = Signal()  # an ask other than the one suggested
 
     def __init__(self, events: AppEvents, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
         super().__init__()
@@ -56,7 +57,13 @@ class SuggestionBox(QFrame):
         self.copy_button.clicked.connect(self.copy_message)
         self.asked_button = QPushButton("Mark as asked")
         self.asked_button.clicked.connect(self.mark_asked)
+        self.other_ask_button = QPushButton("Log an ask…")
+        self.other_ask_button.setToolTip(
+            "Record an ask you made yourself: any step, offer and time (Ctrl+Shift+L)"
+        )
+        self.other_ask_button.clicked.connect(self.sig_log_ask_requested)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.other_ask_button)
         buttons.addStretch(1)
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.asked_button)
