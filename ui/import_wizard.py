@@ -130,6 +130,9 @@ class ImportWizard(QDialog):
         self._clock = clock
         self.path: Path | None = None
         self.preview: Preview | None = None
+        self.target_combos: list[QComboBox] = []
+        self.custom_edits: list[QLineEdit] = []
+        self.asks_consent = False
         self.report: ImportReport | None = None
         self.dry_report: ImportReport | None = None
         self._dry = False
@@ -242,8 +245,19 @@ class ImportWizard(QDialog):
         self.tag_edit.setPlaceholderText("optional, e.g. Spring fair 2026")
         self.tag_edit.setMaxLength(80)
         self.tag_edit.setMinimumWidth(280)
+        # Asked only for a generic file with no status column: nothing in it says whether
+        # the people opted in, and Smallyes will not assume it.
+        self.consent_combo = QComboBox()
+        self.consent_combo.addItem("Contacts: they never opted in to my newsletter", False)
+        self.consent_combo.addItem("Subscribers: they opted in to my newsletter", True)
+        self.consent_combo.setToolTip(
+            "Contacts only ever get one invitation to subscribe; subscribers get small asks"
+        )
+        self.consent_combo.currentIndexChanged.connect(self._on_choice_changed)
+        self.consent_label = QLabel("People in this file:")
         options.addRow("People already in Smallyes:", self.policy_combo)
         options.addRow("Tag everyone in this file:", self.tag_edit)
+        options.addRow(self.consent_label, self.consent_combo)
         layout.addLayout(options)
 
         self.dry_label = QLabel(
@@ -412,11 +426,20 @@ class ImportWizard(QDialog):
             self.dates_form.addRow(f"'{preview.header[index]}':", combo)
             self.date_combos[index] = combo
         self.dates_box.setVisible(bool(preview.ambiguous_dates))
+        self.consent_combo.setCurrentIndex(0)
+        self._show_consent(preview.asks_consent())
         self.dry_label.setText(
             "Check first: a dry run counts what would change and writes nothing."
         )
 
+    def _show_consent(self, asks: bool) -> None:
+        self.asks_consent = asks
+        self.consent_label.setVisible(asks)
+        self.consent_combo.setVisible(asks)
+
     def _on_choice_changed(self) -> None:
+        if self.preview is not None and self.target_combos:
+            self._show_consent(self.preview.asks_consent(self.mapping()))
         if self.dry_report is not None:
             self.dry_report = None
             self.dry_label.setText("The mapping changed: check again to see the new counts.")
@@ -449,6 +472,7 @@ class ImportWizard(QDialog):
             dry_run=dry_run,
             mapping=self.mapping(),
             date_orders=orders,
+            opted_in=self.asks_consent and bool(self.consent_combo.currentData()),
         )
 
     # -- running

@@ -20,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tag", default="", metavar="T", help="tag everyone in this file")
     p.add_argument("--dry-run", action="store_true", help="count what would change; write nothing")
     p.add_argument("--errors", metavar="OUT.csv", help="save the rejected rows to this CSV")
+    p.add_argument(
+        "--opted-in",
+        action="store_true",
+        help="the people in a generic file without a status column opted in to your "
+        "newsletter (else they are contacts who never did)",
+    )
     add_json_flag(p)
     p.set_defaults(handler=cmd_import)
 
@@ -39,6 +45,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         on_duplicate=args.on_duplicate,
         tag=args.tag,
         dry_run=args.dry_run,
+        opted_in=args.opted_in,
     )
     report = import_csv(args.file, options, now=utc_now())
     if args.errors:

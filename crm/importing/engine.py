@@ -129,6 +129,9 @@ class ImportOptions:
     dry_run: bool = False
     mapping: Mapping | None = None
     date_orders: tuple[tuple[int, str], ...] = ()
+    # The owner's word that the people in a generic file without a status column opted in
+    # to the newsletter; without it they are contacts who never did (no consent shown).
+    opted_in: bool = False
 
     def checked(self) -> ImportOptions:
         if self.platform not in ("auto", *PLATFORMS):
@@ -217,6 +220,11 @@ class Preview:
     warnings: tuple[str, ...]
     sources: int = 1
 
+    def asks_consent(self, mapping: Mapping | None = None) -> bool:
+        """Whether the owner should say if the people in the file opted in (see
+        ``ImportOptions.opted_in``), with this mapping or the proposed one."""
+        return asks_consent(self.platform, self.mapping if mapping is None else mapping)
+
     @property
     def delimiter_name(self) -> str:
         return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
@@ -246,7 +254,9 @@ class _Row:
 class _Plan:
     """A mapping compiled for the row loop."""
 
-    def __init__(self, det: Detection, mapping: Mapping, orders: dict[int, str]) -> None:
+    def __init__(
+        self, det: Detection, mapping: Mapping, orders: dict[int, str], opted_in: bool = False
+    ) -> None:
         self.detection = det
         self.width = len(mapping)
         self.email = next((c.index for c in mapping if c.target is Target.EMAIL), None)
@@ -263,6 +273,9 @@ class _Plan:
             for c in mapping
             if c.target is Target.STATUS
         ]
+        self.default_status, self.default_raw = det.default_status, det.status_raw
+        if opted_in and asks_consent(det.platform, mapping):
+            self.default_status, self.default_raw = S.SUBSCRIBED, OPTED_IN_RAW
         self.dates: dict[Target, list[tuple[int, str, str]]] = {}
         for c in mapping:
             if c.target in DATE_TARGETS:
@@ -453,6 +466,16 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
         )
     finally:
         reading.close()
+
+
+# A generic file says nothing of consent unless it has a status column: the owner is asked.
+OPTED_IN_RAW = "opted in, as the owner said at import"
+
+
+def asks_consent(platform: str, mapping: Mapping) -> bool:
+    """A generic file with no column mapped to the status: nothing in it says whether
+    the people opted in. Address books (Google, Outlook) are contacts by nature."""
+    return platform == "generic" and not any(c.target is Target.STATUS for c in mapping)
 
 
 # --- the import ----------------------------------------------------------------------
@@ -647,8 +670,8 @@ class _Importer:
             or times.get(Target.CONSENT_AT)
             or times.get(Target.CREATED_AT)
         )
-        status = plan.detection.default_status
-        status_raw = plan.detection.status_raw
+        status = plan.default_status
+        status_raw = plan.default_raw
         found: LeadStatus | None = None
         for index, vocab, parse, header in plan.status:
             text = fields[index].strip()
@@ -742,6 +765,7 @@ class _Importer:
                 sorted(orders.items()),
                 self.options.on_duplicate,
                 self.batch_tag,
+                self.options.opted_in,
             )
         )  # fmt: skip
         return hashlib.blake2b(salt.encode("utf-8", "surrogatepass"), digest_size=8)
@@ -1287,7 +1311,7 @@ class _Importer:
                 f"dates in '{header}' could be day/month or month/day; ambiguous ones were "
                 "left out: choose the order in the import window"
             )
-        plan = _Plan(reading.detection, reading.mapping, orders)
+        plan = _Plan(reading.detection, reading.mapping, orders, self.options.opted_in)
         salted = self.fingerprint_salt(reading, orders)
         chunk: dict[str, _Row] = {}
         late: list[_Row] = []

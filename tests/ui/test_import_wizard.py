@@ -193,3 +193,25 @@ def test_the_file_dialog_starts_in_the_last_import_folder(qtbot, tmp_path, monke
     assert import_wizard.choose_file(None) == tmp_path / "list.csv"
     assert import_wizard.choose_file(None) == tmp_path / "list.csv"
     assert seen[1] == str(tmp_path)
+
+
+def test_a_generic_file_without_a_status_asks_whether_they_opted_in(qtbot, db, now) -> None:
+    wizard = ImportWizard(clock=lambda: now)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert wizard.open_file(DATA / "mailchimp_subscribed.csv")
+    assert not wizard.consent_combo.isVisible()  # the file says it: subscribed
+    assert wizard.open_file(DATA / "generic_es.csv")
+    assert wizard.consent_combo.isVisible()
+    assert wizard.consent_combo.currentData() is False  # never assumed
+    headers = [c.header for c in wizard.preview.mapping]
+    tags = wizard.target_combos[headers.index("Etiquetas")]
+    tags.setCurrentIndex(tags.findData(Target.STATUS.value))
+    assert not wizard.consent_combo.isVisible()  # now a column says it
+    tags.setCurrentIndex(tags.findData(Target.TAGS.value))
+    assert wizard.consent_combo.isVisible()
+    wizard.consent_combo.setCurrentIndex(wizard.consent_combo.findData(True))
+    wizard.date_combos[4].setCurrentIndex(wizard.date_combos[4].findData("dmy"))
+    _run(qtbot, wizard, wizard.import_button)
+    assert wizard.report is not None and wizard.report.statuses == {"subscribed": 2}
+    assert find_lead("ines@example.es").status == "subscribed"
