@@ -477,38 +477,27 @@ class LeadsPage(QWidget):
         self.sig_status_message.emit(f"Added {lead.display_name}")
 
     def log_yes(self) -> None:
-        lead = self.detail.lead or self.selected_lead()
-        if lead is None:
-            self.sig_status_message.emit("Select a lead first, then log their yes.")
-            return
-        steps = get_ladder()
-        offers = [o.name for o in list_offers()]
-
-        def submit(entry: dialogs.NewYes) -> int:
-            return record_commitment(
-                lead.id,
-                entry.step,
-                at=entry.at,
-                now=self._clock(),
-                offer=entry.offer,
-                note=entry.note,
-            )
-
-        if not dialogs.LogYesDialog.run(self, lead, steps, offers, submit):
-            return
-        self._events.lead_changed.emit(lead.id)
-        self._events.offers_changed.emit()
-        self.sig_status_message.emit(f"Logged a yes for {lead.display_name}")
+        self._log(dialogs.LogYesDialog, record_commitment, "their yes", "Logged a yes for")
 
     def log_ask(self) -> None:
         """Record an ask the owner made (any step, offer and time); it waits for an answer."""
+        self._log(dialogs.LogAskDialog, record_ask, "your ask", "Logged an ask to")
+
+    def _log(
+        self,
+        dialog: type[dialogs.LogYesDialog],
+        record: Callable[..., int],
+        what: str,
+        done: str,
+    ) -> None:
+        """Log a yes or an ask on the shown lead through ``dialog``, stored by ``record``."""
         lead = self.detail.lead or self.selected_lead()
         if lead is None:
-            self.sig_status_message.emit("Select a lead first, then log your ask.")
+            self.sig_status_message.emit(f"Select a lead first, then log {what}.")
             return
 
         def submit(entry: dialogs.NewYes) -> int:
-            return record_ask(
+            return record(
                 lead.id,
                 entry.step,
                 at=entry.at,
@@ -518,11 +507,11 @@ class LeadsPage(QWidget):
             )
 
         offers = [o.name for o in list_offers()]
-        if not dialogs.LogAskDialog.run(self, lead, get_ladder(), offers, submit):
+        if not dialog.run(self, lead, get_ladder(), offers, submit):
             return
         self._events.lead_changed.emit(lead.id)
         self._events.offers_changed.emit()
-        self.sig_status_message.emit(f"Logged an ask to {lead.display_name}")
+        self.sig_status_message.emit(f"{done} {lead.display_name}")
 
     def delete_selected(self) -> None:
         lead = self.selected_lead()
