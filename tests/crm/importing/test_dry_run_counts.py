@@ -8,26 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crm.importing import ImportOptions, ImportReport, engine, import_csv
+from crm.importing import ImportOptions, engine, import_csv
 from tests.crm.importing.conftest import DATA, dump_tables, write
 
 FIXTURES = sorted(p.name for p in DATA.iterdir() if p.suffix in (".csv", ".txt"))
-COUNTED = (
-    "rows",
-    "created",
-    "updated",
-    "unchanged",
-    "duplicates_in_file",
-    "rejected",
-    "warnings",
-    "errors",
-    "statuses",
-    "warning_texts",
-)
-
-
-def _counts(report: ImportReport) -> dict[str, object]:
-    return {name: getattr(report, name) for name in COUNTED}
 
 
 def _dry_then_real(path: Path, now: dt.datetime, **options: object) -> None:
@@ -35,9 +19,10 @@ def _dry_then_real(path: Path, now: dt.datetime, **options: object) -> None:
     dry = import_csv(path, ImportOptions(dry_run=True, **options), now=now)  # type: ignore[arg-type]
     assert dump_tables() == before
     real = import_csv(path, ImportOptions(**options), now=now)  # type: ignore[arg-type]
+    # the same report in every respect but the batch, the flag and the time taken
     assert dataclasses.replace(dry, dry_run=False, batch_id=real.batch_id, seconds=0) == (
         dataclasses.replace(real, seconds=0)
-    ), _counts(dry)
+    )
 
 
 @pytest.mark.parametrize("name", FIXTURES)
