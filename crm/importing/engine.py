@@ -41,7 +41,13 @@ from crm.importing.mapping import (
     Target,
     with_unnamed_empty_ignored,
 )
-from crm.importing.platforms import PLATFORMS, STATUS_MAPS, Detection, detect_platform
+from crm.importing.platforms import (
+    ADDRESS_BOOKS,
+    PLATFORMS,
+    STATUS_MAPS,
+    Detection,
+    detect_platform,
+)
 from crm.importing.records import DELIMITER_NAMES, Header, RecordReader
 from crm.importing.values import (
     day_month_order,
@@ -1312,6 +1318,13 @@ class _Importer:
                 "left out: choose the order in the import window"
             )
         plan = _Plan(reading.detection, reading.mapping, orders, self.options.opted_in)
+        if self.options.opted_in and not asks_consent(reading.detection.platform, reading.mapping):
+            self.warnings += 1
+            self.warning_texts.append(
+                "'opted in' was ignored: contacts from an address book never opted in"
+                if reading.detection.platform in ADDRESS_BOOKS
+                else "'opted in' was ignored: this file says itself who opted in"
+            )
         salted = self.fingerprint_salt(reading, orders)
         chunk: dict[str, _Row] = {}
         late: list[_Row] = []

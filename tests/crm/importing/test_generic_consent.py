@@ -25,7 +25,7 @@ def test_without_a_word_they_are_contacts(db, now) -> None:
 
 def test_opted_in_makes_them_subscribers_dated_by_their_sign_up(db, now) -> None:
     report = run("generic_es.csv", now, opted_in=True, date_orders=DAY_FIRST)
-    assert report.statuses == {"subscribed": 2}
+    assert report.statuses == {"subscribed": 2} and report.warnings == 0
     ines = lead("ines@example.es")
     assert ines.status == "subscribed" and ines.step == "subscribed"
     assert ines.custom["status_raw"] == "opted in, as the owner said at import"
@@ -42,6 +42,7 @@ def test_a_status_column_keeps_its_word(db, now, tmp_path) -> None:
     assert not preview_csv(path).asks_consent()
     report = run(path, now, opted_in=True)
     assert report.statuses == {"subscribed": 1, "unsubscribed": 1}
+    assert "'opted in' was ignored: this file says itself who opted in" in report.warning_texts
     assert lead("b@example.com").custom["status_raw"] == "subscribed"  # the file's own word
 
 
@@ -49,6 +50,7 @@ def test_address_books_stay_contacts(db, now) -> None:
     assert not preview_csv(DATA / "google_contacts.csv").asks_consent()
     report = run("google_contacts.csv", now, opted_in=True)
     assert set(report.statuses) == {"none"}
+    assert any("an address book never opted in" in w for w in report.warning_texts)
 
 
 def test_the_preview_says_when_to_ask(db) -> None:
