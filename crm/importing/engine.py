@@ -98,7 +98,19 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 1  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 2  # bumped whenever the same record would be normalised differently
+# Phone columns kept as custom fields that give the phone when no phone column has one
+# (address books have several), best first; never an assistant's or a switchboard's.
+PHONE_FALLBACKS = (
+    "primary phone",
+    "business phone",
+    "work phone",
+    "home phone",
+    "business phone 2",
+    "home phone 2",
+    "other phone",
+    "car phone",
+)
 S = LeadStatus
 _SEVERITY = {
     S.NONE: 0,
@@ -289,6 +301,15 @@ class _Plan:
                     (c.index, orders.get(c.index, c.parse), c.header)
                 )
         self.metadata = [c.index for c in mapping if c.parse == "metadata"]
+        ranked = {header: rank for rank, header in enumerate(PHONE_FALLBACKS)}
+        self.phone_fallbacks = [
+            index
+            for _, index in sorted(
+                (ranked[c.header.lower()], c.index)
+                for c in mapping
+                if c.target is Target.CUSTOM and c.header.lower() in ranked
+            )
+        ]
         # Google Contacts puts several values in one cell, joined by ' ::: '.
         self.multi = frozenset(c.index for c in mapping if c.parse == "google")
         # Raw text kept as custom fields: custom columns, and date/status columns too
@@ -619,6 +640,11 @@ class _Importer:
                     values["first_name"] = first
                 if last:
                     values["last_name"] = last
+        if "phone" not in values:
+            for index in plan.phone_fallbacks:
+                if text := fields[index].strip():
+                    values["phone"] = text
+                    break
         cells = plan.custom_cells(fields)
         custom = {name: text for name, text in zip(plan.custom_names, cells, strict=True) if text}
         if "'" in "".join(cells):  # rare: a spreadsheet-safe apostrophe to drop
