@@ -327,10 +327,16 @@ def list_leads(
         params = [*params, *extra]
     direction = "DESC" if query.descending else "ASC"
     sort = SortKey(query.sort)
-    order = _ORDER_SQL[sort].format(d=direction)
-    if _filters_beyond_search(query) or (query.search.strip() and sort not in _COVERED):
-        order = "+" + order.replace(", l.", ", +l.")
-    sql = f"SELECT {_COLUMNS} FROM lead l{where} ORDER BY {order}, l.id {direction}"
+    if (sort is SortKey.STATUS and query.status) or (sort is SortKey.SOURCE and query.source):
+        # the filter pins the sort column to one value: the order is the ids', which the
+        # filter's own index walks already (no sort of every matching row)
+        order = f"l.id {direction}"
+    else:
+        order = _ORDER_SQL[sort].format(d=direction)
+        if _filters_beyond_search(query) or (query.search.strip() and sort not in _COVERED):
+            order = "+" + order.replace(", l.", ", +l.")
+        order = f"{order}, l.id {direction}"
+    sql = f"SELECT {_COLUMNS} FROM lead l{where} ORDER BY {order}"
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params = [*params, limit, offset]

@@ -45,9 +45,18 @@ def _paged(query: LeadQuery, size: int) -> list[int]:
 @pytest.mark.parametrize("sort", list(SortKey))
 @pytest.mark.parametrize("descending", [False, True])
 def test_pages_after_a_lead_join_up_to_the_whole_list(crowd, sort, descending):
-    for filters in (LeadQuery(), LeadQuery(search="ode"), LeadQuery(status="subscribed")):
+    for filters in (
+        LeadQuery(),
+        LeadQuery(search="ode"),
+        LeadQuery(status="subscribed"),
+        LeadQuery(source="ghost"),
+    ):
         query = LeadQuery(
-            search=filters.search, status=filters.status, sort=sort, descending=descending
+            search=filters.search,
+            status=filters.status,
+            source=filters.source,
+            sort=sort,
+            descending=descending,
         )
         whole = [r.id for r in list_leads(query)]
         assert whole, query
@@ -60,3 +69,17 @@ def test_after_a_deleted_lead_is_refused(crowd):
     delete_lead(first.id)
     with pytest.raises(NotFoundError):
         list_leads(LeadQuery(), limit=5, after=first.id)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sorting_by_the_column_a_filter_pins_is_the_unfiltered_order(crowd, descending):
+    for pinned, key in ((LeadQuery(status="pending"), SortKey.STATUS),
+                        (LeadQuery(source="ghost"), SortKey.SOURCE)):  # fmt: skip
+        everyone = list_leads(LeadQuery(sort=key, descending=descending))
+        value = pinned.status or pinned.source
+        expected = [r.id for r in everyone if value in (r.status, r.source)]
+        query = LeadQuery(
+            status=pinned.status, source=pinned.source, sort=key, descending=descending
+        )
+        assert [r.id for r in list_leads(query)] == expected
+        assert expected == sorted(expected, reverse=descending)
