@@ -589,7 +589,13 @@ class _Importer:
 
     # -- normalising one record
 
-    def normalise(self, plan: _Plan, number: int, fields: list[str]) -> _Row | None:
+    def normalise(
+        self, plan: _Plan, number: int, fields: list[str], fp: int | None = None
+    ) -> _Row | None:
+        """The record as a row to merge, or None when it is rejected. ``fp`` (its
+        fingerprint) is kept only when the record raised no warning: a skipped record
+        raises none, so one that does is always read again."""
+        warned = self.warnings
         width = plan.width
         n = len(fields)
         if n != width:
@@ -748,6 +754,7 @@ class _Importer:
             consent,
             custom,
             self.file_label,
+            fp if self.warnings == warned else None,
         )
 
     # -- merging rows of the same file
@@ -1373,16 +1380,7 @@ class _Importer:
                     self.seen_file[hit[0]] = self.file_label
                 self.unchanged += 1
                 statuses[hit[2]] = statuses.get(hit[2], 0) + 1
-                if count >= CHUNK_ROWS:
-                    self.tick()
-                    self.write_chunk(list(chunk.values()), late)
-                    chunk, late, count = {}, [], 0
-                continue
-            warned = self.warnings
-            row = normalise(plan, number, fields)
-            if row is not None:
-                if self.warnings == warned:
-                    row.fp = fp
+            elif (row := normalise(plan, number, fields, fp)) is not None:
                 first_row = seen.get(row.key)
                 if first_row is None:
                     seen[row.key] = number
