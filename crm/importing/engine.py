@@ -856,12 +856,14 @@ class _Importer:
             self.progress(self.rows, self.rows + 1)
         return 0
 
-    def maybe_drop_indexes(self, new_share: float) -> None:
+    def maybe_drop_indexes(self, new_now: int, new_share: float) -> None:
         """A large load into a small table: drop the secondary indexes now and build them
         once at the end (sorted builds beat 200,000 scattered inserts). Same transaction:
-        a rollback brings them back untouched."""
+        a rollback brings them back untouched. Decided at the first chunk with new leads:
+        those, and the rest of the file at the same share (new members at the end of a
+        long export are a few, not the whole file)."""
         fraction = min(self.bytes_done / self.bytes_total, 1.0) or 1.0
-        expected_new = new_share * self.rows / fraction
+        expected_new = new_now + new_share * max(self.rows / fraction - self.rows, 0)
         existing = self.conn.execute("SELECT count(*) FROM lead").fetchone()[0]
         if expected_new < BULK_ROWS or expected_new < existing:
             return
@@ -972,7 +974,7 @@ class _Importer:
             return
         if new_leads and not self.index_decided:
             self.index_decided = True
-            self.maybe_drop_indexes(len(new_leads) / len(items))
+            self.maybe_drop_indexes(len(new_leads), len(new_leads) / len(items))
         if new_leads:
             conn.executemany(
                 "INSERT INTO lead (id, email, email_key, first_name, last_name, company, phone,"

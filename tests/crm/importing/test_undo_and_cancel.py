@@ -12,7 +12,7 @@ from crm.importing.undo import list_imports, undo_import
 from crm.jobs import CancelToken
 from crm.leads import add_lead, find_lead, set_status, update_lead
 from crm.timeline import record_commitment
-from tests.crm.importing.conftest import DATA, dump_tables, lead, run
+from tests.crm.importing.conftest import DATA, dump_tables, lead, run, write
 
 
 def _some_owner_data(now: dt.datetime) -> None:
@@ -101,3 +101,28 @@ def test_unknown_batch(db, now) -> None:
 def test_dry_run_creates_no_batch(db, now) -> None:
     import_csv(DATA / "ghost_members.csv", ImportOptions(dry_run=True), now=now)
     assert list_imports() == []
+
+
+def test_indexes_are_rebuilt_only_for_a_load_that_is_mostly_new(db, now, monkeypatch, tmp_path):
+    from crm.importing import engine
+
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(engine, "BULK_ROWS", 3)
+    dropped: list[int] = []
+    restore = engine._Importer.restore_indexes
+
+    def spy(self) -> None:
+        dropped.append(len(self.dropped_indexes))
+        restore(self)
+
+    monkeypatch.setattr(engine._Importer, "restore_indexes", spy)
+    header = "email,first_name\n"
+    old = [f"old{i}@example.com,Old" for i in range(30)]
+    new = [f"new{i}@example.com,New" for i in range(8)]
+    run(write(tmp_path, "first.csv", header + "\n".join(old) + "\n"), now)
+    assert dropped and dropped[-1] > 0  # 30 new leads into an empty book: a bulk load
+    dropped.clear()
+    # next month: the same 30 (one changed) and 8 new ones at the end, a few not a load
+    old[3] = "old3@example.com,Changed"
+    run(write(tmp_path, "later.csv", header + "\n".join(old + new) + "\n"), now)
+    assert dropped == []
