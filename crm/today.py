@@ -4,9 +4,9 @@ A handful of queries load what the engine needs for a block of leads at once (ne
 query per lead); blocks go by lead id, so the memory held stays that of one block (and
 the leads' yes rows) whatever the number of leads. The evidence (acceptance rates per
 level and step, the median time leads spend at each level) is computed once per call,
-before the blocks; the yes rows read for the medians are kept for the engine. With a limit only
-the best suggestions are kept, while every due lead is still counted. Snoozes and skips
-live in ``suggestion_snooze``.
+before the blocks; the yes rows read for the medians are kept for the engine. With a
+limit only the best suggestions are kept, while every due lead is still counted. Snoozes
+and skips live in ``suggestion_snooze``.
 """
 
 from __future__ import annotations
