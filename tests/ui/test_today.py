@@ -251,3 +251,40 @@ def test_the_timeline_menu_records_or_corrects_an_answer(qtbot, people, make_win
     ask = next(i for i in timeline.timeline_model.items() if i.kind == "ask")
     assert "Still waiting for an answer" in [a.text() for a in timeline.answer_menu(ask).actions()]
     assert timeline.answer_menu(next(i for i in items if i.kind != "ask")) is None
+
+
+def test_the_timeline_menu_opens_from_the_keyboard_on_the_focused_entry(
+    qtbot, people, make_window, now, monkeypatch
+):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication
+
+    from crm.asks import record_ask
+
+    window = make_window()
+    ada = people["ada"].id
+    record_ask(ada, "downloaded", at=now - dt.timedelta(days=9), now=now)
+    window.leads_page.select_lead(ada)
+    timeline = window.leads_page.detail.timeline
+    shown: list[list[str]] = []
+
+    def menu_key() -> QContextMenuEvent:
+        return QContextMenuEvent(
+            QContextMenuEvent.Reason.Keyboard, QPoint(0, 0), QPoint(0, 0),
+            Qt.KeyboardModifier.NoModifier,
+        )  # fmt: skip
+
+    monkeypatch.setattr(
+        type(timeline),
+        "popup",
+        lambda _view, menu, _at: shown.append([a.text() for a in menu.actions()]),
+    )
+    row = next(r for r, i in enumerate(timeline.timeline_model.items()) if i.kind == "ask")
+    timeline.setCurrentIndex(timeline.timeline_model.index(row))
+    QApplication.sendEvent(timeline, menu_key())
+    assert shown == [["They said yes", "They said not now", "No answer"]]
+    other = next(r for r, i in enumerate(timeline.timeline_model.items()) if i.kind != "ask")
+    timeline.setCurrentIndex(timeline.timeline_model.index(other))
+    QApplication.sendEvent(timeline, menu_key())
+    assert len(shown) == 1  # no menu for a yes or a note

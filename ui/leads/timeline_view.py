@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QIcon, QPainter, QPalette
+from PySide6.QtGui import QContextMenuEvent, QFont, QFontMetrics, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -181,8 +181,6 @@ class TimelineView(QListView):
         self, parent: QWidget | None = None, clock: Callable[[], dt.datetime] = utc_now
     ) -> None:
         super().__init__(parent)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.timeline_model = TimelineModel(self, clock)
         self.setModel(self.timeline_model)
         self.setItemDelegate(TimelineDelegate(self))
@@ -208,12 +206,18 @@ class TimelineView(QListView):
                 )
         return menu
 
-    def _on_context_menu_requested(self, pos: QPoint) -> None:
-        index = self.indexAt(pos)
-        if not index.isValid():
-            index = self.currentIndex()  # the menu key: the entry with the focus
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if event.reason() == QContextMenuEvent.Reason.Mouse:
+            index, where = self.indexAt(event.pos()), event.pos()
+        else:  # the menu key: the entry with the focus
+            index = self.currentIndex()
+            where = self.visualRect(index).center()
         item = index.data(TimelineItemRole) if index.isValid() else None
         menu = self.answer_menu(item) if item is not None else None
         if menu is not None:
-            where = pos if self.indexAt(pos).isValid() else self.visualRect(index).center()
-            menu.exec(self.viewport().mapToGlobal(where))
+            self.popup(menu, self.viewport().mapToGlobal(where))
+        event.accept()
+
+    def popup(self, menu: QMenu, at: QPoint) -> None:
+        """Show ``menu`` at ``at`` (global) until it is closed."""
+        menu.exec(at)
