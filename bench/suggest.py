@@ -34,12 +34,19 @@ SELECT lead_id, count(*), max(at) FROM (
 GOAL = 8.0
 
 
-def best_of(runs: int, fn) -> float:
+def best_of(runs: int, fn, keep: list | None = None) -> float:
+    """The best time of ``runs`` calls; with ``keep``, the last result is kept there, and
+    the previous one is let go before the clock starts (freeing 80,000 suggestions is
+    not part of working them out)."""
     times = []
     for _ in range(runs):
+        if keep is not None:
+            keep.clear()
         start = time.perf_counter()
-        fn()
+        result = fn()
         times.append(time.perf_counter() - start)
+        if keep is not None:
+            keep.append(result)
     return min(times)
 
 
@@ -65,10 +72,11 @@ def main() -> int:
     now = utc_now()
     try:
         evidence = best_of(args.runs, load_evidence)
-        items: list = []
-        measured = best_of(args.runs, lambda: items.__setitem__(slice(None), todays_asks(now)))
+        kept: list = []
+        measured = best_of(args.runs, lambda: todays_asks(now), kept)
+        items = kept[0]
         pages: list = []
-        best = best_of(args.runs, lambda: pages.append(todays_asks_page(now, 500)))
+        best = best_of(args.runs, lambda: todays_asks_page(now, 500), pages)
         # texts are worded on first read; this is what wording every due lead costs on top
         # (as `suggest --json` without --limit does), where Today words a screenful
         start = time.perf_counter()
