@@ -216,7 +216,7 @@ class _YesBlocks:
         self, histories: list[tuple[tuple[Any, ...], ...]]
     ) -> list[tuple[tuple[Any, ...], ...]]:
         """Hold ``histories`` (in lead id order, the lead id last in each row); returns them."""
-        self._held = list(histories)
+        self._held = histories  # let go a block at a time by ``pop``, once the medians are done
         self._ids = list(map(itemgetter(-1), map(itemgetter(0), histories)))
         return histories
 

@@ -1367,14 +1367,19 @@ class _Importer:
         normalise = self.normalise
         stored = self.fingerprints
         statuses = self.statuses
+        # a dry run stores no fingerprint: it needs one only to look stored ones up
+        fingerprinting = bool(stored) or not self.dry_run
         count = 0
+        fp: int | None = None
+        hit: tuple[str, int, str] | None = None
         for number, fields in reading.records():
             self.rows += 1
             count += 1
-            digest = salted.copy()
-            digest.update("\x1f".join(fields).encode("utf-8", "surrogatepass"))
-            fp = int.from_bytes(digest.digest(), "big", signed=True)
-            hit = stored.get(fp)
+            if fingerprinting:
+                digest = salted.copy()
+                digest.update("\x1f".join(fields).encode("utf-8", "surrogatepass"))
+                fp = int.from_bytes(digest.digest(), "big", signed=True)
+                hit = stored.get(fp)
             if hit is not None and hit[0] not in seen:
                 # A record this lead already reflects, unchanged since: nothing to do.
                 seen[hit[0]] = number

@@ -22,6 +22,7 @@ from crm.timefmt import local, relative, utc_now
 from crm.today import suggest_for_lead
 from ui import errors
 from ui.events import AppEvents
+from ui.leads.timeline_view import ANSWER_WORDS
 from ui.style import styled
 from ui.workers import TaskRunner
 
@@ -198,9 +199,9 @@ class SuggestionBox(QFrame):
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return
-        words = {"accepted": "a yes", "declined": "a not now", "no_response": "no answer"}
         self.sig_status_message.emit(
-            f"Recorded {words[outcome]} to the ask for {self.waiting.step_label.lower()}."
+            f"Recorded for the ask for {self.waiting.step_label.lower()}: "
+            f"{ANSWER_WORDS[outcome].lower()}."
         )
         self._events.lead_changed.emit(self._lead_id)  # the timeline and this box refresh
 
