@@ -183,6 +183,21 @@ def explain_sqlite_error(exc: BaseException, path: Path) -> str:
 
 
 def _known_problem_message(exc: BaseException, path: Path) -> str | None:
+    # SQLite rolls a transaction back by itself on some failures (a full disk, an I/O
+    # error); the rollback a ``with atomic()`` then attempts fails with "no transaction is
+    # active", hiding the real cause a few links down the exception's context.
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        message = _message_for(seen, path)
+        if message is not None:
+            return message
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _message_for(exc: BaseException, path: Path) -> str | None:
     if isinstance(exc, OSError) and exc.errno is not None:
         if exc.errno in _NO_SPACE:
             return "The disk is full: free some space and try again; nothing was lost."

@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from crm.db import close_thread_connection
+from crm.db import close_thread_connection, known_storage_problem
 from crm.errors import OperationCancelled, SmallyesError
 from crm.jobs import CancelToken
 
@@ -66,6 +66,15 @@ class TaskRunner(QObject):
         def run() -> Any:
             try:
                 return job(progress, token)
+            except SmallyesError:
+                raise
+            except Exception as exc:
+                # A full disk or a locked file is the user's to fix, not a bug.
+                known = known_storage_problem(exc)
+                if known is None:
+                    raise
+                log.warning("storage problem in a background job", exc_info=exc)
+                raise known from exc
             finally:
                 close_thread_connection()
 

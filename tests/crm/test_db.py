@@ -182,3 +182,21 @@ def test_created_leads_import_events_come_from_their_batch_after_v3(tmp_path: Pa
         assert get_timeline(1)[1].data == {"batch_id": 1, "file": "list.csv", "platform": "kit"}
     finally:
         close_database(db)
+
+
+def test_a_full_disk_during_an_import_is_named_and_nothing_is_stored(db, tmp_path, now) -> None:
+    from crm.db import known_storage_problem
+    from crm.importing import ImportOptions, import_csv
+    from crm.models import Lead
+
+    rows = [f"member{i}@example.com,Ann,Lee" for i in range(3000)]
+    path = tmp_path / "members.csv"
+    path.write_text("Email Address,First Name,Last Name\n" + "\n".join(rows), encoding="utf-8")
+    pages = db.execute_sql("PRAGMA page_count").fetchone()[0]
+    db.execute_sql(f"PRAGMA max_page_count = {pages + 20}")  # the disk fills up mid-import
+    with pytest.raises(Exception) as caught:
+        import_csv(path, ImportOptions(), now=now)
+    known = known_storage_problem(caught.value, tmp_path / "smallyes.db")
+    assert known is not None
+    assert known.user_message.startswith("The disk is full: free some space")
+    assert Lead.select().count() == 0
