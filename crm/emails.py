@@ -34,8 +34,13 @@ class CheckedEmail:
 
 
 def clean_edges(text: str) -> str:
-    """Strip whitespace and invisible characters (NBSP, zero-width, BOM) from both ends."""
-    return text.strip().strip(_EDGE_JUNK).strip()
+    """Strip whitespace and invisible characters (NBSP, zero-width, BOM) from both ends,
+    however they alternate (a space between two zero-width spaces, say)."""
+    while True:
+        cleaned = text.strip().strip(_EDGE_JUNK)
+        if cleaned == text:
+            return cleaned
+        text = cleaned
 
 
 def email_problem(text: str) -> str | None:

@@ -3,8 +3,9 @@
 Python's C ``csv`` reader does RFC 4180 quoting: quoted fields may hold delimiters,
 doubled quotes and any line ending, and CRLF, LF and a lone CR may be mixed because the
 stream is opened with ``newline=""``. This module adds what Excel and the platforms do
-around it: a ``sep=X`` first line, delimiter sniffing on the header line, trimmed
-header cells, blank records skipped, and rows numbered the way the user counts them.
+around it: a ``sep=X`` first line, delimiter sniffing on the header line, header cells
+trimmed of whitespace and invisible characters (NBSP, zero-width, BOM), blank records
+skipped, and rows numbered the way the user counts them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from crm.emails import clean_edges
 from crm.errors import ImportFormatError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -94,7 +96,7 @@ class RecordReader:
             if raw is None:
                 return None
             if any(cell.strip() for cell in raw):
-                names = tuple(cell.strip().lstrip("\ufeff").strip() for cell in raw)
+                names = tuple(clean_edges(cell) for cell in raw)
                 return Header(names, self.delimiter, self.sep_line)
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:

@@ -14,6 +14,7 @@ from crm.errors import ValidationError
         ("  Ada@Example.com ", "Ada@Example.com"),
         ("\u00a0ada@example.com\u200b", "ada@example.com"),
         ("\ufeffada@example.com", "ada@example.com"),
+        ("\u200b \u200bada@example.com\u00a0 \ufeff", "ada@example.com"),
         ("first.last+news@sub.example.co.uk", "first.last+news@sub.example.co.uk"),
     ],
 )

@@ -59,6 +59,17 @@ def test_header_cells_trimmed_repeats_kept_by_position(db, now, tmp_path) -> Non
     assert preview.mapping[3].target is Target.IGNORE
 
 
+def test_header_cells_lose_invisible_characters_at_their_ends(db, now, tmp_path) -> None:
+    # A BOM kept by a second save, NBSP and zero-width spaces copied from a web page.
+    text = (
+        "\ufeff\u00a0Email\u200b,\u200b First Name\u00a0,\u2060PLZ \ufeff\nh@example.com,Hu,01099\n"
+    )
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert report.header == ("Email", "First Name", "PLZ")
+    hu = lead("h@example.com")
+    assert (hu.first_name, hu.custom) == ("Hu", {"PLZ": "01099"})
+
+
 def test_blank_records_are_skipped_and_rows_count_records(db, now, tmp_path) -> None:
     text = 'email,notes\n\n, \na@example.com,"two\nlines"\n\n,\nbad,x\n'
     report = import_csv(write(tmp_path, "x.csv", text), now=now)
