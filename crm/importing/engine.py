@@ -1039,10 +1039,13 @@ class _Importer:
             commitments.append((lead_id, self.step_id, r.consent_at, source, self.batch_id))
             level, last_yes = self.step_level, r.consent_at
         if status in SUPPRESSED:
+            # Without its own date the suppression happened at some time up to the export:
+            # the import's time, never the sign-up's, which would let any later-dated
+            # subscribe in another file lift it (rule 8).
             events.append(
                 (
                     lead_id,
-                    r.status_at or r.consent_at or self.now_text,
+                    r.status_at or self.now_text,
                     "status",
                     f"{STATUS_LABELS[status]} (from {label})",
                     json.dumps({"to": status.value, "raw": r.status_raw}, ensure_ascii=False),

@@ -77,3 +77,21 @@ def test_optional_tag_for_everyone_and_dry_run_writes_nothing(db, now) -> None:
     real = import_csv(DATA / "kit_subscribers.csv", ImportOptions(tag="Spring fair"), now=now)
     assert (real.created, real.updated, real.unchanged) == (dry.created, 0, 0)
     assert "Spring fair" in lead("nia@example.com").tags
+
+
+def test_an_undated_unsubscribe_is_dated_at_the_import_and_outlasts_older_subscribes(
+    db, now, tmp_path
+) -> None:
+    # EmailOctopus says who unsubscribed but not when: only the sign-up date is known.
+    header = "Email address,First name,Status,Created at\n"
+    run(
+        write(tmp_path, "a.csv", header + "ada@example.com,Ada,UNSUBSCRIBED,2023-01-01 09:00:00\n"),
+        now,
+    )
+    status = [(i.kind, str(i.at)) for i in timeline("ada@example.com") if i.kind == "status"]
+    assert status == [("status", str(now))]
+    # An old export from another platform, signed up after that sign-up but before this
+    # import: not newer than the unsubscribe, which stands.
+    old = write(tmp_path, "b.csv", header + "ada@example.com,Ada,SUBSCRIBED,2024-05-01 09:00:00\n")
+    run(old, now + dt.timedelta(days=1))
+    assert lead("ada@example.com").status == "unsubscribed"
