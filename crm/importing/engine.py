@@ -98,7 +98,7 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 3  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 4  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
 # (address books have several), best first; never an assistant's or a switchboard's.
 PHONE_FALLBACKS = (
@@ -634,6 +634,8 @@ class _Importer:
                     text = text.split(":::", 1)[0]
                 if name != "notes":
                     text = text.strip()
+                elif text.isspace():
+                    continue  # notes keep their spaces, but spaces alone are a blank
                 if text[:1] == "'":
                     text = unescape_cell(text)
                 if text and name not in values:
@@ -771,7 +773,7 @@ class _Importer:
                     f"'{_short(have)}'; kept row {first.row}'s",
                 )
         for name, text in dup.custom.items():
-            if name not in first.custom:
+            if name not in first.custom or first.custom[name].isspace():
                 first.custom[name] = text
         for tag in dup.tags:
             if tag not in first.tags:
@@ -1117,10 +1119,13 @@ class _Importer:
                 have_custom = _load_custom(custom_text)
                 merged = dict(have_custom)
                 for name, text in r.custom.items():
+                    if text.isspace():
+                        continue  # a blank cell neither fills nor overwrites (rule 8)
+                    have = merged.get(name)
                     if (
-                        name not in merged
-                        or merged[name] in ("", None)
-                        or (policy == "overwrite" and merged[name] != text)
+                        have is None
+                        or (isinstance(have, str) and not have.strip())
+                        or (policy == "overwrite" and have != text)
                     ):
                         merged[name] = text
                 if merged != have_custom:

@@ -69,6 +69,19 @@ def test_a_blank_never_overwrites(db, now, tmp_path) -> None:
     assert report.unchanged == 1 and lead("ada@example.com").first_name == "Ada"
 
 
+@pytest.mark.parametrize("policy", ["fill", "overwrite"])
+def test_cells_of_spaces_are_blanks_too(db, now, tmp_path, policy) -> None:
+    header = "email,first_name,notes,city,zip\n"
+    run_file = write(tmp_path, "a.csv", header + "ada@example.com,Ada,,Paris,01234\n")
+    import_csv(run_file, now=now)
+    blanks = write(tmp_path, "b.csv", header + "ada@example.com,  ,   ,  , \t\n")
+    report = import_csv(blanks, ImportOptions(on_duplicate=policy), now=now)
+    assert (report.updated, report.unchanged) == (0, 1)
+    ada = lead("ada@example.com")
+    assert (ada.first_name, ada.notes) == ("Ada", "")
+    assert ada.custom == {"city": "Paris", "zip": "01234"}
+
+
 def test_suppression_wins_over_an_older_subscribe(db, now, tmp_path) -> None:
     add_lead("ada@example.com", now=now)
     set_status(find_lead("ada@example.com").id, "unsubscribed", now=now)
