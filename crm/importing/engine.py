@@ -98,7 +98,7 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 4  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 5  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
 # (address books have several), best first; never an assistant's or a switchboard's.
 PHONE_FALLBACKS = (
@@ -269,6 +269,15 @@ class _Row:
     fp: int | None = None  # the record's fingerprint, when it normalised without a warning
 
 
+def _vocabulary(parse: str) -> dict[str, LeadStatus | None]:
+    """A status column's words. A platform's own words come first; any other word a
+    status column may hold (``unsubscribed`` in a file detected as Kit, whose layout is
+    a guess) is still read, never ignored into the file's default of subscribed."""
+    if not parse or parse.startswith(("bool", "brevo", "receiving")) or parse == "any":
+        return STATUS_MAPS.get(parse or "any", STATUS_MAPS["any"])
+    return {**STATUS_MAPS["any"], **STATUS_MAPS.get(parse, {})}
+
+
 class _Plan:
     """A mapping compiled for the row loop."""
 
@@ -287,7 +296,7 @@ class _Plan:
         self.full = [c.index for c in mapping if c.target is Target.FULL_NAME]
         self.tags = [(c.index, c.parse) for c in mapping if c.target is Target.TAGS]
         self.status = [
-            (c.index, STATUS_MAPS.get(c.parse or "any", STATUS_MAPS["any"]), c.parse, c.header)
+            (c.index, _vocabulary(c.parse), c.parse, c.header)
             for c in mapping
             if c.target is Target.STATUS
         ]

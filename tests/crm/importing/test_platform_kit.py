@@ -25,3 +25,18 @@ def test_a_named_platform_overrides_detection(db, now) -> None:
     # Generic synonyms still find the names and a status column's words.
     priya = lead("priya@example.in")
     assert (priya.first_name, priya.status, priya.source) == ("Priya", "subscribed", "generic")
+
+
+def test_status_words_kit_does_not_use_are_still_read(db, now, tmp_path) -> None:
+    from tests.crm.importing.conftest import write
+
+    text = (
+        "email,first_name,city,status\n"
+        "a@example.com,Ann,Paris,unsubscribed\n"
+        "b@example.com,Bo,Lyon,hard bounce\n"
+        "c@example.com,Cy,Nice,subscribed\n"
+    )
+    report = run(write(tmp_path, "k.csv", text), now)
+    assert report.platform == "kit" and report.warnings == 0
+    assert report.statuses == {"bounced": 1, "subscribed": 1, "unsubscribed": 1}
+    assert lead("a@example.com").status == "unsubscribed"
