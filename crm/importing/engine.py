@@ -782,8 +782,15 @@ class _Importer:
                     f"'{_short(have)}'; kept row {first.row}'s",
                 )
         for name, text in dup.custom.items():
-            if name not in first.custom or first.custom[name].isspace():
+            have = first.custom.get(name)
+            if have is None or have.isspace():
                 first.custom[name] = text
+            elif have != text and name != "status_raw" and not text.isspace():
+                self.warn(
+                    dup.row,
+                    f"'{name}' '{_short(text)}' differs from row {first.row}'s "
+                    f"'{_short(have)}'; kept row {first.row}'s",
+                )
         for tag in dup.tags:
             if tag not in first.tags:
                 first.tags.append(tag)

@@ -27,6 +27,22 @@ def test_first_occurrence_wins_later_ones_fill_and_add_tags(db, now) -> None:
     assert lead("li.lei@example.com").first_name == "雷"
 
 
+def test_a_conflicting_custom_field_keeps_the_first_and_warns(db, now, tmp_path) -> None:
+    text = (
+        "email,city,zip,tags\n"
+        "a@example.com,Paris,,x\n"
+        "A@example.com,Lyon,69001,y\n"  # city conflicts, zip fills, tag adds
+    )
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert report.duplicates_in_file == 1
+    ann = lead("a@example.com")
+    assert ann.custom == {"city": "Paris", "zip": "69001"} and ann.tags == ("x", "y")
+    assert report.warning_texts == (
+        "row 2: duplicate of row 1",
+        "row 2: 'city' 'Lyon' differs from row 1's 'Paris'; kept row 1's",
+    )
+
+
 def test_duplicates_across_chunks_are_merged_too(db, now, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("crm.importing.engine.CHUNK_ROWS", 2)
     text = "email,first,last,tags\na@example.com,Ann,,x\nb@example.com,B,,\nc@example.com,C,,\n"
