@@ -76,3 +76,30 @@ def test_shared_semicolon_excel_file(db, now) -> None:
     report = run(SHARED / "messy" / "semicolon_excel_de.csv", now)
     assert report.rejected == 0 and report.delimiter == ";"
     assert lead("li.lei@example.net").company == "Kōhī Roasters; Ōsaka"
+
+
+def test_a_deciding_date_far_below_the_preview_rows_is_found(
+    db, now, tmp_path, monkeypatch
+) -> None:
+    from crm.importing import engine
+    from tests.crm.importing.conftest import write
+
+    monkeypatch.setattr(engine, "SAMPLE_ROWS", 2)
+    rows = [f"p{i}@example.com,Yes,01/02/2023" for i in range(5)] + ["z@example.com,Yes,13/02/2023"]
+    path = write(tmp_path, "d.csv", "email,status,signup date\n" + "\n".join(rows) + "\n")
+    preview = preview_csv(path)
+    assert preview.ambiguous_dates == ()
+    assert next(c for c in preview.mapping if c.target is Target.CONSENT_AT).parse == "dmy"
+    report = import_csv(path, now=now)
+    assert report.warnings == 0
+    yes = [str(i.at) for i in timeline("p0@example.com") if i.kind == "commitment"]
+    assert yes == ["2023-02-01 00:00:00"]  # 1 February: day first
+
+
+def test_the_file_name_never_decides_the_platform(db, now, tmp_path) -> None:
+    from tests.crm.importing.conftest import write
+
+    path = write(
+        tmp_path, "subscribed_members_export_3f2a1b0c9d.csv", "email,name\na@example.com,A\n"
+    )
+    assert preview_csv(path).platform == "generic"

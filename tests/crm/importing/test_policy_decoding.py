@@ -114,3 +114,94 @@ def test_extension_does_not_matter(db, now, tmp_path) -> None:
     path = write(tmp_path, "export.txt", "email\tname\nada@example.com\tAda\n")
     report = import_csv(path, now=now)
     assert report.delimiter == "\t" and report.created == 1
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_lone_crs_and_no_newline_at_the_end(db, now, tmp_path, codec) -> None:
+    bom = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
+    text = 'email;Prénom;notes\r"a@example.com";Zoë;"one\r\ntwo"\rb@example.com;Bea;last'
+    report = import_csv(write(tmp_path, "x.txt", bom + text.encode(codec)), now=now)
+    assert (report.rows, report.created, report.delimiter) == (2, 2, ";")
+    assert lead("a@example.com").notes == "one\r\ntwo"
+    assert (lead("b@example.com").first_name, lead("b@example.com").notes) == ("Bea", "last")
+
+
+def test_utf16_without_a_bom_is_refused_as_binary(db, now, tmp_path) -> None:
+    path = write(tmp_path, "x.csv", (HEADER + "a@example.com,A\n").encode("utf-16-le"))
+    with pytest.raises(ImportFormatError, match="binary"):
+        import_csv(path, now=now)
+    assert _batches() == 0
+
+
+def test_cp1252_smart_quotes_and_dashes_come_out_right(db, now, tmp_path) -> None:
+    raw = "email,first_name,notes\nq@example.com,Zoë,\u201cQuoted\u201d \u2013 it\u2019s fine\n"
+    report = import_csv(write(tmp_path, "x.csv", raw.encode("cp1252")), now=now)
+    assert report.encoding == "Windows-1252" and report.warnings == 1
+    assert lead("q@example.com").notes == "\u201cQuoted\u201d \u2013 it\u2019s fine"
+
+
+def test_a_utf8_bom_before_excel_s_sep_line(db, now, tmp_path) -> None:
+    text = 'sep=;\r\nE-Mail;Vorname\r\nj@example.de;"Jörg; Jr."\r\nnot-an-address;X\r\n'
+    report = import_csv(write(tmp_path, "x.csv", codecs.BOM_UTF8 + text.encode()), now=now)
+    assert (report.encoding, report.delimiter) == ("UTF-8", ";")
+    assert report.header == ("E-Mail", "Vorname")  # neither the BOM nor the sep= line
+    assert (report.rows, report.created) == (2, 1)
+    assert report.errors[0].row == 2
+    assert lead("j@example.de").first_name == "Jörg; Jr."
+
+
+def test_zip_with_folders_and_other_files_imports_its_csv(db, now, tmp_path) -> None:
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("export/2026/", b"")
+        z.writestr("export/2026/members.csv", HEADER + "a@example.com,Ann\n")
+        z.writestr("export/2026/posts.html", "<p>hi</p>")
+        z.writestr("export/notes.pdf", b"%PDF-1.7\n\x00")
+        z.writestr("__MACOSX/export/2026/._members.csv", b"\x00\x05\x16\x07")
+    report = import_csv(path, now=now)
+    assert (report.created, report.rejected, report.warnings) == (1, 0, 0)
+    assert lead("a@example.com").first_name == "Ann"
+
+
+def test_zip_holding_only_another_zip_says_what_it_holds(db, now, tmp_path) -> None:
+    path = tmp_path / "outer.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("inner.zip", b"PK\x05\x06" + b"\x00" * 18)
+    with pytest.raises(ImportFormatError, match=r"no CSV file inside \(it holds inner\.zip\)"):
+        import_csv(path, now=now)
+    assert _batches() == 0
+
+
+@pytest.mark.parametrize("name", ["/etc/members.csv", "C:\\members.csv", "a\\..\\..\\m.csv"])
+def test_zip_absolute_and_windows_paths_are_refused(db, now, tmp_path, name) -> None:
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("ok.csv", HEADER + "ok@example.com,Ok\n")
+        z.writestr(name, HEADER + "a@example.com,A\n")
+    before = dump_tables()
+    with pytest.raises(ImportFormatError, match="unsafe path"):
+        import_csv(path, now=now)
+    assert dump_tables() == before
+
+
+def test_a_zip_entry_over_the_size_cap_is_refused(db, now, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("crm.importing.decoding.MAX_ENTRY_BYTES", 1000)
+    path = tmp_path / "big.zip"
+    rows = "".join(f"p{i}@example.com,Person {i}\n" for i in range(100))  # ~2.5 KB
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("members.csv", HEADER + rows)
+    before = dump_tables()
+    with pytest.raises(ImportFormatError, match="too large"):
+        import_csv(path, now=now)
+    assert dump_tables() == before
+
+
+def test_a_zip_whose_second_csv_has_no_email_column_imports_nothing(db, now, tmp_path) -> None:
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("a.csv", HEADER + "a@example.com,A\n")
+        z.writestr("b.csv", "name,city\nAda,London\n")
+    before = dump_tables()
+    with pytest.raises(ImportFormatError, match=r"b\.csv has no email column"):
+        import_csv(path, now=now)
+    assert dump_tables() == before

@@ -34,6 +34,16 @@ def test_name_and_address_and_invisible_edges(db, now, tmp_path) -> None:
     ]
 
 
+def test_international_domains_are_accepted_with_a_warning(db, now, tmp_path) -> None:
+    text = "email\nanna@bücher.example\nbob@xn--bcher-kva.example\ncy@пример.рф\n"
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert (report.created, report.rejected) == (3, 0)
+    assert report.warning_texts == tuple(
+        f"row {n}: email has an international domain name" for n in (1, 2, 3)
+    )
+    assert lead("anna@bücher.example").email == "anna@bücher.example"
+
+
 def test_dots_and_plus_tags_are_significant(db, now, tmp_path) -> None:
     text = "email\ntom.baker@example.org\ntombaker@example.org\ntom.baker+news@example.org\n"
     report = import_csv(write(tmp_path, "x.csv", text), now=now)

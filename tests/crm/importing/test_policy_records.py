@@ -47,6 +47,13 @@ def test_quotes_hold_delimiters_quotes_and_any_line_ending(db, now, tmp_path) ->
     assert lead("c@example.com").company == "C"
 
 
+def test_a_lone_cr_at_the_very_end(db, now, tmp_path) -> None:
+    text = 'email,notes\na@example.com,"x\ny"\nb@example.com,"last"\r'
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert (report.rows, report.created, report.warnings) == (2, 2, 0)
+    assert lead("b@example.com").notes == "last"
+
+
 def test_header_cells_trimmed_repeats_kept_by_position(db, now, tmp_path) -> None:
     text = " Email , UNSUB_REASON ,UNSUB_REASON,\na@example.com,first,second,\n"
     path = write(tmp_path, "x.csv", text)
