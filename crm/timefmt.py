@@ -25,6 +25,12 @@ def to_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
+# Typed dates are kept to these years: at datetime's own edges (year 1, year 9999) turning
+# local time into UTC or adding a day overflows, and no yes, ask or period lies out there.
+FIRST_YEAR = 1900
+LAST_YEAR = 2999
+
+
 def parse_user_datetime(text: str) -> dt.datetime:
     """Parse an ISO date or date-time typed by the user into naive UTC."""
     raw = text.strip()
@@ -37,6 +43,10 @@ def parse_user_datetime(text: str) -> dt.datetime:
         raise ValidationError(
             f"'{text}' is not a date: write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS."
         ) from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(
+            f"'{text}' is out of range: pick a date between {FIRST_YEAR} and {LAST_YEAR}."
+        )
     return to_utc(value)
 
 

@@ -1,0 +1,60 @@
+"""Bad input on the command line: one ``error:`` line, exit 1, the database untouched."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crm.cli import main
+
+
+def run(db_path: Path, *args: str, capsys) -> tuple[int, str, str]:
+    code = main(["--db", str(db_path), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def dump(db_path: Path) -> list[str]:
+    con = sqlite3.connect(db_path)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+def assert_refused(db_path: Path, *args: str, capsys, says: str = "") -> str:
+    """The command fails with one ``error:`` line naming ``says`` and changes nothing."""
+    before = dump(db_path)
+    code, out, err = run(db_path, *args, capsys=capsys)
+    assert code == 1, (out, err)
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert says in lines[0]
+    assert dump(db_path) == before
+    return lines[0]
+
+
+@pytest.fixture
+def ada(db_path: Path, capsys) -> str:
+    assert run(db_path, "add", "ada@example.com", capsys=capsys)[0] == 0
+    return "ada@example.com"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("log", "ada@example.com", "subscribed", "--at", "0001-01-01"),
+        ("log", "ada@example.com", "subscribed", "--at", "0001-01-01T00:00:00+14:00"),
+        ("ask", "ada@example.com", "booked", "--at", "0001-01-01"),
+        ("snooze", "ada@example.com", "9999-12-31"),
+        ("suggest", "--now", "9999-12-31"),
+        ("suggest", "ada@example.com", "--now", "0001-01-01"),
+        ("funnel", "--since", "0001-01-01"),
+        ("funnel", "--until", "9999-12-31"),
+    ],
+)
+def test_a_date_at_the_calendar_s_edge_is_refused(db_path: Path, ada: str, args, capsys) -> None:
+    assert_refused(db_path, *args, capsys=capsys, says="pick a date between 1900 and 2999")
