@@ -1157,10 +1157,14 @@ class _Importer:
                 new_status = incoming
         elif policy != "skip" and incoming is not S.NONE:
             if old_status in SUPPRESSED:
-                since = self.conn.execute(
-                    "SELECT max(at) FROM lead_event WHERE lead_id = ? AND kind = 'status'",
-                    (lead_id,),
-                ).fetchone()[0]
+                # A later duplicate merges as one in the same chunk would: it never lifts
+                # what the first occurrence left, wherever the chunks happen to end.
+                since = None
+                if not late:
+                    since = self.conn.execute(
+                        "SELECT max(at) FROM lead_event WHERE lead_id = ? AND kind = 'status'",
+                        (lead_id,),
+                    ).fetchone()[0]
                 if r.consent_at and since and r.consent_at > str(since):
                     new_status = incoming
             elif _SEVERITY[incoming] > _SEVERITY[old_status]:
@@ -1190,6 +1194,8 @@ class _Importer:
             and incoming is not S.PENDING
             and incoming is not S.NONE
             and (lead_id, r.consent_at) not in commit_times
+            # the earliest sign-up of the same person in one file is the one kept
+            and not (late and any(i == lead_id and at <= r.consent_at for i, at in commit_times))
         ):
             commit_times.add((lead_id, r.consent_at))
             commitments.append((lead_id, self.step_id, r.consent_at, source, batch))

@@ -53,6 +53,26 @@ def test_duplicates_across_chunks_are_merged_too(db, now, tmp_path, monkeypatch)
     assert (ann.first_name, ann.last_name, ann.tags) == ("Ann", "Smith", ("x", "y"))
 
 
+@pytest.mark.parametrize("chunk", [4096, 1])
+def test_a_later_duplicate_merges_the_same_wherever_the_chunks_end(
+    db, now, tmp_path, monkeypatch, chunk
+) -> None:
+    monkeypatch.setattr("crm.importing.engine.CHUNK_ROWS", chunk)
+    text = (
+        "email,status,unsubscribed at,subscribed at\n"
+        "ada@example.com,unsubscribed,2024-01-01 00:00:00,2023-01-01 00:00:00\n"
+        "bo@example.com,subscribed,,2023-01-01 00:00:00\n"
+        "ADA@example.com,subscribed,,2025-01-01 00:00:00\n"
+        "bo@example.com,subscribed,,2024-06-01 00:00:00\n"
+    )
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert (report.created, report.duplicates_in_file) == (2, 2)
+    assert lead("ada@example.com").status == "unsubscribed"  # the first occurrence's
+    for email in ("ada@example.com", "bo@example.com"):
+        yes = [str(i.at) for i in timeline(email) if i.kind == "commitment"]
+        assert yes == ["2023-01-01 00:00:00"]  # the earliest sign-up, once
+
+
 STORED = "email,first_name,last_name,company,tags\nada@example.com,Augusta,King,,imported\n"
 
 
