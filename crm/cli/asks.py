@@ -158,7 +158,7 @@ def _offer_json(offer: OfferRow) -> dict[str, Any]:
 def cmd_ask(args: argparse.Namespace) -> None:
     lead = find_lead(args.email)
     now = utc_now()
-    at = parse_user_datetime(args.at) if args.at else now
+    at = parse_user_datetime(args.at) if args.at is not None else now
     ask_id = record_ask(lead.id, args.step, at=at, now=now, offer=args.offer, note=args.note)
     if args.json:
         print_json({"ask_id": ask_id})
@@ -168,7 +168,7 @@ def cmd_ask(args: argparse.Namespace) -> None:
 
 def cmd_outcome(args: argparse.Namespace) -> None:
     now = utc_now()
-    at = parse_user_datetime(args.at) if args.at else now
+    at = parse_user_datetime(args.at) if args.at is not None else now
     set_outcome(args.ask_id, args.outcome, at=at, now=now)
 
 
@@ -188,7 +188,7 @@ def cmd_delete_ask(args: argparse.Namespace) -> None:
 
 
 def cmd_suggest(args: argparse.Namespace) -> None:
-    now = parse_user_datetime(args.now) if args.now else utc_now()
+    now = parse_user_datetime(args.now) if args.now is not None else utc_now()
     if args.email:
         lead = find_lead(args.email)
         result = suggest_for_lead(lead.id, now)

@@ -50,8 +50,8 @@ def _until(text: str) -> dt.datetime:
 
 def filter_from_args(args: argparse.Namespace) -> FunnelFilter:
     flt = FunnelFilter(
-        since=parse_user_datetime(args.since) if args.since else None,
-        until=_until(args.until) if args.until else None,
+        since=parse_user_datetime(args.since) if args.since is not None else None,
+        until=_until(args.until) if args.until is not None else None,
         source=args.source,
         tag=args.tag,
     )

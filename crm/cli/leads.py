@@ -142,7 +142,7 @@ def cmd_show(args: argparse.Namespace) -> None:
 def cmd_log(args: argparse.Namespace) -> None:
     lead = find_lead(args.email)
     now = utc_now()
-    at = parse_user_datetime(args.at) if args.at else now
+    at = parse_user_datetime(args.at) if args.at is not None else now
     commitment_id = record_commitment(
         lead.id, args.step, at=at, now=now, offer=args.offer, note=args.note
     )

@@ -65,7 +65,7 @@ def _db_path() -> Path:
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
-    target = Path(args.output) if args.output else None
+    target = Path(args.output) if args.output is not None else None
     path = backup_now(target, now=utc_now())
     if args.json:
         print_json({"backup": str(path)})

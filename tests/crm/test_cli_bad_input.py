@@ -58,3 +58,23 @@ def ada(db_path: Path, capsys) -> str:
 )
 def test_a_date_at_the_calendar_s_edge_is_refused(db_path: Path, ada: str, args, capsys) -> None:
     assert_refused(db_path, *args, capsys=capsys, says="pick a date between 1900 and 2999")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("log", "ada@example.com", "subscribed", "--at", ""), "is not a date"),
+        (("ask", "ada@example.com", "booked", "--at", ""), "is not a date"),
+        (("outcome", "1", "declined", "--at", ""), "is not a date"),
+        (("suggest", "--now", ""), "is not a date"),
+        (("funnel", "--since", ""), "is not a date"),
+        (("chart", "funnel", "-o", "x.png", "--until", ""), "is not a date"),
+        (("backup", "-o", ""), "is a folder"),
+    ],
+)
+def test_an_empty_value_is_not_taken_as_no_value(
+    db_path: Path, ada: str, args, says: str, capsys
+) -> None:
+    # `--at "$DAY"` with DAY unset must not quietly mean now, nor -o "" the default place.
+    assert run(db_path, "ask", ada, "booked", capsys=capsys)[0] == 0
+    assert_refused(db_path, *args, capsys=capsys, says=says)
