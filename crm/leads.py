@@ -171,12 +171,23 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# SQLite refuses a LIKE pattern over 50,000 bytes ("pattern too complex"): a longer
+# search is matched with instr(), which has no limit and finds the same rows.
+_LIKE_MAX_BYTES = 40_000
+
+
 def _where(query: LeadQuery) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if query.search.strip():
-        clauses.append("l.search_text LIKE ? ESCAPE '\\'")
-        params.append(f"%{_escape_like(query.search.strip().casefold())}%")
+        needle = query.search.strip().casefold()
+        pattern = f"%{_escape_like(needle)}%"
+        if len(pattern.encode("utf-8")) <= _LIKE_MAX_BYTES:
+            clauses.append("l.search_text LIKE ? ESCAPE '\\'")
+            params.append(pattern)
+        else:
+            clauses.append("instr(l.search_text, ?) > 0")
+            params.append(needle)
     if query.status:
         clauses.append("l.status = ?")
         params.append(parse_status(query.status).value)

@@ -78,3 +78,24 @@ def test_an_empty_value_is_not_taken_as_no_value(
     # `--at "$DAY"` with DAY unset must not quietly mean now, nor -o "" the default place.
     assert run(db_path, "ask", ada, "booked", capsys=capsys)[0] == 0
     assert_refused(db_path, *args, capsys=capsys, says=says)
+
+
+def test_a_search_longer_than_sqlite_s_like_limit_still_searches(db_path: Path, capsys) -> None:
+    long_name = "Ünïcode Wörks " * 3000  # 42,000 characters, over 50,000 bytes as a pattern
+    assert run(db_path, "add", "long@example.com", "--company", long_name, capsys=capsys)[0] == 0
+    assert run(db_path, "add", "short@example.com", capsys=capsys)[0] == 0
+
+    code, out, err = run(db_path, "leads", "--search", long_name.upper(), capsys=capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].startswith("long@example.com") and out.endswith("1 lead\n")
+
+    code, out, err = run(
+        db_path,
+        "export",
+        "-o",
+        str(db_path.parent / "x.csv"),
+        "--search",
+        "ü" * 30_000,
+        capsys=capsys,
+    )
+    assert (code, err) == (0, "") and "exported 0 leads" in out
