@@ -126,3 +126,37 @@ def test_indexes_are_rebuilt_only_for_a_load_that_is_mostly_new(db, now, monkeyp
     old[3] = "old3@example.com,Changed"
     run(write(tmp_path, "later.csv", header + "\n".join(old + new) + "\n"), now)
     assert dropped == []
+
+
+def test_suppression_after_an_undo_and_across_files(db, now, tmp_path) -> None:
+    header = "email,status,subscribed at,unsubscribed at\n"
+    subscribed = write(
+        tmp_path, "a.csv", header + "ada@example.com,subscribed,2023-01-01 09:00:00,\n"
+    )
+    unsubscribed = write(
+        tmp_path, "b.csv", header + "ada@example.com,unsubscribed,,2024-01-01 09:00:00\n"
+    )
+    run(subscribed, now)
+    b = run(unsubscribed, now + dt.timedelta(hours=1))
+    assert lead("ada@example.com").status == "unsubscribed"
+    undo_import(b.batch_id, now=now + dt.timedelta(hours=2))
+    assert lead("ada@example.com").status == "subscribed"
+    # The same unsubscribe again is not taken for a record the lead already reflects.
+    again = run(unsubscribed, now + dt.timedelta(hours=3))
+    assert again.updated == 1 and lead("ada@example.com").status == "unsubscribed"
+    # The older subscribe, imported once more, does not undo it.
+    assert run(subscribed, now + dt.timedelta(hours=4)).updated == 0
+    assert lead("ada@example.com").status == "unsubscribed"
+
+
+def test_a_zip_s_unsubscribe_wins_over_its_other_file_s_subscribe(db, now, tmp_path) -> None:
+    import zipfile
+
+    header = "email,status,subscribed at,unsubscribed at\n"
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("a.csv", header + "bo@example.com,subscribed,2022-01-01 09:00:00,\n")
+        z.writestr("b.csv", header + "bo@example.com,unsubscribed,,2024-01-01 09:00:00\n")
+    report = run(path, now)
+    assert (report.created, report.duplicates_in_file) == (1, 1)
+    assert lead("bo@example.com").status == "unsubscribed"
