@@ -331,11 +331,20 @@ class _Plan:
         keep = [c for c in keep if c.parse != "metadata"]
         names: dict[str, int] = {}
         self.custom: list[tuple[int, str]] = []
+        # The raw text of status and date columns: duplicates merge it by their rules
+        # (suppression wins, the earliest sign-up), not first-wins.
+        self.status_texts: set[str] = set()
+        self.date_texts: set[str] = set()
         for c in keep:
             name = c.field_name
             count = names.get(name, 0)
             names[name] = count + 1
-            self.custom.append((c.index, name if not count else f"{name} ({count + 1})"))
+            name = name if not count else f"{name} ({count + 1})"
+            self.custom.append((c.index, name))
+            if c.target is Target.STATUS:
+                self.status_texts.add(name)
+            elif c.target in DATE_TARGETS:
+                self.date_texts.add(name)
         # The custom cells of a row come out in one C call: a tuple, by plan order.
         self.custom_names = tuple(name for _, name in self.custom)
         indexes = [index for index, _ in self.custom]
@@ -770,7 +779,7 @@ class _Importer:
 
     # -- merging rows of the same file
 
-    def merge_duplicate(self, first: _Row, dup: _Row) -> None:
+    def merge_duplicate(self, plan: _Plan, first: _Row, dup: _Row) -> None:
         for name, text in dup.values.items():
             have = first.values.get(name)
             if not have:
@@ -781,11 +790,17 @@ class _Importer:
                     f"{_FIELD_WORDS[name]} '{_short(text)}' differs from row {first.row}'s "
                     f"'{_short(have)}'; kept row {first.row}'s",
                 )
+        dup_wins = _SEVERITY[dup.status] > _SEVERITY[first.status] and (
+            dup.status in SUPPRESSED or first.status not in SUPPRESSED
+        )
+        by_rule = plan.date_texts | plan.status_texts
         for name, text in dup.custom.items():
             have = first.custom.get(name)
-            if have is None or have.isspace():
+            if have is None or have.isspace() or (dup_wins and name in plan.status_texts):
                 first.custom[name] = text
-            elif have != text and name != "status_raw" and not text.isspace():
+            elif (
+                have != text and name != "status_raw" and name not in by_rule and not text.isspace()
+            ):
                 self.warn(
                     dup.row,
                     f"'{name}' '{_short(text)}' differs from row {first.row}'s "
@@ -794,9 +809,7 @@ class _Importer:
         for tag in dup.tags:
             if tag not in first.tags:
                 first.tags.append(tag)
-        if _SEVERITY[dup.status] > _SEVERITY[first.status] and (
-            dup.status in SUPPRESSED or first.status not in SUPPRESSED
-        ):
+        if dup_wins:
             first.status, first.status_at = dup.status, dup.status_at
             first.status_raw = dup.status_raw
             first.custom["status_raw"] = dup.status_raw
@@ -1431,7 +1444,7 @@ class _Importer:
                         where += f" of {self.seen_file[row.key]}"
                     self.warn(number, f"duplicate of {where}")
                     if row.key in chunk:
-                        self.merge_duplicate(chunk[row.key], row)
+                        self.merge_duplicate(plan, chunk[row.key], row)
                     else:
                         late.append(row)
             if count >= CHUNK_ROWS:

@@ -43,6 +43,22 @@ def test_a_conflicting_custom_field_keeps_the_first_and_warns(db, now, tmp_path)
     )
 
 
+def test_a_later_unsubscribe_wins_with_its_own_words(db, now, tmp_path) -> None:
+    text = (
+        "email,status,signed up,city\n"
+        "a@example.com,subscribed,2023-05-01,Paris\n"
+        "A@example.com,unsubscribed,2022-01-01,Paris\n"
+    )
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    ann = lead("a@example.com")
+    assert ann.status == "unsubscribed"  # suppression wins over the first occurrence
+    assert ann.custom["status"] == ann.custom["status_raw"] == "unsubscribed"
+    # status and sign-up dates merge by their own rules: no 'kept row 1's' to mislead
+    assert report.warning_texts == ("row 2: duplicate of row 1",)
+    yes = [str(i.at) for i in timeline("a@example.com") if i.kind == "commitment"]
+    assert yes == ["2022-01-01 00:00:00"]
+
+
 def test_duplicates_across_chunks_are_merged_too(db, now, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("crm.importing.engine.CHUNK_ROWS", 2)
     text = "email,first,last,tags\na@example.com,Ann,,x\nb@example.com,B,,\nc@example.com,C,,\n"
