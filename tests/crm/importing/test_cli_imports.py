@@ -91,3 +91,26 @@ def test_platform_choice_is_checked(db_path, capsys) -> None:
               "--platform", "myspace"])  # fmt: skip
     assert info.value.code == 1
     assert capsys.readouterr().err.startswith("error: argument --platform")
+
+
+def test_dry_run_json_is_the_real_run_s_but_the_batch(db_path, capsys, tmp_path) -> None:
+    path = write(
+        tmp_path,
+        "x.csv",
+        "email,status\n"
+        "a@example.com,subscribed\n"
+        "A@example.com,unsubscribed\n"  # a duplicate: not a row kept
+        "b@example.com,bounced\n"
+        "bad,subscribed\n"  # rejected: not a row kept
+        "c@example.com,pending\n",
+    )
+    code, out, _ = _cli(capsys, "--db", str(db_path), "import", str(path), "--dry-run", "--json")
+    dry = json.loads(out)
+    assert code == 0 and list(dry) == KEYS and dry["batch_id"] is None
+    assert dry["statuses"] == {"bounced": 1, "pending": 1, "unsubscribed": 1}
+    assert (dry["rows"], dry["created"], dry["duplicates_in_file"], dry["rejected"]) == (5, 3, 1, 1)
+    assert dry["errors"] == [{"row": 4, "reason": "'bad' is not a valid address: email has no @"}]
+    _, out, _ = _cli(capsys, "--db", str(db_path), "import", str(path), "--json")
+    real = json.loads(out)
+    assert isinstance(real["batch_id"], int)
+    assert {**real, "batch_id": None} == dry
