@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from peewee import DatabaseError
@@ -55,6 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def record_id(noun: str) -> Callable[[str], int]:
+    """An argparse type for an id (of an ask, an import): a number SQLite can hold."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an {noun} number") from None
+        # A larger number names nothing, and SQLite cannot even be asked about it.
+        if not -(2**63) <= value < 2**63:
+            raise argparse.ArgumentTypeError(f"there is no {noun} {text}: check the number")
+        return value
+
+    return parse
 
 
 def print_json(data: Any) -> None:

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from crm.asks import AskRow, delete_ask, list_asks, record_ask, set_outcome
-from crm.cli import add_json_flag, print_json
+from crm.cli import add_json_flag, print_json, record_id
 from crm.errors import ValidationError
 from crm.ladder import (
     StepRow,
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_ask)
 
     p = sub.add_parser("outcome", help="set an ask's outcome")
-    p.add_argument("ask_id", type=int)
+    p.add_argument("ask_id", type=record_id("ask"))
     p.add_argument("outcome", help="accepted, declined, no_response (or pending to undo)")
     p.add_argument("--at", metavar="ISO-DATETIME")
     p.set_defaults(handler=cmd_outcome)
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_asks)
 
     p = sub.add_parser("delete-ask", help="delete an ask recorded by mistake")
-    p.add_argument("ask_id", type=int)
+    p.add_argument("ask_id", type=record_id("ask"))
     p.set_defaults(handler=cmd_delete_ask)
 
     p = sub.add_parser("suggest", help="today's asks, or the next ask for one lead")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crm.cli import add_json_flag, print_json
+from crm.cli import add_json_flag, print_json, record_id
 from crm.importing import ImportOptions, ImportReport, import_csv, save_rejected
 from crm.importing.platforms import PLATFORMS
 from crm.importing.undo import list_imports, undo_import
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_imports)
 
     p = sub.add_parser("undo-import", help="undo one import by its batch id")
-    p.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    p.add_argument("batch_id", type=record_id("import"), metavar="BATCH_ID")
     add_json_flag(p)
     p.set_defaults(handler=cmd_undo_import)
 

@@ -11,7 +11,10 @@ from crm.cli import main
 
 
 def run(db_path: Path, *args: str, capsys) -> tuple[int, str, str]:
-    code = main(["--db", str(db_path), *args])
+    try:
+        code = main(["--db", str(db_path), *args])
+    except SystemExit as exc:  # argparse's usage errors exit from inside the parser
+        code = exc.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -99,3 +102,15 @@ def test_a_search_longer_than_sqlite_s_like_limit_still_searches(db_path: Path, 
         capsys=capsys,
     )
     assert (code, err) == (0, "") and "exported 0 leads" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("outcome", "99999999999999999999", "accepted"),
+        ("delete-ask", "99999999999999999999"),
+        ("undo-import", "-99999999999999999999"),
+    ],
+)
+def test_an_id_too_large_for_sqlite_names_nothing(db_path: Path, ada: str, args, capsys) -> None:
+    assert_refused(db_path, *args, capsys=capsys, says="check the number")
