@@ -139,6 +139,10 @@ class MainWindow(QMainWindow):
         self.leads_page.sig_status_message.connect(self._on_leads_page_status_message)
         self.leads_page.sig_undo_changed.connect(self._update_actions)
         self.leads_page.sig_selection_changed.connect(self._update_actions)
+        # A click makes the row current before it selects it: Delete follows the selection.
+        self.leads_page.table.selectionModel().selectionChanged.connect(
+            lambda *_: self._update_actions()
+        )
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
         self.today_page: QWidget | None = None

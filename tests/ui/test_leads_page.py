@@ -437,3 +437,19 @@ def test_tab_goes_through_the_detail_fields_in_the_order_shown(people, window, q
         detail.tag_edit,
         detail.notes,
     ]
+
+
+def test_a_row_clicked_with_the_mouse_can_be_deleted(people, window, monkeypatch, qtbot):
+    # A click makes the row current before it selects it: Delete must still be enabled.
+    monkeypatch.setattr(dialogs, "confirm_delete", lambda parent, lead: True)
+    window.show()
+    qtbot.waitExposed(window)
+    table = window.leads_page.table
+    row = window.leads_page.model.row_for_id(people["ben"].id)
+    cell = table.visualRect(window.leads_page.model.index(row, Columns.EMAIL))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell.center())
+    assert window.leads_page.selected_lead_id() == people["ben"].id
+    assert window.delete_action.isEnabled()
+    window.delete_action.trigger()  # the Delete key or Edit > Delete lead
+    assert "ben@example.com" not in shown_emails(window)
+    assert count_leads() == 4
