@@ -139,7 +139,7 @@ def backup_now(
 ) -> Path:
     """ "Back up now": the open database (``db``, else the one the models use) to
     ``target``, or to a ``manual`` copy in ``backups/``."""
-    from crm.db import backups_dir, database_path
+    from crm.db import backups_dir, database_path, is_database_file
     from crm.models import database_proxy
 
     db = db if db is not None else database_proxy.obj
@@ -147,8 +147,12 @@ def backup_now(
     if target is None:
         target = backups_dir(db_path) / backup_file_name(db_path, "manual", now)
     target = Path(target).expanduser()
-    if target.resolve() == db_path.resolve():
-        raise ValidationError("A backup cannot replace the database itself: choose another file.")
+    # Its journal and lock files too: SQLite deletes or rewrites them under the copy.
+    if is_database_file(target, db_path):
+        raise ValidationError(
+            "A backup cannot replace the database or a file beside it that belongs to it: "
+            "choose another file."
+        )
     if target.is_dir():
         raise ValidationError(f"{target} is a folder: give a file name for the backup.")
     path = backup_to(db, target, progress=progress, cancel=cancel)

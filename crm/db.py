@@ -66,6 +66,18 @@ def backups_dir(db_path: Path) -> Path:
     return db_path.parent / "backups"
 
 
+def database_files(db_path: Path) -> list[Path]:
+    """The database file and the ones kept beside it: SQLite's journals, the window's lock."""
+    suffixes = ("-wal", "-shm", "-journal", ".lock")
+    return [db_path, *(db_path.with_name(db_path.name + suffix) for suffix in suffixes)]
+
+
+def is_database_file(path: str | os.PathLike[str], db_path: Path) -> bool:
+    """Whether writing ``path`` would overwrite the database or a file that belongs to it."""
+    target = Path(path).expanduser().resolve()
+    return any(target == own.resolve() for own in database_files(db_path))
+
+
 def _prepare_file(path: Path) -> None:
     """Create the folder and an owner-only file, or explain why that is impossible."""
     folder = path.parent

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crm.db import database_path, is_database_file
 from crm.errors import NotFoundError, StorageError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.leads import LeadQuery, LeadRow, LeadStatus, count_leads, get_lead, list_leads
@@ -106,6 +107,12 @@ def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: s
     target = Path(target).expanduser()
     if target.is_dir():
         raise ValidationError(f"{target} is a folder: give a file name.")
+    if database_proxy.obj is not None and is_database_file(
+        target, database_path(database_proxy.obj)
+    ):
+        raise ValidationError(
+            f"{target} belongs to the Smallyes database in use: give the export another file name."
+        )
     tmp = target.with_name(f".{target.name}.part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

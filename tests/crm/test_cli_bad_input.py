@@ -114,3 +114,22 @@ def test_a_search_longer_than_sqlite_s_like_limit_still_searches(db_path: Path, 
 )
 def test_an_id_too_large_for_sqlite_names_nothing(db_path: Path, ada: str, args, capsys) -> None:
     assert_refused(db_path, *args, capsys=capsys, says="check the number")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "-o", "{db}"),
+        ("export-lead", "ada@example.com", "-o", "{db}"),
+        ("export", "-o", "{db}-wal"),
+        ("backup", "-o", "{db}-wal"),
+        ("backup", "-o", "{db}.lock"),
+    ],
+)
+def test_nothing_is_written_over_the_database_or_its_journal(
+    db_path: Path, ada: str, args, capsys
+) -> None:
+    args = [a.format(db=db_path) for a in args]
+    before = db_path.read_bytes()
+    assert_refused(db_path, *args, capsys=capsys, says="belong")
+    assert db_path.read_bytes() == before
