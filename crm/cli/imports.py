@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from crm.cli import add_json_flag, print_json, record_id
+from crm.db import database_path, is_database_file
+from crm.errors import ValidationError
 from crm.importing import ImportOptions, ImportReport, import_csv, save_rejected
 from crm.importing.platforms import PLATFORMS
 from crm.importing.undo import list_imports, undo_import
+from crm.models import database_proxy
 from crm.timefmt import iso, utc_now
 
 
@@ -39,7 +43,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_undo_import)
 
 
+def _check_errors_file(out: str, source: str) -> None:
+    """Refuse an --errors file before anything is imported, not after: a late failure
+    would fail the command with the import already written."""
+    path = Path(out).expanduser()
+    if path.resolve() == Path(source).expanduser().resolve():
+        raise ValidationError(
+            f"{out} is the file being imported: save the rejected rows under another name."
+        )
+    if is_database_file(path, database_path(database_proxy.obj)):
+        raise ValidationError(
+            f"{out} belongs to the Smallyes database in use: save the rejected rows under "
+            "another name."
+        )
+    existed = path.exists()
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ValidationError(
+            f"The rejected rows could not be saved to {out} ({exc.strerror}): choose another "
+            "place; nothing was imported."
+        ) from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
 def cmd_import(args: argparse.Namespace) -> None:
+    if args.errors is not None:
+        _check_errors_file(args.errors, args.file)
     options = ImportOptions(
         platform=args.platform,
         on_duplicate=args.on_duplicate,
@@ -48,7 +80,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         opted_in=args.opted_in,
     )
     report = import_csv(args.file, options, now=utc_now())
-    if args.errors:
+    if args.errors is not None:
         save_rejected(report, args.errors)
     if args.json:
         print_json(report.to_json())

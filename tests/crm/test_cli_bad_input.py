@@ -124,12 +124,48 @@ def test_an_id_too_large_for_sqlite_names_nothing(db_path: Path, ada: str, args,
         ("export", "-o", "{db}-wal"),
         ("backup", "-o", "{db}-wal"),
         ("backup", "-o", "{db}.lock"),
+        ("import", "{csv}", "--errors", "{db}"),
     ],
 )
 def test_nothing_is_written_over_the_database_or_its_journal(
     db_path: Path, ada: str, args, capsys
 ) -> None:
-    args = [a.format(db=db_path) for a in args]
+    csv = db_path.parent / "people.csv"
+    csv.write_text("email\nbob@example.com\n", encoding="utf-8")
+    args = [a.format(db=db_path, csv=csv) for a in args]
     before = db_path.read_bytes()
     assert_refused(db_path, *args, capsys=capsys, says="belong")
     assert db_path.read_bytes() == before
+
+
+def test_import_errors_file_that_cannot_be_written_is_refused_before_importing(
+    db_path: Path, capsys
+) -> None:
+    source = db_path.parent / "people.csv"
+    source.write_text("email\nbob@example.com\nnot-an-address\n", encoding="utf-8")
+    folder = db_path.parent / "a folder"
+    folder.mkdir()
+
+    assert_refused(
+        db_path,
+        "import",
+        str(source),
+        "--errors",
+        str(folder),
+        capsys=capsys,
+        says="nothing was imported",
+    )
+    assert_refused(
+        db_path,
+        "import",
+        str(source),
+        "--errors",
+        str(source),
+        capsys=capsys,
+        says="is the file being imported",
+    )
+    assert source.read_text(encoding="utf-8").startswith("email\nbob@example.com")
+
+    errors = db_path.parent / "rejected.csv"
+    code, _, _ = run(db_path, "import", str(source), "--errors", str(errors), capsys=capsys)
+    assert code == 0 and "not-an-address" in errors.read_text(encoding="utf-8-sig")
