@@ -199,6 +199,41 @@ def set_template(key: str, subject: str, body: str) -> StepRow:
     return step_by_key(key)
 
 
+@dataclass(frozen=True, slots=True)
+class StepEdit:
+    """What the owner wants one step to be: its label, major flag and ask template."""
+
+    key: str
+    label: str
+    major: bool
+    ask_subject: str
+    ask_body: str
+
+
+def save_ladder(edits: list[StepEdit], order: list[str]) -> bool:
+    """Apply every edited step and the order in one transaction: a refused value (a blank
+    name, an unknown placeholder) stores none of the changes. True when anything changed."""
+    from crm.models import database_proxy
+
+    changed = False
+    with database_proxy.atomic():
+        for edit in edits:
+            step = step_by_key(edit.key)
+            if edit.label != step.label:
+                rename_step(edit.key, edit.label)
+                changed = True
+            if edit.major != step.major:
+                set_major(edit.key, edit.major)
+                changed = True
+            if (edit.ask_subject, edit.ask_body) != (step.ask_subject, step.ask_body):
+                set_template(edit.key, edit.ask_subject, edit.ask_body)
+                changed = True
+        if [k.strip().lower() for k in order] != step_keys():
+            reorder_steps(order)
+            changed = True
+    return changed
+
+
 def reorder_steps(keys: list[str]) -> list[StepRow]:
     """Put the steps in this order (levels 1, 2, ...) and recompute every lead's level."""
     from crm.models import database_proxy

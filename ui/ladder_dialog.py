@@ -31,14 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.errors import SmallyesError
-from crm.ladder import (
-    StepRow,
-    get_ladder,
-    rename_step,
-    reorder_steps,
-    set_major,
-    set_template,
-)
+from crm.ladder import StepEdit, StepRow, get_ladder, save_ladder
 from crm.offers import (
     OfferRow,
     add_offer,
@@ -195,28 +188,13 @@ class LadderDialog(QDialog):
             item.setText(edit.label or edit.key)
 
     def save(self) -> None:
-        """Apply the step changes; a reorder recomputes every lead's level."""
+        """Apply the step changes at once; a refused value stores none of them."""
+        edits = [StepEdit(e.key, e.label, e.major, e.subject, e.body) for e in self._edits.values()]
         try:
-            changed = False
-            for step in self._original:
-                edit = self._edits[step.key]
-                if edit.label != step.label:
-                    rename_step(step.key, edit.label)
-                    changed = True
-                if edit.major != step.major:
-                    set_major(step.key, edit.major)
-                    changed = True
-                if (edit.subject, edit.body) != (step.ask_subject, step.ask_body):
-                    set_template(step.key, edit.subject, edit.body)
-                    changed = True
-            if self.order() != [s.key for s in self._original]:
-                reorder_steps(self.order())
-                changed = True
+            changed = save_ladder(edits, self.order())
         except SmallyesError as exc:
             self.error.setText(exc.user_message)
             self.error.show()
-            self._original = get_ladder()  # what did apply stays applied
-            self._events.ladder_changed.emit()
             return
         if changed:
             self._events.ladder_changed.emit()

@@ -72,6 +72,28 @@ def test_bad_template_is_refused_in_the_dialog(qtbot, db) -> None:
     assert step_by_key("booked").ask_subject == "A free 20-minute call?"
 
 
+def test_a_refused_step_stores_none_of_the_other_edits(qtbot, db, now) -> None:
+    lead = add_lead("ada@example.com", now=now)
+    record_commitment(lead.id, "answered", at=now, now=now)
+    before = get_ladder()
+    events = AppEvents()
+    dialog = LadderDialog(events)
+    qtbot.addWidget(dialog)
+    select_step(dialog, "clicked")
+    dialog.label_edit.setText("Clicked a link")
+    dialog.label_edit.textEdited.emit("Clicked a link")
+    select_step(dialog, "answered")
+    dialog.move_current(-1)
+    select_step(dialog, "booked")
+    dialog.label_edit.setText("  ")  # refused: a step needs a name
+    dialog.label_edit.textEdited.emit("  ")
+    with qtbot.assertNotEmitted(events.ladder_changed):
+        dialog.save()
+    assert "needs a name" in dialog.error.text()
+    assert get_ladder() == before  # neither the rename nor the reorder went in
+    assert get_lead(lead.id).level == 4
+
+
 def test_offers_add_rename_topics_retire(qtbot, db, monkeypatch) -> None:
     events = AppEvents()
     dialog = LadderDialog(events)
