@@ -16,6 +16,7 @@ from crm.ladder import (
     reorder_steps,
     set_major,
     set_template,
+    step_by_key,
 )
 from crm.leads import find_lead
 from crm.offers import (
@@ -241,20 +242,19 @@ def cmd_ladder(args: argparse.Namespace) -> None:
 
 
 def cmd_step(args: argparse.Namespace) -> None:
-    step = None
+    if args.label is None and args.major is None and args.subject is None and args.body is None:
+        raise ValidationError("Say what to change: --label, --major, --subject or --body.")
+    step = step_by_key(args.key)
     if args.label is not None:
         step = rename_step(args.key, args.label)
     if args.major is not None:
         step = set_major(args.key, args.major == "on")
     if args.subject is not None or args.body is not None:
-        current = next(s for s in get_ladder() if s.key == args.key.strip().lower())
         step = set_template(
             args.key,
-            args.subject if args.subject is not None else current.ask_subject,
-            args.body.replace("\\n", "\n") if args.body is not None else current.ask_body,
+            args.subject if args.subject is not None else step.ask_subject,
+            args.body.replace("\\n", "\n") if args.body is not None else step.ask_body,
         )
-    if step is None:
-        raise ValidationError("Say what to change: --label, --major, --subject or --body.")
     if args.json:
         print_json(_step_json(step))
     else:

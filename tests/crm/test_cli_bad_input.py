@@ -169,3 +169,10 @@ def test_import_errors_file_that_cannot_be_written_is_refused_before_importing(
     errors = db_path.parent / "rejected.csv"
     code, _, _ = run(db_path, "import", str(source), "--errors", str(errors), capsys=capsys)
     assert code == 0 and "not-an-address" in errors.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    "args", [("step", "nope", "--subject", "Hi"), ("step", "nope", "--body", "Hello")]
+)
+def test_step_template_of_an_unknown_step_is_refused(db_path: Path, args, capsys) -> None:
+    assert_refused(db_path, *args, capsys=capsys, says="is not a step of the ladder")
