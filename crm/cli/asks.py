@@ -19,6 +19,7 @@ from crm.ladder import (
     step_by_key,
 )
 from crm.leads import find_lead
+from crm.models import database_proxy
 from crm.offers import (
     OfferRow,
     add_offer,
@@ -244,17 +245,19 @@ def cmd_ladder(args: argparse.Namespace) -> None:
 def cmd_step(args: argparse.Namespace) -> None:
     if args.label is None and args.major is None and args.subject is None and args.body is None:
         raise ValidationError("Say what to change: --label, --major, --subject or --body.")
-    step = step_by_key(args.key)
-    if args.label is not None:
-        step = rename_step(args.key, args.label)
-    if args.major is not None:
-        step = set_major(args.key, args.major == "on")
-    if args.subject is not None or args.body is not None:
-        step = set_template(
-            args.key,
-            args.subject if args.subject is not None else step.ask_subject,
-            args.body.replace("\\n", "\n") if args.body is not None else step.ask_body,
-        )
+    # All the changes or none: a bad --subject must not leave the new --label behind.
+    with database_proxy.atomic():
+        step = step_by_key(args.key)
+        if args.label is not None:
+            step = rename_step(args.key, args.label)
+        if args.major is not None:
+            step = set_major(args.key, args.major == "on")
+        if args.subject is not None or args.body is not None:
+            step = set_template(
+                args.key,
+                args.subject if args.subject is not None else step.ask_subject,
+                args.body.replace("\\n", "\n") if args.body is not None else step.ask_body,
+            )
     if args.json:
         print_json(_step_json(step))
     else:

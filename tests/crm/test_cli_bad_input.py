@@ -176,3 +176,14 @@ def test_import_errors_file_that_cannot_be_written_is_refused_before_importing(
 )
 def test_step_template_of_an_unknown_step_is_refused(db_path: Path, args, capsys) -> None:
     assert_refused(db_path, *args, capsys=capsys, says="is not a step of the ladder")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("step", "booked", "--label", "Call booked", "--subject", ""),
+        ("step", "booked", "--major", "off", "--body", "Hi {unknown}"),
+    ],
+)
+def test_step_changes_all_or_none(db_path: Path, args, capsys) -> None:
+    assert_refused(db_path, *args, capsys=capsys)
