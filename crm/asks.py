@@ -108,6 +108,9 @@ def set_outcome(ask_id: int, outcome: Outcome | str, *, at: dt.datetime, now: dt
     ask = get_ask(ask_id)
     if result is not Outcome.PENDING and at < ask.asked_at:
         raise ValidationError("An answer cannot come before the ask: pick a later date.")
+    # Every answer, not only a yes: a future "not now" would hold the lead back from then.
+    if result is not Outcome.PENDING and at > now + dt.timedelta(days=1):
+        raise ValidationError("An answer cannot be dated in the future: pick today or earlier.")
     with database_proxy.atomic():
         # A corrected outcome replaces the yes an earlier "accepted" recorded.
         database_proxy.execute_sql("DELETE FROM commitment WHERE ask_id = ?", [ask_id])

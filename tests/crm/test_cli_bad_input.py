@@ -187,3 +187,20 @@ def test_step_template_of_an_unknown_step_is_refused(db_path: Path, args, capsys
 )
 def test_step_changes_all_or_none(db_path: Path, args, capsys) -> None:
     assert_refused(db_path, *args, capsys=capsys)
+
+
+@pytest.mark.parametrize("outcome", ["accepted", "declined", "no_response"])
+def test_an_answer_dated_in_the_future_is_refused(
+    db_path: Path, ada: str, outcome: str, capsys
+) -> None:
+    assert run(db_path, "ask", ada, "booked", capsys=capsys)[0] == 0
+    assert_refused(
+        db_path,
+        "outcome",
+        "1",
+        outcome,
+        "--at",
+        "2999-01-01",
+        capsys=capsys,
+        says="cannot be dated in the future",
+    )
