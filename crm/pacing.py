@@ -140,7 +140,7 @@ def _coerce(name: str, value: Any) -> int | float:
     kind = type(getattr(DEFAULTS, name))
     try:
         number = kind(float(value)) if kind is int else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise ValidationError(f"{spec.label} needs a number, not '{value}'.") from None
     if kind is int and float(value) != int(float(value)):
         raise ValidationError(f"{spec.label} needs a whole number of {spec.unit}.")

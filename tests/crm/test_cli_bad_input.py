@@ -204,3 +204,8 @@ def test_an_answer_dated_in_the_future_is_refused(
         capsys=capsys,
         says="cannot be dated in the future",
     )
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity"])
+def test_pacing_refuses_an_infinite_whole_number(db_path: Path, value: str, capsys) -> None:
+    assert_refused(db_path, "pacing", f"cooldown_days={value}", capsys=capsys, says="a number")
