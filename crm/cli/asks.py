@@ -298,6 +298,11 @@ def cmd_offer_topics(args: argparse.Namespace) -> None:
 
 
 def cmd_pacing(args: argparse.Namespace) -> None:
+    if args.reset and args.changes:
+        raise ValidationError(
+            "Either --reset to the defaults or NAME=VALUE changes, not both: run them one "
+            "after the other."
+        )
     if args.reset:
         pacing = reset_pacing()
     elif args.changes:

@@ -209,3 +209,8 @@ def test_an_answer_dated_in_the_future_is_refused(
 @pytest.mark.parametrize("value", ["inf", "-inf", "Infinity"])
 def test_pacing_refuses_an_infinite_whole_number(db_path: Path, value: str, capsys) -> None:
     assert_refused(db_path, "pacing", f"cooldown_days={value}", capsys=capsys, says="a number")
+
+
+def test_pacing_reset_with_changes_is_refused(db_path: Path, capsys) -> None:
+    assert run(db_path, "pacing", "cooldown_days=10", capsys=capsys)[0] == 0
+    assert_refused(db_path, "pacing", "--reset", "cooldown_days=12", capsys=capsys, says="not both")
