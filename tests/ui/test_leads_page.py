@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
 
-from crm.leads import LeadQuery, add_lead, count_leads, get_lead
+from crm.leads import LeadQuery, add_lead, count_leads, get_lead, tag_lead
 from crm.timefmt import to_utc
 from crm.timeline import get_timeline
 from ui import errors
@@ -453,3 +454,33 @@ def test_a_row_clicked_with_the_mouse_can_be_deleted(people, window, monkeypatch
     window.delete_action.trigger()  # the Delete key or Edit > Delete lead
     assert "ben@example.com" not in shown_emails(window)
     assert count_leads() == 4
+
+
+def test_many_tags_wrap_onto_more_lines_and_stay_readable(people, window, qtbot):
+    ada = people["ada"]
+    tags = ["a tag name far too long to fit on one chip at all", "pricing", "podcast"]
+    tags += ["seo", "workshop 2026", "newsletter", "referral"]
+    tag_lead(ada.id, tags)
+    window.show()
+    qtbot.waitExposed(window)
+    select(window, ada.id)
+    detail = window.leads_page.detail
+    box = detail.tag_edit.parentWidget()
+    qtbot.waitUntil(lambda: box.height() >= detail.tag_edit.geometry().bottom())
+    chips = [c for c in box.findChildren(QToolButton) if c.isVisible()]
+    assert len(chips) == len(tags) + 1  # every tag, "vip" too
+    area = box.rect()
+    for chip in chips:
+        # Never squeezed down to "…", never past the panel's edge.
+        assert chip.width() >= chip.sizeHint().width()
+        assert area.contains(chip.geometry())
+    assert area.contains(detail.tag_edit.geometry())
+    assert detail.tag_edit.isVisible() and detail.tag_edit.width() >= 100
+    long_chip = next(c for c in chips if c.text().startswith("a tag name"))
+    assert "…" in long_chip.text()
+    assert long_chip.toolTip() == f"Remove the tag “{tags[0]}”"
+    # The rows below the tags (notes) start under the last line of chips.
+    assert (
+        detail.notes.mapTo(detail, detail.notes.rect().topLeft()).y()
+        >= box.mapTo(detail, box.rect().bottomLeft()).y()
+    )

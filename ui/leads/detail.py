@@ -48,11 +48,13 @@ from crm.timefmt import utc_now
 from crm.timeline import add_note, get_timeline
 from ui import errors
 from ui.events import AppEvents
+from ui.flow_layout import flow_container
 from ui.leads.table_model import exact_time
 from ui.leads.timeline_view import TimelineView
 from ui.style import styled
 
 SOURCE_NAMES = {"manual": "added by hand"}
+TAG_CHIP_TEXT_WIDTH = 160  # pixels
 
 
 class ElidedLabel(QLabel):
@@ -174,8 +176,8 @@ class LeadDetail(QWidget):
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.dnc)
 
-        self.tags_row = QHBoxLayout()
-        self.tags_row.setSpacing(4)
+        # Chips wrap onto more lines rather than shrink; the tag field comes last.
+        tags_line, self.tags_row = flow_container()
         self.tag_edit = QLineEdit(placeholderText="Add a tag…")
         self.tag_edit.setMaximumWidth(160)
         self.tag_edit.setAccessibleName("Add a tag")
@@ -183,10 +185,7 @@ class LeadDetail(QWidget):
         self._tag_completer = QCompleter([], self)
         self._tag_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.tag_edit.setCompleter(self._tag_completer)
-        tags_line = QHBoxLayout()
-        tags_line.addLayout(self.tags_row)
-        tags_line.addWidget(self.tag_edit)
-        tags_line.addStretch(1)
+        self.tags_row.addWidget(self.tag_edit)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -326,16 +325,20 @@ class LeadDetail(QWidget):
         self._fill_tags(lead.tags)
 
     def _fill_tags(self, tags: tuple[str, ...]) -> None:
-        while self.tags_row.count():
-            item = self.tags_row.takeAt(0)
-            if item.widget() is not None:
+        while (item := self.tags_row.takeAt(0)) is not None:
+            if item.widget() is not self.tag_edit:
                 item.widget().deleteLater()
+        metrics = self.tag_edit.fontMetrics()
         for tag in tags:
-            chip = styled(QToolButton(text=f"{tag}  ✕"), "tagChip")
+            # A long tag is cut short on its chip (the tooltip has it whole): a chip wider
+            # than the panel could not be wrapped.
+            shown = metrics.elidedText(tag, Qt.TextElideMode.ElideRight, TAG_CHIP_TEXT_WIDTH)
+            chip = styled(QToolButton(text=f"{shown}  ✕"), "tagChip")
             chip.setToolTip(f"Remove the tag “{tag}”")
             chip.setAccessibleName(f"Remove tag {tag}")
             chip.clicked.connect(lambda _=False, t=tag: self.remove_tag(t))
             self.tags_row.addWidget(chip)
+        self.tags_row.addWidget(self.tag_edit)
         self._tag_completer.model().setStringList(all_tags())  # type: ignore[attr-defined]
 
     # --- editing ----------------------------------------------------------------------
