@@ -126,11 +126,10 @@ def cmd_export_lead(args: argparse.Namespace) -> None:
 
 
 def cmd_forget(args: argparse.Namespace) -> None:
-    if not args.yes:
-        raise ValidationError(
-            f"Forgetting {args.email.strip()} cannot be undone: add --yes to confirm."
-        )
+    # An unknown address is said first: asking to confirm it would only fail after --yes.
     lead = find_lead(args.email)
+    if not args.yes:
+        raise ValidationError(f"Forgetting {lead.email} cannot be undone: add --yes to confirm.")
     forget_lead(lead.id)
     print(f"forgot {lead.email}: their details, notes and tags are erased")
     if args.purge_backups:

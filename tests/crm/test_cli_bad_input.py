@@ -214,3 +214,8 @@ def test_pacing_refuses_an_infinite_whole_number(db_path: Path, value: str, caps
 def test_pacing_reset_with_changes_is_refused(db_path: Path, capsys) -> None:
     assert run(db_path, "pacing", "cooldown_days=10", capsys=capsys)[0] == 0
     assert_refused(db_path, "pacing", "--reset", "cooldown_days=12", capsys=capsys, says="not both")
+
+
+def test_forget_an_unknown_address_says_so_before_asking_for_yes(db_path: Path, capsys) -> None:
+    assert_refused(db_path, "forget", "nobody@example.com", capsys=capsys, says="No lead has")
+    assert_refused(db_path, "forget", "", capsys=capsys, says="No lead has")
