@@ -81,6 +81,14 @@ def print_json(data: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.db is not None and not args.db.strip():
+        # `--db "$DB"` with DB unset must not quietly write to the owner's own database.
+        print(
+            "error: --db is empty: give the database file's path, or leave --db out to use "
+            "the default one.",
+            file=sys.stderr,
+        )
+        return 1
     from crm.logsetup import configure_logging
 
     configure_logging(logging.WARNING)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crm.cli import main
+from crm.db import default_db_path
 
 
 def run(db_path: Path, *args: str, capsys) -> tuple[int, str, str]:
@@ -219,3 +220,15 @@ def test_pacing_reset_with_changes_is_refused(db_path: Path, capsys) -> None:
 def test_forget_an_unknown_address_says_so_before_asking_for_yes(db_path: Path, capsys) -> None:
     assert_refused(db_path, "forget", "nobody@example.com", capsys=capsys, says="No lead has")
     assert_refused(db_path, "forget", "", capsys=capsys, says="No lead has")
+
+
+@pytest.mark.parametrize("path", ["", "   "])
+def test_an_empty_db_path_is_refused_not_taken_as_the_default(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = main(["--db", path, "add", "ada@example.com"])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.startswith("error: --db is empty") and err.count("\n") == 1
+    assert not default_db_path().exists()
+    assert list(tmp_path.iterdir()) == []
