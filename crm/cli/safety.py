@@ -10,11 +10,14 @@ from crm.cli import add_json_flag, print_json
 from crm.db import close_database, open_database, resolve_db_path
 from crm.errors import StorageError, ValidationError
 from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_lead_data
-from crm.health import check_database
+from crm.health import damaged_error, quick_check
 from crm.leads import LeadQuery, find_lead
 from crm.lock import ensure_not_running
 from crm.models import database_proxy
 from crm.timefmt import iso, utc_now
+
+# What quick_check reports when another connection holds the file locked.
+_BUSY = frozenset({"database is locked", "database is busy"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -88,8 +91,14 @@ def cmd_backups(args: argparse.Namespace) -> None:
     print(f"{len(backups)} backup{'s' if len(backups) != 1 else ''}")
 
 
+def _not_a_folder(db_path: Path) -> None:
+    if db_path.is_dir():
+        raise StorageError(f"{db_path} is a folder, not a database file: give a file path.")
+
+
 def cmd_restore(args: argparse.Namespace) -> None:
     db_path = resolve_db_path(args.db)
+    _not_a_folder(db_path)
     ensure_not_running(db_path, "restore")
     done = restore(Path(args.file), db_path, now=utc_now())
     # Open it once: a backup from an older Smallyes is migrated now, not at the next start.
@@ -101,9 +110,18 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 def cmd_check(args: argparse.Namespace) -> None:
     db_path = resolve_db_path(args.db)
+    _not_a_folder(db_path)
     if not db_path.exists():
         raise StorageError(f"There is no database at {db_path}: check the path given with --db.")
-    check_database(db_path)
+    problems = quick_check(db_path)
+    # A lock held by another program stops the check; it says nothing about damage.
+    if any(p in _BUSY for p in problems):
+        raise StorageError(
+            f"Another program holds {db_path} locked: let it finish or close it, then check "
+            "again; nothing was changed."
+        )
+    if problems:
+        raise damaged_error(db_path, problems)
     try:
         version = inspect_database_file(db_path)
     except ValidationError as exc:

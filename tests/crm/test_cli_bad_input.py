@@ -232,3 +232,30 @@ def test_an_empty_db_path_is_refused_not_taken_as_the_default(
     assert code == 1 and err.startswith("error: --db is empty") and err.count("\n") == 1
     assert not default_db_path().exists()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [("check",), ("restore", "{backup}")])
+def test_a_folder_as_the_database_is_said_to_be_a_folder(
+    tmp_path: Path, db_path: Path, args, capsys
+) -> None:
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    code = main(["--db", str(folder), *(a.format(backup=db_path) for a in args)])
+    _, err = capsys.readouterr()
+    assert (
+        code == 1
+        and err == f"error: {folder} is a folder, not a database file: give a file path.\n"
+    )
+
+
+def test_check_of_a_locked_database_says_locked_not_damaged(db_path: Path, capsys) -> None:
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE schema_version SET version = version")
+        code, _, err = run(db_path, "check", capsys=capsys)
+    finally:
+        holder.close()
+    assert code == 1 and "locked" in err and "damaged" not in err and err.count("\n") == 1
+    assert run(db_path, "check", capsys=capsys)[0] == 0
