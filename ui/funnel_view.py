@@ -85,6 +85,7 @@ PERIODS = (
 PNG_DPI_CHOICES = ("100", "150", "200", "300")
 _ROOT = QModelIndex()  # the parent of a flat table's rows
 REFRESH_DELAY_MS = 400  # data changes come in bursts (an import): recompute once after
+FILTER_CHARS = 20  # the widest a closed source or tag filter grows, in characters
 
 
 def register_funnel_page(window: MainWindow, clock: Callable[[], dt.datetime] = utc_now) -> None:
@@ -414,12 +415,19 @@ class FunnelPage(QWidget):
         self.tag.setAccessibleName("Tag filter")
         for combo in (self.source, self.tag):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            # A long tag or source name shows whole in the open list; closed, it must not
+            # widen the bar (and with it the window) past a small screen.
+            combo.setMaximumWidth(combo.fontMetrics().averageCharWidth() * FILTER_CHARS)
             combo.activated.connect(self._on_filters_changed)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.busy_label = styled(QLabel("Working out the numbers…"), "emptyText")
+        # Shown while the charts recompute: it takes the room there is, and never widens
+        # the window for a second.
+        self.progress.setMinimumWidth(60)
+        self.busy_label.setMinimumWidth(1)
         self.busy_label.hide()
         self.export_chart_button = QPushButton("Export chart…")
         self.export_chart_button.setToolTip(

@@ -260,3 +260,19 @@ def test_period_presets_follow_the_clock(page, now) -> None:
     page.set_filter(period="Last 90 days")
     flt = page.current_filter()
     assert flt.until == now and flt.since == now - dt.timedelta(days=90)
+
+
+def test_a_long_tag_name_does_not_widen_the_window(people, window, qtbot):
+    from crm.leads import tag_lead
+
+    long_tag = "spring workshop attendees who asked about the advanced pricing course"
+    tag_lead(people["ada"].id, [long_tag])
+    page = open_funnel(window, qtbot)
+    room = 1024 - window.sidebar.width()  # a laptop screen
+    page.set_filter(tag=long_tag)
+    assert page.runner.busy and page.busy_label.isVisible()
+    assert page.minimumSizeHint().width() <= room  # while the numbers are worked out
+    qtbot.waitUntil(lambda: not page.runner.busy, timeout=10_000)
+    assert page.tag.currentText() == long_tag
+    assert page.minimumSizeHint().width() <= room
+    page.shutdown()
