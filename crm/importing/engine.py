@@ -98,7 +98,7 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 5  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 6  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
 # (address books have several), best first; never an assistant's or a switchboard's.
 PHONE_FALLBACKS = (
@@ -110,6 +110,8 @@ PHONE_FALLBACKS = (
     "home phone 2",
     "other phone",
     "car phone",
+    "whatsapp",  # Brevo: after its SMS number
+    "landline_number",
 )
 S = LeadStatus
 _SEVERITY = {

@@ -20,3 +20,21 @@ def test_brevo_semicolons_blocklist_and_double_opt_in(db, now) -> None:
     assert lead("blocked@example.fr").custom["status_raw"] == "EMAIL_BLACKLISTED=true"
     assert lead("unconfirmed@example.de").status == "pending"
     assert lead("claire.dupont@example.fr").custom["CONTACT ID"] == "11"
+
+
+def test_without_an_sms_number_whatsapp_then_the_landline_is_the_phone(db, now, tmp_path) -> None:
+    from tests.crm.importing.conftest import write
+
+    text = (
+        "CONTACT ID;EMAIL;FIRSTNAME;SMS;LANDLINE_NUMBER;WHATSAPP\n"
+        "1;a@example.fr;A;+33611111111;+33122222222;+33633333333\n"
+        "2;b@example.fr;B;;+33122222222;+33633333333\n"
+        "3;c@example.fr;C;;+33122222222;\n"
+    )
+    run(write(tmp_path, "b.csv", text), now)
+    assert [lead(f"{c}@example.fr").phone for c in "abc"] == [
+        "+33611111111",
+        "+33633333333",
+        "+33122222222",
+    ]
+    assert lead("b@example.fr").custom["WHATSAPP"] == "+33633333333"  # kept as it was
