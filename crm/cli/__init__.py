@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,11 +34,23 @@ COMMAND_MODULES = (
 )
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped: a value echoed in an error message (an
+    address with a newline, a name with a terminal escape) keeps it to one plain line."""
+    return "".join(
+        repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" and ch != "\t" else ch for ch in text
+    )
+
+
+def print_error(message: str) -> None:
+    print(f"error: {one_line(message)}", file=sys.stderr)
+
+
 class CliParser(argparse.ArgumentParser):
     """argparse, but usage mistakes are one ``error:`` line and exit 1 like other errors."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(1, f"error: {message} (see '{self.prog} --help').\n")
+        self.exit(1, f"error: {one_line(message)} (see '{self.prog} --help').\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,10 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.db is not None and not args.db.strip():
         # `--db "$DB"` with DB unset must not quietly write to the owner's own database.
-        print(
-            "error: --db is empty: give the database file's path, or leave --db out to use "
-            "the default one.",
-            file=sys.stderr,
+        print_error(
+            "--db is empty: give the database file's path, or leave --db out to use the "
+            "default one."
         )
         return 1
     from crm.logsetup import configure_logging
@@ -100,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.handler(args)
         return int(result or 0)
     except SmallyesError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)
+        print_error(exc.user_message)
         return 1
     except BrokenPipeError:
         # The reader went away (`| head`): the work is done, only the printing stops.
@@ -112,10 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if known is None:
             raise
         log.warning("storage problem: %s", exc)
-        print(f"error: {known.user_message}", file=sys.stderr)
+        print_error(known.user_message)
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted; nothing half-done was kept.", file=sys.stderr)
+        print_error("interrupted; nothing half-done was kept.")
         return 130
     finally:
         if db is not None:

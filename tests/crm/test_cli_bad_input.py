@@ -259,3 +259,19 @@ def test_check_of_a_locked_database_says_locked_not_damaged(db_path: Path, capsy
         holder.close()
     assert code == 1 and "locked" in err and "damaged" not in err and err.count("\n") == 1
     assert run(db_path, "check", capsys=capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (("add", "ada\n@example.com"), "'ada\\n@example.com'"),
+        (("show", "\x1b[31mred@example.com"), "'\\x1b[31mred@example.com'"),
+        (("set-status", "ada@example.com", "sub\rscribed"), "'sub\\rscribed'"),
+        (("dnc", "ada@example.com", "o\nn"), "'o\\nn'"),
+    ],
+)
+def test_a_value_with_control_characters_keeps_the_error_on_one_line(
+    db_path: Path, ada: str, args, shown: str, capsys
+) -> None:
+    line = assert_refused(db_path, *args, capsys=capsys)
+    assert shown in line
