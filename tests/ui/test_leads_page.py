@@ -484,3 +484,16 @@ def test_many_tags_wrap_onto_more_lines_and_stay_readable(people, window, qtbot)
         detail.notes.mapTo(detail, detail.notes.rect().topLeft()).y()
         >= box.mapTo(detail, box.rect().bottomLeft()).y()
     )
+
+
+def test_leaving_a_lead_with_a_refused_edit_says_it_was_not_saved(people, window):
+    dan = people["dan"]
+    select(window, dan.id)
+    detail = window.leads_page.detail
+    detail.email.setText("dan@")
+    detail.email.textEdited.emit("dan@")
+    select(window, people["ada"].id)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Your changes to Dan Zhang were not saved: ")
+    assert "dan@" in message
+    assert get_lead(dan.id).email == "dan@example.net"

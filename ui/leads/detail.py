@@ -87,6 +87,7 @@ class LeadDetail(QWidget):
     """The panel beside the lead table."""
 
     sig_log_yes_requested = Signal()
+    sig_status_message = Signal(str)
 
     def __init__(
         self,
@@ -267,7 +268,13 @@ class LeadDetail(QWidget):
         """Show this lead (None: nothing selected); unsaved edits of the previous one are
         saved first when they are valid."""
         if self._dirty and self._lead is not None and lead_id != self._lead.id:
-            self.save()
+            left = self._lead
+            if not self.save():
+                # The panel moves on and the refused edits go: say so, not silently.
+                self.sig_status_message.emit(
+                    f"Your changes to {left.display_name} were not saved: "
+                    f"{self.error.text()}"
+                )
         if lead_id is None:
             self._lead = None
             self._stack.setCurrentIndex(0)

@@ -210,6 +210,7 @@ class LeadsPage(QWidget):
 
         self.detail = LeadDetail(events, clock=clock)
         self.detail.sig_log_yes_requested.connect(self.log_yes)
+        self.detail.sig_status_message.connect(self.sig_status_message)
         self.detail.setMinimumWidth(340)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
