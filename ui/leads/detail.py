@@ -272,8 +272,7 @@ class LeadDetail(QWidget):
             if not self.save():
                 # The panel moves on and the refused edits go: say so, not silently.
                 self.sig_status_message.emit(
-                    f"Your changes to {left.display_name} were not saved: "
-                    f"{self.error.text()}"
+                    f"Your changes to {left.display_name} were not saved: {self.error.text()}"
                 )
         if lead_id is None:
             self._lead = None
