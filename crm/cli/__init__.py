@@ -103,7 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from crm.logsetup import configure_logging
 
-    configure_logging(logging.WARNING)
+    if configure_logging(logging.WARNING) is None:
+        # No log file (its folder is not writable): without a handler, logging's last
+        # resort would print warnings on stderr beside the one error line.
+        logging.getLogger().addHandler(logging.NullHandler())
     db = None
     try:
         # Commands that check or replace the file itself (check, restore) open it themselves.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -275,3 +278,22 @@ def test_a_value_with_control_characters_keeps_the_error_on_one_line(
 ) -> None:
     line = assert_refused(db_path, *args, capsys=capsys)
     assert shown in line
+
+
+def test_without_a_log_folder_a_damaged_file_still_gets_one_error_line(tmp_path: Path) -> None:
+    # A fresh process: pytest's own log handlers would otherwise catch the warnings.
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the log folder should be")
+    damaged = tmp_path / "damaged.db"
+    damaged.write_text("not a database")
+    env = {**os.environ, "XDG_STATE_HOME": str(blocker), "XDG_DATA_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "crm", "--db", str(damaged), "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
