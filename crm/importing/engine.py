@@ -288,6 +288,9 @@ class _Plan:
     ) -> None:
         self.detection = det
         self.width = len(mapping)
+        # Unnamed columns at the end of the header (a trailing delimiter): rows that stop
+        # before them are not short (rule 4 ignores such columns when they stay empty).
+        self.named_width = max((c.index + 1 for c in mapping if c.header), default=0)
         self.email = next((c.index for c in mapping if c.target is Target.EMAIL), None)
         self.simple = [
             (c.index, c.target.value)
@@ -630,7 +633,8 @@ class _Importer:
                 if not email_here:
                     self.reject(number, f"row has {n} fields, header has {width}", fields)
                     return None
-                self.warn(number, f"row has {n} fields, header has {width}: the rest are empty")
+                if n < plan.named_width:
+                    self.warn(number, f"row has {n} fields, header has {width}: the rest are empty")
                 fields = fields + [""] * (width - n)
         raw_email = fields[plan.email]  # type: ignore[index]
         other_emails = ""

@@ -104,6 +104,14 @@ def test_column_counts(db, now, tmp_path) -> None:
     assert lead("c@example.com").last_name == ""
 
 
+def test_a_trailing_unnamed_header_cell_does_not_make_rows_short(db, now, tmp_path) -> None:
+    text = "email,first_name,\na@example.com,Ann\nb@example.com,Bo,\nc@example.com,Cy,data\n"
+    report = import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert (report.created, report.warnings) == (3, 0)
+    assert lead("a@example.com").custom == {}
+    assert lead("c@example.com").custom == {"column 3": "data"}  # not empty: kept
+
+
 def test_a_quote_never_closed_is_reported(db, now, tmp_path) -> None:
     text = 'email,notes\na@example.com,"never closed\n' + "x" * 5_000_000
     from crm.errors import ImportFormatError
