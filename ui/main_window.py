@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 LEADS = "leads"
 IMPORT_NOT_READY = "CSV import is not available in this build yet."
+DEMO_TIP = "Fill an empty database with a realistic sample of leads"
 
 
 @dataclass
@@ -288,7 +289,7 @@ class MainWindow(QMainWindow):
         self.demo_action = self._action(
             "Load &demo data",
             lambda: self.leads_page.load_demo(),
-            tip="Fill an empty database with a realistic sample of leads",
+            tip=DEMO_TIP,
         )
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu.addAction(self.import_action)
@@ -379,6 +380,11 @@ class MainWindow(QMainWindow):
         noun = "lead" if total == 1 else "leads"
         text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         self.count_label.setText(text)
+        # The demo goes only into an empty book: offered while there is nothing to mix it with.
+        self.demo_action.setEnabled(total == 0)
+        self.demo_action.setStatusTip(
+            DEMO_TIP if total == 0 else "The demo data goes only into an empty database"
+        )
         self._update_actions()
 
     def _on_leads_page_status_message(self, message: str) -> None:

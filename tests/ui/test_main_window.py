@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 import ui.app
 from crm.db import close_database, open_database
-from crm.leads import add_lead
+from crm.leads import add_lead, delete_lead
 from ui import errors
 from ui.main_window import MainWindow
 from ui.settings import Settings
@@ -108,14 +108,20 @@ def test_empty_database_offers_demo_data(window, qtbot):
     assert page.filter_bar.source.count() > 2  # the demo's sources are offered
 
 
-def test_demo_into_a_full_database_says_why_not(db, now, window, qtbot, monkeypatch):
+def test_demo_is_offered_only_for_an_empty_database(db, now, window, qtbot, monkeypatch):
     shown = []
     monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: shown.append(text))
-    add_lead("a@example.com", now=now)
+    assert window.demo_action.isEnabled()
+    lead = add_lead("a@example.com", now=now)
     window.events.leads_changed.emit()
-    with qtbot.waitSignal(window.leads_page.runner.sig_failed, timeout=10_000):
-        window.demo_action.trigger()
-    assert shown and "empty database" in shown[0]
+    assert not window.demo_action.isEnabled()
+    assert "empty database" in window.demo_action.statusTip()
+    window.demo_action.trigger()
+    assert not window.leads_page.runner.busy and shown == []
+    assert window.statusBar().currentMessage() == ""
+    delete_lead(lead.id)
+    window.events.leads_changed.emit()
+    assert window.demo_action.isEnabled()
 
 
 def test_crash_dialog_says_where_the_log_is(monkeypatch, tmp_path, qapp):
