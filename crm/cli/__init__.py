@@ -16,6 +16,7 @@ import sqlite3
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from peewee import DatabaseError
@@ -91,6 +92,21 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+# sysexits' EX_SOFTWARE: a bug, which a script can tell from a mistake of its own (1).
+BUG_EXIT = 70
+
+
+def report_bug(exc: BaseException, log_path: Path | None) -> int:
+    """A bug: its traceback goes to the log, and one line says so (never the traceback)."""
+    log.error("unexpected error in smallyes-cli", exc_info=exc)
+    where = f"the details are in {log_path}" if log_path else f"{type(exc).__name__}: {exc}"
+    print_error(
+        f"Smallyes hit an unexpected problem, a bug ({where}): please report it with the "
+        "command you ran."
+    )
+    return BUG_EXIT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -103,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from crm.logsetup import configure_logging
 
-    if configure_logging(logging.WARNING) is None:
+    log_path = configure_logging(logging.WARNING)
+    if log_path is None:
         # No log file (its folder is not writable): without a handler, logging's last
         # resort would print warnings on stderr beside the one error line.
         logging.getLogger().addHandler(logging.NullHandler())
@@ -125,13 +142,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatabaseError, sqlite3.DatabaseError, OSError) as exc:
         known = known_storage_problem(exc, resolve_db_path(args.db))
         if known is None:
-            raise
+            return report_bug(exc, log_path)
         log.warning("storage problem: %s", exc)
         print_error(known.user_message)
         return 1
     except KeyboardInterrupt:
         print_error("interrupted; nothing half-done was kept.")
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last boundary: logged with its traceback
+        return report_bug(exc, log_path)
     finally:
         if db is not None:
             close_database(db)

@@ -12,6 +12,7 @@ import pytest
 
 from crm.cli import main
 from crm.db import default_db_path
+from crm.logsetup import log_file
 
 
 def run(db_path: Path, *args: str, capsys) -> tuple[int, str, str]:
@@ -297,3 +298,20 @@ def test_without_a_log_folder_a_damaged_file_still_gets_one_error_line(tmp_path:
     )
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_a_bug_is_one_error_line_and_a_logged_traceback(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import crm.cli.leads as leads
+
+    def broken(args) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(leads, "cmd_leads", broken)
+    code, out, err = run(db_path, "leads", capsys=capsys)
+    assert (code, out) == (70, "")
+    assert (
+        err.startswith("error: Smallyes hit an unexpected problem, a bug") and err.count("\n") == 1
+    )
+    assert "KeyError: 'a bug'" in log_file().read_text(encoding="utf-8")

@@ -172,12 +172,17 @@ def test_known_storage_problems_get_a_plain_error_line(
     assert err.startswith("error: ") and words in err and err.count("\n") == 1
 
 
-def test_an_unknown_database_error_is_not_hidden(db_path: Path, monkeypatch) -> None:
+def test_an_unknown_database_error_is_not_hidden(db_path: Path, monkeypatch, capsys) -> None:
     import crm.cli.safety as safety
+    from crm.logsetup import log_file
 
     def failing(args) -> None:
         raise sqlite3.OperationalError("no such column: bogus")
 
     monkeypatch.setattr(safety, "cmd_backup", failing)
-    with pytest.raises(sqlite3.OperationalError):
-        main(["--db", str(db_path), "backup"])
+    code, out, err = run(db_path, "backup", capsys=capsys)
+    # Not a plain storage error: called a bug, exit 70, and the traceback is in the log.
+    assert (code, out) == (70, "") and err.count("\n") == 1
+    assert err.startswith("error: ") and "a bug" in err and str(log_file()) in err
+    logged = log_file().read_text(encoding="utf-8")
+    assert "Traceback" in logged and "no such column: bogus" in logged
