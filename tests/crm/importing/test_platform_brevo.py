@@ -38,3 +38,11 @@ def test_without_an_sms_number_whatsapp_then_the_landline_is_the_phone(db, now, 
         "+33122222222",
     ]
     assert lead("b@example.fr").custom["WHATSAPP"] == "+33633333333"  # kept as it was
+
+
+def test_added_time_is_the_sign_up_time(db, now) -> None:
+    from tests.crm.importing.conftest import timeline
+
+    run("brevo_contacts.csv", now)
+    yes = [str(i.at) for i in timeline("claire.dupont@example.fr") if i.kind == "commitment"]
+    assert yes == ["2023-02-03 04:05:06"]

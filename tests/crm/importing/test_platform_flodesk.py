@@ -17,3 +17,11 @@ def test_flodesk(db, now) -> None:
     assert lead("maya@example.com").tags == ("Clients", "Workshop")
     assert lead("old@example.com").status == "unsubscribed"  # archived
     assert lead("gone@example.com").status == "bounced"  # cleaned
+
+
+def test_date_created_is_the_sign_up_time(db, now) -> None:
+    from tests.crm.importing.conftest import timeline
+
+    run("flodesk_subscribers.csv", now)
+    yes = [str(i.at) for i in timeline("maya@example.com") if i.kind == "commitment"]
+    assert yes == ["2023-06-06 06:06:06"]

@@ -40,3 +40,12 @@ def test_status_words_kit_does_not_use_are_still_read(db, now, tmp_path) -> None
     assert report.platform == "kit" and report.warnings == 0
     assert report.statuses == {"bounced": 1, "subscribed": 1, "unsubscribed": 1}
     assert lead("a@example.com").status == "unsubscribed"
+
+
+def test_iso_dates_with_z_are_the_sign_up_time(db, now) -> None:
+    from tests.crm.importing.conftest import timeline
+
+    run("kit_subscribers.csv", now)
+    yes = [str(i.at) for i in timeline("priya@example.in") if i.kind == "commitment"]
+    assert yes == ["2023-02-14 11:43:55"]
+    assert not [i for i in timeline("nia@example.com") if i.kind == "commitment"]  # pending

@@ -20,3 +20,11 @@ def test_mailerlite(db, now) -> None:
     jose = lead("jose.garcia@example.es")
     assert (jose.first_name, jose.last_name, jose.phone) == ("José", "García", "+34 600 000 000")
     assert jose.tags == ("Clientes", "VIP") and jose.status == "subscribed"
+
+
+def test_subscribed_date_is_the_sign_up_time(db, now) -> None:
+    from tests.crm.importing.conftest import timeline
+
+    run("mailerlite_subscribers.csv", now)
+    yes = [str(i.at) for i in timeline("jose.garcia@example.es") if i.kind == "commitment"]
+    assert yes == ["2023-05-02 10:11:12"]

@@ -7,7 +7,7 @@ import pytest
 from crm.importing import import_csv, preview_csv
 from crm.importing.mapping import Target
 from crm.importing.records import sniff_delimiter
-from tests.crm.importing.conftest import lead, write
+from tests.crm.importing.conftest import dump_tables, lead, write
 
 
 @pytest.mark.parametrize(
@@ -113,8 +113,10 @@ def test_a_trailing_unnamed_header_cell_does_not_make_rows_short(db, now, tmp_pa
 
 
 def test_a_quote_never_closed_is_reported(db, now, tmp_path) -> None:
-    text = 'email,notes\na@example.com,"never closed\n' + "x" * 5_000_000
+    text = 'email,notes\nok@example.com,fine\na@example.com,"never closed\n' + "x" * 5_000_000
     from crm.errors import ImportFormatError
 
+    before = dump_tables()
     with pytest.raises(ImportFormatError, match="quote"):
         import_csv(write(tmp_path, "x.csv", text), now=now)
+    assert dump_tables() == before  # the rows before it are not kept either
