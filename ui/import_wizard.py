@@ -47,6 +47,7 @@ from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
 from crm.leads import STATUS_LABELS, LeadStatus
 from crm.timefmt import local, utc_now
 from ui.settings import Settings
+from ui.style import styled
 from ui.workers import TaskRunner
 
 if TYPE_CHECKING:
@@ -175,10 +176,10 @@ class ImportWizard(QDialog):
         row.addStretch(1)
         row.addWidget(self.choose_button)
         row.addStretch(1)
-        self.file_error = QLabel()
+        self.file_error = styled(QLabel(), "inlineError")
         self.file_error.setWordWrap(True)
         self.file_error.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.file_error.setStyleSheet("color: palette(highlight);")
+        self.file_error.hide()
         for widget in (title, hint):
             layout.addWidget(widget)
         layout.addSpacing(12)
@@ -351,10 +352,12 @@ class ImportWizard(QDialog):
         except SmallyesError as exc:
             self.path = None
             self.file_error.setText(exc.user_message)
+            self.file_error.show()
             self.stack.setCurrentIndex(self.PAGE_FILE)
             return False
         self.path, self.preview = path, preview
         self.file_error.clear()
+        self.file_error.hide()
         self.dry_report = None
         self._show_preview(preview)
         self.stack.setCurrentIndex(self.PAGE_MAP)
@@ -684,8 +687,7 @@ class ImportHistoryPage(QWidget):
         self._runner.sig_failed.connect(
             lambda exc: show_error(self, getattr(exc, "user_message", str(exc)))
         )
-        title = QLabel("Imports")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        title = styled(QLabel("Imports"), "detailTitle")
         self.table = QTableWidget(0, 8)
         self.table.setAccessibleName("Import history")
         self.table.setHorizontalHeaderLabels(
@@ -703,13 +705,35 @@ class ImportHistoryPage(QWidget):
         self.undo_button.clicked.connect(self._on_undo_button_clicked)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.empty = QLabel(
-            "No imports yet.\n\nClick Import CSV… (Ctrl+I) or drop your newsletter's export "
-            "(Mailchimp, Substack, Ghost, Kit, beehiiv…) on the window to bring your list in."
+        # Before the first import: the same empty state as the other pages, with its button.
+        self.empty = QWidget()
+        self.empty_title = styled(
+            QLabel("No imports yet", alignment=Qt.AlignmentFlag.AlignCenter), "emptyTitle"
         )
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 12pt;")
+        self.empty_text = styled(
+            QLabel(
+                "Each import of a newsletter export is listed here with its counts, and can "
+                "be undone. Click Import CSV… (Ctrl+I) or drop your newsletter's export "
+                "(Mailchimp, Substack, Ghost, Kit, beehiiv…) on the window to bring your "
+                "list in.",
+                alignment=Qt.AlignmentFlag.AlignCenter,
+                wordWrap=True,
+            ),
+            "emptyText",
+        )
+        self.empty_text.setFixedWidth(560)
+        self.empty_text.setMinimumHeight(self.empty_text.heightForWidth(560))
+        self.empty_import_button = QPushButton("Import CSV…")
+        self.empty_import_button.setDefault(True)
+        self.empty_import_button.clicked.connect(open_wizard)
+        empty_layout = QVBoxLayout(self.empty)
+        empty_layout.addStretch(2)
+        empty_layout.addWidget(self.empty_title)
+        empty_layout.addSpacing(8)
+        empty_layout.addWidget(self.empty_text, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addSpacing(14)
+        empty_layout.addWidget(self.empty_import_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(3)
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.undo_button)
@@ -747,6 +771,8 @@ class ImportHistoryPage(QWidget):
         table.resizeColumnsToContents()
         self.table.setVisible(bool(self._batches))
         self.empty.setVisible(not self._batches)
+        for button in (self.import_button, self.undo_button):
+            button.setVisible(bool(self._batches))  # the empty state has its own
         self._update_buttons()
 
     def selected_batch(self) -> BatchRow | None:

@@ -75,6 +75,18 @@ def test_an_unreadable_file_says_why_and_stays_on_the_first_page(qtbot, db, tmp_
     assert wizard.stack.currentIndex() == ImportWizard.PAGE_FILE
 
 
+def test_a_refused_file_is_shown_as_an_error_and_cleared_by_a_good_one(qtbot, db) -> None:
+    wizard = ImportWizard()
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert not wizard.file_error.isVisible()  # no empty red band before any file
+    assert not wizard.open_file(DATA / "does-not-exist.csv")
+    assert wizard.file_error.isVisible() and wizard.file_error.objectName() == "inlineError"
+    assert wizard.open_file(DATA / "mailchimp_subscribed.csv")
+    wizard.stack.setCurrentIndex(ImportWizard.PAGE_FILE)  # "Choose another file"
+    assert not wizard.file_error.isVisible() and wizard.file_error.text() == ""
+
+
 def test_editing_the_mapping_changes_what_is_imported(qtbot, db, clock) -> None:
     wizard = ImportWizard(clock=clock)
     qtbot.addWidget(wizard)
@@ -175,11 +187,17 @@ def test_import_from_the_window_refreshes_pages_and_history_undo(
 
 
 def test_history_says_what_to_do_before_the_first_import(qtbot, db, clock) -> None:
-    page = ImportHistoryPage(lambda: None, clock=clock)
+    opened: list[bool] = []
+    page = ImportHistoryPage(lambda: opened.append(True), clock=clock)
     qtbot.addWidget(page)
     page.show()
     assert page.empty.isVisible() and not page.table.isVisible()
-    assert "No imports yet" in page.empty.text() and "Import CSV" in page.empty.text()
+    assert page.empty_title.text() == "No imports yet"
+    assert "Import CSV" in page.empty_text.text()
+    # One button, in the empty state, opens the import; none that could do nothing.
+    assert not page.undo_button.isVisible() and not page.import_button.isVisible()
+    page.empty_import_button.click()
+    assert opened == [True]
 
 
 def test_the_file_dialog_starts_in_the_last_import_folder(qtbot, tmp_path, monkeypatch) -> None:
