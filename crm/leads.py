@@ -367,9 +367,15 @@ def get_lead(lead_id: int) -> LeadRow:
 
 
 def find_lead(email: str) -> LeadRow:
-    """The lead with this email, in any case; unknown addresses are refused."""
+    """The lead with this email, in any case; unknown addresses are refused.
+
+    A forgotten person's anonymous row is nobody's: its placeholder address names no one,
+    and a note, tag, yes or status put on it would bring personal data back.
+    """
     key = email.strip().lower()
-    rows = _rows(f"SELECT {_COLUMNS} FROM lead l WHERE l.email_key = ?", [key])
+    rows = _rows(
+        f"SELECT {_COLUMNS} FROM lead l WHERE l.email_key = ? AND l.status != 'erased'", [key]
+    )
     if not rows:
         raise NotFoundError(f"No lead has the email '{email.strip()}': check the address.")
     return rows[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -315,3 +316,29 @@ def test_a_bug_is_one_error_line_and_a_logged_traceback(
         err.startswith("error: Smallyes hit an unexpected problem, a bug") and err.count("\n") == 1
     )
     assert "KeyError: 'a bug'" in log_file().read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "{p}"),
+        ("note", "{p}", "call back on 555-0100"),
+        ("tag", "{p}", "vip"),
+        ("set-status", "{p}", "subscribed"),
+        ("dnc", "{p}", "off"),
+        ("log", "{p}", "booked"),
+        ("ask", "{p}", "booked"),
+        ("snooze", "{p}", "skip"),
+        ("export-lead", "{p}", "-o", "{dir}/out.json"),
+        ("forget", "{p}", "--yes"),
+        ("delete", "{p}"),
+    ],
+)
+def test_a_forgotten_person_s_placeholder_names_no_lead(
+    db_path: Path, ada: str, args, capsys
+) -> None:
+    assert run(db_path, "forget", ada, "--yes", capsys=capsys)[0] == 0
+    _, out, _ = run(db_path, "leads", "--status", "erased", "--json", capsys=capsys)
+    placeholder = json.loads(out)[0]["email"]
+    args = [a.format(p=placeholder, dir=db_path.parent) for a in args]
+    assert_refused(db_path, *args, capsys=capsys, says="No lead has the email")
