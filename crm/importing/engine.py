@@ -993,6 +993,12 @@ class _Importer:
                     continue  # merged into a lead the dry run did not write
                 self._create(r, new_leads, commitments, events, tag_rows, source, label)
                 continue
+            if found[8] == "erased":
+                # A forgotten person's placeholder address: never revived, never changed.
+                if not is_late:
+                    self.unchanged += 1
+                    self.warn(r.row, "the address is a forgotten person's placeholder; left alone")
+                continue
             row_policy = "fill" if is_late else policy
             changed = self._update(
                 r, found, row_policy, lead_tags, commit_times, updates, changes, commitments,

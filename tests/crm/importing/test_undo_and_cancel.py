@@ -160,3 +160,19 @@ def test_a_zip_s_unsubscribe_wins_over_its_other_file_s_subscribe(db, now, tmp_p
     report = run(path, now)
     assert (report.created, report.duplicates_in_file) == (1, 1)
     assert lead("bo@example.com").status == "unsubscribed"
+
+
+@pytest.mark.parametrize("status", ["unsubscribed", "subscribed"])
+def test_a_forgotten_person_s_placeholder_is_left_alone(db, now, tmp_path, status) -> None:
+    from crm.exporting import forget_lead
+
+    add_lead("ada@example.com", first_name="Ada", status="subscribed", now=now)
+    placeholder = forget_lead(find_lead("ada@example.com").id).placeholder
+    before = dump_tables(skip=("import_batch",))
+    path = write(tmp_path, "x.csv", f"email,first_name,status\n{placeholder},Ada,{status}\n")
+    report = run(path, now, on_duplicate="overwrite")
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+    assert report.warning_texts == (
+        "row 1: the address is a forgotten person's placeholder; left alone",
+    )
+    assert dump_tables(skip=("import_batch",)) == before
