@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from crm.asks import record_ask
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
+from crm.leads import count_leads
 from crm.timefmt import local, to_utc, utc_now
 from crm.today import AsksPage, TodayItem, skip, snooze, todays_asks_page
 from ui import errors
@@ -66,6 +67,15 @@ RELOAD_DELAY_MS = 1500
 # The list shows the best of the due asks; the count covers them all.
 SHOWN_LIMIT = 500
 _ROOT = QModelIndex()
+EMPTY_TEXT = (
+    "Every lead is either waiting for an answer, resting between asks, or has opted out.\n"
+    "Log the yeses you get (Ctrl+L on a lead) and set the outcome of your asks: new "
+    "suggestions appear here when they are due."
+)
+NO_LEADS_TEXT = (
+    "There are no leads yet. Import a newsletter export (Ctrl+I) or load the demo data "
+    "from the File menu:\nthe next small ask for each lead appears here when it is due."
+)
 
 
 def mailto_url(email: str, subject: str, body: str) -> str:
@@ -317,15 +327,7 @@ class TodayPage(QWidget):
         el = QVBoxLayout(empty)
         el.addStretch(1)
         self.empty_title = styled(QLabel("Nothing to ask today"), "emptyTitle")
-        self.empty_text = styled(
-            QLabel(
-                "Every lead is either waiting for an answer, resting between asks, or has "
-                "opted out.\nLog the yeses you get (Ctrl+L on a lead) and set the outcome of "
-                "your asks: new suggestions appear here when they are due.\nNo leads yet? "
-                "Import a newsletter export or load the demo data from the File menu."
-            ),
-            "emptyText",
-        )
+        self.empty_text = styled(QLabel(EMPTY_TEXT), "emptyText")
         self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         el.addWidget(self.empty_title, 0, Qt.AlignmentFlag.AlignHCenter)
         el.addWidget(self.empty_text, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -434,6 +436,8 @@ class TodayPage(QWidget):
         shown = self.model.rowCount()
         if count == 0:
             self.subtitle.setText("Nothing due today.")
+            # An empty book has no lead to be waiting or resting: say how to start instead.
+            self.empty_text.setText(EMPTY_TEXT if count_leads() else NO_LEADS_TEXT)
             self.stack.setCurrentWidget(self._empty)
         elif shown < count:
             self.subtitle.setText(

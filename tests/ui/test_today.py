@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from crm.asks import list_asks
-from crm.leads import LeadRow
+from crm.leads import LeadRow, add_lead
 from crm.suggest import NoSuggestion, Suggestion
 from crm.today import todays_asks, todays_asks_page
 from ui import today as today_module
@@ -131,6 +131,19 @@ def test_empty_state_says_what_to_do(qtbot, db, clock) -> None:
     assert page.count == 0
     assert page.stack.currentWidget() is page._empty
     assert "load the demo data" in page.empty_text.text()
+    assert "waiting for an answer" not in page.empty_text.text()  # there is no lead at all
+    page.shutdown()
+
+
+def test_empty_state_with_leads_says_why_nothing_is_due(qtbot, db, clock, now) -> None:
+    lead = add_lead("ada@example.com", status="unsubscribed", now=now)
+    page = TodayPage(AppEvents(), clock=clock)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
+        page.reload()
+    assert page.count == 0 and lead.id
+    assert "opted out" in page.empty_text.text()
+    assert "no leads yet" not in page.empty_text.text().lower()
     page.shutdown()
 
 
