@@ -1370,6 +1370,10 @@ class _Importer:
             if len(sources) > 1:
                 self.file_label = source.label
             reading = _Reading(source, self.options, on_bytes, decoding)
+            # Each CSV of a ZIP is its own platform's: the source of the leads and yeses
+            # it writes, and the name in their timeline.
+            self.platform_source = reading.detection.source
+            self.platform_label = reading.detection.label.split(" (")[0]
             try:
                 self.run_source(reading)
             finally:

@@ -95,3 +95,17 @@ def test_an_undated_unsubscribe_is_dated_at_the_import_and_outlasts_older_subscr
     old = write(tmp_path, "b.csv", header + "ada@example.com,Ada,SUBSCRIBED,2024-05-01 09:00:00\n")
     run(old, now + dt.timedelta(days=1))
     assert lead("ada@example.com").status == "unsubscribed"
+
+
+def test_each_csv_of_a_zip_is_the_source_of_what_it_writes(db, now, tmp_path) -> None:
+    import zipfile
+
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(DATA / "ghost_members.csv", "a.csv")
+        z.write(DATA / "kit_subscribers.csv", "b.csv")
+    report = run(path, now)
+    assert report.platform == "ghost+kit"
+    for email, source in (("renee60@example.com", "ghost"), ("priya@example.in", "kit")):
+        assert lead(email).source == source
+        assert [i.source for i in timeline(email) if i.kind == "commitment"] == [source]
