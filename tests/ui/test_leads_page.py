@@ -70,6 +70,10 @@ def test_add_lead_dialog_refuses_duplicate_and_bad_email(people, qtbot, now):
 
     dialog = dialogs.AddLeadDialog(None, submit)
     qtbot.addWidget(dialog)
+    dialog.first.setText("Ada")
+    dialog.accept()  # nothing typed in the email field
+    assert dialog.error.text() == "Type the lead's email address: it is the one field needed."
+    assert count_leads() == 5
     dialog.email.setText("ADA@example.com")
     dialog.accept()
     assert dialog.result() != dialog.DialogCode.Accepted

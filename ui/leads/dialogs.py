@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.errors import SmallyesError
+from crm.errors import SmallyesError, ValidationError
 from crm.ladder import StepRow
 from crm.leads import LeadRow
 from crm.timefmt import to_utc
@@ -104,6 +104,9 @@ class AddLeadDialog(QDialog):
 
     def accept(self) -> None:
         try:
+            if not self.email.text().strip():
+                # Said here: the address check would quote an "(empty)" address back.
+                raise ValidationError("Type the lead's email address: it is the one field needed.")
             self.added = self._submit(self.entered())
         except SmallyesError as exc:
             self.error.setText(exc.user_message)
