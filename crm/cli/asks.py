@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 from typing import Any
 
-from crm.asks import AskRow, delete_ask, list_asks, record_ask, set_outcome
+from crm.asks import AskRow, delete_ask, get_ask, list_asks, record_ask, set_outcome
 from crm.cli import add_json_flag, print_json, record_id
 from crm.errors import ValidationError
 from crm.ladder import (
@@ -48,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("ask_id", type=record_id("ask"))
     p.add_argument("outcome", help="accepted, declined, no_response (or pending to undo)")
     p.add_argument("--at", metavar="ISO-DATETIME")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_outcome)
 
     p = sub.add_parser("asks", help="list asks (one lead's, or all)")
@@ -58,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("delete-ask", help="delete an ask recorded by mistake")
     p.add_argument("ask_id", type=record_id("ask"))
+    add_json_flag(p)
     p.set_defaults(handler=cmd_delete_ask)
 
     p = sub.add_parser("suggest", help="today's asks, or the next ask for one lead")
@@ -70,6 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("snooze", help="keep a lead off today's asks until a date, or skip it")
     p.add_argument("email")
     p.add_argument("until", help="a date (YYYY-MM-DD), or 'skip' for the cooldown")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_snooze)
 
     p = sub.add_parser("ladder", help="show the ladder, or change a step")
@@ -172,6 +175,8 @@ def cmd_outcome(args: argparse.Namespace) -> None:
     now = utc_now()
     at = parse_user_datetime(args.at) if args.at is not None else now
     set_outcome(args.ask_id, args.outcome, at=at, now=now)
+    if args.json:
+        print_json(_ask_json(get_ask(args.ask_id)))
 
 
 def cmd_asks(args: argparse.Namespace) -> None:
@@ -187,6 +192,8 @@ def cmd_asks(args: argparse.Namespace) -> None:
 
 def cmd_delete_ask(args: argparse.Namespace) -> None:
     delete_ask(args.ask_id)
+    if args.json:
+        print_json({"deleted_ask_id": args.ask_id})
 
 
 def cmd_suggest(args: argparse.Namespace) -> None:
@@ -226,7 +233,10 @@ def cmd_snooze(args: argparse.Namespace) -> None:
     else:
         until = parse_user_datetime(args.until)
         snooze(lead.id, until, now=now)
-    print(f"{lead.email} is off today's asks until {iso(until)}")
+    if args.json:
+        print_json({"email": lead.email, "until": iso(until)})
+    else:
+        print(f"{lead.email} is off today's asks until {iso(until)}")
 
 
 def _print_ladder(steps: list[StepRow], as_json: bool) -> None:

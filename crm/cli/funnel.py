@@ -32,11 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default 150)")
     p.add_argument("--theme", choices=("light", "dark"), default="light")
     _add_filters(p)
+    add_json_flag(p)
     p.set_defaults(handler=cmd_chart)
 
     p = sub.add_parser("report", help="write the funnel report: every chart and table, one PDF")
     p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
     _add_filters(p)
+    add_json_flag(p)
     p.set_defaults(handler=cmd_report)
 
 
@@ -91,7 +93,10 @@ def cmd_chart(args: argparse.Namespace) -> None:
     export_format(args.output)  # refuse a bad name before any work
     funnel = compute_funnel(filter_from_args(args))
     path = save_figure(build_chart(args.kind, funnel, args.theme), args.output, dpi=args.dpi)
-    print(f"saved the {args.kind} chart to {path}")
+    if args.json:
+        print_json({"chart": args.kind, "file": str(path)})
+    else:
+        print(f"saved the {args.kind} chart to {path}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -101,4 +106,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")
     funnel = compute_funnel(filter_from_args(args))
     path = write_report(funnel, args.output, made_at=utc_now())
-    print(f"wrote the funnel report to {path}")
+    if args.json:
+        print_json({"file": str(path)})
+    else:
+        print(f"wrote the funnel report to {path}")

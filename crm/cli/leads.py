@@ -11,6 +11,7 @@ from crm.leads import (
     add_lead,
     delete_lead,
     find_lead,
+    get_lead,
     list_leads,
     set_do_not_contact,
     set_status,
@@ -58,26 +59,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("note", help="add a note to a lead's timeline")
     p.add_argument("email")
     p.add_argument("text")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_note)
 
     for name, handler, text in (("tag", cmd_tag, "add tags"), ("untag", cmd_untag, "remove tags")):
         p = sub.add_parser(name, help=f"{text} to a lead" if name == "tag" else f"{text}")
         p.add_argument("email")
         p.add_argument("tags", nargs="+", metavar="TAG")
+        add_json_flag(p)
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("set-status", help="change a lead's status")
     p.add_argument("email")
     p.add_argument("status", help="subscribed, pending, none, unsubscribed, bounced, complained")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_set_status)
 
     p = sub.add_parser("dnc", help="set or clear the do-not-contact flag")
     p.add_argument("email")
     p.add_argument("flag", choices=["on", "off"])
+    add_json_flag(p)
     p.set_defaults(handler=cmd_dnc)
 
     p = sub.add_parser("delete", help="delete a lead and its timeline")
     p.add_argument("email")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_delete)
 
     p = sub.add_parser("demo", help="fill the database with the demo data set")
@@ -152,29 +158,49 @@ def cmd_log(args: argparse.Namespace) -> None:
         print(f"logged {args.step} for {lead.email}")
 
 
+def _changed(args: argparse.Namespace, lead_id: int) -> None:
+    """A command that changes a lead is silent, or with --json prints the lead as it is now
+    (the shape ``add --json`` prints)."""
+    if args.json:
+        print_json(get_lead(lead_id).to_json())
+
+
 def cmd_note(args: argparse.Namespace) -> None:
-    add_note(find_lead(args.email).id, args.text, at=utc_now())
+    lead = find_lead(args.email)
+    add_note(lead.id, args.text, at=utc_now())
+    _changed(args, lead.id)
 
 
 def cmd_tag(args: argparse.Namespace) -> None:
-    tag_lead(find_lead(args.email).id, args.tags)
+    lead = find_lead(args.email)
+    tag_lead(lead.id, args.tags)
+    _changed(args, lead.id)
 
 
 def cmd_untag(args: argparse.Namespace) -> None:
-    untag_lead(find_lead(args.email).id, args.tags)
+    lead = find_lead(args.email)
+    untag_lead(lead.id, args.tags)
+    _changed(args, lead.id)
 
 
 def cmd_set_status(args: argparse.Namespace) -> None:
-    set_status(find_lead(args.email).id, args.status, now=utc_now())
+    lead = find_lead(args.email)
+    set_status(lead.id, args.status, now=utc_now())
+    _changed(args, lead.id)
 
 
 def cmd_dnc(args: argparse.Namespace) -> None:
-    set_do_not_contact(find_lead(args.email).id, args.flag == "on", now=utc_now())
+    lead = find_lead(args.email)
+    set_do_not_contact(lead.id, args.flag == "on", now=utc_now())
+    _changed(args, lead.id)
 
 
 def cmd_delete(args: argparse.Namespace) -> None:
     deleted = delete_lead(find_lead(args.email).id)
-    print(f"deleted {deleted.email}")
+    if args.json:
+        print_json({"deleted": deleted.email})
+    else:
+        print(f"deleted {deleted.email}")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

@@ -32,9 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("restore", help="replace the database with a backup (keeps a copy)")
     p.add_argument("file", metavar="FILE")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_restore, opens_db=False)
 
     p = sub.add_parser("check", help="check the database file for damage (changes nothing)")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_check, opens_db=False)
 
     p = sub.add_parser("export", help="export leads to a CSV file (formula-safe)")
@@ -45,11 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--step", metavar="KEY")
     p.add_argument("--source")
     p.add_argument("--excel", action="store_true", help="add the byte-order mark Excel needs")
+    add_json_flag(p)
     p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("export-lead", help="everything stored about one person, as JSON")
     p.add_argument("email")
     p.add_argument("-o", "--output", metavar="FILE.json", required=True)
+    add_json_flag(p)
     p.set_defaults(handler=cmd_export_lead)
 
     p = sub.add_parser("forget", help="erase one person irreversibly (needs --yes)")
@@ -60,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also erase them from the copies in backups/ (rewritten, or removed)",
     )
+    add_json_flag(p)
     p.set_defaults(handler=cmd_forget)
 
 
@@ -103,6 +108,10 @@ def cmd_restore(args: argparse.Namespace) -> None:
     done = restore(Path(args.file), db_path, now=utc_now())
     # Open it once: a backup from an older Smallyes is migrated now, not at the next start.
     close_database(open_database(db_path))
+    if args.json:
+        kept = str(done.kept) if done.kept is not None else None
+        print_json({"database": str(db_path), "source": str(done.source), "kept": kept})
+        return
     print(f"restored {db_path} from {done.source}")
     if done.kept is not None:
         print(f"the database it replaced was kept as {done.kept}")
@@ -126,7 +135,10 @@ def cmd_check(args: argparse.Namespace) -> None:
         version = inspect_database_file(db_path)
     except ValidationError as exc:
         raise StorageError(exc.user_message) from None
-    print(f"ok: {db_path} passed the integrity check (schema version {version})")
+    if args.json:
+        print_json({"database": str(db_path), "ok": True, "schema_version": version})
+    else:
+        print(f"ok: {db_path} passed the integrity check (schema version {version})")
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -134,12 +146,18 @@ def cmd_export(args: argparse.Namespace) -> None:
         search=args.search, status=args.status, tag=args.tag, step=args.step, source=args.source
     )
     count = export_leads_csv(Path(args.output), query, excel=args.excel)
+    if args.json:
+        print_json({"file": args.output, "leads": count})
+        return
     print(f"exported {count} lead{'s' if count != 1 else ''} to {args.output}")
 
 
 def cmd_export_lead(args: argparse.Namespace) -> None:
     lead = find_lead(args.email)
     path = write_lead_data(lead.id, Path(args.output))
+    if args.json:
+        print_json({"email": lead.email, "file": str(path)})
+        return
     print(f"wrote everything stored about {lead.email} to {path}")
 
 
@@ -149,17 +167,31 @@ def cmd_forget(args: argparse.Namespace) -> None:
     if not args.yes:
         raise ValidationError(f"Forgetting {lead.email} cannot be undone: add --yes to confirm.")
     forget_lead(lead.id)
-    print(f"forgot {lead.email}: their details, notes and tags are erased")
+    rewritten: list[Path] = []
+    removed: list[Path] = []
+    held = 0
     if args.purge_backups:
         rewritten, removed = purge_backups(lead.email, _db_path())
+    else:
+        held = len(list_backups(_db_path()))
+    if args.json:
+        print_json(
+            {
+                "forgot": lead.email,
+                "backups_rewritten": [str(p) for p in rewritten],
+                "backups_removed": [str(p) for p in removed],
+                "backups_may_hold": held,
+            }
+        )
+        return
+    print(f"forgot {lead.email}: their details, notes and tags are erased")
+    if args.purge_backups:
         print(
             f"backups: erased from {len(rewritten)}, removed {len(removed)} that could not "
             "be rewritten"
         )
-    else:
-        held = len(list_backups(_db_path()))
-        if held:
-            print(
-                f"note: the {held} backup{'s' if held != 1 else ''} in backups/ may still "
-                "hold them until rotated out; use --purge-backups to erase them there too"
-            )
+    elif held:
+        print(
+            f"note: the {held} backup{'s' if held != 1 else ''} in backups/ may still "
+            "hold them until rotated out; use --purge-backups to erase them there too"
+        )

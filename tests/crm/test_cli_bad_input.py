@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sqlite3
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.cli import main
+from crm.cli import build_parser, main
 from crm.db import default_db_path
 from crm.logsetup import log_file
 
@@ -342,3 +343,84 @@ def test_a_forgotten_person_s_placeholder_names_no_lead(
     placeholder = json.loads(out)[0]["email"]
     args = [a.format(p=placeholder, dir=db_path.parent) for a in args]
     assert_refused(db_path, *args, capsys=capsys, says="No lead has the email")
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, object]]:
+    """Every leaf command of the parser, as ('offer add', its parser)."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _commands(sub, f"{prefix}{name} ") or [(f"{prefix}{name}", sub)]
+    return found
+
+
+def test_every_command_takes_json() -> None:
+    # The README promises --json everywhere: a script must not get a usage error for it.
+    commands = _commands(build_parser())
+    assert len(commands) > 30
+    missing = [
+        name
+        for name, sub in commands
+        if not any("--json" in a.option_strings for a in sub._actions)
+    ]
+    assert missing == []
+
+
+def test_json_output_of_every_command_is_one_json_document(
+    db_path: Path, tmp_path: Path, capsys
+) -> None:
+    source = tmp_path / "people.csv"
+    source.write_text("email,first\nbob@example.com,Bob\n", encoding="utf-8")
+    script = [
+        ("add", "ada@example.com"),
+        ("note", "ada@example.com", "met at the fair"),
+        ("tag", "ada@example.com", "vip", "fair"),
+        ("untag", "ada@example.com", "fair"),
+        ("set-status", "ada@example.com", "subscribed"),
+        ("dnc", "ada@example.com", "off"),
+        ("log", "ada@example.com", "downloaded", "--offer", "Guide"),
+        ("ask", "ada@example.com", "answered"),
+        ("outcome", "1", "declined"),
+        ("ask", "ada@example.com", "replied"),
+        ("delete-ask", "2"),
+        ("asks",),
+        ("snooze", "ada@example.com", "skip"),
+        ("suggest",),
+        ("suggest", "ada@example.com"),
+        ("ladder",),
+        ("step", "booked", "--label", "Call booked"),
+        ("offers",),
+        ("offer", "add", "Checklist"),
+        ("offer", "rename", "Checklist", "SEO checklist"),
+        ("offer", "topics", "SEO checklist", "seo"),
+        ("offer", "retire", "SEO checklist"),
+        ("pacing", "cooldown_days=8"),
+        ("funnel",),
+        ("chart", "funnel", "-o", str(tmp_path / "funnel.svg")),
+        ("report", "-o", str(tmp_path / "report.pdf")),
+        ("import", str(source)),
+        ("imports",),
+        ("undo-import", "1"),
+        ("backup", "-o", str(tmp_path / "copy.db")),
+        ("backups",),
+        ("export", "-o", str(tmp_path / "leads.csv")),
+        ("export-lead", "ada@example.com", "-o", str(tmp_path / "ada.json")),
+        ("check",),
+        ("restore", str(tmp_path / "copy.db")),
+        ("leads",),
+        ("show", "ada@example.com"),
+        ("forget", "ada@example.com", "--yes"),
+        ("add", "bea@example.com"),
+        ("delete", "bea@example.com"),
+    ]
+    done = set()
+    for args in script:
+        code, out, err = run(db_path, *args, "--json", capsys=capsys)
+        assert (code, err) == (0, ""), (args, err)
+        json.loads(out)  # the whole of stdout is one JSON document
+        done.add(" ".join(args[:2]) if args[0] == "offer" else args[0])
+    code, out, _ = run(tmp_path / "demo.db", "demo", "--leads", "3", "--json", capsys=capsys)
+    assert code == 0 and json.loads(out)["leads"] == 3
+    done.add("demo")
+    assert {name for name, _ in _commands(build_parser())} - done == set()
