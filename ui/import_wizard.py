@@ -554,6 +554,9 @@ class ImportWizard(QDialog):
     # -- summary, rejected rows, undo
 
     def _show_summary(self, report: ImportReport) -> None:
+        if report.rows == 0:
+            self._show_nothing_imported(report)
+            return
         lines = [
             f"Imported {report.file_name} ({report.platform_label}) in "
             f"{_duration(report.seconds)}.",
@@ -591,6 +594,18 @@ class ImportWizard(QDialog):
         )
         self.undo_button.setEnabled(report.batch_id is not None)
         self.undo_button.setText("Undo this import")
+        self.stack.setCurrentIndex(self.PAGE_SUMMARY)
+
+    def _show_nothing_imported(self, report: ImportReport) -> None:
+        """A file with a header and no rows: no counts of zero, no undo of nothing."""
+        self.summary_label.setText(
+            f"{report.file_name} has column names but no rows of people: nothing was "
+            "imported. Export the list again, or choose another file."
+        )
+        self.errors_box.hide()
+        self.warnings_label.clear()
+        self.save_errors_button.setEnabled(False)
+        self.undo_button.setEnabled(False)
         self.stack.setCurrentIndex(self.PAGE_SUMMARY)
 
     def _on_save_errors_button_clicked(self) -> None:

@@ -233,3 +233,18 @@ def test_a_generic_file_without_a_status_asks_whether_they_opted_in(qtbot, db, n
     _run(qtbot, wizard, wizard.import_button)
     assert wizard.report is not None and wizard.report.statuses == {"subscribed": 2}
     assert find_lead("ines@example.es").status == "subscribed"
+
+
+def test_a_file_with_a_header_and_no_rows_says_nothing_was_imported(qtbot, db, tmp_path) -> None:
+    path = tmp_path / "members.csv"
+    path.write_text("Email Address,First Name\n", encoding="utf-8")
+    wizard = ImportWizard()
+    qtbot.addWidget(wizard)
+    assert wizard.open_file(path)
+    _run(qtbot, wizard, wizard.import_button)
+    assert wizard.stack.currentIndex() == ImportWizard.PAGE_SUMMARY
+    text = wizard.summary_label.text()
+    assert text.startswith("members.csv has column names but no rows of people")
+    assert "Imported" not in text and "none was rejected" not in text
+    assert not wizard.undo_button.isEnabled()
+    assert list_imports() == [] and count_leads() == 0
