@@ -10,6 +10,7 @@ the fields still holding the imported value are restored, and the undo says so.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,24 @@ def _batch_row(r: tuple[Any, ...]) -> BatchRow:
     return BatchRow(*r[:12], started_at=_when(r[12]), undone_at=_when(r[13]))  # type: ignore[arg-type]
 
 
+def _restore_custom(before: Any, after: Any, current: Any) -> Any:
+    """Custom fields changed since the import (another import added or took back some):
+    put back, field by field, those that still hold what this import wrote."""
+    try:
+        was, wrote, now = (json.loads(t or "{}") for t in (before, after, current))
+    except json.JSONDecodeError:
+        return current
+    if not all(isinstance(d, dict) for d in (was, wrote, now)):
+        return current
+    for key in set(was) | set(wrote):
+        if was.get(key) != wrote.get(key) and now.get(key) == wrote.get(key):
+            if key in was:
+                now[key] = was[key]
+            else:
+                now.pop(key, None)
+    return json.dumps(now, ensure_ascii=False)
+
+
 def list_imports() -> list[BatchRow]:
     """Every finished import, newest first."""
     rows = database_proxy.execute_sql(
@@ -184,7 +203,10 @@ def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
             for name in _RESTORABLE:
                 if name in fields:
                     before, after = fields[name]
-                    if not touched or current[name] == after:
+                    if name == "custom" and current[name] != after:
+                        # changed since, by the owner or another import (or its undo)
+                        values[name] = _restore_custom(before, after, current[name])
+                    elif not touched or current[name] == after:
                         values[name] = before
             if not touched and "updated_at" in fields:
                 values["updated_at"] = fields["updated_at"][0]

@@ -176,3 +176,17 @@ def test_a_forgotten_person_s_placeholder_is_left_alone(db, now, tmp_path, statu
         "row 1: the address is a forgotten person's placeholder; left alone",
     )
     assert dump_tables(skip=("import_batch",)) == before
+
+
+def test_undo_puts_back_its_custom_fields_when_a_later_import_added_others(
+    db, now, tmp_path
+) -> None:
+    add_lead("ada@example.com", first_name="Ada", custom={"source": "fair"}, now=now)
+    first = run(write(tmp_path, "a.csv", "email,city\nada@example.com,Paris\n"), now)
+    later = now + dt.timedelta(hours=1)
+    second = run(write(tmp_path, "b.csv", "email,zip\nada@example.com,01234\n"), later)
+    assert lead("ada@example.com").custom == {"source": "fair", "city": "Paris", "zip": "01234"}
+    undo_import(first.batch_id, now=later + dt.timedelta(hours=1))
+    assert lead("ada@example.com").custom == {"source": "fair", "zip": "01234"}
+    undo_import(second.batch_id, now=later + dt.timedelta(hours=2))
+    assert lead("ada@example.com").custom == {"source": "fair"}
