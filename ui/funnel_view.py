@@ -725,6 +725,7 @@ class FunnelPage(QWidget):
         self.sig_export_done.emit(path)
 
     def _on_export_runner_failed(self, exc: SmallyesError) -> None:
+        self.sig_status_message.emit("Nothing was saved.")  # not a lingering "Exporting…"
         errors.show_error(self, exc)
 
 

@@ -173,6 +173,22 @@ def test_export_chart_as_png_at_the_chosen_dpi_and_as_svg(page, qtbot, tmp_path,
     assert "How long each step takes" in svg.path.read_text(encoding="utf-8")
 
 
+def test_a_refused_export_says_why_and_that_nothing_was_saved(
+    page, window, qtbot, tmp_path, monkeypatch
+):
+    from ui import errors
+
+    shown: list[str] = []
+    monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: shown.append(text))
+    target = ChartTarget(tmp_path / "funnel.bmp", 150)
+    monkeypatch.setattr(funnel_view, "ask_chart_target", lambda _parent, _kind: target)
+    with qtbot.waitSignal(page.export_runner.sig_failed, timeout=10_000):
+        page.export_chart()
+    assert shown and "not '.bmp'" in shown[0]
+    assert window.statusBar().currentMessage() == "Nothing was saved."
+    assert not target.path.exists()
+
+
 def test_export_report_writes_every_chart(page, qtbot, tmp_path, monkeypatch) -> None:
     path = tmp_path / "report.pdf"
     monkeypatch.setattr(funnel_view, "ask_report_path", lambda _parent: path)
