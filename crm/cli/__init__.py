@@ -92,6 +92,29 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+# Arguments that name files: the file system takes any bytes there, so they are not text.
+PATH_ARGUMENTS = frozenset({"db", "file", "output", "errors"})
+
+
+def undecodable_value(args: argparse.Namespace) -> str | None:
+    """The first text argument that holds bytes that are not UTF-8, shown escaped, or None.
+
+    Python hands such bytes over as lone surrogates, which SQLite cannot store or search.
+    """
+    for name, value in vars(args).items():
+        if name in PATH_ARGUMENTS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raw = item.encode("utf-8", "surrogateescape")
+                return raw.decode("utf-8", "backslashreplace")
+    return None
+
+
 # sysexits' EX_SOFTWARE: a bug, which a script can tell from a mistake of its own (1).
 BUG_EXIT = 70
 
@@ -115,6 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(
             "--db is empty: give the database file's path, or leave --db out to use the "
             "default one."
+        )
+        return 1
+    garbled = undecodable_value(args)
+    if garbled is not None:
+        print_error(
+            f"'{garbled}' is not valid text (the terminal sent bytes that are not UTF-8): "
+            "switch it to UTF-8 and type the value again."
         )
         return 1
     from crm.logsetup import configure_logging

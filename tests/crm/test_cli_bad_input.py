@@ -424,3 +424,17 @@ def test_json_output_of_every_command_is_one_json_document(
     assert code == 0 and json.loads(out)["leads"] == 3
     done.add("demo")
     assert {name for name, _ in _commands(build_parser())} - done == set()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("add", "caf\udce9@example.com"),  # how Python passes on a Latin-1 byte in argv
+        ("add", "bob@example.com", "--first", "Ren\udce9"),
+        ("tag", "ada@example.com", "ok", "caf\udce9"),
+        ("leads", "--search", "\udce9"),
+    ],
+)
+def test_an_argument_that_is_not_utf8_is_refused(db_path: Path, ada: str, args, capsys) -> None:
+    line = assert_refused(db_path, *args, capsys=capsys, says="is not valid text")
+    assert "\\xe9" in line
