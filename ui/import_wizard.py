@@ -860,4 +860,4 @@ def register_import(window: MainWindow) -> None:
         page.sig_undone.connect(lambda _r: window.events.data_replaced.emit())
         return page
 
-    window.add_page(IMPORTS_PAGE, "Imports", build)
+    window.add_page(IMPORTS_PAGE, "Imports", build, "Ctrl+4")  # after Ctrl+1 to 3
