@@ -21,6 +21,10 @@ from ui.events import AppEvents
 from ui.style import styled
 
 
+def _set_unit(box: QSpinBox, unit: str, value: int) -> None:
+    box.setSuffix(f" {unit[:-1] if value == 1 else unit}")
+
+
 class PacingDialog(QDialog):
     def __init__(self, events: AppEvents, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +42,12 @@ class PacingDialog(QDialog):
                 box.setSingleStep(0.05 if spec.maximum <= 1 else 0.5)
                 box.setRange(spec.minimum, spec.maximum)
             box.setSuffix(f" {spec.unit}")
+            if isinstance(box, QSpinBox) and spec.unit.endswith("s"):
+                # "1 day", "1 ask": a whole-number count reads in the singular at one.
+                box.valueChanged.connect(
+                    lambda value, b=box, unit=spec.unit: _set_unit(b, unit, value)
+                )
+                _set_unit(box, spec.unit, box.value())
             box.setToolTip(spec.help)
             self.fields[spec.name] = box
             form.addRow(spec.label + ":", box)

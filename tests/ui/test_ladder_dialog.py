@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from crm.ladder import get_ladder, step_by_key
 from crm.leads import add_lead, get_lead
 from crm.offers import list_offers
-from crm.pacing import DEFAULTS, get_pacing
+from crm.pacing import DEFAULTS, get_pacing, set_pacing
 from crm.timeline import record_commitment
 from ui import ladder_dialog
 from ui.events import AppEvents
@@ -134,3 +134,20 @@ def test_pacing_dialog_saves_and_validates(qtbot, db) -> None:
     again.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).click()
     again.save()
     assert get_pacing() == DEFAULTS
+
+
+def test_pacing_counts_read_in_the_singular_at_one(qtbot, db) -> None:
+    set_pacing(follow_up_days=1)  # the box's own minimum: no change of value to follow
+    dialog = PacingDialog(AppEvents())
+    qtbot.addWidget(dialog)
+    assert dialog.fields["follow_up_days"].text() == "1 day"
+    warm = dialog.fields["warm_min_days"]
+    warm.setValue(1)
+    assert warm.text() == "1 day"
+    warm.setValue(2)
+    assert warm.text() == "2 days"
+    limit = dialog.fields["unanswered_limit"]
+    limit.setValue(1)
+    assert limit.text() == "1 ask"
+    dialog.save()
+    assert get_pacing().warm_min_days == 2 and get_pacing().unanswered_limit == 1
