@@ -12,12 +12,13 @@ import importlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from peewee import DatabaseError
 
@@ -41,6 +42,28 @@ def one_line(text: str) -> str:
     return "".join(
         repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" and ch != "\t" else ch for ch in text
     )
+
+
+# C0 and C1 control characters, except TAB and LF: the ones a terminal acts on.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class EscapingStream:
+    """stdout or stderr with control characters written as ``\\u001b``: names, notes and
+    cells come from imported files and sign-up forms, and an ESC or CR in one must not
+    retitle, recolour or overwrite the owner's terminal. JSON stays valid (JSON escapes
+    C0 itself; a C1 character becomes the same escape JSON uses)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(
+            _TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def print_error(message: str) -> None:
@@ -155,6 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # resort would print warnings on stderr beside the one error line.
         logging.getLogger().addHandler(logging.NullHandler())
     db = None
+    streams = sys.stdout, sys.stderr
+    if sys.stdout is not None:
+        sys.stdout = EscapingStream(sys.stdout)  # type: ignore[assignment]
+    if sys.stderr is not None:
+        sys.stderr = EscapingStream(sys.stderr)  # type: ignore[assignment]
     try:
         # Commands that check or replace the file itself (check, restore) open it themselves.
         if getattr(args, "opens_db", True):
@@ -184,3 +212,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if db is not None:
             close_database(db)
+        sys.stdout, sys.stderr = streams

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -438,3 +439,26 @@ def test_json_output_of_every_command_is_one_json_document(
 def test_an_argument_that_is_not_utf8_is_refused(db_path: Path, ada: str, args, capsys) -> None:
     line = assert_refused(db_path, *args, capsys=capsys, says="is not valid text")
     assert "\\xe9" in line
+
+
+def test_control_characters_in_stored_text_never_reach_the_terminal(db_path: Path, capsys) -> None:
+    # A name from a sign-up form: retitles the terminal, then starts a C1 colour sequence.
+    name = "\x1b]0;PWNED\x07Eve\x9b31m"
+    code, _, _ = run(
+        db_path,
+        "add",
+        "eve@example.com",
+        "--first",
+        name,
+        "--company",
+        "Acme\rX",
+        capsys=capsys,
+    )
+    assert code == 0
+    for args in (("leads",), ("show", "eve@example.com"), ("leads", "--json")):
+        code, out, err = run(db_path, *args, capsys=capsys)
+        assert (code, err) == (0, "")
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", out), (args, out)
+    assert "\\u001b]0;PWNED\\u0007Eve\\u009b31m" in run(db_path, "leads", capsys=capsys)[1]
+    shown = json.loads(run(db_path, "show", "eve@example.com", "--json", capsys=capsys)[1])
+    assert shown["lead"]["first_name"] == name and shown["lead"]["company"] == "Acme\rX"
