@@ -324,12 +324,19 @@ def keep_current_file(db_path: Path, *, reason: str, now: dt.datetime) -> Path |
     file to keep.
     """
     from crm.db import backups_dir
-    from crm.health import quick_check
+    from crm.health import is_busy, quick_check
 
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
     target = backups_dir(db_path) / backup_file_name(db_path, reason, now)
-    healthy = quick_check(db_path) == []
+    problems = quick_check(db_path)
+    # Locked is not damaged: copying it as "damaged" would leave a wrongly named file.
+    if is_busy(problems):
+        raise StorageError(
+            "Another program is using the database right now (a script or another window): "
+            "let it finish, then try again; nothing was changed."
+        )
+    healthy = problems == []
     if healthy:
         con = sqlite3.connect(db_path)
         try:

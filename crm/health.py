@@ -75,6 +75,15 @@ def probe(path: Path) -> list[str]:
     return []
 
 
+# What quick_check reports when another connection holds the file locked: no damage.
+BUSY_PROBLEMS = frozenset({"database is locked", "database is busy"})
+
+
+def is_busy(problems: list[str]) -> bool:
+    """Whether the check could not read the file because another program holds it."""
+    return any(problem in BUSY_PROBLEMS for problem in problems)
+
+
 def check_database(path: Path, *, full: bool = True) -> None:
     """Raise ``DatabaseDamagedError`` with a plain sentence when the file is damaged;
     ``full=False`` runs only :func:`probe`."""

@@ -10,14 +10,11 @@ from crm.cli import add_json_flag, print_json
 from crm.db import close_database, open_database, resolve_db_path
 from crm.errors import StorageError, ValidationError
 from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_lead_data
-from crm.health import damaged_error, quick_check
+from crm.health import damaged_error, is_busy, quick_check
 from crm.leads import LeadQuery, find_lead
 from crm.lock import ensure_not_running
 from crm.models import database_proxy
 from crm.timefmt import iso, utc_now
-
-# What quick_check reports when another connection holds the file locked.
-_BUSY = frozenset({"database is locked", "database is busy"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -124,7 +121,7 @@ def cmd_check(args: argparse.Namespace) -> None:
         raise StorageError(f"There is no database at {db_path}: check the path given with --db.")
     problems = quick_check(db_path)
     # A lock held by another program stops the check; it says nothing about damage.
-    if any(p in _BUSY for p in problems):
+    if is_busy(problems):
         raise StorageError(
             f"Another program holds {db_path} locked: let it finish or close it, then check "
             "again; nothing was changed."

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from crm.cli import build_parser, main
-from crm.db import default_db_path
+from crm.db import backups_dir, default_db_path
 from crm.logsetup import log_file
 
 
@@ -462,3 +462,21 @@ def test_control_characters_in_stored_text_never_reach_the_terminal(db_path: Pat
     assert "\\u001b]0;PWNED\\u0007Eve\\u009b31m" in run(db_path, "leads", capsys=capsys)[1]
     shown = json.loads(run(db_path, "show", "eve@example.com", "--json", capsys=capsys)[1])
     assert shown["lead"]["first_name"] == name and shown["lead"]["company"] == "Acme\rX"
+
+
+def test_restore_over_a_locked_database_leaves_no_copy_behind(
+    db_path: Path, tmp_path: Path, capsys
+) -> None:
+    copy = tmp_path / "copy.db"
+    assert run(db_path, "backup", "-o", str(copy), capsys=capsys)[0] == 0
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE schema_version SET version = version")
+        code, _, err = run(db_path, "restore", str(copy), capsys=capsys)
+    finally:
+        holder.close()
+    assert code == 1 and "Another program is using the database" in err
+    assert err.count("\n") == 1
+    assert not backups_dir(db_path).exists() or list(backups_dir(db_path).iterdir()) == []
