@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from crm.errors import SmallyesError
 from crm.importing import ImportOptions, ImportReport, Preview, import_csv, preview_csv
 from crm.importing import save_rejected as write_rejected
-from crm.importing.mapping import TARGET_LABELS, ColumnMap, Target
+from crm.importing.mapping import DATE_TARGETS, TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
 from crm.leads import STATUS_LABELS, LeadStatus
 from crm.timefmt import local, utc_now
@@ -485,6 +485,17 @@ class ImportWizard(QDialog):
             return
         if not any(Target(c.currentData()) is Target.EMAIL for c in self.target_combos):
             show_error(self, "No column goes to Email: choose the column that holds addresses.")
+            return
+        dated = {c.index for c in self.mapping() if c.target in DATE_TARGETS}
+        unanswered = [i for i, c in self.date_combos.items() if i in dated and not c.currentData()]
+        if unanswered and not dry and self.preview is not None:
+            # Imported unanswered, those dates would be dropped for good.
+            self.date_combos[unanswered[0]].setFocus()
+            show_error(
+                self,
+                f"Choose whether the dates in '{self.preview.header[unanswered[0]]}' put the "
+                "day or the month first before importing: they can be read either way.",
+            )
             return
         path, options, clock = self.path, self.options(dry_run=dry), self._clock
         self._dry = dry

@@ -248,3 +248,24 @@ def test_a_file_with_a_header_and_no_rows_says_nothing_was_imported(qtbot, db, t
     assert "Imported" not in text and "none was rejected" not in text
     assert not wizard.undo_button.isEnabled()
     assert list_imports() == [] and count_leads() == 0
+
+
+def test_an_unanswered_date_order_is_asked_before_importing(qtbot, db, monkeypatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(import_wizard, "show_error", lambda _parent, text: shown.append(text))
+    wizard = ImportWizard()
+    qtbot.addWidget(wizard)
+    assert wizard.open_file(DATA / "generic_us_dates.csv")
+    order = wizard.date_combos[2]
+    assert order.currentData() == ""  # "Ask: which order?"
+    wizard.import_button.click()
+    assert shown == [
+        "Choose whether the dates in 'signup date' put the day or the month first before "
+        "importing: they can be read either way."
+    ]
+    assert wizard.stack.currentIndex() == ImportWizard.PAGE_MAP and count_leads() == 0
+    # Not a date any more: nothing to ask.
+    column = wizard.target_combos[2]
+    column.setCurrentIndex(column.findData(Target.IGNORE.value))
+    _run(qtbot, wizard, wizard.import_button)
+    assert count_leads() == 2 and len(shown) == 1
