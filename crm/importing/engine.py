@@ -98,16 +98,17 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 6  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 7  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
-# (address books have several), best first; never an assistant's or a switchboard's.
+# (address books have several), best first as CSV-FORMATS ranks Outlook's (mobile, then
+# primary, home, business); never an assistant's or a switchboard's.
 PHONE_FALLBACKS = (
     "primary phone",
+    "home phone",
     "business phone",
     "work phone",
-    "home phone",
-    "business phone 2",
     "home phone 2",
+    "business phone 2",
     "other phone",
     "car phone",
     "whatsapp",  # Brevo: after its SMS number

@@ -16,7 +16,7 @@ def test_outlook_contacts(db, now) -> None:
     assert lead("raj.patel@example.co.uk").status == "none"
 
 
-def test_without_a_mobile_the_business_then_home_phone_is_the_phone(db, now, tmp_path) -> None:
+def test_without_a_mobile_primary_then_home_then_business_phone(db, now, tmp_path) -> None:
     import csv
 
     from tests.crm.importing.conftest import DATA, write
@@ -34,13 +34,14 @@ def test_without_a_mobile_the_business_then_home_phone_is_the_phone(db, now, tmp
 
     people = [
         person("a@example.com", Home_Phone="111", Business_Phone="222", Mobile_Phone="333"),
-        person("b@example.com", Home_Phone="111", Business_Phone="222"),
-        person("c@example.com", Home_Phone="111", Company_Main_Phone="999"),
-        person("d@example.com", Company_Main_Phone="999"),
+        person("b@example.com", Home_Phone="111", Business_Phone="222", Primary_Phone="444"),
+        person("c@example.com", Home_Phone="111", Business_Phone="222"),
+        person("d@example.com", Business_Phone="222", Company_Main_Phone="999"),
+        person("e@example.com", Company_Main_Phone="999"),
     ]
     lines = [",".join(header)] + [",".join(p) for p in people]
     report = run(write(tmp_path, "o.csv", "\n".join(lines) + "\n"), now)
     assert report.platform == "outlook"
-    phones = [lead(f"{c}@example.com").phone for c in "abcd"]
-    assert phones == ["333", "222", "111", ""]  # never the company's switchboard
-    assert lead("b@example.com").custom["Home Phone"] == "111"  # kept as it was
+    phones = [lead(f"{c}@example.com").phone for c in "abcde"]
+    assert phones == ["333", "444", "111", "222", ""]  # never the company's switchboard
+    assert lead("c@example.com").custom["Business Phone"] == "222"  # kept as it was
