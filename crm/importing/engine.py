@@ -98,7 +98,7 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 7  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 8  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
 # (address books have several), best first as CSV-FORMATS ranks Outlook's (mobile, then
 # primary, home, business); never an assistant's or a switchboard's.
@@ -667,6 +667,8 @@ class _Importer:
                     values[name] = text
         for index in plan.full:
             full = fields[index].strip()
+            if full[:1] == "'":  # Ghost writes a name that starts with = as '=...
+                full = unescape_cell(full)
             if full and "first_name" not in values and "last_name" not in values:
                 first, last = split_full_name(full)
                 if first:
