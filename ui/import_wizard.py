@@ -519,9 +519,10 @@ class ImportWizard(QDialog):
         elapsed = max(time.monotonic() - self._started, 1e-6)
         rate = done / elapsed
         text = f"{done:,} rows · {rate:,.0f} rows per second"
-        if rate > 0 and total > done:
-            text += f" · about {_duration((total - done) / rate)} left"
-        elif done >= total:
+        left = (total - done) / rate if rate > 0 else 0.0
+        if left >= 1:
+            text += f" · about {_duration(left)} left"
+        else:  # the last rows, or the writes after the whole file is read
             text += " · finishing…"
         self.speed_label.setText(text)
 

@@ -269,3 +269,17 @@ def test_an_unanswered_date_order_is_asked_before_importing(qtbot, db, monkeypat
     column.setCurrentIndex(column.findData(Target.IGNORE.value))
     _run(qtbot, wizard, wizard.import_button)
     assert count_leads() == 2 and len(shown) == 1
+
+
+def test_progress_never_promises_under_a_second_while_rows_are_written(qtbot, db) -> None:
+    import time
+
+    wizard = ImportWizard()
+    qtbot.addWidget(wizard)
+    wizard._started = time.monotonic() - 2.0
+    wizard._on_runner_progress(10_000, 100_000)  # 5,000 rows a second, 90,000 to go
+    assert wizard.speed_label.text().endswith("· about 18 s left")
+    # The file is read; the engine writes the rows and reports (rows, rows + 1).
+    wizard._on_runner_progress(100_000, 100_001)
+    assert wizard.speed_label.text().endswith("· finishing…")
+    assert "under a second" not in wizard.speed_label.text()
