@@ -175,6 +175,7 @@ class RowError:
     reason: str
     fields: tuple[str, ...] = ()
     file: str = ""
+    header: tuple[str, ...] = ()  # the header of the file the fields come from
 
     def to_json(self) -> dict[str, Any]:
         return {"row": self.row, "reason": self.reason}
@@ -574,6 +575,7 @@ class _Importer:
         self.bytes_done = 0
         self.last_progress = 0.0
         self.file_label = ""
+        self.file_header: tuple[str, ...] = ()
         self.platform_source = ""
         self.platform_label = ""
         self.index_decided = False
@@ -598,7 +600,9 @@ class _Importer:
     def reject(self, row: int, reason: str, fields: Sequence[str]) -> None:
         self.rejected += 1
         prefix = f"{self.file_label}: " if self.file_label else ""
-        self.errors.append(RowError(row, prefix + reason, tuple(fields), self.file_label))
+        self.errors.append(
+            RowError(row, prefix + reason, tuple(fields), self.file_label, self.file_header)
+        )
 
     def tick(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -1373,6 +1377,7 @@ class _Importer:
             if len(sources) > 1:
                 self.file_label = source.label
             reading = _Reading(source, self.options, on_bytes, decoding)
+            self.file_header = reading.header.names
             # Each CSV of a ZIP is its own platform's: the source of the leads and yeses
             # it writes, and the name in their timeline.
             self.platform_source = reading.detection.source
@@ -1538,18 +1543,51 @@ def save_rejected(report: ImportReport, out: str | Path) -> int:
     them as text instead of running them.
     """
     path = Path(out)
+    columns, place = _rejected_columns(report)
     try:
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["row", "reason", *report.header])
+            writer.writerow(["row", "reason", *columns])
             for error in report.errors:
-                writer.writerow([error.row, error.reason, *(_escape(f) for f in error.fields)])
+                cells = [_escape(f) for f in error.fields]
+                if place is not None:  # files of several layouts: each cell under its name
+                    spots = place[error.header]
+                    spread = [""] * len(columns)
+                    for cell, at in zip(cells, spots, strict=False):
+                        spread[at] = cell
+                    cells = spread + cells[len(spots) :]  # a too-long row keeps its extras
+                writer.writerow([error.row, error.reason, *cells])
     except OSError as exc:
         raise ImportFormatError(
             f"The rejected rows could not be saved to {path} ({exc.strerror}): choose "
             "another place."
         ) from exc
     return len(report.errors)
+
+
+def _rejected_columns(
+    report: ImportReport,
+) -> tuple[tuple[str, ...], dict[tuple[str, ...], list[int]] | None]:
+    """The rejected rows' columns: the file's header; or, when they come from the CSVs of
+    a ZIP with different headers, every name in the order first seen (a name repeated in
+    one header is repeated here) and where each header's cells go."""
+    headers = list(dict.fromkeys(e.header for e in report.errors))
+    if len(headers) <= 1:
+        return (headers[0] if headers and headers[0] else report.header), None
+    columns: list[str] = []
+    place: dict[tuple[str, ...], list[int]] = {}
+    for header in headers:
+        seen: dict[str, int] = {}
+        spots = []
+        for name in header:
+            nth = seen[name] = seen.get(name, 0) + 1
+            matches = [i for i, c in enumerate(columns) if c == name]
+            if len(matches) < nth:
+                columns.append(name)
+                matches.append(len(columns) - 1)
+            spots.append(matches[nth - 1])
+        place[header] = spots
+    return tuple(columns), place
 
 
 def _escape(cell: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from crm.importing import import_csv, preview_csv
 from crm.importing.mapping import Target
 from crm.importing.records import sniff_delimiter
-from tests.crm.importing.conftest import dump_tables, lead, write
+from tests.crm.importing.conftest import dump_tables, lead, run, write
 
 
 @pytest.mark.parametrize(
@@ -120,3 +120,53 @@ def test_a_quote_never_closed_is_reported(db, now, tmp_path) -> None:
     with pytest.raises(ImportFormatError, match="quote"):
         import_csv(write(tmp_path, "x.csv", text), now=now)
     assert dump_tables() == before  # the rows before it are not kept either
+
+
+def test_rejected_rows_of_a_zip_s_files_are_saved_under_their_own_columns(
+    db, now, tmp_path
+) -> None:
+    import csv
+    import zipfile
+
+    from crm.importing import save_rejected
+
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("a.csv", "Email,Name,City\nok@example.com,Ann,Oslo\nnot-an-email,Bob,Rome\n")
+        z.writestr("b.csv", "Email,City,Zip\nbad@,Lima,15001\nfine@example.com,Quito,170\n")
+    report = run(path, now)
+    assert report.rejected == 2
+    out = tmp_path / "rejected.csv"
+    assert save_rejected(report, out) == 2
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["row", "reason", "Email", "Name", "City", "Zip"]
+    assert (rows[0]["Email"], rows[0]["Name"], rows[0]["City"], rows[0]["Zip"]) == (
+        "not-an-email",
+        "Bob",
+        "Rome",
+        "",
+    )
+    assert (rows[1]["Email"], rows[1]["Name"], rows[1]["City"], rows[1]["Zip"]) == (
+        "bad@",
+        "",
+        "Lima",
+        "15001",
+    )
+    assert rows[0]["reason"].startswith("a.csv: ") and rows[1]["reason"].startswith("b.csv: ")
+
+
+def test_rejected_rows_of_one_file_keep_its_header_and_extra_fields(db, now, tmp_path) -> None:
+    import csv
+
+    from crm.importing import save_rejected
+
+    path = write(tmp_path, "x.csv", "Email,Name,Name\nbad@,A,B\nok@example.com,C,D,E\n")
+    report = run(path, now)
+    out = tmp_path / "rejected.csv"
+    assert save_rejected(report, out) == 2
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["row", "reason", "Email", "Name", "Name"]
+    assert rows[1][2:] == ["bad@", "A", "B"]
+    assert rows[2][2:] == ["ok@example.com", "C", "D", "E"]
