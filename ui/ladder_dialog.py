@@ -235,9 +235,18 @@ class LadderDialog(QDialog):
             ),
         )
         form.addRow("", self.save_topics_button)
+        # The dialog's Save and Cancel are about the ladder: say that offers do not wait.
+        self.offers_note = styled(
+            QLabel(
+                "Offers are saved as you add, rename or retire them; Cancel does not undo that.",
+                wordWrap=True,
+            ),
+            "detailSubtitle",
+        )
         left = QVBoxLayout()
         left.addWidget(self.offers, 1)
         left.addLayout(buttons)
+        left.addWidget(self.offers_note)
         tab = QWidget()
         row = QHBoxLayout(tab)
         row.addLayout(left, 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QTabWidget
 
 from crm.ladder import get_ladder, step_by_key
 from crm.leads import add_lead, get_lead
@@ -113,6 +113,12 @@ def test_offers_add_rename_topics_retire(qtbot, db, monkeypatch) -> None:
     dialog.toggle_retired()
     assert list_offers() == [] and dialog.retire_offer_button.text() == "Restore"
     assert dialog.offers.currentItem().text().endswith("(retired)")
+    # Cancel is about the ladder; the Offers tab says its changes are already kept.
+    dialog.show()
+    dialog.findChild(QTabWidget).setCurrentIndex(1)
+    assert dialog.offers_note.isVisible() and "Cancel does not undo" in dialog.offers_note.text()
+    dialog.reject()
+    assert [o.name for o in list_offers(include_retired=True)] == ["Local SEO checklist"]
 
 
 def test_pacing_dialog_saves_and_validates(qtbot, db) -> None:
