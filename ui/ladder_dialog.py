@@ -238,7 +238,8 @@ class LadderDialog(QDialog):
         # The dialog's Save and Cancel are about the ladder: say that offers do not wait.
         self.offers_note = styled(
             QLabel(
-                "Offers are saved as you add, rename or retire them; Cancel does not undo that.",
+                "Each offer change (add, rename, retire, topics) is saved at once; Cancel "
+                "does not undo it.",
                 wordWrap=True,
             ),
             "detailSubtitle",
