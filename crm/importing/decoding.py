@@ -206,24 +206,45 @@ def detect_decoding(source: Source) -> Decoding:
 
 def _decodes(source: Source, codec: str) -> bool:
     decoder = codecs.getincrementaldecoder(codec)("strict")
+    done = 0
     with source.open_binary() as handle:
         try:
             while data := handle.read(_CHUNK):
+                _refuse_nul(source, data, done)
                 decoder.decode(data)
+                done += len(data)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return False
     return True
 
 
+def _refuse_nul(source: Source, data: bytes, offset: int) -> None:
+    """A NUL byte past the first 8 KiB of a UTF-8 or Windows-1252 file: a damaged file (a
+    copy cut short and padded with zeros, say). Refused whole, like binary, rather than
+    stored as names no screen can show."""
+    at = data.find(b"\x00")
+    if at < 0:
+        return
+    with source.open_binary() as handle:
+        line = 1 + handle.read(offset + at).count(b"\n")
+    raise ImportFormatError(
+        f"{source.label} has a NUL byte on line {line:,}, so it is damaged or not a text "
+        "file: export it again."
+    )
+
+
 def _check_decodes(handle: BinaryIO, head: bytes, codec: str, name: str, source: Source) -> None:
     if codec == "utf-16":
         codec = "utf-16-le" if name.endswith("LE") else "utf-16-be"
     decoder = codecs.getincrementaldecoder(codec)("strict")
-    data = head
+    data, done = head, handle.tell() - len(head)  # the head starts after the BOM
     try:
         while data:
+            if codec == "utf-8":
+                _refuse_nul(source, data, done)
             decoder.decode(data)
+            done += len(data)
             data = handle.read(_CHUNK)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:

@@ -140,6 +140,4 @@ def _csv_sentence(exc: csv.Error, row: int) -> str:
             f"Row {row} holds a cell over 4 MB, which usually means a quote that is never "
             "closed: check the quotes around that row."
         )
-    if "NUL" in text:
-        return f"Row {row} contains NUL bytes, so this is not a text CSV: export it again."
     return f"Row {row} cannot be read as CSV ({text}): check the quotes around that row."

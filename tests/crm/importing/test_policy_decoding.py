@@ -68,6 +68,17 @@ def test_unreadable_files_import_nothing_and_say_why(db, now, tmp_path, content,
     assert dump_tables() == before  # no batch, nothing
 
 
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+def test_a_nul_byte_past_the_first_8_kib_refuses_the_file(db, now, tmp_path, bom) -> None:
+    rows = "".join(f"member{i}@example.com,Ann\n" for i in range(600))  # about 14 KiB
+    raw = bom + (HEADER + rows).encode() + b"zero@example.com,A\x00\x00nn\n"
+    before = dump_tables()
+    with pytest.raises(ImportFormatError, match="NUL byte on line 602") as info:
+        import_csv(write(tmp_path, "x.csv", raw), now=now)
+    assert "export it again" in info.value.user_message
+    assert dump_tables() == before
+
+
 def test_header_only_is_not_an_error_and_leaves_no_batch(db, now, tmp_path) -> None:
     before = dump_tables()
     report = import_csv(write(tmp_path, "x.csv", HEADER), now=now)
