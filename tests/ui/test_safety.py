@@ -349,3 +349,14 @@ def test_a_cancelled_job_reports_that_nothing_changed(qtbot, safety, monkeypatch
     _run(qtbot, safety, safety.export_action)
     assert statuses == ["Cancelled: nothing was changed."]
     assert safety.export_action.isEnabled()
+
+
+def test_the_more_button_leaves_room_for_its_menu_arrow(window, safety, people):
+    from PySide6.QtWidgets import QStyle
+
+    _select(window, people["ada"].id)
+    more = window.leads_page.detail._more
+    text = more.fontMetrics().horizontalAdvance(more.text())
+    arrow = more.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator)
+    assert more.sizeHint().width() >= text + arrow + 8
+    assert more.sizeHint().height() == window.leads_page.detail.log_yes.sizeHint().height()

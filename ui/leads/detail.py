@@ -99,7 +99,7 @@ class LeadDetail(QWidget):
         self._events = events
         self._clock = clock
         self._lead: LeadRow | None = None
-        self._more: QToolButton | None = None
+        self._more: QPushButton | None = None
 
         self._stack = QStackedWidget()
         none = styled(
@@ -244,8 +244,8 @@ class LeadDetail(QWidget):
     def add_lead_action(self, action: QAction) -> None:
         """Put an action about the shown lead (export its data, forget) in a "More" menu."""
         if self._more is None:
-            self._more = QToolButton(text="More")
-            self._more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            # A push button makes room for its menu arrow (a tool button's covers the text).
+            self._more = QPushButton("More")
             self._more.setMenu(QMenu(self._more))
             self._head.addWidget(self._more, 0, Qt.AlignmentFlag.AlignTop)
         self._more.menu().addAction(action)
