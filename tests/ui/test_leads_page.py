@@ -501,3 +501,19 @@ def test_leaving_a_lead_with_a_refused_edit_says_it_was_not_saved(people, window
     assert message.startswith("Your changes to Dan Zhang were not saved: ")
     assert "dan@" in message
     assert get_lead(dan.id).email == "dan@example.net"
+
+
+def test_a_refused_tag_stays_in_the_field_to_be_shortened(people, window, messages):
+    ben = people["ben"]
+    select(window, ben.id)
+    detail = window.leads_page.detail
+    too_long = "spring workshop " * 6  # over the 80 characters a tag may have
+    detail.tag_edit.setText(too_long)
+    detail.tag_edit.returnPressed.emit()
+    assert messages == ["A tag can be at most 80 characters: shorten it."]
+    assert detail.tag_edit.text() == too_long
+    assert get_lead(ben.id).tags == ("workshop",)
+    detail.tag_edit.setText("spring workshop")
+    detail.tag_edit.returnPressed.emit()
+    assert detail.tag_edit.text() == ""
+    assert get_lead(ben.id).tags == ("spring workshop", "workshop")

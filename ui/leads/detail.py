@@ -395,18 +395,19 @@ class LeadDetail(QWidget):
         if self._lead is not None:
             self._fill(self._lead)
 
-    def _run(self, change: Callable[[int], object]) -> None:
-        """Apply one immediate change to the shown lead and announce it."""
+    def _run(self, change: Callable[[int], object]) -> bool:
+        """Apply one immediate change to the shown lead and announce it; False if refused."""
         if self._lead is None:
-            return
+            return False
         lead_id = self._lead.id
         try:
             change(lead_id)
         except SmallyesError as exc:
             errors.show_error(self, exc)
             self.reload()
-            return
+            return False
         self._events.lead_changed.emit(lead_id)
+        return True
 
     def _on_status_activated(self, _index: int) -> None:
         status = self.status.currentData()
@@ -430,12 +431,13 @@ class LeadDetail(QWidget):
         text = self.note_edit.text()
         if not text.strip():
             return
-        self.note_edit.clear()
-        self._run(lambda lead_id: add_note(lead_id, text, at=self._clock()))
+        if self._run(lambda lead_id: add_note(lead_id, text, at=self._clock())):
+            self.note_edit.clear()
 
     def add_tag(self, name: str) -> None:
-        self.tag_edit.clear()
-        self._run(lambda lead_id: tag_lead(lead_id, [name]))
+        # A refused tag stays in the field to be shortened, not typed again.
+        if self._run(lambda lead_id: tag_lead(lead_id, [name])):
+            self.tag_edit.clear()
 
     def remove_tag(self, name: str) -> None:
         self._run(lambda lead_id: untag_lead(lead_id, [name]))
