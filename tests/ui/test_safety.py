@@ -360,3 +360,22 @@ def test_the_more_button_leaves_room_for_its_menu_arrow(window, safety, people):
     arrow = more.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator)
     assert more.sizeHint().width() >= text + arrow + 8
     assert more.sizeHint().height() == window.leads_page.detail.log_yes.sizeHint().height()
+
+
+def test_a_restore_forgets_the_deletes_made_before_it(
+    qtbot, window, safety, monkeypatch, now, db_path, people
+):
+    from ui.leads import dialogs
+
+    copy = backup_now(db_path.parent / "copy.db", now=now)
+    monkeypatch.setattr(dialogs, "confirm_delete", lambda parent, lead: True)
+    _select(window, people["ada"].id)
+    window.delete_action.trigger()
+    assert window.undo_action.isEnabled()
+    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    with qtbot.waitSignal(window.events.data_replaced):
+        _run(qtbot, safety, safety.restore_action)
+    assert count_leads() == 5
+    # Undo would put a lead from the replaced database into the restored one.
+    assert not window.undo_action.isEnabled() and window.undo_action.text() == "Undo"

@@ -427,6 +427,10 @@ class LeadsPage(QWidget):
         self.filter_bar.reload_choices()
 
     def _on_events_data_replaced(self) -> None:
+        # A delete from the data that was replaced must not come back into the new data.
+        if self._deleted:
+            self._deleted.clear()
+            self.sig_undo_changed.emit()
         self.filter_bar.reload_choices()
         self.model.set_query(self.model.query)
         self._after_data_change()
