@@ -443,9 +443,6 @@ class FunnelPage(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Period"))
         bar.addWidget(self.period)
-        bar.addWidget(self.since)
-        bar.addWidget(self.dash)
-        bar.addWidget(self.until)
         bar.addSpacing(12)
         bar.addWidget(self.source)
         bar.addWidget(self.tag)
@@ -478,9 +475,21 @@ class FunnelPage(QWidget):
         self.stack.addWidget(self.tabs)
         self.stack.addWidget(self.empty)
 
+        # A custom period's dates go on a line of their own: in the bar they pushed the
+        # window wider than a 1024-pixel screen.
+        self.range_row = QWidget()
+        range_layout = QHBoxLayout(self.range_row)
+        range_layout.setContentsMargins(0, 0, 0, 0)
+        range_layout.addWidget(QLabel("From"))
+        range_layout.addWidget(self.since)
+        range_layout.addWidget(self.dash)
+        range_layout.addWidget(self.until)
+        range_layout.addStretch(1)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
+        layout.addWidget(self.range_row)
         layout.addWidget(self.stack, 1)
 
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
@@ -648,9 +657,7 @@ class FunnelPage(QWidget):
         self._on_filters_changed()
 
     def _update_period_controls(self) -> None:
-        custom = self.period.currentData() == -1
-        for widget in (self.since, self.dash, self.until):
-            widget.setVisible(custom)
+        self.range_row.setVisible(self.period.currentData() == -1)
 
     def _on_filters_changed(self, *_args: object) -> None:
         self.refresh()

@@ -291,4 +291,10 @@ def test_a_long_tag_name_does_not_widen_the_window(people, window, qtbot):
     qtbot.waitUntil(lambda: not page.runner.busy, timeout=10_000)
     assert page.tag.currentText() == long_tag
     assert page.minimumSizeHint().width() <= room
+    page.set_filter(period="Custom…")  # its two dates shown too
+    qtbot.waitUntil(lambda: not page.runner.busy, timeout=10_000)
+    assert page.since.isVisible() and page.until.isVisible()
+    assert page.minimumSizeHint().width() <= room
+    page.set_filter(period="All time")
+    assert not page.since.isVisible()
     page.shutdown()
