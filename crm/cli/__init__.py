@@ -163,6 +163,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "default one."
         )
         return 1
+    db_path = resolve_db_path(args.db)
+    if db_path.is_dir():
+        print_error(f"{db_path} is a folder, not a database file: give a file path.")
+        return 1
+    if db_path.exists() and not db_path.is_file():
+        # A device or a pipe: reading it hangs or fails, and restore would replace it.
+        print_error(
+            f"{db_path} is not a regular file (a device, pipe or socket): give the path of a "
+            "database file."
+        )
+        return 1
     garbled = undecodable_value(args)
     if garbled is not None:
         print_error(

@@ -93,14 +93,8 @@ def cmd_backups(args: argparse.Namespace) -> None:
     print(f"{len(backups)} backup{'s' if len(backups) != 1 else ''}")
 
 
-def _not_a_folder(db_path: Path) -> None:
-    if db_path.is_dir():
-        raise StorageError(f"{db_path} is a folder, not a database file: give a file path.")
-
-
 def cmd_restore(args: argparse.Namespace) -> None:
     db_path = resolve_db_path(args.db)
-    _not_a_folder(db_path)
     ensure_not_running(db_path, "restore")
     done = restore(Path(args.file), db_path, now=utc_now())
     # Open it once: a backup from an older Smallyes is migrated now, not at the next start.
@@ -116,7 +110,6 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 def cmd_check(args: argparse.Namespace) -> None:
     db_path = resolve_db_path(args.db)
-    _not_a_folder(db_path)
     if not db_path.exists():
         raise StorageError(f"There is no database at {db_path}: check the path given with --db.")
     problems = quick_check(db_path)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -480,3 +481,16 @@ def test_restore_over_a_locked_database_leaves_no_copy_behind(
     assert code == 1 and "Another program is using the database" in err
     assert err.count("\n") == 1
     assert not backups_dir(db_path).exists() or list(backups_dir(db_path).iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [("leads",), ("check",), ("restore", "{backup}")])
+def test_a_pipe_as_the_database_is_refused_and_left_alone(
+    tmp_path: Path, db_path: Path, args, capsys
+) -> None:
+    pipe = tmp_path / "pipe.db"
+    os.mkfifo(pipe)
+    code = main(["--db", str(pipe), *(a.format(backup=db_path) for a in args)])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.startswith(f"error: {pipe} is not a regular file")
+    assert err.count("\n") == 1
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
