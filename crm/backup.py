@@ -155,6 +155,12 @@ def backup_now(
         )
     if target.is_dir():
         raise ValidationError(f"{target} is a folder: give a file name for the backup.")
+    if target.exists() and not target.is_file():
+        # The copy is renamed over the target: that would replace the device or pipe itself.
+        raise ValidationError(
+            f"{target} is not a regular file (a device, pipe or socket): give a file name for "
+            "the backup."
+        )
     path = backup_to(db, target, progress=progress, cancel=cancel)
     prune_backups(db_path)
     return path

@@ -107,6 +107,12 @@ def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: s
     target = Path(target).expanduser()
     if target.is_dir():
         raise ValidationError(f"{target} is a folder: give a file name.")
+    if target.exists() and not target.is_file():
+        # The finished file is renamed over the target: that would replace the device or
+        # pipe itself (/dev/null, /dev/stdout) rather than write into it.
+        raise ValidationError(
+            f"{target} is not a regular file (a device, pipe or socket): give a file name."
+        )
     if database_proxy.obj is not None and is_database_file(
         target, database_path(database_proxy.obj)
     ):

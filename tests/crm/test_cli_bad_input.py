@@ -494,3 +494,23 @@ def test_a_pipe_as_the_database_is_refused_and_left_alone(
     assert code == 1 and err.startswith(f"error: {pipe} is not a regular file")
     assert err.count("\n") == 1
     assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "-o", "{pipe}"),
+        ("export-lead", "ada@example.com", "-o", "{pipe}"),
+        ("backup", "-o", "{pipe}"),
+    ],
+)
+def test_an_output_that_is_a_pipe_or_device_is_not_replaced(
+    db_path: Path, tmp_path: Path, ada: str, args, capsys
+) -> None:
+    # As root, `-o /dev/null` or `-o /dev/stdout` renamed the finished file over the device.
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    assert_refused(
+        db_path, *(a.format(pipe=pipe) for a in args), capsys=capsys, says="not a regular file"
+    )
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
