@@ -237,6 +237,28 @@ def test_show_leads_applies_a_chart_query(people, window):
     assert len(shown_emails(window)) == 5
 
 
+def test_a_chart_filter_chip_fits_a_1024_pixel_window(people, window, now, qtbot):
+    from crm.timeline import record_commitment
+
+    window.show()
+    qtbot.waitExposed(window)
+    offer = (
+        "The complete spring workshop recordings with every worksheet, every bonus "
+        "and the private question-and-answer session"
+    )
+    record_commitment(people["ben"].id, "downloaded", at=now, now=now, offer=offer)
+    page = window.leads_page
+    window.show_leads(LeadQuery(min_level=3))
+    assert page.filter_bar.chip.text() == "Reached Downloaded or higher"
+    assert window.minimumSizeHint().width() <= 1024  # a laptop screen
+    window.show_leads(LeadQuery(offer=offer))
+    assert shown_emails(window) == ["ben@example.com"]
+    chip = page.filter_bar.chip
+    assert chip.text().startswith("Took “The complete") and chip.text().endswith("…")
+    assert chip.toolTip() == f"Took “{offer}”"
+    assert window.minimumSizeHint().width() <= 1024  # a laptop screen
+
+
 def test_delete_then_undo(people, window, monkeypatch):
     monkeypatch.setattr(dialogs, "confirm_delete", lambda parent, lead: True)
     ada = people["ada"]

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -20,6 +21,7 @@ from crm.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tag
 from ui.style import styled
 
 SEARCH_DEBOUNCE_MS = 150
+CHIP_TEXT_WIDTH = 480  # pixels
 
 SOURCE_LABELS = {"manual": "Added by hand", "demo": "Demo"}
 
@@ -60,14 +62,24 @@ class FilterBar(QWidget):
         self.clear.setToolTip("Show every lead")
         self.clear.clicked.connect(self.clear_filters)
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.search, 3)
+        row = QHBoxLayout()
+        row.addWidget(self.search, 3)
         for combo in (self.status, self.step, self.tag, self.source):
-            layout.addWidget(combo, 1)
-        layout.addWidget(self.chip)
-        layout.addWidget(self.chip_clear)
-        layout.addWidget(self.clear)
+            row.addWidget(combo, 1)
+        row.addWidget(self.clear)
+        # A chart's filter goes on a line of its own: in the row above it pushed the window
+        # wider than a 1024-pixel screen.
+        self.chip_row = QWidget()
+        chip_layout = QHBoxLayout(self.chip_row)
+        chip_layout.setContentsMargins(0, 0, 0, 0)
+        chip_layout.addWidget(self.chip)
+        chip_layout.addWidget(self.chip_clear)
+        chip_layout.addStretch(1)
+        self.chip_row.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.chip_row)
         self.reload_choices()
         self._update_clear()
 
@@ -151,9 +163,14 @@ class FilterBar(QWidget):
             parts.append(f"Reached {label} or higher")
         if self._offer:
             parts.append(f"Took “{self._offer}”")
-        self.chip.setText(" · ".join(parts))
+        text = " · ".join(parts)
+        # A long offer name is cut short (whole in the tooltip), so the line stays on screen.
+        metrics = self.chip.fontMetrics()
+        self.chip.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, CHIP_TEXT_WIDTH))
+        self.chip.setToolTip(text)
         self.chip.setVisible(bool(parts))
         self.chip_clear.setVisible(bool(parts))
+        self.chip_row.setVisible(bool(parts))
 
     def _update_clear(self) -> None:
         self.clear.setEnabled(self.has_filters())
