@@ -539,3 +539,11 @@ def test_a_refused_tag_stays_in_the_field_to_be_shortened(people, window, messag
     detail.tag_edit.returnPressed.emit()
     assert detail.tag_edit.text() == ""
     assert get_lead(ben.id).tags == ("spring workshop", "workshop")
+
+
+def test_the_last_yes_and_status_columns_fit_their_longest_words(window):
+    table = window.leads_page.table
+    metrics = table.fontMetrics()
+    header = table.horizontalHeader()
+    assert header.sectionSize(Columns.LAST_YES) > metrics.horizontalAdvance("11 months ago")
+    assert header.sectionSize(Columns.STATUS) > metrics.horizontalAdvance("Unsubscribed")

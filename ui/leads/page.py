@@ -63,6 +63,8 @@ from ui.workers import TaskRunner
 log = logging.getLogger(__name__)
 
 DEMO_LEADS = 400
+# Columns whose every value must fit at the default width, by their widest usual value.
+WIDEST_TEXT = {Columns.LAST_YES: "11 months ago", Columns.STATUS: "Unsubscribed"}
 
 
 class LeadTable(QTableView):
@@ -281,7 +283,10 @@ class LeadsPage(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSectionsMovable(True)
+        metrics = table.fontMetrics()
         for col, (_, _, width) in HEADERS.items():
+            if (widest := WIDEST_TEXT.get(col)) is not None:  # whatever the font size
+                width = max(width, metrics.horizontalAdvance(widest) + 24)
             header.resizeSection(col, width)
         if (state := self._settings.leads_header) is not None:
             header.restoreState(state)
