@@ -80,7 +80,7 @@ def test_a_date_at_the_calendar_s_edge_is_refused(db_path: Path, ada: str, args,
         (("outcome", "1", "declined", "--at", ""), "is not a date"),
         (("suggest", "--now", ""), "is not a date"),
         (("funnel", "--since", ""), "is not a date"),
-        (("chart", "funnel", "-o", "x.png", "--until", ""), "is not a date"),
+        (("chart", "funnel", "-o", "{dir}/x.png", "--until", ""), "is not a date"),
         (("backup", "-o", ""), "is a folder"),
     ],
 )
@@ -89,6 +89,7 @@ def test_an_empty_value_is_not_taken_as_no_value(
 ) -> None:
     # `--at "$DAY"` with DAY unset must not quietly mean now, nor -o "" the default place.
     assert run(db_path, "ask", ada, "booked", capsys=capsys)[0] == 0
+    args = [a.format(dir=db_path.parent) for a in args]
     assert_refused(db_path, *args, capsys=capsys, says=says)
 
 
