@@ -619,10 +619,11 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
         ask = max(waiting, key=_ask_order)
         step = prep.steps.get(ask[0])
         offer = prep.offers.get(ask[3]) if ask[3] else None
-        what = (step.label.lower() if step else ask[0]) + (f" ({offer.name})" if offer else "")
+        # Step labels are the owner's words, often past tense ("Replied"): quoted as names.
+        what = (step.label if step else ask[0]) + (f" — {offer.name}" if offer else "")
         until = ask[1] + follow_up
         return NoSuggestion(
-            f"Waiting for an answer to the ask for {what} made {_ago(ask[1], now)}; "
+            f'Waiting for an answer to your ask "{what}" made {_ago(ask[1], now)}; '
             f"it counts as unanswered after {_date(until)}.",
             Rule.PENDING,
             from_us(until),

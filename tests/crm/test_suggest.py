@@ -92,7 +92,7 @@ def test_pending_ask_inside_follow_up_window_waits() -> None:
     result = run(lead(yes("subscribed", 30), ask("downloaded", 5, "pending")))
     assert isinstance(result, NoSuggestion)
     assert result.rule == Rule.PENDING
-    assert result.reason.startswith("Waiting for an answer to the ask for downloaded")
+    assert result.reason.startswith('Waiting for an answer to your ask "Downloaded"')
     assert result.until == days(5) + dt.timedelta(days=7)
 
 

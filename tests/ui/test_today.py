@@ -236,8 +236,7 @@ def test_the_box_asks_for_the_answer_to_an_ask_that_waits(qtbot, people, make_wi
     assert box.waiting is not None and box.waiting.id == ask_id
     assert box.answer_label.isVisible()
     assert (
-        box.answer_label.text()
-        == "Did they answer the ask for downloaded (Guide), made 2 days ago?"
+        box.answer_label.text() == 'Did they answer your ask "Downloaded — Guide", made 2 days ago?'
     )
     with qtbot.waitSignal(box.sig_shown, timeout=10_000):
         box.answer_buttons["accepted"].click()

@@ -185,9 +185,9 @@ class SuggestionBox(QFrame):
         for button in self.answer_buttons.values():
             button.setVisible(ask is not None)
         if ask is not None:
-            what = ask.step_label.lower() + (f" ({ask.offer})" if ask.offer else "")
+            what = ask.step_label + (f" — {ask.offer}" if ask.offer else "")
             when = relative(ask.asked_at, self._clock())
-            self.answer_label.setText(f"Did they answer the ask for {what}, made {when}?")
+            self.answer_label.setText(f'Did they answer your ask "{what}", made {when}?')
 
     def answer(self, outcome: str) -> None:
         """Record the answer to the ask waiting for one, as given now."""
@@ -200,8 +200,7 @@ class SuggestionBox(QFrame):
             errors.show_error(self, exc)
             return
         self.sig_status_message.emit(
-            f"Recorded for the ask for {self.waiting.step_label.lower()}: "
-            f"{ANSWER_WORDS[outcome].lower()}."
+            f'Recorded for your ask "{self.waiting.step_label}": {ANSWER_WORDS[outcome].lower()}.'
         )
         self._events.lead_changed.emit(self._lead_id)  # the timeline and this box refresh
 
