@@ -11,7 +11,6 @@ importing this module costs nothing until a chart is drawn.
 from __future__ import annotations
 
 import logging
-import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -120,8 +119,7 @@ def _subtitle(funnel: Funnel, n: int | None, what: str = "leads") -> str:
     text = funnel.filter.describe()
     if n is not None:
         text += f" · n = {n:,} {what}"
-    # Long tag or source names wrap rather than run off the chart.
-    return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False)
+    return text
 
 
 def _frame(fig: Figure | SubFigure, title: str, subtitle: str, theme: Theme) -> Axes:
@@ -132,7 +130,8 @@ def _frame(fig: Figure | SubFigure, title: str, subtitle: str, theme: Theme) -> 
     fig.suptitle(
         title, x=0.01, ha="left", fontsize=TITLE_PT, fontweight="bold", color=theme.foreground
     )
-    ax.set_title(subtitle, loc="left", fontsize=SUBTITLE_PT, color=theme.muted, pad=8)
+    # wrap: long tag or source names wrap at the figure's edge, at whatever size it is drawn.
+    ax.set_title(subtitle, loc="left", fontsize=SUBTITLE_PT, color=theme.muted, pad=8, wrap=True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     for side in ("left", "bottom"):
@@ -360,7 +359,7 @@ def draw_offers(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) -
                 fontsize=VALUE_PT - 0.5,
                 color=theme.foreground,
             )
-    ax.set_yticks(base, [_short(o.offer, 26) for o in offers], fontsize=LABEL_PT)
+    ax.set_yticks(base, [shorten(o.offer, 26) for o in offers], fontsize=LABEL_PT)
     _value_axis(ax, theme)
     ax.set_xlabel("Leads", fontsize=LABEL_PT)
     _bottom_legend(fig, ax, theme, 3)
@@ -453,7 +452,8 @@ def draw_velocity(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT)
     ax.set_xlabel("Median days", fontsize=LABEL_PT)
 
 
-def _short(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

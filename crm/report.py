@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crm.charts import DRAW, LIGHT, Theme, new_figure, pdf_pages
+from crm.charts import DRAW, LIGHT, Theme, new_figure, pdf_pages, shorten
 from crm.errors import StorageError, ValidationError
 from crm.funnel import CHART_KINDS, Funnel, NumbersTable, numbers_table
 from crm.jobs import CancelToken, no_progress
@@ -30,6 +30,7 @@ PAGE = (8.27, 11.69)  # A4 portrait, inches
 ROWS_WITH_CHART = 16  # table rows that fit under a chart
 ROWS_PER_PAGE = 36  # on a continuation page
 MARGIN = 0.6 / PAGE[0]  # the side margin as a fraction of the page width
+FOOTER_FILTER_CHARS = 60
 
 
 def _when(made_at: dt.datetime) -> str:
@@ -47,7 +48,9 @@ def _footer(fig: Figure, funnel: Funnel, made_at: dt.datetime, page: int, theme:
     fig.text(
         MARGIN,
         0.025,
-        f"Smallyes funnel report · {funnel.filter.describe()} · made {_when(made_at)}",
+        # Cut short beside the page number; the first page names the filters in full.
+        f"Smallyes funnel report · {shorten(funnel.filter.describe(), FOOTER_FILTER_CHARS)}"
+        f" · made {_when(made_at)}",
         fontsize=7.5,
         color=theme.muted,
     )

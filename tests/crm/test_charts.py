@@ -206,3 +206,33 @@ def test_preload_brings_the_chart_modules_in_without_qt_or_pyplot() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout.split()
     assert out == ["matplotlib.figure", "matplotlib.backends.backend_agg"]
+
+
+LONG_TAG = "a very long tag name about the spring workshops and the autumn retreat 2026"
+
+
+def test_a_long_filter_wraps_inside_a_narrow_chart(small_history, tmp_path) -> None:
+    from crm.funnel import FunnelFilter
+    from crm.leads import find_lead, tag_lead
+
+    tag_lead(find_lead("ada@example.com").id, [LONG_TAG])
+    funnel = compute_funnel(FunnelFilter(tag=LONG_TAG))
+    out = save_figure(build_chart("funnel", funnel, size=(4.5, 4)), tmp_path / "f.svg")
+    assert "n = 1 leads with a yes" in svg_texts(out)
+    # Wrapped at the figure's edge: no one line of text holds the whole tag name.
+    lines = [el.text for el in ET.parse(out).getroot().iter() if el.text]
+    assert any(line.startswith("all time · tag a very long") for line in lines)
+    assert not any(LONG_TAG in line for line in lines)
+
+
+def test_the_report_footer_cuts_a_long_filter_short(small_history, now) -> None:
+    from crm.charts import LIGHT as theme
+    from crm.funnel import FunnelFilter
+    from crm.leads import find_lead, tag_lead
+    from crm.report import _footer, _page
+
+    tag_lead(find_lead("ada@example.com").id, [LONG_TAG])
+    fig = _page(theme)
+    _footer(fig, compute_funnel(FunnelFilter(tag=LONG_TAG)), now, 2, theme)
+    footer, page = (t.get_text() for t in fig.texts)
+    assert "…" in footer and LONG_TAG not in footer and page == "page 2"
