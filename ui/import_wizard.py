@@ -514,15 +514,18 @@ class ImportWizard(QDialog):
     def _on_runner_progress(self, done: int, total: int) -> None:
         if total <= 0:
             return
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(int(1000 * min(done / total, 1.0)))
         elapsed = max(time.monotonic() - self._started, 1e-6)
         rate = done / elapsed
         text = f"{done:,} rows · {rate:,.0f} rows per second"
         left = (total - done) / rate if rate > 0 else 0.0
         if left >= 1:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(int(1000 * min(done / total, 1.0)))
             text += f" · about {_duration(left)} left"
-        else:  # the last rows, or the writes after the whole file is read
+        else:
+            # The whole file is read; building the indexes and saving can still take a
+            # few seconds on a big file: a busy bar rather than one stuck at 99%.
+            self.progress_bar.setRange(0, 0)
             text += " · finishing…"
         self.speed_label.setText(text)
 

@@ -279,7 +279,9 @@ def test_progress_never_promises_under_a_second_while_rows_are_written(qtbot, db
     wizard._started = time.monotonic() - 2.0
     wizard._on_runner_progress(10_000, 100_000)  # 5,000 rows a second, 90,000 to go
     assert wizard.speed_label.text().endswith("· about 18 s left")
+    assert wizard.progress_bar.maximum() == 1000 and wizard.progress_bar.value() == 100
     # The file is read; the engine writes the rows and reports (rows, rows + 1).
     wizard._on_runner_progress(100_000, 100_001)
     assert wizard.speed_label.text().endswith("· finishing…")
     assert "under a second" not in wizard.speed_label.text()
+    assert wizard.progress_bar.maximum() == 0  # busy, not stuck at 99%
