@@ -401,7 +401,9 @@ def test_insert_above_timeline(people, window):
     detail.insert_above_timeline(label)
     select(window, people["ada"].id)
     assert label.isVisibleTo(detail)
-    assert label.parentWidget() is detail.timeline.parentWidget()
+    # With the lead's fields, which sit above the timeline.
+    assert detail.fields_area.widget().isAncestorOf(label)
+    assert not detail.fields_area.isAncestorOf(detail.timeline)
 
 
 def test_a_note_goes_on_the_timeline(people, window):
@@ -547,3 +549,27 @@ def test_the_last_yes_and_status_columns_fit_their_longest_words(window):
     header = table.horizontalHeader()
     assert header.sectionSize(Columns.LAST_YES) > metrics.horizontalAdvance("11 months ago")
     assert header.sectionSize(Columns.STATUS) > metrics.horizontalAdvance("Unsubscribed")
+
+
+def test_a_full_detail_scrolls_on_a_small_screen_instead_of_growing_the_window(
+    people, window, qtbot, now
+):
+    from crm.asks import record_ask
+
+    ada = people["ada"]
+    tags = ["pricing", "podcast", "seo", "workshop 2026", "newsletter", "referral", "spring"]
+    tags += ["autumn retreat", "masterclass", "coaching", "webinar replay", "guide"]
+    tag_lead(ada.id, tags)
+    record_ask(ada.id, "answered", at=now - dt.timedelta(days=1), now=now)
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    select(window, ada.id)
+    detail = window.leads_page.detail
+    qtbot.waitUntil(lambda: detail.fields_area.verticalScrollBar().maximum() > 0)
+    assert window.height() <= 700 and window.minimumSizeHint().height() <= 700
+    # The fields scroll; the timeline keeps room for a few entries.
+    assert detail.timeline.height() >= detail.fontMetrics().height() * 6
+    # Nothing is cut at the right edge: the fields fit beside the scroll bar.
+    content = detail.fields_area.widget()
+    assert content.width() <= detail.fields_area.viewport().width()

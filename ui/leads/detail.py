@@ -10,19 +10,22 @@ import datetime as dt
 from collections.abc import Callable
 from itertools import pairwise
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QToolButton,
@@ -221,12 +224,27 @@ class LeadDetail(QWidget):
         self.note_edit.setAccessibleName("Add a note to the timeline")
         self.note_edit.returnPressed.connect(self._on_note_entered)
 
+        # The fields and the next-ask box take the height they need and scroll when the
+        # window is too short for them (many tags and a waiting ask on a small screen),
+        # instead of pushing the window past the screen; the timeline keeps a few entries.
+        upper = QWidget()
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        # Never smaller than its rows need: growing (a tag line more) resizes the content
+        # at once, and the scroll area follows.
+        upper_layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        upper_layout.addLayout(form)
+        upper_layout.addLayout(buttons)
+        upper_layout.addLayout(self._above_timeline)
+        self.fields_area = _FitScrollArea(upper)
+        self.timeline.setMinimumHeight(self.fontMetrics().height() * 6)
+        # The timeline takes what the fields leave (its own size hint would compete).
+        self.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(8, 0, 0, 0)
         layout.addLayout(head)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addLayout(self._above_timeline)
+        layout.addWidget(self.fields_area)
         layout.addWidget(timeline_title)
         layout.addWidget(self.note_edit)
         layout.addWidget(self.timeline, 1)
@@ -441,3 +459,30 @@ class LeadDetail(QWidget):
 
     def remove_tag(self, name: str) -> None:
         self._run(lambda lead_id: untag_lead(lead_id, [name]))
+
+
+class _FitScrollArea(QScrollArea):
+    """A frameless vertical scroll area that asks for its content's whole height (a plain
+    QScrollArea caps its size hint) and for room beside the content for its scroll bar."""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # A scroll area keeps its content's size changes to itself: pass them on, so the
+        # page's layout gives the fields their new height (a tag line more, an ask box).
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
+
+    def sizeHint(self) -> QSize:
+        return self.widget().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(self.widget().minimumSizeHint().width() + bar, self.fontMetrics().height() * 4)
