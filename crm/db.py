@@ -103,6 +103,25 @@ def _prepare_file(path: Path) -> None:
         )
 
 
+def _other_program_tables(path: Path) -> list[str]:
+    """The tables of an SQLite file that holds no Smallyes schema: another program's
+    database, which opening would change (WAL mode, Smallyes's tables). Read-only."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    from crm.health import read_only_uri
+
+    try:
+        con = sqlite3.connect(read_only_uri(path), uri=True)
+        try:
+            rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return []  # not SQLite, or damaged: opening it explains that
+    names = sorted(str(r[0]) for r in rows if not str(r[0]).startswith("sqlite_"))
+    return [] if "schema_version" in names else names
+
+
 def connect(path: Path) -> SqliteDatabase:
     """A configured peewee database for ``path``; every thread gets its own connection."""
     # BEGIN IMMEDIATE: a transaction takes the write lock up front and waits busy_timeout
@@ -156,6 +175,13 @@ def open_database(
     """Open (creating if needed) the Smallyes database and bind the models to it."""
     db_path = resolve_db_path(path)
     _prepare_file(db_path)
+    tables = _other_program_tables(db_path)
+    if tables:
+        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        raise StorageError(
+            f"{db_path} is another program's database (its tables: {shown}): Smallyes leaves "
+            "it alone; choose a Smallyes database, or a new file."
+        )
     db = connect(db_path)
     try:
         db.connect(reuse_if_open=True)
