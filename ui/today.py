@@ -113,6 +113,14 @@ def ask_text(item: TodayItem) -> str:
 
 def ask_snooze_date(parent: QWidget, default: dt.date) -> dt.date | None:
     """Pick the day the lead comes back to Today's asks."""
+    dialog, calendar = snooze_dialog(parent, default)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return calendar.selectedDate().toPython()
+
+
+def snooze_dialog(parent: QWidget | None, default: dt.date) -> tuple[QDialog, QCalendarWidget]:
+    """The snooze window, not yet shown: a calendar from tomorrow on, Snooze and Cancel."""
     dialog = QDialog(parent)
     dialog.setWindowTitle("Snooze until")
     calendar = QCalendarWidget()
@@ -121,15 +129,14 @@ def ask_snooze_date(parent: QWidget, default: dt.date) -> dt.date | None:
     buttons = QDialogButtonBox(
         QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
     )
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Snooze")
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     layout = QVBoxLayout(dialog)
     layout.addWidget(QLabel("Show this lead in Today's asks again on:"))
     layout.addWidget(calendar)
     layout.addWidget(buttons)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        return None
-    return calendar.selectedDate().toPython()
+    return dialog, calendar
 
 
 def open_url(url: str) -> bool:

@@ -414,6 +414,10 @@ def test_a_note_goes_on_the_timeline(people, window):
     top = detail.timeline.timeline_model.items()[0]
     assert (top.kind, top.summary) == ("note", "Met at the Lisbon workshop")
     assert detail.note_edit.text() == ""
+    detail.note_edit.setText("   ")  # only spaces: nothing added, the field is cleared
+    detail.note_edit.returnPressed.emit()
+    assert detail.timeline.timeline_model.items()[0] == top
+    assert detail.note_edit.text() == ""
 
 
 def test_a_change_after_scrolling_far_rereads_only_down_to_the_screen(db, window, now, qtbot):

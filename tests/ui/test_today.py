@@ -300,3 +300,16 @@ def test_the_timeline_menu_opens_from_the_keyboard_on_the_focused_entry(
     timeline.setCurrentIndex(timeline.timeline_model.index(other))
     QApplication.sendEvent(timeline, menu_key())
     assert len(shown) == 1  # no menu for a yes or a note
+
+
+def test_the_snooze_window_says_snooze_and_starts_tomorrow(qtbot) -> None:
+    from PySide6.QtCore import QDate
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from ui.today import snooze_dialog
+
+    dialog, calendar = snooze_dialog(None, dt.date.today() + dt.timedelta(days=7))
+    qtbot.addWidget(dialog)
+    buttons = dialog.findChild(QDialogButtonBox)
+    assert buttons.button(QDialogButtonBox.StandardButton.Ok).text() == "Snooze"
+    assert calendar.minimumDate() == QDate.currentDate().addDays(1)

@@ -448,6 +448,7 @@ class LeadDetail(QWidget):
     def _on_note_entered(self) -> None:
         text = self.note_edit.text()
         if not text.strip():
+            self.note_edit.clear()  # only spaces: nothing to add, nothing to keep
             return
         if self._run(lambda lead_id: add_note(lead_id, text, at=self._clock())):
             self.note_edit.clear()
