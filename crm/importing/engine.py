@@ -408,6 +408,12 @@ class _Reading:
             mapping = options.mapping
         self.mapping: Mapping = mapping
         if not any(c.target is Target.EMAIL for c in mapping):
+            if source.member is not None:  # a readme or a report beside the export
+                raise ImportFormatError(
+                    f"'{source.member}' in {source.path.name} is not a list of people (no "
+                    f"email column; it starts {_shown_headers(header.names)}): unzip the "
+                    "archive and import the CSV file that lists them."
+                )
             raise ImportFormatError(
                 f"{source.label} has no email column (its columns are "
                 f"{_shown_headers(header.names)}): add one named 'email', or pick the "

@@ -213,6 +213,17 @@ def test_a_zip_whose_second_csv_has_no_email_column_imports_nothing(db, now, tmp
         z.writestr("a.csv", HEADER + "a@example.com,A\n")
         z.writestr("b.csv", "name,city\nAda,London\n")
     before = dump_tables()
-    with pytest.raises(ImportFormatError, match=r"b\.csv has no email column"):
+    with pytest.raises(ImportFormatError, match=r"'b\.csv' in two\.zip is not a list of people"):
         import_csv(path, now=now)
     assert dump_tables() == before
+
+
+def test_a_zip_with_a_readme_only_says_it_holds_no_list_of_people(db, now, tmp_path) -> None:
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("readme.txt", "This archive was made by our newsletter tool.\n")
+    with pytest.raises(ImportFormatError) as info:
+        import_csv(path, now=now)
+    message = info.value.user_message
+    assert message.startswith("'readme.txt' in export.zip is not a list of people")
+    assert "import window" not in message
