@@ -122,6 +122,17 @@ def _other_program_tables(path: Path) -> list[str]:
     return [] if "schema_version" in names else names
 
 
+def refuse_other_program_database(path: Path) -> None:
+    """Raise ``StorageError`` when ``path`` is another program's SQLite database."""
+    tables = _other_program_tables(path)
+    if tables:
+        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        raise StorageError(
+            f"{path} is another program's database (its tables: {shown}): Smallyes leaves "
+            "it alone; choose a Smallyes database, or a new file."
+        )
+
+
 def connect(path: Path) -> SqliteDatabase:
     """A configured peewee database for ``path``; every thread gets its own connection."""
     # BEGIN IMMEDIATE: a transaction takes the write lock up front and waits busy_timeout
@@ -175,13 +186,7 @@ def open_database(
     """Open (creating if needed) the Smallyes database and bind the models to it."""
     db_path = resolve_db_path(path)
     _prepare_file(db_path)
-    tables = _other_program_tables(db_path)
-    if tables:
-        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
-        raise StorageError(
-            f"{db_path} is another program's database (its tables: {shown}): Smallyes leaves "
-            "it alone; choose a Smallyes database, or a new file."
-        )
+    refuse_other_program_database(db_path)
     db = connect(db_path)
     try:
         db.connect(reuse_if_open=True)

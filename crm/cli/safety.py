@@ -7,7 +7,12 @@ from pathlib import Path
 
 from crm.backup import backup_now, inspect_database_file, list_backups, restore
 from crm.cli import add_json_flag, print_json
-from crm.db import close_database, open_database, resolve_db_path
+from crm.db import (
+    close_database,
+    open_database,
+    refuse_other_program_database,
+    resolve_db_path,
+)
 from crm.errors import StorageError, ValidationError
 from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_lead_data
 from crm.health import damaged_error, is_busy, quick_check
@@ -95,6 +100,7 @@ def cmd_backups(args: argparse.Namespace) -> None:
 
 def cmd_restore(args: argparse.Namespace) -> None:
     db_path = resolve_db_path(args.db)
+    refuse_other_program_database(db_path)
     ensure_not_running(db_path, "restore")
     done = restore(Path(args.file), db_path, now=utc_now())
     # Open it once: a backup from an older Smallyes is migrated now, not at the next start.

@@ -517,8 +517,12 @@ def test_an_output_that_is_a_pipe_or_device_is_not_replaced(
     assert stat.S_ISFIFO(pipe.stat().st_mode)
 
 
-@pytest.mark.parametrize("args", [("leads",), ("add", "ada@example.com"), ("backup",)])
-def test_another_program_s_sqlite_file_is_left_alone(tmp_path: Path, args, capsys) -> None:
+@pytest.mark.parametrize(
+    "args", [("leads",), ("add", "ada@example.com"), ("backup",), ("restore", "{backup}")]
+)
+def test_another_program_s_sqlite_file_is_left_alone(
+    tmp_path: Path, db_path: Path, args, capsys
+) -> None:
     other = tmp_path / "places.sqlite"
     con = sqlite3.connect(other)
     con.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
@@ -526,9 +530,9 @@ def test_another_program_s_sqlite_file_is_left_alone(tmp_path: Path, args, capsy
     con.commit()
     con.close()
     before = other.read_bytes()
-    code = main(["--db", str(other), *args])
+    code = main(["--db", str(other), *(a.format(backup=db_path) for a in args)])
     _, err = capsys.readouterr()
     assert code == 1 and err.startswith(f"error: {other} is another program's database")
     assert err.count("\n") == 1
     assert other.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["places.sqlite"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["places.sqlite", "smallyes.db"]
