@@ -138,6 +138,17 @@ def undecodable_value(args: argparse.Namespace) -> str | None:
     return None
 
 
+def stopped_by_ctrl_c(exc: BaseException) -> bool:
+    """Ctrl+C inside a progress handler stops SQLite mid-statement: "interrupted", often
+    followed by a failed rollback of the transaction SQLite already rolled back."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (DatabaseError, sqlite3.DatabaseError)) and str(seen) == "interrupted":
+            return True
+        seen = seen.__context__
+    return False
+
+
 # sysexits' EX_SOFTWARE: a bug, which a script can tell from a mistake of its own (1).
 BUG_EXIT = 70
 
@@ -209,6 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (DatabaseError, sqlite3.DatabaseError, OSError) as exc:
+        if stopped_by_ctrl_c(exc):
+            print_error("interrupted; nothing half-done was kept.")
+            return 130
         known = known_storage_problem(exc, resolve_db_path(args.db))
         if known is None:
             return report_bug(exc, log_path)

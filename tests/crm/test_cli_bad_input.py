@@ -536,3 +536,31 @@ def test_another_program_s_sqlite_file_is_left_alone(
     assert err.count("\n") == 1
     assert other.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["places.sqlite", "smallyes.db"]
+
+
+def test_ctrl_c_inside_sqlite_is_an_interruption_not_a_bug(
+    db_path: Path, ada: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import crm.cli.leads as leads
+    from crm.models import database_proxy
+
+    def long_write(args) -> None:
+        # How a long import meets Ctrl+C: the signal lands in SQLite's progress handler,
+        # SQLite stops the statement and rolls the transaction back itself.
+        conn = database_proxy.connection()
+
+        def ctrl_c() -> int:
+            raise KeyboardInterrupt
+
+        conn.set_progress_handler(ctrl_c, 1)
+        try:
+            with database_proxy.atomic("IMMEDIATE"):
+                database_proxy.execute_sql("UPDATE lead SET notes = 'half-done'")
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    monkeypatch.setattr(leads, "cmd_leads", long_write)
+    before = dump(db_path)
+    code, out, err = run(db_path, "leads", capsys=capsys)
+    assert (code, out, err) == (130, "", "error: interrupted; nothing half-done was kept.\n")
+    assert dump(db_path) == before
