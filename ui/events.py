@@ -23,3 +23,6 @@ class AppEvents(QObject):
     offers_changed = Signal()
     # The whole data set changed under every view (demo loaded, import undone, restore).
     data_replaced = Signal()
+    # Another database file took this one's place (a restore): ids held from before, such
+    # as an import's batch, now name other things or nothing.
+    database_swapped = Signal()

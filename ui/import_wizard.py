@@ -138,7 +138,7 @@ class ImportWizard(QDialog):
         self.dry_report: ImportReport | None = None
         self._dry = False
         self._started = 0.0
-        self._runner = TaskRunner(self)
+        self._runner = TaskRunner(self, writes=True)
         self._runner.sig_progress.connect(self._on_runner_progress)
         self._runner.sig_finished.connect(self._on_runner_finished)
         self._runner.sig_failed.connect(self._on_runner_failed)
@@ -712,7 +712,7 @@ class ImportHistoryPage(QWidget):
         super().__init__(parent)
         self._clock = clock
         self._batches: list[BatchRow] = []
-        self._runner = TaskRunner(self)
+        self._runner = TaskRunner(self, writes=True)
         self._runner.sig_finished.connect(self._on_runner_finished)
         self._runner.sig_failed.connect(
             lambda exc: show_error(self, getattr(exc, "user_message", str(exc)))
@@ -845,6 +845,8 @@ def open_import_wizard(window: MainWindow, path: Path | None = None) -> ImportWi
     busy = wizard is not None and wizard._runner.busy
     if wizard is None or not wizard.isVisible():
         wizard = ImportWizard(window, clock=window._clock)
+        # After a restore its report (and the batch to undo) belong to another database.
+        window.events.database_swapped.connect(wizard.close)
         wizard.sig_imported.connect(lambda _r: _after_change(window, undo=False))
         wizard.sig_undone.connect(lambda _r: _after_change(window, undo=True))
         window.import_wizard = wizard  # type: ignore[attr-defined]

@@ -617,6 +617,14 @@ class SafetyActions(QObject):
         self._restore_from(source)
 
     def _restore_from(self, source: Path) -> None:
+        if TaskRunner.writing():
+            errors.show_message(
+                self._parent,
+                "Smallyes",
+                "An import is still running: let it finish or cancel it, then restore; "
+                "nothing was changed.",
+            )
+            return
         now = self._clock()
 
         def job(progress: Callable[[int, int], None], cancel: Any) -> PreparedRestore:
@@ -633,6 +641,7 @@ class SafetyActions(QObject):
         swap_in(prepared)
         open_database(self.db_path)
         self._reopened = True
+        self._events.database_swapped.emit()
         self._events.data_replaced.emit()
         kept = f"; the replaced database was kept as {prepared.kept.name}" if prepared.kept else ""
         self.sig_status.emit(f"Restored from {prepared.source.name}{kept}")

@@ -12,9 +12,10 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -39,8 +40,13 @@ class TaskRunner(QObject):
     sig_cancelled = Signal()
     _sig_done = Signal(object)  # carries the Future back to the GUI thread
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    _writers: ClassVar[weakref.WeakSet[TaskRunner]] = weakref.WeakSet()
+
+    def __init__(self, parent: QObject | None = None, *, writes: bool = False) -> None:
+        """``writes``: its jobs change the database (an import, an undo, the demo data)."""
         super().__init__(parent)
+        if writes:
+            TaskRunner._writers.add(self)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-job")
         self._token: CancelToken | None = None
         self._future: Future[Any] | None = None
@@ -49,6 +55,11 @@ class TaskRunner(QObject):
     @property
     def busy(self) -> bool:
         return self._future is not None and not self._future.done()
+
+    @staticmethod
+    def writing() -> bool:
+        """Whether a job that changes the database (an import, an undo) is under way."""
+        return any(r.busy for r in list(TaskRunner._writers))
 
     def start(self, job: Job) -> None:
         if self.busy:

@@ -379,3 +379,35 @@ def test_a_restore_forgets_the_deletes_made_before_it(
     assert count_leads() == 5
     # Undo would put a lead from the replaced database into the restored one.
     assert not window.undo_action.isEnabled() and window.undo_action.text() == "Undo"
+
+
+def test_a_restore_waits_for_a_running_import_and_closes_a_stale_import_window(
+    qtbot, window, safety, monkeypatch, shown, now, db_path
+):
+    from ui.import_wizard import open_import_wizard
+    from ui.workers import TaskRunner
+
+    copy = backup_now(db_path.parent / "copy.db", now=now)
+    add_people(3, now)
+    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    # An import still running in its own window: the restore is refused.
+    release = threading.Event()
+    importing = TaskRunner(writes=True)
+    importing.start(lambda _p, _c: release.wait(10))
+    safety.restore_action.trigger()
+    assert shown == [
+        "An import is still running: let it finish or cancel it, then restore; nothing was changed."
+    ]
+    assert count_leads() == 8
+    release.set()
+    qtbot.waitUntil(lambda: not importing.busy)
+    importing.shutdown()
+    # Idle now: the restore goes ahead, and an open import window, whose report and undo
+    # name a batch of the replaced database, is closed.
+    wizard = open_import_wizard(window)
+    assert wizard.isVisible()
+    with qtbot.waitSignal(window.events.database_swapped):
+        _run(qtbot, safety, safety.restore_action)
+    assert count_leads() == 5
+    assert not wizard.isVisible()

@@ -187,7 +187,7 @@ class LeadsPage(QWidget):
         self._deleted: list[DeletedLead] = []
         self._total: int | None = None  # counted once the first rows are on screen
         self._counts: tuple[int, int] | None = None
-        self._runner = TaskRunner(self)
+        self._runner = TaskRunner(self, writes=True)
         self._runner.sig_finished.connect(self._on_runner_finished)
         self._runner.sig_failed.connect(self._on_runner_failed)
         self._runner.sig_crashed.connect(self._on_runner_crashed)
