@@ -500,7 +500,8 @@ class ImportWizard(QDialog):
         path, options, clock = self.path, self.options(dry_run=dry), self._clock
         self._dry = dry
         self._started = time.monotonic()
-        self.run_title.setText(f"Checking {path.name}…" if dry else f"Importing {path.name}…")
+        name = self.preview.file_name if self.preview is not None else path.name
+        self.run_title.setText(f"Checking {name}…" if dry else f"Importing {name}…")
         self.progress_bar.setRange(0, 0)
         self.speed_label.setText("Reading the file…")
         self.cancel_button.setEnabled(True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ _SIGNATURES = (
 )
 
 
+def shown_name(path: Path) -> str:
+    """A file's name as text that can be stored and printed: bytes that are not UTF-8 (a
+    name from an older system) become U+FFFD instead of failing later."""
+    return os.fsencode(path.name).decode("utf-8", "replace")
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """One CSV to read: a plain file, or one entry of a ZIP archive."""
@@ -50,7 +57,7 @@ class Source:
 
     @property
     def label(self) -> str:
-        return self.member.rsplit("/", 1)[-1] if self.member else self.path.name
+        return self.member.rsplit("/", 1)[-1] if self.member else shown_name(self.path)
 
     def open_binary(self) -> BinaryIO:
         if self.member is None:
@@ -61,7 +68,7 @@ class Source:
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
             archive.close()
             raise ImportFormatError(
-                f"'{self.member}' in {self.path.name} cannot be unpacked ({exc}): "
+                f"'{self.member}' in {shown_name(self.path)} cannot be unpacked ({exc}): "
                 "unzip it yourself and import the CSV."
             ) from exc
 
@@ -128,17 +135,17 @@ def _zip_sources(path: Path) -> list[Source]:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportFormatError(
-            f"{path.name} looks like a ZIP archive but cannot be opened: download it again."
+            f"{shown_name(path)} looks like a ZIP archive but cannot be opened: download it again."
         ) from exc
     if len(infos) > MAX_ZIP_ENTRIES * 16:
         raise ImportFormatError(
-            f"{path.name} holds {len(infos)} files, too many for an export: unzip it and "
+            f"{shown_name(path)} holds {len(infos)} files, too many for an export: unzip it and "
             "import the CSV files one by one."
         )
     names = [i.filename for i in infos if not i.is_dir()]
     if any(n.startswith("xl/") for n in names) and "[Content_Types].xml" in names:
         raise ImportFormatError(
-            f"{path.name} is an Excel workbook, not a CSV: open it in Excel and save it as "
+            f"{shown_name(path)} is an Excel workbook, not a CSV: open it in Excel and save it as "
             "'CSV UTF-8', then import that file."
         )
     sources: list[Source] = []
@@ -148,7 +155,7 @@ def _zip_sources(path: Path) -> list[Source]:
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts
         if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
             raise ImportFormatError(
-                f"{path.name} contains a file with an unsafe path ('{info.filename}'): it "
+                f"{shown_name(path)} contains a file with an unsafe path ('{info.filename}'): it "
                 "was not opened; unzip it yourself if you trust it."
             )
         lower = info.filename.lower()
@@ -160,19 +167,20 @@ def _zip_sources(path: Path) -> list[Source]:
             info.compress_size and info.file_size / info.compress_size > MAX_RATIO * 5
         ):
             raise ImportFormatError(
-                f"'{info.filename}' in {path.name} would unpack to {info.file_size:,} bytes, "
-                "too large to be a real export: unzip it yourself and check it."
+                f"'{info.filename}' in {shown_name(path)} would unpack to "
+                f"{info.file_size:,} bytes, too large to be a real export: unzip it yourself "
+                "and check it."
             )
         sources.append(Source(path, info.filename, info.file_size))
     if not sources:
         shown = ", ".join(names[:3]) or "nothing"
         raise ImportFormatError(
-            f"{path.name} is a ZIP archive with no CSV file inside (it holds {shown}): "
+            f"{shown_name(path)} is a ZIP archive with no CSV file inside (it holds {shown}): "
             "choose the CSV export instead."
         )
     if len(sources) > MAX_ZIP_ENTRIES:
         raise ImportFormatError(
-            f"{path.name} holds {len(sources)} CSV files, too many to import at once: unzip "
+            f"{shown_name(path)} holds {len(sources)} CSV files, too many to import at once: unzip "
             "it and import them one by one."
         )
     return sources

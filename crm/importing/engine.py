@@ -33,7 +33,14 @@ from typing import Any
 
 from crm.emails import check_email
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
-from crm.importing.decoding import Decoding, Source, detect_decoding, open_text, sources_for
+from crm.importing.decoding import (
+    Decoding,
+    Source,
+    detect_decoding,
+    open_text,
+    shown_name,
+    sources_for,
+)
 from crm.importing.mapping import (
     DATE_TARGETS,
     ColumnMap,
@@ -410,7 +417,7 @@ class _Reading:
         if not any(c.target is Target.EMAIL for c in mapping):
             if source.member is not None:  # a readme or a report beside the export
                 raise ImportFormatError(
-                    f"'{source.member}' in {source.path.name} is not a list of people (no "
+                    f"'{source.member}' in {shown_name(source.path)} is not a list of people (no "
                     f"email column; it starts {_shown_headers(header.names)}): unzip the "
                     "archive and import the CSV file that lists them."
                 )
@@ -502,14 +509,14 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
         warnings = [reading.decoding.warning] if reading.decoding.warning else []
         if len(sources) > 1:
             warnings.append(
-                f"{path.name} holds {len(sources)} CSV files: "
+                f"{shown_name(path)} holds {len(sources)} CSV files: "
                 + ", ".join(s.label for s in sources)
                 + "; all of them are imported."
             )
         if not reading.samples:
             warnings.append("the file has a header but no data rows")
         return Preview(
-            file_name=path.name,
+            file_name=shown_name(path),
             platform=reading.detection.platform,
             platform_label=reading.detection.label,
             heuristic=reading.detection.heuristic,
@@ -879,7 +886,7 @@ class _Importer:
             "INSERT INTO import_batch (file_name, platform, encoding, delimiter, on_duplicate,"
             " tag, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                self.path.name,
+                shown_name(self.path),
                 platform,
                 encoding,
                 delimiter,
@@ -1286,7 +1293,7 @@ class _Importer:
                 "import",
                 f"Updated from {label}: {words}",
                 json.dumps(
-                    {"batch_id": batch, "file": self.path.name, "fields": changed_fields},
+                    {"batch_id": batch, "file": shown_name(self.path), "fields": changed_fields},
                     ensure_ascii=False,
                 ),
                 batch,
@@ -1347,7 +1354,7 @@ class _Importer:
             warnings.insert(0, "no data rows: the file has a header only")
         return ImportReport(
             batch_id=None if self.options.dry_run or self.rows == 0 else self.batch_id,
-            file_name=self.path.name,
+            file_name=shown_name(self.path),
             platform=platform,
             platform_label=first.detection.label,
             encoding=encoding,
@@ -1539,7 +1546,9 @@ def import_csv(
     except SmallyesError:
         raise
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFormatError(f"{path.name} could not be read to the end ({exc}).") from exc
+        raise ImportFormatError(
+            f"{shown_name(path)} could not be read to the end ({exc})."
+        ) from exc
 
 
 def save_rejected(report: ImportReport, out: str | Path) -> int:

@@ -114,3 +114,19 @@ def test_dry_run_json_is_the_real_run_s_but_the_batch(db_path, capsys, tmp_path)
     real = json.loads(out)
     assert isinstance(real["batch_id"], int)
     assert {**real, "batch_id": None} == dry
+
+
+def test_a_file_name_that_is_not_utf8_is_imported_and_shown(db_path, capsys, tmp_path) -> None:
+    import os
+
+    from crm.cli import main
+
+    name = os.fsdecode(b"caf\xe9 members.csv")  # a name from an older system
+    path = tmp_path / name
+    path.write_text("email,name\nann@example.com,Ann\n", encoding="utf-8")
+    assert main(["--db", str(db_path), "import", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["created"] == 1
+    assert main(["--db", str(db_path), "imports", "--json"]) == 0
+    (batch,) = json.loads(capsys.readouterr().out)
+    assert batch["file"] == "caf\ufffd members.csv"
