@@ -184,8 +184,10 @@ def set_template(key: str, subject: str, body: str) -> StepRow:
     subject, body = subject.strip(), body.strip()
     if not subject:
         raise ValidationError("The ask needs a subject line: write a short one.")
-    if len(subject) > 200 or len(body) > 5000:
-        raise ValidationError("The ask is too long: keep the subject under 200 characters.")
+    if len(subject) > 200:
+        raise ValidationError("The ask's subject is too long: keep it under 200 characters.")
+    if len(body) > 5000:
+        raise ValidationError("The ask's message is too long: keep it under 5,000 characters.")
     for text in (subject, body):
         try:
             text.format(first_name="", offer="")

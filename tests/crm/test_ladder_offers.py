@@ -133,3 +133,10 @@ def test_pacing_changes_what_is_suggested(db, now) -> None:
     assert isinstance(suggest_for_lead(lead.id, now), Suggestion)
     set_pacing(cooldown_days=14)
     assert "14 days apart" in suggest_for_lead(lead.id, now).reason
+
+
+def test_a_too_long_ask_message_says_which_part_is_too_long(db) -> None:
+    with pytest.raises(ValidationError, match="subject is too long"):
+        set_template("downloaded", "s" * 201, "Hi")
+    with pytest.raises(ValidationError, match="message is too long: keep it under 5,000"):
+        set_template("downloaded", "A guide", "b" * 5001)
