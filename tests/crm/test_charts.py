@@ -236,3 +236,11 @@ def test_the_report_footer_cuts_a_long_filter_short(small_history, now) -> None:
     _footer(fig, compute_funnel(FunnelFilter(tag=LONG_TAG)), now, 2, theme)
     footer, page = (t.get_text() for t in fig.texts)
     assert "…" in footer and LONG_TAG not in footer and page == "page 2"
+
+
+@pytest.mark.parametrize("dpi", [29, 601, 1200])
+def test_a_resolution_out_of_range_is_refused_before_drawing(db, tmp_path, dpi) -> None:
+    fig = build_chart("funnel", compute_funnel(), size=(4, 3))
+    with pytest.raises(ValidationError, match="between 30 and 600 dpi"):
+        save_figure(fig, tmp_path / "f.png", dpi=dpi)
+    assert not (tmp_path / "f.png").exists()
