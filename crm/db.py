@@ -50,8 +50,8 @@ def log_dir() -> Path:
 
 def default_db_path() -> Path:
     """``SMALLYES_DB`` when set, else ``smallyes.db`` in the user data folder."""
-    env = os.environ.get(ENV_VAR)
-    if env:
+    env = os.environ.get(ENV_VAR, "")
+    if env.strip():  # set to nothing or to spaces: not set, as shells treat it
         return Path(env).expanduser()
     return data_dir() / DB_FILE_NAME
 

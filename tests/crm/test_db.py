@@ -46,6 +46,12 @@ def test_env_var_and_flag_choose_the_file(tmp_path: Path, monkeypatch) -> None:
     assert resolve_db_path(tmp_path / "flag.db") == tmp_path / "flag.db"
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_env_var_is_not_a_file_name(monkeypatch, blank: str) -> None:
+    monkeypatch.setenv("SMALLYES_DB", blank)
+    assert resolve_db_path(None).name == "smallyes.db"
+
+
 def test_default_location_is_the_user_data_folder(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SMALLYES_DB", raising=False)
     path = resolve_db_path(None)
