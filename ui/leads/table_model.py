@@ -49,7 +49,7 @@ class Columns(IntEnum):
 HEADERS: dict[Columns, tuple[str, SortKey | None, int]] = {
     # column: (header, SQL sort key or None when not sortable, default width)
     Columns.NAME: ("Name", SortKey.NAME, 125),
-    Columns.EMAIL: ("Email", SortKey.EMAIL, 200),
+    Columns.EMAIL: ("Email", SortKey.EMAIL, 180),
     Columns.COMPANY: ("Company", SortKey.COMPANY, 120),
     Columns.STATUS: ("Status", SortKey.STATUS, 105),
     Columns.STEP: ("Step", SortKey.LEVEL, 95),
