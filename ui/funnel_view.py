@@ -55,6 +55,7 @@ from crm.ladder import step_by_key
 from crm.leads import LeadQuery, all_sources, all_tags
 from crm.timefmt import utc_now
 from ui import errors
+from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents
 from ui.style import styled
 from ui.workers import TaskRunner
@@ -236,16 +237,8 @@ class EmptyChart(QWidget):
         self.text = styled(
             QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "emptyText"
         )
-        self.text.setFixedWidth(560)
         self.action = QPushButton()
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        layout.addWidget(self.title)
-        layout.addSpacing(8)
-        layout.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addSpacing(14)
-        layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(3)
+        lay_out_empty_state(self, self.title, self.text, self.action)
 
     def explain(self, filtered: bool) -> None:
         if filtered:

@@ -46,6 +46,7 @@ from crm.importing.mapping import DATE_TARGETS, TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
 from crm.leads import STATUS_LABELS, LeadStatus
 from crm.timefmt import local, utc_now
+from ui.empty_state import lay_out_empty_state
 from ui.settings import Settings
 from ui.style import styled
 from ui.workers import TaskRunner
@@ -752,19 +753,10 @@ class ImportHistoryPage(QWidget):
             ),
             "emptyText",
         )
-        self.empty_text.setFixedWidth(560)
-        self.empty_text.setMinimumHeight(self.empty_text.heightForWidth(560))
         self.empty_import_button = QPushButton("Import CSV…")
         self.empty_import_button.setDefault(True)
         self.empty_import_button.clicked.connect(open_wizard)
-        empty_layout = QVBoxLayout(self.empty)
-        empty_layout.addStretch(2)
-        empty_layout.addWidget(self.empty_title)
-        empty_layout.addSpacing(8)
-        empty_layout.addWidget(self.empty_text, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addSpacing(14)
-        empty_layout.addWidget(self.empty_import_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addStretch(3)
+        lay_out_empty_state(self.empty, self.empty_title, self.empty_text, self.empty_import_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.undo_button)
