@@ -44,6 +44,7 @@ from crm.offers import list_offers
 from crm.timefmt import utc_now
 from crm.timeline import record_commitment
 from ui import errors
+from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents
 from ui.leads import dialogs
 from ui.leads.detail import LeadDetail
@@ -108,9 +109,6 @@ class EmptyState(QWidget):
             ),
             "emptyText",
         )
-        # A wrapped label inside an aligned layout item gets no height for its width.
-        text.setFixedWidth(520)
-        text.setMinimumHeight(text.heightForWidth(520))
         self.import_button = QPushButton("Import a newsletter CSV…")
         self.import_button.setEnabled(False)
         self.import_button.setToolTip("CSV import is not available in this build yet.")
@@ -123,22 +121,17 @@ class EmptyState(QWidget):
         self.busy.hide()
         self.busy_label = QLabel("Loading the demo data…", alignment=Qt.AlignmentFlag.AlignCenter)
         self.busy_label.hide()
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.import_button)
-        buttons.addWidget(self.demo_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        layout.addWidget(title)
-        layout.addSpacing(8)
-        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addSpacing(16)
-        layout.addLayout(buttons)
-        layout.addSpacing(12)
-        layout.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.busy_label)
-        layout.addStretch(3)
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.import_button)
+        row.addWidget(self.demo_button)
+        busy = QWidget()
+        column = QVBoxLayout(busy)
+        column.setContentsMargins(0, 12, 0, 0)
+        column.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.busy_label)
+        lay_out_empty_state(self, title, text, buttons, busy)
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
