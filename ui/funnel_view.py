@@ -230,15 +230,10 @@ class EmptyChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = styled(
-            QLabel("No data for the chart yet", alignment=Qt.AlignmentFlag.AlignCenter),
-            "emptyTitle",
-        )
-        self.text = styled(
-            QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True), "emptyText"
-        )
         self.action = QPushButton()
-        lay_out_empty_state(self, self.title, self.text, self.action)
+        self.title, self.text = lay_out_empty_state(
+            self, "No data for the chart yet", "", self.action
+        )
 
     def explain(self, filtered: bool) -> None:
         if filtered:

@@ -739,24 +739,17 @@ class ImportHistoryPage(QWidget):
         self.status.setWordWrap(True)
         # Before the first import: the same empty state as the other pages, with its button.
         self.empty = QWidget()
-        self.empty_title = styled(
-            QLabel("No imports yet", alignment=Qt.AlignmentFlag.AlignCenter), "emptyTitle"
-        )
-        self.empty_text = styled(
-            QLabel(
-                "Each import of a newsletter export is listed here with its counts, and can "
-                "be undone. Click Import CSV… (Ctrl+I) or drop your newsletter's export "
-                "(Mailchimp, Substack, Ghost, Kit, beehiiv…) on the window to bring your "
-                "list in.",
-                alignment=Qt.AlignmentFlag.AlignCenter,
-                wordWrap=True,
-            ),
-            "emptyText",
-        )
         self.empty_import_button = QPushButton("Import CSV…")
         self.empty_import_button.setDefault(True)
         self.empty_import_button.clicked.connect(open_wizard)
-        lay_out_empty_state(self.empty, self.empty_title, self.empty_text, self.empty_import_button)
+        self.empty_title, self.empty_text = lay_out_empty_state(
+            self.empty,
+            "No imports yet",
+            "Each import of a newsletter export is listed here with its counts, and can be "
+            "undone. Click Import CSV… (Ctrl+I) or drop your newsletter's export (Mailchimp, "
+            "Substack, Ghost, Kit, beehiiv…) on the window to bring your list in.",
+            self.empty_import_button,
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.undo_button)

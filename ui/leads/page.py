@@ -98,17 +98,6 @@ class EmptyState(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = styled(QLabel("No leads yet", alignment=Qt.AlignmentFlag.AlignCenter), "emptyTitle")
-        text = styled(
-            QLabel(
-                "Bring in the subscribers your newsletter platform exported as a CSV file, "
-                "or look around with a realistic sample of 400 leads first. "
-                "You can also add a lead by hand with Ctrl+N.",
-                alignment=Qt.AlignmentFlag.AlignCenter,
-                wordWrap=True,
-            ),
-            "emptyText",
-        )
         self.import_button = QPushButton("Import a newsletter CSV…")
         self.import_button.setEnabled(False)
         self.import_button.setToolTip("CSV import is not available in this build yet.")
@@ -131,7 +120,15 @@ class EmptyState(QWidget):
         column.setContentsMargins(0, 12, 0, 0)
         column.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.busy_label)
-        lay_out_empty_state(self, title, text, buttons, busy)
+        lay_out_empty_state(
+            self,
+            "No leads yet",
+            "Bring in the subscribers your newsletter platform exported as a CSV file, or look "
+            "around with a realistic sample of 400 leads first. You can also add a lead by hand "
+            "with Ctrl+N.",
+            buttons,
+            busy,
+        )
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
