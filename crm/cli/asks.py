@@ -10,16 +10,15 @@ from crm.asks import AskRow, delete_ask, get_ask, list_asks, record_ask, set_out
 from crm.cli import add_json_flag, print_json, record_id
 from crm.errors import ValidationError
 from crm.ladder import (
+    StepEdit,
     StepRow,
     get_ladder,
-    rename_step,
     reorder_steps,
-    set_major,
-    set_template,
+    save_ladder,
     step_by_key,
+    step_keys,
 )
 from crm.leads import find_lead
-from crm.models import database_proxy
 from crm.offers import (
     OfferRow,
     add_offer,
@@ -255,19 +254,21 @@ def cmd_ladder(args: argparse.Namespace) -> None:
 def cmd_step(args: argparse.Namespace) -> None:
     if args.label is None and args.major is None and args.subject is None and args.body is None:
         raise ValidationError("Say what to change: --label, --major, --subject or --body.")
-    # All the changes or none: a bad --subject must not leave the new --label behind.
-    with database_proxy.atomic():
-        step = step_by_key(args.key)
-        if args.label is not None:
-            step = rename_step(args.key, args.label)
-        if args.major is not None:
-            step = set_major(args.key, args.major == "on")
-        if args.subject is not None or args.body is not None:
-            step = set_template(
-                args.key,
+    step = step_by_key(args.key)
+    # One transaction (save_ladder): a bad --subject must not leave the new --label behind.
+    save_ladder(
+        [
+            StepEdit(
+                step.key,
+                args.label if args.label is not None else step.label,
+                (args.major == "on") if args.major is not None else step.major,
                 args.subject if args.subject is not None else step.ask_subject,
                 args.body.replace("\\n", "\n") if args.body is not None else step.ask_body,
             )
+        ],
+        step_keys(),
+    )
+    step = step_by_key(step.key)
     if args.json:
         print_json(_step_json(step))
     else:
