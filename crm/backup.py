@@ -139,7 +139,7 @@ def backup_now(
 ) -> Path:
     """ "Back up now": the open database (``db``, else the one the models use) to
     ``target``, or to a ``manual`` copy in ``backups/``."""
-    from crm.db import backups_dir, database_path, is_database_file
+    from crm.db import backups_dir, check_output_file, database_path
     from crm.models import database_proxy
 
     db = db if db is not None else database_proxy.obj
@@ -147,20 +147,7 @@ def backup_now(
     if target is None:
         target = backups_dir(db_path) / backup_file_name(db_path, "manual", now)
     target = Path(target).expanduser()
-    # Its journal and lock files too: SQLite deletes or rewrites them under the copy.
-    if is_database_file(target, db_path):
-        raise ValidationError(
-            "A backup cannot replace the database or a file beside it that belongs to it: "
-            "choose another file."
-        )
-    if target.is_dir():
-        raise ValidationError(f"{target} is a folder: give a file name for the backup.")
-    if target.exists() and not target.is_file():
-        # The copy is renamed over the target: that would replace the device or pipe itself.
-        raise ValidationError(
-            f"{target} is not a regular file (a device, pipe or socket): give a file name for "
-            "the backup."
-        )
+    check_output_file(target, db_path, "backup")
     path = backup_to(db, target, progress=progress, cancel=cancel)
     prune_backups(db_path)
     return path

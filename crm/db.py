@@ -18,7 +18,7 @@ from pathlib import Path
 import platformdirs
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
-from crm.errors import DatabaseTooNewError, StorageError
+from crm.errors import DatabaseTooNewError, StorageError, ValidationError
 from crm.migrations import MIGRATIONS, Migration
 from crm.models import database_proxy
 
@@ -76,6 +76,23 @@ def is_database_file(path: str | os.PathLike[str], db_path: Path) -> bool:
     """Whether writing ``path`` would overwrite the database or a file that belongs to it."""
     target = Path(path).expanduser().resolve()
     return any(target == own.resolve() for own in database_files(db_path))
+
+
+def check_output_file(target: Path, db_path: Path | None, what: str) -> None:
+    """Refuse a target that writing ``what`` (an export, a backup) would wreck: the finished
+    file is renamed over it, which would replace a folder's name, a device or pipe itself
+    (/dev/null, /dev/stdout), or the database or a file SQLite keeps beside it."""
+    if target.is_dir():
+        raise ValidationError(f"{target} is a folder: give a file name for the {what}.")
+    if target.exists() and not target.is_file():
+        raise ValidationError(
+            f"{target} is not a regular file (a device, pipe or socket): give a file name for "
+            f"the {what}."
+        )
+    if db_path is not None and is_database_file(target, db_path):
+        raise ValidationError(
+            f"{target} belongs to the Smallyes database in use: give the {what} another file name."
+        )
 
 
 def _prepare_file(path: Path) -> None:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm.db import database_path, is_database_file
-from crm.errors import NotFoundError, StorageError, ValidationError
+from crm.db import check_output_file, database_path
+from crm.errors import NotFoundError, StorageError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.leads import LeadQuery, LeadRow, LeadStatus, count_leads, get_lead, list_leads
 from crm.models import database_proxy
@@ -105,20 +105,8 @@ def iter_export_rows(query: LeadQuery | None = None) -> Iterator[list[str]]:
 def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: str) -> None:
     """Write to a temporary file beside ``target`` and rename it: no half-written export."""
     target = Path(target).expanduser()
-    if target.is_dir():
-        raise ValidationError(f"{target} is a folder: give a file name.")
-    if target.exists() and not target.is_file():
-        # The finished file is renamed over the target: that would replace the device or
-        # pipe itself (/dev/null, /dev/stdout) rather than write into it.
-        raise ValidationError(
-            f"{target} is not a regular file (a device, pipe or socket): give a file name."
-        )
-    if database_proxy.obj is not None and is_database_file(
-        target, database_path(database_proxy.obj)
-    ):
-        raise ValidationError(
-            f"{target} belongs to the Smallyes database in use: give the export another file name."
-        )
+    db = database_proxy.obj
+    check_output_file(target, database_path(db) if db is not None else None, "export")
     tmp = target.with_name(f".{target.name}.part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
