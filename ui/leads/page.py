@@ -203,8 +203,6 @@ class LeadsPage(QWidget):
         self.detail = LeadDetail(events, clock=clock)
         self.detail.sig_log_yes_requested.connect(self.log_yes)
         self.detail.sig_status_message.connect(self.sig_status_message)
-        # The detail's least width is its content's (fields, ask buttons, a scroll bar).
-        self.detail.setMinimumWidth(max(340, self.detail.minimumSizeHint().width()))
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self._table_stack)
