@@ -77,3 +77,47 @@ def test_the_version_in_the_code_matches_the_package() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["version"] == __version__
+
+
+def _test_modules() -> list[Path]:
+    return sorted(p for p in (ROOT / "tests").rglob("*.py"))
+
+
+def joins_outside(tree: ast.AST) -> list[int]:
+    """Lines that join '..' or the shared folder beside a checkout onto a path with ``/``."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Div)
+        and isinstance(node.right, ast.Constant)
+        and str(node.right.value).strip("/\\") in {"..", "shared"}
+    ]
+
+
+def test_no_test_path_leaves_the_repository() -> None:
+    """A clone with nothing beside it passes: every file a test reads is under the repository.
+
+    Every module-level path a test module builds resolves inside the repository, and no
+    path a test joins steps up or into the shared folder beside a developer's checkout.
+    """
+    import importlib
+
+    offenders: list[str] = []
+    for path in _test_modules():
+        rel = path.relative_to(ROOT)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offenders += [
+            f"{rel}:{line} joins a path outside the repository" for line in joins_outside(tree)
+        ]
+        module = importlib.import_module(".".join(rel.with_suffix("").parts))
+        for name, value in vars(module).items():
+            if isinstance(value, Path) and not value.resolve().is_relative_to(ROOT):
+                offenders.append(f"{rel}: {name} = {value} is outside the repository")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_path_check_catches_the_path_that_broke_a_fresh_clone() -> None:
+    source = 'SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures"\n'
+    assert joins_outside(ast.parse(source)) == [1]
+    assert joins_outside(ast.parse('DATA = ROOT / "tests" / "data"\n')) == []

@@ -14,7 +14,7 @@ from crm.models import database_proxy
 from crm.timeline import TimelineItem, get_timeline
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "csv"
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "csv"
+MESSY = DATA / "messy"
 
 
 def run(name: str | Path, now: dt.datetime, **options: Any) -> ImportReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crm.importing import ImportOptions, import_csv, preview_csv
 from crm.importing.mapping import Target
-from tests.crm.importing.conftest import DATA, SHARED, lead, run, timeline
+from tests.crm.importing.conftest import DATA, MESSY, lead, run, timeline
 
 
 def test_german_excel_file_with_sep_line_and_cp1252(db, now) -> None:
@@ -73,7 +73,7 @@ def test_spanish_headers_and_pipe_tags(db, now) -> None:
 
 
 def test_shared_semicolon_excel_file(db, now) -> None:
-    report = run(SHARED / "messy" / "semicolon_excel_de.csv", now)
+    report = run(MESSY / "semicolon_excel_de.csv", now)
     assert report.rejected == 0 and report.delimiter == ";"
     assert lead("li.lei@example.net").company == "Kōhī Roasters; Ōsaka"
 

@@ -7,7 +7,7 @@ import zipfile
 from crm.importing import preview_csv
 from crm.importing.undo import list_imports
 from crm.leads import list_leads
-from tests.crm.importing.conftest import DATA, SHARED, lead, run, timeline
+from tests.crm.importing.conftest import DATA, MESSY, lead, run, timeline
 
 
 def test_subscribed_file_maps_without_asking(db, now) -> None:
@@ -84,6 +84,6 @@ def test_export_zip_imports_its_three_files_as_one_batch(db, now, tmp_path) -> N
 
 
 def test_shared_fixture_with_bom(db, now) -> None:
-    report = run(SHARED / "messy" / "utf8_bom_mailchimp.csv", now)
+    report = run(MESSY / "utf8_bom_mailchimp.csv", now)
     assert report.platform == "mailchimp" and report.rejected == 0
     assert lead("jose.garcia@example.com").first_name == "José"

@@ -7,11 +7,11 @@ import pytest
 from crm.importing import import_csv
 from crm.importing.engine import ImportOptions
 from crm.leads import add_lead, find_lead, set_status
-from tests.crm.importing.conftest import SHARED, lead, timeline, write
+from tests.crm.importing.conftest import MESSY, lead, timeline, write
 
 
 def test_first_occurrence_wins_later_ones_fill_and_add_tags(db, now) -> None:
-    report = import_csv(SHARED / "messy" / "duplicates_case_whitespace.csv", now=now)
+    report = import_csv(MESSY / "duplicates_case_whitespace.csv", now=now)
     assert report.duplicates_in_file == 7 and report.created == 7 and report.rejected == 1
     maria = lead("maria.lopez@example.com")
     assert (maria.email, maria.first_name, maria.last_name) == (

