@@ -7,9 +7,16 @@ Backups live in ``backups/`` beside the database, named ``<stem>-<YYYYmmdd-HHMMS
 - ``before-restore``, ``migration-...``, ``manual``, ``before-purge``: safety copies made
   before something rewrites the file; the newest :data:`KEEP_SAFETY` are kept.
 
-A restore checks that the file is a Smallyes database this app can open, keeps a copy of
-the current file (raw bytes when it is too damaged for the backup API), then swaps the new
-file in with one ``os.replace``.
+A copy of a damaged database is named ``...-damaged.db`` and kept apart: it never counts
+in the rotation, so backing up a damaged file never pushes a good copy out.
+
+A restore takes the database's lock exclusively (no other Smallyes process has it open),
+checks that the file is a Smallyes database this app can open (its schema, column by
+column, not only its table names), keeps a copy of the current file (raw bytes when it is
+too damaged for the backup API), then swaps the new file in with one ``os.replace``.
+
+A job killed half-way leaves a hidden copy (``backups/*.db.part``, ``.NAME.db.restore-*``);
+:func:`clean_leftovers` removes those when nobody has the database open, at every open.
 """
 
 from __future__ import annotations
@@ -20,13 +27,17 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
+import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from peewee import SqliteDatabase
 
 from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
+from crm.lock import BookLock
 from crm.timefmt import local, utc_now
 
 log = logging.getLogger(__name__)
@@ -72,6 +83,13 @@ def _owner_only_file(path: Path) -> None:
 def _copy_with_backup_api(
     source: sqlite3.Connection, target: Path, progress: Progress, cancel: CancelToken | None
 ) -> Path:
+    """Copy ``source`` into ``target`` through ``target.part``, a few pages at a time.
+
+    ``source`` must be a connection of its own, outside any transaction: the copy reads
+    one snapshot of it in a read transaction held from the first page to the last. Without
+    it, SQLite restarts a step-wise backup each time another connection writes, and a
+    backup with a writer every few milliseconds never finishes.
+    """
     tmp = target.with_name(target.name + ".part")
     _owner_only_file(tmp)
     dest = sqlite3.connect(tmp)
@@ -82,15 +100,28 @@ def _copy_with_backup_api(
             # Raising inside the callback aborts the copy; the .part file is removed below.
             cancel.raise_if_cancelled()
 
+    snapshot = not source.in_transaction
     try:
+        if snapshot:
+            source.execute("BEGIN")
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
         source.backup(dest, pages=_PAGES_PER_STEP, progress=step)
     except BaseException:
         dest.close()
-        tmp.unlink(missing_ok=True)
+        for path in (tmp, *_side_files(tmp)):
+            path.unlink(missing_ok=True)
         raise
+    finally:
+        if snapshot and source.in_transaction:
+            source.execute("ROLLBACK")
     dest.close()
     os.replace(tmp, target)
     return target
+
+
+def _source_connection(db_path: Path) -> sqlite3.Connection:
+    # isolation_level None: the BEGIN above is the only transaction, never an implicit one.
+    return sqlite3.connect(db_path, timeout=10, isolation_level=None)
 
 
 def backup_to(
@@ -102,7 +133,11 @@ def backup_to(
 ) -> Path:
     """Copy the open database to ``target`` (owner-only permissions) and return it."""
     try:
-        return _copy_with_backup_api(db.connection(), target, progress, cancel)
+        source = _source_connection(Path(db.database))
+        try:
+            return _copy_with_backup_api(source, target, progress, cancel)
+        finally:
+            source.close()
     except OSError as exc:
         raise StorageError(
             f"Smallyes could not write the backup {target} ({exc.strerror}): "
@@ -112,6 +147,31 @@ def backup_to(
         from crm.db import explain_sqlite_error
 
         raise StorageError(explain_sqlite_error(exc, target)) from exc
+
+
+def _damaged_name(path: Path) -> Path:
+    return path.with_name(f"{path.stem}-{DAMAGED}.db")
+
+
+def _set_apart_if_damaged(db_path: Path, copy: Path, *, in_backups: bool) -> Path:
+    """Check a fresh copy; a damaged one in ``backups/`` is renamed ``...-damaged.db`` (kept,
+    never counted in the rotation) and ``DatabaseDamagedError`` says so. Returns ``copy``."""
+    from crm.health import is_busy, quick_check
+
+    problems = quick_check(copy)
+    if not problems or is_busy(problems):
+        return copy
+    log.error("the backup %s of %s is damaged: %s", copy, db_path, "; ".join(problems))
+    if in_backups:
+        kept = _damaged_name(copy)
+        os.replace(copy, kept)
+        where = f"the copy was kept apart as {kept.name} and no good backup was removed; "
+    else:
+        where = f"the copy at {copy} holds the damage too; "
+    raise DatabaseDamagedError(
+        f"The database {db_path} is damaged ({problems[0]}): {where}check it with "
+        "smallyes-cli check, then restore a good backup."
+    )
 
 
 def backup_file_name(db_path: Path, reason: str, now: dt.datetime) -> str:
@@ -125,6 +185,7 @@ def backup_before(db: SqliteDatabase, db_path: Path, *, reason: str) -> Path:
     target = backups_dir(db_path) / backup_file_name(db_path, reason, utc_now())
     log.info("backing up %s to %s before %s", db_path, target, reason)
     path = backup_to(db, target)
+    _set_apart_if_damaged(db_path, path, in_backups=True)
     prune_backups(db_path)
     return path
 
@@ -138,17 +199,22 @@ def backup_now(
     cancel: CancelToken | None = None,
 ) -> Path:
     """ "Back up now": the open database (``db``, else the one the models use) to
-    ``target``, or to a ``manual`` copy in ``backups/``."""
+    ``target``, or to a ``manual`` copy in ``backups/``.
+
+    The copy is checked: a damaged one raises ``DatabaseDamagedError`` after it is kept
+    (apart, as ``...-damaged.db``, when in ``backups/``), and prunes nothing."""
     from crm.db import backups_dir, check_output_file, database_path
     from crm.models import database_proxy
 
     db = db if db is not None else database_proxy.obj
     db_path = database_path(db)
+    in_backups = target is None
     if target is None:
         target = backups_dir(db_path) / backup_file_name(db_path, "manual", now)
     target = Path(target).expanduser()
     check_output_file(target, db_path, "backup")
     path = backup_to(db, target, progress=progress, cancel=cancel)
+    _set_apart_if_damaged(db_path, path, in_backups=in_backups)
     prune_backups(db_path)
     return path
 
@@ -245,27 +311,99 @@ def automatic_backup(
 # --- checking and restoring ---------------------------------------------------------------
 
 
+@cache
+def schema_columns(version: int) -> dict[str, frozenset[str]]:
+    """Each table's columns at schema ``version``: the migrations up to it, run on an empty
+    database in memory, so the answer is whatever those migrations really create."""
+    from crm.migrations import MIGRATIONS
+
+    db = SqliteDatabase(":memory:")
+    db.connect()
+    try:
+        for migration in MIGRATIONS[:version]:
+            migration(db)
+        return _table_columns(db.connection())
+    finally:
+        db.close()
+
+
+def _table_columns(con: sqlite3.Connection) -> dict[str, frozenset[str]]:
+    tables = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        t: frozenset(str(r[1]) for r in con.execute("SELECT * FROM pragma_table_info(?)", (t,)))
+        for t in tables
+    }
+
+
+def _schema_problem(con: sqlite3.Connection, path: Path) -> int | str:
+    """The file's schema version, or why its schema is not one Smallyes made (raises
+    ``DatabaseTooNewError`` for a newer one)."""
+    from crm.migrations import MIGRATIONS
+
+    tables = _table_columns(con)
+    if not set(tables).issuperset(REQUIRED_TABLES):
+        return "it lacks Smallyes's tables"
+    rows = con.execute("SELECT typeof(version), version FROM schema_version").fetchall()
+    if len(rows) != 1 or rows[0][0] != "integer":
+        shown = "none" if not rows else ", ".join(repr(r[1]) for r in rows[:3])
+        return f"its schema version is {shown}"
+    version = int(rows[0][1])
+    if version > len(MIGRATIONS):
+        raise DatabaseTooNewError(
+            f"{path} was made by a newer version of Smallyes (schema {version}, this app "
+            f"knows {len(MIGRATIONS)}): update Smallyes to use it."
+        )
+    if version < 1:
+        return f"its schema version is {version}"
+    for table, columns in schema_columns(version).items():
+        found = tables.get(table)
+        if found is None:
+            return f"it has no {table} table"
+        if found != columns:
+            odd = sorted(found ^ columns)
+            return f"its {table} table has other columns ({', '.join(odd[:3])})"
+    return version
+
+
 def inspect_database_file(path: Path) -> int:
     """Check that ``path`` is a healthy Smallyes database this app can open.
 
-    Returns its schema version. Raises ``ValidationError`` for another kind of file,
-    ``DatabaseTooNewError`` for a newer Smallyes's file and ``DatabaseDamagedError`` when
-    it fails ``quick_check``. Opens the file read-only and changes nothing.
+    Returns its schema version. Raises ``ValidationError`` for another kind of file (one
+    that is not a regular file, not SQLite, or whose tables, columns or schema version
+    are not what a Smallyes schema has), ``DatabaseTooNewError`` for a newer Smallyes's
+    file and ``DatabaseDamagedError`` when it fails ``quick_check``. Opens the file
+    read-only and changes nothing.
     """
     from crm.health import read_only_uri
-    from crm.migrations import MIGRATIONS
 
-    not_ours = ValidationError(
-        f"{path} is not a Smallyes database: choose a backup file made by Smallyes."
-    )
+    def not_ours(why: str = "") -> ValidationError:
+        return ValidationError(
+            f"{path} is not a Smallyes database{f' ({why})' if why else ''}: choose a backup "
+            "file made by Smallyes."
+        )
+
+    try:
+        # Before anything reads it: opening a pipe waits for a writer, forever.
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ValidationError(f"There is no file at {path}: check the name.") from None
+    except OSError as exc:
+        raise StorageError(f"Smallyes cannot read {path} ({exc.strerror}).") from exc
+    if stat.S_ISDIR(mode):
+        raise ValidationError(f"{path} is a folder: choose a backup file.")
+    if not stat.S_ISREG(mode):
+        raise ValidationError(
+            f"{path} is not a regular file (a device, pipe or socket): choose a backup file."
+        )
     try:
         with open(path, "rb") as handle:
             if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-                raise not_ours
-    except FileNotFoundError:
-        raise ValidationError(f"There is no file at {path}: check the name.") from None
-    except IsADirectoryError:
-        raise ValidationError(f"{path} is a folder: choose a backup file.") from None
+                raise not_ours()
     except OSError as exc:
         raise StorageError(f"Smallyes cannot read {path} ({exc.strerror}).") from exc
     try:
@@ -273,26 +411,19 @@ def inspect_database_file(path: Path) -> int:
     except sqlite3.Error as exc:
         raise StorageError(f"Smallyes cannot open {path} ({exc}).") from exc
     try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables.issuperset(REQUIRED_TABLES):
-            raise not_ours
-        row = con.execute("SELECT version FROM schema_version").fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise DatabaseTooNewError(
-                f"{path} was made by a newer version of Smallyes (schema {version}, this app "
-                f"knows {len(MIGRATIONS)}): update Smallyes to use it."
-            )
+        found = _schema_problem(con, path)
+        if isinstance(found, str):
+            raise not_ours(found)
         problems = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
             raise DatabaseDamagedError(f"{path} is damaged ({problems[0]}): choose another backup.")
-        return version
+        return found
     except sqlite3.DatabaseError as exc:
         if "malformed" in str(exc) or "not a database" in str(exc):
             raise DatabaseDamagedError(
                 f"{path} is damaged ({exc}): choose another backup."
             ) from exc
-        raise not_ours from exc
+        raise not_ours() from exc
     finally:
         con.close()
 
@@ -331,35 +462,59 @@ def keep_current_file(db_path: Path, *, reason: str, now: dt.datetime) -> Path |
         )
     healthy = problems == []
     if healthy:
-        con = sqlite3.connect(db_path)
+        con = _source_connection(db_path)
         try:
             return _copy_with_backup_api(con, target, no_progress, None)
         finally:
             con.close()
-    target = target.with_name(f"{target.stem}-{DAMAGED}.db")
-    _owner_only_file(target)
-    shutil.copyfile(db_path, target)
+    target = _damaged_name(target)
     wal = db_path.with_name(db_path.name + "-wal")
     if wal.exists():
-        kept_wal = target.with_name(target.name + "-wal")
-        _owner_only_file(kept_wal)
-        shutil.copyfile(wal, kept_wal)
+        _raw_copy(wal, target.with_name(target.name + "-wal"))
+    _raw_copy(db_path, target)
     log.warning("kept the damaged database %s as %s", db_path, target)
     return target
 
 
+def _raw_copy(source: Path, target: Path) -> None:
+    # Through ``.part``: a copy cut short by a kill never looks like a whole one.
+    tmp = target.with_name(target.name + ".part")
+    _owner_only_file(tmp)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedRestore:
-    """A checked copy of the backup, in the database's folder, ready to be swapped in."""
+    """A checked copy of the backup, in the database's folder, ready to be swapped in.
+
+    Holds the database's lock exclusively until :func:`swap_in` or :func:`abandon_restore`:
+    no other process opens the database in between, so nothing it writes is lost."""
 
     staged: Path
     db_path: Path
     source: Path
     kept: Path | None  # the copy of the database it replaces
+    lock: BookLock | None = None
 
 
 def _side_files(path: Path) -> list[Path]:
     return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _staging_prefix(db_path: Path) -> str:
+    return f".{db_path.name}.restore"
+
+
+def _unique_staging_file(db_path: Path) -> Path:
+    # A name of its own: two restores never share (and delete) each other's copy.
+    fd, name = tempfile.mkstemp(prefix=_staging_prefix(db_path) + "-", dir=db_path.parent)
+    os.close(fd)
+    return Path(name)
 
 
 def prepare_restore(
@@ -373,18 +528,20 @@ def prepare_restore(
     """Check ``source``, copy it beside the database and keep a copy of the current file.
 
     Slow, safe work (it changes nothing the user sees): run it off the GUI thread, then
-    call :func:`swap_in` with every connection to the database closed.
+    call :func:`swap_in` with every connection to the database closed. Refuses with
+    ``StorageError`` while another Smallyes process has the database open.
     """
     from crm.health import read_only_uri
 
     source = Path(source).expanduser()
+    inspect_database_file(source)
     if source.resolve() == db_path.resolve():
         raise ValidationError("That is the database in use: choose a backup file.")
-    inspect_database_file(source)
-    staged = db_path.with_name(f".{db_path.name}.restore")
+    lock = BookLock.exclusive(db_path, "restore")
+    staged: Path | None = None
     try:
-        _owner_only_file(staged)
-        src = sqlite3.connect(read_only_uri(source), uri=True)
+        staged = _unique_staging_file(db_path)
+        src = sqlite3.connect(read_only_uri(source), uri=True, isolation_level=None)
         try:
             _copy_with_backup_api(src, staged, progress, cancel)
         finally:
@@ -401,18 +558,39 @@ def prepare_restore(
             cancel.raise_if_cancelled()
         kept = keep_current_file(db_path, reason="before-restore", now=now)
     except BaseException:
-        for path in (staged, *_side_files(staged)):
-            path.unlink(missing_ok=True)
+        if staged is not None:
+            _remove_staged(staged)
+        lock.release()
         raise
-    return PreparedRestore(staged=staged, db_path=db_path, source=source, kept=kept)
+    return PreparedRestore(staged=staged, db_path=db_path, source=source, kept=kept, lock=lock)
+
+
+def _remove_staged(staged: Path) -> None:
+    for path in (staged, *_side_files(staged)):
+        path.unlink(missing_ok=True)
+
+
+def abandon_restore(prepared: PreparedRestore) -> None:
+    """Drop a prepared restore that will not be swapped in; the database is unchanged."""
+    _remove_staged(prepared.staged)
+    if prepared.lock is not None:
+        prepared.lock.release()
 
 
 def swap_in(prepared: PreparedRestore) -> None:
-    """Replace the database with the prepared copy in one step.
+    """Replace the database with the prepared copy in one step, then release the lock.
 
     Every connection to the database must be closed: a connection left open would keep
     reading the old file and could write its journal beside the new one.
     """
+    try:
+        _swap(prepared)
+    finally:
+        if prepared.lock is not None:
+            prepared.lock.release()
+
+
+def _swap(prepared: PreparedRestore) -> None:
     db_path = prepared.db_path
     if db_path.exists():
         # Fold the old journal into the old file first, so removing it loses nothing that
@@ -430,8 +608,7 @@ def swap_in(prepared: PreparedRestore) -> None:
         finally:
             con.close()
         if busy:
-            for path in (prepared.staged, *_side_files(prepared.staged)):
-                path.unlink(missing_ok=True)
+            _remove_staged(prepared.staged)
             raise StorageError(
                 "Another program is using the database right now (a script or another "
                 "window): let it finish, then restore again; nothing was changed."
@@ -452,3 +629,60 @@ def restore(source: Path, db_path: Path, *, now: dt.datetime) -> PreparedRestore
     prepared = prepare_restore(source, db_path, now=now)
     swap_in(prepared)
     return prepared
+
+
+# --- what a killed job leaves behind -------------------------------------------------------
+
+# ``backups/NAME-...db.part`` and its journals: a backup, a kept copy or a migration's
+# safety copy cut short.
+_PART = re.compile(r"^(?P<name>.+\.db)\.part(-wal|-shm|-journal)?$")
+
+
+def clean_leftovers(db_path: Path) -> list[Path]:
+    """Remove the hidden copies a killed backup, restore or migration left beside
+    ``db_path`` and in its ``backups/``; return them.
+
+    Only while no other process has the database open (it may be writing one of them
+    right now): then nothing is removed and the next open tries again. Never touches a
+    listed backup, the database or its journals.
+    """
+    from crm.db import backups_dir
+
+    with BookLock.exclusive_if_free(db_path) as free:
+        if not free:
+            log.info("leftovers of %s left for later: another process has it open", db_path)
+            return []
+        found = [p for p in _leftovers(db_path.parent, db_path) if p.is_file()]
+        folder = backups_dir(db_path)
+        if folder.is_dir():
+            found += [p for p in _backup_leftovers(folder, db_path) if p.is_file()]
+        removed = []
+        for path in sorted(found):
+            try:
+                path.unlink()
+            except OSError as exc:
+                log.warning("could not remove the leftover %s: %s", path, exc)
+                continue
+            removed.append(path)
+        if removed:
+            log.warning("removed %d leftovers of killed jobs: %s", len(removed), removed)
+        return removed
+
+
+def _leftovers(folder: Path, db_path: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    prefix = _staging_prefix(db_path)
+    return [p for p in folder.iterdir() if p.name.startswith(prefix)]
+
+
+def _backup_leftovers(folder: Path, db_path: Path) -> list[Path]:
+    out = []
+    for path in folder.iterdir():
+        part = _PART.match(path.name)
+        if part is None:
+            continue
+        name = _NAME.match(part["name"])
+        if name is not None and name["stem"] == db_path.stem:
+            out.append(path)
+    return out

@@ -1,9 +1,15 @@
 """Opening the database: where it lives, how it is configured, and its schema version.
 
 One SQLite file per owner. ``open_database`` resolves the path (``--db``, ``SMALLYES_DB``,
-or the platform's user data folder), applies the pragmas on every connection (WAL,
+or the platform's user data folder), holds the lock every opener shares while the file is
+open (``crm.lock.BookLock``, so a restore never replaces it under this process), removes
+what a killed backup or restore left behind, applies the pragmas on every connection (WAL,
 foreign keys, busy timeout), refuses a file written by a newer Smallyes, and runs the
 migrations it has not seen yet inside one transaction, after a backup.
+
+A transaction that finds the file replaced under it anyway (by a program that knows
+nothing of the lock) is refused before it begins or commits, so it never reports success
+for writes that went into a deleted file.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
-from crm.errors import DatabaseTooNewError, StorageError, ValidationError
+from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError, ValidationError
+from crm.lock import BookLock
 from crm.migrations import MIGRATIONS, Migration
 from crm.models import database_proxy
 
@@ -67,8 +75,8 @@ def backups_dir(db_path: Path) -> Path:
 
 
 def database_files(db_path: Path) -> list[Path]:
-    """The database file and the ones kept beside it: SQLite's journals, the window's lock."""
-    suffixes = ("-wal", "-shm", "-journal", ".lock")
+    """The database file and the ones kept beside it: SQLite's journals, the two locks."""
+    suffixes = ("-wal", "-shm", "-journal", ".lock", ".inuse")
     return [db_path, *(db_path.with_name(db_path.name + suffix) for suffix in suffixes)]
 
 
@@ -150,14 +158,59 @@ def refuse_other_program_database(path: Path) -> None:
         )
 
 
-def connect(path: Path) -> SqliteDatabase:
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class BookDatabase(SqliteDatabase):
+    """peewee's SQLite database, tied to the file it first opened.
+
+    ``hold`` is the shared lock :func:`open_database` took; :func:`close_database` releases
+    it. Before a transaction begins and before it commits, the file at the path must
+    still be the one first opened: a file replaced under this process (renamed over, or
+    removed) would take the writes into a deleted file and lose them silently.
+    """
+
+    def __init__(self, database: str, **kwargs: Any) -> None:
+        super().__init__(database, **kwargs)
+        self.hold: BookLock | None = None
+        self.identity: tuple[int, int] | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        if self.identity is None:
+            self.identity = _identity(Path(self.database))
+        return conn
+
+    def ensure_same_file(self) -> None:
+        """Raise ``StorageError`` when the file at the path is no longer the one opened."""
+        if self.identity is not None and _identity(Path(self.database)) != self.identity:
+            raise StorageError(
+                f"{self.database} was replaced by another file while Smallyes was using it "
+                "(a restore by another program): nothing from this job was saved; run it "
+                "again on the database as it is now."
+            )
+
+    def begin(self, lock_type: str | None = None) -> None:
+        self.ensure_same_file()
+        super().begin(lock_type)
+
+    def commit(self) -> None:
+        # Raising here makes peewee's transaction roll back instead of committing.
+        self.ensure_same_file()
+        super().commit()
+
+
+def connect(path: Path) -> BookDatabase:
     """A configured peewee database for ``path``; every thread gets its own connection."""
     # BEGIN IMMEDIATE: a transaction takes the write lock up front and waits busy_timeout
     # for it. A deferred one that reads, then writes fails at once with "database is
     # locked" when another process (the CLI beside the window) wrote in between.
-    return SqliteDatabase(
-        str(path), pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE"
-    )
+    return BookDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
 
 
 def schema_version(db: SqliteDatabase) -> int:
@@ -198,24 +251,55 @@ def migrate(
 
 
 def open_database(
-    path: str | os.PathLike[str] | None = None, migrations: Sequence[Migration] = MIGRATIONS
-) -> SqliteDatabase:
-    """Open (creating if needed) the Smallyes database and bind the models to it."""
+    path: str | os.PathLike[str] | None = None,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    *,
+    check: bool = False,
+) -> BookDatabase:
+    """Open (creating if needed) the Smallyes database and bind the models to it.
+
+    ``check``: run ``quick_check`` first and raise ``DatabaseDamagedError`` (changing
+    nothing, not even a migration) when the file is damaged; for commands that write.
+    """
     db_path = resolve_db_path(path)
     _prepare_file(db_path)
     refuse_other_program_database(db_path)
+    hold = BookLock.shared(db_path)
     db = connect(db_path)
+    db.hold = hold
     try:
+        from crm.backup import clean_leftovers
+
+        clean_leftovers(db_path)
         db.connect(reuse_if_open=True)
+        if check:
+            problems = _quick_check(db)
+            if problems:
+                from crm.health import damaged_error
+
+                raise damaged_error(db_path, problems)
         migrate(db, migrations, path=db_path)
-    except DatabaseTooNewError:
-        db.close()
+    except (DatabaseTooNewError, DatabaseDamagedError):
+        close_database(db)
         raise
     except (DatabaseError, OperationalError, sqlite3.DatabaseError) as exc:
-        db.close()
+        close_database(db)
         raise StorageError(explain_sqlite_error(exc, db_path)) from exc
+    except BaseException:
+        close_database(db)
+        raise
     database_proxy.initialize(db)
     return db
+
+
+def _quick_check(db: SqliteDatabase) -> list[str]:
+    """``quick_check`` through the open connection: it reads the snapshot other Smallyes
+    processes see, even while one of them writes (a read-only, immutable open would not)."""
+    rows = [str(r[0]) for r in db.execute_sql("PRAGMA quick_check(5)").fetchall()]
+    if rows == ["ok"]:
+        return []
+    lines = [line.strip() for row in rows for line in row.splitlines()]
+    return [line for line in lines if line and not line.startswith("***")]
 
 
 def database_path(db: SqliteDatabase) -> Path:
@@ -224,9 +308,14 @@ def database_path(db: SqliteDatabase) -> Path:
 
 
 def close_database(db: SqliteDatabase) -> None:
-    """Close this thread's connection (other threads close their own)."""
+    """Close this thread's connection (other threads close their own) and give up the
+    shared lock :func:`open_database` took."""
     if not db.is_closed():
         db.close()
+    hold = getattr(db, "hold", None)
+    if hold is not None:
+        db.hold = None  # type: ignore[attr-defined]
+        hold.release()
 
 
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
