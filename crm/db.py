@@ -275,9 +275,9 @@ def open_database(
         if check:
             problems = _quick_check(db)
             if problems:
-                from crm.health import damaged_error
+                from crm.health import writes_refused_error
 
-                raise damaged_error(db_path, problems)
+                raise writes_refused_error(db_path, problems)
         migrate(db, migrations, path=db_path)
     except (DatabaseTooNewError, DatabaseDamagedError):
         close_database(db)

@@ -95,15 +95,25 @@ def check_database(path: Path, *, full: bool = True) -> None:
 def damaged_error(path: Path, problems: list[str]) -> DatabaseDamagedError:
     """The error for a damaged file, naming the newest good backup when there is one."""
     log.error("database %s failed quick_check: %s", path, "; ".join(problems))
+    return DatabaseDamagedError(
+        f"The database {path} is damaged ({problems[0]}): {_restore_advice(path)}; "
+        "the damaged file is kept, never overwritten."
+    )
+
+
+def writes_refused_error(path: Path, problems: list[str]) -> DatabaseDamagedError:
+    """The error for a command that would write into a damaged file: it changes nothing."""
+    log.error("database %s failed quick_check, writes refused: %s", path, "; ".join(problems))
+    return DatabaseDamagedError(
+        f"The database {path} is damaged ({problems[0]}), so Smallyes changes nothing in it: "
+        f"run smallyes-cli check, then {_restore_advice(path)} with smallyes-cli restore."
+    )
+
+
+def _restore_advice(path: Path) -> str:
     from crm.backup import newest_good_backup
 
     good = newest_good_backup(path)
-    advice = (
-        f"restore the backup from {local(good.created_at):%Y-%m-%d %H:%M} ({good.path})"
-        if good is not None
-        else "restore a backup file you keep elsewhere"
-    )
-    return DatabaseDamagedError(
-        f"The database {path} is damaged ({problems[0]}): {advice}; "
-        "the damaged file is kept, never overwritten."
-    )
+    if good is None:
+        return "restore a backup file you keep elsewhere"
+    return f"restore the backup from {local(good.created_at):%Y-%m-%d %H:%M} ({good.path})"

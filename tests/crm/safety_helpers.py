@@ -56,3 +56,18 @@ def wreck(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[100:1600] = b"\xff" * 1500
     path.write_bytes(bytes(data))
+
+
+def zero_page(path: Path, table: str = "lead") -> None:
+    """Zero one whole page, the root of ``table``'s b-tree, as a failing disk would."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
+        page = root.fetchone()[0]
+    finally:
+        con.close()
+    with open(path, "r+b") as handle:
+        handle.seek((page - 1) * page_size)
+        handle.write(b"\0" * page_size)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +34,8 @@ from crm.errors import (
 from crm.jobs import CancelToken
 from crm.leads import count_leads
 from tests.crm.safety_helpers import add_people, damage, lead_count
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_backup_then_restore_brings_the_old_leads_back(db, db_path: Path, now) -> None:
@@ -190,3 +198,135 @@ def test_restore_refuses_while_another_program_writes(db, db_path, now) -> None:
         writer.close()
     assert lead_count(db_path) == 5
     assert not db_path.with_name(f".{db_path.name}.restore").exists()
+
+
+def test_a_backup_finishes_while_another_process_writes_every_few_ms(
+    db, db_path: Path, now, tmp_path: Path
+) -> None:
+    add_people(6000, now)  # about 3 MB: hundreds of the backup's steps below
+    import crm.backup
+
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _EVERY_FEW_MS, str(db_path)], cwd=ROOT, stdout=subprocess.PIPE
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == b"writing"
+        steps: list[int] = []
+
+        def slow(done: int, total: int) -> None:
+            steps.append(done)
+            time.sleep(0.002)  # long enough for the writer to commit between steps
+
+        old = crm.backup._PAGES_PER_STEP
+        crm.backup._PAGES_PER_STEP = 4
+        try:
+            result: list[Path] = []
+            worker = threading.Thread(
+                target=lambda: result.append(
+                    backup_now(tmp_path / "busy.db", now=now, progress=slow)
+                ),
+                daemon=True,
+            )
+            worker.start()
+            worker.join(60)
+        finally:
+            crm.backup._PAGES_PER_STEP = old
+        assert not worker.is_alive(), "the backup never finished"
+    finally:
+        writer.kill()
+        writer.wait()
+        writer.stdout.close()  # type: ignore[union-attr]
+    assert result and inspect_database_file(result[0]) > 0
+    assert lead_count(result[0]) >= 6000
+    assert len(steps) > 50 and steps == sorted(steps)  # progress only ever went forward
+
+
+_EVERY_FEW_MS = """
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+print("writing", flush=True)
+while True:
+    con.execute("UPDATE setting SET value = value WHERE rowid = (SELECT min(rowid) FROM setting)")
+    con.execute("INSERT INTO tag (name) VALUES (hex(randomblob(8)))")
+    time.sleep(0.003)
+"""
+
+
+def test_restore_refuses_a_pipe_at_once(db, db_path: Path, now, tmp_path: Path) -> None:
+    fifo = tmp_path / "backup.db"
+    os.mkfifo(fifo)
+    close_database(db)
+    before = db_path.read_bytes()
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            restore(fifo, db_path, now=now)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():
+        # Unblock the hung open so the thread can end, then fail.
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("restore hung on a pipe")
+    assert len(outcome) == 1 and isinstance(outcome[0], ValidationError)
+    assert "not a regular file" in outcome[0].user_message
+    assert db_path.read_bytes() == before
+
+
+def _lookalike(db_path: Path, target: Path, sql: str) -> Path:
+    shutil.copyfile(db_path, target)
+    con = sqlite3.connect(target)
+    con.executescript(sql)
+    con.close()
+    return target
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        # the right table names, other columns
+        ("ALTER TABLE tag RENAME TO old_tag; CREATE TABLE tag (id INTEGER PRIMARY KEY, "
+         "label TEXT, batch_id INTEGER); DROP TABLE old_tag;", "tag table has other columns"),
+        ("ALTER TABLE lead DROP COLUMN phone;", "lead table has other columns"),
+        ("UPDATE schema_version SET version = 'abc';", "schema version is 'abc'"),
+        ("DELETE FROM schema_version;", "schema version is none"),
+        ("INSERT INTO schema_version VALUES (1);", "schema version is"),
+        ("UPDATE schema_version SET version = 0;", "schema version is 0"),
+        ("DROP TABLE offer;", "no offer table"),
+    ],
+)  # fmt: skip
+def test_restore_refuses_files_that_only_look_like_smallyes_books(
+    db, db_path: Path, now, tmp_path: Path, sql: str, why: str
+) -> None:
+    add_people(3, now)
+    close_database(db)
+    fake = _lookalike(db_path, tmp_path / "fake.db", sql)
+    before = db_path.read_bytes()
+    with pytest.raises(ValidationError, match="not a Smallyes database") as caught:
+        restore(fake, db_path, now=now)
+    assert why in caught.value.user_message
+    assert db_path.read_bytes() == before
+    assert list_backups(db_path) == []
+    with pytest.raises(ValidationError):
+        inspect_database_file(fake)  # what `check` reports for such a file too
+
+
+def test_an_older_genuine_book_still_restores(db, db_path: Path, now, tmp_path: Path) -> None:
+    from crm.migrations import MIGRATIONS
+
+    old = tmp_path / "old.db"
+    first = open_database(old, MIGRATIONS[:1])
+    close_database(first)
+    assert inspect_database_file(old) == 1
+    close_database(db)
+    restore(old, db_path, now=now)
+    reopened = open_database(db_path)
+    try:
+        assert count_leads() == 0
+    finally:
+        close_database(reopened)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import errno
 import json
 import sqlite3
@@ -10,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from crm.backup import inspect_database_file
 from crm.cli import main
 from crm.db import backups_dir, close_database, open_database
 from crm.models import database_proxy
-from tests.crm.safety_helpers import add_people, damage, lead_count
+from tests.crm.safety_helpers import add_people, damage, lead_count, zero_page
 
 
 def run(db_path: Path, *args: str, capsys) -> tuple[int, str, str]:
@@ -186,3 +188,51 @@ def test_an_unknown_database_error_is_not_hidden(db_path: Path, monkeypatch, cap
     assert err.startswith("error: ") and "a bug" in err and str(log_file()) in err
     logged = log_file().read_text(encoding="utf-8")
     assert "Traceback" in logged and "no such column: bogus" in logged
+
+
+def test_a_damaged_book_is_not_written_and_its_good_backups_stay(
+    db_path: Path, tmp_path: Path, capsys, now, monkeypatch
+) -> None:
+    import crm.cli.safety
+
+    close_database(open_database(db_path))
+    add_people(300, now)
+    close_database(database_proxy.obj)
+    clock = iter(now + dt.timedelta(minutes=m) for m in range(100))
+    # Backups are named to the second: each run gets a minute of its own.
+    monkeypatch.setattr(crm.cli.safety, "utc_now", lambda: next(clock))
+    for _ in range(5):
+        assert run(db_path, "backup", capsys=capsys)[0] == 0
+    good = sorted(b.name for b in backups_dir(db_path).iterdir())
+    assert len(good) == 5
+    zero_page(db_path)
+    before = db_path.read_bytes()
+    csv_file = tmp_path / "more.csv"
+    csv_file.write_text("email\nnew@example.com\n", encoding="utf-8")
+
+    assert run(db_path, "check", capsys=capsys)[0] == 1
+    for args in (("add", "z@example.com"), ("tag", "person1@example.com", "vip"),
+                 ("import", str(csv_file))):  # fmt: skip
+        code, out, err = run(db_path, *args, capsys=capsys)
+        assert code == 1 and err.count("\n") == 1, err
+        assert "is damaged" in err and "changes nothing" in err and "smallyes-cli check" in err
+        assert db_path.read_bytes() == before
+    for _ in range(5):
+        code, _, err = run(db_path, "backup", capsys=capsys)
+        assert code == 1 and "kept apart" in err and err.count("\n") == 1, err
+
+    names = sorted(b.name for b in backups_dir(db_path).iterdir())
+    assert [n for n in names if not n.endswith("-damaged.db")] == good
+    assert sum(n.endswith("-manual-damaged.db") for n in names) == 5
+    for name in good:
+        assert inspect_database_file(backups_dir(db_path) / name) > 0
+    assert db_path.read_bytes() == before
+
+
+def test_read_commands_still_work_on_a_damaged_book(db_path: Path, capsys, now) -> None:
+    close_database(open_database(db_path))
+    add_people(300, now)
+    close_database(database_proxy.obj)
+    damage(db_path, pages=(8, 12))
+    code, _, err = run(db_path, "backups", capsys=capsys)
+    assert (code, err) == (0, "")
