@@ -411,3 +411,38 @@ def test_a_restore_waits_for_a_running_import_and_closes_a_stale_import_window(
         _run(qtbot, safety, safety.restore_action)
     assert count_leads() == 5
     assert not wizard.isVisible()
+
+
+def test_a_restore_is_refused_while_a_command_has_the_book_open(
+    qtbot, window, safety, monkeypatch, shown, now, db_path
+):
+    import subprocess
+
+    import crm.lock
+
+    monkeypatch.setattr(crm.lock, "RESTORE_WAIT_S", 0.3)
+    copy = backup_now(db_path.parent / "copy.db", now=now)
+    add_people(3, now)
+    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    code = (
+        "import sys; from crm.db import open_database; open_database(sys.argv[1]); "
+        "print('open', flush=True); sys.stdin.readline()"
+    )
+    root = Path(__file__).resolve().parents[2]
+    other = subprocess.Popen(
+        [sys.executable, "-c", code, str(db_path)],
+        cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "open"
+        _run(qtbot, safety, safety.restore_action)
+    finally:
+        other.communicate("\n", timeout=30)
+    assert len(shown) == 1 and "Another Smallyes process has" in shown[0]
+    assert count_leads() == 8
+    assert [p.name for p in db_path.parent.iterdir() if ".restore" in p.name] == []
+    # Once it is closed, the same restore goes ahead.
+    with qtbot.waitSignal(window.events.data_replaced):
+        _run(qtbot, safety, safety.restore_action)
+    assert count_leads() == 5
