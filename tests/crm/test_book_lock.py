@@ -267,3 +267,38 @@ def test_an_open_waits_for_a_restore_in_progress(db_path: Path) -> None:
             raise
     out, _ = proc.communicate(timeout=30)
     assert (proc.returncode, out.strip()) == (0, "open")
+
+
+def test_a_restore_during_a_real_import_is_refused_and_the_import_is_kept(
+    db_path: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import csv
+    import time
+
+    import crm.lock
+
+    monkeypatch.setattr(crm.lock, "RESTORE_WAIT_S", 0.3)
+    copy = _backup(db_path, tmp_path, capsys)
+    rows = 40_000
+    source = tmp_path / "big.csv"
+    with open(source, "w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["email", "first_name"])
+        out.writerows((f"p{i}@example.com", f"First{i}") for i in range(rows))
+    wal = db_path.with_name(db_path.name + "-wal")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crm", "--db", str(db_path), "import", str(source)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not wal.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # the import has the book open once its journal exists
+        assert proc.poll() is None, "the import ended before the restore could be tried"
+        code = main(["--db", str(db_path), "restore", str(copy)])
+        err = capsys.readouterr().err
+    finally:
+        _out, err_text = proc.communicate(timeout=120)
+    assert code == 1 and "Another Smallyes process has" in err
+    assert proc.returncode == 0, err_text
+    assert lead_count(db_path) == rows
