@@ -492,8 +492,8 @@ def _raw_copy(source: Path, target: Path) -> None:
 class PreparedRestore:
     """A checked copy of the backup, in the database's folder, ready to be swapped in.
 
-    Holds the database's lock exclusively until :func:`swap_in` or :func:`abandon_restore`:
-    no other process opens the database in between, so nothing it writes is lost."""
+    Holds the database's lock exclusively until :func:`swap_in` (or the process ends): no
+    other process opens the database in between, so nothing it writes is lost."""
 
     staged: Path
     db_path: Path
@@ -568,13 +568,6 @@ def prepare_restore(
 def _remove_staged(staged: Path) -> None:
     for path in (staged, *_side_files(staged)):
         path.unlink(missing_ok=True)
-
-
-def abandon_restore(prepared: PreparedRestore) -> None:
-    """Drop a prepared restore that will not be swapped in; the database is unchanged."""
-    _remove_staged(prepared.staged)
-    if prepared.lock is not None:
-        prepared.lock.release()
 
 
 def swap_in(prepared: PreparedRestore) -> None:
