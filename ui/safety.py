@@ -69,7 +69,7 @@ from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_le
 from crm.health import check_database, damaged_error, quick_check
 from crm.leads import LeadQuery, LeadRow, count_leads
 from crm.lock import InstanceLock, acquire_instance_lock
-from crm.logsetup import log_file
+from crm.logsetup import log_file, user_error_text
 from crm.timefmt import local, utc_now
 from ui import errors
 from ui.events import AppEvents
@@ -380,7 +380,7 @@ def startup_checks(db_path: Path, *, now: dt.datetime, check: HealthCheck | None
         return Startup(go=False)
     except StorageError as exc:
         # The folder is unusable: opening the database says so in its own words.
-        log.warning("no instance lock: %s", exc.user_message)
+        log.warning("no instance lock: %s", user_error_text(exc))
         lock = None
     try:
         # The cheap probe now; the full check runs while the window's code is imported.
