@@ -55,11 +55,16 @@ class DatabaseDamagedError(StorageError):
 class ForgetUnfinishedError(StorageError):
     """The person is erased from the book, but the file (or a backup) still holds old copies
     of their details: forgetting them again finishes the job. ``reason`` is ``reader``,
-    ``disk_full``, ``backup`` or ``storage``."""
+    ``disk_full``, ``backup`` or ``storage``; ``what`` and ``fix`` are the two halves of the
+    sentence, for a window to say them its own way."""
 
-    def __init__(self, user_message: str, reason: str) -> None:
-        super().__init__(user_message)
+    def __init__(self, reason: str, what: str, fix: str, again: str = "run forget again") -> None:
+        super().__init__(
+            f"The person was erased from the book, but {what}: {fix} and {again} to finish."
+        )
         self.reason = reason
+        self.what = what
+        self.fix = fix
 
 
 class OperationCancelled(SmallyesError):

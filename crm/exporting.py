@@ -272,16 +272,14 @@ def new_placeholder() -> str:
 # journal cannot be emptied while a reader may still need the pages from before the erase.
 READER_WAIT_S = 5.0
 
-_ERASED = "The person was erased from the book, but "
-_READER_TEXT = (
-    _ERASED + "another program kept reading the database, so the file still holds old copies "
-    "of their details: close that program (or the other Smallyes window) and run forget "
-    "again to finish."
-)
-_DISK_FULL_TEXT = (
-    _ERASED + "the disk filled up before the file could be cleaned: free some space and run "
-    "forget again to finish."
-)
+
+def _reader_busy() -> ForgetUnfinishedError:
+    return ForgetUnfinishedError(
+        "reader",
+        "another program kept reading the database, so the file still holds old copies of "
+        "their details",
+        "close that program (or the other Smallyes window)",
+    )
 
 
 def scrub_file(execute: Execute) -> None:
@@ -303,7 +301,7 @@ def scrub_file(execute: Execute) -> None:
     finally:
         execute(f"PRAGMA busy_timeout = {int(timeout)}", [])
     if busy:
-        raise ForgetUnfinishedError(_READER_TEXT, "reader")
+        raise _reader_busy()
 
 
 def finish_scrub(execute: Execute) -> None:
@@ -313,16 +311,20 @@ def finish_scrub(execute: Execute) -> None:
         scrub_file(execute)
     except (sqlite3.Error, DatabaseError) as exc:
         if is_busy_error(exc):
-            raise ForgetUnfinishedError(_READER_TEXT, "reader") from exc
+            raise _reader_busy() from exc
         known = known_storage_problem(exc)
         if known is None:
             raise
         if "disk is full" in known.user_message:
-            raise ForgetUnfinishedError(_DISK_FULL_TEXT, "disk_full") from exc
+            raise ForgetUnfinishedError(
+                "disk_full",
+                "the disk filled up before the file could be cleaned",
+                "free some space",
+            ) from exc
         raise ForgetUnfinishedError(
-            _ERASED + f"the file could not be cleaned ({known.user_message.rstrip('.')}); then "
-            "run forget again to finish.",
             "storage",
+            f"the file could not be cleaned ({exc})",
+            "check the disk and the file's permissions",
         ) from exc
     try:
         mark_scrubbed(execute)
@@ -454,9 +456,10 @@ def purge_backups(email: str, db_path: Path) -> tuple[list[Path], list[Path]]:
         path, exc = stuck[0]
         more = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
         raise ForgetUnfinishedError(
-            _ERASED + f"the backup {path}{more} still holds them and could be neither "
-            f"rewritten nor removed ({exc.strerror}): make {path.parent} writable and run "
-            "forget --purge-backups again to finish.",
             "backup",
+            f"the backup {path}{more} still holds them and could be neither rewritten nor "
+            f"removed ({exc.strerror})",
+            f"make {path.parent} writable",
+            "run forget --purge-backups again",
         )
     return rewritten, removed
