@@ -370,6 +370,13 @@ def recover_damaged(db_path: Path, damaged: DatabaseDamagedError, *, now: dt.dat
         errors.show_error(None, exc)
         return False
     log.warning("restored damaged %s from %s; damaged file kept as %s", db_path, source, done.kept)
+    db = open_database(db_path)
+    try:
+        again = reapply_suppression(done.kept, now=now)
+    finally:
+        close_database(db)
+    if again.forgotten_again:
+        log.info("forgot %d people again after restoring", again.forgotten_again)
     return True
 
 
