@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from pathlib import Path
 
 from crm.leads import add_lead
@@ -56,3 +57,39 @@ def wreck(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[100:1600] = b"\xff" * 1500
     path.write_bytes(bytes(data))
+
+
+class Reader:
+    """Another program with a read transaction open on the book (BEGIN + SELECT)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._path = db_path
+        self._holding = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        con = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            con.execute("BEGIN")
+            con.execute("SELECT count(*), max(last_name) FROM lead").fetchone()
+            self._holding.set()
+            self._release.wait(30)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def __enter__(self) -> Reader:
+        self._thread.start()
+        assert self._holding.wait(10)
+        return self
+
+    def release(self, after_s: float = 0.0) -> None:
+        if after_s:
+            threading.Timer(after_s, self._release.set).start()
+        else:
+            self._release.set()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._release.set()
+        self._thread.join(10)

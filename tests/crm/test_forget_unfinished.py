@@ -8,7 +8,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 import crm.exporting as exporting
 from crm.cli import main
 from crm.db import backups_dir, close_database, open_database
-from tests.crm.safety_helpers import add_people
+from tests.crm.safety_helpers import Reader, add_people
 
 EMAIL = "zelda@example.org"
 LAST = b"Quixotic-Lastname"
@@ -51,42 +50,6 @@ def _add_zelda(db_path: Path, capsys) -> None:
 
 
 # --- another program reading the book -----------------------------------------------------
-
-
-class Reader:
-    """Another program with a read transaction open on the book (BEGIN + SELECT)."""
-
-    def __init__(self, db_path: Path) -> None:
-        self._path = db_path
-        self._holding = threading.Event()
-        self._release = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        con = sqlite3.connect(self._path, isolation_level=None)
-        try:
-            con.execute("BEGIN")
-            con.execute("SELECT count(*), max(last_name) FROM lead").fetchone()
-            self._holding.set()
-            self._release.wait(30)
-            con.execute("COMMIT")
-        finally:
-            con.close()
-
-    def __enter__(self) -> Reader:
-        self._thread.start()
-        assert self._holding.wait(10)
-        return self
-
-    def release(self, after_s: float = 0.0) -> None:
-        if after_s:
-            threading.Timer(after_s, self._release.set).start()
-        else:
-            self._release.set()
-
-    def __exit__(self, *_exc: object) -> None:
-        self._release.set()
-        self._thread.join(10)
 
 
 def test_forget_beside_a_reader_is_finished_by_forgetting_again(

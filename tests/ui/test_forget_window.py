@@ -13,7 +13,7 @@ from crm.backup import backup_now
 from crm.exporting import forget_lead
 from crm.leads import count_leads, find_lead, list_leads
 from crm.suppression import add_unless_forgotten, is_forgotten
-from tests.crm.test_forget_unfinished import Reader
+from tests.crm.safety_helpers import Reader
 from ui import errors
 from ui.import_wizard import ImportWizard
 from ui.leads import dialogs
