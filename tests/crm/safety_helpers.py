@@ -1,4 +1,4 @@
-"""Shared helpers for the data-safety tests: a database with some leads, and damage."""
+"""Shared helpers for the data-safety tests: a database with some leads, damage, a reader."""
 
 from __future__ import annotations
 
