@@ -28,6 +28,14 @@ class DuplicateError(ValidationError):
     """A value that must be unique is already taken (an email, an offer name)."""
 
 
+class ForgottenAddressError(ValidationError):
+    """An address on the list of forgotten people, added again by hand."""
+
+    def __init__(self, user_message: str, email: str) -> None:
+        super().__init__(user_message)
+        self.email = email
+
+
 class ImportFormatError(SmallyesError):
     """A file that cannot be imported (binary, empty, no email column...)."""
 
@@ -42,6 +50,21 @@ class DatabaseTooNewError(StorageError):
 
 class DatabaseDamagedError(StorageError):
     """The database file fails its integrity check."""
+
+
+class ForgetUnfinishedError(StorageError):
+    """The person is erased from the book, but the file (or a backup) still holds old copies
+    of their details: forgetting them again finishes the job. ``reason`` is ``reader``,
+    ``disk_full``, ``backup`` or ``storage``; ``what`` and ``fix`` are the two halves of the
+    sentence, for a window to say them its own way."""
+
+    def __init__(self, reason: str, what: str, fix: str, again: str = "run forget again") -> None:
+        super().__init__(
+            f"The person was erased from the book, but {what}: {fix} and {again} to finish."
+        )
+        self.reason = reason
+        self.what = what
+        self.fix = fix
 
 
 class OperationCancelled(SmallyesError):

@@ -7,7 +7,10 @@
 - ``forget_lead``: "Forget this person". The lead's row stays, anonymised and marked
   ``erased``, with its yeses and asks, so the funnel's past counts do not change; every
   personal field, note, tag and import record is removed, and the file is rewritten so no
-  copy of the old values is left in the database or its journal.
+  copy of the old values is left in the database or its journal. Their address goes on the
+  list of forgotten people (``crm.suppression``, keyed hashes only), so an import or a
+  restore does not bring them back, and a forget stopped after the erase (a reader, a full
+  disk, a read-only backup) is finished by forgetting the same address again.
 """
 
 from __future__ import annotations
@@ -24,12 +27,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm.db import check_output_file, database_path
-from crm.errors import NotFoundError, StorageError
+from peewee import DatabaseError
+
+from crm.db import check_output_file, database_path, known_storage_problem
+from crm.errors import ForgetUnfinishedError, NotFoundError, SmallyesError, StorageError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.leads import LeadQuery, LeadRow, LeadStatus, count_leads, get_lead, list_leads
 from crm.models import database_proxy
-from crm.timefmt import iso
+from crm.suppression import (
+    address_key,
+    ensure_key,
+    is_forgotten,
+    mark_scrubbed,
+    remember,
+    unfinished_forgets,
+)
+from crm.timefmt import iso, utc_now
 from crm.timeline import get_timeline
 
 log = logging.getLogger(__name__)
@@ -251,77 +264,202 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
     execute("DELETE FROM lead_event WHERE lead_id = ? AND kind = 'note'", [lead_id])
 
 
-def _new_placeholder() -> str:
+def new_placeholder() -> str:
     return f"erased-{secrets.token_hex(12)}@{ERASED_DOMAIN}"
+
+
+# How long the rewrite waits for another program's read of the database to end: the
+# journal cannot be emptied while a reader may still need the pages from before the erase.
+READER_WAIT_S = 5.0
+
+
+def _reader_busy() -> ForgetUnfinishedError:
+    return ForgetUnfinishedError(
+        "reader",
+        "another program kept reading the database, so the file still holds old copies of "
+        "their details",
+        "close that program (or the other Smallyes window)",
+    )
 
 
 def scrub_file(execute: Execute) -> None:
     """Rewrite the whole file and empty the journal: old values left in free space by
-    earlier edits are gone, and the WAL no longer holds page images from before."""
+    earlier edits are gone, and the WAL no longer holds page images from before.
+
+    Waits up to :data:`READER_WAIT_S` for other programs' reads to end; raises
+    ``ForgetUnfinishedError`` when one is still reading.
+    """
     # Index samples (SQLITE_ENABLE_STAT4 builds) can hold emails: sample afresh.
     if execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'", []).fetchone():
         execute("ANALYZE", [])
     execute("VACUUM", [])
-    busy, _, _ = execute("PRAGMA wal_checkpoint(TRUNCATE)", []).fetchone()
+    # The TRUNCATE checkpoint waits for readers through the busy handler: bound that wait.
+    timeout = execute("PRAGMA busy_timeout", []).fetchone()[0]
+    execute(f"PRAGMA busy_timeout = {int(READER_WAIT_S * 1000)}", [])
+    try:
+        busy, _, _ = execute("PRAGMA wal_checkpoint(TRUNCATE)", []).fetchone()
+    finally:
+        execute(f"PRAGMA busy_timeout = {int(timeout)}", [])
     if busy:
-        raise StorageError(
-            "The erase is done, but another program is reading the database, so its journal "
-            "still holds old pages: close the other Smallyes window and erase again."
-        )
+        raise _reader_busy()
 
 
-def forget_lead(lead_id: int) -> ForgetReport:
-    """Irreversibly erase one person; see the module text for what is kept."""
+def finish_scrub(execute: Execute) -> None:
+    """:func:`scrub_file` after an erase, with its failures told as what they are: the
+    person is already erased, and running forget again finishes the job."""
+    try:
+        scrub_file(execute)
+    except (sqlite3.Error, DatabaseError) as exc:
+        if is_busy_error(exc):
+            raise _reader_busy() from exc
+        known = known_storage_problem(exc)
+        if known is None:
+            raise
+        if "disk is full" in known.user_message:
+            raise ForgetUnfinishedError(
+                "disk_full",
+                "the disk filled up before the file could be cleaned",
+                "free some space",
+            ) from exc
+        raise ForgetUnfinishedError(
+            "storage",
+            f"the file could not be cleaned ({exc})",
+            "check the disk and the file's permissions",
+        ) from exc
+    try:
+        mark_scrubbed(execute)
+    except (sqlite3.Error, DatabaseError) as exc:
+        # The file is clean; the flag only makes the next forget rewrite it once more.
+        log.warning("could not record the finished rewrite: %s", exc)
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def forget_lead(lead_id: int, *, now: dt.datetime | None = None) -> ForgetReport:
+    """Irreversibly erase one person; see the module text for what is kept.
+
+    Their address goes on the list of forgotten people (crm.suppression) in the erase's own
+    transaction: if the rewrite of the file fails afterwards (``ForgetUnfinishedError``),
+    :func:`finish_forget` by their address finishes it.
+    """
     lead = get_lead(lead_id)
     if lead.status == LeadStatus.ERASED:
         raise NotFoundError("That person was already forgotten.")
-    placeholder = _new_placeholder()
+    placeholder = new_placeholder()
     db = database_proxy
+    key = ensure_key(database_path(db.obj))
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
         with db.atomic():
+            row = db.execute_sql("SELECT email_key FROM lead WHERE id = ?", [lead_id]).fetchone()
+            remember(db.execute_sql, key, row[0], now or utc_now())
             erase_lead_rows(db.execute_sql, lead_id, placeholder)
-        scrub_file(db.execute_sql)
+        log.info("lead %d erased", lead_id)
+        finish_scrub(db.execute_sql)
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
-    log.info("lead %d erased", lead_id)
     return ForgetReport(lead_id=lead_id, placeholder=placeholder)
+
+
+def finish_forget(email: str) -> None:
+    """Finish forgetting someone already erased from the book (known by their address on
+    the list of forgotten people): rewrite the file that a reader or a full disk kept
+    from being cleaned. Their backups are :func:`purge_backups`'s."""
+    if not is_forgotten(email):
+        raise NotFoundError(f"No lead has the email '{email.strip()}': check the address.")
+    finish_scrub(database_proxy.execute_sql)
+
+
+def finish_unfinished_forgets() -> int:
+    """Rewrite the file when an earlier forget could not (the app does this at start-up,
+    before its daily backup copies the file); return how many forgets were unfinished."""
+    pending = unfinished_forgets(database_proxy.execute_sql)
+    if pending:
+        finish_scrub(database_proxy.execute_sql)
+    return pending
+
+
+def _lead_in_backup(path: Path, key: str) -> int | None:
+    """The id of the lead with this dedupe key in a backup, read without writing anything."""
+    from crm.health import read_only_uri
+
+    con = sqlite3.connect(read_only_uri(path), uri=True)
+    try:
+        row = con.execute(
+            "SELECT id FROM lead WHERE email_key = ? AND status != 'erased'", [key]
+        ).fetchone()
+    finally:
+        con.close()
+    return None if row is None else int(row[0])
+
+
+def _erase_in_backup(path: Path, lead_id: int) -> None:
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("PRAGMA secure_delete = ON")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            erase_lead_rows(con.execute, lead_id, new_placeholder())
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        scrub_file(con.execute)
+    finally:
+        con.close()
 
 
 def purge_backups(email: str, db_path: Path) -> tuple[list[Path], list[Path]]:
     """Erase the person with this email from every backup in ``backups/``.
 
     A backup that holds them is rewritten with the same erase; one that cannot be
-    rewritten (damaged, read-only) is removed. Returns (rewritten, removed).
+    rewritten (damaged, read-only) is removed. Returns (rewritten, removed). A backup that
+    holds them and can be neither rewritten nor removed raises ``ForgetUnfinishedError``
+    naming it, after every other backup was dealt with: running the purge again finishes.
     """
     from crm.backup import list_backups
 
-    key = email.strip().lower()
+    key = address_key(email)
     rewritten: list[Path] = []
     removed: list[Path] = []
+    stuck: list[tuple[Path, OSError]] = []
     for backup in list_backups(db_path):
         try:
-            con = sqlite3.connect(backup.path, isolation_level=None)
-        except sqlite3.Error:
-            backup.path.unlink(missing_ok=True)
-            removed.append(backup.path)
-            continue
-        try:
-            row = con.execute("SELECT id FROM lead WHERE email_key = ?", [key]).fetchone()
-            if row is None:
+            lead_id = _lead_in_backup(backup.path, key)
+            if lead_id is None:
                 continue
-            con.execute("PRAGMA secure_delete = ON")
-            con.execute("BEGIN IMMEDIATE")
-            erase_lead_rows(con.execute, row[0], _new_placeholder())
-            con.execute("COMMIT")
-            scrub_file(con.execute)
-            rewritten.append(backup.path)
-        except (sqlite3.Error, StorageError) as exc:
-            log.warning("could not erase a lead from backup %s (%s): removing it", backup, exc)
-            con.close()
-            backup.path.unlink(missing_ok=True)
+        except sqlite3.Error as exc:
+            log.warning("could not read backup %s (%s): removing it", backup.path, exc)
+        else:
+            try:
+                _erase_in_backup(backup.path, lead_id)
+                rewritten.append(backup.path)
+                continue
+            except (sqlite3.Error, SmallyesError) as exc:
+                log.warning(
+                    "could not erase a lead from backup %s (%s): removing it", backup.path, exc
+                )
+        try:
+            for path in (
+                backup.path,
+                *(backup.path.with_name(backup.path.name + s) for s in ("-wal", "-shm")),
+            ):
+                path.unlink(missing_ok=True)
             removed.append(backup.path)
-            continue
-        finally:
-            con.close()
+        except OSError as exc:
+            stuck.append((backup.path, exc))
+    if stuck:
+        path, exc = stuck[0]
+        more = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
+        raise ForgetUnfinishedError(
+            "backup",
+            f"the backup {path}{more} still holds them and could be neither rewritten nor "
+            f"removed ({exc.strerror})",
+            f"make {path.parent} writable",
+            "run forget --purge-backups again",
+        )
     return rewritten, removed

@@ -1,14 +1,61 @@
-"""Logging is configured once, at the entry points: a rotating file in the user log dir."""
+"""Logging is configured once, at the entry points: a rotating file in the user log dir.
+
+The log holds no personal data: it is kept for weeks, is not covered by Forget, and gets
+attached to bug reports. Every line goes through :func:`redact_emails` (messages and
+tracebacks alike), code that logs a message shown to the user logs :func:`redact` of it
+(quoted values too: a name, a typed address), and the file and its folder are owner-only.
+"""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import re
 from pathlib import Path
+from typing import Any
 
 from crm.db import log_dir
 
 LOG_FILE_NAME = "smallyes.log"
+
+# Anything shaped like an address, valid or not: a user@host word.
+_EMAIL = re.compile(r"[^\s'\"<>()\[\]{},;]+@[^\s'\"<>()\[\]{},;]+")
+# A value quoted in a user message ('Ada', "x"): the quote opens after no letter, so the
+# apostrophe of "can't" does not start one.
+_QUOTED = re.compile(r"(?<!\w)'[^'\n]*'(?!\w)|(?<!\w)\"[^\"\n]*\"(?!\w)")
+
+
+def redact_emails(text: str) -> str:
+    return _EMAIL.sub("<email>", text)
+
+
+def redact(text: str) -> str:
+    """A user-facing message without personal data: addresses and quoted values go."""
+    return _QUOTED.sub("'…'", redact_emails(text))
+
+
+def user_error_text(exc: BaseException) -> str:
+    """How a shown error is logged: its class and its redacted sentence."""
+    message = getattr(exc, "user_message", str(exc))
+    return f"{type(exc).__name__}: {redact(message)}"
+
+
+class RedactingFormatter(logging.Formatter):
+    """The file's formatter: no address reaches the file, not even inside a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_emails(super().format(record))
+
+
+class OwnerOnlyFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file readable by its owner only (each new file after a rollover too)."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a log an older Smallyes made with the umask's permissions
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
 def log_file() -> Path:
@@ -21,12 +68,13 @@ def configure_logging(level: int = logging.INFO) -> Path | None:
     root = logging.getLogger()
     root.setLevel(level)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)  # Smallyes's own folder: an older one was made 0755
+        handler: logging.Handler = OwnerOnlyFileHandler(
             path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     return path

@@ -221,4 +221,25 @@ def _v3_import_events_from_batches(db: SqliteDatabase) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_import_fingerprints, _v3_import_events_from_batches]
+# The addresses of forgotten people, so an import or a restore does not bring them back.
+# Never in the clear: an HMAC-SHA256 of the address's dedupe key under a key kept in a file
+# beside the book (crm.suppression). ``key_id`` says which key made a digest, so a book
+# moved without its key can say how many it cannot recognise. ``pending``: the file has
+# not been rewritten since the erase (a reader or a full disk stopped it).
+def _v4_forgotten_addresses(db: SqliteDatabase) -> None:
+    db.execute_sql(
+        "CREATE TABLE forgotten_address ("
+        " digest TEXT PRIMARY KEY,"
+        " key_id TEXT NOT NULL,"
+        " forgotten_at DATETIME NOT NULL,"
+        " pending INTEGER NOT NULL DEFAULT 1"
+        ") WITHOUT ROWID"
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_initial,
+    _v2_import_fingerprints,
+    _v3_import_events_from_batches,
+    _v4_forgotten_addresses,
+]

@@ -15,6 +15,7 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from crm.errors import SmallyesError
+from crm.logsetup import user_error_text
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ def show_message(parent: QWidget | None, title: str, text: str, *, critical: boo
 
 def show_error(parent: QWidget | None, exc: SmallyesError) -> None:
     """Show an expected error's one-sentence message."""
-    log.info("user error: %s", exc.user_message)
+    # Logged without personal data: the message may name the lead (an address, a name).
+    log.info("user error: %s", user_error_text(exc))
     show_message(parent, "Smallyes", exc.user_message)
 
 

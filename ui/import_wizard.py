@@ -546,7 +546,9 @@ class ImportWizard(QDialog):
             self.dry_label.setText(
                 f"Dry run: {result.created:,} new, {result.updated:,} updated, "
                 f"{result.unchanged:,} unchanged, {result.rejected:,} rejected, "
-                f"{result.duplicates_in_file:,} duplicates in the file. Nothing was written."
+                f"{result.duplicates_in_file:,} duplicates in the file"
+                + (f", {result.forgotten:,} forgotten at their request" if result.forgotten else "")
+                + ". Nothing was written."
             )
             self.stack.setCurrentIndex(self.PAGE_MAP)
             return
@@ -581,6 +583,8 @@ class ImportWizard(QDialog):
             f"{report.unchanged:,} unchanged, {report.duplicates_in_file:,} duplicates in the "
             f"file, {report.rejected:,} rejected.",
         ]
+        if report.forgotten:
+            lines.append(f"{report.forgotten:,} skipped: forgotten at their request.")
         if report.statuses:
             lines.append(
                 "In the file: "

@@ -64,12 +64,26 @@ from crm.db import (
     known_storage_problem,
     open_database,
 )
-from crm.errors import AlreadyRunningError, DatabaseDamagedError, SmallyesError, StorageError
-from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_lead_data
+from crm.errors import (
+    AlreadyRunningError,
+    DatabaseDamagedError,
+    ForgetUnfinishedError,
+    SmallyesError,
+    StorageError,
+)
+from crm.exporting import (
+    export_leads_csv,
+    finish_forget,
+    finish_unfinished_forgets,
+    forget_lead,
+    purge_backups,
+    write_lead_data,
+)
 from crm.health import check_database, damaged_error, quick_check
 from crm.leads import LeadQuery, LeadRow, count_leads
 from crm.lock import InstanceLock, acquire_instance_lock
-from crm.logsetup import log_file
+from crm.logsetup import log_file, user_error_text
+from crm.suppression import ReapplyReport, reapply_suppression, unreadable_warning
 from crm.timefmt import local, utc_now
 from ui import errors
 from ui.events import AppEvents
@@ -233,6 +247,28 @@ FORGET_DETAILS = (
     "out, unless you tick the box below."
 )
 
+
+def ask_finish_forget(parent: QWidget | None, text: str, informative: str) -> bool:
+    """After a forget that erased the person but could not clean up: True for Try again."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Forget this person", text, parent=parent)
+    box.setInformativeText(informative)
+    again = box.addButton("Try again", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(again)
+    box.exec()
+    return box.clickedButton() is again
+
+
+def unfinished_forget_text(who: str, exc: ForgetUnfinishedError) -> tuple[str, str]:
+    """The question after an unfinished forget, and its informative text."""
+    text = f"{who} was erased from the book, but {exc.what}: {exc.fix}, then click Try again."
+    if exc.reason == "backup":
+        later = "Until then that backup still holds them."
+    else:
+        later = "If you choose Later, Smallyes finishes it when it next starts."
+    return text, later
+
+
 RESTORE, CHOOSE_FILE, QUIT = "restore", "file", "quit"
 
 
@@ -334,6 +370,13 @@ def recover_damaged(db_path: Path, damaged: DatabaseDamagedError, *, now: dt.dat
         errors.show_error(None, exc)
         return False
     log.warning("restored damaged %s from %s; damaged file kept as %s", db_path, source, done.kept)
+    db = open_database(db_path)
+    try:
+        again = reapply_suppression(done.kept, now=now)
+    finally:
+        close_database(db)
+    if again.forgotten_again:
+        log.info("forgot %d people again after restoring", again.forgotten_again)
     return True
 
 
@@ -380,7 +423,7 @@ def startup_checks(db_path: Path, *, now: dt.datetime, check: HealthCheck | None
         return Startup(go=False)
     except StorageError as exc:
         # The folder is unusable: opening the database says so in its own words.
-        log.warning("no instance lock: %s", exc.user_message)
+        log.warning("no instance lock: %s", user_error_text(exc))
         lock = None
     try:
         # The cheap probe now; the full check runs while the window's code is imported.
@@ -459,6 +502,7 @@ class SafetyActions(QObject):
         self._clock = clock
         self._lock = lock
         self._then: Callable[[Any], None] | None = None
+        self._failed: Callable[[SmallyesError], bool] | None = None
         self._quiet = False
         self._progress: QProgressDialog | None = None
         self._closed = False
@@ -504,12 +548,21 @@ class SafetyActions(QObject):
     # --- running jobs -------------------------------------------------------------------
 
     def _start(
-        self, label: str, job: Callable[..., Any], then: Callable[[Any], None], *, quiet=False
+        self,
+        label: str,
+        job: Callable[..., Any],
+        then: Callable[[Any], None],
+        *,
+        quiet: bool = False,
+        failed: Callable[[SmallyesError], bool] | None = None,
     ) -> None:
+        """Run ``job``; ``then`` its result. ``failed`` may take an expected error over
+        (returning True) instead of the usual message."""
         if self.runner.busy or self._closed:
             self.sig_status.emit("Another data job is still running: wait for it to finish.")
             return
         self._then = then
+        self._failed = failed
         self._quiet = quiet
         if not quiet:
             progress = QProgressDialog(label, "Cancel", 0, 0, self._parent)
@@ -530,6 +583,7 @@ class SafetyActions(QObject):
             self._progress.deleteLater()
             self._progress = None
         self._then = None
+        self._failed = None
         self.update_actions()
         self.sig_job_done.emit()
 
@@ -551,8 +605,10 @@ class SafetyActions(QObject):
             self._end_job()
 
     def _on_runner_failed(self, exc: SmallyesError) -> None:
-        quiet = self._quiet
+        quiet, failed = self._quiet, self._failed
         self._end_job()
+        if failed is not None and failed(exc):
+            return
         if quiet:
             self.sig_status.emit(exc.user_message)
         else:
@@ -593,6 +649,13 @@ class SafetyActions(QObject):
             return
 
         def job(_progress: Callable[[int, int], None], cancel: Any) -> Path | None:
+            try:
+                # A forget the file was not rewritten after: finish it before a copy is
+                # made, or the backup would carry the old pages along.
+                finish_unfinished_forgets()
+            except ForgetUnfinishedError as exc:
+                log.warning("daily backup skipped: %s", user_error_text(exc))
+                return None
             return automatic_backup(now=self._clock(), cancel=cancel)
 
         def done(path: object) -> None:
@@ -641,10 +704,17 @@ class SafetyActions(QObject):
         swap_in(prepared)
         open_database(self.db_path)
         self._reopened = True
+        # People forgotten since the backup was made are forgotten again, before any view
+        # reads the restored book.
+        again = reapply_suppression(prepared.kept, now=self._clock())
         self._events.database_swapped.emit()
         self._events.data_replaced.emit()
         kept = f"; the replaced database was kept as {prepared.kept.name}" if prepared.kept else ""
-        self.sig_status.emit(f"Restored from {prepared.source.name}{kept}")
+        self.sig_status.emit(f"Restored from {prepared.source.name}{kept}{_forgot_again(again)}")
+        if again.unreadable:
+            errors.show_message(
+                self._parent, "Smallyes", unreadable_warning(again.unreadable, self.db_path) + "."
+            )
 
     def export_leads(self) -> None:
         shown, total = self._counts()
@@ -692,22 +762,52 @@ class SafetyActions(QObject):
         choice = confirm_forget(self._parent, lead)
         if choice is None:
             return
-        email = lead.email
+        email, who = lead.email, lead.display_name
 
-        def job(_progress: Callable[[int, int], None], _cancel: Any) -> int:
+        def job(_progress: Callable[[int, int], None], _cancel: Any) -> None:
             # Not cancellable: the erase is one transaction, then one rewrite of the file.
             forget_lead(lead.id)
             if choice.purge_backups:
-                rewritten, removed = purge_backups(email, self.db_path)
-                return len(rewritten) + len(removed)
-            return 0
+                purge_backups(email, self.db_path)
 
-        def done(_result: object) -> None:
-            self._clear_lead()
-            self._events.leads_changed.emit()
-            self.sig_status.emit(f"{lead.display_name} was forgotten")
+        self._start(
+            f"Erasing {who}…",
+            job,
+            lambda _result: self._forgotten(who),
+            failed=lambda exc: self._forget_unfinished(exc, email, who, choice),
+        )
 
-        self._start(f"Erasing {lead.display_name}…", job, done)
+    def _forgotten(self, who: str) -> None:
+        self._clear_lead()
+        self._events.leads_changed.emit()
+        self.sig_status.emit(f"{who} was forgotten")
+
+    def _forget_unfinished(
+        self, exc: SmallyesError, email: str, who: str, choice: ForgetChoice
+    ) -> bool:
+        """The person is erased but the file or a backup is not clean yet: say so, and
+        offer to finish (the same address, known from the list of forgotten people)."""
+        if not isinstance(exc, ForgetUnfinishedError):
+            return False
+        self._clear_lead()
+        self._events.leads_changed.emit()
+        text, informative = unfinished_forget_text(who, exc)
+        if not ask_finish_forget(self._parent, text, informative):
+            self.sig_status.emit(f"{who} was erased; the clean-up is not finished yet")
+            return True
+
+        def job(_progress: Callable[[int, int], None], _cancel: Any) -> None:
+            finish_forget(email)
+            if choice.purge_backups:
+                purge_backups(email, self.db_path)
+
+        self._start(
+            f"Finishing the erase of {who}…",
+            job,
+            lambda _result: self._forgotten(who),
+            failed=lambda again: self._forget_unfinished(again, email, who, choice),
+        )
+        return True
 
     # --- closing ------------------------------------------------------------------------
 
@@ -731,6 +831,14 @@ class SafetyActions(QObject):
             close_thread_connection()
         if self._lock is not None:
             self._lock.release()
+
+
+def _forgot_again(again: ReapplyReport) -> str:
+    if not again.forgotten_again:
+        return ""
+    n = again.forgotten_again
+    people = "person" if n == 1 else "people"
+    return f"; forgot again {n} {people} forgotten at their request since that backup"
 
 
 def install_safety(

@@ -104,6 +104,8 @@ def _print_report(report: ImportReport) -> None:
         f"{report.unchanged} unchanged, {report.duplicates_in_file} duplicates in the file, "
         f"{report.rejected} rejected, {report.warnings} warnings"
     )
+    if report.forgotten:
+        print(f"  {report.forgotten} skipped: forgotten at their request")
     if report.statuses:
         print("  statuses: " + ", ".join(f"{k} {v}" for k, v in report.statuses.items()))
     for error in report.errors[:20]:

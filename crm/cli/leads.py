@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from crm.cli import add_json_flag, print_json
+from crm.errors import ForgottenAddressError, ValidationError
 from crm.leads import (
     LeadQuery,
     LeadRow,
-    add_lead,
     delete_lead,
     find_lead,
     get_lead,
@@ -18,6 +18,7 @@ from crm.leads import (
     tag_lead,
     untag_lead,
 )
+from crm.suppression import add_unless_forgotten
 from crm.timefmt import iso, parse_user_datetime, utc_now
 from crm.timeline import add_note, get_timeline, record_commitment
 
@@ -30,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--company", default="")
     p.add_argument("--phone", default="")
     p.add_argument("--tag", action="append", default=[], metavar="TAG")
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="add a person who was forgotten at their request, because they asked to come back",
+    )
     add_json_flag(p)
     p.set_defaults(handler=cmd_add)
 
@@ -101,8 +107,23 @@ def _print_lead_line(lead: LeadRow) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> None:
-    lead = add_lead(
+    try:
+        lead = _add(args)
+    except ForgottenAddressError as exc:
+        raise ValidationError(
+            f"{exc.email} was forgotten at their request: add --again only if they asked to "
+            "be added back."
+        ) from None
+    if args.json:
+        print_json(lead.to_json())
+    else:
+        print(f"added {lead.email}")
+
+
+def _add(args: argparse.Namespace) -> LeadRow:
+    return add_unless_forgotten(
         args.email,
+        again=args.again,
         first_name=args.first,
         last_name=args.last,
         company=args.company,
@@ -110,10 +131,6 @@ def cmd_add(args: argparse.Namespace) -> None:
         tags=args.tag,
         now=utc_now(),
     )
-    if args.json:
-        print_json(lead.to_json())
-    else:
-        print(f"added {lead.email}")
 
 
 def cmd_leads(args: argparse.Namespace) -> None:

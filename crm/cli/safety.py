@@ -13,12 +13,19 @@ from crm.db import (
     refuse_other_program_database,
     resolve_db_path,
 )
-from crm.errors import StorageError, ValidationError
-from crm.exporting import export_leads_csv, forget_lead, purge_backups, write_lead_data
+from crm.errors import NotFoundError, StorageError, ValidationError
+from crm.exporting import (
+    export_leads_csv,
+    finish_forget,
+    forget_lead,
+    purge_backups,
+    write_lead_data,
+)
 from crm.health import damaged_error, is_busy, quick_check
-from crm.leads import LeadQuery, find_lead
+from crm.leads import LeadQuery, LeadRow, find_lead
 from crm.lock import ensure_not_running
 from crm.models import database_proxy
+from crm.suppression import ReapplyReport, is_forgotten, reapply_suppression, unreadable_warning
 from crm.timefmt import iso, utc_now
 
 
@@ -103,15 +110,41 @@ def cmd_restore(args: argparse.Namespace) -> None:
     refuse_other_program_database(db_path)
     ensure_not_running(db_path, "restore")
     done = restore(Path(args.file), db_path, now=utc_now())
-    # Open it once: a backup from an older Smallyes is migrated now, not at the next start.
-    close_database(open_database(db_path))
+    # Open it once: a backup from an older Smallyes is migrated now, not at the next start;
+    # and the people forgotten since the backup was made are forgotten again.
+    db = open_database(db_path)
+    try:
+        again = reapply_suppression(done.kept, now=utc_now())
+    finally:
+        close_database(db)
     if args.json:
         kept = str(done.kept) if done.kept is not None else None
-        print_json({"database": str(db_path), "source": str(done.source), "kept": kept})
+        print_json(
+            {
+                "database": str(db_path),
+                "source": str(done.source),
+                "kept": kept,
+                "forgotten_again": again.forgotten_again,
+            }
+        )
         return
     print(f"restored {db_path} from {done.source}")
     if done.kept is not None:
         print(f"the database it replaced was kept as {done.kept}")
+    _print_reapplied(again, db_path)
+
+
+def _print_reapplied(again: ReapplyReport, db_path: Path) -> None:
+    if again.forgotten_again:
+        n = again.forgotten_again
+        print(
+            f"forgot again {n} {'person' if n == 1 else 'people'} forgotten at their request "
+            "since that backup was made"
+        )
+    if again.unfinished:
+        print(f"note: {again.unfinished}")
+    if again.unreadable:
+        print(f"note: {unreadable_warning(again.unreadable, db_path)}")
 
 
 def cmd_check(args: argparse.Namespace) -> None:
@@ -157,30 +190,49 @@ def cmd_export_lead(args: argparse.Namespace) -> None:
     print(f"wrote everything stored about {lead.email} to {path}")
 
 
+def _lead_to_forget(email: str) -> LeadRow | None:
+    """The lead with this address, or None for a person already forgotten (on the list): a
+    forget stopped after the erase is finished by forgetting the same address again."""
+    try:
+        return find_lead(email)
+    except NotFoundError:
+        if is_forgotten(email, _db_path()):
+            return None
+        raise
+
+
 def cmd_forget(args: argparse.Namespace) -> None:
     # An unknown address is said first: asking to confirm it would only fail after --yes.
-    lead = find_lead(args.email)
+    lead = _lead_to_forget(args.email)
+    shown = lead.email if lead is not None else args.email.strip()
     if not args.yes:
-        raise ValidationError(f"Forgetting {lead.email} cannot be undone: add --yes to confirm.")
-    forget_lead(lead.id)
+        raise ValidationError(f"Forgetting {shown} cannot be undone: add --yes to confirm.")
+    if lead is not None:
+        forget_lead(lead.id)
+    else:
+        finish_forget(args.email)
     rewritten: list[Path] = []
     removed: list[Path] = []
     held = 0
     if args.purge_backups:
-        rewritten, removed = purge_backups(lead.email, _db_path())
+        rewritten, removed = purge_backups(shown, _db_path())
     else:
         held = len(list_backups(_db_path()))
     if args.json:
         print_json(
             {
-                "forgot": lead.email,
+                "forgot": shown,
+                "already_erased": lead is None,
                 "backups_rewritten": [str(p) for p in rewritten],
                 "backups_removed": [str(p) for p in removed],
                 "backups_may_hold": held,
             }
         )
         return
-    print(f"forgot {lead.email}: their details, notes and tags are erased")
+    if lead is not None:
+        print(f"forgot {shown}: their details, notes and tags are erased")
+    else:
+        print(f"finished forgetting {shown}: the file holds no copy of their details")
     if args.purge_backups:
         print(
             f"backups: erased from {len(rewritten)}, removed {len(removed)} that could not "

@@ -31,6 +31,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from crm.db import database_path
 from crm.emails import check_email
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
 from crm.importing.decoding import (
@@ -69,6 +70,7 @@ from crm.jobs import CancelToken, Progress, no_progress
 from crm.ladder import step_by_key
 from crm.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
 from crm.models import database_proxy
+from crm.suppression import ForgottenCheck, load_check, unreadable_warning
 
 log = logging.getLogger(__name__)
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
@@ -209,6 +211,7 @@ class ImportReport:
     header: tuple[str, ...] = ()
     dry_run: bool = False
     seconds: float = 0.0
+    forgotten: int = 0  # rows of people forgotten at their request: skipped
 
     @property
     def delimiter_name(self) -> str:
@@ -226,6 +229,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "duplicates_in_file": self.duplicates_in_file,
             "rejected": self.rejected,
+            "forgotten": self.forgotten,
             "warnings": self.warnings,
             "errors": [e.to_json() for e in self.errors],
             "statuses": dict(self.statuses),
@@ -574,7 +578,8 @@ class _Importer:
         self.seen: dict[str, int] = {}  # dedupe key -> row number of its first occurrence
         self.seen_file: dict[str, str] = {}  # the same, which file (ZIP with several CSVs)
         self.rows = self.created = self.updated = self.unchanged = 0
-        self.duplicates = self.rejected = self.warnings = 0
+        self.duplicates = self.rejected = self.warnings = self.forgotten = 0
+        self.suppression = ForgottenCheck(None, frozenset(), 0)  # read in begin()
         self.errors: list[RowError] = []
         self.warning_texts: list[str] = []
         self.statuses: dict[str, int] = {}
@@ -905,6 +910,12 @@ class _Importer:
         for tag_id, name in conn.execute("SELECT id, name FROM tag"):
             self.tag_ids[_tag_key(name)] = tag_id
         self.load_fingerprints()
+        # People forgotten at their request are never imported again (crm.suppression).
+        db_path = database_path(database_proxy.obj)
+        self.suppression = load_check(lambda sql, args: conn.execute(sql, args), db_path)
+        if self.suppression.unreadable:
+            self.warnings += 1
+            self.warning_texts.append(unreadable_warning(self.suppression.unreadable, db_path))
 
     def db_progress(self) -> int:
         now = time.monotonic()
@@ -1372,6 +1383,7 @@ class _Importer:
             header=first.header.names,
             dry_run=self.options.dry_run,
             seconds=time.monotonic() - started,
+            forgotten=self.forgotten,
         )
 
     def load(
@@ -1449,6 +1461,7 @@ class _Importer:
         statuses = self.statuses
         # a dry run stores no fingerprint: it needs one only to look stored ones up
         fingerprinting = bool(stored) or not self.dry_run
+        forgotten = self.suppression.holds if self.suppression else None
         count = 0
         fp: int | None = None
         hit: tuple[str, int, str] | None = None
@@ -1469,7 +1482,9 @@ class _Importer:
                 statuses[hit[2]] = statuses.get(hit[2], 0) + 1
             elif (row := normalise(plan, number, fields, fp)) is not None:
                 first_row = seen.get(row.key)
-                if first_row is None:
+                if forgotten and forgotten(row.key):
+                    self.forgotten += 1
+                elif first_row is None:
                     seen[row.key] = number
                     if self.file_label:
                         self.seen_file[row.key] = self.file_label

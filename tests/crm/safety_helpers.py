@@ -1,9 +1,10 @@
-"""Shared helpers for the data-safety tests: a database with some leads, and damage."""
+"""Shared helpers for the data-safety tests: a database with some leads, damage, a reader."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from pathlib import Path
 
 from crm.leads import add_lead
@@ -71,3 +72,39 @@ def zero_page(path: Path, table: str = "lead") -> None:
     with open(path, "r+b") as handle:
         handle.seek((page - 1) * page_size)
         handle.write(b"\0" * page_size)
+
+
+class Reader:
+    """Another program with a read transaction open on the book (BEGIN + SELECT)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._path = db_path
+        self._holding = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        con = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            con.execute("BEGIN")
+            con.execute("SELECT count(*), max(last_name) FROM lead").fetchone()
+            self._holding.set()
+            self._release.wait(30)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def __enter__(self) -> Reader:
+        self._thread.start()
+        assert self._holding.wait(10)
+        return self
+
+    def release(self, after_s: float = 0.0) -> None:
+        if after_s:
+            threading.Timer(after_s, self._release.set).start()
+        else:
+            self._release.set()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._release.set()
+        self._thread.join(10)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.errors import SmallyesError, ValidationError
+from crm.errors import ForgottenAddressError, SmallyesError, ValidationError
 from crm.ladder import StepRow
 from crm.leads import LeadRow
 from crm.timefmt import to_utc
@@ -66,6 +66,8 @@ class NewLead:
     company: str = ""
     phone: str = ""
     tags: tuple[str, ...] = ()
+    # The person was forgotten at their request and the owner confirmed they asked back.
+    again: bool = False
 
 
 class AddLeadDialog(QDialog):
@@ -91,6 +93,13 @@ class AddLeadDialog(QDialog):
         form.addRow("&Phone:", self.phone)
         form.addRow("&Tags:", self.tags)
         self.buttons = _lay_out(self, form, self.error, ok_text="Add lead", min_width=420)
+        self._again_for = ""  # the forgotten address the owner was warned about
+        self.email.textChanged.connect(self._on_email_text_changed)
+
+    def _on_email_text_changed(self, _text: str) -> None:
+        if self._again_for:
+            self._again_for = ""
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add lead")
 
     def entered(self) -> NewLead:
         return NewLead(
@@ -100,6 +109,7 @@ class AddLeadDialog(QDialog):
             company=self.company.text(),
             phone=self.phone.text(),
             tags=tuple(t.strip() for t in self.tags.text().split(",") if t.strip()),
+            again=bool(self._again_for) and self._again_for == self.email.text(),
         )
 
     def accept(self) -> None:
@@ -108,6 +118,16 @@ class AddLeadDialog(QDialog):
                 # Said here: the address check would quote an "(empty)" address back.
                 raise ValidationError("Type the lead's email address: it is the one field needed.")
             self.added = self._submit(self.entered())
+        except ForgottenAddressError as exc:
+            # A second click on the renamed button adds them: the owner's explicit word.
+            self.error.setText(
+                f"{exc.email} was forgotten at their request: click Add them again only if "
+                "they asked to be added back."
+            )
+            self.error.show()
+            self._again_for = self.email.text()
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add them again")
+            return
         except SmallyesError as exc:
             self.error.setText(exc.user_message)
             self.error.show()

@@ -34,13 +34,13 @@ from crm.leads import (
     DeletedLead,
     LeadQuery,
     LeadRow,
-    add_lead,
     count_leads,
     delete_lead,
     get_lead,
     restore_deleted,
 )
 from crm.offers import list_offers
+from crm.suppression import add_unless_forgotten
 from crm.timefmt import utc_now
 from crm.timeline import record_commitment
 from ui import errors
@@ -455,8 +455,9 @@ class LeadsPage(QWidget):
 
     def add_lead(self) -> None:
         def submit(entry: dialogs.NewLead) -> LeadRow:
-            return add_lead(
+            return add_unless_forgotten(
                 entry.email,
+                again=entry.again,
                 first_name=entry.first_name,
                 last_name=entry.last_name,
                 company=entry.company,

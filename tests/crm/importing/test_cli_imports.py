@@ -21,6 +21,7 @@ KEYS = [
     "unchanged",
     "duplicates_in_file",
     "rejected",
+    "forgotten",
     "warnings",
     "errors",
     "statuses",

@@ -1,0 +1,87 @@
+"""The log file: no personal data at any level, and readable by its owner only."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crm.errors import DuplicateError
+from crm.logsetup import configure_logging, redact, user_error_text
+
+
+@pytest.fixture
+def log_path() -> Iterator[Path]:
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    path = configure_logging(logging.DEBUG)
+    assert path is not None
+    yield path
+    for handler in root.handlers[:]:
+        if handler not in before:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def _text(path: Path) -> str:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return path.read_text(encoding="utf-8")
+
+
+def test_no_address_reaches_the_file_even_in_a_traceback(log_path: Path) -> None:
+    log = logging.getLogger("crm.test")
+    log.info("imported %s", "zelda.q@example.org")
+    try:
+        raise KeyError("ben+news@example.com")
+    except KeyError:
+        log.exception("unexpected error")
+    text = _text(log_path)
+    assert "zelda.q@example.org" not in text and "ben+news@example.com" not in text
+    assert "imported <email>" in text and "KeyError: '<email>'" in text
+
+
+def test_a_user_message_is_logged_without_the_values_it_quotes() -> None:
+    exc = DuplicateError(
+        "A lead with the email 'Ada@Example.com' was added since the delete: the deleted "
+        "one cannot come back beside it."
+    )
+    assert user_error_text(exc) == (
+        "DuplicateError: A lead with the email '…' was added since the delete: the deleted "
+        "one cannot come back beside it."
+    )
+    assert redact("'Ada Lovelace' is not a valid address: email has no @.") == (
+        "'…' is not a valid address: email has no @."
+    )
+    assert redact("Smallyes can't open it") == "Smallyes can't open it"
+
+
+def test_the_log_file_and_its_folder_are_owner_only(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers)
+    from crm.logsetup import log_file
+
+    folder = log_file().parent
+    folder.mkdir(parents=True, mode=0o755)
+    folder.chmod(0o755)
+    log_file().write_text("an older log\n", encoding="utf-8")
+    log_file().chmod(0o644)
+    try:
+        path = configure_logging()
+        assert path is not None
+        logging.getLogger("crm.test").warning("a line")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        handler = next(h for h in root.handlers if h not in before)
+        assert isinstance(handler, logging.handlers.RotatingFileHandler)
+        handler.doRollover()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+                handler.close()
