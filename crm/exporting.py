@@ -16,7 +16,6 @@ import csv
 import datetime as dt
 import json
 import logging
-import os
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -24,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm.db import check_output_file, database_path
 from crm.errors import NotFoundError, StorageError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.leads import LeadQuery, LeadRow, LeadStatus, count_leads, get_lead, list_leads
 from crm.models import database_proxy
+from crm.output_files import atomic_output
 from crm.timefmt import iso
 from crm.timeline import get_timeline
 
@@ -103,27 +102,10 @@ def iter_export_rows(query: LeadQuery | None = None) -> Iterator[list[str]]:
 
 
 def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: str) -> None:
-    """Write to a temporary file beside ``target`` and rename it: no half-written export."""
-    target = Path(target).expanduser()
-    db = database_proxy.obj
-    check_output_file(target, database_path(db) if db is not None else None, "export")
-    tmp = target.with_name(f".{target.name}.part")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        with open(fd, "w", encoding=encoding, newline="") as handle:
-            write(handle)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(
-            f"Smallyes could not write {target} ({exc.strerror}): choose a folder you can "
-            "write to with enough free space."
-        ) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write to an owner-only temporary file beside ``target`` and rename it: no
+    half-written export, and never over the database."""
+    with atomic_output(target, "export", text_encoding=encoding) as handle:
+        write(handle)
 
 
 def export_leads_csv(
