@@ -65,7 +65,15 @@ def filter_from_args(args: argparse.Namespace) -> FunnelFilter:
 def cmd_funnel(args: argparse.Namespace) -> None:
     funnel = compute_funnel(filter_from_args(args))
     if args.json:
-        print_json(funnel.to_json())
+        # The filter as given, so a script's saved output says what it counted.
+        given = {
+            "period": funnel.filter.period_text(),
+            "since": args.since,
+            "until": args.until,
+            "source": args.source,
+            "tag": args.tag,
+        }
+        print_json({**funnel.to_json(), "filter": given})
         return
     print(f"Funnel · {funnel.filter.describe()} · {funnel.leads:,} leads")
     for kind in ("funnel", "asks", "offers", "paths", "velocity", "cohorts"):
