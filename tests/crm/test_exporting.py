@@ -321,3 +321,15 @@ def test_an_export_of_the_earlier_column_order_still_imports(db, tmp_path, now) 
     assert report.rejected == 0
     (ann,) = list_leads()
     assert (ann.phone, ann.tags, ann.custom["City"]) == ("+44 1", ("vip", "Workshop"), "Paris")
+
+
+def test_the_importer_knows_the_export_by_its_header(db, tmp_path, now) -> None:
+    from crm.importing.platforms import detect_platform
+
+    add_lead("ann@example.com", custom={"City": "Paris"}, now=now)
+    export_leads_csv(tmp_path / "e.csv")
+    header, row = _read(tmp_path / "e.csv")
+    found = detect_platform(header, [row])
+    assert found.platform == "smallyes"
+    ignored = {c.header for c in found.mapping if c.target == "ignore"}
+    assert ignored == {"step", "level", "last_yes", "last_ask", "source"}
