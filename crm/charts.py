@@ -378,8 +378,8 @@ def draw_cohorts(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) 
             f"Share of new leads that reached each step, {cohorts[0].month} to {cohorts[-1].month}"
         )
         subtitle = (
-            f"{funnel.filter.describe()} · last {len(cohorts)} of {len(every)} months (all in "
-            f"the table) · n = {sum(c.leads for c in cohorts):,} leads with a yes"
+            f"{funnel.filter.describe()} · last {len(cohorts)} of {len(every)} months with new "
+            f"leads (all in the table) · n = {sum(c.leads for c in cohorts):,} leads with a yes"
         )
     ax = _frame(fig, title, subtitle, theme)
     if not cohorts:

@@ -306,7 +306,7 @@ def test_the_cohort_chart_says_which_months_it_shows(db, now) -> None:
     assert len(shown) == 18 and shown[-1] == "2024-04"
     title = fig.get_suptitle()
     assert f"{shown[0]} to {shown[-1]}" in title
-    assert "last 18 of 40 months" in fig.axes[0].get_title(loc="left")
+    assert "last 18 of 40 months with new leads" in fig.axes[0].get_title(loc="left")
 
 
 def test_a_short_history_shows_every_month_under_the_usual_title(db, now) -> None:
@@ -314,3 +314,34 @@ def test_a_short_history_shows_every_month_under_the_usual_title(db, now) -> Non
     fig = build_chart("cohorts", compute_funnel())
     assert len(fig.axes[0].get_yticklabels()) == 12
     assert fig.get_suptitle() == TITLES["cohorts"]
+
+
+def test_a_long_paths_table_continues_after_the_cover(db, now) -> None:
+    import dataclasses
+
+    from matplotlib.table import Table
+
+    from crm.funnel import PathRow
+    from crm.report import report_pages
+
+    _monthly_book(now, months=2)
+    funnel = compute_funnel()
+    paths = tuple(
+        PathRow("booked", "Booked a call", f"s{i}", f"Step {i}", 1, 1 / 60) for i in range(60)
+    )
+    pages = list(report_pages(dataclasses.replace(funnel, paths=paths), now))
+    assert len(pages) > 1 + len(CHART_KINDS)
+    firsts: list[str] = []
+    for fig in pages[:3]:
+        renderer = _drawn(fig)
+        above = max(
+            t.get_window_extent(renderer).y1 for t in fig.texts if t.get_position()[1] < 0.1
+        )
+        for table in fig.findobj(Table):
+            assert table.get_window_extent(renderer).y0 > above
+            cells = table.get_celld()
+            if cells[0, 0].get_text().get_text() == "Major step":
+                firsts += [
+                    cells[r, 1].get_text().get_text() for r in sorted({r for r, _ in cells if r})
+                ]
+    assert firsts == [f"Step {i}" for i in range(60)]
