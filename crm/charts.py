@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from crm.errors import StorageError, ValidationError
+from crm.errors import ValidationError
 from crm.funnel import CHART_KINDS, Funnel
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ OKABE_ITO = {
 EXPORT_FORMATS = ("png", "svg", "pdf")
 REPORT_SIZE = (8.0, 4.8)  # inches: a chart at full width on an A4 or Letter page
 EMPTY_TEXT = "No data for this chart yet"
+COHORT_ROWS = 18  # months the heat map draws: a year and a half stays readable
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +108,11 @@ def new_figure(size: tuple[float, float], theme: Theme) -> Figure:
 
 
 @contextmanager
-def pdf_pages(path: str | Path, title: str) -> Iterator[Any]:
+def pdf_pages(file: str | Path | IO[bytes], title: str) -> Iterator[Any]:
     """A multi-page PDF: ``savefig(figure)`` on the yielded object adds a page."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    with PdfPages(path, metadata={"Title": title, "Creator": "Smallyes"}) as pdf:
+    with PdfPages(file, metadata={"Title": title, "Creator": "Smallyes"}) as pdf:
         yield pdf
 
 
@@ -367,14 +368,20 @@ def draw_offers(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) -
 
 def draw_cohorts(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) -> None:
     """A heat map: month of the first yes (rows) by step (columns), share that reached it."""
-    cohorts = list(funnel.cohorts)[-18:]  # the last year and a half fits a page
-    leads = sum(c.leads for c in funnel.cohorts)
-    ax = _frame(
-        fig,
-        "Share of each month's new leads that reached each step",
-        _subtitle(funnel, leads, "leads with a yes"),
-        theme,
-    )
+    every = list(funnel.cohorts)
+    cohorts = every[-COHORT_ROWS:]
+    title = "Share of each month's new leads that reached each step"
+    subtitle = _subtitle(funnel, sum(c.leads for c in every), "leads with a yes")
+    if len(cohorts) < len(every):
+        # More months than rows fit: the title says which are drawn, the table has all.
+        title = (
+            f"Share of new leads that reached each step, {cohorts[0].month} to {cohorts[-1].month}"
+        )
+        subtitle = (
+            f"{funnel.filter.describe()} · last {len(cohorts)} of {len(every)} months with new "
+            f"leads (all in the table) · n = {sum(c.leads for c in cohorts):,} leads with a yes"
+        )
+    ax = _frame(fig, title, subtitle, theme)
     if not cohorts:
         _empty(ax, theme, "Cohorts appear once leads have their first yes.")
         return
@@ -500,20 +507,18 @@ def export_format(path: str | Path) -> str:
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
-    """Save in the format the extension names (png, svg or pdf)."""
+    """Save in the format the extension names (png, svg or pdf), owner-only; the file
+    replaces ``path`` only once complete, so a failed save keeps the chart that was there."""
     fmt = export_format(path)
     # 600 dpi is past any printer's need; 1200 drew a 12,000-pixel image in 1.6 GB.
     if not 30 <= dpi <= 600:
         raise ValidationError("The resolution must be between 30 and 600 dpi: pick another.")
-    target = Path(path)
     from matplotlib import rc_context
 
-    try:
-        # SVG text stays text, so a report editor can find, copy and restyle it.
-        with rc_context({"svg.fonttype": "none"}):
-            fig.savefig(target, format=fmt, dpi=dpi, facecolor=fig.get_facecolor())
-    except OSError as exc:
-        raise StorageError(
-            f"Could not write {target}: {exc.strerror or exc}. Pick another folder."
-        ) from exc
+    from crm.output_files import atomic_output
+
+    target = Path(path).expanduser()
+    # SVG text stays text, so a report editor can find, copy and restyle it.
+    with atomic_output(target, "chart") as handle, rc_context({"svg.fonttype": "none"}):
+        fig.savefig(handle, format=fmt, dpi=dpi, facecolor=fig.get_facecolor())
     return target

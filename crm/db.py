@@ -81,15 +81,29 @@ def database_files(db_path: Path) -> list[Path]:
 
 
 def is_database_file(path: str | os.PathLike[str], db_path: Path) -> bool:
-    """Whether writing ``path`` would overwrite the database or a file that belongs to it."""
-    target = Path(path).expanduser().resolve()
-    return any(target == own.resolve() for own in database_files(db_path))
+    """Whether writing ``path`` would overwrite the database or a file that belongs to it:
+    by name, through symlinks (of the target or of the database), or as the same file
+    under another name (a hard link, another case on a case-insensitive disk)."""
+    target = Path(path).expanduser()
+    resolved = target.resolve()
+    # SQLite names its journals after the database's real path when it is a symlink.
+    own = {*database_files(db_path), *database_files(db_path.resolve())}
+    for file in own:
+        if resolved == file.resolve():
+            return True
+        try:
+            if os.path.samefile(resolved, file):
+                return True
+        except OSError:
+            continue  # one of the two does not exist: not the same file
+    return False
 
 
 def check_output_file(target: Path, db_path: Path | None, what: str) -> None:
-    """Refuse a target that writing ``what`` (an export, a backup) would wreck: the finished
-    file is renamed over it, which would replace a folder's name, a device or pipe itself
-    (/dev/null, /dev/stdout), or the database or a file SQLite keeps beside it."""
+    """Refuse a target that writing ``what`` (an export, a backup, a chart, a report) would
+    wreck: the finished file is renamed over it, which would replace a folder's name, a
+    device or pipe itself (/dev/null, /dev/stdout), or the database or a file SQLite keeps
+    beside it (also when ``target`` is a symlink to one of them)."""
     if target.is_dir():
         raise ValidationError(f"{target} is a folder: give a file name for the {what}.")
     if target.exists() and not target.is_file():
@@ -320,6 +334,13 @@ def close_database(db: SqliteDatabase) -> None:
 
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+DISK_FULL = "The disk is full: free some space and try again; nothing was lost."
+# SQLite's primary result codes (the low byte of an extended code such as IOERR_SHMSIZE).
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+# Less room than this on the database's disk: an I/O error there is the disk being full.
+# SQLite reports a full disk as an I/O error when it cannot grow the -shm file (which even
+# a read needs in WAL mode), not as SQLITE_FULL.
+_NEARLY_FULL_BYTES = 1 << 20
 
 
 def explain_sqlite_error(exc: BaseException, path: Path) -> str:
@@ -331,27 +352,71 @@ def explain_sqlite_error(exc: BaseException, path: Path) -> str:
     return f"The database at {path} could not be used ({exc}): restore a backup or try again."
 
 
-def _known_problem_message(exc: BaseException, path: Path) -> str | None:
+def disk_problem_message(exc: BaseException, path: Path) -> str | None:
+    """The message for a file-system failure while writing ``path`` (full, read-only),
+    or None when it is not one of those."""
+    return _known_problem_message(exc, path)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
     # SQLite rolls a transaction back by itself on some failures (a full disk, an I/O
     # error); the rollback a ``with atomic()`` then attempts fails with "no transaction is
-    # active", hiding the real cause a few links down the exception's context.
+    # active", hiding the real cause a few links down the exception's context. A library
+    # can also fail in its own way after a write failed (matplotlib's zlib error).
+    out: list[BaseException] = []
     seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            break
-        message = _message_for(seen, path)
+    while seen is not None and len(out) < 8 and seen not in out:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
+def _is_storage_error(exc: BaseException) -> bool:
+    return isinstance(exc, (DatabaseError, sqlite3.Error, OSError))
+
+
+def _known_problem_message(exc: BaseException, path: Path) -> str | None:
+    chain = [e for e in _chain(exc) if _is_storage_error(e)]
+    # A full disk anywhere in the chain is the cause, whatever failed after it.
+    if any(_says_disk_full(e, path) for e in chain):
+        return DISK_FULL
+    for link in chain:
+        message = _message_for(link, path)
         if message is not None:
             return message
-        seen = seen.__cause__ or seen.__context__
     return None
 
 
+def _says_disk_full(exc: BaseException, path: Path) -> bool:
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF == _SQLITE_FULL:
+        return True
+    text = str(exc).lower()
+    if "database or disk is full" in text or "no space left" in text or "disk is full" in text:
+        return True
+    io_error = (isinstance(code, int) and code & 0xFF == _SQLITE_IOERR) or "disk i/o error" in text
+    if io_error or (isinstance(exc, OSError) and exc.errno == errno.EIO):
+        return _nearly_full(path)
+    return False
+
+
+def _nearly_full(path: Path) -> bool:
+    """Whether the disk that holds ``path`` has (almost) no room left."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        stats = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return False
+    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL_BYTES
+
+
 def _message_for(exc: BaseException, path: Path) -> str | None:
-    if isinstance(exc, OSError) and exc.errno is not None:
-        if exc.errno in _NO_SPACE:
-            return "The disk is full: free some space and try again; nothing was lost."
-        if exc.errno in _READ_ONLY:
-            return f"{path} is read-only: check its permissions or choose another file."
+    if isinstance(exc, OSError) and exc.errno in _READ_ONLY:
+        return f"{path} is read-only: check its permissions or choose another file."
     text = str(exc).lower()
     if "not a database" in text or "malformed" in text or "file is encrypted" in text:
         return (
@@ -363,8 +428,6 @@ def _message_for(exc: BaseException, path: Path) -> str | None:
             "The database is busy in another program (another Smallyes window or a script): "
             "let it finish or close it, then try again; nothing was lost."
         )
-    if "disk is full" in text or "database or disk is full" in text or "no space" in text:
-        return "The disk is full: free some space and try again; nothing was lost."
     if "readonly" in text or "read-only" in text:
         return f"{path} is read-only: check its permissions or choose another file."
     if "disk i/o error" in text:
@@ -379,12 +442,13 @@ def _message_for(exc: BaseException, path: Path) -> str | None:
 
 def known_storage_problem(exc: BaseException, path: Path | None = None) -> StorageError | None:
     """A ``StorageError`` for a known database or disk failure, or None for anything else
-    (a bug): the UI and CLI show the first plainly and log the second with its traceback."""
+    (a bug): the UI and CLI show the first plainly and log the second with its traceback.
+
+    Any exception is looked through: a database or disk error among its causes (a full
+    disk under a library's own error) is the problem the user meets."""
     if path is None:
         obj = database_proxy.obj
         path = database_path(obj) if obj is not None else default_db_path()
-    if not isinstance(exc, (DatabaseError, sqlite3.DatabaseError, OSError)):
-        return None
     message = _known_problem_message(exc, path)
     return StorageError(message) if message is not None else None
 

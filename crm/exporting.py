@@ -19,7 +19,7 @@ import csv
 import datetime as dt
 import json
 import logging
-import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -29,11 +29,12 @@ from typing import Any
 
 from peewee import DatabaseError
 
-from crm.db import check_output_file, database_path, known_storage_problem
-from crm.errors import ForgetUnfinishedError, NotFoundError, SmallyesError, StorageError
+from crm.db import database_path, known_storage_problem
+from crm.errors import ForgetUnfinishedError, NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.leads import LeadQuery, LeadRow, LeadStatus, count_leads, get_lead, list_leads
 from crm.models import database_proxy
+from crm.output_files import atomic_output
 from crm.suppression import (
     address_key,
     ensure_key,
@@ -42,24 +43,50 @@ from crm.suppression import (
     remember,
     unfinished_forgets,
 )
-from crm.timefmt import iso, utc_now
+from crm.timefmt import iso, local, utc_now
 from crm.timeline import get_timeline
 
 log = logging.getLogger(__name__)
 
 # Cells a spreadsheet would read as a formula (or, for TAB and CR, mangle on paste).
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# The columns, in order; each is a name the generic importer maps by itself.
+# A spreadsheet that splits on ';' (Excel in much of Europe) reads a file of commas as one
+# column and starts a new cell at every ';', quoted or not, and a new row at a line break:
+# what follows one of them is a cell start too.
+_INNER_CELL_START = re.compile(r'([;\n\r])(?="*[=+\-@\t\r])')
+# The columns, in order: what a mailing needs first. Each is a name the generic importer
+# maps by itself, or one Smallyes works out and does not read back (step to last_ask,
+# source), so an exported file imports back unchanged.
 EXPORT_COLUMNS = (
     "email",
     "first_name",
     "last_name",
+    "status",
+    "step",
+    "level",
+    "last_yes",
+    "last_ask",
+    "tags",
     "company",
     "phone",
-    "status",
-    "tags",
-    "notes",
+    "source",
     "created_at",
+    "notes",
+)
+# The columns an import restores: a custom field of the same name (the raw status or date
+# text an import keeps) says nothing more, and is left out.
+_RESTORED_COLUMNS = frozenset(
+    {
+        "email",
+        "first_name",
+        "last_name",
+        "status",
+        "tags",
+        "company",
+        "phone",
+        "created_at",
+        "notes",
+    }
 )
 TAG_SEPARATOR = "; "
 PAGE_ROWS = 2000
@@ -67,8 +94,22 @@ ERASED_DOMAIN = "erased.invalid"
 
 
 def escape_cell(text: str) -> str:
-    """Prefix ``'`` to a cell a spreadsheet would run as a formula (phones with + too)."""
+    """Prefix ``'`` to a cell a spreadsheet would run as a formula (phones with + too),
+    and put one after a ';' or line break inside it that a formula would follow."""
+    if ";" in text or "\n" in text or "\r" in text:
+        text = _INNER_CELL_START.sub(r"\1'", text)
     return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
+
+
+def tags_cell(tags: Sequence[str]) -> str:
+    """Tags separated by ``; ``; a tag holding ';' or '"' is quoted, so it stays whole."""
+    return TAG_SEPARATOR.join(
+        '"' + tag.replace('"', '""') + '"' if ";" in tag or '"' in tag else tag for tag in tags
+    )
+
+
+def _day(value: dt.datetime | None) -> str:
+    return local(value).date().isoformat() if value is not None else ""
 
 
 def _custom_keys() -> list[str]:
@@ -78,8 +119,7 @@ def _custom_keys() -> list[str]:
         "WHERE l.status != 'erased' AND l.custom != '{}' ORDER BY j.key COLLATE NOCASE"
     ).fetchall()
     names = [str(r[0]) for r in rows]
-    taken = {c.casefold() for c in EXPORT_COLUMNS}
-    return [n for n in names if n.casefold() not in taken]
+    return [n for n in names if n.casefold() not in _RESTORED_COLUMNS]
 
 
 def _cells(lead: LeadRow, custom_keys: Sequence[str]) -> list[str]:
@@ -87,12 +127,17 @@ def _cells(lead: LeadRow, custom_keys: Sequence[str]) -> list[str]:
         lead.email,
         lead.first_name,
         lead.last_name,
+        lead.status,
+        lead.step_label or "",
+        str(lead.level),
+        _day(lead.last_commitment_at),
+        _day(lead.last_ask_at),
+        tags_cell(lead.tags),
         lead.company,
         lead.phone,
-        lead.status,
-        TAG_SEPARATOR.join(lead.tags),
-        lead.notes,
+        lead.source,
         iso(lead.created_at) or "",
+        lead.notes,
     ]
     for key in custom_keys:
         value = lead.custom.get(key, "")
@@ -116,27 +161,10 @@ def iter_export_rows(query: LeadQuery | None = None) -> Iterator[list[str]]:
 
 
 def _write_atomically(target: Path, write: Callable[[Any], None], *, encoding: str) -> None:
-    """Write to a temporary file beside ``target`` and rename it: no half-written export."""
-    target = Path(target).expanduser()
-    db = database_proxy.obj
-    check_output_file(target, database_path(db) if db is not None else None, "export")
-    tmp = target.with_name(f".{target.name}.part")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        with open(fd, "w", encoding=encoding, newline="") as handle:
-            write(handle)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(
-            f"Smallyes could not write {target} ({exc.strerror}): choose a folder you can "
-            "write to with enough free space."
-        ) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write to an owner-only temporary file beside ``target`` and rename it: no
+    half-written export, and never over the database."""
+    with atomic_output(target, "export", text_encoding=encoding) as handle:
+        write(handle)
 
 
 def export_leads_csv(
@@ -156,7 +184,9 @@ def export_leads_csv(
     written = [0]
 
     def write(handle: Any) -> None:
-        out = csv.writer(handle, lineterminator="\r\n")
+        # Every cell quoted: a ';' or ',' inside one never starts another cell in a
+        # spreadsheet that honours quotes, whichever of the two it splits on.
+        out = csv.writer(handle, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
         for index, row in enumerate(iter_export_rows(query)):
             out.writerow(row)
             if index and index % 500 == 0:

@@ -156,6 +156,11 @@ class LeadQuery:
     step: str | None = None  # the lead's current (highest) step
     min_level: int | None = None  # reached this level or higher
     offer: str | None = None  # took this offer
+    # A period (naive UTC, since inclusive, until exclusive) for the yeses: with
+    # ``min_level`` a yes at that level or higher inside it, with ``offer`` a yes about the
+    # offer inside it, alone any yes inside it. The funnel counts a period's leads so.
+    yes_since: dt.datetime | None = None
+    yes_until: dt.datetime | None = None
     source: str | None = None
     sort: SortKey = SortKey.NAME
     descending: bool = False
@@ -204,19 +209,43 @@ def _where(query: LeadQuery) -> tuple[str, list[Any]]:
     if query.step:
         clauses.append("l.level = ?")
         params.append(step_by_key(query.step).level)
+    period, period_params = _yes_period(query)
     if query.min_level is not None:
-        clauses.append("l.level >= ?")
-        params.append(query.min_level)
+        if period:
+            clauses.append(
+                "l.id IN (SELECT c.lead_id FROM commitment c JOIN step s ON s.id = c.step_id "
+                f"WHERE s.level >= ?{period})"
+            )
+            params.extend([query.min_level, *period_params])
+        else:
+            clauses.append("l.level >= ?")
+            params.append(query.min_level)
     if query.offer:
         clauses.append(
             "l.id IN (SELECT c.lead_id FROM commitment c JOIN offer o ON o.id = c.offer_id "
-            "WHERE o.name = ? COLLATE NOCASE)"
+            f"WHERE o.name = ? COLLATE NOCASE{period})"
         )
-        params.append(query.offer.strip())
+        params.extend([query.offer.strip(), *period_params])
+    if period and query.min_level is None and not query.offer:
+        clauses.append(f"l.id IN (SELECT c.lead_id FROM commitment c WHERE 1{period})")
+        params.extend(period_params)
     if query.source:
         clauses.append("l.source = ?")
         params.append(query.source)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _yes_period(query: LeadQuery) -> tuple[str, list[Any]]:
+    """`` AND c.at ...`` for the query's period of yeses ('' when it has none)."""
+    sql, params = "", []
+    # Stored times compare as text: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    if query.yes_since is not None:
+        sql += " AND c.at >= ?"
+        params.append(query.yes_since.replace(microsecond=0).isoformat(sep=" "))
+    if query.yes_until is not None:
+        sql += " AND c.at < ?"
+        params.append(query.yes_until.replace(microsecond=0).isoformat(sep=" "))
+    return sql, params
 
 
 _COLUMNS = (
@@ -275,6 +304,8 @@ def _filters_beyond_search(query: LeadQuery) -> bool:
             query.step,
             query.min_level is not None,
             query.offer,
+            query.yes_since,
+            query.yes_until,
             query.source,
         )
     )

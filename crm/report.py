@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crm.charts import DRAW, LIGHT, Theme, new_figure, pdf_pages, shorten
-from crm.errors import StorageError, ValidationError
+from crm.errors import ValidationError
 from crm.funnel import CHART_KINDS, Funnel, NumbersTable, numbers_table
 from crm.jobs import CancelToken, no_progress
+from crm.output_files import atomic_output
 from crm.timefmt import local
 
 if TYPE_CHECKING:
@@ -27,10 +28,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE = (8.27, 11.69)  # A4 portrait, inches
-ROWS_WITH_CHART = 16  # table rows that fit under a chart
-ROWS_PER_PAGE = 36  # on a continuation page
 MARGIN = 0.6 / PAGE[0]  # the side margin as a fraction of the page width
+TOP_IN, BOTTOM_IN = 0.5, 0.6  # page margins: the footer sits in the bottom one
+CHART_IN = 5.3  # the chart's height on a chart page; its table takes the rest
+ROW_IN = 0.27  # one table row
+FOOTNOTE_IN = 0.55  # room the cover's definitions take above the bottom margin
 FOOTER_FILTER_CHARS = 60
+REPORT_TITLE = "Smallyes funnel report"
 
 
 def _when(made_at: dt.datetime) -> str:
@@ -57,26 +61,40 @@ def _footer(fig: Figure, funnel: Funnel, made_at: dt.datetime, page: int, theme:
     fig.text(1 - MARGIN, 0.025, f"page {page}", fontsize=7.5, color=theme.muted, ha="right")
 
 
+def _rows_that_fit(target: Figure | SubFigure, top: float) -> int:
+    """How many rows below a header fit between ``top`` (a fraction of ``target``'s
+    height) and the bottom of ``target``."""
+    height_in = target.bbox.height / target.figure.dpi
+    free_in = top * height_in - 0.6 * ROW_IN  # the title's line
+    return max(int(free_in / ROW_IN + 1e-9) - 1, 0)  # less the header row
+
+
 def _draw_table(
     target: Figure | SubFigure,
     table: NumbersTable,
     rows: list[tuple[str, ...]],
     theme: Theme,
     top: float = 0.92,
-) -> None:
+) -> int:
     """A plain table from ``top`` (a fraction of ``target``'s height) down: a title, a
-    header row and right-aligned numbers, rows a fixed height so every page looks alike."""
+    header row and right-aligned numbers, rows a fixed height so every page looks alike.
+
+    Draws the rows that fit inside ``target`` and returns how many: the caller puts the
+    rest on the next page."""
     height_in = target.bbox.height / target.figure.dpi
-    row = 0.27 / height_in
+    row = ROW_IN / height_in
     target.text(0.0, top, table.title, fontsize=11, fontweight="bold", color=theme.foreground)
     if not rows:
         target.text(0.0, top - 1.6 * row, "No numbers yet.", fontsize=9.5, color=theme.muted)
-        return
+        return 0
+    shown = rows[: _rows_that_fit(target, top)]
+    if not shown:
+        return 0
     ax = target.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.axis("off")
-    height = row * (len(rows) + 1)
+    height = row * (len(shown) + 1)
     cells = ax.table(
-        cellText=rows,
+        cellText=shown,
         colLabels=table.columns,
         cellLoc="right",
         colLoc="right",
@@ -84,7 +102,8 @@ def _draw_table(
     )
     cells.auto_set_font_size(False)
     cells.set_fontsize(8 if len(table.columns) > 6 else 9)
-    # Columns as wide as their longest text; words left, numbers right.
+    # Columns as wide as their longest text (over every row, so continued pages line up);
+    # words left, numbers right.
     longest = [
         max(len(str(x)) for x in (table.columns[c], *(r[c] for r in rows)))
         for c in range(len(table.columns))
@@ -105,14 +124,16 @@ def _draw_table(
         text.set_horizontalalignment("right" if numeric[c] else "left")
         if r == 0:
             text.set_fontweight("bold")
+    return len(shown)
 
 
 def _areas(fig: Figure, heights: tuple[float, ...], theme: Theme) -> list[SubFigure]:
-    """Stacked areas inside the page margins (0.6 in at the sides), top to bottom."""
+    """Stacked areas (heights in inches) inside the page margins, top to bottom: 0.6 in at
+    the sides, ``TOP_IN`` above, and below at least ``BOTTOM_IN``, where the footer is."""
     grid = fig.subfigures(
         len(heights) + 2,
         3,
-        height_ratios=(0.5, *heights, 0.6),
+        height_ratios=(TOP_IN, *heights, PAGE[1] - TOP_IN - sum(heights)),
         width_ratios=(0.6, PAGE[0] - 1.2, 0.6),
         wspace=0,
         hspace=0,
@@ -121,6 +142,63 @@ def _areas(fig: Figure, heights: tuple[float, ...], theme: Theme) -> list[SubFig
     for area in areas:
         area.set_facecolor(theme.background)
     return areas
+
+
+def report_pages(
+    funnel: Funnel,
+    made_at: dt.datetime,
+    theme: Theme = LIGHT,
+    *,
+    progress: Callable[[int, int], None] = no_progress,
+    cancel: CancelToken | None = None,
+) -> Iterator[Figure]:
+    """The report's pages in order, each a Figure: the cover, then each chart with its
+    table, a table that does not fit continuing on pages of its own."""
+    total = 1 + len(CHART_KINDS)
+    page = 1
+    cover, paths_left = _cover(funnel, made_at, theme, page)
+    yield cover
+    for fig in _continued(numbers_table(funnel, "paths"), paths_left, funnel, made_at, theme):
+        page += 1
+        _footer(fig, funnel, made_at, page, theme)
+        yield fig
+    progress(1, total)
+    for done, kind in enumerate(CHART_KINDS, start=2):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        table = numbers_table(funnel, kind)
+        rows = list(table.rows)
+        page += 1
+        fig = _page(theme)
+        chart, below = _areas(fig, (CHART_IN, PAGE[1] - TOP_IN - BOTTOM_IN - CHART_IN), theme)
+        DRAW[kind](chart, funnel, theme)
+        drawn = _draw_table(below, table, rows, theme)
+        _footer(fig, funnel, made_at, page, theme)
+        yield fig
+        for fig in _continued(table, rows[drawn:], funnel, made_at, theme):
+            page += 1
+            _footer(fig, funnel, made_at, page, theme)
+            yield fig
+        progress(done, total)
+
+
+def _continued(
+    table: NumbersTable,
+    rest: list[tuple[str, ...]],
+    funnel: Funnel,
+    made_at: dt.datetime,
+    theme: Theme,
+) -> Iterator[Figure]:
+    """Pages holding nothing but the rest of ``table`` (no footer yet)."""
+    more = NumbersTable(f"{table.title} (continued)", table.columns, (), ())
+    while rest:
+        fig = _page(theme)
+        (area,) = _areas(fig, (PAGE[1] - TOP_IN - BOTTOM_IN,), theme)
+        drawn = _draw_table(area, more, rest, theme)
+        if not drawn:  # cannot happen on an empty page; never loop forever
+            raise ValueError("a table row does not fit on an empty page")
+        yield fig
+        rest = rest[drawn:]
 
 
 def write_report(
@@ -134,56 +212,23 @@ def write_report(
 ) -> Path:
     """Write the report PDF to ``path`` (``made_at`` is naive UTC); return the path.
 
-    The file is written next to the target and moved into place at the end, so a
-    cancelled or failed export never leaves half a PDF under the chosen name.
+    The file is written owner-only next to the target and moved into place at the end,
+    so a cancelled or failed export never leaves half a PDF under the chosen name.
     """
-    target = Path(path)
+    target = Path(path).expanduser()
     if target.suffix.lower() != ".pdf":
         raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")
-    partial = target.with_name(target.name + ".part")
-    total = 1 + len(CHART_KINDS)
-    page = 0
-    try:
-        with pdf_pages(partial, "Smallyes funnel report") as pdf:
-            page += 1
-            pdf.savefig(_cover(funnel, made_at, theme, page))
-            progress(1, total)
-            for i, kind in enumerate(CHART_KINDS, start=2):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                table = numbers_table(funnel, kind)
-                rows = list(table.rows)
-                page += 1
-                fig = _page(theme)
-                chart, below = _areas(fig, (5.3, PAGE[1] - 1.1 - 5.3), theme)
-                DRAW[kind](chart, funnel, theme)
-                _draw_table(below, table, rows[:ROWS_WITH_CHART], theme)
-                _footer(fig, funnel, made_at, page, theme)
-                pdf.savefig(fig)
-                rest = rows[ROWS_WITH_CHART:]
-                while rest:
-                    page += 1
-                    fig = _page(theme)
-                    more = NumbersTable(f"{table.title} (continued)", table.columns, (), ())
-                    (area,) = _areas(fig, (PAGE[1] - 1.1,), theme)
-                    _draw_table(area, more, rest[:ROWS_PER_PAGE], theme)
-                    _footer(fig, funnel, made_at, page, theme)
-                    pdf.savefig(fig)
-                    rest = rest[ROWS_PER_PAGE:]
-                progress(i, total)
-        partial.replace(target)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise StorageError(
-            f"Could not write the report to {target}: {exc.strerror or exc}. Pick another folder."
-        ) from exc
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    pages = report_pages(funnel, made_at, theme, progress=progress, cancel=cancel)
+    with atomic_output(target, "report") as handle, pdf_pages(handle, REPORT_TITLE) as pdf:
+        for fig in pages:
+            pdf.savefig(fig)
     return target
 
 
-def _cover(funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int) -> Figure:
+def _cover(
+    funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int
+) -> tuple[Figure, list[tuple[str, ...]]]:
+    """The cover page, and the rows of its paths table that did not fit on it."""
     fig = _page(theme)
     fg, muted = theme.foreground, theme.muted
     fig.text(MARGIN, 0.93, "Funnel report", fontsize=22, fontweight="bold", color=fg)
@@ -233,12 +278,14 @@ def _cover(funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int) -> Fig
             y -= 0.028
     else:
         fig.text(MARGIN, y - 0.02, "No yeses in view yet: the charts are empty.", color=muted)
-    (area,) = _areas(fig, (PAGE[1] - 1.1,), theme)
+    # The paths table between the headline and the definitions at the foot of the page.
+    table_in = PAGE[1] - TOP_IN - BOTTOM_IN - FOOTNOTE_IN
+    (area,) = _areas(fig, (table_in,), theme)
     paths = numbers_table(funnel, "paths")
-    # Page fraction y sits at area fraction (y * page - bottom margin) / area height.
-    _draw_table(
-        area, paths, list(paths.rows), theme, top=(y * PAGE[1] - 0.6) / (PAGE[1] - 1.1) - 0.03
-    )
+    rows = list(paths.rows)
+    # Page fraction y sits at area fraction (y * page - what is below the area) / its height.
+    top = (y * PAGE[1] - BOTTOM_IN - FOOTNOTE_IN) / table_in - 0.03
+    drawn = _draw_table(area, paths, rows, theme, top=top)
     fig.text(
         MARGIN,
         0.07,
@@ -250,4 +297,4 @@ def _cover(funnel: Funnel, made_at: dt.datetime, theme: Theme, page: int) -> Fig
         va="bottom",
     )
     _footer(fig, funnel, made_at, page, theme)
-    return fig
+    return fig, rows[drawn:]

@@ -8,6 +8,7 @@ the window responsive; the charts are then drawn from the small result.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -659,16 +660,19 @@ class FunnelPage(QWidget):
 
     def _on_panel_link_activated(self, kind: str, value: str) -> None:
         flt = self.funnel.filter if self.funnel is not None else self.current_filter()
+        # The list holds the people the bar counts: with a period, those whose yes (at
+        # the step or higher, or about the offer) is dated inside it.
+        base = LeadQuery(source=flt.source, tag=flt.tag, yes_since=flt.since, yes_until=flt.until)
         if kind == "step":
             step = step_by_key(value)
-            query = LeadQuery(min_level=step.level, source=flt.source, tag=flt.tag)
+            query = dataclasses.replace(base, min_level=step.level)
             what = f"leads who reached {step.label} or higher"
         else:
-            query = LeadQuery(offer=value, source=flt.source, tag=flt.tag)
+            query = dataclasses.replace(base, offer=value)
             what = f"leads who took “{value}”"
-        note = " (the lead list shows all time, not the period)" if flt.has_period else ""
+        period = f", {flt.period_text()}" if flt.has_period else ""
         self._show_leads(query)
-        self.sig_status_message.emit(f"Showing {what}{note}")
+        self.sig_status_message.emit(f"Showing {what}{period}")
 
     def _on_empty_action_clicked(self) -> None:
         flt = self.current_filter()

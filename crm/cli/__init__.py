@@ -241,7 +241,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error("interrupted; nothing half-done was kept.")
         return 130
     except Exception as exc:  # noqa: BLE001 - the last boundary: logged with its traceback
-        return report_bug(exc, log_path)
+        # A library's own error after a failed write (a full disk) is the disk's problem.
+        known = known_storage_problem(exc, resolve_db_path(args.db))
+        if known is None:
+            return report_bug(exc, log_path)
+        log.warning("storage problem: %s", exc)
+        print_error(known.user_message)
+        return 1
     finally:
         if db is not None:
             close_database(db)

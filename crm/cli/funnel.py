@@ -65,7 +65,15 @@ def filter_from_args(args: argparse.Namespace) -> FunnelFilter:
 def cmd_funnel(args: argparse.Namespace) -> None:
     funnel = compute_funnel(filter_from_args(args))
     if args.json:
-        print_json(funnel.to_json())
+        # The filter as given, so a script's saved output says what it counted.
+        given = {
+            "period": funnel.filter.period_text(),
+            "since": args.since,
+            "until": args.until,
+            "source": args.source,
+            "tag": args.tag,
+        }
+        print_json({**funnel.to_json(), "filter": given})
         return
     print(f"Funnel · {funnel.filter.describe()} · {funnel.leads:,} leads")
     for kind in ("funnel", "asks", "offers", "paths", "velocity", "cohorts"):
@@ -89,8 +97,10 @@ def cmd_funnel(args: argparse.Namespace) -> None:
 
 def cmd_chart(args: argparse.Namespace) -> None:
     from crm.charts import build_chart, export_format, save_figure
+    from crm.output_files import check_target
 
-    export_format(args.output)  # refuse a bad name before any work
+    export_format(args.output)  # refuse a bad name or target before any work
+    check_target(args.output, "chart")
     funnel = compute_funnel(filter_from_args(args))
     path = save_figure(build_chart(args.kind, funnel, args.theme), args.output, dpi=args.dpi)
     if args.json:
@@ -100,10 +110,12 @@ def cmd_chart(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
+    from crm.output_files import check_target
     from crm.report import write_report
 
     if not args.output.lower().endswith(".pdf"):
         raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")
+    check_target(args.output, "report")
     funnel = compute_funnel(filter_from_args(args))
     path = write_report(funnel, args.output, made_at=utc_now())
     if args.json:

@@ -683,7 +683,7 @@ class _Importer:
                     text = text.strip()
                 elif text.isspace():
                     continue  # notes keep their spaces, but spaces alone are a blank
-                if text[:1] == "'":
+                if "'" in text:  # a spreadsheet-safe apostrophe, at the start or inside
                     text = unescape_cell(text)
                 if text and name not in values:
                     values[name] = text

@@ -453,17 +453,36 @@ def _flodesk_octopus(h: _Header, samples: Sequence[Sequence[str]]) -> Detection 
     return None
 
 
-# Smallyes' own lead export (crm.exporting), so exported leads import back unchanged.
+# Smallyes' own lead export (crm.exporting), so exported leads import back unchanged. The
+# columns Smallyes works out itself (the step and level, the last yes and ask, the source)
+# are not read back; its tags cell quotes a tag that holds a ';'.
 _SMALLYES_COLUMNS = (
+    "email", "first_name", "last_name", "status", "step", "level", "last_yes", "last_ask",
+    "tags", "company", "phone", "source", "created_at", "notes",
+)  # fmt: skip
+_SMALLYES_DERIVED = frozenset({"step", "level", "last_yes", "last_ask", "source"})
+# The export's columns before the step and the dates were added.
+_SMALLYES_COLUMNS_V1 = (
     "email", "first_name", "last_name", "company", "phone", "status", "tags", "notes",
     "created_at",
 )  # fmt: skip
 
 
 def _smallyes(h: _Header, samples: Sequence[Sequence[str]]) -> Detection | None:
-    if tuple(h.names[: len(_SMALLYES_COLUMNS)]) != _SMALLYES_COLUMNS:
+    mapping = generic_mapping(h.names, samples)
+    if tuple(h.names[: len(_SMALLYES_COLUMNS)]) == _SMALLYES_COLUMNS:
+        own = len(_SMALLYES_COLUMNS)
+        mapping = tuple(
+            c.retarget(T.IGNORE)
+            if c.index < own and c.header in _SMALLYES_DERIVED
+            else ColumnMap(c.index, c.header, c.target, "smallyes")
+            if c.index < own and c.target is T.TAGS
+            else c
+            for c in mapping
+        )
+    elif tuple(h.names[: len(_SMALLYES_COLUMNS_V1)]) != _SMALLYES_COLUMNS_V1:
         return None
-    return _detection("smallyes", "", generic_mapping(h.names, samples), S.NONE, "")
+    return _detection("smallyes", "", mapping, S.NONE, "")
 
 
 RULES: tuple[_Rule, ...] = (

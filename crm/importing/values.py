@@ -121,6 +121,14 @@ def parse_tags(text: str, style: str) -> list[str]:
     if style.startswith("yes:"):
         yes = text.casefold() in ("yes", "true", "1", "ja", "oui", "sí", "si", "x")
         return [style[len("yes:") :]] if yes else []
+    if style == "smallyes":
+        # Smallyes' export: '; ' between tags, a tag holding ';' or '"' in quotes.
+        text = unescape_cell(text)
+        try:
+            cells = next(csv.reader([text], delimiter=";", skipinitialspace=True), [])
+        except csv.Error:
+            cells = text.split(";")
+        return _clean_tags(cells)
     if style == "list;":
         return _clean_tags(text.split(";"))
     if style == "list,":
@@ -177,6 +185,8 @@ def parse_metadata(text: str) -> dict[str, str]:
 
 
 _ESCAPED_STARTS = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+# The apostrophe Smallyes' export puts after a ';' or line break that a formula follows.
+_ESCAPED_INSIDE = re.compile(r"""([;\n\r])'(?="*[=+\-@\t\r])""")
 
 
 def unescape_cell(text: str) -> str:
@@ -184,5 +194,10 @@ def unescape_cell(text: str) -> str:
 
     Smallyes' own CSV export (and careful spreadsheets) write ``'+44 20...`` so the cell
     is shown as text, never run as a formula; the apostrophe is not part of the value.
+    Inside a cell, Smallyes writes one after a ';' or line break that such a character
+    follows (``x;'=1``): a spreadsheet that splits on ';' starts a cell there.
     """
-    return text[1:] if text.startswith(_ESCAPED_STARTS) else text
+    if "'" not in text:
+        return text
+    text = text[1:] if text.startswith(_ESCAPED_STARTS) else text
+    return _ESCAPED_INSIDE.sub(r"\1", text) if "'" in text else text

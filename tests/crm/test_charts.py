@@ -114,7 +114,7 @@ def test_report_has_a_cover_and_a_page_per_chart(small_history, db_path, tmp_pat
     assert run_cli(db_path, "report", "-o", str(out), "--tag", "") == 1  # empty tag refused
     assert run_cli(db_path, "report", "-o", str(out)) == 0
     assert pdf_pages(out) == 1 + len(CHART_KINDS)
-    assert not list(tmp_path.glob("*.part"))
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]  # none left
 
 
 def test_a_long_table_continues_on_another_page(db, now, tmp_path) -> None:
@@ -244,3 +244,104 @@ def test_a_resolution_out_of_range_is_refused_before_drawing(db, tmp_path, dpi) 
     with pytest.raises(ValidationError, match="between 30 and 600 dpi"):
         save_figure(fig, tmp_path / "f.png", dpi=dpi)
     assert not (tmp_path / "f.png").exists()
+
+
+def _monthly_book(now: dt.datetime, months: int, per_month: int = 8) -> None:
+    """Sign-ups over ``months`` months, some of them climbing further."""
+    from crm.models import database_proxy
+
+    with database_proxy.atomic():
+        for month in range(months):
+            for i in range(per_month):
+                lead = add_lead(f"m{month}-{i}@example.com", now=now)
+                at = dt.datetime(2021 + month // 12, month % 12 + 1, 1 + i, 9, 0)
+                record_commitment(lead.id, "subscribed", at=at, now=now)
+                if i % 3 == 0:
+                    record_commitment(
+                        lead.id, "downloaded", at=at + dt.timedelta(days=3), now=now, offer="Guide"
+                    )
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_report_tables_end_above_the_footer_and_hold_every_month(db, now) -> None:
+    from matplotlib.table import Table
+
+    from crm.report import report_pages
+
+    _monthly_book(now, months=60)  # five years of sign-ups, 480 leads
+    funnel = compute_funnel()
+    assert len(funnel.cohorts) == 60
+    months: list[str] = []
+    pages = list(report_pages(funnel, now))
+    for number, fig in enumerate(pages, start=1):
+        renderer = _drawn(fig)
+        foot = [t for t in fig.texts if t.get_text().startswith(("Smallyes funnel", "page "))]
+        assert [t.get_text() for t in foot][-1] == f"page {number}"
+        # The cover's definitions sit above its footer: tables end above both.
+        above = max(
+            t.get_window_extent(renderer).y1 for t in fig.texts if t.get_position()[1] < 0.1
+        )
+        for table in fig.findobj(Table):
+            box = table.get_window_extent(renderer)
+            assert box.y0 > above, f"page {number}: a table runs into the footer"
+            assert box.y1 < fig.bbox.height
+            cells = table.get_celld()
+            if cells[0, 0].get_text().get_text() == "Month":
+                rows = {r for r, _ in cells if r}
+                months += [cells[r, 0].get_text().get_text() for r in sorted(rows)]
+    assert months == [c.month for c in funnel.cohorts]
+
+
+def test_the_cohort_chart_says_which_months_it_shows(db, now) -> None:
+    _monthly_book(now, months=40, per_month=2)
+    fig = build_chart("cohorts", compute_funnel())
+    shown = [t.get_text().split()[0] for t in fig.axes[0].get_yticklabels()]
+    assert len(shown) == 18 and shown[-1] == "2024-04"
+    title = fig.get_suptitle()
+    assert f"{shown[0]} to {shown[-1]}" in title
+    assert "last 18 of 40 months with new leads" in fig.axes[0].get_title(loc="left")
+
+
+def test_a_short_history_shows_every_month_under_the_usual_title(db, now) -> None:
+    _monthly_book(now, months=12, per_month=2)
+    fig = build_chart("cohorts", compute_funnel())
+    assert len(fig.axes[0].get_yticklabels()) == 12
+    assert fig.get_suptitle() == TITLES["cohorts"]
+
+
+def test_a_long_paths_table_continues_after_the_cover(db, now) -> None:
+    import dataclasses
+
+    from matplotlib.table import Table
+
+    from crm.funnel import PathRow
+    from crm.report import report_pages
+
+    _monthly_book(now, months=2)
+    funnel = compute_funnel()
+    paths = tuple(
+        PathRow("booked", "Booked a call", f"s{i}", f"Step {i}", 1, 1 / 60) for i in range(60)
+    )
+    pages = list(report_pages(dataclasses.replace(funnel, paths=paths), now))
+    assert len(pages) > 1 + len(CHART_KINDS)
+    firsts: list[str] = []
+    for fig in pages[:3]:
+        renderer = _drawn(fig)
+        above = max(
+            t.get_window_extent(renderer).y1 for t in fig.texts if t.get_position()[1] < 0.1
+        )
+        for table in fig.findobj(Table):
+            assert table.get_window_extent(renderer).y0 > above
+            cells = table.get_celld()
+            if cells[0, 0].get_text().get_text() == "Major step":
+                firsts += [
+                    cells[r, 1].get_text().get_text() for r in sorted({r for r, _ in cells if r})
+                ]
+    assert firsts == [f"Step {i}" for i in range(60)]

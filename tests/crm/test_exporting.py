@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def test_every_dangerous_prefix_is_escaped(prefix: str) -> None:
     assert escape_cell(f"{prefix}1+2") == f"'{prefix}1+2"
 
 
-@pytest.mark.parametrize("text", ["Ann", "", "1+2", "ann@example.com", " =1", "'quoted"])
+@pytest.mark.parametrize(
+    "text", ["Ann", "", "1+2", "ann@example.com", " =1", "'quoted", "a; b", "Lee, Jr.", "a;b=c"]
+)
 def test_ordinary_cells_are_left_alone(text: str) -> None:
     assert escape_cell(text) == text
 
@@ -51,8 +54,8 @@ def test_the_file_holds_escaped_cells_and_an_importable_header(db, tmp_path, now
 
     header, row = _read(out)
     assert header == [
-        "email", "first_name", "last_name", "company", "phone", "status", "tags", "notes",
-        "created_at", "'-city",
+        "email", "first_name", "last_name", "status", "step", "level", "last_yes", "last_ask",
+        "tags", "company", "phone", "source", "created_at", "notes", "'-city",
     ]  # fmt: skip
     record = dict(zip(header, row, strict=True))
     assert record["first_name"] == '\'=HYPERLINK("http://x.example","click")'
@@ -69,7 +72,7 @@ def test_the_excel_option_adds_a_byte_order_mark(db, tmp_path, now) -> None:
     add_lead("zoë@example.com", first_name="Zoë", now=now)
     out = tmp_path / "excel.csv"
     export_leads_csv(out, excel=True)
-    assert out.read_bytes().startswith(b"\xef\xbb\xbfemail,")
+    assert out.read_bytes().startswith(b'\xef\xbb\xbf"email",')
     assert _read(out, "utf-8-sig")[1][:2] == ["zoë@example.com", "Zoë"]
 
 
@@ -193,3 +196,140 @@ def test_a_long_list_is_exported_whole_and_in_the_list_order(db, tmp_path, now, 
     out = tmp_path / "all.csv"
     assert export_leads_csv(out, query) == 30
     assert [r[0] for r in _read(out)[1:]] == [lead.email for lead in list_leads(query)]
+
+
+# --- what a mailing needs, first ------------------------------------------------------------
+
+
+def test_the_export_leads_with_what_a_mailing_needs(db, tmp_path, now) -> None:
+    lead = add_lead(
+        "ann@example.com",
+        first_name="Ann",
+        last_name="Lee",
+        company="Lee Bakes",
+        tags=["vip"],
+        status="subscribed",
+        source="mailchimp",
+        custom={f"MERGE{i}": f"v{i}" for i in range(120)},
+        now=now,
+    )
+    record_commitment(lead.id, "subscribed", at=dt.datetime(2026, 3, 1, 9), now=now)
+    record_commitment(lead.id, "downloaded", at=dt.datetime(2026, 5, 2, 23, 30), now=now)
+    record_ask(lead.id, "answered", at=dt.datetime(2026, 6, 1, 8), now=now)
+    add_lead("bob@example.com", now=now)
+    out = tmp_path / "leads.csv"
+    export_leads_csv(out)
+
+    header, *rows = _read(out)
+    ann, bob = sorted(rows)
+    assert header[:14] == [
+        "email", "first_name", "last_name", "status", "step", "level", "last_yes", "last_ask",
+        "tags", "company", "phone", "source", "created_at", "notes",
+    ]  # fmt: skip
+    assert header[14:] == sorted(f"MERGE{i}" for i in range(120))  # custom fields after
+    record = dict(zip(header, ann, strict=True))
+    assert record["status"] == "subscribed"
+    assert (record["step"], record["level"]) == ("Downloaded", "3")
+    assert (record["last_yes"], record["last_ask"]) == ("2026-05-02", "2026-06-01")
+    assert (record["tags"], record["source"]) == ("vip", "mailchimp")
+    empty = dict(zip(header, bob, strict=True))
+    assert (empty["step"], empty["level"], empty["last_yes"], empty["last_ask"]) == (
+        "",
+        "0",
+        "",
+        "",
+    )
+
+
+def test_the_days_are_the_owners_local_days(db, tmp_path, now, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    time.tzset()
+    try:
+        lead = add_lead("kiwi@example.com", now=now)
+        record_commitment(lead.id, "subscribed", at=dt.datetime(2026, 5, 2, 23, 30), now=now)
+        export_leads_csv(tmp_path / "nz.csv")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    header, row = _read(tmp_path / "nz.csv")
+    assert dict(zip(header, row, strict=True))["last_yes"] == "2026-05-03"
+
+
+# --- formula safety in a spreadsheet that splits on ';' -------------------------------------
+
+PAYLOAD = "x;=cmd|'/C calc'!A0"
+
+
+def _cells_split_on_semicolons(path: Path) -> list[str]:
+    """The cells a spreadsheet that splits on ';' would see: quotes are honoured where
+    a cell starts with one, so a ';' between quotes starts no cell."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [cell for row in csv.reader(handle, delimiter=";") for cell in row]
+
+
+def test_a_formula_after_a_semicolon_is_not_a_cell_of_its_own(db, tmp_path, now) -> None:
+    add_lead(
+        "eve@example.com",
+        first_name=PAYLOAD,
+        notes="call me;+1 555\n=HYPERLINK(1);@SUM(1)",
+        tags=[PAYLOAD, "vip"],
+        custom={"City": PAYLOAD, "Plan": 'a;"=1+1'},
+        now=now,
+    )
+    out = tmp_path / "leads.csv"
+    export_leads_csv(out)
+
+    raw = out.read_text(encoding="utf-8")
+    for line in raw.split("\r\n")[:-1]:
+        assert line.startswith('"') and line.endswith('"')  # every cell quoted
+    for cell in _cells_split_on_semicolons(out):
+        assert not cell.lstrip('"').startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    header, row = _read(out)  # a spreadsheet that splits on ',' sees every cell whole
+    record = dict(zip(header, row, strict=True))
+    assert record["first_name"] == "x;'=cmd|'/C calc'!A0"
+    assert record["tags"] == "vip; \"x;'=cmd|'/C calc'!A0\""
+
+
+def test_tags_and_values_with_semicolons_import_back_whole(db, db_path, tmp_path, now) -> None:
+    add_lead(
+        "eve@example.com",
+        first_name=PAYLOAD,
+        last_name="Lee; Jr.",
+        notes="call me;+1 555\n=HYPERLINK(1)",
+        tags=[PAYLOAD, 'say "hi"; wave', "=cmd", "vip", "Workshop, Spring 2024"],
+        custom={"City": PAYLOAD},
+        now=now,
+    )
+    before, after = _round_trip(tmp_path, db_path, db, now)
+    assert [_comparable(r) for r in after] == [_comparable(r) for r in before]
+    assert after[0].tags == tuple(sorted((PAYLOAD, 'say "hi"; wave', "=cmd", "vip",
+                                         "Workshop, Spring 2024"), key=str.casefold))  # fmt: skip
+    assert after[0].custom["City"] == PAYLOAD
+    assert not {"step", "level", "last_yes", "last_ask", "source"} & set(after[0].custom)
+
+
+def test_an_export_of_the_earlier_column_order_still_imports(db, tmp_path, now) -> None:
+    old = tmp_path / "old.csv"
+    old.write_text(
+        "email,first_name,last_name,company,phone,status,tags,notes,created_at,City\r\n"
+        "ann@example.com,Ann,Lee,,'+44 1,subscribed,vip; Workshop,,2026-01-02T09:00:00Z,Paris\r\n",
+        encoding="utf-8",
+    )
+    report = import_csv(old, now=now)
+    assert report.rejected == 0
+    (ann,) = list_leads()
+    assert (ann.phone, ann.tags, ann.custom["City"]) == ("+44 1", ("vip", "Workshop"), "Paris")
+
+
+def test_the_importer_knows_the_export_by_its_header(db, tmp_path, now) -> None:
+    from crm.importing.platforms import detect_platform
+
+    add_lead("ann@example.com", custom={"City": "Paris"}, now=now)
+    export_leads_csv(tmp_path / "e.csv")
+    header, row = _read(tmp_path / "e.csv")
+    found = detect_platform(header, [row])
+    assert found.platform == "smallyes"
+    ignored = {c.header for c in found.mapping if c.target == "ignore"}
+    assert ignored == {"step", "level", "last_yes", "last_ask", "source"}

@@ -16,6 +16,7 @@ a and c carry the tag "vip"; d came from "mailchimp", the others were added by h
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -276,3 +277,68 @@ def test_a_step_reached_before_the_offer_is_not_going_further(db, now) -> None:
     offer = compute_funnel().offers[0]
     assert (offer.went_further, offer.reached_major) == (1, 1)
     assert offer.median_days_to_next == pytest.approx(7.0)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ([], {"period": "all time", "since": None, "until": None, "source": None, "tag": None}),
+        (
+            [
+                "--since",
+                "2026-01-05",
+                "--until",
+                "2026-01-31",
+                "--source",
+                "manual",
+                "--tag",
+                "VIP",
+            ],
+            {
+                "period": "2026-01-05 to 2026-01-31",
+                "since": "2026-01-05",
+                "until": "2026-01-31",
+                "source": "manual",
+                "tag": "VIP",
+            },
+        ),
+        (["--since", "2026-02-01"], {"period": "since 2026-02-01", "since": "2026-02-01"}),
+    ],
+)
+def test_cli_funnel_json_echoes_the_filter_it_used(
+    history, db_path, capsys, monkeypatch, given, expected
+) -> None:
+    monkeypatch.setattr("crm.cli.COMMAND_MODULES", ("crm.cli.funnel",))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert main(["--db", str(db_path), "funnel", *given, "--json"]) == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == ["steps", "asks", "offers", "paths", "velocity", "cohorts", "filter"]
+    full = {"period": "", "since": None, "until": None, "source": None, "tag": None}
+    assert data["filter"] == {**full, **expected}
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        FunnelFilter(),
+        FunnelFilter(since=at("01-05"), until=at("02-01")),
+        FunnelFilter(since=at("01-06")),
+        FunnelFilter(until=at("01-05")),
+        FunnelFilter(since=at("01-01"), until=at("03-01"), tag="vip"),
+    ],
+)
+def test_the_lead_list_holds_the_people_each_bar_counts(history, flt) -> None:
+    from crm.leads import LeadQuery, count_leads, step_by_key
+
+    funnel = compute_funnel(flt)
+    base = LeadQuery(source=flt.source, tag=flt.tag, yes_since=flt.since, yes_until=flt.until)
+    for step in funnel.steps:
+        query = dataclasses.replace(base, min_level=step_by_key(step.key).level)
+        assert count_leads(query) == step.reached, step.key
+    for offer in funnel.offers:
+        assert count_leads(dataclasses.replace(base, offer=offer.offer)) == offer.takers

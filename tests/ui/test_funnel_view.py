@@ -129,6 +129,50 @@ def test_clicking_a_funnel_bar_opens_the_leads_who_reached_it(page, window) -> N
     assert shown_emails(window) == ["ada@example.com", "ben@example.com"]
 
 
+def _click_bar(panel, gid: str) -> None:
+    from matplotlib.backend_bases import MouseEvent
+
+    panel.canvas.draw()
+    ax = panel.figure.axes[0]
+    bar = next(p for p in ax.patches if p.get_gid() == gid)
+    x, y = ax.transData.transform(
+        (bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2)
+    )
+    MouseEvent("button_press_event", panel.canvas, x, y, button=1)._process()
+
+
+def test_with_a_period_a_bar_lists_the_people_it_counts(page, window, people, now, qtbot) -> None:
+    # Cleo downloaded and Eve answered long ago, Eve about the Pricing guide too: in the
+    # last 30 days only Ada (downloaded) and Ben (booked) reached "downloaded".
+    old = now - dt.timedelta(days=200)
+    record_commitment(people["cleo"].id, "downloaded", at=old, now=now)
+    record_commitment(people["eve"].id, "answered", at=old, now=now, offer="Pricing guide")
+    page.set_filter(period="Last 30 days")
+    qtbot.waitUntil(lambda: page.funnel.filter.has_period and not page.runner.busy)
+    steps = {s.key: s.reached for s in page.funnel.steps}
+    assert steps["downloaded"] == 2
+
+    _click_bar(page.panel("funnel"), "step:downloaded")
+
+    assert window.current_page_key() == "leads"
+    assert shown_emails(window) == ["ada@example.com", "ben@example.com"]
+    assert "the lead list shows all time" not in window.statusBar().currentMessage()
+    chip = window.leads_page.filter_bar.chip
+    assert chip.isVisibleTo(window) and "yes dated" in chip.toolTip()
+
+    window.show_page("funnel")
+    page.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: page.panel("offers").figure.axes != [])
+    takers = {o.offer: o.takers for o in page.funnel.offers}
+    assert takers["Pricing guide"] == 1
+    _click_bar(page.panel("offers"), "offer:Pricing guide")
+    assert shown_emails(window) == ["ada@example.com"]
+
+    # Removing the chart's filter shows everyone again, the period with it.
+    window.leads_page.filter_bar.chip_clear.click()
+    assert len(shown_emails(window)) == 5
+
+
 def test_double_clicking_an_offer_row_opens_its_takers(page, window, qtbot) -> None:
     page.tabs.setCurrentIndex(2)
     panel = page.panel("offers")

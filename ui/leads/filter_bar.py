@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.funnel import FunnelFilter
 from crm.ladder import get_ladder
 from crm.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tags
 from ui.style import styled
@@ -36,6 +38,8 @@ class FilterBar(QWidget):
         # Filters that come from elsewhere (a chart click), shown as a removable chip.
         self._min_level: int | None = None
         self._offer: str | None = None
+        self._yes_since: dt.datetime | None = None
+        self._yes_until: dt.datetime | None = None
         self._step_labels: dict[int, str] = {}
 
         self.search = QLineEdit(placeholderText="Search name, email or company")
@@ -128,6 +132,8 @@ class FilterBar(QWidget):
             source=self.source.currentData(),
             min_level=self._min_level,
             offer=self._offer,
+            yes_since=self._yes_since,
+            yes_until=self._yes_until,
         )
 
     def set_query(self, query: LeadQuery) -> None:
@@ -146,6 +152,7 @@ class FilterBar(QWidget):
                 index = combo.count() - 1
             combo.setCurrentIndex(index)
         self._min_level, self._offer = query.min_level, query.offer
+        self._yes_since, self._yes_until = query.yes_since, query.yes_until
         self._update_chip()
         self._emit_now()
 
@@ -163,6 +170,9 @@ class FilterBar(QWidget):
             parts.append(f"Reached {label} or higher")
         if self._offer:
             parts.append(f"Took “{self._offer}”")
+        if self._yes_since or self._yes_until:
+            period = FunnelFilter(since=self._yes_since, until=self._yes_until).period_text()
+            parts.append(f"yes dated {period}")
         text = " · ".join(parts)
         # A long offer name is cut short (whole in the tooltip), so the line stays on screen.
         metrics = self.chip.fontMetrics()
@@ -177,6 +187,7 @@ class FilterBar(QWidget):
 
     def _on_chip_clear_clicked(self) -> None:
         self._min_level, self._offer = None, None
+        self._yes_since = self._yes_until = None
         self._update_chip()
         self._emit_now()
 
