@@ -639,18 +639,13 @@ def clean_leftovers(db_path: Path) -> list[Path]:
     right now): then nothing is removed and the next open tries again. Never touches a
     listed backup, the database or its journals.
     """
-    from crm.db import backups_dir
 
     with BookLock.exclusive_if_free(db_path) as free:
         if not free:
             log.info("leftovers of %s left for later: another process has it open", db_path)
             return []
-        found = [p for p in _leftovers(db_path.parent, db_path) if p.is_file()]
-        folder = backups_dir(db_path)
-        if folder.is_dir():
-            found += [p for p in _backup_leftovers(folder, db_path) if p.is_file()]
         removed = []
-        for path in sorted(found):
+        for path in find_leftovers(db_path):
             try:
                 path.unlink()
             except OSError as exc:
@@ -660,6 +655,17 @@ def clean_leftovers(db_path: Path) -> list[Path]:
         if removed:
             log.warning("removed %d leftovers of killed jobs: %s", len(removed), removed)
         return removed
+
+
+def find_leftovers(db_path: Path) -> list[Path]:
+    """The hidden copies of the book that killed jobs left behind (see clean_leftovers)."""
+    from crm.db import backups_dir
+
+    found = [p for p in _leftovers(db_path.parent, db_path) if p.is_file()]
+    folder = backups_dir(db_path)
+    if folder.is_dir():
+        found += [p for p in _backup_leftovers(folder, db_path) if p.is_file()]
+    return sorted(found)
 
 
 def _leftovers(folder: Path, db_path: Path) -> list[Path]:

@@ -451,11 +451,12 @@ def purge_backups(email: str, db_path: Path) -> tuple[list[Path], list[Path]]:
     holds them and can be neither rewritten nor removed raises ``ForgetUnfinishedError``
     naming it, after every other backup was dealt with: running the purge again finishes.
     """
-    from crm.backup import list_backups
+    from crm.backup import clean_leftovers, find_leftovers, list_backups
 
     key = address_key(email)
     rewritten: list[Path] = []
-    removed: list[Path] = []
+    # Hidden copies a killed backup or restore left hold everyone: they go first.
+    removed: list[Path] = clean_leftovers(db_path)
     stuck: list[tuple[Path, OSError]] = []
     for backup in list_backups(db_path):
         try:
@@ -482,6 +483,14 @@ def purge_backups(email: str, db_path: Path) -> tuple[list[Path], list[Path]]:
             removed.append(backup.path)
         except OSError as exc:
             stuck.append((backup.path, exc))
+    busy = find_leftovers(db_path)
+    if busy:
+        raise ForgetUnfinishedError(
+            "backup",
+            f"another Smallyes process is writing a copy of the book ({busy[0].name})",
+            "wait for it to finish",
+            "run forget --purge-backups again",
+        )
     if stuck:
         path, exc = stuck[0]
         more = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""

@@ -201,3 +201,21 @@ def test_forgetting_an_imported_person_drops_the_fingerprint_of_their_record(
     assert database_proxy.execute_sql(fp, [lead_id]).fetchone()[0] is not None
     forget_lead(lead_id)
     assert database_proxy.execute_sql(fp, [lead_id]).fetchone()[0] is None
+
+
+def test_purge_removes_the_hidden_copies_a_killed_backup_left(db, db_path, now) -> None:
+    """A killed backup's .part and a killed restore's staging copy hold everyone: the purge
+    removes them too, instead of reporting that it removed nothing."""
+    lead_id = _make_person(now)
+    holding = backup_now(now=now)
+    part = holding.with_name(holding.name + ".part")
+    staged = db_path.parent / f".{db_path.name}.restore.part"
+    holding.rename(part)
+    staged.write_bytes(part.read_bytes())
+    forget_lead(lead_id)
+
+    rewritten, removed = purge_backups(EMAIL, db_path)
+
+    assert rewritten == []
+    assert set(removed) == {part, staged}
+    assert not part.exists() and not staged.exists()

@@ -85,7 +85,8 @@ def test_a_database_named_like_the_output_is_not_overwritten(tmp_path, capsys, a
 
     assert code == 1 and "belongs to the Smallyes database" in err
     assert book.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.pdf"]
+    # Nothing beside the book but its in-use lock file: no stray chart or temporary file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.pdf", "crm.pdf.inuse"]
 
 
 def test_a_hard_link_to_the_database_is_refused(book, db, db_path, tmp_path) -> None:
