@@ -314,14 +314,14 @@ def step_uses() -> dict[str, StepUse]:
 
 def check_removable(key: str, steps_left: int) -> None:
     """Refuse removing the sign-up step or the only step left."""
+    if steps_left <= 1:
+        raise ValidationError(
+            "The ladder needs at least one step: add another before removing this one."
+        )
     if key == SUBSCRIBE_KEY:
         raise ValidationError(
             "The 'subscribed' step cannot be removed, as imports record every newsletter "
             "sign-up there: rename it instead."
-        )
-    if steps_left <= 1:
-        raise ValidationError(
-            "The ladder needs at least one step: add another before removing this one."
         )
 
 
