@@ -17,6 +17,15 @@ from ui.ladder_dialog import LadderDialog
 from ui.pacing_dialog import PacingDialog
 
 
+@pytest.fixture(autouse=True)
+def _no_modal_dialogs(monkeypatch) -> None:
+    """A test that forgets to answer a question fails at once instead of waiting on exec()."""
+    for name in ("ask_new_step", "choose_step", "confirm", "ask_text"):
+        monkeypatch.setattr(
+            ladder_dialog, name, lambda *a, _n=name, **k: pytest.fail(f"unexpected {_n}")
+        )
+
+
 def select_step(dialog: LadderDialog, key: str) -> None:
     row = dialog.order().index(key)
     dialog.steps.setCurrentRow(row)
@@ -342,3 +351,20 @@ def test_screenshot_of_the_ladder_tab(qtbot, db, now, tmp_path, monkeypatch) -> 
     path = tmp_path / "ladder.png"
     assert dialog.grab().save(str(path))
     assert path.stat().st_size > 0
+
+
+def test_the_lead_list_filtered_on_a_removed_step_shows_every_step_again(
+    people, window, qtbot
+) -> None:
+    page = window.leads_page
+    bar = page.filter_bar
+    bar.step.setCurrentIndex(bar.step.findData("answered"))
+    bar.step.activated.emit(bar.step.currentIndex())
+    assert page.model.query.step == "answered" and page.model.rowCount() == 0
+    dialog = LadderDialog(window.events)
+    qtbot.addWidget(dialog)
+    select_step(dialog, "answered")
+    dialog.remove_step()  # no yes or ask uses it in this history: removed outright
+    dialog.save()
+    assert page.model.query.step is None and bar.step.currentData() is None
+    assert page.model.rowCount() == len(people)
