@@ -1,7 +1,11 @@
-"""Ladder & offers: rename, reorder and reword the steps; add, rename and retire offers.
+"""Ladder & offers: add, remove, rename, reorder and reword the steps; add, rename and
+retire offers.
 
-Step edits are kept in the dialog until Save (a reorder recomputes every lead's level, so
-it happens once); offer changes apply at once, each a small change of its own.
+Step edits are kept in the dialog until Save, which stores them in one transaction (a
+reorder, an added or a removed step recomputes every lead's level, so it happens once). A
+removed step that yeses or asks use is merged into another step the owner picks: they move
+there when Save runs, after a safety copy of the database. Offer changes apply at once,
+each a small change of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -23,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -31,7 +38,20 @@ from PySide6.QtWidgets import (
 )
 
 from crm.errors import SmallyesError
-from crm.ladder import StepEdit, StepRow, get_ladder, save_ladder
+from crm.ladder import (
+    SUBSCRIBE_KEY,
+    StepEdit,
+    StepRemoval,
+    StepRow,
+    StepUse,
+    check_removable,
+    clean_label,
+    default_template,
+    get_ladder,
+    key_from_label,
+    save_ladder,
+    step_uses,
+)
 from crm.offers import (
     OfferRow,
     add_offer,
@@ -61,6 +81,95 @@ def ask_text(parent: QWidget, title: str, label: str, text: str = "") -> str | N
     return value if ok else None
 
 
+def position_names(labels: list[str]) -> list[str]:
+    """Where a new step can go, as the position box lists it: one entry per level."""
+    if not labels:
+        return ["Level 1"]
+    names = [f"Level 1: before \u201c{labels[0]}\u201d, the smallest yes"]
+    for i in range(1, len(labels)):
+        names.append(
+            f"Level {i + 1}: after \u201c{labels[i - 1]}\u201d, before \u201c{labels[i]}\u201d"
+        )
+    names.append(f"Level {len(labels) + 1}: after \u201c{labels[-1]}\u201d, at the top")
+    return names
+
+
+class NewStepDialog(QDialog):
+    """The name of a new step and where it goes; its key is made from the name."""
+
+    def __init__(
+        self, parent: QWidget | None, labels: list[str], taken: list[str], position: int
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a step")
+        self._taken = taken
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("Attended webinar")
+        self.name_edit.setAccessibleName("Name of the new step")
+        self.key_label = styled(QLabel(wordWrap=True), "detailSubtitle")
+        self.position_box = QComboBox()
+        self.position_box.setAccessibleName("Position of the new step")
+        self.position_box.addItems(position_names(labels))
+        self.position_box.setCurrentIndex(max(0, min(position, len(labels))))
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add step")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.name_edit.textChanged.connect(self._on_name_edit_text_changed)
+        form = QFormLayout(self)
+        form.addRow("What the lead did:", self.name_edit)
+        form.addRow("", self.key_label)
+        form.addRow("Where it goes:", self.position_box)
+        form.addRow(
+            "",
+            styled(
+                QLabel("The steps from there up move one level up.", wordWrap=True),
+                "detailSubtitle",
+            ),
+        )
+        form.addRow(self.buttons)
+        self._on_name_edit_text_changed("")
+
+    def _on_name_edit_text_changed(self, text: str) -> None:
+        blank = not text.strip()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not blank)
+        self.key_label.setText(
+            ""
+            if blank
+            else f"Key: {key_from_label(text, self._taken)} (imports and smallyes-cli use it; "
+            "it stays if you rename the step)"
+        )
+
+    def answer(self) -> tuple[str, int]:
+        return self.name_edit.text(), self.position_box.currentIndex()
+
+
+def ask_new_step(
+    parent: QWidget, labels: list[str], taken: list[str], position: int
+) -> tuple[str, int] | None:
+    """The new step's name and its row (0 is level 1), or None (tests replace this)."""
+    dialog = NewStepDialog(parent, labels, taken, position)
+    return dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def choose_step(parent: QWidget, title: str, text: str, labels: list[str]) -> int | None:
+    """The index of the step the owner picks from ``labels``, or None (tests replace this)."""
+    value, ok = QInputDialog.getItem(parent, title, text, labels, 0, False)
+    return labels.index(value) if ok and value in labels else None
+
+
+def confirm(parent: QWidget, title: str, text: str, ok: str) -> bool:
+    """Whether the owner confirms (tests replace this)."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    yes = box.addButton(ok, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is yes
+
+
 class LadderDialog(QDialog):
     def __init__(
         self,
@@ -80,6 +189,14 @@ class LadderDialog(QDialog):
             for s in self._original
         }
         self._current: str | None = None
+        # what refers to each step, moved along by the merges made in the dialog
+        self._uses: dict[str, StepUse] = step_uses()
+        self._added: set[str] = set()
+        self._removals: list[StepRemoval] = []
+        self._moved: dict[str, StepUse] = {}  # per removed step, what its merge moves
+        # keys a new step may not take: those on the ladder when the dialog opened too, as
+        # removals are saved after the new steps are added
+        self._taken: set[str] = {s.key for s in self._original}
 
         tabs = QTabWidget()
         tabs.addTab(self._build_ladder_tab(), "Ladder")
@@ -112,13 +229,24 @@ class LadderDialog(QDialog):
         self.down_button = QPushButton("Move down")
         self.up_button.clicked.connect(lambda: self.move_current(-1))
         self.down_button.clicked.connect(lambda: self.move_current(1))
+        self.add_step_button = QPushButton("Add step…")
+        self.remove_step_button = QPushButton("Remove step…")
+        self.add_step_button.clicked.connect(self.add_step)
+        self.remove_step_button.clicked.connect(self.remove_step)
         moves = QHBoxLayout()
         moves.addWidget(self.up_button)
         moves.addWidget(self.down_button)
+        grow = QHBoxLayout()
+        grow.addWidget(self.add_step_button)
+        grow.addWidget(self.remove_step_button)
+        self.pending = styled(QLabel(wordWrap=True), "detailSubtitle")
+        self.pending.hide()
         left = QVBoxLayout()
         left.addWidget(QLabel("Steps, smallest yes first (drag to reorder):"))
         left.addWidget(self.steps, 1)
         left.addLayout(moves)
+        left.addLayout(grow)
+        left.addWidget(self.pending)
 
         self.label_edit = QLineEdit()
         self.major_box = QCheckBox("A big ask (a call, a sale): suggested only from the step below")
@@ -163,9 +291,17 @@ class LadderDialog(QDialog):
         self, current: QListWidgetItem | None, _prev: object
     ) -> None:
         self._current = None  # no edits recorded while the fields are refilled
+        key = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        removable = key is not None and key != SUBSCRIBE_KEY and self.steps.count() > 1
+        self.remove_step_button.setEnabled(removable)
+        self.remove_step_button.setToolTip(
+            "Imports record every newsletter sign-up at this step: it can be renamed, not removed."
+            if key == SUBSCRIBE_KEY
+            else ""
+        )
         if current is None:
             return
-        edit = self._edits[current.data(Qt.ItemDataRole.UserRole)]
+        edit = self._edits[key]
         self.label_edit.setText(edit.label)
         self.major_box.setChecked(edit.major)
         self.subject_edit.setText(edit.subject)
@@ -187,15 +323,126 @@ class LadderDialog(QDialog):
         if item is not None:
             item.setText(edit.label or edit.key)
 
+    def _label_of(self, key: str) -> str:
+        return self._edits[key].label or key
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def add_step(self) -> None:
+        """Ask for a new step's name and place, and put it in the list (stored on Save)."""
+        order = self.order()
+        answer = ask_new_step(
+            self,
+            [self._label_of(k) for k in order],
+            sorted(self._taken | set(order)),
+            self.steps.currentRow() + 1,
+        )
+        if answer is None:
+            return
+        name, row = answer
+        try:
+            label = clean_label(name)
+        except SmallyesError as exc:
+            self._show_error(exc.user_message)
+            return
+        key = key_from_label(label, sorted(self._taken | set(order)))
+        subject, body = default_template(label)
+        self._edits[key] = _StepEdit(key, label, False, subject, body)
+        self._added.add(key)
+        self._taken.add(key)
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.steps.insertItem(max(0, min(row, self.steps.count())), item)
+        self.steps.setCurrentItem(item)
+        self.label_edit.setFocus()
+
+    def remove_step(self) -> None:
+        """Take the current step out; if yeses or asks use it, merge it into a step the
+        owner picks, once confirmed (stored on Save)."""
+        item = self.steps.currentItem()
+        if item is None:
+            return
+        key = item.data(Qt.ItemDataRole.UserRole)
+        label = self._label_of(key)
+        try:
+            check_removable(key, self.steps.count())
+        except SmallyesError as exc:
+            self._show_error(exc.user_message)
+            return
+        use = self._uses.get(key, StepUse())
+        into: str | None = None
+        if use.total:
+            others = [k for k in self.order() if k != key]
+            names = [self._label_of(k) for k in others]
+            picked = choose_step(
+                self,
+                "Remove step",
+                f"\u201c{label}\u201d is used by {use.words()}. Move them to:",
+                names,
+            )
+            if picked is None:
+                return
+            into = others[picked]
+            if not confirm(
+                self,
+                "Merge steps",
+                f"Move {use.words()} from \u201c{label}\u201d to "
+                f"\u201c{self._label_of(into)}\u201d and remove \u201c{label}\u201d? "
+                "This happens when you save, after a safety copy of the database; leads' "
+                "levels are then worked out again.",
+                "Merge",
+            ):
+                return
+            self._uses[into] = self._uses.get(into, StepUse()) + use
+            self._moved[key] = use
+        if key in self._added:
+            # never stored: what was merged into it goes straight to where it goes now
+            self._added.discard(key)
+            self._removals = [
+                StepRemoval(r.key, into) if r.into == key else r for r in self._removals
+            ]
+        else:
+            self._removals.append(StepRemoval(key, into))
+        self._uses.pop(key, None)
+        del self._edits[key]
+        row = self.steps.row(item)
+        self.steps.takeItem(row)
+        self.steps.setCurrentRow(min(row, self.steps.count() - 1))
+        self._show_pending()
+
+    def _show_pending(self) -> None:
+        """What Save will remove and merge, so Cancel is an informed choice."""
+        names = {s.key: s.label for s in self._original} | {
+            k: self._label_of(k) for k in self._edits
+        }
+        lines = [
+            f"\u201c{names[r.key]}\u201d is removed"
+            + (
+                f", merged into \u201c{names[r.into]}\u201d ({self._moved[r.key].words()})"
+                if r.into and r.key in self._moved
+                else ""
+            )
+            for r in self._removals
+        ]
+        self.pending.setText("When you save: " + "; ".join(lines) + "." if lines else "")
+        self.pending.setVisible(bool(lines))
+
     def save(self) -> None:
         """Apply the step changes at once; a refused value stores none of them."""
         edits = [StepEdit(e.key, e.label, e.major, e.subject, e.body) for e in self._edits.values()]
+        merging = any(r.into for r in self._removals)
+        if merging:  # the safety copy before a merge takes a moment on a big file
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            changed = save_ladder(edits, self.order())
+            changed = save_ladder(edits, self.order(), self._removals)
         except SmallyesError as exc:
-            self.error.setText(exc.user_message)
-            self.error.show()
+            self._show_error(exc.user_message)
             return
+        finally:
+            if merging:
+                QApplication.restoreOverrideCursor()
         if changed:
             self._events.ladder_changed.emit()
         self.accept()

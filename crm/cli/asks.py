@@ -1,4 +1,5 @@
-"""Ask commands: ask, outcome, asks, suggest, snooze, ladder, step, offers, offer, pacing."""
+"""Ask commands: ask, outcome, asks, suggest, snooze, ladder, step (add, remove), offers, offer,
+pacing."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from crm.errors import ValidationError
 from crm.ladder import (
     StepEdit,
     StepRow,
+    StepUse,
+    add_step,
     get_ladder,
+    remove_step,
     reorder_steps,
     save_ladder,
     step_by_key,
     step_keys,
+    step_uses,
 )
 from crm.leads import find_lead
 from crm.offers import (
@@ -79,12 +84,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reorder", nargs="+", metavar="KEY", help="every key, in the new order")
     p.set_defaults(handler=cmd_ladder)
 
-    p = sub.add_parser("step", help="rename a step, mark it major, or set its ask template")
-    p.add_argument("key")
+    p = sub.add_parser(
+        "step",
+        help="add or remove a step; rename one, mark it major, set its ask or move it",
+        usage=(
+            "smallyes-cli step KEY [--label LABEL] [--major [on|off]] [--subject TEXT] "
+            "[--body TEXT] [--level N]\n"
+            "       smallyes-cli step add KEY --label LABEL --level N [--major] "
+            "[--template TEXT] [--subject TEXT]\n"
+            "       smallyes-cli step remove KEY [--into OTHER]"
+        ),
+        description=(
+            "Change a step of the ladder, add one at a level (the steps at and above it move "
+            "up one), or remove one; a step that yeses or asks use is removed with --into "
+            "OTHER, which moves them to OTHER first (after a safety copy in backups/)."
+        ),
+    )
+    # One parser for the three forms: 'step KEY --label ...' is the older, shorter form,
+    # and 'add' and 'remove' cannot be step keys.
+    p.add_argument("first", metavar="KEY|add|remove")
+    p.add_argument("key", nargs="?", metavar="KEY", help="after add or remove: the step")
     p.add_argument("--label")
-    p.add_argument("--major", choices=["on", "off"])
-    p.add_argument("--subject")
-    p.add_argument("--body")
+    p.add_argument(
+        "--major", nargs="?", const="on", choices=["on", "off"], help="a big ask (on by itself)"
+    )
+    p.add_argument("--subject", help="the ask's subject line")
+    p.add_argument("--body", help="the ask's message (\\n for a new line)")
+    p.add_argument("--template", metavar="TEXT", help="the ask's message, like --body")
+    p.add_argument("--level", type=int, metavar="N", help="where the step goes: 1 is the bottom")
+    p.add_argument("--into", metavar="OTHER", help="remove: move its yeses and asks to OTHER")
     add_json_flag(p)
     p.set_defaults(handler=cmd_step)
 
@@ -147,6 +175,7 @@ def _step_json(step: StepRow) -> dict[str, Any]:
         "description": step.description,
         "ask_subject": step.ask_subject,
         "ask_body": step.ask_body,
+        "template": step.ask_body,
     }
 
 
@@ -240,10 +269,21 @@ def cmd_snooze(args: argparse.Namespace) -> None:
 
 def _print_ladder(steps: list[StepRow], as_json: bool) -> None:
     if as_json:
-        print_json([_step_json(s) for s in steps])
+        uses = step_uses()
+        print_json(
+            [
+                {
+                    **_step_json(s),
+                    "yeses": uses.get(s.key, StepUse()).yeses,
+                    "asks": uses.get(s.key, StepUse()).asks,
+                }
+                for s in steps
+            ]
+        )
         return
+    width = max((len(s.key) for s in steps), default=0)
     for s in steps:
-        print(f"{s.level:>2}  {s.key:<12} {s.label:<20} {'major' if s.major else ''}")
+        print(f"{s.level:>2}  {s.key:<{max(width, 12)}} {s.label:<20} {'major' if s.major else ''}")
 
 
 def cmd_ladder(args: argparse.Namespace) -> None:
@@ -251,10 +291,50 @@ def cmd_ladder(args: argparse.Namespace) -> None:
     _print_ladder(steps, args.json)
 
 
+def _message(args: argparse.Namespace) -> str | None:
+    if args.body is not None and args.template is not None:
+        raise ValidationError("Give the ask's message once: --template or --body, not both.")
+    text = args.template if args.template is not None else args.body
+    return text.replace("\\n", "\n") if text is not None else None
+
+
+def _refuse_options(args: argparse.Namespace, names: tuple[str, ...], what: str) -> None:
+    given = [f"--{n}" for n in names if getattr(args, n) is not None]
+    if given:
+        raise ValidationError(f"{what} takes no {', '.join(given)}: leave it out.")
+
+
 def cmd_step(args: argparse.Namespace) -> None:
-    if args.label is None and args.major is None and args.subject is None and args.body is None:
-        raise ValidationError("Say what to change: --label, --major, --subject or --body.")
-    step = step_by_key(args.key)
+    if args.first == "add":
+        cmd_step_add(args)
+    elif args.first == "remove":
+        cmd_step_remove(args)
+    else:
+        cmd_step_edit(args)
+
+
+def cmd_step_edit(args: argparse.Namespace) -> None:
+    if args.key is not None:
+        raise ValidationError(
+            f"'step {args.first} {args.key}' is not a step command: use 'step KEY --label "
+            "...', 'step add KEY ...' or 'step remove KEY'."
+        )
+    _refuse_options(args, ("into",), "Changing a step")
+    body = _message(args)
+    asked = (args.label, args.major, args.subject, body, args.level)
+    if all(value is None for value in asked):
+        raise ValidationError("Say what to change: --label, --major, --subject, --body or --level.")
+    step = step_by_key(args.first)
+    order = [k for k in step_keys() if k != step.key]
+    if args.level is not None:
+        if not 1 <= args.level <= len(order) + 1:
+            raise ValidationError(
+                f"Level {args.level} is outside the ladder: give a level from 1 to "
+                f"{len(order) + 1}."
+            )
+        order.insert(args.level - 1, step.key)
+    else:
+        order = step_keys()
     # One transaction (save_ladder): a bad --subject must not leave the new --label behind.
     save_ladder(
         [
@@ -263,16 +343,83 @@ def cmd_step(args: argparse.Namespace) -> None:
                 args.label if args.label is not None else step.label,
                 (args.major == "on") if args.major is not None else step.major,
                 args.subject if args.subject is not None else step.ask_subject,
-                args.body.replace("\\n", "\n") if args.body is not None else step.ask_body,
+                body if body is not None else step.ask_body,
             )
         ],
-        step_keys(),
+        order,
     )
     step = step_by_key(step.key)
     if args.json:
         print_json(_step_json(step))
     else:
         print(f"{step.key}: {step.label}{' (major)' if step.major else ''}")
+
+
+def cmd_step_add(args: argparse.Namespace) -> None:
+    if args.key is None:
+        raise ValidationError(
+            "Say which step to add: step add KEY --label LABEL --level N, like "
+            "step add attended_webinar --label 'Attended webinar' --level 3."
+        )
+    _refuse_options(args, ("into",), "Adding a step")
+    if args.label is None or args.level is None:
+        raise ValidationError(
+            f"Give the new step a name and a place: step add {args.key} --label LABEL --level N."
+        )
+    step = add_step(
+        args.key,
+        args.label,
+        args.level,
+        major=args.major == "on",
+        subject=args.subject,
+        body=_message(args),
+    )
+    if args.json:
+        print_json(_step_json(step))
+    else:
+        print(f"added {step.key} ({step.label}) at level {step.level}")
+        _print_ladder(get_ladder(), False)
+
+
+def cmd_step_remove(args: argparse.Namespace) -> None:
+    if args.key is None:
+        raise ValidationError(
+            "Say which step to remove: step remove KEY, or step remove KEY --into OTHER."
+        )
+    _refuse_options(
+        args, ("label", "major", "subject", "body", "template", "level"), "Removing a step"
+    )
+    step = step_by_key(args.key)
+    if args.into is None:
+        use = step_uses().get(step.key, StepUse())
+        if use.total:
+            raise ValidationError(
+                f"'{step.key}' is used by {use.words()}: to move "
+                f"{'it' if use.total == 1 else 'them'} to another step and remove "
+                f"'{step.key}', run step remove {step.key} --into OTHER."
+            )
+    change = remove_step(step.key, args.into)
+    moved = change.moved.get(step.key, StepUse())
+    into = args.into.strip().lower() if args.into is not None else None
+    if args.json:
+        print_json(
+            {
+                "removed": step.key,
+                "into": into,
+                "moved_yeses": moved.yeses,
+                "moved_asks": moved.asks,
+                "backup": str(change.backup) if change.backup else None,
+                "ladder": [_step_json(s) for s in get_ladder()],
+            }
+        )
+        return
+    if into is None:
+        print(f"removed {step.key}")
+    else:
+        print(f"removed {step.key}: moved {moved.words()} to {into}")
+    if change.backup is not None:
+        print(f"a safety copy from before is in {change.backup}")
+    _print_ladder(get_ladder(), False)
 
 
 def cmd_offers(args: argparse.Namespace) -> None:

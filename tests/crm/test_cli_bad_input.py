@@ -393,6 +393,8 @@ def test_json_output_of_every_command_is_one_json_document(
         ("suggest", "ada@example.com"),
         ("ladder",),
         ("step", "booked", "--label", "Call booked"),
+        ("step", "add", "webinar", "--label", "Webinar", "--level", "3"),
+        ("step", "remove", "webinar"),
         ("offers",),
         ("offer", "add", "Checklist"),
         ("offer", "rename", "Checklist", "SEO checklist"),

@@ -431,7 +431,12 @@ class LeadsPage(QWidget):
 
     def _on_events_ladder_changed(self) -> None:
         self.filter_bar.reload_choices()
-        self.model.refresh()
+        query = self.model.query
+        if query.step is not None and query.step not in {s.key for s in get_ladder()}:
+            # the step filtered on was removed (its combo fell back to "Any step")
+            self.model.set_query(dataclasses.replace(query, step=None))
+        else:
+            self.model.refresh()
         self.detail.reload()
 
     def _after_data_change(self) -> None:
