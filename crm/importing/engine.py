@@ -43,9 +43,11 @@ from crm.importing.decoding import (
 )
 from crm.importing.mapping import (
     DATE_TARGETS,
+    NO_WORDS,
     ColumnMap,
     Mapping,
     Target,
+    consent_parse,
     with_unnamed_empty_ignored,
 )
 from crm.importing.platforms import (
@@ -105,7 +107,7 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 8  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 9  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
 # (address books have several), best first as CSV-FORMATS ranks Outlook's (mobile, then
 # primary, home, business); never an assistant's or a switchboard's.
@@ -280,11 +282,19 @@ class _Row:
     fp: int | None = None  # the record's fingerprint, when it normalised without a warning
 
 
+def _status_parse(column: ColumnMap) -> str:
+    """How a status column's words are read. A generic or hand-mapped one named for
+    consent ("Newsletter", "Opt-in") reads no as an unsubscribe, not as a contact."""
+    if column.parse in ("", "any"):
+        return consent_parse(column.header) or column.parse
+    return column.parse
+
+
 def _vocabulary(parse: str) -> dict[str, LeadStatus | None]:
     """A status column's words. A platform's own words come first; any other word a
     status column may hold (``unsubscribed`` in a file detected as Kit, whose layout is
     a guess) is still read, never ignored into the file's default of subscribed."""
-    if not parse or parse.startswith(("bool", "brevo", "receiving")) or parse == "any":
+    if not parse or parse.startswith(("bool", "brevo", "receiving", "consent")) or parse == "any":
         return STATUS_MAPS.get(parse or "any", STATUS_MAPS["any"])
     return {**STATUS_MAPS["any"], **STATUS_MAPS.get(parse, {})}
 
@@ -310,9 +320,10 @@ class _Plan:
         self.full = [c.index for c in mapping if c.target is Target.FULL_NAME]
         self.tags = [(c.index, c.parse) for c in mapping if c.target is Target.TAGS]
         self.status = [
-            (c.index, _vocabulary(c.parse), c.parse, c.header)
+            (c.index, _vocabulary(parse), parse, c.header)
             for c in mapping
             if c.target is Target.STATUS
+            for parse in (_status_parse(c),)
         ]
         self.default_status, self.default_raw = det.default_status, det.status_raw
         if opted_in and asks_consent(det.platform, mapping):
@@ -757,6 +768,7 @@ class _Importer:
         status = plan.default_status
         status_raw = plan.default_raw
         found: LeadStatus | None = None
+        said_no = False
         for index, vocab, parse, header in plan.status:
             text = fields[index].strip()
             if parse == "receiving":
@@ -766,17 +778,22 @@ class _Importer:
                 if not text:
                     continue
                 mapped = vocab.get(text.lower(), None)
-                raw = f"{header}={text}" if parse.startswith(("bool", "brevo")) else text
+                raw = f"{header}={text}" if parse.startswith(("bool", "brevo", "consent")) else text
                 if text.lower() not in vocab:
                     self.warn(number, f"status '{text}' in {header} is not known; ignored")
                     continue
             if mapped is not None and (found is None or _SEVERITY[mapped] > _SEVERITY[found]):
                 found = mapped
                 status_raw = raw
+                said_no = parse == "consent" and text.lower() in NO_WORDS
             elif found is None and not status_raw:
                 status_raw = raw
         if found is not None:
             status = found
+            if said_no:
+                # A 'no' in a consent column: no yes is known, whatever date the file
+                # gives for the sign-up (a customer list's 'registered on', say).
+                consent = None
         status_at = None
         unsub = times.get(Target.UNSUBSCRIBED_AT)
         bounced = times.get(Target.BOUNCED_AT)
