@@ -21,11 +21,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from operator import itemgetter
 from pathlib import Path
@@ -57,7 +58,8 @@ from crm.importing.platforms import (
     Detection,
     detect_platform,
 )
-from crm.importing.records import DELIMITER_NAMES, Header, RecordReader
+from crm.importing.records import DELIMITER_NAMES, Header, LongRow, RecordReader
+from crm.importing.rejected import RejectedRows, RowError
 from crm.importing.values import (
     day_month_order,
     fmt,
@@ -179,18 +181,6 @@ class ImportOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class RowError:
-    row: int
-    reason: str
-    fields: tuple[str, ...] = ()
-    file: str = ""
-    header: tuple[str, ...] = ()  # the header of the file the fields come from
-
-    def to_json(self) -> dict[str, Any]:
-        return {"row": self.row, "reason": self.reason}
-
-
-@dataclass(frozen=True, slots=True)
 class ImportReport:
     batch_id: int | None
     file_name: str
@@ -205,12 +195,14 @@ class ImportReport:
     duplicates_in_file: int
     rejected: int
     warnings: int
-    errors: tuple[RowError, ...]
+    errors: tuple[RowError, ...]  # the first rejected rows (row and reason), for showing
     statuses: dict[str, int]
     warning_texts: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
     dry_run: bool = False
     seconds: float = 0.0
+    # every rejected row, whole, on disk: what save_rejected writes out
+    rejected_rows: RejectedRows | None = field(default=None, repr=False, compare=False)
 
     @property
     def delimiter_name(self) -> str:
@@ -586,7 +578,7 @@ class _Importer:
         self.seen_file: dict[str, str] = {}  # the same, which file (ZIP with several CSVs)
         self.rows = self.created = self.updated = self.unchanged = 0
         self.duplicates = self.rejected = self.warnings = 0
-        self.errors: list[RowError] = []
+        self.rejected_rows = RejectedRows()
         self.warning_texts: list[str] = []
         self.statuses: dict[str, int] = {}
         self.tag_ids: dict[str, int] = {}  # by _tag_key
@@ -624,7 +616,7 @@ class _Importer:
     def reject(self, row: int, reason: str, fields: Sequence[str]) -> None:
         self.rejected += 1
         prefix = f"{self.file_label}: " if self.file_label else ""
-        self.errors.append(
+        self.rejected_rows.add(
             RowError(row, prefix + reason, tuple(fields), self.file_label, self.file_header)
         )
 
@@ -652,10 +644,15 @@ class _Importer:
         n = len(fields)
         if n != width:
             if n > width:
-                if any(f.strip() for f in fields[width:]):
-                    self.reject(number, f"row has {n} fields, header has {width}", fields)
+                # A row far wider than its header was cut when read (LongRow).
+                if isinstance(fields, LongRow):
+                    total, filled = fields.total, fields.filled
+                else:
+                    total, filled = n, any(f.strip() for f in fields[width:])
+                if filled:
+                    self.reject(number, f"row has {total:,} fields, header has {width:,}", fields)
                     return None
-                self.warn(number, f"{n - width} extra empty fields at the end were ignored")
+                self.warn(number, f"{total - width:,} extra empty fields at the end were ignored")
                 fields = fields[:width]
             else:
                 email_here = plan.email is not None and plan.email < n and fields[plan.email]
@@ -1383,12 +1380,13 @@ class _Importer:
             duplicates_in_file=self.duplicates,
             rejected=self.rejected,
             warnings=self.warnings,
-            errors=tuple(self.errors),
+            errors=tuple(self.rejected_rows.shown),
             statuses=dict(sorted(self.statuses.items())),
             warning_texts=tuple(warnings),
             header=first.header.names,
             dry_run=self.options.dry_run,
             seconds=time.monotonic() - started,
+            rejected_rows=self.rejected_rows,
         )
 
     def load(
@@ -1560,27 +1558,40 @@ def import_csv(
     importer = _Importer(path, options, now, progress, cancel)
     try:
         return importer.run(sources)
-    except SmallyesError:
+    except BaseException as exc:
+        importer.rejected_rows.close()  # the report that would have kept it never comes
+        if isinstance(exc, (OSError, UnicodeDecodeError)) and not isinstance(exc, SmallyesError):
+            raise ImportFormatError(
+                f"{shown_name(path)} could not be read to the end ({exc})."
+            ) from exc
         raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFormatError(
-            f"{shown_name(path)} could not be read to the end ({exc})."
-        ) from exc
 
 
 def save_rejected(report: ImportReport, out: str | Path) -> int:
     """Write the rejected rows, with their row number and reason, as a CSV; return the count.
 
     Cells starting with = + - @ TAB or CR get a leading apostrophe so a spreadsheet shows
-    them as text instead of running them.
+    them as text instead of running them. The file is readable by its owner only: it
+    holds names and addresses.
     """
     path = Path(out)
-    columns, place = _rejected_columns(report)
+    stored = report.rejected_rows
+    errors = stored.rows() if stored is not None else iter(report.errors)
+    headers = stored.headers if stored is not None else [e.header for e in report.errors]
+    columns, place = _rejected_columns(headers, report.header)
+    count = 0
     try:
-        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, 0o600)
+        if hasattr(os, "fchmod"):  # an existing file keeps its mode through O_CREAT
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError:
+                log.info("could not make %s owner-only (not its owner, or no such modes)", path)
+        with open(fd, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["row", "reason", *columns])
-            for error in report.errors:
+            for error in errors:
+                count += 1
                 cells = [_escape(f) for f in error.fields]
                 if place is not None:  # files of several layouts: each cell under its name
                     spots = place[error.header]
@@ -1594,18 +1605,21 @@ def save_rejected(report: ImportReport, out: str | Path) -> int:
             f"The rejected rows could not be saved to {path} ({exc.strerror}): choose "
             "another place."
         ) from exc
-    return len(report.errors)
+    return count
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _rejected_columns(
-    report: ImportReport,
+    headers: Sequence[tuple[str, ...]], file_header: tuple[str, ...]
 ) -> tuple[tuple[str, ...], dict[tuple[str, ...], list[int]] | None]:
     """The rejected rows' columns: the file's header; or, when they come from the CSVs of
     a ZIP with different headers, every name in the order first seen (a name repeated in
     one header is repeated here) and where each header's cells go."""
-    headers = list(dict.fromkeys(e.header for e in report.errors))
+    headers = list(dict.fromkeys(headers))
     if len(headers) <= 1:
-        return (headers[0] if headers and headers[0] else report.header), None
+        return (headers[0] if headers and headers[0] else file_header), None
     columns: list[str] = []
     place: dict[tuple[str, ...], list[int]] = {}
     for header in headers:
