@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 MAX_SHOWN = 1000  # rejected rows listed in the summary (all of them go to the file)
+_BATCH = 512  # rows held before they are written: a few, whatever the file's size
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +42,13 @@ class RejectedRows:
         self._file: IO[bytes] | None = None
         self._lock = threading.Lock()
         self._last: tuple[tuple[str, ...], int] | None = None
+        self._pending: list[tuple[Any, ...]] = []  # written a batch at a time
         self.shown: list[RowError] = []
         self.headers: list[tuple[str, ...]] = []  # distinct, in the order first seen
         self.count = 0
 
     def add(self, error: RowError) -> None:
         with self._lock:
-            if self._file is None:
-                # Kept open past this call: closed by close(), or when the report that
-                # holds this object is dropped (the finalizer, without a ResourceWarning).
-                self._file = tempfile.TemporaryFile(prefix="smallyes-rejected-")  # noqa: SIM115
-                weakref.finalize(self, self._file.close)
             header = error.header
             if self._last is not None and self._last[0] is header:
                 at = self._last[1]
@@ -60,32 +57,43 @@ class RejectedRows:
                     self.headers.append(header)
                 at = self.headers.index(header)
                 self._last = (header, at)
-            # pickle, not a text format: the file is this process's own (anonymous,
-            # owner-only), written and read back by it alone.
-            pickle.dump(
-                (error.row, error.reason, error.fields, error.file, at),
-                self._file,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
+            self._pending.append((error.row, error.reason, error.fields, error.file, at))
+            if len(self._pending) >= _BATCH:
+                self._write_pending()
             self.count += 1
             if len(self.shown) < MAX_SHOWN:
                 self.shown.append(RowError(error.row, error.reason, file=error.file))
 
+    def _write_pending(self) -> None:
+        if self._file is None:
+            # Kept open past this call: closed by close(), or when the report that holds
+            # this object is dropped (the finalizer, without a ResourceWarning).
+            self._file = tempfile.TemporaryFile(prefix="smallyes-rejected-")  # noqa: SIM115
+            weakref.finalize(self, self._file.close)
+        # pickle, not a text format: the file is this process's own (anonymous,
+        # owner-only), written and read back by it alone.
+        pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._pending = []
+
     def rows(self) -> Iterator[RowError]:
         """Every rejected row, whole, read back from the file."""
         with self._lock:
+            if self._pending:
+                self._write_pending()
             handle = self._file
             if handle is None:
                 return
             handle.flush()
             handle.seek(0)
+            headers = self.headers
             try:
                 while True:
                     try:
-                        row, reason, fields, file, at = pickle.load(handle)
+                        batch = pickle.load(handle)
                     except EOFError:
                         return
-                    yield RowError(row, reason, fields, file, self.headers[at])
+                    for row, reason, fields, file, at in batch:
+                        yield RowError(row, reason, fields, file, headers[at])
             finally:
                 handle.seek(0, os.SEEK_END)  # a later add appends
 
@@ -96,5 +104,8 @@ class RejectedRows:
                 self._file = None
 
     def fileno(self) -> int | None:
-        """The temporary file's descriptor (None before the first row), for its checks."""
-        return self._file.fileno() if self._file is not None else None
+        """The temporary file's descriptor (None before the rows are written), for checks."""
+        with self._lock:
+            if self._pending:
+                self._write_pending()
+            return self._file.fileno() if self._file is not None else None
