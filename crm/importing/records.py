@@ -81,10 +81,12 @@ def _bounded_lines(stream: TextIO, used: list[int]) -> Iterator[str]:
     """The stream's lines, none longer than MAX_RECORD_CHARS, counting into ``used[0]``
     the characters of the record being read (the reader sets it to 0 at each record)."""
     readline = stream.readline
-    while line := readline(MAX_RECORD_CHARS):
-        used[0] += len(line)
-        if used[0] >= MAX_RECORD_CHARS:
+    limit = MAX_RECORD_CHARS
+    while line := readline(limit):
+        total = used[0] + len(line)
+        if total >= limit:
             raise _RecordTooLong
+        used[0] = total
         yield line
 
 
