@@ -15,6 +15,13 @@ from crm.errors import ValidationError
 _EDGE_JUNK = "\u00a0\u200b\u200c\u200d\u2060\ufeff\u202f\u2007"
 _NAME_ADDR = re.compile(r"^(?P<name>.*?)<(?P<addr>[^<>]*)>\s*$", re.DOTALL)
 _LABEL = re.compile(r"^[^\s.]+$")
+# Characters an address cannot hold unquoted (quoted local parts are not accepted: no
+# newsletter platform writes them, and a stray quote or separator is a damaged cell).
+_SPECIALS = frozenset('()<>[]:;,\\"')
+_DOMAIN_BAD = frozenset("()<>[]:;,\\\"'@!#$%&*+/=?^`{|}~")
+# Two addresses pasted into one cell, split by a comma, a semicolon or spaces.
+_SEPARATORS = re.compile(r"[;,\s]+")
+_WHITESPACE = re.compile(r"\s")  # what str.isspace() says, in one C call
 # The everyday address (ASCII atoms, dotted domain with an alphabetic TLD) that every rule
 # below accepts without a warning: one regex match instead of the full walk. Lengths are
 # still checked, because a regex bound there would be slower than len().
@@ -47,8 +54,12 @@ def email_problem(text: str) -> str | None:
     """Why ``text`` (already trimmed) is not a usable address, or None when it is."""
     if not text:
         return "email is missing"
-    if any(ch.isspace() for ch in text):
+    if text.count("@") > 1 and sum(1 for part in _SEPARATORS.split(text) if "@" in part) > 1:
+        return "email has two addresses in one cell"
+    if _WHITESPACE.search(text):
         return "email contains whitespace"
+    if ":" in text:
+        return "email contains ':'"
     if text.count("@") != 1:
         return "email has no @" if "@" not in text else "email has more than one @"
     local_part, domain = text.split("@")
@@ -56,6 +67,9 @@ def email_problem(text: str) -> str | None:
         return "email has nothing before the @"
     if not domain:
         return "email has no domain after the @"
+    special = next((ch for ch in local_part if ch in _SPECIALS), None)
+    if special is not None:
+        return f"email has a character not allowed before the @ ('{special}')"
     if local_part.startswith(".") or local_part.endswith(".") or ".." in local_part:
         return "email has a misplaced dot before the @"
     if len(local_part) > 64:
@@ -72,6 +86,9 @@ def email_problem(text: str) -> str | None:
     for label in labels:
         if not label or not _LABEL.match(label):
             return "email domain has an empty part"
+        bad = next((ch for ch in label if ch in _DOMAIN_BAD), None)
+        if bad is not None:
+            return f"email domain has a character not allowed in a domain ('{bad}')"
         if label.startswith("-") or label.endswith("-"):
             return "email domain has a part starting or ending with '-'"
     tld = labels[-1]
@@ -97,6 +114,12 @@ def check_email(raw: str) -> CheckedEmail:
     if match:
         text = clean_edges(match.group("addr"))
         warnings.append(f"took the address out of '{clean_edges(raw)}'")
+    if text[:7].lower() == "mailto:":
+        # A link copied from a web page or a mail program: the address is what follows,
+        # up to any ?subject=... part.
+        if not warnings:
+            warnings.append(f"took the address out of '{clean_edges(raw)}'")
+        text = clean_edges(text[7:].split("?", 1)[0])
     problem = email_problem(text)
     if problem:
         shown = clean_edges(raw) or "(empty)"

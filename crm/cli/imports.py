@@ -110,8 +110,8 @@ def _print_report(report: ImportReport) -> None:
         print("  statuses: " + ", ".join(f"{k} {v}" for k, v in report.statuses.items()))
     for error in report.errors[:20]:
         print(f"  row {error.row}: {error.reason}")
-    if len(report.errors) > 20:
-        print(f"  ... {len(report.errors) - 20} more rejected rows (use --errors OUT.csv)")
+    if report.rejected > 20:
+        print(f"  ... {report.rejected - 20} more rejected rows (use --errors OUT.csv)")
     for text in report.warning_texts[:10]:
         print(f"  warning: {text}", file=sys.stderr)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import stat
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,19 +115,37 @@ class Decoding:
 
 
 def sources_for(path: Path) -> list[Source]:
-    """The CSVs in ``path``: the file itself, or the CSV entries of a ZIP."""
+    """The CSVs in ``path``: the file itself, or the CSV entries of a ZIP.
+
+    Only a regular file is read: a named pipe would wait for a writer forever and a
+    device (``/dev/zero``) never ends. The file is opened without blocking and checked
+    on what was opened, so a pipe put in its place meanwhile is refused too.
+    """
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(4)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise ImportFormatError(f"There is no file at {path}: check the name.") from None
     except IsADirectoryError:
         raise ImportFormatError(f"{path} is a folder: choose a CSV file inside it.") from None
     except OSError as exc:
         raise ImportFormatError(f"{path} cannot be read ({exc.strerror}).") from exc
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ImportFormatError(f"{path} is a folder: choose a CSV file inside it.")
+        if not stat.S_ISREG(info.st_mode):
+            raise ImportFormatError(
+                f"{path} is not a regular file (it is a pipe, a socket or a device): save "
+                "the export as a file and import that."
+            )
+        head = os.read(fd, 4)
+    except OSError as exc:
+        raise ImportFormatError(f"{path} cannot be read ({exc.strerror}).") from exc
+    finally:
+        os.close(fd)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_sources(path)
-    return [Source(path, None, path.stat().st_size)]
+    return [Source(path, None, info.st_size)]
 
 
 def _zip_sources(path: Path) -> list[Source]:
@@ -192,7 +211,8 @@ def detect_decoding(source: Source) -> Decoding:
         head = handle.read(SNIFF_BYTES)
         for bom, codec, name in _BOMS:
             if head.startswith(bom):
-                _check_decodes(handle, head[len(bom) :], codec.replace("-sig", ""), name, source)
+                rest = head[len(bom) :]
+                _check_decodes(handle, rest, len(bom), codec.replace("-sig", ""), name, source)
                 return Decoding(codec, name)
         if not head.strip():
             return Decoding("utf-8", "UTF-8")
@@ -242,11 +262,15 @@ def _refuse_nul(source: Source, data: bytes, offset: int) -> None:
     )
 
 
-def _check_decodes(handle: BinaryIO, head: bytes, codec: str, name: str, source: Source) -> None:
+def _check_decodes(
+    handle: BinaryIO, head: bytes, offset: int, codec: str, name: str, source: Source
+) -> None:
+    """Decode the rest of a file whose BOM was read; ``head`` starts at byte ``offset``
+    (counted, not asked of the stream: a ZIP entry cannot tell where it is)."""
     if codec == "utf-16":
         codec = "utf-16-le" if name.endswith("LE") else "utf-16-be"
     decoder = codecs.getincrementaldecoder(codec)("strict")
-    data, done = head, handle.tell() - len(head)  # the head starts after the BOM
+    data, done = head, offset
     try:
         while data:
             if codec == "utf-8":

@@ -21,11 +21,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from operator import itemgetter
 from pathlib import Path
@@ -44,9 +45,11 @@ from crm.importing.decoding import (
 )
 from crm.importing.mapping import (
     DATE_TARGETS,
+    NO_WORDS,
     ColumnMap,
     Mapping,
     Target,
+    consent_parse,
     with_unnamed_empty_ignored,
 )
 from crm.importing.platforms import (
@@ -56,7 +59,8 @@ from crm.importing.platforms import (
     Detection,
     detect_platform,
 )
-from crm.importing.records import DELIMITER_NAMES, Header, RecordReader
+from crm.importing.records import DELIMITER_NAMES, Header, LongRow, RecordReader
+from crm.importing.rejected import RejectedRows, RowError
 from crm.importing.values import (
     day_month_order,
     fmt,
@@ -107,7 +111,7 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 8  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 9  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
 # (address books have several), best first as CSV-FORMATS ranks Outlook's (mobile, then
 # primary, home, business); never an assistant's or a switchboard's.
@@ -179,18 +183,6 @@ class ImportOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class RowError:
-    row: int
-    reason: str
-    fields: tuple[str, ...] = ()
-    file: str = ""
-    header: tuple[str, ...] = ()  # the header of the file the fields come from
-
-    def to_json(self) -> dict[str, Any]:
-        return {"row": self.row, "reason": self.reason}
-
-
-@dataclass(frozen=True, slots=True)
 class ImportReport:
     batch_id: int | None
     file_name: str
@@ -205,13 +197,15 @@ class ImportReport:
     duplicates_in_file: int
     rejected: int
     warnings: int
-    errors: tuple[RowError, ...]
+    errors: tuple[RowError, ...]  # the first rejected rows (row and reason), for showing
     statuses: dict[str, int]
     warning_texts: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
     dry_run: bool = False
     seconds: float = 0.0
     forgotten: int = 0  # rows of people forgotten at their request: skipped
+    # every rejected row, whole, on disk: what save_rejected writes out
+    rejected_rows: RejectedRows | None = field(default=None, repr=False, compare=False)
 
     @property
     def delimiter_name(self) -> str:
@@ -284,11 +278,19 @@ class _Row:
     fp: int | None = None  # the record's fingerprint, when it normalised without a warning
 
 
+def _status_parse(column: ColumnMap) -> str:
+    """How a status column's words are read. A generic or hand-mapped one named for
+    consent ("Newsletter", "Opt-in") reads no as an unsubscribe, not as a contact."""
+    if column.parse in ("", "any"):
+        return consent_parse(column.header) or column.parse
+    return column.parse
+
+
 def _vocabulary(parse: str) -> dict[str, LeadStatus | None]:
     """A status column's words. A platform's own words come first; any other word a
     status column may hold (``unsubscribed`` in a file detected as Kit, whose layout is
     a guess) is still read, never ignored into the file's default of subscribed."""
-    if not parse or parse.startswith(("bool", "brevo", "receiving")) or parse == "any":
+    if not parse or parse.startswith(("bool", "brevo", "receiving", "consent")) or parse == "any":
         return STATUS_MAPS.get(parse or "any", STATUS_MAPS["any"])
     return {**STATUS_MAPS["any"], **STATUS_MAPS.get(parse, {})}
 
@@ -314,9 +316,10 @@ class _Plan:
         self.full = [c.index for c in mapping if c.target is Target.FULL_NAME]
         self.tags = [(c.index, c.parse) for c in mapping if c.target is Target.TAGS]
         self.status = [
-            (c.index, _vocabulary(c.parse), c.parse, c.header)
+            (c.index, _vocabulary(parse), parse, c.header)
             for c in mapping
             if c.target is Target.STATUS
+            for parse in (_status_parse(c),)
         ]
         self.default_status, self.default_raw = det.default_status, det.status_raw
         if opted_in and asks_consent(det.platform, mapping):
@@ -580,7 +583,7 @@ class _Importer:
         self.rows = self.created = self.updated = self.unchanged = 0
         self.duplicates = self.rejected = self.warnings = self.forgotten = 0
         self.suppression = ForgottenCheck(None, frozenset(), 0)  # read in begin()
-        self.errors: list[RowError] = []
+        self.rejected_rows = RejectedRows()
         self.warning_texts: list[str] = []
         self.statuses: dict[str, int] = {}
         self.tag_ids: dict[str, int] = {}  # by _tag_key
@@ -618,7 +621,7 @@ class _Importer:
     def reject(self, row: int, reason: str, fields: Sequence[str]) -> None:
         self.rejected += 1
         prefix = f"{self.file_label}: " if self.file_label else ""
-        self.errors.append(
+        self.rejected_rows.add(
             RowError(row, prefix + reason, tuple(fields), self.file_label, self.file_header)
         )
 
@@ -646,10 +649,15 @@ class _Importer:
         n = len(fields)
         if n != width:
             if n > width:
-                if any(f.strip() for f in fields[width:]):
-                    self.reject(number, f"row has {n} fields, header has {width}", fields)
+                # A row far wider than its header was cut when read (LongRow).
+                if isinstance(fields, LongRow):
+                    total, filled = fields.total, fields.filled
+                else:
+                    total, filled = n, any(f.strip() for f in fields[width:])
+                if filled:
+                    self.reject(number, f"row has {total:,} fields, header has {width:,}", fields)
                     return None
-                self.warn(number, f"{n - width} extra empty fields at the end were ignored")
+                self.warn(number, f"{total - width:,} extra empty fields at the end were ignored")
                 fields = fields[:width]
             else:
                 email_here = plan.email is not None and plan.email < n and fields[plan.email]
@@ -762,6 +770,7 @@ class _Importer:
         status = plan.default_status
         status_raw = plan.default_raw
         found: LeadStatus | None = None
+        said_no = False
         for index, vocab, parse, header in plan.status:
             text = fields[index].strip()
             if parse == "receiving":
@@ -771,17 +780,22 @@ class _Importer:
                 if not text:
                     continue
                 mapped = vocab.get(text.lower(), None)
-                raw = f"{header}={text}" if parse.startswith(("bool", "brevo")) else text
+                raw = f"{header}={text}" if parse.startswith(("bool", "brevo", "consent")) else text
                 if text.lower() not in vocab:
                     self.warn(number, f"status '{text}' in {header} is not known; ignored")
                     continue
             if mapped is not None and (found is None or _SEVERITY[mapped] > _SEVERITY[found]):
                 found = mapped
                 status_raw = raw
+                said_no = parse == "consent" and text.lower() in NO_WORDS
             elif found is None and not status_raw:
                 status_raw = raw
         if found is not None:
             status = found
+            if said_no:
+                # A 'no' in a consent column: no yes is known, whatever date the file
+                # gives for the sign-up (a customer list's 'registered on', say).
+                consent = None
         status_at = None
         unsub = times.get(Target.UNSUBSCRIBED_AT)
         bounced = times.get(Target.BOUNCED_AT)
@@ -1377,13 +1391,14 @@ class _Importer:
             duplicates_in_file=self.duplicates,
             rejected=self.rejected,
             warnings=self.warnings,
-            errors=tuple(self.errors),
+            errors=tuple(self.rejected_rows.shown),
             statuses=dict(sorted(self.statuses.items())),
             warning_texts=tuple(warnings),
             header=first.header.names,
             dry_run=self.options.dry_run,
             seconds=time.monotonic() - started,
             forgotten=self.forgotten,
+            rejected_rows=self.rejected_rows,
         )
 
     def load(
@@ -1558,27 +1573,40 @@ def import_csv(
     importer = _Importer(path, options, now, progress, cancel)
     try:
         return importer.run(sources)
-    except SmallyesError:
+    except BaseException as exc:
+        importer.rejected_rows.close()  # the report that would have kept it never comes
+        if isinstance(exc, (OSError, UnicodeDecodeError)) and not isinstance(exc, SmallyesError):
+            raise ImportFormatError(
+                f"{shown_name(path)} could not be read to the end ({exc})."
+            ) from exc
         raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFormatError(
-            f"{shown_name(path)} could not be read to the end ({exc})."
-        ) from exc
 
 
 def save_rejected(report: ImportReport, out: str | Path) -> int:
     """Write the rejected rows, with their row number and reason, as a CSV; return the count.
 
     Cells starting with = + - @ TAB or CR get a leading apostrophe so a spreadsheet shows
-    them as text instead of running them.
+    them as text instead of running them. The file is readable by its owner only: it
+    holds names and addresses.
     """
     path = Path(out)
-    columns, place = _rejected_columns(report)
+    stored = report.rejected_rows
+    errors = stored.rows() if stored is not None else iter(report.errors)
+    headers = stored.headers if stored is not None else [e.header for e in report.errors]
+    columns, place = _rejected_columns(headers, report.header)
+    count = 0
     try:
-        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, 0o600)
+        if hasattr(os, "fchmod"):  # an existing file keeps its mode through O_CREAT
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError:
+                log.info("could not make %s owner-only (not its owner, or no such modes)", path)
+        with open(fd, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["row", "reason", *columns])
-            for error in report.errors:
+            for error in errors:
+                count += 1
                 cells = [_escape(f) for f in error.fields]
                 if place is not None:  # files of several layouts: each cell under its name
                     spots = place[error.header]
@@ -1592,18 +1620,21 @@ def save_rejected(report: ImportReport, out: str | Path) -> int:
             f"The rejected rows could not be saved to {path} ({exc.strerror}): choose "
             "another place."
         ) from exc
-    return len(report.errors)
+    return count
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _rejected_columns(
-    report: ImportReport,
+    headers: Sequence[tuple[str, ...]], file_header: tuple[str, ...]
 ) -> tuple[tuple[str, ...], dict[tuple[str, ...], list[int]] | None]:
     """The rejected rows' columns: the file's header; or, when they come from the CSVs of
     a ZIP with different headers, every name in the order first seen (a name repeated in
     one header is repeated here) and where each header's cells go."""
-    headers = list(dict.fromkeys(e.header for e in report.errors))
+    headers = list(dict.fromkeys(headers))
     if len(headers) <= 1:
-        return (headers[0] if headers and headers[0] else report.header), None
+        return (headers[0] if headers and headers[0] else file_header), None
     columns: list[str] = []
     place: dict[tuple[str, ...], list[int]] = {}
     for header in headers:

@@ -168,16 +168,60 @@ SYNONYMS = _table(
 EMAIL_SYNONYMS = frozenset(k for k, v in SYNONYMS.items() if v is Target.EMAIL)
 
 
+# A consent column: a header that names the newsletter or the permission to write, whose
+# cells say yes or no. Words are matched inside the folded header ("Newsletter abonniert",
+# "accepts email marketing"); a negative header ("Unsubscribed", "Newsletter abgemeldet")
+# says the opposite: its yes is an unsubscribe, its no says nothing of consent.
+CONSENT_WORDS = (
+    "newsletter", "opt in", "optin", "consent", "marketing", "permission", "mailing",
+    "subscri", "einwilligung", "abonn", "anmeldung", "werbung", "gdpr", "dsgvo", "rgpd",
+    "inscri", "consentement", "suscri", "consentimiento", "boletin", "accepts email",
+)  # fmt: skip
+NEGATED_WORDS = (
+    "unsub", "opt out", "optout", "opted out", "abgemeldet", "abmeld", "desabonn",
+    "desinscri", "baja", "do not", "dont", "no email", "no mail", "blacklist", "blocklist",
+    "kein", "pas de", "sin ",
+)  # fmt: skip
+# The cell words of a consent column, lower-cased (as the status reader compares them).
+YES_WORDS = frozenset(
+    "yes y ja j oui sí si true wahr vrai verdadero 1 x ✓ ✔ opted-in opted_in".split()
+)
+NO_WORDS = frozenset("no n nein non false falsch faux falso 0 opted-out opted_out".split())
+
+
+def consent_parse(header: str) -> str:
+    """The status vocabulary a column named ``header`` reads as consent with:
+    "consent", "consent-negated", or "" when the header names no consent."""
+    text = fold(header)
+    if any(word in text for word in NEGATED_WORDS):
+        return "consent-negated"
+    if any(word in text for word in CONSENT_WORDS):
+        return "consent"
+    return ""
+
+
+def _says_yes_or_no(samples: Sequence[Sequence[str]], index: int) -> bool:
+    values = {
+        row[index].strip().lower() for row in samples if index < len(row) and row[index].strip()
+    }
+    return bool(values) and values <= YES_WORDS | NO_WORDS
+
+
 def generic_mapping(headers: Sequence[str], samples: Sequence[Sequence[str]]) -> Mapping:
-    """Map columns by header synonyms; the email column may also be found by its values."""
+    """Map columns by header synonyms; the email column may also be found by its values,
+    a consent column by its header and its yes/no values."""
     taken: set[Target] = set()
     columns: list[ColumnMap] = []
     for index, header in enumerate(headers):
         target = SYNONYMS.get(fold(header), Target.CUSTOM)
         if target in SINGLE_TARGETS and target in taken:
             target = Target.CUSTOM
-        taken.add(target)
         parse = "any" if target is Target.STATUS else ""
+        if target not in SINGLE_TARGETS and target is not Target.TAGS:
+            consent = consent_parse(header)
+            if consent and _says_yes_or_no(samples, index):
+                target, parse = Target.STATUS, consent
+        taken.add(target)
         columns.append(ColumnMap(index, header, target, parse))
     if Target.EMAIL not in taken:
         index = email_column_by_values(samples, len(headers))

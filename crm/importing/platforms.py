@@ -12,7 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from crm.importing.labels import PLATFORM_LABELS
-from crm.importing.mapping import ColumnMap, Mapping, Target, fold, generic_mapping
+from crm.importing.mapping import (
+    NO_WORDS,
+    YES_WORDS,
+    ColumnMap,
+    Mapping,
+    Target,
+    fold,
+    generic_mapping,
+)
 from crm.leads import LeadStatus
 
 S = LeadStatus
@@ -119,6 +127,18 @@ STATUS_MAPS["any"] = {
     "hard bounce": S.BOUNCED,
     "pending": S.PENDING,
     "complained": S.COMPLAINED,
+}
+# A consent column (see ``mapping.consent_parse``): a yes is consent, a no withdraws it.
+# Status words are still read, so a "Subscription status" column keeps its meaning.
+STATUS_MAPS["consent"] = {
+    **STATUS_MAPS["any"],
+    **dict.fromkeys(YES_WORDS, S.SUBSCRIBED),
+    **dict.fromkeys(NO_WORDS, S.UNSUBSCRIBED),
+}
+STATUS_MAPS["consent-negated"] = {
+    **STATUS_MAPS["any"],
+    **dict.fromkeys(YES_WORDS, S.UNSUBSCRIBED),
+    **dict.fromkeys(NO_WORDS, None),
 }
 
 

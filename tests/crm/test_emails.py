@@ -70,3 +70,68 @@ def test_non_ascii_local_part_and_idn_domain_are_accepted_with_warnings() -> Non
 def test_dots_and_plus_tags_are_significant_for_the_key() -> None:
     assert check_email("a.b@example.com").key != check_email("ab@example.com").key
     assert check_email("ab+x@example.com").key != check_email("ab@example.com").key
+
+
+@pytest.mark.parametrize(
+    ("raw", "address"),
+    [
+        ("mailto:ada@example.org", "ada@example.org"),
+        ("MAILTO:Ada@Example.org", "Ada@Example.org"),
+        (" mailto: ada@example.org", "ada@example.org"),
+        ("mailto:ada@example.org?subject=Hello", "ada@example.org"),
+        ("Ada <mailto:ada@example.org>", "ada@example.org"),
+    ],
+)
+def test_a_mailto_prefix_is_taken_off_with_a_warning(raw: str, address: str) -> None:
+    checked = check_email(raw)
+    assert checked.address == address
+    assert any("mailto:" in w.lower() for w in checked.warnings)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "tel:ada@example.org",
+        "ada:lovelace@example.org",
+        "ada@example.org:8080",
+        "ada@exa:mple.org",
+        "mailto:mailto:ada@example.org",
+    ],
+)
+def test_an_address_with_a_colon_is_refused(raw: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_email(raw)
+    assert "':'" in info.value.user_message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a@x.org; b@y.org",
+        "a@x.org;b@y.org",
+        "a@x.org, b@y.org",
+        "a@x.org,b@y.org",
+        "a@x.org , b@y.org ;",
+        "a@x.org b@y.org",
+    ],
+)
+def test_two_addresses_in_one_cell_are_refused_as_such(raw: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_email(raw)
+    assert "two addresses in one cell" in info.value.user_message
+
+
+@pytest.mark.parametrize(
+    "raw", ["a,b@example.org", "a;b@example.org", '"ada"@example.org', "a@exa;mple.org"]
+)
+def test_separators_and_quotes_are_never_stored(raw: str) -> None:
+    with pytest.raises(ValidationError):
+        check_email(raw)
+
+
+def test_hand_added_leads_follow_the_same_rules(db, now) -> None:
+    from crm.leads import add_lead
+
+    assert add_lead("mailto:ada@example.org", now=now).email == "ada@example.org"
+    with pytest.raises(ValidationError):
+        add_lead("a:b@example.org", now=now)

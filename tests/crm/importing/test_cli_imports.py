@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
+import sys
 
 import pytest
 
@@ -131,3 +134,23 @@ def test_a_file_name_that_is_not_utf8_is_imported_and_shown(db_path, capsys, tmp
     assert main(["--db", str(db_path), "imports", "--json"]) == 0
     (batch,) = json.loads(capsys.readouterr().out)
     assert batch["file"] == "caf\ufffd members.csv"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.parametrize("existing", [False, True])
+def test_the_errors_file_is_owner_only(db_path, capsys, tmp_path, existing) -> None:
+    out_csv = tmp_path / "rejected.csv"
+    if existing:
+        out_csv.write_text("old\n")
+        out_csv.chmod(0o644)
+    old_mask = os.umask(0o022)
+    try:
+        code, _, _ = _cli(
+            capsys, "--db", str(db_path), "import", str(DATA / "mailchimp_subscribed.csv"),
+            "--errors", str(out_csv),
+        )  # fmt: skip
+    finally:
+        os.umask(old_mask)
+    assert code == 0
+    assert stat.S_IMODE(out_csv.stat().st_mode) == 0o600
+    assert "not-an-address" in out_csv.read_text(encoding="utf-8-sig")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import os
+import threading
 import zipfile
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from crm.errors import ImportFormatError
 from crm.importing import import_csv, preview_csv
 from crm.models import database_proxy
-from tests.crm.importing.conftest import dump_tables, lead, write
+from tests.crm.importing.conftest import MESSY, dump_tables, lead, write
 
 HEADER = "email,first_name\n"
 
@@ -227,3 +229,62 @@ def test_a_zip_with_a_readme_only_says_it_holds_no_list_of_people(db, now, tmp_p
     message = info.value.user_message
     assert message.startswith("'readme.txt' in export.zip is not a list of people")
     assert "import window" not in message
+
+
+def test_excel_s_csv_utf8_zipped_imports(db, now, tmp_path) -> None:
+    path = tmp_path / "excel.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.write(MESSY / "utf8_bom_mailchimp.csv", "utf8_bom_mailchimp.csv")
+    assert preview_csv(path).encoding == "UTF-8"
+    report = import_csv(path, now=now)
+    assert report.encoding == "UTF-8" and report.created > 0 and report.rejected == 0
+
+
+@pytest.mark.parametrize(
+    ("codec", "name"), [("utf-16-le", "UTF-16 LE"), ("utf-16-be", "UTF-16 BE")]
+)
+def test_a_zipped_utf16_file_imports(db, now, tmp_path, codec, name) -> None:
+    bom = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
+    path = tmp_path / "contacts.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("contacts.csv", bom + (HEADER + "zoe@example.com,Zoë\n").encode(codec))
+    report = import_csv(path, now=now)
+    assert (report.encoding, report.created, report.warnings) == (name, 1, 0)
+    assert lead("zoe@example.com").first_name == "Zoë"
+
+
+def test_a_nul_byte_in_a_zipped_bom_file_names_its_line(db, now, tmp_path) -> None:
+    rows = "".join(f"member{i}@example.com,Ann\n" for i in range(600))
+    raw = codecs.BOM_UTF8 + (HEADER + rows).encode() + b"zero@example.com,A\x00nn\n"
+    path = tmp_path / "x.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("x.csv", raw)
+    with pytest.raises(ImportFormatError, match="NUL byte on line 602"):
+        import_csv(path, now=now)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+@pytest.mark.parametrize("read", ["import", "preview"])
+def test_a_named_pipe_is_refused_without_waiting_on_it(db, now, tmp_path, read) -> None:
+    fifo = tmp_path / "list.csv"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            import_csv(fifo, now=now) if read == "import" else preview_csv(fifo)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    if worker.is_alive():  # blocked opening the pipe: give it an end of file to finish
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=5)
+        pytest.fail("the import waited on a named pipe")
+    assert len(outcome) == 1 and isinstance(outcome[0], ImportFormatError)
+    assert "is not a regular file" in outcome[0].user_message
+    assert _batches() == 0

@@ -62,3 +62,14 @@ def test_fast_path_only_accepts_what_the_full_rules_accept(text: str) -> None:
         assert email_problem(clean_edges(text)) is None
         checked = check_email(text)
         assert (checked.address, checked.key, checked.warnings) == (text, text.lower(), ())
+
+
+def test_a_mailto_cell_is_stored_without_its_prefix(db, now, tmp_path) -> None:
+    text = "email\nmailto:a@example.org\nx:y@example.org\n"
+    report = import_csv(write(tmp_path, "m.csv", text), now=now)
+    assert report.created == 1
+    assert lead("a@example.org").email == "a@example.org"
+    assert report.warning_texts == ("row 1: took the address out of 'mailto:a@example.org'",)
+    assert [(e.row, e.reason.split(": ", 1)[1]) for e in report.errors] == [
+        (2, "email contains ':'")
+    ]
