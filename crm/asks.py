@@ -14,6 +14,7 @@ from crm.errors import NotFoundError, ValidationError
 from crm.ladder import step_by_key
 from crm.models import Ask, Lead, database_proxy
 from crm.offers import offer_id_for
+from crm.timefmt import from_stored, from_stored_required
 from crm.timeline import record_commitment, refresh_lead_cache
 
 
@@ -84,8 +85,7 @@ def get_ask(ask_id: int) -> AskRow:
     return _ask_row(row)
 
 
-def _when(v: object) -> dt.datetime | None:
-    return None if v is None else dt.datetime.fromisoformat(str(v))
+_when = from_stored
 
 
 def _ask_row(row: tuple) -> AskRow:
@@ -95,7 +95,7 @@ def _ask_row(row: tuple) -> AskRow:
         step=row[2],
         step_label=row[3],
         offer=row[4],
-        asked_at=_when(row[5]),
+        asked_at=from_stored_required(row[5]),
         outcome=row[6],
         resolved_at=_when(row[7]),
         note=row[8],
@@ -132,7 +132,8 @@ def set_outcome(ask_id: int, outcome: Outcome | str, *, at: dt.datetime, now: dt
 
 def list_asks(lead_id: int | None = None, *, outcome: str | None = None) -> list[AskRow]:
     """Asks, newest first: one lead's, or every lead's, optionally with one outcome."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if lead_id is not None:
         where.append("a.lead_id = ?")
         params.append(lead_id)

@@ -177,7 +177,7 @@ def _value_axis(ax: Axes, theme: Theme, axis: str = "x") -> None:
     # Counts of leads: whole-number ticks only, with thousands separators.
     target.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-    ax.grid(axis=axis, color=theme.grid, linewidth=0.8)
+    ax.grid(axis="x" if axis == "x" else "y", color=theme.grid, linewidth=0.8)
     ax.set_axisbelow(True)
 
 

@@ -195,7 +195,7 @@ class BookDatabase(SqliteDatabase):
         self.identity: tuple[int, int] | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        conn = super()._connect()
+        conn = super()._connect()  # type: ignore[misc]  # peewee's stubs leave out _connect
         if self.identity is None:
             self.identity = _identity(Path(self.database))
         return conn

@@ -70,9 +70,12 @@ STATUS_WEIGHTS = (
 )
 
 
+_FOLD: dict[str, str | int | None] = {"ø": "o", "Ø": "O", "ł": "l", "'": ""}
+
+
 def _ascii(text: str) -> str:
     """An address-friendly spelling: 'Jürgen.Ørsted' gives 'jurgen.orsted'."""
-    text = text.translate(str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "'": ""}))
+    text = text.translate(str.maketrans(_FOLD))
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if ch.isascii())
 

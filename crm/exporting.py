@@ -492,12 +492,12 @@ def purge_backups(email: str, db_path: Path) -> tuple[list[Path], list[Path]]:
             "run forget --purge-backups again",
         )
     if stuck:
-        path, exc = stuck[0]
+        path, failure = stuck[0]
         more = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
         raise ForgetUnfinishedError(
             "backup",
             f"the backup {path}{more} still holds them and could be neither rewritten nor "
-            f"removed ({exc.strerror})",
+            f"removed ({failure.strerror})",
             f"make {path.parent} writable",
             "run forget --purge-backups again",
         )

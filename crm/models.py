@@ -8,6 +8,7 @@ Query functions in the owning modules turn rows into frozen dataclasses before t
 from __future__ import annotations
 
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -29,6 +30,7 @@ class BaseModel(Model):
 
 
 class ImportBatch(BaseModel):
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
     file_name = TextField()
     platform = TextField()
     encoding = TextField(default="")
@@ -48,6 +50,7 @@ class ImportBatch(BaseModel):
 
 
 class Lead(BaseModel):
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
     email = TextField()
     email_key = TextField(unique=True)
     first_name = TextField(default="")
@@ -70,6 +73,7 @@ class Lead(BaseModel):
 
 
 class Tag(BaseModel):
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
     name = CharField(unique=True)
     batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
 
@@ -85,6 +89,7 @@ class LeadTag(BaseModel):
 
 
 class Step(BaseModel):
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
     key = TextField(unique=True)
     label = TextField()
     level = IntegerField()
@@ -95,6 +100,7 @@ class Step(BaseModel):
 
 
 class Offer(BaseModel):
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
     name = TextField(unique=True)
     kind = TextField(default="")
     topics = TextField(default="")  # comma-separated topic tags
@@ -103,6 +109,7 @@ class Offer(BaseModel):
 
 
 class Ask(BaseModel):
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
     lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
     step = ForeignKeyField(Step, column_name="step_id")
     offer = ForeignKeyField(Offer, null=True, column_name="offer_id")
@@ -114,6 +121,7 @@ class Ask(BaseModel):
 
 
 class Commitment(BaseModel):
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
     lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
     step = ForeignKeyField(Step, column_name="step_id")
     offer = ForeignKeyField(Offer, null=True, column_name="offer_id")
@@ -126,6 +134,8 @@ class Commitment(BaseModel):
 
 class LeadEvent(BaseModel):
     """Timeline entries that are not yeses or asks: status changes, notes, imports."""
+
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
 
     lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
     at = DateTimeField()
@@ -140,6 +150,8 @@ class LeadEvent(BaseModel):
 
 class ImportChange(BaseModel):
     """A before-image of one field an import changed, so the import can be undone."""
+
+    id = AutoField()  # declared so type checkers see it; peewee adds the same
 
     batch = ForeignKeyField(ImportBatch, on_delete="CASCADE", column_name="batch_id")
     lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")

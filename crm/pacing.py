@@ -169,7 +169,7 @@ def get_pacing() -> Pacing:
 
 def set_pacing(**changes: Any) -> Pacing:
     """Store new values (validated together) and return the pacing now in force."""
-    clean = {name: _coerce(name, value) for name, value in changes.items()}
+    clean: dict[str, Any] = {name: _coerce(name, value) for name, value in changes.items()}
     merged = dataclasses.replace(get_pacing(), **clean)
     if merged.warm_min_days > merged.warm_max_days:
         raise ValidationError(

@@ -44,7 +44,11 @@ def _when(made_at: dt.datetime) -> str:
 
 def _page(theme: Theme) -> Figure:
     fig = new_figure(PAGE, theme)
-    fig.get_layout_engine().set(w_pad=0.05, h_pad=0.08)
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)  # new_figure lays pages out so
+    engine.set(w_pad=0.05, h_pad=0.08)
     return fig
 
 
@@ -81,6 +85,8 @@ def _draw_table(
 
     Draws the rows that fit inside ``target`` and returns how many: the caller puts the
     rest on the next page."""
+    from matplotlib.transforms import Bbox
+
     height_in = target.bbox.height / target.figure.dpi
     row = ROW_IN / height_in
     target.text(0.0, top, table.title, fontsize=11, fontweight="bold", color=theme.foreground)
@@ -98,7 +104,7 @@ def _draw_table(
         colLabels=table.columns,
         cellLoc="right",
         colLoc="right",
-        bbox=(0.0, top - 0.6 * row - height, 1.0, height),
+        bbox=Bbox.from_bounds(0.0, top - 0.6 * row - height, 1.0, height),
     )
     cells.auto_set_font_size(False)
     cells.set_fontsize(8 if len(table.columns) > 6 else 9)
@@ -138,7 +144,8 @@ def _areas(fig: Figure, heights: tuple[float, ...], theme: Theme) -> list[SubFig
         wspace=0,
         hspace=0,
     )
-    areas = [grid[i + 1][1] for i in range(len(heights))]
+    # a grid of several rows and columns: always the array form, never one SubFigure
+    areas = [grid[i + 1, 1] for i in range(len(heights))]  # type: ignore[index]
     for area in areas:
         area.set_facecolor(theme.background)
     return areas

@@ -515,11 +515,18 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     )
     quiz = warm and last_offer is not None and last_offer.kind in ("quiz", "survey")
     # many leads share these inputs: the choice is worked out once per combination
-    key = (key_here, stalled, last_offer if quiz else None, frozenset(mine), taken_here, declined)
-    key += (None,) if quiz else (ctx.tags,)
-    found = prep.offer_choices.get(key, _UNSET)
+    choice: tuple[Any, ...] = (
+        key_here,
+        stalled,
+        last_offer if quiz else None,
+        frozenset(mine),
+        taken_here,
+        declined,
+    )
+    choice += (None,) if quiz else (ctx.tags,)
+    found = prep.offer_choices.get(choice, _UNSET)
     if found is _UNSET:
-        found = prep.offer_choices[key] = _pick_offer(
+        found = prep.offer_choices[choice] = _pick_offer(
             prep, step, last_offer if quiz else None, ctx.tags, mine, taken_here, declined, stalled
         )
     return found

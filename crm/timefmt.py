@@ -83,3 +83,18 @@ def relative(value: dt.datetime, now: dt.datetime) -> str:
             label = unit if n == 1 or unit == "min" else unit + "s"
             return f"in {n} {label}" if future else f"{n} {label} ago"
     raise AssertionError("unreachable")
+
+
+def from_stored(value: object) -> dt.datetime | None:
+    """A time as the database hands it back (a datetime, ISO text or NULL)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def from_stored_required(value: object) -> dt.datetime:
+    """The same for a NOT NULL column: a missing time there is a damaged row."""
+    found = from_stored(value)
+    if found is None:
+        raise ValueError("a required time is missing from a stored row")
+    return found

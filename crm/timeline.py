@@ -17,7 +17,7 @@ from crm.ladder import step_by_key
 from crm.leads import LeadStatus, record_event
 from crm.models import Lead, database_proxy
 from crm.offers import offer_id_for
-from crm.timefmt import iso
+from crm.timefmt import from_stored, from_stored_required, iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,19 +182,13 @@ _OUTCOME_WORDS = {
 }
 
 
-def _as_dt(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
-
-
 def get_timeline(lead_id: int) -> list[TimelineItem]:
     """Everything on a lead's timeline, newest first."""
     _require_lead(lead_id)
     rows = database_proxy.execute_sql(_TIMELINE_SQL, {"lead": lead_id}).fetchall()
     items = []
     for kind, item_id, at, key, label, offer, outcome, resolved, note, source, data in rows:
-        at = _as_dt(at)
+        at = from_stored_required(at)
         if kind == "commitment":
             summary = f"Yes: {label}" + (f" — {offer}" if offer else "")
             items.append(
@@ -223,7 +217,7 @@ def get_timeline(lead_id: int) -> list[TimelineItem]:
                     step_label=label,
                     offer=offer,
                     outcome=outcome,
-                    resolved_at=_as_dt(resolved),
+                    resolved_at=from_stored(resolved),
                     note=note,
                 )
             )

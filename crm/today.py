@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby, pairwise, repeat
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from crm.db import close_thread_connection
 from crm.errors import NotFoundError, ValidationError
@@ -195,7 +195,9 @@ def _all_median_days(
     moves: dict[int, list[int]] = defaultdict(list)
     try:
         # each lead's rows as a tuple, built in C
-        histories = map(tuple, map(itemgetter(1), groupby(cursor, itemgetter(-1))))
+        histories: Iterable[tuple[tuple[Any, ...], ...]] = map(
+            tuple, map(itemgetter(1), groupby(cursor, itemgetter(-1)))
+        )
         if keep is not None:
             histories = keep.hold(list(histories))
         _add_moves(histories, level_of, moves)
@@ -216,7 +218,9 @@ class _YesBlocks:
         self, histories: list[tuple[tuple[Any, ...], ...]]
     ) -> list[tuple[tuple[Any, ...], ...]]:
         """Hold ``histories`` (in lead id order, the lead id last in each row); returns them."""
-        self._held = histories  # let go a block at a time by ``pop``, once the medians are done
+        self._held = cast(
+            "list[tuple[tuple[Any, ...], ...] | None]", histories
+        )  # let go a block at a time by ``pop``, once the medians are done
         self._ids = list(map(itemgetter(-1), map(itemgetter(0), histories)))
         return histories
 
@@ -225,7 +229,8 @@ class _YesBlocks:
         start, end = bisect_left(self._ids, lo), bisect_right(self._ids, hi)
         found = dict(zip(self._ids[start:end], self._held[start:end], strict=True))
         self._held[start:end] = repeat(None, end - start)
-        return found  # type: ignore[arg-type]
+        # the slots handed over held histories until now: none of them is None yet
+        return cast("dict[int, tuple[tuple[Any, ...], ...]]", found)
 
 
 def load_evidence() -> Evidence:

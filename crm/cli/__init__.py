@@ -225,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`| head`): the work is done, only the printing stops.
         # Later flushes go nowhere instead of raising again at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if sys.stdout is not None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (DatabaseError, sqlite3.DatabaseError, OSError) as exc:
         if stopped_by_ctrl_c(exc):
