@@ -464,7 +464,13 @@ class LeadDetail(QWidget):
 
 class _FitScrollArea(QScrollArea):
     """A frameless vertical scroll area that asks for its content's whole height (a plain
-    QScrollArea caps its size hint) and for room beside the content for its scroll bar."""
+    QScrollArea caps its size hint) and for room beside the content for its scroll bar.
+
+    The content is as wide as the room beside the scroll bar whether the bar shows or not.
+    Its height depends on its width (tag chips and text wrap), so content that widened when
+    the bar went away could need the bar again at once: near that height the scroll area
+    went back and forth inside one resize until Python's recursion limit.
+    """
 
     def __init__(self, content: QWidget) -> None:
         super().__init__()
@@ -481,9 +487,17 @@ class _FitScrollArea(QScrollArea):
             self.updateGeometry()
         return super().eventFilter(watched, event)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        room = self.maximumViewportSize().width() - self._bar_width()
+        self.widget().setMaximumWidth(max(room, self.widget().minimumWidth()))
+        super().resizeEvent(event)
+
+    def _bar_width(self) -> int:
+        return self.verticalScrollBar().sizeHint().width()
+
     def sizeHint(self) -> QSize:
         return self.widget().sizeHint()
 
     def minimumSizeHint(self) -> QSize:
-        bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(self.widget().minimumSizeHint().width() + bar, self.fontMetrics().height() * 4)
+        width = self.widget().minimumSizeHint().width() + self._bar_width()
+        return QSize(width, self.fontMetrics().height() * 4)
