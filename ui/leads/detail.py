@@ -241,13 +241,20 @@ class LeadDetail(QWidget):
         # The timeline takes what the fields leave (its own size hint would compete).
         self.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
 
+        # The fields keep a gutter for their scroll bar, shown or not (see _FitScrollArea):
+        # the rows above and below keep the same right edge.
+        gutter = self.fields_area.bar_width()
+        head.setContentsMargins(0, 0, gutter, 0)
+        lower = QVBoxLayout()
+        lower.setContentsMargins(0, 0, gutter, 0)
+        lower.addWidget(timeline_title)
+        lower.addWidget(self.note_edit)
+        lower.addWidget(self.timeline, 1)
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(8, 0, 0, 0)
         layout.addLayout(head)
         layout.addWidget(self.fields_area)
-        layout.addWidget(timeline_title)
-        layout.addWidget(self.note_edit)
-        layout.addWidget(self.timeline, 1)
+        layout.addLayout(lower, 1)
         # Tab goes through the fields in the order they are shown (notes come last).
         chain = (
             self.first, self.last, self.email, self.company, self.phone, self.status,
@@ -488,16 +495,17 @@ class _FitScrollArea(QScrollArea):
         return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        room = self.maximumViewportSize().width() - self._bar_width()
+        room = self.maximumViewportSize().width() - self.bar_width()
         self.widget().setMaximumWidth(max(room, self.widget().minimumWidth()))
         super().resizeEvent(event)
 
-    def _bar_width(self) -> int:
+    def bar_width(self) -> int:
+        """The width of the gutter the scroll bar takes."""
         return self.verticalScrollBar().sizeHint().width()
 
     def sizeHint(self) -> QSize:
         return self.widget().sizeHint()
 
     def minimumSizeHint(self) -> QSize:
-        width = self.widget().minimumSizeHint().width() + self._bar_width()
+        width = self.widget().minimumSizeHint().width() + self.bar_width()
         return QSize(width, self.fontMetrics().height() * 4)
