@@ -2,8 +2,9 @@
 
 Backups live in ``backups/`` beside the database, named ``<stem>-<YYYYmmdd-HHMMSS>-<reason>.db``:
 
-- ``daily``: made when the app starts, at most once a day. The newest seven days are kept,
-  plus the newest copy of each of the four weeks before them.
+- ``daily``: made after the day's first change (and when the app closes after more), never
+  of an empty book. The newest seven days are kept, plus the newest copy of each of the
+  four weeks before them.
 - ``before-restore``, ``migration-...``, ``manual``, ``before-purge``: safety copies made
   before something rewrites the file; the newest :data:`KEEP_SAFETY` are kept.
 
@@ -283,26 +284,65 @@ def prune_backups(db_path: Path) -> list[Path]:
     return removed
 
 
+def daily_backups_on(db_path: Path, day: dt.date) -> list[BackupInfo]:
+    """The daily copies made on ``day``, oldest first."""
+    found = [b for b in list_backups(db_path) if b.reason == DAILY and b.created_at.date() == day]
+    return found[::-1]
+
+
+def _last_write(db_path: Path) -> float:
+    """When the book was last written: a commit appends to the WAL file, a checkpoint
+    writes the database file (the later of the two modification times)."""
+    times = [db_path.stat().st_mtime]
+    wal = db_path.with_name(db_path.name + "-wal")
+    if wal.exists():
+        times.append(wal.stat().st_mtime)
+    return max(times)
+
+
 def automatic_backup(
     *,
     now: dt.datetime,
     db: SqliteDatabase | None = None,
     cancel: CancelToken | None = None,
+    at_quit: bool = False,
 ) -> Path | None:
-    """The start-up backup: at most one a day; returns the new file, or None if not due.
+    """The daily backup; returns the new file, or None when none is due.
 
-    Call it only after the health check passed, so a damaged file never pushes a good
-    copy out of the rotation.
+    It is taken once the book holds something worth keeping, so the newest copy is never
+    one made before the day's work (an empty book, or the book as it was at start-up):
+
+    - after a change (the app a moment after a write, the CLI after a write command): the
+      day's first change makes the day's copy;
+    - ``at_quit`` (the app closing after changes): when the book was written since the
+      newest daily copy, a copy of the day's last state. A day keeps its first copy and
+      its latest; copies in between are replaced.
+
+    A book without leads is never copied automatically. Call it only after the health
+    check passed, so a damaged file never pushes a good copy out of the rotation.
     """
     from crm.db import backups_dir, database_path
     from crm.models import database_proxy
 
     db = db if db is not None else database_proxy.obj
     db_path = database_path(db)
-    if any(b.reason == DAILY and b.created_at.date() == now.date() for b in list_backups(db_path)):
+    if not db.execute_sql("SELECT EXISTS (SELECT 1 FROM lead)").fetchone()[0]:
+        return None
+    today = daily_backups_on(db_path, now.date())
+    if at_quit:
+        newest = next((b for b in list_backups(db_path) if b.reason == DAILY), None)
+        if newest is not None and _last_write(db_path) <= newest.path.stat().st_mtime:
+            return None
+    elif today:
         return None
     target = backups_dir(db_path) / backup_file_name(db_path, DAILY, now)
     path = backup_to(db, target, cancel=cancel)
+    for between in today[1:]:
+        if between.path != path:
+            try:
+                between.path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("could not remove the replaced backup %s: %s", between.path, exc)
     prune_backups(db_path)
     log.info("daily backup written to %s", path)
     return path

@@ -580,14 +580,19 @@ def tag_lead(lead_id: int, names: Iterable[str], batch_id: int | None = None) ->
             )
 
 
-def untag_lead(lead_id: int, names: Iterable[str]) -> None:
+def untag_lead(lead_id: int, names: Iterable[str]) -> list[str]:
+    """Remove these tags from the lead; the names (trimmed) it carried and lost."""
+    removed = []
     with database_proxy.atomic():
         for name in names:
-            database_proxy.execute_sql(
+            cursor = database_proxy.execute_sql(
                 "DELETE FROM lead_tag WHERE lead_id = ? AND tag_id IN "
                 "(SELECT id FROM tag WHERE name = ? COLLATE NOCASE)",
                 (lead_id, name.strip()),
             )
+            if cursor.rowcount > 0:
+                removed.append(name.strip())
+    return removed
 
 
 def all_tags() -> list[str]:

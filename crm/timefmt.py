@@ -62,12 +62,18 @@ def local(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC).astimezone()
 
 
+# A time stored a moment ago can lie a little after the "now" it is shown against (a now
+# read a little earlier, a second computer's clock a little ahead): it is still "just now",
+# never "in 1 min".
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
 def relative(value: dt.datetime, now: dt.datetime) -> str:
     """'just now', '5 min ago', 'yesterday', '3 days ago', '2 months ago', 'in 2 days'."""
     seconds = (now - value).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
-    if seconds < 60:
+    if seconds < 60 or (future and seconds <= FUTURE_TOLERANCE.total_seconds()):
         return "just now"
     for limit, size, unit in (
         (3600, 60, "min"),

@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, "Smallyes cannot open its database", exc.user_message)
         return 1
 
-    from ui.safety import DAILY_BACKUP_DELAY_MS, settle_health_check
+    from ui.safety import settle_health_check
 
     # The full integrity check reads the whole file: it goes on while the window opens,
     # and is settled once the first rows are painted. Nothing is written before then
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return
             session.reopen(restored)
         if not args.exit_after_show:
-            QTimer.singleShot(DAILY_BACKUP_DELAY_MS, session.safety.start_daily_backup)
+            session.safety.allow_daily_backups()  # changes are backed up from now on
             QTimer.singleShot(CHARTS_PRELOAD_DELAY_MS, _preload_charts)
 
     poll.timeout.connect(settle)

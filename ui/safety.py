@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -52,6 +52,7 @@ from crm.backup import (
     PreparedRestore,
     automatic_backup,
     backup_now,
+    daily_backups_on,
     list_backups,
     newest_good_backup,
     prepare_restore,
@@ -92,6 +93,7 @@ from ui.workers import TaskRunner
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 600
+# The daily backup waits this long after a change: a burst of edits makes one backup.
 DAILY_BACKUP_DELAY_MS = 1500
 DB_FILTER = "Smallyes backups (*.db);;All files (*)"
 CSV_FILTER = "CSV files (*.csv)"
@@ -522,6 +524,24 @@ class SafetyActions(QObject):
         parent.installEventFilter(self)
         self.update_actions()
 
+        # The daily backup follows the day's first change (and the quit after more), once
+        # the start-up check has passed: a copy made at start-up could hold nothing yet.
+        self._daily_allowed = False
+        self._changes = 0  # change events seen in this session
+        self._changes_backed_up = 0  # how many of them the newest daily copy holds
+        self._daily_made_on: dt.date | None = None
+        self._daily_timer = QTimer(self)
+        self._daily_timer.setSingleShot(True)
+        self._daily_timer.timeout.connect(self.start_daily_backup)
+        for signal in (
+            events.leads_changed,
+            events.lead_changed,
+            events.ladder_changed,
+            events.offers_changed,
+            events.data_replaced,
+        ):
+            signal.connect(self._on_events_changed)
+
     def _action(self, text: str, slot: Callable[[], None], shortcut: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut:
@@ -643,26 +663,61 @@ class SafetyActions(QObject):
 
         self._start("Backing up…", job, lambda path: self.sig_status.emit(f"Backed up to {path}"))
 
-    def start_daily_backup(self) -> None:
-        """The start-up backup (at most one a day), quietly in the background."""
-        if self.runner.busy or self._closed:
-            return
+    def allow_daily_backups(self) -> None:
+        """The start-up check passed: changes are backed up from now on, including any
+        made while it ran."""
+        self._daily_allowed = True
+        if self._changes > self._changes_backed_up:
+            self._daily_timer.start(DAILY_BACKUP_DELAY_MS)
 
-        def job(_progress: Callable[[int, int], None], cancel: Any) -> Path | None:
+    def _on_events_changed(self, *_args: object) -> None:
+        self._changes += 1
+        if self._daily_allowed and self._daily_made_on != self._clock().date():
+            self._daily_timer.start(DAILY_BACKUP_DELAY_MS)  # restarted by each change
+
+    def start_daily_backup(self) -> None:
+        """The day's backup after its first change, quietly in the background."""
+        if self._closed:
+            return
+        if self.runner.busy:
+            self._daily_timer.start(DAILY_BACKUP_DELAY_MS)  # once the running job ends
+            return
+        now = self._clock()
+        changes = self._changes
+
+        def job(_progress: Callable[[int, int], None], cancel: Any) -> tuple[Path | None, bool]:
             try:
                 # A forget the file was not rewritten after: finish it before a copy is
                 # made, or the backup would carry the old pages along.
                 finish_unfinished_forgets()
             except ForgetUnfinishedError as exc:
                 log.warning("daily backup skipped: %s", user_error_text(exc))
-                return None
-            return automatic_backup(now=self._clock(), cancel=cancel)
+                return None, False
+            path = automatic_backup(now=now, cancel=cancel)
+            return path, bool(daily_backups_on(self.db_path, now.date()))
 
-        def done(path: object) -> None:
+        def done(result: object) -> None:
+            path, made_today = cast(tuple[Path | None, bool], result)
+            if made_today:
+                self._daily_made_on = now.date()
             if path is not None:
+                self._changes_backed_up = changes
                 log.info("daily backup: %s", path)
 
         self._start("", job, done, quiet=True)
+
+    def _backup_at_quit(self) -> None:
+        """Changes since the newest daily copy: one more, with the day's last state."""
+        if not self._daily_allowed or self._changes == self._changes_backed_up:
+            return
+        try:
+            path = automatic_backup(now=self._clock(), at_quit=True)
+        except SmallyesError as exc:  # a full disk at quit: the book itself is saved
+            log.warning("no backup at quit: %s", exc.user_message)
+            return
+        if path is not None:
+            self._changes_backed_up = self._changes
+            log.info("backup at quit: %s", path)
 
     def restore_from_backup(self) -> None:
         source = choose_restore_source(self._parent, list_backups(self.db_path))
@@ -825,8 +880,11 @@ class SafetyActions(QObject):
         self.update_actions()
 
     def shutdown(self) -> None:
-        """At exit: stop jobs, close the database opened by a restore, release the lock."""
+        """At exit: stop jobs, back up changes not yet in a daily copy, close the database
+        opened by a restore, release the lock."""
         self.stop_jobs()
+        self._daily_timer.stop()
+        self._backup_at_quit()
         if self._reopened:
             close_thread_connection()
         if self._lock is not None:
@@ -842,10 +900,15 @@ def _forgot_again(again: ReapplyReport) -> str:
 
 
 def install_safety(
-    window: QMainWindow, lock: InstanceLock | None, *, daily_backup: bool = True
+    window: QMainWindow,
+    lock: InstanceLock | None,
+    *,
+    daily_backup: bool = True,
+    clock: Callable[[], dt.datetime] = utc_now,
 ) -> SafetyActions:
     """Wire the data-safety actions into the main window: File menu, the lead panel, the
-    second-window signal, and (``daily_backup``) the daily backup a moment after start-up."""
+    second-window signal, and the daily backup after changes (``daily_backup``: from the
+    start; otherwise once the caller calls ``allow_daily_backups``)."""
     page = window.leads_page  # type: ignore[attr-defined]
     safety = SafetyActions(
         window,
@@ -855,6 +918,7 @@ def install_safety(
         shown_query=lambda: page.model.query,
         counts=lambda: (count_leads(page.model.query), page.total),
         clear_lead=lambda: page.detail.show_lead(None),
+        clock=clock,
         lock=lock,
     )
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
@@ -875,5 +939,5 @@ def install_safety(
     server = InstanceServer(window.db_path, safety)  # type: ignore[attr-defined]
     server.sig_show_requested.connect(lambda: bring_to_front(window))
     if daily_backup:
-        QTimer.singleShot(DAILY_BACKUP_DELAY_MS, safety.start_daily_backup)
+        safety.allow_daily_backups()
     return safety

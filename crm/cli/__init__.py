@@ -110,6 +110,28 @@ def record_id(noun: str) -> Callable[[str], int]:
     return parse
 
 
+def _daily_backup_after_write(db: Any, args: argparse.Namespace) -> None:
+    """The day's first write makes the day's backup (see ``automatic_backup``), after a
+    ``quick_check``: a damaged file must not push a good copy out of the rotation. The
+    command's own work is done either way: a backup that fails is a warning."""
+    from crm.backup import automatic_backup, daily_backups_on
+    from crm.db import database_path
+    from crm.timefmt import utc_now
+
+    if getattr(args, "dry_run", False):
+        return
+    now = utc_now()
+    if daily_backups_on(database_path(db), now.date()):
+        return  # the common case, without reading the whole file
+    if [row[0] for row in db.execute_sql("PRAGMA quick_check(1)").fetchall()] != ["ok"]:
+        log.warning("no daily backup: the database failed quick_check")
+        return
+    try:
+        automatic_backup(now=now, db=db)
+    except SmallyesError as exc:
+        print(f"warning: {one_line(exc.user_message)}", file=sys.stderr)
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
@@ -217,7 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Commands that check or replace the file itself (check, restore) open it themselves.
         if getattr(args, "opens_db", True):
             db = open_database(args.db, check=args.command not in READ_COMMANDS)
+        before = db.connection().total_changes if db is not None else 0
         result = args.handler(args)
+        if db is not None and db.connection().total_changes > before:
+            _daily_backup_after_write(db, args)
         return int(result or 0)
     except SmallyesError as exc:
         print_error(exc.user_message)

@@ -196,8 +196,31 @@ def cmd_tag(args: argparse.Namespace) -> None:
 
 def cmd_untag(args: argparse.Namespace) -> None:
     lead = find_lead(args.email)
-    untag_lead(lead.id, args.tags)
-    _changed(args, lead.id)
+    first_spelling: dict[str, str] = {}
+    for tag in args.tags:
+        first_spelling.setdefault(tag.strip().casefold(), tag.strip())
+    wanted = list(first_spelling.values())
+    removed = {t.casefold() for t in untag_lead(lead.id, wanted)}
+    missing = [t for t in wanted if t.casefold() not in removed]
+    if args.json:
+        data = get_lead(lead.id).to_json()
+        data |= {"changed": bool(removed), "not_tagged": missing}
+        print_json(data)
+        return
+    if not missing:
+        return  # a change is silent, as for the other commands
+
+    def quoted(tags: list[str]) -> str:
+        return ", ".join(f'"{t}"' for t in tags)
+
+    if removed:
+        kept = [t for t in wanted if t.casefold() in removed]
+        tags = "tag" if len(missing) == 1 else "tags"
+        print(f"{lead.email} has no {tags} {quoted(missing)}; removed {quoted(kept)}")
+    elif len(missing) == 1:
+        print(f"{lead.email} has no tag {quoted(missing)}: nothing changed")
+    else:
+        print(f"{lead.email} has none of the tags {quoted(missing)}: nothing changed")
 
 
 def cmd_set_status(args: argparse.Namespace) -> None:

@@ -152,6 +152,7 @@ def test_restoring_over_a_damaged_database_keeps_its_bytes(db, db_path: Path, no
 
 
 def test_the_automatic_backup_runs_once_a_day(db, db_path: Path, now) -> None:
+    add_people(1, now)  # an empty book is not backed up automatically
     first = automatic_backup(now=now)
     assert first is not None
     assert automatic_backup(now=now + dt.timedelta(hours=5)) is None
@@ -160,6 +161,7 @@ def test_the_automatic_backup_runs_once_a_day(db, db_path: Path, now) -> None:
 
 
 def test_rotation_keeps_seven_days_and_four_weeks(db, db_path: Path, now) -> None:
+    add_people(1, now)
     for day in range(60):
         automatic_backup(now=now + dt.timedelta(days=day))
     kept = [b.created_at.date() for b in list_backups(db_path)]
@@ -174,6 +176,7 @@ def test_rotation_keeps_seven_days_and_four_weeks(db, db_path: Path, now) -> Non
 
 
 def test_safety_copies_are_kept_beside_the_daily_ones(db, db_path: Path, now) -> None:
+    add_people(1, now)
     automatic_backup(now=now)
     for minute in range(8):
         backup_now(now=now + dt.timedelta(minutes=minute))

@@ -154,3 +154,26 @@ def test_an_unusable_database_path_is_an_error_line(tmp_path: Path, capsys) -> N
     code = main(["--db", str(blocker / "x.db"), "leads"])
     _, err = capsys.readouterr()
     assert code == 1 and err.startswith("error: ")
+
+
+def test_untag_of_a_tag_the_lead_does_not_have_says_nothing_changed(db_path: Path, capsys):
+    run(db_path, "add", "ada@example.com", "--tag", "vip", "--tag", "spring", capsys=capsys)
+    code, out, err = run(db_path, "untag", "ada@example.com", "podcast", capsys=capsys)
+    assert (code, err) == (0, "")
+    assert out == 'ada@example.com has no tag "podcast": nothing changed\n'
+    code, out, _ = run(db_path, "untag", "ada@example.com", "x", "y", capsys=capsys)
+    assert out == 'ada@example.com has none of the tags "x", "y": nothing changed\n'
+    # Some there, some not: says which were not, and removes the rest.
+    code, out, _ = run(db_path, "untag", "ada@example.com", "SPRING", "x", capsys=capsys)
+    assert (code, out) == (0, 'ada@example.com has no tag "x"; removed "SPRING"\n')
+    # A plain removal stays silent.
+    assert run(db_path, "untag", "ada@example.com", "vip", capsys=capsys)[1:] == ("", "")
+
+    run(db_path, "tag", "ada@example.com", "vip", capsys=capsys)
+    code, out, _ = run(db_path, "untag", "ada@example.com", "podcast", "--json", capsys=capsys)
+    data = json.loads(out)
+    assert code == 0 and data["email"] == "ada@example.com" and data["tags"] == ["vip"]
+    assert (data["changed"], data["not_tagged"]) == (False, ["podcast"])
+    code, out, _ = run(db_path, "untag", "ada@example.com", "Vip", "--json", capsys=capsys)
+    data = json.loads(out)
+    assert (data["tags"], data["changed"], data["not_tagged"]) == ([], True, [])

@@ -98,3 +98,48 @@ def test_opted_out_leads_are_greyed_and_dates_have_exact_tooltips(db, now):
         model.index(0, Columns.LAST_YES).data(Qt.ItemDataRole.ToolTipRole).startswith("2026-06-1")
     )
     assert model.index(0, Columns.STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None
+
+
+def test_a_yes_logged_later_reads_just_now_not_in_the_future(db, now, qtbot):
+    """The list was read at 12:00; a yes logged at 12:10 must not read "in 10 min"."""
+    from crm.leads import get_lead
+    from crm.timeline import record_commitment
+
+    ids = _leads(3, now)
+    times = [now]
+    model = LeadTableModel(clock=lambda: times[0])
+    model.set_query(LeadQuery(sort=SortKey.EMAIL))
+    times[0] = now + dt.timedelta(minutes=10)
+    record_commitment(ids[1], "subscribed", at=times[0], now=times[0])
+    model.update_lead(get_lead(ids[1]))
+    assert model.index(1, Columns.LAST_YES).data() == "just now"
+    times[0] = now + dt.timedelta(minutes=40)
+    model.fetchMore()  # nothing more to fetch: the now stays that of the last read
+    assert model.index(1, Columns.LAST_YES).data() == "just now"
+    model.refresh()
+    assert model.index(1, Columns.LAST_YES).data() == "30 min ago"
+
+
+def test_the_list_says_just_now_after_they_said_yes(people, db_path, qtbot, now):
+    """Log an ask…, then They said yes a few minutes later: Last yes reads "just now"."""
+    from crm.asks import record_ask
+    from ui.main_window import MainWindow
+    from ui.settings import Settings
+
+    times = [now]
+    window = MainWindow(db_path, settings=Settings(), clock=lambda: times[0])
+    qtbot.addWidget(window)
+    try:
+        ada = people["ada"]
+        record_ask(ada.id, "answered", at=now, now=now)
+        page = window.leads_page
+        box = window.suggestion_box
+        with qtbot.waitSignal(box.sig_shown, timeout=10_000):
+            assert page.select_lead(ada.id)
+        times[0] = now + dt.timedelta(minutes=10)
+        assert box.waiting is not None
+        box.answer_buttons["accepted"].click()
+        row = page.model.row_for_id(ada.id)
+        assert page.model.index(row, Columns.LAST_YES).data() == "just now"
+    finally:
+        window.close()

@@ -241,13 +241,20 @@ class LeadDetail(QWidget):
         # The timeline takes what the fields leave (its own size hint would compete).
         self.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
 
+        # The fields keep a gutter for their scroll bar, shown or not (see _FitScrollArea):
+        # the rows above and below keep the same right edge.
+        gutter = self.fields_area.bar_width()
+        head.setContentsMargins(0, 0, gutter, 0)
+        lower = QVBoxLayout()
+        lower.setContentsMargins(0, 0, gutter, 0)
+        lower.addWidget(timeline_title)
+        lower.addWidget(self.note_edit)
+        lower.addWidget(self.timeline, 1)
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(8, 0, 0, 0)
         layout.addLayout(head)
         layout.addWidget(self.fields_area)
-        layout.addWidget(timeline_title)
-        layout.addWidget(self.note_edit)
-        layout.addWidget(self.timeline, 1)
+        layout.addLayout(lower, 1)
         # Tab goes through the fields in the order they are shown (notes come last).
         chain = (
             self.first, self.last, self.email, self.company, self.phone, self.status,
@@ -464,7 +471,13 @@ class LeadDetail(QWidget):
 
 class _FitScrollArea(QScrollArea):
     """A frameless vertical scroll area that asks for its content's whole height (a plain
-    QScrollArea caps its size hint) and for room beside the content for its scroll bar."""
+    QScrollArea caps its size hint) and for room beside the content for its scroll bar.
+
+    The content is as wide as the room beside the scroll bar whether the bar shows or not.
+    Its height depends on its width (tag chips and text wrap), so content that widened when
+    the bar went away could need the bar again at once: near that height the scroll area
+    went back and forth inside one resize until Python's recursion limit.
+    """
 
     def __init__(self, content: QWidget) -> None:
         super().__init__()
@@ -481,9 +494,18 @@ class _FitScrollArea(QScrollArea):
             self.updateGeometry()
         return super().eventFilter(watched, event)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        room = self.maximumViewportSize().width() - self.bar_width()
+        self.widget().setMaximumWidth(max(room, self.widget().minimumWidth()))
+        super().resizeEvent(event)
+
+    def bar_width(self) -> int:
+        """The width of the gutter the scroll bar takes."""
+        return self.verticalScrollBar().sizeHint().width()
+
     def sizeHint(self) -> QSize:
         return self.widget().sizeHint()
 
     def minimumSizeHint(self) -> QSize:
-        bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(self.widget().minimumSizeHint().width() + bar, self.fontMetrics().height() * 4)
+        width = self.widget().minimumSizeHint().width() + self.bar_width()
+        return QSize(width, self.fontMetrics().height() * 4)

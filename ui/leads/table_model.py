@@ -182,6 +182,9 @@ class LeadTableModel(QAbstractTableModel):
         row = self._row_of.get(lead.id)
         if row is None:
             return
+        # The row may carry a yes logged this moment: measured against the now of the last
+        # query it would read "in 10 min".
+        self._now = self._clock()
         self._rows[row] = lead
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Columns) - 1))
 
@@ -234,6 +237,7 @@ class LeadTableModel(QAbstractTableModel):
         page = [r for r in page if r.id not in self._row_of]
         if not page:
             return
+        self._now = self._clock()
         start = len(self._rows)
         self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
         self._rows.extend(page)
