@@ -20,7 +20,7 @@ from crm.emails import check_email
 from crm.errors import DuplicateError, NotFoundError, ValidationError
 from crm.ladder import get_ladder, step_by_key
 from crm.models import Lead, LeadEvent, Tag, database_proxy
-from crm.timefmt import iso
+from crm.timefmt import from_stored_required, iso
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +285,8 @@ def _rows(sql: str, params: Sequence[Any]) -> list[LeadRow]:
                 step=step.key if step else None,
                 step_label=step.label if step else None,
                 source=r[9],
-                created_at=_dt(r[10]),
-                updated_at=_dt(r[11]),
+                created_at=from_stored_required(r[10]),
+                updated_at=from_stored_required(r[11]),
                 last_commitment_at=_dt(r[12]),
                 last_ask_at=_dt(r[13]),
                 notes=r[14],

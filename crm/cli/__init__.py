@@ -232,9 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = None
     streams = sys.stdout, sys.stderr
     if sys.stdout is not None:
-        sys.stdout = EscapingStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = EscapingStream(sys.stdout)
     if sys.stderr is not None:
-        sys.stderr = EscapingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = EscapingStream(sys.stderr)
     try:
         # Commands that check or replace the file itself (check, restore) open it themselves.
         if getattr(args, "opens_db", True):

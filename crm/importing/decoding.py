@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, TextIO
+from typing import IO, Any, TextIO, cast
 
 from crm.errors import ImportFormatError
 
@@ -60,12 +60,13 @@ class Source:
     def label(self) -> str:
         return self.member.rsplit("/", 1)[-1] if self.member else shown_name(self.path)
 
-    def open_binary(self) -> BinaryIO:
+    def open_binary(self) -> IO[bytes]:
         if self.member is None:
             return open(self.path, "rb")
         archive = zipfile.ZipFile(self.path)
         try:
-            return _ZipEntryStream(archive, archive.open(self.member))
+            # a RawIOBase is read as any binary file is; typeshed keeps the two apart
+            return cast(IO[bytes], _ZipEntryStream(archive, archive.open(self.member)))
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
             archive.close()
             raise ImportFormatError(
@@ -77,13 +78,13 @@ class Source:
 class _ZipEntryStream(io.RawIOBase):
     """A ZIP entry that also closes its archive, and stops at the size cap."""
 
-    def __init__(self, archive: zipfile.ZipFile, entry: BinaryIO) -> None:
+    def __init__(self, archive: zipfile.ZipFile, entry: IO[bytes]) -> None:
         self._archive, self._entry, self._read = archive, entry, 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: Any) -> int:
         try:
             data = self._entry.read(len(buffer))
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -263,7 +264,7 @@ def _refuse_nul(source: Source, data: bytes, offset: int) -> None:
 
 
 def _check_decodes(
-    handle: BinaryIO, head: bytes, offset: int, codec: str, name: str, source: Source
+    handle: IO[bytes], head: bytes, offset: int, codec: str, name: str, source: Source
 ) -> None:
     """Decode the rest of a file whose BOM was read; ``head`` starts at byte ``offset``
     (counted, not asked of the stream: a ZIP entry cannot tell where it is)."""
@@ -297,12 +298,12 @@ def open_text(
     source: Source, decoding: Decoding, on_bytes: Callable[[int], None] | None = None
 ) -> TextIO:
     """A text stream of the source, with line endings left alone (the CSV reader needs them)."""
-    raw = source.open_binary()
+    raw: IO[bytes] = source.open_binary()
     if on_bytes is not None:
-        raw = _CountingReader(raw, on_bytes)
+        raw = cast(IO[bytes], _CountingReader(raw, on_bytes))
     # utf-16 keeps reading past a BOM it consumed; utf-8-sig drops the BOM.
     return io.TextIOWrapper(
-        io.BufferedReader(raw, _CHUNK) if on_bytes is not None else raw,  # type: ignore[arg-type]
+        io.BufferedReader(raw, _CHUNK) if on_bytes is not None else raw,  # type: ignore[type-var]  # a raw stream, typed as IO
         encoding=decoding.encoding,
         errors="strict",
         newline="",
@@ -312,13 +313,13 @@ def open_text(
 class _CountingReader(io.RawIOBase):
     """Reports how many bytes were read, for progress on files of unknown row count."""
 
-    def __init__(self, inner: BinaryIO, on_bytes: Callable[[int], None]) -> None:
+    def __init__(self, inner: IO[bytes], on_bytes: Callable[[int], None]) -> None:
         self._inner, self._on_bytes, self._done = inner, on_bytes, 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: Any) -> int:
         data = self._inner.read(len(buffer))
         n = len(data)
         buffer[:n] = data

@@ -224,9 +224,9 @@ def generic_mapping(headers: Sequence[str], samples: Sequence[Sequence[str]]) ->
         taken.add(target)
         columns.append(ColumnMap(index, header, target, parse))
     if Target.EMAIL not in taken:
-        index = email_column_by_values(samples, len(headers))
-        if index is not None:
-            columns[index] = columns[index].retarget(Target.EMAIL)
+        found = email_column_by_values(samples, len(headers))
+        if found is not None:
+            columns[found] = columns[found].retarget(Target.EMAIL)
     return tuple(columns)
 
 

@@ -19,7 +19,7 @@ from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.values import fmt
 from crm.leads import make_search_text
 from crm.models import database_proxy
-from crm.timefmt import iso
+from crm.timefmt import from_stored, from_stored_required, iso
 from crm.timeline import refresh_lead_cache
 
 _RESTORABLE = ("first_name", "last_name", "company", "phone", "notes", "status", "custom")
@@ -98,12 +98,6 @@ class UndoReport:
         }
 
 
-def _when(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
-
-
 _BATCH_COLUMNS = (
     "id, file_name, platform, on_duplicate, tag, rows, created, updated, unchanged, rejected, "
     "duplicates_in_file, warnings, started_at, undone_at"
@@ -111,7 +105,12 @@ _BATCH_COLUMNS = (
 
 
 def _batch_row(r: tuple[Any, ...]) -> BatchRow:
-    return BatchRow(*r[:12], started_at=_when(r[12]), undone_at=_when(r[13]))  # type: ignore[arg-type]
+    (id_, file_name, platform, on_duplicate, tag, rows, created, updated, unchanged,
+     rejected, duplicates, warnings, started_at, undone_at) = r  # fmt: skip
+    return BatchRow(
+        id_, file_name, platform, on_duplicate, tag, rows, created, updated, unchanged,
+        rejected, duplicates, warnings, from_stored_required(started_at), from_stored(undone_at),
+    )  # fmt: skip
 
 
 def _restore_custom(before: Any, after: Any, current: Any) -> Any:
