@@ -284,7 +284,9 @@ def _cover(
             fig.text(MARGIN, y, text, fontsize=10.5, color=fg)
             y -= 0.028
     else:
-        fig.text(MARGIN, y - 0.02, "No yeses in view yet: the charts are empty.", color=muted)
+        y -= 0.02
+        fig.text(MARGIN, y, "No yeses in view yet: the charts are empty.", color=muted)
+        y -= 0.028  # the paths table starts below this line, as below a headline
     # The paths table between the headline and the definitions at the foot of the page.
     table_in = PAGE[1] - TOP_IN - BOTTOM_IN - FOOTNOTE_IN
     (area,) = _areas(fig, (table_in,), theme)

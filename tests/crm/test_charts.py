@@ -345,3 +345,25 @@ def test_a_long_paths_table_continues_after_the_cover(db, now) -> None:
                     cells[r, 1].get_text().get_text() for r in sorted({r for r, _ in cells if r})
                 ]
     assert firsts == [f"Step {i}" for i in range(60)]
+
+
+def test_no_words_on_the_cover_of_an_empty_report_overlap(db, now) -> None:
+    """An empty book's cover said "No yeses in view yet" on top of the paths title."""
+    from crm.report import report_pages
+
+    cover = next(iter(report_pages(compute_funnel(), now)))
+    renderer = _drawn(cover)
+    from matplotlib.text import Text
+
+    boxes = [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in cover.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
+    clashes = [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+    assert not clashes, clashes
