@@ -281,6 +281,9 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
         [lead_id, lead_id],
     )
     execute("DELETE FROM lead_tag WHERE lead_id = ?", [lead_id])
+    # Their other addresses; a backup made before the book had them has no such table.
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'lead_other_email'", []).fetchone():
+        execute("DELETE FROM lead_other_email WHERE lead_id = ?", [lead_id])
     execute("DELETE FROM import_change WHERE lead_id = ?", [lead_id])
     execute("UPDATE commitment SET note = '' WHERE lead_id = ?", [lead_id])
     execute("UPDATE ask SET note = '' WHERE lead_id = ?", [lead_id])

@@ -23,7 +23,9 @@ OTHER_EMAILS_COLUMN = (
 SEARCH_CLAUSE = (
     "l.id IN (SELECT o.lead_id FROM lead_other_email o WHERE o.email_key LIKE ? ESCAPE '\\')"
 )
-SEARCH_CLAUSE_LONG = "l.id IN (SELECT o.lead_id FROM lead_other_email o WHERE instr(o.email_key, ?))"
+SEARCH_CLAUSE_LONG = (
+    "l.id IN (SELECT o.lead_id FROM lead_other_email o WHERE instr(o.email_key, ?))"
+)
 MAX_PER_LEAD = 50  # an address book keeps a handful; a runaway script is stopped here
 
 
