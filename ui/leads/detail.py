@@ -195,6 +195,12 @@ class LeadDetail(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Name:", names)
         form.addRow("Email:", self.email)
+        # An address book's second and third e-mail: read-only, shown when there are any.
+        self.other_emails = ElidedLabel("detailSubtitle")
+        self.other_emails.setAccessibleName("Other emails")
+        self.other_emails.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Other emails:", self.other_emails)
+        self._form = form
         form.addRow("Company:", self.company)
         form.addRow("Phone:", self.phone)
         form.addRow("Status:", status_row)
@@ -327,6 +333,8 @@ class LeadDetail(QWidget):
         added = exact_time(lead.created_at)[:10]
         who = f"{lead.email} · " if lead.name else ""
         self.subtitle.set_full_text(f"{who}{source} · added {added}")
+        self.other_emails.set_full_text(", ".join(lead.other_emails))
+        self._form.setRowVisible(self.other_emails, bool(lead.other_emails))
         if not keep_edits:
             values = {
                 "first_name": lead.first_name,
