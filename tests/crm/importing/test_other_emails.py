@@ -115,3 +115,55 @@ def test_cli_show_lists_other_addresses(db_path, now, capsys) -> None:
     assert "other emails: bruno.silva@work.example.pt" in capsys.readouterr().out
     assert main(["--db", str(db_path), "leads", "--search", "silva@work", "--json"]) == 0
     assert "bruno@example.pt" in capsys.readouterr().out
+
+
+def test_leads_imported_before_get_their_other_addresses_on_the_next_import(
+    db, now, monkeypatch
+) -> None:
+    from crm.importing import engine
+
+    # An import by the version before: its fingerprints, and the second address as text.
+    monkeypatch.setattr(engine, "FINGERPRINT_VERSION", engine.FINGERPRINT_VERSION - 1)
+    run("google_contacts.csv", now)
+    monkeypatch.undo()
+    fps = database_proxy.execute_sql("SELECT import_fp, id FROM lead").fetchall()
+    database_proxy.execute_sql("DELETE FROM lead_other_email")
+    database_proxy.execute_sql(
+        "UPDATE lead SET custom = json_set(custom, '$.\"E-mail 2 - Value\"', "
+        "'bruno.silva@work.example.pt') WHERE email_key = 'bruno@example.pt'"
+    )
+    database_proxy.execute_sql(
+        "UPDATE lead SET custom = json_set(custom, '$.secondary_emails', 'aiko.t@example.com') "
+        "WHERE email_key = 'aiko@example.jp'"
+    )
+    for fp, lead_id in fps:  # as that import left them
+        database_proxy.execute_sql("UPDATE lead SET import_fp = ? WHERE id = ?", [fp, lead_id])
+    assert all(fp for fp, _ in fps)
+    report = run("google_contacts.csv", now + dt.timedelta(days=1))
+    assert report.updated == 2 and report.unchanged == 0
+    bruno, aiko = lead("bruno@example.pt"), lead("aiko@example.jp")
+    assert bruno.other_emails == ("bruno.silva@work.example.pt",)
+    assert aiko.other_emails == ("aiko.t@example.com",)
+    # the text an earlier import kept is now the address: not kept twice
+    assert "E-mail 2 - Value" not in bruno.custom and "secondary_emails" not in aiko.custom
+    assert bruno.custom["Birthday"] == "1985-07-30"
+    # and undoing that import puts the lead back as it was, text included
+    undo_import(report.batch_id, now=now + dt.timedelta(days=2))
+    assert lead("bruno@example.pt").other_emails == ()
+    assert lead("bruno@example.pt").custom["E-mail 2 - Value"] == "bruno.silva@work.example.pt"
+
+
+def test_a_generic_files_second_email_column_is_an_other_address(db, now, tmp_path) -> None:
+    from crm.importing import preview_csv
+    from crm.importing.mapping import Target
+
+    path = write(
+        tmp_path,
+        "list.csv",
+        "Email,Name,Secondary email\nzoe@example.com,Zoe,zoe@home.example\n",
+    )
+    targets = [c.target for c in preview_csv(path).mapping]
+    assert targets == [Target.EMAIL, Target.FULL_NAME, Target.OTHER_EMAIL]
+    run(path, now)
+    assert lead("zoe@example.com").other_emails == ("zoe@home.example",)
+    assert lead("zoe@example.com").custom == {}
