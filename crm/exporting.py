@@ -281,6 +281,9 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
         [lead_id, lead_id],
     )
     execute("DELETE FROM lead_tag WHERE lead_id = ?", [lead_id])
+    # Their other addresses; a backup made before the book had them has no such table.
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'lead_other_email'", []).fetchone():
+        execute("DELETE FROM lead_other_email WHERE lead_id = ?", [lead_id])
     execute("DELETE FROM import_change WHERE lead_id = ?", [lead_id])
     execute("UPDATE commitment SET note = '' WHERE lead_id = ?", [lead_id])
     execute("UPDATE ask SET note = '' WHERE lead_id = ?", [lead_id])
@@ -386,6 +389,12 @@ def forget_lead(lead_id: int, *, now: dt.datetime | None = None) -> ForgetReport
         with db.atomic():
             row = db.execute_sql("SELECT email_key FROM lead WHERE id = ?", [lead_id]).fetchone()
             remember(db.execute_sql, key, row[0], now or utc_now())
+            # their other addresses name them too: an import keyed on one must not bring
+            # them back
+            for (other,) in db.execute_sql(
+                "SELECT email_key FROM lead_other_email WHERE lead_id = ?", [lead_id]
+            ).fetchall():
+                remember(db.execute_sql, key, other, now or utc_now())
             erase_lead_rows(db.execute_sql, lead_id, placeholder)
         log.info("lead %d erased", lead_id)
         finish_scrub(db.execute_sql)

@@ -20,6 +20,13 @@ from crm.emails import check_email
 from crm.errors import DuplicateError, NotFoundError, ValidationError
 from crm.ladder import get_ladder, step_by_key
 from crm.models import Lead, LeadEvent, Tag, database_proxy
+from crm.other_emails import (
+    OTHER_EMAILS_COLUMN,
+    SEARCH_CLAUSE,
+    SEARCH_CLAUSE_LONG,
+    owner_of,
+    split_other_emails,
+)
 from crm.timefmt import from_stored_required, iso
 
 log = logging.getLogger(__name__)
@@ -83,6 +90,7 @@ class LeadRow:
     last_ask_at: dt.datetime | None
     notes: str = ""
     custom: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    other_emails: tuple[str, ...] = ()  # crm.other_emails, in the order they were added
 
     @property
     def name(self) -> str:
@@ -116,6 +124,7 @@ class LeadRow:
             "last_ask_at": iso(self.last_ask_at),
             "notes": self.notes,
             "custom": self.custom,
+            "other_emails": list(self.other_emails),
         }
 
 
@@ -187,12 +196,13 @@ def _where(query: LeadQuery) -> tuple[str, list[Any]]:
     if query.search.strip():
         needle = query.search.strip().casefold()
         pattern = f"%{_escape_like(needle)}%"
+        # A lead is found by its other addresses too (an address book's second e-mail).
         if len(pattern.encode("utf-8")) <= _LIKE_MAX_BYTES:
-            clauses.append("l.search_text LIKE ? ESCAPE '\\'")
-            params.append(pattern)
+            clauses.append(f"(l.search_text LIKE ? ESCAPE '\\' OR {SEARCH_CLAUSE})")
+            params += [pattern, pattern]
         else:
-            clauses.append("instr(l.search_text, ?) > 0")
-            params.append(needle)
+            clauses.append(f"(instr(l.search_text, ?) > 0 OR {SEARCH_CLAUSE_LONG})")
+            params += [needle, needle]
     if query.status:
         clauses.append("l.status = ?")
         params.append(parse_status(query.status).value)
@@ -253,7 +263,8 @@ _COLUMNS = (
     "l.do_not_contact, l.level, l.source, l.created_at, l.updated_at, "
     "l.last_commitment_at, l.last_ask_at, l.notes, l.custom, "
     "(SELECT group_concat(t.name, char(31)) FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
-    "WHERE lt.lead_id = l.id)"
+    "WHERE lt.lead_id = l.id), "
+    f"{OTHER_EMAILS_COLUMN}"
 )
 
 
@@ -291,6 +302,7 @@ def _rows(sql: str, params: Sequence[Any]) -> list[LeadRow]:
                 last_ask_at=_dt(r[13]),
                 notes=r[14],
                 custom=json.loads(r[15] or "{}"),
+                other_emails=split_other_emails(r[17]),
             )
         )
     return out
@@ -398,7 +410,8 @@ def get_lead(lead_id: int) -> LeadRow:
 
 
 def find_lead(email: str) -> LeadRow:
-    """The lead with this email, in any case; unknown addresses are refused.
+    """The lead with this email (its own, or one of its other addresses), in any case;
+    unknown addresses are refused.
 
     A forgotten person's anonymous row is nobody's: its placeholder address names no one,
     and a note, tag, yes or status put on it would bring personal data back.
@@ -407,6 +420,8 @@ def find_lead(email: str) -> LeadRow:
     rows = _rows(
         f"SELECT {_COLUMNS} FROM lead l WHERE l.email_key = ? AND l.status != 'erased'", [key]
     )
+    if not rows and (owner := owner_of(key)) is not None:
+        rows = _rows(f"SELECT {_COLUMNS} FROM lead l WHERE l.id = ?", [owner])
     if not rows:
         raise NotFoundError(f"No lead has the email '{email.strip()}': check the address.")
     return rows[0]
@@ -443,6 +458,7 @@ def add_lead(
             raise DuplicateError(
                 f"A lead with the email '{checked.address}' already exists: open it instead."
             )
+        _refuse_other_address(checked.address, checked.key)
         try:
             lead = Lead.create(
                 email=checked.address,
@@ -467,6 +483,22 @@ def add_lead(
     return get_lead(lead.id)
 
 
+def _refuse_other_address(address: str, key: str, lead_id: int | None = None) -> None:
+    """An address that is a lead's other address names that person already."""
+    owner = owner_of(key)
+    if owner is None:
+        return
+    if owner == lead_id:
+        raise DuplicateError(
+            f"'{address}' is one of this lead's other addresses: remove it there first to "
+            "make it the main email."
+        )
+    raise DuplicateError(
+        f"'{address}' is another address of an existing lead: open that lead instead "
+        "(search for the address)."
+    )
+
+
 def update_lead(lead_id: int, *, now: dt.datetime, **fields: str) -> LeadRow:
     """Change editable fields (and the email, which must stay unique)."""
     lead = Lead.get_or_none(Lead.id == lead_id)
@@ -486,6 +518,8 @@ def update_lead(lead_id: int, *, now: dt.datetime, **fields: str) -> LeadRow:
                     f"Another lead already has the email '{checked.address}': "
                     "use a different address."
                 )
+            if checked.key != lead.email_key:
+                _refuse_other_address(checked.address, checked.key, lead_id)
             lead.email, lead.email_key = checked.address, checked.key
         for name, value in fields.items():
             setattr(lead, name, value.strip() if name != "notes" else value)
@@ -611,7 +645,7 @@ def all_sources() -> list[str]:
 
 # --- delete and undo -------------------------------------------------------------------
 
-_CHILD_TABLES = ("ask", "commitment", "lead_event", "import_change")
+_CHILD_TABLES = ("ask", "commitment", "lead_event", "import_change", "lead_other_email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -666,6 +700,18 @@ def restore_deleted(deleted: DeletedLead) -> LeadRow:
                 f"A lead with the email '{deleted.email}' was added since the delete: "
                 "the deleted one cannot come back beside it."
             )
+        others = deleted.children.get("lead_other_email", [])
+        for address, key, own in (
+            (deleted.email, deleted.lead["email_key"], True),
+            *((r["email"], r["email_key"], False) for r in others),
+        ):
+            if owner_of(key) is not None or (
+                not own and Lead.select().where(Lead.email_key == key).exists()
+            ):
+                raise DuplicateError(
+                    f"The address '{address}' of the deleted lead was given to another lead "
+                    "since the delete: the deleted one cannot come back beside it."
+                )
         lead_row = dict(deleted.lead)
         if (
             lead_row.get("batch_id") is not None

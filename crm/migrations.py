@@ -237,9 +237,34 @@ def _v4_forgotten_addresses(db: SqliteDatabase) -> None:
     )
 
 
+# A lead's other addresses (an address book's second and third e-mail). An address is one
+# person's: its key is unique here, and crm.other_emails keeps it apart from every lead's
+# own email. Removing one forgets the lead's import fingerprint, as removing a tag does.
+_V5 = (
+    """CREATE TABLE lead_other_email (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL UNIQUE,
+    created_at DATETIME NOT NULL,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+    )""",
+    "CREATE INDEX lead_other_email_lead ON lead_other_email(lead_id)",
+    "CREATE INDEX lead_other_email_batch ON lead_other_email(batch_id)",
+    """CREATE TRIGGER lead_import_fp_other_email_removed AFTER DELETE ON lead_other_email
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = OLD.lead_id AND import_fp IS NOT NULL; END""",
+)
+
+
+def _v5_lead_other_emails(db: SqliteDatabase) -> None:
+    for statement in _V5:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
     _v3_import_events_from_batches,
     _v4_forgotten_addresses,
+    _v5_lead_other_emails,
 ]

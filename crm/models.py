@@ -163,6 +163,19 @@ class ImportChange(BaseModel):
         table_name = "import_change"
 
 
+class LeadOtherEmail(BaseModel):
+    """Another address of a lead (crm.other_emails); unique across every lead's addresses."""
+
+    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
+    email = TextField()
+    email_key = TextField(unique=True)
+    created_at = DateTimeField()
+    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+
+    class Meta:
+        table_name = "lead_other_email"
+
+
 class Setting(BaseModel):
     key = TextField(primary_key=True)
     value = TextField()  # JSON
@@ -190,6 +203,7 @@ ALL_MODELS = [
     Commitment,
     LeadEvent,
     ImportChange,
+    LeadOtherEmail,
     Setting,
     SuggestionSnooze,
 ]

@@ -156,6 +156,8 @@ def cmd_show(args: argparse.Namespace) -> None:
     for field in ("company", "phone", "source"):
         if getattr(lead, field):
             print(f"  {field}: {getattr(lead, field)}")
+    if lead.other_emails:
+        print(f"  other emails: {', '.join(lead.other_emails)}")
     if lead.do_not_contact:
         print("  do not contact")
     for item in timeline:

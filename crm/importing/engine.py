@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -74,6 +75,7 @@ from crm.jobs import CancelToken, Progress, no_progress
 from crm.ladder import step_by_key
 from crm.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
 from crm.models import database_proxy
+from crm.other_emails import other_email_owners
 from crm.suppression import ForgottenCheck, load_check, unreadable_warning
 
 log = logging.getLogger(__name__)
@@ -111,7 +113,7 @@ MAX_CACHED = 20_000  # distinct tag cells remembered per import
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
-FINGERPRINT_VERSION = 9  # bumped whenever the same record would be normalised differently
+FINGERPRINT_VERSION = 10  # bumped whenever the same record would be normalised differently
 # Phone columns kept as custom fields that give the phone when no phone column has one
 # (address books have several), best first as CSV-FORMATS ranks Outlook's (mobile, then
 # primary, home, business); never an assistant's or a switchboard's.
@@ -149,7 +151,13 @@ _FIELD_WORDS = {
     "custom": "custom fields",
     "tags": "tags",
     "timeline": "sign-up date",
+    "other_emails": "other addresses",
 }
+# Where earlier versions kept the rest of a Google e-mail cell ('a@x ::: b@y'): a re-import
+# moves it to the lead's other addresses.
+_EXTRA_IN_EMAIL_CELL = "secondary_emails"
+# Several addresses in one other-address cell: Google's ' ::: ', or a list.
+_ADDRESS_SPLIT = re.compile(r"\s*(?::::|[,;])\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +284,10 @@ class _Row:
     custom: dict[str, str]
     file: str = ""
     fp: int | None = None  # the record's fingerprint, when it normalised without a warning
+    # Other addresses: (address, key, column's field name, cell text), and the cells wholly
+    # taken as addresses (field name -> text), which are no custom fields (see _update).
+    others: list[tuple[str, str, str, str]] | None = None
+    moved: dict[str, str] | None = None
 
 
 def _status_parse(column: ColumnMap) -> str:
@@ -342,6 +354,7 @@ class _Plan:
         ]
         # Google Contacts puts several values in one cell, joined by ' ::: '.
         self.multi = frozenset(c.index for c in mapping if c.parse == "google")
+        self.others = [(c.index, c.field_name) for c in mapping if c.target is Target.OTHER_EMAIL]
         # Raw text kept as custom fields: custom columns, and date/status columns too
         # (their meaning is used, their text is kept). Names are made unique by position.
         keep = [
@@ -607,6 +620,10 @@ class _Importer:
         # created stand in for the leads later duplicates would find.
         self.dry_run = options.dry_run
         self.would_create: set[str] = set()
+        # other address -> its lead's own key: read in begin(), grown by the rows' claims
+        self.other_owner: dict[str, str] = {}
+        self.claimed: dict[str, str] = {}  # the same, claimed by rows of the current chunk
+        self.pending_others: list[tuple[Any, ...]] = []  # lead_other_email rows to write
         # fingerprint -> (dedupe key, lead id, status) of the leads that reflect a record
         self.fingerprints: dict[int, tuple[str, int, str]] = {}
 
@@ -714,8 +731,10 @@ class _Importer:
         custom = {name: text for name, text in zip(plan.custom_names, cells, strict=True) if text}
         if "'" in "".join(cells):  # rare: a spreadsheet-safe apostrophe to drop
             custom = {name: unescape_cell(text) for name, text in custom.items()}
-        if other_emails:
-            custom["secondary_emails"] = other_emails
+        others: list[tuple[str, str, str, str]] | None = None
+        moved: dict[str, str] | None = None
+        if other_emails or plan.others:
+            others, moved = self.other_addresses(plan, number, fields, other_emails, custom)
         for index in plan.metadata:
             try:
                 meta = parse_metadata(fields[index])
@@ -807,9 +826,13 @@ class _Importer:
             status_at = (bounced if status is S.BOUNCED else None) or unsub or bounced
         if status_raw:
             custom["status_raw"] = status_raw
+        key = checked.key
+        if self.other_owner:
+            # someone's other address: that lead's record (the same person)
+            key = self.other_owner.get(key, key)
         return _Row(
             number,
-            checked.key,
+            key,
             checked.address,
             values,
             tags,
@@ -820,7 +843,125 @@ class _Importer:
             custom,
             self.file_label,
             fp if self.warnings == warned else None,
+            others or None,
+            moved or None,
         )
+
+    def other_addresses(
+        self,
+        plan: _Plan,
+        number: int,
+        fields: list[str],
+        in_email_cell: str,
+        custom: dict[str, str],
+    ) -> tuple[list[tuple[str, str, str, str]], dict[str, str]]:
+        """A record's other addresses, each checked as an email is. A cell with one that
+        is not an address is kept whole as a custom field, with a warning."""
+        cells = [(_EXTRA_IN_EMAIL_CELL, in_email_cell)] if in_email_cell else []
+        cells += [(name, fields[index]) for index, name in plan.others if fields[index].strip()]
+        others: list[tuple[str, str, str, str]] = []
+        moved: dict[str, str] = {}
+        for name, text in cells:
+            if "'" in text:
+                text = unescape_cell(text)
+            whole = True
+            for part in _ADDRESS_SPLIT.split(text.strip()):
+                if not part:
+                    continue
+                try:
+                    checked = check_email(part)
+                except ValidationError as exc:
+                    reason = exc.user_message.rstrip(".")
+                    self.warn(number, f"'{_short(part)}' in {name}: {reason}; kept as text")
+                    whole = False
+                    continue
+                for warning in checked.warnings:
+                    self.warn(number, warning)
+                others.append((checked.address, checked.key, name, text))
+            if whole:
+                moved[name] = text
+            else:
+                custom[name] = text
+        return others, moved
+
+    def claim_others(self, row: _Row) -> None:
+        """Keep the row's other addresses that can be its lead's: not another lead's other
+        address (stored, or claimed by an earlier row) and not a forgotten person's. Whether
+        one is a lead's own email is settled per chunk (``settle_others``)."""
+        owners, claimed = self.other_owner, self.claimed
+        forgotten = self.suppression.holds if self.suppression else None
+        kept: list[tuple[str, str, str, str]] = []
+        taken = {row.key}
+        warned = self.warnings
+        for item in row.others or ():
+            address, key, name, text = item
+            if key in taken:
+                continue
+            taken.add(key)
+            owner = owners.get(key) or claimed.get(key)
+            if owner == row.key:
+                continue  # already this lead's (stored, or claimed by an earlier row)
+            if forgotten is not None and forgotten(key):
+                continue  # never brought back, not even as text
+            if owner is None:
+                claimed[key] = row.key
+                kept.append(item)
+                continue
+            self.warn(
+                row.row, f"{address} is already an address of the lead {owner}; left with that lead"
+            )
+            self.keep_as_text(row, name, text)
+        row.others = kept or None
+        if self.warnings != warned:
+            row.fp = None  # a record that warns is read again next time
+
+    def settle_others(self, items: list[_Row]) -> None:
+        """Drop the claimed other addresses that are a lead's own email (stored, or a row of
+        this import): the two stay apart, with a warning. One query per chunk."""
+        claims = [r for r in items if r.others]
+        self.claimed = {}
+        if not claims:
+            return
+        keys = list({item[1] for r in claims for item in r.others or ()})
+        leads: set[str] = set()
+        if not self.book_was_empty:
+            for start in range(0, len(keys), 30000):
+                part = keys[start : start + 30000]
+                marks = ",".join("?" * len(part))
+                leads.update(
+                    k for (k,) in self.conn.execute(
+                        f"SELECT email_key FROM lead WHERE email_key IN ({marks})", part
+                    )
+                )  # fmt: skip
+        seen = self.seen
+        for r in claims:
+            kept = []
+            for item in r.others or ():
+                address, key, name, text = item
+                if key in leads or key in seen:
+                    self.warn(
+                        r.row,
+                        f"{address} is a lead of its own; the two leads are kept apart (merge "
+                        "them by hand if they are one person)",
+                    )
+                    self.keep_as_text(r, name, text)
+                    r.fp = None
+                else:
+                    kept.append(item)
+            r.others = kept or None
+
+    @staticmethod
+    def keep_as_text(row: _Row, name: str, text: str) -> None:
+        """An address not taken stays on the record as the custom field it came in."""
+        row.custom.setdefault(name, text)
+        if row.moved:
+            row.moved.pop(name, None)
+
+    def add_others(self, lead_id: int, row: _Row) -> None:
+        """Queue the row's other addresses for its lead; later rows match the lead by them."""
+        for address, key, _, _ in row.others or ():
+            self.other_owner[key] = row.key
+            self.pending_others.append((lead_id, address, key, self.now_text, self.batch_id))
 
     # -- merging rows of the same file
 
@@ -854,6 +995,11 @@ class _Importer:
         for tag in dup.tags:
             if tag not in first.tags:
                 first.tags.append(tag)
+        if dup.others:  # claimed for this lead already (claim_others): all new to it
+            known = {item[1] for item in first.others or ()}
+            first.others = (first.others or []) + [o for o in dup.others if o[1] not in known]
+        if dup.moved:
+            first.moved = {**dup.moved, **(first.moved or {})}
         if dup_wins:
             first.status, first.status_at = dup.status, dup.status_at
             first.status_raw = dup.status_raw
@@ -924,6 +1070,8 @@ class _Importer:
         for tag_id, name in conn.execute("SELECT id, name FROM tag"):
             self.tag_ids[_tag_key(name)] = tag_id
         self.load_fingerprints()
+        if not self.book_was_empty:
+            self.other_owner = other_email_owners()
         # People forgotten at their request are never imported again (crm.suppression).
         db_path = database_path(database_proxy.obj)
         self.suppression = load_check(lambda sql, args: conn.execute(sql, args), db_path)
@@ -1029,6 +1177,7 @@ class _Importer:
         late_ids = {id(r) for r in late}
         for status, count in Counter(r.status for r in chunk).items():
             self.statuses[status.value] = self.statuses.get(status.value, 0) + count
+        self.settle_others(items)
 
         for r in items:
             is_late = id(r) in late_ids
@@ -1058,6 +1207,7 @@ class _Importer:
                 if r.fp is not None and r.fp != found[13] and found[8] == r.status.value:
                     remembered.append((r.fp, found[1]))
 
+        others, self.pending_others = self.pending_others, []
         if self.dry_run:
             return
         if new_leads and not self.index_decided:
@@ -1102,6 +1252,12 @@ class _Importer:
             conn.executemany(
                 "INSERT OR IGNORE INTO lead_tag (lead_id, tag_id, batch_id) VALUES (?, ?, ?)",
                 tag_rows,
+            )
+        if others:
+            conn.executemany(
+                "INSERT OR IGNORE INTO lead_other_email (lead_id, email, email_key, created_at,"
+                " batch_id) VALUES (?, ?, ?, ?, ?)",
+                others,
             )
 
     def _create(
@@ -1164,6 +1320,8 @@ class _Importer:
         )
         for tag in r.tags:
             tag_rows.append((lead_id, self.tag_id(tag), self.batch_id))
+        if r.others:
+            self.add_others(lead_id, r)
 
     def _update(
         self,
@@ -1199,9 +1357,9 @@ class _Importer:
                     changed_fields.append(name)
                     changes.append((batch, lead_id, name, have, text))
         new_custom_text = custom_text
-        if policy != "skip" and r.custom:
-            incoming_text = _text_json(r.custom)
-            if incoming_text != custom_text:
+        if policy != "skip" and (r.custom or r.moved):
+            incoming_text = _text_json(r.custom) if r.custom else custom_text
+            if r.moved or incoming_text != custom_text:
                 have_custom = _load_custom(custom_text)
                 merged = dict(have_custom)
                 for name, text in r.custom.items():
@@ -1214,6 +1372,10 @@ class _Importer:
                         or (policy == "overwrite" and have != text)
                     ):
                         merged[name] = text
+                # cells an earlier import kept as text that are now other addresses
+                for name, text in (r.moved or {}).items():
+                    if merged.get(name) == text:
+                        del merged[name]
                 if merged != have_custom:
                     new_custom_text = _to_json(merged)
                     changed_fields.append("custom")
@@ -1284,6 +1446,9 @@ class _Importer:
                     added = True
             if added:
                 changed_fields.append("tags")
+            if r.others:
+                self.add_others(lead_id, r)
+                changed_fields.append("other_emails")
         if not changed_fields:
             return False
         if after is None:
@@ -1500,6 +1665,8 @@ class _Importer:
                 if forgotten and forgotten(row.key):
                     self.forgotten += 1
                 elif first_row is None:
+                    if row.others:
+                        self.claim_others(row)
                     seen[row.key] = number
                     if self.file_label:
                         self.seen_file[row.key] = self.file_label
@@ -1510,6 +1677,8 @@ class _Importer:
                     if self.file_label:
                         where += f" of {self.seen_file[row.key]}"
                     self.warn(number, f"duplicate of {where}")
+                    if row.others:
+                        self.claim_others(row)
                     if row.key in chunk:
                         self.merge_duplicate(plan, chunk[row.key], row)
                     else:

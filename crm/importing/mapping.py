@@ -17,6 +17,7 @@ from enum import StrEnum
 
 class Target(StrEnum):
     EMAIL = "email"
+    OTHER_EMAIL = "other_email"  # another address of the same person (crm.other_emails)
     FIRST_NAME = "first_name"
     LAST_NAME = "last_name"
     FULL_NAME = "full_name"
@@ -37,6 +38,7 @@ class Target(StrEnum):
 
 TARGET_LABELS = {
     Target.EMAIL: "Email",
+    Target.OTHER_EMAIL: "Other email",
     Target.FIRST_NAME: "First name",
     Target.LAST_NAME: "Last name",
     Target.FULL_NAME: "Full name",
@@ -126,6 +128,13 @@ SYNONYMS = _table(
         "e-mail-adresse|email-adresse|e-mail adresse|mailadresse|"
         "courriel|adresse e-mail|adresse email|adresse courriel|mél|"
         "correo|correo electrónico|correo electronico|email principal"
+    ),
+    other_email=(
+        "other email|other emails|other e-mail|secondary email|second email|alternate email|"
+        "alternative email|additional email|email 2|e-mail 2|email 3|e-mail 3|"
+        "email 2 address|e-mail 2 address|email 3 address|e-mail 3 address|"
+        "weitere e-mail|zweite e-mail|weitere e-mail-adresse|autre e-mail|autre courriel|"
+        "adresse e-mail secondaire|otro correo|correo secundario|correo alternativo"
     ),
     first_name=(
         "first name|firstname|first|given name|forename|fname|"

@@ -262,6 +262,8 @@ _GOOGLE = {
     "e-mail 1 - value": _t(T.EMAIL, "google"),
     "organization name": _t(T.COMPANY),
     "organization 1 - name": _t(T.COMPANY),
+    # E-mail 2, 3, ... : the contact's other addresses (one column each, ' ::: ' in a cell)
+    **{f"e-mail {n} - value": _t(T.OTHER_EMAIL, "google") for n in range(2, 100)},
     "phone 1 - value": _t(T.PHONE, "google"),
     "notes": _t(T.NOTES),
     "labels": _t(T.TAGS, "google"),
@@ -271,6 +273,8 @@ _OUTLOOK = {
     "first name": _t(T.FIRST_NAME),
     "last name": _t(T.LAST_NAME),
     "e-mail address": _t(T.EMAIL),
+    "e-mail 2 address": _t(T.OTHER_EMAIL),
+    "e-mail 3 address": _t(T.OTHER_EMAIL),
     "company": _t(T.COMPANY),
     "mobile phone": _t(T.PHONE),
     "notes": _t(T.NOTES),

@@ -229,7 +229,7 @@ def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
                 kept_changes += 1
             else:
                 restored += 1
-        for table in ("commitment", "lead_event", "lead_tag", "import_change"):
+        for table in ("commitment", "lead_event", "lead_tag", "lead_other_email", "import_change"):
             db.execute_sql(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
         db.execute_sql(
             "DELETE FROM tag WHERE batch_id = ? AND NOT EXISTS "

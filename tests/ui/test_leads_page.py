@@ -455,7 +455,7 @@ def test_tab_goes_through_the_detail_fields_in_the_order_shown(people, window, q
     detail = window.leads_page.detail
     order = [detail.first]
     widget = detail.first
-    while len(order) < 9:  # the widgets Tab stops at, as Qt chains them
+    while len(order) < 10:  # the widgets Tab stops at, as Qt chains them
         widget = widget.nextInFocusChain()
         if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisible():
             order.append(widget)
@@ -463,6 +463,7 @@ def test_tab_goes_through_the_detail_fields_in_the_order_shown(people, window, q
         detail.first,
         detail.last,
         detail.email,
+        detail.other_edit,
         detail.company,
         detail.phone,
         detail.status,
@@ -577,3 +578,39 @@ def test_a_full_detail_scrolls_on_a_small_screen_instead_of_growing_the_window(
     # Nothing is cut at the right edge: the fields fit beside the scroll bar.
     content = detail.fields_area.widget()
     assert content.width() <= detail.fields_area.viewport().width()
+
+
+def test_other_addresses_show_on_the_lead_find_it_and_are_edited_there(
+    people, window, qtbot, now, messages
+):
+    from crm.other_emails import add_other_email
+
+    ben, ada = people["ben"], people["ada"]
+    add_other_email(ben.id, "ben@work.example", now=now)
+    search = window.leads_page.filter_bar.search
+    qtbot.keyClicks(search, "work.example")
+    qtbot.waitUntil(lambda: shown_emails(window) == ["ben@example.com"], timeout=2000)
+    select(window, ben.id)
+    detail = window.leads_page.detail
+    chips = detail.other_email_chips()
+    assert [c.toolTip() for c in chips] == ["Remove the address ben@work.example from this lead"]
+    # Added from the panel: stored at once and shown as a chip.
+    qtbot.keyClicks(detail.other_edit, "Ben.B@Home.example")
+    qtbot.keyClick(detail.other_edit, Qt.Key.Key_Return)
+    assert get_lead(ben.id).other_emails == ("ben@work.example", "Ben.B@Home.example")
+    assert len(detail.other_email_chips()) == 2 and detail.other_edit.text() == ""
+    # Another lead's own email is refused with its sentence; the text stays to be fixed.
+    qtbot.keyClicks(detail.other_edit, ada.email)
+    qtbot.keyClick(detail.other_edit, Qt.Key.Key_Return)
+    assert messages and "another lead" in messages[-1]
+    assert detail.other_edit.text() == ada.email
+    assert get_lead(ben.id).other_emails == ("ben@work.example", "Ben.B@Home.example")
+    # Removed with its chip.
+    detail.other_email_chips()[0].click()
+    assert get_lead(ben.id).other_emails == ("Ben.B@Home.example",)
+    assert len(detail.other_email_chips()) == 1
+    search.clear()
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(shown_emails(window)) == 5, timeout=2000)
+    select(window, ada.id)
+    assert detail.other_email_chips() == []

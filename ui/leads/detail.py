@@ -47,6 +47,7 @@ from crm.leads import (
     untag_lead,
     update_lead,
 )
+from crm.other_emails import add_other_email, remove_other_email
 from crm.timefmt import utc_now
 from crm.timeline import add_note, get_timeline
 from ui import errors
@@ -195,6 +196,15 @@ class LeadDetail(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Name:", names)
         form.addRow("Email:", self.email)
+        # The same person's other addresses (an address book's second e-mail): chips that
+        # remove one, and a field that adds one; saved at once, like tags.
+        others_line, self.others_row = flow_container()
+        self.other_edit = QLineEdit(placeholderText="Add another address…")
+        self.other_edit.setMaximumWidth(200)
+        self.other_edit.setAccessibleName("Add another email address")
+        self.other_edit.returnPressed.connect(self._on_other_entered)
+        self.others_row.addWidget(self.other_edit)
+        form.addRow("Other emails:", others_line)
         form.addRow("Company:", self.company)
         form.addRow("Phone:", self.phone)
         form.addRow("Status:", status_row)
@@ -257,9 +267,9 @@ class LeadDetail(QWidget):
         layout.addLayout(lower, 1)
         # Tab goes through the fields in the order they are shown (notes come last).
         chain = (
-            self.first, self.last, self.email, self.company, self.phone, self.status,
-            self.dnc, self.tag_edit, self.notes, self.revert_button, self.save_button,
-            self.note_edit,
+            self.first, self.last, self.email, self.other_edit, self.company, self.phone,
+            self.status, self.dnc, self.tag_edit, self.notes, self.revert_button,
+            self.save_button, self.note_edit,
         )  # fmt: skip
         for before, after in pairwise(chain):
             QWidget.setTabOrder(before, after)
@@ -354,6 +364,7 @@ class LeadDetail(QWidget):
         with QSignalBlocker(self.dnc):
             self.dnc.setChecked(lead.do_not_contact)
         self._fill_tags(lead.tags)
+        self._fill_others(lead.other_emails)
 
     def _fill_tags(self, tags: tuple[str, ...]) -> None:
         while (item := self.tags_row.takeAt(0)) is not None:
@@ -371,6 +382,28 @@ class LeadDetail(QWidget):
             self.tags_row.addWidget(chip)
         self.tags_row.addWidget(self.tag_edit)
         self._tag_completer.model().setStringList(all_tags())  # type: ignore[attr-defined]
+
+    def _fill_others(self, addresses: tuple[str, ...]) -> None:
+        while (item := self.others_row.takeAt(0)) is not None:
+            if item.widget() is not self.other_edit:
+                item.widget().deleteLater()
+        metrics = self.other_edit.fontMetrics()
+        for address in addresses:
+            shown = metrics.elidedText(address, Qt.TextElideMode.ElideRight, TAG_CHIP_TEXT_WIDTH)
+            chip = styled(QToolButton(text=f"{shown}  ✕"), "tagChip")
+            chip.setToolTip(f"Remove the address {address} from this lead")
+            chip.setAccessibleName(f"Remove other email {address}")
+            chip.clicked.connect(lambda _=False, a=address: self.remove_other_email(a))
+            self.others_row.addWidget(chip)
+        self.others_row.addWidget(self.other_edit)
+
+    def other_email_chips(self) -> list[QToolButton]:
+        """The shown other addresses' chips, in order."""
+        return [
+            w
+            for i in range(self.others_row.count())
+            if isinstance(w := self.others_row.itemAt(i).widget(), QToolButton)
+        ]
 
     # --- editing ----------------------------------------------------------------------
 
@@ -467,6 +500,19 @@ class LeadDetail(QWidget):
 
     def remove_tag(self, name: str) -> None:
         self._run(lambda lead_id: untag_lead(lead_id, [name]))
+
+    def _on_other_entered(self) -> None:
+        text = self.other_edit.text()
+        if text.strip():
+            self.add_other_email(text)
+
+    def add_other_email(self, address: str) -> None:
+        # A refused address (not an address, someone else's) stays in the field to fix.
+        if self._run(lambda lead_id: add_other_email(lead_id, address, now=self._clock())):
+            self.other_edit.clear()
+
+    def remove_other_email(self, address: str) -> None:
+        self._run(lambda lead_id: remove_other_email(lead_id, address, now=self._clock()))
 
 
 class _FitScrollArea(QScrollArea):

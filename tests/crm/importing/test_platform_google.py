@@ -10,7 +10,7 @@ def test_google_contacts(db, now) -> None:
     assert report.platform == "google" and report.statuses == {"none": 2}
     aiko = lead("aiko@example.jp")
     assert aiko.status == "none" and aiko.source == "google"
-    assert aiko.custom["secondary_emails"] == "aiko.t@example.com"
+    assert aiko.other_emails == ("aiko.t@example.com",) and "secondary_emails" not in aiko.custom
     assert aiko.phone == "+81 90 1234 5678"
     assert aiko.tags == ("Clients", "starred")  # '* myContacts' dropped
     assert aiko.company == "Sakura Design"
