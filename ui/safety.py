@@ -533,14 +533,7 @@ class SafetyActions(QObject):
         self._daily_timer = QTimer(self)
         self._daily_timer.setSingleShot(True)
         self._daily_timer.timeout.connect(self.start_daily_backup)
-        for signal in (
-            events.leads_changed,
-            events.lead_changed,
-            events.ladder_changed,
-            events.offers_changed,
-            events.data_replaced,
-        ):
-            signal.connect(self._on_events_changed)
+        events.connect_data_changed(self._on_events_changed)
 
     def _action(self, text: str, slot: Callable[[], None], shortcut: str = "") -> QAction:
         action = QAction(text, self)
