@@ -7,6 +7,8 @@ signals are emitted by the UI code that called the domain function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Signal
 
 
@@ -26,3 +28,15 @@ class AppEvents(QObject):
     # Another database file took this one's place (a restore): ids held from before, such
     # as an import's batch, now name other things or nothing.
     database_swapped = Signal()
+
+    def connect_data_changed(self, slot: Callable[..., None]) -> None:
+        """Call ``slot`` after any change to the data the user sees (for ``lead_changed``
+        with the lead id): what a view that shows or copies all of it must follow."""
+        for signal in (
+            self.leads_changed,
+            self.lead_changed,
+            self.ladder_changed,
+            self.offers_changed,
+            self.data_replaced,
+        ):
+            signal.connect(slot)

@@ -483,14 +483,7 @@ class FunnelPage(QWidget):
 
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
         self._refresh_timer.timeout.connect(self.refresh)
-        for signal in (
-            events.leads_changed,
-            events.data_replaced,
-            events.ladder_changed,
-            events.offers_changed,
-        ):
-            signal.connect(self._on_events_data_changed)
-        events.lead_changed.connect(self._on_events_data_changed)
+        events.connect_data_changed(self._on_events_data_changed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)

@@ -533,14 +533,7 @@ class SafetyActions(QObject):
         self._daily_timer = QTimer(self)
         self._daily_timer.setSingleShot(True)
         self._daily_timer.timeout.connect(self.start_daily_backup)
-        for signal in (
-            events.leads_changed,
-            events.lead_changed,
-            events.ladder_changed,
-            events.offers_changed,
-            events.data_replaced,
-        ):
-            signal.connect(self._on_events_changed)
+        events.connect_data_changed(self._on_events_changed)
 
     def _action(self, text: str, slot: Callable[[], None], shortcut: str = "") -> QAction:
         action = QAction(text, self)
@@ -817,16 +810,23 @@ class SafetyActions(QObject):
         choice = confirm_forget(self._parent, lead)
         if choice is None:
             return
-        email, who = lead.email, lead.display_name
+        lead_id, email, who = lead.id, lead.email, lead.display_name
+        self._erase(f"Erasing {who}…", lambda: forget_lead(lead_id), email, who, choice)
+
+    def _erase(
+        self, label: str, erase: Callable[[], None], email: str, who: str, choice: ForgetChoice
+    ) -> None:
+        """Run ``erase`` then the chosen purge of the backups; a clean-up left unfinished
+        is offered again, as many times as it takes."""
 
         def job(_progress: Callable[[int, int], None], _cancel: Any) -> None:
             # Not cancellable: the erase is one transaction, then one rewrite of the file.
-            forget_lead(lead.id)
+            erase()
             if choice.purge_backups:
                 purge_backups(email, self.db_path)
 
         self._start(
-            f"Erasing {who}…",
+            label,
             job,
             lambda _result: self._forgotten(who),
             failed=lambda exc: self._forget_unfinished(exc, email, who, choice),
@@ -850,17 +850,8 @@ class SafetyActions(QObject):
         if not ask_finish_forget(self._parent, text, informative):
             self.sig_status.emit(f"{who} was erased; the clean-up is not finished yet")
             return True
-
-        def job(_progress: Callable[[int, int], None], _cancel: Any) -> None:
-            finish_forget(email)
-            if choice.purge_backups:
-                purge_backups(email, self.db_path)
-
-        self._start(
-            f"Finishing the erase of {who}…",
-            job,
-            lambda _result: self._forgotten(who),
-            failed=lambda again: self._forget_unfinished(again, email, who, choice),
+        self._erase(
+            f"Finishing the erase of {who}…", lambda: finish_forget(email), email, who, choice
         )
         return True
 

@@ -194,6 +194,17 @@ def report_bug(exc: BaseException, log_path: Path | None) -> int:
     return BUG_EXIT
 
 
+def _storage_problem_or_bug(exc: BaseException, db: str | None, log_path: Path | None) -> int:
+    """A failure the disk or the file explains (full, read-only, damaged) is said in its
+    own sentence and exits 1; anything else is a bug."""
+    known = known_storage_problem(exc, resolve_db_path(db))
+    if known is None:
+        return report_bug(exc, log_path)
+    log.warning("storage problem: %s", exc)
+    print_error(known.user_message)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -257,23 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stopped_by_ctrl_c(exc):
             print_error("interrupted; nothing half-done was kept.")
             return 130
-        known = known_storage_problem(exc, resolve_db_path(args.db))
-        if known is None:
-            return report_bug(exc, log_path)
-        log.warning("storage problem: %s", exc)
-        print_error(known.user_message)
-        return 1
+        return _storage_problem_or_bug(exc, args.db, log_path)
     except KeyboardInterrupt:
         print_error("interrupted; nothing half-done was kept.")
         return 130
     except Exception as exc:  # noqa: BLE001 - the last boundary: logged with its traceback
         # A library's own error after a failed write (a full disk) is the disk's problem.
-        known = known_storage_problem(exc, resolve_db_path(args.db))
-        if known is None:
-            return report_bug(exc, log_path)
-        log.warning("storage problem: %s", exc)
-        print_error(known.user_message)
-        return 1
+        return _storage_problem_or_bug(exc, args.db, log_path)
     finally:
         if db is not None:
             close_database(db)

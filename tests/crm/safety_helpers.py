@@ -1,13 +1,23 @@
-"""Shared helpers for the data-safety tests: a database with some leads, damage, a reader."""
+"""Shared helpers for the data-safety tests: a database with some leads, damage, a reader,
+a log file, a small disk."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import shutil
 import sqlite3
+import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from crm.leads import add_lead
+from crm.logsetup import configure_logging
 
 
 def add_people(count: int, now: dt.datetime, prefix: str = "person") -> None:
@@ -28,6 +38,16 @@ def lead_count(path: Path) -> int:
     con = sqlite3.connect(path)
     try:
         return con.execute("SELECT count(*) FROM lead").fetchone()[0]
+    finally:
+        con.close()
+
+
+def live_emails(path: Path) -> list[str]:
+    """The addresses of every lead not erased, in order."""
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute("SELECT email FROM lead WHERE status != 'erased' ORDER BY email")
+        return [r[0] for r in rows]
     finally:
         con.close()
 
@@ -108,3 +128,39 @@ class Reader:
     def __exit__(self, *_exc: object) -> None:
         self._release.set()
         self._thread.join(10)
+
+
+def logging_to_file(level: int = logging.INFO) -> Iterator[Path]:
+    """For a fixture: the app's log file set up at ``level``; afterwards the root logger
+    is as it was, so no test writes into another's file."""
+    root = logging.getLogger()
+    before, was = list(root.handlers), root.level
+    path = configure_logging(level)
+    assert path is not None
+    yield path
+    for handler in root.handlers[:]:
+        if handler not in before:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(was)
+
+
+@contextmanager
+def small_tmpfs(point: Path, size: str) -> Iterator[Path]:
+    """A real file system of ``size`` (tmpfs, "8m", "512k") at ``point``, so the disk can
+    really fill up; the test is skipped where mounting is not allowed (it needs root)."""
+    mount = shutil.which("mount")
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or mount is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    point.mkdir()
+    done = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(point)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=True)

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from pathlib import Path
 
 from crm.backup import automatic_backup, daily_backups_on, list_backups
 from crm.cli import main
 from crm.db import close_database
-from tests.crm.safety_helpers import add_people
-
-
-def _leads_in(path: Path) -> int:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("SELECT count(*) FROM lead").fetchone()[0]
-    finally:
-        con.close()
+from tests.crm.safety_helpers import add_people, lead_count
 
 
 def _age(path: Path, seconds: float) -> None:
@@ -41,7 +32,7 @@ def test_an_empty_book_is_never_backed_up(db, db_path: Path, now) -> None:
 def test_the_first_change_of_the_day_makes_the_days_copy(db, db_path: Path, now) -> None:
     add_people(3, now)
     first = automatic_backup(now=now)
-    assert first is not None and _leads_in(first) == 3
+    assert first is not None and lead_count(first) == 3
     add_people(2, now, prefix="later")
     assert automatic_backup(now=now + dt.timedelta(hours=2)) is None  # one a day
     assert [b.path for b in daily_backups_on(db_path, now.date())] == [first]
@@ -57,19 +48,19 @@ def test_at_quit_a_copy_only_when_the_book_changed_since(db, db_path: Path, now)
     _age(first, 10)
     add_people(2, now, prefix="later")
     quit_copy = automatic_backup(now=now + dt.timedelta(hours=2), at_quit=True)
-    assert quit_copy is not None and _leads_in(quit_copy) == 5
+    assert quit_copy is not None and lead_count(quit_copy) == 5
     # Later the same day: the day keeps its first copy and its latest one.
     _age(quit_copy, 10)
     add_people(1, now, prefix="last")
     last = automatic_backup(now=now + dt.timedelta(hours=3), at_quit=True)
-    assert last is not None and _leads_in(last) == 6
+    assert last is not None and lead_count(last) == 6
     assert [b.path for b in daily_backups_on(db_path, now.date())] == [first, last]
 
 
 def test_at_quit_without_a_copy_today_or_ever(db, db_path: Path, now) -> None:
     add_people(2, now)
     path = automatic_backup(now=now, at_quit=True)
-    assert path is not None and _leads_in(path) == 2
+    assert path is not None and lead_count(path) == 2
 
 
 def _cli(db_path: Path, capsys, *args: str) -> int:
@@ -83,7 +74,7 @@ def test_the_cli_backs_up_after_the_days_first_write(db_path: Path, capsys) -> N
     assert list_backups(db_path) == []  # a command that only reads
     assert _cli(db_path, capsys, "add", "ada@example.com") == 0
     daily = [b for b in list_backups(db_path) if b.reason == "daily"]
-    assert len(daily) == 1 and _leads_in(daily[0].path) == 1
+    assert len(daily) == 1 and lead_count(daily[0].path) == 1
     assert _cli(db_path, capsys, "add", "ben@example.com") == 0
     assert len([b for b in list_backups(db_path) if b.reason == "daily"]) == 1
 

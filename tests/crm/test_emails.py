@@ -53,6 +53,17 @@ def test_name_and_address_gives_the_address_with_a_warning() -> None:
         ("ada@example.com.", "ends with a dot"),
         ("ada@example.c", "top-level"),
         ("ada@example.c0m", "top-level"),
+        ("tel:ada@example.org", "':'"),
+        ("ada:lovelace@example.org", "':'"),
+        ("ada@example.org:8080", "':'"),
+        ("ada@exa:mple.org", "':'"),
+        ("mailto:mailto:ada@example.org", "':'"),
+        ("a@x.org; b@y.org", "two addresses in one cell"),
+        ("a@x.org;b@y.org", "two addresses in one cell"),
+        ("a@x.org, b@y.org", "two addresses in one cell"),
+        ("a@x.org,b@y.org", "two addresses in one cell"),
+        ("a@x.org , b@y.org ;", "two addresses in one cell"),
+        ("a@x.org b@y.org", "two addresses in one cell"),
     ],
 )
 def test_invalid_addresses_are_refused_with_a_reason(raw: str, why: str) -> None:
@@ -86,39 +97,6 @@ def test_a_mailto_prefix_is_taken_off_with_a_warning(raw: str, address: str) -> 
     checked = check_email(raw)
     assert checked.address == address
     assert any("mailto:" in w.lower() for w in checked.warnings)
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "tel:ada@example.org",
-        "ada:lovelace@example.org",
-        "ada@example.org:8080",
-        "ada@exa:mple.org",
-        "mailto:mailto:ada@example.org",
-    ],
-)
-def test_an_address_with_a_colon_is_refused(raw: str) -> None:
-    with pytest.raises(ValidationError) as info:
-        check_email(raw)
-    assert "':'" in info.value.user_message
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "a@x.org; b@y.org",
-        "a@x.org;b@y.org",
-        "a@x.org, b@y.org",
-        "a@x.org,b@y.org",
-        "a@x.org , b@y.org ;",
-        "a@x.org b@y.org",
-    ],
-)
-def test_two_addresses_in_one_cell_are_refused_as_such(raw: str) -> None:
-    with pytest.raises(ValidationError) as info:
-        check_email(raw)
-    assert "two addresses in one cell" in info.value.user_message
 
 
 @pytest.mark.parametrize(

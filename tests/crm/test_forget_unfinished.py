@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import pytest
 import crm.exporting as exporting
 from crm.cli import main
 from crm.db import backups_dir, close_database, open_database
-from tests.crm.safety_helpers import Reader, add_people
+from tests.crm.safety_helpers import Reader, add_people, live_emails, small_tmpfs
 
 EMAIL = "zelda@example.org"
 LAST = b"Quixotic-Lastname"
@@ -32,15 +31,6 @@ def _file_bytes(db_path: Path) -> bytes:
     data = db_path.read_bytes()
     wal = db_path.with_name(db_path.name + "-wal")
     return data + (wal.read_bytes() if wal.exists() else b"")
-
-
-def _live_emails(db_path: Path) -> list[str]:
-    con = sqlite3.connect(db_path)
-    try:
-        rows = con.execute("SELECT email FROM lead WHERE status != 'erased' ORDER BY email")
-        return [r[0] for r in rows]
-    finally:
-        con.close()
 
 
 def _add_zelda(db_path: Path, capsys) -> None:
@@ -63,7 +53,7 @@ def test_forget_beside_a_reader_is_finished_by_forgetting_again(
         assert (code, out) == (1, "")
         assert "The person was erased from the book, but another program kept reading" in err
         assert "run forget again to finish" in err
-        assert _live_emails(db_path) == ["ben@example.com"]
+        assert live_emails(db_path) == ["ben@example.com"]
         assert LAST in _file_bytes(db_path)  # the reader still needs the old pages
         reader.release()
 
@@ -138,7 +128,7 @@ def test_a_purge_blocked_by_a_read_only_backups_folder_names_the_backup_and_can_
         ]
         assert len(named) == 1, first.stderr
         assert "run forget --purge-backups again to finish" in first.stderr
-        assert _live_emails(db_path) == ["ben@example.com"]
+        assert live_emails(db_path) == ["ben@example.com"]
         assert LAST not in _file_bytes(db_path)
         # Still read-only: the retry knows who is meant and names the same backup.
         again = subprocess.run(wrapped, capture_output=True, text=True, timeout=120)
@@ -159,22 +149,8 @@ def test_a_purge_blocked_by_a_read_only_backups_folder_names_the_backup_and_can_
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real, small file system (tmpfs): mounting needs root."""
-    mount = shutil.which("mount")
-    if os.geteuid() != 0 or mount is None:
-        pytest.skip("mounting a small tmpfs needs root")
-    point = tmp_path / "disk"
-    point.mkdir()
-    done = subprocess.run(
-        [mount, "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(point)],
-        capture_output=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr!r}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "8m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
 
 
 def _fill(disk: Path, leave: int) -> Path:
@@ -203,7 +179,7 @@ def test_forget_on_a_full_disk_says_the_person_was_erased_and_can_be_finished(
         "error: The person was erased from the book, but the disk filled up before the file "
         "could be cleaned: free some space and run forget again to finish.\n"
     )
-    assert EMAIL not in _live_emails(db_path)
+    assert EMAIL not in live_emails(db_path)
     filler.unlink()
     code, out, err = run(db_path, "forget", EMAIL, "--yes", capsys=capsys)
     assert (code, err) == (0, "")

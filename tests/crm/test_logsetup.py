@@ -11,20 +11,12 @@ import pytest
 
 from crm.errors import DuplicateError
 from crm.logsetup import configure_logging, redact, user_error_text
+from tests.crm.safety_helpers import logging_to_file
 
 
 @pytest.fixture
 def log_path() -> Iterator[Path]:
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    path = configure_logging(logging.DEBUG)
-    assert path is not None
-    yield path
-    for handler in root.handlers[:]:
-        if handler not in before:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
+    yield from logging_to_file(logging.DEBUG)
 
 
 def _text(path: Path) -> str:

@@ -9,7 +9,6 @@ import os
 import shutil
 import sqlite3
 import stat
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from crm.cli import main
 from crm.db import close_database, open_database
 from crm.leads import add_lead
 from crm.timeline import record_commitment
+from tests.crm.safety_helpers import small_tmpfs
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, 0)
 
@@ -136,22 +136,9 @@ def test_written_files_are_readable_by_the_owner_only(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 512 KiB file system of its own (tmpfs), so the disk can really fill up."""
-    folder = tmp_path / "small-disk"
-    folder.mkdir()
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    """A 512 KiB file system of its own."""
+    with small_tmpfs(tmp_path / "small-disk", "512k") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 def fill(folder: Path) -> None:

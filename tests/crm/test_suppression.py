@@ -16,7 +16,7 @@ from crm.errors import NotFoundError
 from crm.importing import import_csv
 from crm.leads import count_leads, find_lead
 from crm.suppression import is_forgotten, key_path
-from tests.crm.safety_helpers import add_people
+from tests.crm.safety_helpers import add_people, live_emails
 
 EXPORT = (
     "email,first_name,last_name\n"
@@ -47,15 +47,6 @@ def forgotten(db_path: Path, export: Path, capsys) -> Path:
     return db_path
 
 
-def _emails(db_path: Path) -> list[str]:
-    con = sqlite3.connect(db_path)
-    try:
-        rows = con.execute("SELECT email FROM lead WHERE status != 'erased' ORDER BY email")
-        return [r[0] for r in rows]
-    finally:
-        con.close()
-
-
 def test_reimporting_the_same_export_skips_the_forgotten_person(
     forgotten: Path, export: Path, capsys
 ) -> None:
@@ -63,11 +54,11 @@ def test_reimporting_the_same_export_skips_the_forgotten_person(
 
     assert code == 0
     assert "2 skipped: forgotten at their request" in out
-    assert _emails(forgotten) == ["ben@example.com"]
+    assert live_emails(forgotten) == ["ben@example.com"]
     code, out, _ = run(forgotten, "import", str(export), "--json", capsys=capsys)
     report = json.loads(out)
     assert (report["forgotten"], report["created"], report["unchanged"]) == (2, 0, 1)
-    assert _emails(forgotten) == ["ben@example.com"]
+    assert live_emails(forgotten) == ["ben@example.com"]
 
 
 def test_a_dry_run_counts_them_too(forgotten: Path, export: Path, capsys) -> None:
@@ -102,11 +93,11 @@ def test_adding_a_forgotten_address_by_hand_is_refused_unless_they_asked_again(
     assert (code, out) == (1, "")
     assert err.startswith("error: Zelda@Example.org was forgotten at their request")
     assert "--again" in err and err.count("\n") == 1
-    assert _emails(forgotten) == ["ben@example.com"]
+    assert live_emails(forgotten) == ["ben@example.com"]
 
     code, out, _ = run(forgotten, "add", "zelda@example.org", "--again", capsys=capsys)
     assert code == 0
-    assert _emails(forgotten) == ["ben@example.com", "zelda@example.org"]
+    assert live_emails(forgotten) == ["ben@example.com", "zelda@example.org"]
     # Back by their own wish: off the list, so an import updates them as usual.
     code, out, _ = run(forgotten, "import", str(export), "--json", capsys=capsys)
     assert json.loads(out)["forgotten"] == 0
@@ -124,7 +115,7 @@ def test_restoring_an_older_backup_forgets_them_again(
 
     assert code == 0
     assert "forgot again 1 person forgotten at their request" in out
-    assert _emails(db_path) == ["ben@example.com"]
+    assert live_emails(db_path) == ["ben@example.com"]
     assert b"Quixote" not in db_path.read_bytes()
     assert b"zelda@example.org" not in db_path.read_bytes()
     # The restored book carries the list on: the next import skips them too.

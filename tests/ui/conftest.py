@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings
 from crm.leads import LeadRow, add_lead
 from crm.timeline import record_commitment
 from ui.main_window import MainWindow
+from ui.safety import SafetyActions, install_safety
 from ui.settings import Settings
 
 
@@ -87,3 +88,12 @@ def make_window(
 @pytest.fixture
 def window(db: object, make_window: Callable[[], MainWindow]) -> MainWindow:
     return make_window()
+
+
+@pytest.fixture
+def safety(window: MainWindow, people: dict[str, LeadRow]) -> Iterator[SafetyActions]:
+    """The window's safety actions (backup, restore, export, forget), no daily backup."""
+    window.events.leads_changed.emit()  # the window may have been built before the people
+    actions = install_safety(window, None, daily_backup=False)
+    yield actions
+    actions.shutdown()

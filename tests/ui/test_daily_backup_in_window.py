@@ -4,7 +4,6 @@ import), and one more at quit after further changes, each holding the leads."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,11 @@ import pytest
 import ui.safety as safety_mod
 from crm.backup import list_backups
 from crm.leads import add_lead
+from tests.crm.safety_helpers import lead_count
 from ui.import_wizard import open_import_wizard
 from ui.safety import install_safety
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
-
-
-def _leads_in(path: Path) -> int:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("SELECT count(*) FROM lead").fetchone()[0]
-    finally:
-        con.close()
 
 
 def _daily(db_path: Path) -> list[Path]:
@@ -67,7 +59,7 @@ def test_an_import_is_backed_up_and_quitting_after_more_changes_too(
     imported = window.leads_page.total
     assert imported > 0
     (first,) = _daily(db_path)
-    assert _leads_in(first) == imported
+    assert lead_count(first) == imported
 
     # More changes the same day: no second copy while working ...
     lead = add_lead("late@example.com", now=now)
@@ -80,7 +72,7 @@ def test_an_import_is_backed_up_and_quitting_after_more_changes_too(
     daily = _daily(db_path)
     assert len(daily) == 2 and first in daily
     (last,) = [p for p in daily if p != first]
-    assert _leads_in(last) == imported + 1
+    assert lead_count(last) == imported + 1
 
 
 def test_changes_before_the_start_up_check_passed_wait_for_it(
@@ -93,4 +85,4 @@ def test_changes_before_the_start_up_check_passed_wait_for_it(
     with qtbot.waitSignal(safety.sig_job_done, timeout=10_000):
         safety.allow_daily_backups()
     (copy,) = _daily(db_path)
-    assert _leads_in(copy) == 1
+    assert lead_count(copy) == 1

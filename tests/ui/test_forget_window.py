@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import crm.exporting as exporting
 import ui.safety as safety_mod
 from crm.backup import backup_now
@@ -17,15 +15,7 @@ from tests.crm.safety_helpers import Reader
 from ui import errors
 from ui.import_wizard import ImportWizard
 from ui.leads import dialogs
-from ui.safety import ForgetChoice, install_safety
-
-
-@pytest.fixture
-def safety(window, people):
-    window.events.leads_changed.emit()
-    actions = install_safety(window, None, daily_backup=False)
-    yield actions
-    actions.shutdown()
+from ui.safety import ForgetChoice
 
 
 def _run(qtbot, safety, action) -> None:

@@ -9,23 +9,14 @@ from pathlib import Path
 import pytest
 
 from crm.leads import add_lead
-from crm.logsetup import configure_logging
+from tests.crm.safety_helpers import logging_to_file
 from ui import errors
 from ui.leads import dialogs
 
 
 @pytest.fixture
 def log_path() -> Iterator[Path]:
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    path = configure_logging()
-    assert path is not None
-    yield path
-    for handler in root.handlers[:]:
-        if handler not in before:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
+    yield from logging_to_file()
 
 
 def test_an_undo_refused_because_of_the_address_logs_no_address(

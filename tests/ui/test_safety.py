@@ -30,7 +30,6 @@ from ui.safety import (
     InstanceServer,
     RestoreDialog,
     install_known_problem_hook,
-    install_safety,
     settle_health_check,
     startup_checks,
 )
@@ -41,14 +40,6 @@ def shown(monkeypatch) -> list[str]:
     messages: list[str] = []
     monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: messages.append(text))
     return messages
-
-
-@pytest.fixture
-def safety(window, people):
-    window.events.leads_changed.emit()  # the window may have been built before the people
-    actions = install_safety(window, None, daily_backup=False)
-    yield actions
-    actions.shutdown()
 
 
 def _run(qtbot, safety, action) -> None:
