@@ -117,7 +117,17 @@ def test_no_test_path_leaves_the_repository() -> None:
     assert not offenders, "\n".join(offenders)
 
 
-def test_the_path_check_catches_the_path_that_broke_a_fresh_clone() -> None:
-    source = 'SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures"\n'
-    assert joins_outside(ast.parse(source)) == [1]
-    assert joins_outside(ast.parse('DATA = ROOT / "tests" / "data"\n')) == []
+def _join(*parts: str) -> ast.Module:
+    """The tree of ``X = ROOT / part / part ...``, built without a path in the source."""
+    value: ast.expr = ast.Name("ROOT", ast.Load())
+    for part in parts:
+        value = ast.BinOp(value, ast.Div(), ast.Constant(part))
+    tree = ast.Module([ast.Assign([ast.Name("X", ast.Store())], value)], [])
+    return ast.fix_missing_locations(tree)
+
+
+def test_the_path_check_catches_a_path_that_steps_out_of_the_repository() -> None:
+    # The kind of join that once broke a fresh clone: up a level, then into the shared folder.
+    assert joins_outside(_join("..", "fixtures")) == [1]
+    assert joins_outside(_join("shared", "fixtures")) == [1]
+    assert joins_outside(_join("tests", "data")) == []
