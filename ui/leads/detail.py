@@ -52,7 +52,7 @@ from crm.timefmt import utc_now
 from crm.timeline import add_note, get_timeline
 from ui import errors
 from ui.events import AppEvents
-from ui.flow_layout import flow_container
+from ui.flow_layout import FlowLayout, flow_container
 from ui.leads.table_model import exact_time
 from ui.leads.timeline_view import TimelineView
 from ui.style import styled
@@ -367,35 +367,24 @@ class LeadDetail(QWidget):
         self._fill_others(lead.other_emails)
 
     def _fill_tags(self, tags: tuple[str, ...]) -> None:
-        while (item := self.tags_row.takeAt(0)) is not None:
-            if item.widget() is not self.tag_edit:
-                item.widget().deleteLater()
-        metrics = self.tag_edit.fontMetrics()
-        for tag in tags:
-            # A long tag is cut short on its chip (the tooltip has it whole): a chip wider
-            # than the panel could not be wrapped.
-            shown = metrics.elidedText(tag, Qt.TextElideMode.ElideRight, TAG_CHIP_TEXT_WIDTH)
-            chip = styled(QToolButton(text=f"{shown}  ✕"), "tagChip")
-            chip.setToolTip(f"Remove the tag “{tag}”")
-            chip.setAccessibleName(f"Remove tag {tag}")
-            chip.clicked.connect(lambda _=False, t=tag: self.remove_tag(t))
-            self.tags_row.addWidget(chip)
-        self.tags_row.addWidget(self.tag_edit)
+        _fill_chips(
+            self.tags_row,
+            self.tag_edit,
+            [(tag, f"Remove the tag “{tag}”", f"Remove tag {tag}") for tag in tags],
+            self.remove_tag,
+        )
         self._tag_completer.model().setStringList(all_tags())  # type: ignore[attr-defined]
 
     def _fill_others(self, addresses: tuple[str, ...]) -> None:
-        while (item := self.others_row.takeAt(0)) is not None:
-            if item.widget() is not self.other_edit:
-                item.widget().deleteLater()
-        metrics = self.other_edit.fontMetrics()
-        for address in addresses:
-            shown = metrics.elidedText(address, Qt.TextElideMode.ElideRight, TAG_CHIP_TEXT_WIDTH)
-            chip = styled(QToolButton(text=f"{shown}  ✕"), "tagChip")
-            chip.setToolTip(f"Remove the address {address} from this lead")
-            chip.setAccessibleName(f"Remove other email {address}")
-            chip.clicked.connect(lambda _=False, a=address: self.remove_other_email(a))
-            self.others_row.addWidget(chip)
-        self.others_row.addWidget(self.other_edit)
+        _fill_chips(
+            self.others_row,
+            self.other_edit,
+            [
+                (a, f"Remove the address {a} from this lead", f"Remove other email {a}")
+                for a in addresses
+            ],
+            self.remove_other_email,
+        )
 
     def other_email_chips(self) -> list[QToolButton]:
         """The shown other addresses' chips, in order."""
@@ -513,6 +502,29 @@ class LeadDetail(QWidget):
 
     def remove_other_email(self, address: str) -> None:
         self._run(lambda lead_id: remove_other_email(lead_id, address, now=self._clock()))
+
+
+def _fill_chips(
+    row: FlowLayout,
+    edit: QLineEdit,
+    chips: list[tuple[str, str, str]],
+    remove: Callable[[str], object],
+) -> None:
+    """Refill a row of removable chips (text, tooltip, screen-reader name), the field that
+    adds one last. A long text is cut short on its chip (the tooltip has it whole): a chip
+    wider than the panel could not be wrapped."""
+    while (item := row.takeAt(0)) is not None:
+        if item.widget() is not edit:
+            item.widget().deleteLater()
+    metrics = edit.fontMetrics()
+    for text, tip, name in chips:
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, TAG_CHIP_TEXT_WIDTH)
+        chip = styled(QToolButton(text=f"{shown}  ✕"), "tagChip")
+        chip.setToolTip(tip)
+        chip.setAccessibleName(name)
+        chip.clicked.connect(lambda _=False, t=text: remove(t))
+        row.addWidget(chip)
+    row.addWidget(edit)
 
 
 class _FitScrollArea(QScrollArea):
