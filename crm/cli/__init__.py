@@ -111,9 +111,10 @@ def record_id(noun: str) -> Callable[[str], int]:
 
 
 def _daily_backup_after_write(db: Any, args: argparse.Namespace) -> None:
-    """The day's first write makes the day's backup (see ``automatic_backup``), after a
-    ``quick_check``: a damaged file must not push a good copy out of the rotation. The
-    command's own work is done either way: a backup that fails is a warning."""
+    """The day's first write makes the day's backup (see ``automatic_backup``). Only a
+    command that may write gets here, and it passed ``quick_check`` when the database was
+    opened (see READ_COMMANDS), so a damaged file never pushes a good copy out of the
+    rotation. The command's own work is done either way: a backup that fails is a warning."""
     from crm.backup import automatic_backup, daily_backups_on
     from crm.db import database_path
     from crm.timefmt import utc_now
@@ -123,9 +124,6 @@ def _daily_backup_after_write(db: Any, args: argparse.Namespace) -> None:
     now = utc_now()
     if daily_backups_on(database_path(db), now.date()):
         return  # the common case, without reading the whole file
-    if [row[0] for row in db.execute_sql("PRAGMA quick_check(1)").fetchall()] != ["ok"]:
-        log.warning("no daily backup: the database failed quick_check")
-        return
     try:
         automatic_backup(now=now, db=db)
     except SmallyesError as exc:
@@ -252,7 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             db = open_database(args.db, check=args.command not in READ_COMMANDS)
         before = db.connection().total_changes if db is not None else 0
         result = args.handler(args)
-        if db is not None and db.connection().total_changes > before:
+        if (
+            db is not None
+            and args.command not in READ_COMMANDS
+            and db.connection().total_changes > before
+        ):
             _daily_backup_after_write(db, args)
         return int(result or 0)
     except SmallyesError as exc:
