@@ -12,12 +12,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crm.db import close_database, open_database  # noqa: E402
 from crm.demo import load_demo  # noqa: E402
+from crm.store.db import close_database, open_database  # noqa: E402
 from crm.timefmt import utc_now  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
-SOURCES = ("crm/migrations.py", "crm/demo.py", "crm/models.py")
+SOURCES = ("crm/store/migrations.py", "crm/demo.py", "crm/store/models.py")
 
 
 def demo_db(leads: int = 100_000) -> Path:

@@ -54,8 +54,8 @@ def best(fn, rounds: int) -> float:
 
 
 def bench_numbers(path: Path, rounds: int) -> None:
-    from crm.db import open_database
-    from crm.funnel import compute_funnel
+    from crm.analytics.funnel import compute_funnel
+    from crm.store.db import open_database
 
     open_database(path)
     raw = sqlite3.connect(path)
@@ -94,8 +94,8 @@ def bench_numbers(path: Path, rounds: int) -> None:
 
 
 def bench_charts(path: Path, rounds: int) -> None:
-    from crm.charts import build_chart
-    from crm.funnel import CHART_KINDS, compute_funnel
+    from crm.analytics.charts import build_chart
+    from crm.analytics.funnel import CHART_KINDS, compute_funnel
 
     funnel = compute_funnel()
     build_chart("funnel", funnel).savefig(io.BytesIO(), format="png")  # first-use costs
@@ -117,7 +117,7 @@ def bench_ui(path: Path) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from crm.db import database_path, open_database
+    from crm.store.db import database_path, open_database
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     db = open_database(path)

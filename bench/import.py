@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crm.db import close_database, open_database  # noqa: E402
 from crm.importing import ImportOptions, import_csv  # noqa: E402
+from crm.store.db import close_database, open_database  # noqa: E402
 
 HEADER = (
     "Email Address,First Name,Last Name,Company,Position,ZIP Code,MEMBER_RATING,OPTIN_TIME,"

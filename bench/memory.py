@@ -37,7 +37,7 @@ IDLE = textwrap.dedent(
     from pathlib import Path
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from crm.db import open_database
+    from crm.store.db import open_database
     from ui.app import CHARTS_PRELOAD_DELAY_MS, _preload_charts
     from ui.collector import GuiThreadCollector
     from ui.main_window import MainWindow
@@ -61,7 +61,7 @@ SCROLL_ALL = textwrap.dedent(
     import sys
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from crm.db import open_database
+    from crm.store.db import open_database
     from ui.main_window import MainWindow
     from ui.style import setup_style
 

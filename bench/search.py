@@ -3,7 +3,7 @@
     .venv/bin/python bench/search.py [--runs N]
 
 For each prefix a user types on the way to a name, email or company, times the first
-page the lead table shows (``crm.leads.list_leads(query, 0, 200)``, rows turned into
+page the lead table shows (``crm.book.leads.list_leads(query, 0, 200)``, rows turned into
 ``LeadRow`` values) and, beside it, the floor: a bare ``sqlite3`` LIKE query for the same
 200 rows in the same order, fetching raw tuples. Also shows the status bar's match
 count, which the page runs once typing pauses. Goal: first page within 50 ms.
@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from demo_db import demo_db
 
-from crm.db import close_database, open_database
-from crm.leads import LeadQuery, SortKey, count_leads, list_leads
+from crm.book.leads import LeadQuery, SortKey, count_leads, list_leads
+from crm.store.db import close_database, open_database
 
 GOAL_MS = 50.0
 PAGE = 200

@@ -1,7 +1,7 @@
 """Today's asks over 100,000 demo leads, as a ratio of a floor measured in the same run.
 
 Floor: one raw sqlite3 aggregate over all commitments and asks grouped by lead (the least
-any engine must read). Measured: ``crm.today.todays_asks`` (load the histories, compute
+any engine must read). Measured: ``crm.asking.due.todays_asks`` (load the histories, compute
 the evidence, run the engine for every lead, rank). Goal: at most 8x the floor. Also
 printed: the best 500 with the count of every due lead, as the Today page asks for them.
 Suggestions word their message and reason on first read, so the cost of wording them all
@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crm.db import close_database, open_database  # noqa: E402
+from crm.asking.due import load_evidence, todays_asks, todays_asks_page  # noqa: E402
+from crm.store.db import close_database, open_database  # noqa: E402
 from crm.timefmt import utc_now  # noqa: E402
-from crm.today import load_evidence, todays_asks, todays_asks_page  # noqa: E402
 
 FLOOR_SQL = """
 SELECT lead_id, count(*), max(at) FROM (

@@ -14,10 +14,10 @@ import random
 import unicodedata
 from typing import Any
 
+from crm.asking.ladder import get_ladder
+from crm.book.leads import make_search_text
 from crm.errors import ValidationError
-from crm.ladder import get_ladder
-from crm.leads import make_search_text
-from crm.models import database_proxy
+from crm.store.models import database_proxy
 
 FIRST = (
     "Ada Alan Amara Ana Anna Aiko Ben Bianca Carlos Chen Chloé Dana David Elena Emma Eva "

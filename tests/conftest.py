@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from crm.db import close_database, open_database
+from crm.store.db import close_database, open_database
 
 # A fixed "now" for everything time-dependent.
 NOW = dt.datetime(2026, 6, 15, 12, 0, 0)

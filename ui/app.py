@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from crm.db import close_database, database_path, open_database, resolve_db_path
 from crm.errors import StorageError
 from crm.logsetup import configure_logging
+from crm.store.db import close_database, database_path, open_database, resolve_db_path
 from crm.timefmt import utc_now
 from ui import errors
 from ui.collector import GuiThreadCollector
 from ui.style import setup_style
 
 if TYPE_CHECKING:
-    from crm.lock import InstanceLock
+    from crm.store.lock import InstanceLock
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ CHARTS_PRELOAD_DELAY_MS = 3000
 
 
 def _preload_charts() -> None:
-    from crm.charts import preload
+    from crm.analytics.charts import preload
 
     threading.Thread(target=preload, name="smallyes-charts-preload", daemon=True).start()
 

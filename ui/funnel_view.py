@@ -48,12 +48,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.charts import DARK, LIGHT, REPORT_SIZE, Theme
+from crm.analytics.charts import DARK, LIGHT, REPORT_SIZE, Theme
+from crm.analytics.funnel import CHART_KINDS, Funnel, FunnelFilter, NumbersTable, compute_funnel
+from crm.asking.ladder import step_by_key
+from crm.book.leads import LeadQuery, all_sources, all_tags
 from crm.errors import SmallyesError
-from crm.funnel import CHART_KINDS, Funnel, FunnelFilter, NumbersTable, compute_funnel
 from crm.jobs import CancelToken, Progress
-from crm.ladder import step_by_key
-from crm.leads import LeadQuery, all_sources, all_tags
 from crm.timefmt import utc_now
 from ui import errors
 from ui.empty_state import lay_out_empty_state
@@ -308,8 +308,8 @@ class ChartPanel(QWidget):
         self.drawn_for: tuple[int, str] | None = None  # (funnel id, theme) last drawn
 
     def show_funnel(self, funnel: Funnel, theme: Theme) -> None:
-        from crm.charts import restyle
-        from crm.funnel import numbers_table
+        from crm.analytics.charts import restyle
+        from crm.analytics.funnel import numbers_table
 
         key = (id(funnel), repr(theme))
         if self.drawn_for != key:
@@ -570,7 +570,7 @@ class FunnelPage(QWidget):
         funnel = self.funnel
 
         def job(_progress: Progress, _cancel: CancelToken) -> Path:
-            from crm.charts import build_chart, save_figure
+            from crm.analytics.charts import build_chart, save_figure
 
             # Exports use the light theme: they go into documents and slides.
             return save_figure(build_chart(kind, funnel, LIGHT), target.path, dpi=target.dpi)
@@ -587,7 +587,7 @@ class FunnelPage(QWidget):
         funnel, made_at = self.funnel, self._clock()
 
         def job(progress: Progress, cancel: CancelToken) -> Path:
-            from crm.report import write_report
+            from crm.analytics.report import write_report
 
             return write_report(funnel, path, made_at=made_at, progress=progress, cancel=cancel)
 

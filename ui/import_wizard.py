@@ -39,12 +39,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.book.leads import STATUS_LABELS, LeadStatus
 from crm.errors import SmallyesError
 from crm.importing import ImportOptions, ImportReport, Preview, import_csv, preview_csv
 from crm.importing import save_rejected as write_rejected
 from crm.importing.mapping import DATE_TARGETS, TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
-from crm.leads import STATUS_LABELS, LeadStatus
 from crm.timefmt import local, utc_now
 from ui.empty_state import lay_out_empty_state
 from ui.settings import Settings

@@ -37,8 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.errors import SmallyesError
-from crm.ladder import (
+from crm.asking.ladder import (
     SUBSCRIBE_KEY,
     StepEdit,
     StepRemoval,
@@ -52,7 +51,7 @@ from crm.ladder import (
     save_ladder,
     step_uses,
 )
-from crm.offers import (
+from crm.book.offers import (
     OfferRow,
     add_offer,
     list_offers,
@@ -60,6 +59,7 @@ from crm.offers import (
     retire_offer,
     set_offer_topics,
 )
+from crm.errors import SmallyesError
 from crm.timefmt import utc_now
 from ui import errors
 from ui.events import AppEvents

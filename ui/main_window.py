@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.leads import LeadQuery
+from crm.book.leads import LeadQuery
 from crm.logsetup import log_file
 from crm.timefmt import utc_now
 from ui.events import AppEvents

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.asking.due import load_evidence
+from crm.asking.ladder import get_ladder
+from crm.asking.pacing import DEFAULTS, FIELDS, Pacing, get_pacing, set_pacing
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
-from crm.ladder import get_ladder
-from crm.pacing import DEFAULTS, FIELDS, Pacing, get_pacing, set_pacing
-from crm.today import load_evidence
 from ui.events import AppEvents
 from ui.style import styled
 from ui.workers import TaskRunner

@@ -47,7 +47,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.backup import (
+from crm.book.exporting import (
+    export_leads_csv,
+    finish_forget,
+    finish_unfinished_forgets,
+    forget_lead,
+    purge_backups,
+    write_lead_data,
+)
+from crm.book.leads import LeadQuery, LeadRow, count_leads
+from crm.errors import (
+    AlreadyRunningError,
+    DatabaseDamagedError,
+    ForgetUnfinishedError,
+    SmallyesError,
+    StorageError,
+)
+from crm.logsetup import log_file, user_error_text
+from crm.safety.backup import (
     BackupInfo,
     PreparedRestore,
     automatic_backup,
@@ -59,32 +76,15 @@ from crm.backup import (
     restore,
     swap_in,
 )
-from crm.db import (
+from crm.safety.suppression import ReapplyReport, reapply_suppression, unreadable_warning
+from crm.store.db import (
     close_database,
     close_thread_connection,
     known_storage_problem,
     open_database,
 )
-from crm.errors import (
-    AlreadyRunningError,
-    DatabaseDamagedError,
-    ForgetUnfinishedError,
-    SmallyesError,
-    StorageError,
-)
-from crm.exporting import (
-    export_leads_csv,
-    finish_forget,
-    finish_unfinished_forgets,
-    forget_lead,
-    purge_backups,
-    write_lead_data,
-)
-from crm.health import check_database, damaged_error, quick_check
-from crm.leads import LeadQuery, LeadRow, count_leads
-from crm.lock import InstanceLock, acquire_instance_lock
-from crm.logsetup import log_file, user_error_text
-from crm.suppression import ReapplyReport, reapply_suppression, unreadable_warning
+from crm.store.health import check_database, damaged_error, quick_check
+from crm.store.lock import InstanceLock, acquire_instance_lock
 from crm.timefmt import local, utc_now
 from ui import errors
 from ui.events import AppEvents

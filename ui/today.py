@@ -44,12 +44,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.asks import record_ask
+from crm.asking.asks import record_ask
+from crm.asking.due import AsksPage, TodayItem, skip, snooze, todays_asks_page
+from crm.book.leads import count_leads
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
-from crm.leads import count_leads
 from crm.timefmt import local, to_utc, utc_now
-from crm.today import AsksPage, TodayItem, skip, snooze, todays_asks_page
 from ui import errors
 from ui.events import AppEvents
 from ui.style import styled
@@ -625,7 +625,7 @@ def register_today_page(
     """
 
     def open_lead(lead_id: int) -> None:
-        from crm.leads import LeadQuery, get_lead
+        from crm.book.leads import LeadQuery, get_lead
 
         try:
             lead = get_lead(lead_id)

@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, Signal
 
-from crm.db import close_thread_connection, known_storage_problem
 from crm.errors import OperationCancelled, SmallyesError
 from crm.jobs import CancelToken
+from crm.store.db import close_thread_connection, known_storage_problem
 
 log = logging.getLogger(__name__)
 

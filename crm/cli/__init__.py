@@ -22,8 +22,8 @@ from typing import Any, TextIO
 
 from peewee import DatabaseError
 
-from crm.db import close_database, known_storage_problem, open_database, resolve_db_path
 from crm.errors import SmallyesError
+from crm.store.db import close_database, known_storage_problem, open_database, resolve_db_path
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,8 @@ def _daily_backup_after_write(db: Any, args: argparse.Namespace) -> None:
     command that may write gets here, and it passed ``quick_check`` when the database was
     opened (see READ_COMMANDS), so a damaged file never pushes a good copy out of the
     rotation. The command's own work is done either way: a backup that fails is a warning."""
-    from crm.backup import automatic_backup, daily_backups_on
-    from crm.db import database_path
+    from crm.safety.backup import automatic_backup, daily_backups_on
+    from crm.store.db import database_path
     from crm.timefmt import utc_now
 
     if getattr(args, "dry_run", False):

@@ -7,10 +7,9 @@ import argparse
 import dataclasses
 from typing import Any
 
-from crm.asks import AskRow, delete_ask, get_ask, list_asks, record_ask, set_outcome
-from crm.cli import add_json_flag, print_json, record_id
-from crm.errors import ValidationError
-from crm.ladder import (
+from crm.asking.asks import AskRow, delete_ask, get_ask, list_asks, record_ask, set_outcome
+from crm.asking.due import skip, snooze, suggest_for_lead, suggestion_json, todays_asks
+from crm.asking.ladder import (
     StepEdit,
     StepRow,
     StepUse,
@@ -23,8 +22,10 @@ from crm.ladder import (
     step_keys,
     step_uses,
 )
-from crm.leads import find_lead
-from crm.offers import (
+from crm.asking.pacing import FIELDS, get_pacing, pacing_to_json, reset_pacing, set_pacing
+from crm.asking.suggest import NoSuggestion
+from crm.book.leads import find_lead
+from crm.book.offers import (
     OfferRow,
     add_offer,
     list_offers,
@@ -32,10 +33,9 @@ from crm.offers import (
     retire_offer,
     set_offer_topics,
 )
-from crm.pacing import FIELDS, get_pacing, pacing_to_json, reset_pacing, set_pacing
-from crm.suggest import NoSuggestion
+from crm.cli import add_json_flag, print_json, record_id
+from crm.errors import ValidationError
 from crm.timefmt import iso, parse_user_datetime, utc_now
-from crm.today import skip, snooze, suggest_for_lead, suggestion_json, todays_asks
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from crm.analytics.funnel import CHART_KINDS, FunnelFilter, compute_funnel, numbers_table
 from crm.cli import add_json_flag, print_json
 from crm.errors import ValidationError
-from crm.funnel import CHART_KINDS, FunnelFilter, compute_funnel, numbers_table
 from crm.timefmt import parse_user_datetime, utc_now
 
 
@@ -96,8 +96,8 @@ def cmd_funnel(args: argparse.Namespace) -> None:
 
 
 def cmd_chart(args: argparse.Namespace) -> None:
-    from crm.charts import build_chart, export_format, save_figure
-    from crm.output_files import check_target
+    from crm.analytics.charts import build_chart, export_format, save_figure
+    from crm.safety.output_files import check_target
 
     export_format(args.output)  # refuse a bad name or target before any work
     check_target(args.output, "chart")
@@ -110,8 +110,8 @@ def cmd_chart(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from crm.output_files import check_target
-    from crm.report import write_report
+    from crm.analytics.report import write_report
+    from crm.safety.output_files import check_target
 
     if not args.output.lower().endswith(".pdf"):
         raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")

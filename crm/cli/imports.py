@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from crm.cli import add_json_flag, print_json, record_id
-from crm.db import database_path, is_database_file
 from crm.errors import ValidationError
 from crm.importing import ImportOptions, ImportReport, import_csv, save_rejected
 from crm.importing.platforms import PLATFORMS
 from crm.importing.undo import list_imports, undo_import
-from crm.models import database_proxy
+from crm.store.db import database_path, is_database_file
+from crm.store.models import database_proxy
 from crm.timefmt import iso, utc_now
 
 

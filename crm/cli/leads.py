@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crm.cli import add_json_flag, print_json
-from crm.errors import ForgottenAddressError, ValidationError
-from crm.leads import (
+from crm.book.leads import (
     LeadQuery,
     LeadRow,
     delete_lead,
@@ -18,9 +16,11 @@ from crm.leads import (
     tag_lead,
     untag_lead,
 )
-from crm.suppression import add_unless_forgotten
+from crm.book.timeline import add_note, get_timeline, record_commitment
+from crm.cli import add_json_flag, print_json
+from crm.errors import ForgottenAddressError, ValidationError
+from crm.safety.suppression import add_unless_forgotten
 from crm.timefmt import iso, parse_user_datetime, utc_now
-from crm.timeline import add_note, get_timeline, record_commitment
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,27 +5,32 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from crm.backup import backup_now, inspect_database_file, list_backups, restore
-from crm.cli import add_json_flag, print_json
-from crm.db import (
-    close_database,
-    open_database,
-    refuse_other_program_database,
-    resolve_db_path,
-)
-from crm.errors import NotFoundError, StorageError, ValidationError
-from crm.exporting import (
+from crm.book.exporting import (
     export_leads_csv,
     finish_forget,
     forget_lead,
     purge_backups,
     write_lead_data,
 )
-from crm.health import damaged_error, is_busy, quick_check
-from crm.leads import LeadQuery, LeadRow, find_lead
-from crm.lock import ensure_not_running
-from crm.models import database_proxy
-from crm.suppression import ReapplyReport, is_forgotten, reapply_suppression, unreadable_warning
+from crm.book.leads import LeadQuery, LeadRow, find_lead
+from crm.cli import add_json_flag, print_json
+from crm.errors import NotFoundError, StorageError, ValidationError
+from crm.safety.backup import backup_now, inspect_database_file, list_backups, restore
+from crm.safety.suppression import (
+    ReapplyReport,
+    is_forgotten,
+    reapply_suppression,
+    unreadable_warning,
+)
+from crm.store.db import (
+    close_database,
+    open_database,
+    refuse_other_program_database,
+    resolve_db_path,
+)
+from crm.store.health import damaged_error, is_busy, quick_check
+from crm.store.lock import ensure_not_running
+from crm.store.models import database_proxy
 from crm.timefmt import iso, utc_now
 
 

@@ -10,7 +10,7 @@ the number of distinct addresses only.
 Each lead keeps the fingerprint of the record it was last imported from (with everything
 that decides what the record becomes: mapping, policy, batch tag); a record whose
 fingerprint a lead still holds is already reflected and is skipped before being
-normalised. Triggers (``crm.migrations``, v2) forget a lead's fingerprint on any later
+normalised. Triggers (``crm.store.migrations``, v2) forget a lead's fingerprint on any later
 change a re-import could redo, so such a lead is compared in full.
 """
 
@@ -33,8 +33,10 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from crm.db import database_path
-from crm.emails import check_email
+from crm.asking.ladder import step_by_key
+from crm.book.emails import check_email
+from crm.book.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
+from crm.book.other_emails import other_email_owners
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
 from crm.importing.decoding import (
     Decoding,
@@ -72,11 +74,9 @@ from crm.importing.values import (
     unescape_cell,
 )
 from crm.jobs import CancelToken, Progress, no_progress
-from crm.ladder import step_by_key
-from crm.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
-from crm.models import database_proxy
-from crm.other_emails import other_email_owners
-from crm.suppression import ForgottenCheck, load_check, unreadable_warning
+from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
+from crm.store.db import database_path
+from crm.store.models import database_proxy
 
 log = logging.getLogger(__name__)
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
@@ -1072,7 +1072,7 @@ class _Importer:
         self.load_fingerprints()
         if not self.book_was_empty:
             self.other_owner = other_email_owners()
-        # People forgotten at their request are never imported again (crm.suppression).
+        # People forgotten at their request are never imported again (crm.safety.suppression).
         db_path = database_path(database_proxy.obj)
         self.suppression = load_check(lambda sql, args: conn.execute(sql, args), db_path)
         if self.suppression.unreadable:
@@ -1593,7 +1593,7 @@ class _Importer:
                 reading.close()
             base[0] += max(source.size, 1)
         # The leads this batch created need no event each: their timeline shows the
-        # import from the batch itself (crm.timeline).
+        # import from the batch itself (crm.book.timeline).
         self.tick(force=True)
         self.conn.execute(
             "UPDATE import_batch SET rows = ?, created = ?, updated = ?, unchanged = ?, "

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 class Target(StrEnum):
     EMAIL = "email"
-    OTHER_EMAIL = "other_email"  # another address of the same person (crm.other_emails)
+    OTHER_EMAIL = "other_email"  # another address of the same person (crm.book.other_emails)
     FIRST_NAME = "first_name"
     LAST_NAME = "last_name"
     FULL_NAME = "full_name"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from crm.book.leads import LeadStatus
 from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.mapping import (
     NO_WORDS,
@@ -21,7 +22,6 @@ from crm.importing.mapping import (
     fold,
     generic_mapping,
 )
-from crm.leads import LeadStatus
 
 S = LeadStatus
 
@@ -477,7 +477,7 @@ def _flodesk_octopus(h: _Header, samples: Sequence[Sequence[str]]) -> Detection 
     return None
 
 
-# Smallyes' own lead export (crm.exporting), so exported leads import back unchanged. The
+# Smallyes' own lead export (crm.book.exporting), so exported leads import back unchanged. The
 # columns Smallyes works out itself (the step and level, the last yes and ask, the source)
 # are not read back; its tags cell quotes a tag that holds a ';'.
 _SMALLYES_COLUMNS = (

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from crm.emails import clean_edges
+from crm.book.emails import clean_edges
 from crm.errors import ImportFormatError
 
 DELIMITERS = (",", ";", "\t", "|")

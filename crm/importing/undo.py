@@ -14,13 +14,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from crm.book.leads import make_search_text
+from crm.book.timeline import refresh_lead_cache
 from crm.errors import NotFoundError, ValidationError
 from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.values import fmt
-from crm.leads import make_search_text
-from crm.models import database_proxy
+from crm.store.models import database_proxy
 from crm.timefmt import from_stored, from_stored_required, iso
-from crm.timeline import refresh_lead_cache
 
 _RESTORABLE = ("first_name", "last_name", "company", "phone", "notes", "status", "custom")
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from crm.leads import add_lead
+from crm.book.leads import add_lead
 from crm.logsetup import configure_logging
 
 
 def add_people(count: int, now: dt.datetime, prefix: str = "person") -> None:
-    from crm.models import database_proxy
+    from crm.store.models import database_proxy
 
     with database_proxy.atomic():
         for i in range(count):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from crm.book.leads import LeadQuery, count_leads, list_leads
 from crm.demo import load_demo
 from crm.errors import ValidationError
-from crm.leads import LeadQuery, count_leads, list_leads
 
 
 def _snapshot() -> list[tuple]:
@@ -27,7 +27,7 @@ def test_demo_is_realistic(db, now) -> None:
 
 
 def test_demo_is_deterministic(tmp_path, now) -> None:
-    from crm.db import close_database, open_database
+    from crm.store.db import close_database, open_database
 
     snaps = []
     for name in ("a.db", "b.db"):

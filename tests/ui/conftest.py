@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from crm.leads import LeadRow, add_lead
-from crm.timeline import record_commitment
+from crm.book.leads import LeadRow, add_lead
+from crm.book.timeline import record_commitment
 from ui.main_window import MainWindow
 from ui.safety import SafetyActions, install_safety
 from ui.settings import Settings

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.ladder import get_ladder
-from crm.offers import list_offers
+from crm.asking.ladder import get_ladder
+from crm.book.offers import list_offers
 from tests.crm.importing.conftest import DATA
 from ui.events import AppEvents
 from ui.import_wizard import ImportWizard

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import ui.safety as safety_mod
-from crm.backup import list_backups
-from crm.leads import add_lead
+from crm.book.leads import add_lead
+from crm.safety.backup import list_backups
 from tests.crm.safety_helpers import lead_count
 from ui.import_wizard import open_import_wizard
 from ui.safety import install_safety

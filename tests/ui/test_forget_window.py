@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import crm.exporting as exporting
+import crm.book.exporting as exporting
 import ui.safety as safety_mod
-from crm.backup import backup_now
-from crm.exporting import forget_lead
-from crm.leads import count_leads, find_lead, list_leads
-from crm.suppression import add_unless_forgotten, is_forgotten
+from crm.book.exporting import forget_lead
+from crm.book.leads import count_leads, find_lead, list_leads
+from crm.safety.backup import backup_now
+from crm.safety.suppression import add_unless_forgotten, is_forgotten
 from tests.crm.safety_helpers import Reader
 from ui import errors
 from ui.import_wizard import ImportWizard

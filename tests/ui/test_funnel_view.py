@@ -22,8 +22,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import ui.funnel_view as funnel_view
-from crm.funnel import compute_funnel
-from crm.timeline import record_commitment
+from crm.analytics.funnel import compute_funnel
+from crm.book.timeline import record_commitment
 from ui.funnel_view import ChartTarget, FunnelPage
 from ui.leads.table_model import Columns
 from ui.style import dark_palette
@@ -70,7 +70,7 @@ def test_building_the_main_window_does_not_import_matplotlib(db_path, tmp_path) 
     code = f"""
 import sys
 from PySide6.QtWidgets import QApplication
-from crm.db import open_database
+from crm.store.db import open_database
 app = QApplication([])
 open_database({str(db_path)!r})
 from ui.main_window import MainWindow
@@ -323,7 +323,7 @@ def test_period_presets_follow_the_clock(page, now) -> None:
 
 
 def test_a_long_tag_name_does_not_widen_the_window(people, window, qtbot):
-    from crm.leads import tag_lead
+    from crm.book.leads import tag_lead
 
     long_tag = "spring workshop attendees who asked about the advanced pricing course"
     tag_lead(people["ada"].id, [long_tag])

@@ -9,10 +9,10 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
+from crm.book.leads import count_leads, find_lead
 from crm.errors import NotFoundError
 from crm.importing.mapping import Target
 from crm.importing.undo import list_imports
-from crm.leads import count_leads, find_lead
 from ui import import_wizard
 from ui.import_wizard import IMPORTS_PAGE, ImportHistoryPage, ImportWizard
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox, QTabWidget
 
-from crm.asks import get_ask, record_ask
-from crm.ladder import get_ladder, step_by_key, step_uses
-from crm.leads import add_lead, get_lead
-from crm.offers import list_offers
-from crm.pacing import DEFAULTS, get_pacing, set_pacing
-from crm.timeline import record_commitment
+from crm.asking.asks import get_ask, record_ask
+from crm.asking.ladder import get_ladder, step_by_key, step_uses
+from crm.asking.pacing import DEFAULTS, get_pacing, set_pacing
+from crm.book.leads import add_lead, get_lead
+from crm.book.offers import list_offers
+from crm.book.timeline import record_commitment
 from ui import ladder_dialog
 from ui.events import AppEvents
 from ui.ladder_dialog import LadderDialog

@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 import ui.leads.detail as detail_mod
-from crm.leads import add_lead
+from crm.book.leads import add_lead
 from ui.events import AppEvents
 from ui.leads.detail import LeadDetail
 

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
-from crm.leads import LeadQuery, add_lead, count_leads, get_lead, tag_lead
+from crm.book.leads import LeadQuery, add_lead, count_leads, get_lead, tag_lead
+from crm.book.timeline import get_timeline
 from crm.timefmt import to_utc
-from crm.timeline import get_timeline
 from ui import errors
 from ui.leads import dialogs
 from ui.leads.table_model import Columns, LeadIdRole
@@ -115,7 +115,7 @@ def test_log_a_yes_appears_on_the_timeline(people, window, monkeypatch, now):
 
 
 def test_log_an_ask_made_outside_the_suggestions(people, window, monkeypatch, now, qtbot):
-    from crm.asks import list_asks
+    from crm.asking.asks import list_asks
 
     select(window, people["ada"].id)
     at = now - dt.timedelta(days=1)
@@ -140,7 +140,7 @@ def test_log_an_ask_made_outside_the_suggestions(people, window, monkeypatch, no
 
 
 def test_the_ask_dialog_says_what_it_logs(people, qtbot) -> None:
-    from crm.ladder import get_ladder
+    from crm.asking.ladder import get_ladder
 
     lead = people["ada"]
     dialog = dialogs.LogAskDialog(None, lead, get_ladder(), [], lambda entry: 1)
@@ -156,7 +156,7 @@ def test_log_yes_dialog_reads_local_time_as_utc_and_shows_refusals(people, qtbot
     def submit(entry: dialogs.NewYes):
         submitted.append(entry)
 
-    from crm.ladder import get_ladder
+    from crm.asking.ladder import get_ladder
 
     dialog = dialogs.LogYesDialog(None, lead, get_ladder(), ["Pricing guide"], submit)
     qtbot.addWidget(dialog)
@@ -238,7 +238,7 @@ def test_show_leads_applies_a_chart_query(people, window):
 
 
 def test_a_chart_filter_chip_fits_a_1024_pixel_window(people, window, now, qtbot):
-    from crm.timeline import record_commitment
+    from crm.book.timeline import record_commitment
 
     window.show()
     qtbot.waitExposed(window)
@@ -559,7 +559,7 @@ def test_the_last_yes_and_status_columns_fit_their_longest_words(window):
 def test_a_full_detail_scrolls_on_a_small_screen_instead_of_growing_the_window(
     people, window, qtbot, now
 ):
-    from crm.asks import record_ask
+    from crm.asking.asks import record_ask
 
     ada = people["ada"]
     tags = ["pricing", "podcast", "seo", "workshop 2026", "newsletter", "referral", "spring"]
@@ -583,7 +583,7 @@ def test_a_full_detail_scrolls_on_a_small_screen_instead_of_growing_the_window(
 def test_other_addresses_show_on_the_lead_find_it_and_are_edited_there(
     people, window, qtbot, now, messages
 ):
-    from crm.other_emails import add_other_email
+    from crm.book.other_emails import add_other_email
 
     ben, ada = people["ben"], people["ada"]
     add_other_email(ben.id, "ben@work.example", now=now)

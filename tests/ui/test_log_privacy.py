@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.leads import add_lead
+from crm.book.leads import add_lead
 from tests.crm.safety_helpers import logging_to_file
 from ui import errors
 from ui.leads import dialogs

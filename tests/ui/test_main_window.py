@@ -16,8 +16,8 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel
 
 import ui.app
-from crm.db import close_database, open_database
-from crm.leads import add_lead, delete_lead
+from crm.book.leads import add_lead, delete_lead
+from crm.store.db import close_database, open_database
 from ui import errors
 from ui.main_window import MainWindow
 from ui.settings import Settings
@@ -197,7 +197,7 @@ def test_building_the_window_does_not_import_matplotlib(db_path):
         f"""
         import sys
         from PySide6.QtWidgets import QApplication
-        from crm.db import open_database
+        from crm.store.db import open_database
         from ui.main_window import MainWindow
         app = QApplication([])
         open_database({str(db_path)!r})

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QAbstractSpinBox, QLabel
 
-from crm.leads import add_lead
-from crm.pacing import DEFAULTS, get_pacing, set_pacing
-from crm.timeline import record_commitment
+from crm.asking.pacing import DEFAULTS, get_pacing, set_pacing
+from crm.book.leads import add_lead
+from crm.book.timeline import record_commitment
 from ui.events import AppEvents
 from ui.pacing_dialog import PacingDialog
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import ui.safety as safety_mod
-from crm.backup import backup_now, list_backups
-from crm.db import close_database, open_database
+from crm.book.leads import LeadQuery, count_leads, list_leads
 from crm.errors import OperationCancelled
-from crm.leads import LeadQuery, count_leads, list_leads
-from crm.lock import acquire_instance_lock
+from crm.safety.backup import backup_now, list_backups
+from crm.store.db import close_database, open_database
+from crm.store.lock import acquire_instance_lock
 from tests.crm.safety_helpers import add_people, damage, lead_count, wreck
 from ui import errors
 from ui.safety import (
@@ -409,15 +409,15 @@ def test_a_restore_is_refused_while_a_command_has_the_book_open(
 ):
     import subprocess
 
-    import crm.lock
+    import crm.store.lock
 
-    monkeypatch.setattr(crm.lock, "RESTORE_WAIT_S", 0.3)
+    monkeypatch.setattr(crm.store.lock, "RESTORE_WAIT_S", 0.3)
     copy = backup_now(db_path.parent / "copy.db", now=now)
     add_people(3, now)
     monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
     monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
     code = (
-        "import sys; from crm.db import open_database; open_database(sys.argv[1]); "
+        "import sys; from crm.store.db import open_database; open_database(sys.argv[1]); "
         "print('open', flush=True); sys.stdin.readline()"
     )
     root = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from PySide6.QtCore import Qt
 
-from crm.leads import LeadQuery, SortKey, add_lead, delete_lead, update_lead
+from crm.book.leads import LeadQuery, SortKey, add_lead, delete_lead, update_lead
 from ui.leads.table_model import Columns, LeadIdRole, LeadTableModel
 
 
@@ -86,7 +86,7 @@ def test_new_query_after_more_leads_does_not_show_a_lead_twice(db, now):
 
 
 def test_opted_out_leads_are_greyed_and_dates_have_exact_tooltips(db, now):
-    from crm.timeline import record_commitment
+    from crm.book.timeline import record_commitment
 
     lead = add_lead("x@example.com", status="bounced", now=now)
     record_commitment(lead.id, "clicked", at=now - dt.timedelta(hours=5), now=now)
@@ -102,8 +102,8 @@ def test_opted_out_leads_are_greyed_and_dates_have_exact_tooltips(db, now):
 
 def test_a_yes_logged_later_reads_just_now_not_in_the_future(db, now, qtbot):
     """The list was read at 12:00; a yes logged at 12:10 must not read "in 10 min"."""
-    from crm.leads import get_lead
-    from crm.timeline import record_commitment
+    from crm.book.leads import get_lead
+    from crm.book.timeline import record_commitment
 
     ids = _leads(3, now)
     times = [now]
@@ -122,7 +122,7 @@ def test_a_yes_logged_later_reads_just_now_not_in_the_future(db, now, qtbot):
 
 def test_the_list_says_just_now_after_they_said_yes(people, db_path, qtbot, now):
     """Log an ask…, then They said yes a few minutes later: Last yes reads "just now"."""
-    from crm.asks import record_ask
+    from crm.asking.asks import record_ask
     from ui.main_window import MainWindow
     from ui.settings import Settings
 

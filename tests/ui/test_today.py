@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from crm.asks import list_asks
-from crm.leads import LeadRow, add_lead
-from crm.suggest import NoSuggestion, Suggestion
-from crm.today import todays_asks, todays_asks_page
+from crm.asking.asks import list_asks
+from crm.asking.due import todays_asks, todays_asks_page
+from crm.asking.suggest import NoSuggestion, Suggestion
+from crm.book.leads import LeadRow, add_lead
 from ui import today as today_module
 from ui.events import AppEvents
 from ui.today import TODAY, TodayPage, mailto_url
@@ -223,8 +223,8 @@ def test_a_long_list_shows_the_best_and_counts_them_all(
 
 
 def test_the_box_asks_for_the_answer_to_an_ask_that_waits(qtbot, people, make_window, now):
-    from crm.asks import get_ask, record_ask
-    from crm.timeline import get_timeline
+    from crm.asking.asks import get_ask, record_ask
+    from crm.book.timeline import get_timeline
 
     window = make_window()
     window.show()
@@ -246,7 +246,7 @@ def test_the_box_asks_for_the_answer_to_an_ask_that_waits(qtbot, people, make_wi
 
 
 def test_the_timeline_menu_records_or_corrects_an_answer(qtbot, people, make_window, now):
-    from crm.asks import get_ask, record_ask
+    from crm.asking.asks import get_ask, record_ask
 
     window = make_window()
     ada = people["ada"].id
@@ -272,7 +272,7 @@ def test_the_timeline_menu_opens_from_the_keyboard_on_the_focused_entry(
     from PySide6.QtGui import QContextMenuEvent
     from PySide6.QtWidgets import QApplication
 
-    from crm.asks import record_ask
+    from crm.asking.asks import record_ask
 
     window = make_window()
     ada = people["ada"].id

@@ -33,9 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.asks import set_outcome
-from crm.errors import NotFoundError, SmallyesError
-from crm.leads import (
+from crm.asking.asks import set_outcome
+from crm.book.leads import (
     STATUS_LABELS,
     LeadRow,
     LeadStatus,
@@ -47,9 +46,10 @@ from crm.leads import (
     untag_lead,
     update_lead,
 )
-from crm.other_emails import add_other_email, remove_other_email
+from crm.book.other_emails import add_other_email, remove_other_email
+from crm.book.timeline import add_note, get_timeline
+from crm.errors import NotFoundError, SmallyesError
 from crm.timefmt import utc_now
-from crm.timeline import add_note, get_timeline
 from ui import errors
 from ui.events import AppEvents
 from ui.flow_layout import FlowLayout, flow_container

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.asking.ladder import StepRow
+from crm.book.leads import LeadRow
 from crm.errors import ForgottenAddressError, SmallyesError, ValidationError
-from crm.ladder import StepRow
-from crm.leads import LeadRow
 from crm.timefmt import to_utc
 from ui.style import styled
 

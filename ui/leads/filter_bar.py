@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.funnel import FunnelFilter
-from crm.ladder import get_ladder
-from crm.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tags
+from crm.analytics.funnel import FunnelFilter
+from crm.asking.ladder import get_ladder
+from crm.book.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tags
 from ui.style import styled
 
 SEARCH_DEBOUNCE_MS = 150

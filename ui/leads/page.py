@@ -26,11 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.asks import record_ask
-from crm.errors import NotFoundError, SmallyesError
-from crm.jobs import CancelToken, Progress
-from crm.ladder import get_ladder
-from crm.leads import (
+from crm.asking.asks import record_ask
+from crm.asking.ladder import get_ladder
+from crm.book.leads import (
     DeletedLead,
     LeadQuery,
     LeadRow,
@@ -39,10 +37,12 @@ from crm.leads import (
     get_lead,
     restore_deleted,
 )
-from crm.offers import list_offers
-from crm.suppression import add_unless_forgotten
+from crm.book.offers import list_offers
+from crm.book.timeline import record_commitment
+from crm.errors import NotFoundError, SmallyesError
+from crm.jobs import CancelToken, Progress
+from crm.safety.suppression import add_unless_forgotten
 from crm.timefmt import utc_now
-from crm.timeline import record_commitment
 from ui import errors
 from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents

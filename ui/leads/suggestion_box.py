@@ -14,12 +14,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from crm.asks import AskRow, list_asks, record_ask, set_outcome
+from crm.asking.asks import AskRow, list_asks, record_ask, set_outcome
+from crm.asking.due import suggest_for_lead
+from crm.asking.suggest import NoSuggestion, Result, Suggestion
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
-from crm.suggest import NoSuggestion, Result, Suggestion
 from crm.timefmt import local, relative, utc_now
-from crm.today import suggest_for_lead
 from ui import errors
 from ui.events import AppEvents
 from ui.leads.timeline_view import ANSWER_WORDS

@@ -22,8 +22,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
+from crm.book.leads import STATUS_LABELS, LeadQuery, LeadRow, LeadStatus, SortKey, list_leads
 from crm.errors import NotFoundError
-from crm.leads import STATUS_LABELS, LeadQuery, LeadRow, LeadStatus, SortKey, list_leads
 from crm.timefmt import local, relative, utc_now
 
 PAGE_SIZE = 200

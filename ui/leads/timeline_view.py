@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.book.timeline import TimelineItem
 from crm.timefmt import relative, utc_now
-from crm.timeline import TimelineItem
 from ui.leads.table_model import exact_time
 from ui.style import KIND_LABELS, kind_icon
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from crm.book.leads import LeadRow, find_lead
+from crm.book.timeline import TimelineItem, get_timeline
 from crm.importing import ImportOptions, ImportReport, import_csv
-from crm.leads import LeadRow, find_lead
-from crm.models import database_proxy
-from crm.timeline import TimelineItem, get_timeline
+from crm.store.models import database_proxy
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "csv"
 MESSY = DATA / "messy"

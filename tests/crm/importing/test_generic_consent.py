@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
+from crm.asking.due import todays_asks
 from crm.importing import preview_csv
 from crm.importing.mapping import Target
-from crm.today import todays_asks
 from tests.crm.importing.conftest import DATA, lead, run, timeline, write
 from tests.crm.importing.test_cli_imports import _cli
 

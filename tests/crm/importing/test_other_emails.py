@@ -7,12 +7,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from crm.book.exporting import forget_lead, lead_data
+from crm.book.leads import LeadQuery, add_lead, find_lead, list_leads
 from crm.cli import main
-from crm.exporting import forget_lead, lead_data
 from crm.importing.undo import undo_import
-from crm.leads import LeadQuery, add_lead, find_lead, list_leads
-from crm.models import database_proxy
-from crm.suppression import is_forgotten
+from crm.safety.suppression import is_forgotten
+from crm.store.models import database_proxy
 from tests.crm.importing.conftest import DATA, lead, run, write
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import zipfile
 
+from crm.book.leads import list_leads
 from crm.importing import preview_csv
 from crm.importing.undo import list_imports
-from crm.leads import list_leads
 from tests.crm.importing.conftest import DATA, MESSY, lead, run, timeline
 
 

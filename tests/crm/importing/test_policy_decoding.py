@@ -11,7 +11,7 @@ import pytest
 
 from crm.errors import ImportFormatError
 from crm.importing import import_csv, preview_csv
-from crm.models import database_proxy
+from crm.store.models import database_proxy
 from tests.crm.importing.conftest import MESSY, dump_tables, lead, write
 
 HEADER = "email,first_name\n"

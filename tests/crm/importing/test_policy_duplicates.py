@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from crm.book.leads import add_lead, find_lead, set_status
 from crm.importing import import_csv
 from crm.importing.engine import ImportOptions
-from crm.leads import add_lead, find_lead, set_status
 from tests.crm.importing.conftest import MESSY, lead, timeline, write
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm.emails import _PLAIN, check_email, clean_edges, email_problem
+from crm.book.emails import _PLAIN, check_email, clean_edges, email_problem
 from crm.importing import import_csv
 from tests.crm.importing.conftest import lead, write
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from crm.book.leads import add_lead
 from crm.importing import import_csv
 from crm.importing.engine import ImportOptions
-from crm.leads import add_lead
-from crm.models import database_proxy
+from crm.store.models import database_proxy
 from tests.crm.importing.conftest import DATA, dump_tables, lead, run, timeline, write
 
 

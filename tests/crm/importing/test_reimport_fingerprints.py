@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from crm.book.leads import lead_id_for, untag_lead, update_lead
+from crm.book.timeline import delete_commitment
 from crm.importing import engine
-from crm.leads import lead_id_for, untag_lead, update_lead
-from crm.models import database_proxy
-from crm.timeline import delete_commitment
+from crm.store.models import database_proxy
 from tests.crm.importing.conftest import dump_tables, lead, run, timeline, write
 
 HEADER = "Email address,First name,Last name,Status,Created at,Tags\n"

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
+from crm.book.leads import add_lead, find_lead, set_status, update_lead
+from crm.book.timeline import record_commitment
 from crm.errors import NotFoundError, OperationCancelled, ValidationError
 from crm.importing import ImportOptions, import_csv
 from crm.importing.undo import list_imports, undo_import
 from crm.jobs import CancelToken
-from crm.leads import add_lead, find_lead, set_status, update_lead
-from crm.timeline import record_commitment
 from tests.crm.importing.conftest import DATA, dump_tables, lead, run, write
 
 
@@ -164,7 +164,7 @@ def test_a_zip_s_unsubscribe_wins_over_its_other_file_s_subscribe(db, now, tmp_p
 
 @pytest.mark.parametrize("status", ["unsubscribed", "subscribed"])
 def test_a_forgotten_person_s_placeholder_is_left_alone(db, now, tmp_path, status) -> None:
-    from crm.exporting import forget_lead
+    from crm.book.exporting import forget_lead
 
     add_lead("ada@example.com", first_name="Ada", status="subscribed", now=now)
     placeholder = forget_lead(find_lead("ada@example.com").id).placeholder

@@ -1,0 +1,1 @@
+"""The funnel's numbers, its charts and the PDF report."""

@@ -1,0 +1,724 @@
+"""Funnel and conversion statistics, as a handful of SQL aggregates.
+
+``compute_funnel`` answers "how far do leads climb, which asks and which free offers lead
+on to bigger actions, and how long does each step take" for a period and, optionally,
+one lead source or one tag.
+
+What counts, precisely:
+
+- Every lead row counts, whatever its status: an unsubscribed, bounced or erased
+  (anonymised) lead still climbed the steps it climbed, and past numbers must not change
+  when someone is forgotten.
+- The source and tag filters pick leads (``lead.source``; a tag the lead carries now).
+- Without a period, a lead's reach is its cached highest level (``lead.level``).
+- With a period (``since`` inclusive, ``until`` exclusive, naive UTC), the numbers are
+  computed as if the database held only the yeses dated inside it: a lead's reach is the
+  highest step of its yeses in the period; ``took`` counts leads with a yes at that step
+  in the period; an offer's "later" steps, paths, velocity and cohorts only see yeses in
+  the period; asks are those asked in the period, with their outcome as it stands now.
+
+The steps, per step of the ladder (lowest first):
+
+- ``reached``: leads whose highest level is at or above the step (a lead that booked a
+  call without ever clicking still reached "clicked").
+- ``took``: leads with a yes at exactly that step.
+- ``conversion``: reached over the previous step's reached; None for the first step or
+  when nobody reached the previous step. ``drop_off`` is the previous reached minus this.
+
+Asks: per step, how many asks were made and how they stand; the acceptance rate is
+accepted over answered asks (accepted, declined or no response), pending left out.
+
+Offers: a taker is a lead with a yes about the offer; the offer's level is that of the
+lead's first such yes. ``went_further`` counts takers who first reached some higher step
+after taking the offer, ``reached_major`` takers who first reached a major step (a call
+or a sale) after it, and ``median_days_to_next`` is the median time from taking the
+offer to the earliest of those higher steps, over the takers who went further. (A step
+the lead had already reached before the offer is not "further", even if repeated.)
+
+Paths: for each major step, each lead's first yes at that step and the non-major step of
+the lead's latest non-major yes before it ("none" when there was none).
+
+Velocity: for each pair of consecutive ladder steps, over the leads who took both, the
+median days from the first yes at the lower step to the first yes at the higher one (a
+lead that took them in the other order is left out of that pair).
+
+Cohorts: leads grouped by the month (UTC) of their first yes, and the share of each
+cohort whose highest level reached each step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from crm.asking.ladder import StepRow, get_ladder
+from crm.errors import ValidationError
+from crm.jobs import CancelToken, no_progress
+from crm.store.models import database_proxy
+from crm.timefmt import local
+
+log = logging.getLogger(__name__)
+
+NO_STEP = "none"  # the "from" of a path with no non-major yes before the major step
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelFilter:
+    """Which yeses and leads the funnel looks at; every part is optional."""
+
+    since: dt.datetime | None = None  # inclusive, naive UTC
+    until: dt.datetime | None = None  # exclusive, naive UTC
+    source: str | None = None
+    tag: str | None = None
+
+    @property
+    def has_period(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    def period_text(self) -> str:
+        """The period in words, in local dates as the user picked them (stored as UTC)."""
+
+        def day(value: dt.datetime) -> str:
+            return local(value).date().isoformat()
+
+        last = (self.until - dt.timedelta(seconds=1)) if self.until else None
+        if self.since and last:
+            return f"{day(self.since)} to {day(last)}"
+        if self.since:
+            return f"since {day(self.since)}"
+        if last:
+            return f"until {day(last)}"
+        return "all time"
+
+    def describe(self) -> str:
+        """Period and filters in one line: 'all time · source mailchimp · tag vip'."""
+        parts = [self.period_text()]
+        if self.source:
+            parts.append(f"source {self.source}")
+        if self.tag:
+            parts.append(f"tag {self.tag}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class StepReach:
+    key: str
+    label: str
+    level: int
+    major: bool
+    reached: int
+    took: int
+    conversion: float | None
+    drop_off: int  # leads lost since the previous step (0 for the first)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "level": self.level,
+            "reached": self.reached,
+            "took": self.took,
+            "conversion": self.conversion,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StepAsks:
+    step: str
+    label: str
+    asked: int
+    accepted: int
+    declined: int
+    no_response: int
+    pending: int
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        answered = self.accepted + self.declined + self.no_response
+        return self.accepted / answered if answered else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "asked": self.asked,
+            "accepted": self.accepted,
+            "declined": self.declined,
+            "no_response": self.no_response,
+            "pending": self.pending,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OfferStats:
+    offer: str
+    takers: int
+    went_further: int
+    reached_major: int
+    median_days_to_next: float | None
+
+    @property
+    def further_rate(self) -> float | None:
+        return self.went_further / self.takers if self.takers else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "offer": self.offer,
+            "takers": self.takers,
+            "went_further": self.went_further,
+            "reached_major": self.reached_major,
+            "median_days_to_next": _round(self.median_days_to_next),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PathRow:
+    step: str  # the major step
+    label: str
+    from_step: str  # the micro step just before, or NO_STEP
+    from_label: str
+    leads: int
+    share: float  # of the leads who reached ``step`` in the funnel's view
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "from": self.from_step,
+            "leads": self.leads,
+            "share": round(self.share, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityRow:
+    from_step: str
+    from_label: str
+    to_step: str
+    to_label: str
+    leads: int
+    median_days: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.from_step,
+            "to": self.to_step,
+            "leads": self.leads,
+            "median_days": _round(self.median_days),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRow:
+    month: str  # YYYY-MM, of the lead's first yes
+    leads: int
+    reached: tuple[tuple[str, int], ...]  # (step key, leads of the cohort that reached it)
+
+    def share(self, key: str) -> float:
+        counts = dict(self.reached)
+        return counts.get(key, 0) / self.leads if self.leads else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "leads": self.leads,
+            "reached": {key: round(n / self.leads, 4) for key, n in self.reached},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Funnel:
+    filter: FunnelFilter
+    leads: int  # lead rows matching the source/tag filter
+    steps: tuple[StepReach, ...]
+    asks: tuple[StepAsks, ...]
+    offers: tuple[OfferStats, ...]
+    paths: tuple[PathRow, ...]
+    velocity: tuple[VelocityRow, ...]
+    cohorts: tuple[CohortRow, ...]
+
+    @property
+    def empty(self) -> bool:
+        """True when no lead in view has a yes: there is nothing to chart."""
+        return not any(s.reached for s in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "steps": [s.to_json() for s in self.steps],
+            "asks": [a.to_json() for a in self.asks],
+            "offers": [o.to_json() for o in self.offers],
+            "paths": [p.to_json() for p in self.paths],
+            "velocity": [v.to_json() for v in self.velocity],
+            "cohorts": [c.to_json() for c in self.cohorts],
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _text_time(value: dt.datetime) -> str:
+    # Stored times compare as text: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    return value.replace(microsecond=0).isoformat(sep=" ")
+
+
+class _Sql:
+    """The WHERE pieces a filter turns into, for commitments, asks and leads."""
+
+    def __init__(self, flt: FunnelFilter) -> None:
+        self.lead_where: list[str] = []
+        self.lead_params: list[Any] = []
+        if flt.source:
+            self.lead_where.append("l.source = ?")
+            self.lead_params.append(flt.source)
+        if flt.tag:
+            self.lead_where.append(
+                "l.id IN (SELECT lt.lead_id FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
+                "WHERE t.name = ? COLLATE NOCASE)"
+            )
+            self.lead_params.append(flt.tag.strip())
+        self.filtered = bool(self.lead_where)
+
+    def period(self, column: str, flt: FunnelFilter) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if flt.since is not None:
+            where.append(f"{column} >= ?")
+            params.append(_text_time(flt.since))
+        if flt.until is not None:
+            where.append(f"{column} < ?")
+            params.append(_text_time(flt.until))
+        return where, params
+
+    def lead_join(self, alias: str) -> str:
+        """A join that keeps rows of leads the filter picks ('' when it picks all)."""
+        if not self.filtered:
+            return ""
+        return f" JOIN lead l ON l.id = {alias}.lead_id AND " + " AND ".join(self.lead_where)
+
+
+def _check_filter(flt: FunnelFilter) -> None:
+    if flt.since and flt.until and flt.since >= flt.until:
+        raise ValidationError("The period ends before it starts: pick an end after the start.")
+    if flt.source is not None and not flt.source.strip():
+        raise ValidationError("The source filter is empty: name a source or leave it out.")
+    if flt.tag is not None and not flt.tag.strip():
+        raise ValidationError("The tag filter is empty: name a tag or leave it out.")
+    if (
+        flt.tag
+        and not database_proxy.execute_sql(
+            "SELECT 1 FROM tag WHERE name = ? COLLATE NOCASE", [flt.tag.strip()]
+        ).fetchone()
+    ):
+        raise ValidationError(f"There is no tag named '{flt.tag.strip()}': check the name.")
+
+
+def _exec(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    return database_proxy.execute_sql(sql, params).fetchall()
+
+
+def _medians(rows_sql: str, params: list[Any] | None = None) -> dict[Any, tuple[int, float]]:
+    """(count, median) of ``value`` per ``grp`` from a query yielding (grp, value) rows.
+
+    One query brings the values back and each group is sorted in C by ``statistics``:
+    cheaper here than SQLite's window functions over the same rows.
+    """
+    groups: dict[Any, list[float]] = {}
+    for grp, value in database_proxy.execute_sql(rows_sql, params or []):
+        groups.setdefault(grp, []).append(value)
+    return {grp: (len(values), statistics.median(values)) for grp, values in groups.items()}
+
+
+# Per-lead table: one row per lead with a yes in view. Column ``s{i}`` holds the lead's
+# first yes at the i-th step of the ladder (lowest first), NULL when never taken.
+_LEADS = "temp.funnel_leads"
+_TAKES = "temp.funnel_takes"
+
+
+def compute_funnel(
+    flt: FunnelFilter = FunnelFilter(),
+    *,
+    progress: Callable[[int, int], None] = no_progress,
+    cancel: CancelToken | None = None,
+) -> Funnel:
+    """Every funnel number for ``flt``; see the module docstring for what each one means.
+
+    The commitments are read once, into a per-lead temporary table (first yes at each
+    step, highest level, first yes overall); reach, took, cohorts, velocity, paths and
+    offers are aggregates over it, so the cost stays a few passes however many rows.
+    """
+    _check_filter(flt)
+    ladder = sorted(get_ladder(), key=lambda s: s.level)
+    sql = _Sql(flt)
+    total, done = 6, 0
+
+    def tick() -> None:
+        nonlocal done
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        done += 1
+        progress(done, total)
+
+    # One read transaction: every query sees the same snapshot even while an import writes
+    # (DEFERRED: transactions begin IMMEDIATE by default, which would wait for the writer).
+    with database_proxy.atomic("DEFERRED"):
+        try:
+            _build_lead_table(ladder, sql, flt)
+            tick()
+            leads = _count_leads(sql)
+            cohorts, took, reached_in_view = _cohorts_and_counts(ladder)
+            steps = _steps(ladder, sql, flt, took, reached_in_view)
+            tick()
+            asks = _asks(ladder, sql, flt)
+            tick()
+            offers = _offers(ladder, sql, flt)
+            tick()
+            paths = _paths(ladder, flt)
+            tick()
+            velocity = _velocity(ladder)
+            tick()
+        finally:
+            database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_LEADS}")
+            database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_TAKES}")
+    return Funnel(
+        filter=flt,
+        leads=leads,
+        steps=steps,
+        asks=asks,
+        offers=offers,
+        paths=paths,
+        velocity=velocity,
+        cohorts=cohorts,
+    )
+
+
+def _build_lead_table(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> None:
+    """The one pass over the commitments, in lead order along the (lead_id, at) index.
+
+    Each aggregate costs about the same per commitment, so the pass keeps to one per step;
+    the lead's first yes and highest level are then worked out once per lead.
+    """
+    where, params = sql.period("c.at", flt)
+    n = len(ladder)
+    columns = ", ".join(f"s{i} TEXT" for i in range(n))
+    firsts = ", ".join(
+        f"min(c.at) FILTER (WHERE c.step_id = {int(step.id)}) AS s{i}"
+        for i, step in enumerate(ladder)
+    )
+    first_at = "min(" + ", ".join(f"coalesce(s{i}, '~')" for i in range(n)) + ", '~')"
+    top = (
+        "CASE "
+        + " ".join(f"WHEN s{i} IS NOT NULL THEN {int(ladder[i].level)}" for i in reversed(range(n)))
+        + " ELSE 0 END"
+    )
+    s_cols = ", ".join(f"s{i}" for i in range(n))
+    database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_LEADS}")
+    database_proxy.execute_sql(
+        f"CREATE TABLE {_LEADS} (lead_id INTEGER PRIMARY KEY, first_at TEXT, top INTEGER, "
+        f"{columns})"
+    )
+    database_proxy.execute_sql(
+        f"INSERT INTO {_LEADS} SELECT lead_id, {first_at}, {top}, {s_cols} FROM ("
+        f"SELECT c.lead_id AS lead_id, {firsts} FROM commitment c{sql.lead_join('c')}"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " GROUP BY c.lead_id)",
+        sql.lead_params + params,
+    )
+
+
+def _count_leads(sql: _Sql) -> int:
+    where = (" WHERE " + " AND ".join(sql.lead_where)) if sql.filtered else ""
+    return _exec(f"SELECT count(*) FROM lead l{where}", sql.lead_params)[0][0]
+
+
+def _cohorts_and_counts(
+    ladder: list[StepRow],
+) -> tuple[tuple[CohortRow, ...], list[int], list[int]]:
+    """Cohorts, and took and reached per step as the yeses in view say.
+
+    One grouping by (month of first yes, highest level) gives every cohort's reach; the
+    cumulative "at or above" sums are done on those few rows.
+    """
+    tops = _exec(
+        f"SELECT substr(first_at, 1, 7) AS month, top, count(*) FROM {_LEADS} "
+        "GROUP BY month, top ORDER BY month"
+    )
+    by_month: dict[str, dict[int, int]] = {}
+    for month, top, n in tops:
+        by_month.setdefault(month, {})[top] = n
+    cohorts = tuple(
+        CohortRow(
+            month=month,
+            leads=sum(counts.values()),
+            reached=tuple(
+                (s.key, sum(n for top, n in counts.items() if top >= s.level)) for s in ladder
+            ),
+        )
+        for month, counts in by_month.items()
+    )
+    reached = [sum(dict(c.reached)[s.key] for c in cohorts) for s in ladder]
+    took_counts = ", ".join(f"count(s{i})" for i in range(len(ladder)))
+    took = list(_exec(f"SELECT {took_counts} FROM {_LEADS}")[0])
+    return cohorts, took, reached
+
+
+def _steps(
+    ladder: list[StepRow],
+    sql: _Sql,
+    flt: FunnelFilter,
+    took: list[int],
+    reached_in_view: list[int],
+) -> tuple[StepReach, ...]:
+    if flt.has_period:
+        reached_list = reached_in_view
+    else:
+        # No period: the cached highest level is the lead's reach, with no pass needed.
+        where = (" WHERE " + " AND ".join(sql.lead_where)) if sql.filtered else ""
+        top = _exec(
+            f"SELECT l.level, count(*) FROM lead l{where} GROUP BY l.level", sql.lead_params
+        )
+        reached_list = [sum(n for level, n in top if level >= step.level) for step in ladder]
+    out: list[StepReach] = []
+    previous: int | None = None
+    for step, reached, took_n in zip(ladder, reached_list, took, strict=True):
+        out.append(
+            StepReach(
+                key=step.key,
+                label=step.label,
+                level=step.level,
+                major=step.major,
+                reached=reached,
+                took=took_n,
+                conversion=reached / previous if previous else None,
+                drop_off=(previous - reached) if previous is not None else 0,
+            )
+        )
+        previous = reached
+    return tuple(out)
+
+
+def _asks(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> tuple[StepAsks, ...]:
+    where, params = sql.period("a.asked_at", flt)
+    rows = _exec(
+        "SELECT a.step_id, count(*), sum(a.outcome = 'accepted'), sum(a.outcome = 'declined'), "
+        "sum(a.outcome = 'no_response'), sum(a.outcome = 'pending') "
+        f"FROM ask a{sql.lead_join('a')}"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " GROUP BY a.step_id",
+        sql.lead_params + params,
+    )
+    by_id = {r[0]: r for r in rows}
+    return tuple(
+        StepAsks(step.key, step.label, *by_id[step.id][1:]) for step in ladder if step.id in by_id
+    )
+
+
+def _offers(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> tuple[OfferStats, ...]:
+    where, params = sql.period("c.at", flt)
+    # The earliest higher step first taken after the offer: '~' sorts after any time and
+    # stands for "not after", since SQLite's many-argument min() returns NULL on a NULL.
+    later = ", ".join(
+        f"CASE WHEN {int(s.level)} > t.l0 AND f.s{i} > t.t0 THEN f.s{i} ELSE '~' END"
+        for i, s in enumerate(ladder)
+    )
+    majors = " OR ".join(f"f.s{i} > t.t0" for i, s in enumerate(ladder) if s.major) or "0"
+    # SQLite takes the bare column s.level from the row holding min(c.at): the level of the
+    # lead's first yes about the offer.
+    takes = (
+        "SELECT c.lead_id AS lead_id, c.offer_id AS offer_id, min(c.at) AS t0, "
+        "s.level AS l0 FROM commitment c JOIN step s ON s.id = c.step_id"
+        f"{sql.lead_join('c')} WHERE c.offer_id IS NOT NULL"
+        + "".join(f" AND {w}" for w in where)
+        + " GROUP BY c.lead_id, c.offer_id"
+    )
+    database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_TAKES}")
+    database_proxy.execute_sql(
+        f"CREATE TABLE {_TAKES} AS SELECT t.offer_id AS offer_id, t.t0 AS t0, "
+        f"nullif(min({later}, '~'), '~') AS next_at, ({majors}) AS major "
+        f"FROM ({takes}) t JOIN {_LEADS} f ON f.lead_id = t.lead_id",
+        sql.lead_params + params,
+    )
+    counts = _exec(
+        "SELECT o.id, o.name, o.retired, coalesce(t.n, 0), coalesce(t.further, 0), "
+        "coalesce(t.major, 0) FROM offer o LEFT JOIN (SELECT offer_id, count(*) AS n, "
+        f"count(next_at) AS further, sum(major) AS major FROM {_TAKES} GROUP BY offer_id) t "
+        "ON t.offer_id = o.id ORDER BY coalesce(t.n, 0) DESC, o.name COLLATE NOCASE"
+    )
+    medians = _medians(
+        "SELECT offer_id, julianday(next_at) - julianday(t0) "
+        f"FROM {_TAKES} WHERE next_at IS NOT NULL"
+    )
+    return tuple(
+        OfferStats(name, takers, further, major, medians.get(offer_id, (0, None))[1])
+        for offer_id, name, retired, takers, further, major in counts
+        if takers or not retired
+    )
+
+
+def _paths(ladder: list[StepRow], flt: FunnelFilter) -> tuple[PathRow, ...]:
+    where, params = _Sql(FunnelFilter()).period("c2.at", flt)
+    extra = "".join(f" AND {w}" for w in where)
+    out: list[PathRow] = []
+    by_level = {s.level: s for s in ladder}
+    for i, step in enumerate(ladder):
+        if not step.major:
+            continue
+        # The latest non-major yes before the lead's first yes at this major step.
+        rows = _exec(
+            "SELECT (SELECT s2.level FROM commitment c2 JOIN step s2 ON s2.id = c2.step_id"
+            f" WHERE c2.lead_id = f.lead_id AND c2.at < f.s{i} AND s2.major = 0{extra}"
+            " ORDER BY c2.at DESC, s2.level DESC LIMIT 1) AS before, count(*) "
+            f"FROM {_LEADS} f WHERE f.s{i} IS NOT NULL GROUP BY before",
+            params,
+        )
+        total = sum(n for _, n in rows)
+        for before, n in sorted(rows, key=lambda r: (-r[1], r[0] or 0)):
+            prev = by_level.get(before) if before is not None else None
+            out.append(
+                PathRow(
+                    step=step.key,
+                    label=step.label,
+                    from_step=prev.key if prev else NO_STEP,
+                    from_label=prev.label if prev else "No earlier step",
+                    leads=n,
+                    share=n / total,
+                )
+            )
+    return tuple(out)
+
+
+def _velocity(ladder: list[StepRow]) -> tuple[VelocityRow, ...]:
+    pairs = list(itertools.pairwise(ladder))
+    if not pairs:
+        return ()
+    rows = " UNION ALL ".join(
+        f"SELECT {i} AS grp, julianday(s{i + 1}) - julianday(s{i}) AS value FROM {_LEADS} "
+        f"WHERE s{i} IS NOT NULL AND s{i + 1} >= s{i}"
+        for i in range(len(pairs))
+    )
+    medians = _medians(rows)
+    return tuple(
+        VelocityRow(lo.key, lo.label, hi.key, hi.label, *medians.get(i, (0, None)))
+        for i, (lo, hi) in enumerate(pairs)
+    )
+
+
+# --- the numbers as tables: the UI shows them beside each chart, the report under it ---
+
+CHART_KINDS = ("funnel", "asks", "offers", "cohorts", "velocity")
+
+
+@dataclass(frozen=True, slots=True)
+class NumbersTable:
+    """A chart's numbers as text cells, ready for a table view, TSV or a PDF table.
+
+    ``links`` holds, per row, what a click on it should list: ("step", key) for the
+    leads that reached a step, ("offer", name) for the takers of an offer, or None.
+    """
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    links: tuple[tuple[str, str] | None, ...]
+
+    def to_tsv(self) -> str:
+        lines = ["\t".join(self.columns), *("\t".join(r) for r in self.rows)]
+        return "\n".join(lines) + "\n"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _int(value: int) -> str:
+    return f"{value:,}"
+
+
+def numbers_table(funnel: Funnel, kind: str) -> NumbersTable:
+    """The numbers behind one chart (``kind`` is one of CHART_KINDS)."""
+    if kind == "funnel":
+        return NumbersTable(
+            "Reach per step",
+            ("Step", "Reached", "Took", "Conversion", "Drop-off"),
+            tuple(
+                (
+                    s.label,
+                    _int(s.reached),
+                    _int(s.took),
+                    _pct(s.conversion),
+                    _int(s.drop_off) if s.conversion is not None else "–",
+                )
+                for s in funnel.steps
+            ),
+            tuple(("step", s.key) for s in funnel.steps),
+        )
+    if kind == "asks":
+        return NumbersTable(
+            "Asks per step",
+            ("Step", "Asked", "Accepted", "Declined", "No response", "Pending", "Acceptance"),
+            tuple(
+                (
+                    a.label,
+                    _int(a.asked),
+                    _int(a.accepted),
+                    _int(a.declined),
+                    _int(a.no_response),
+                    _int(a.pending),
+                    _pct(a.acceptance_rate),
+                )
+                for a in funnel.asks
+            ),
+            tuple(("step", a.step) for a in funnel.asks),
+        )
+    if kind == "offers":
+        return NumbersTable(
+            "Offers: who went on",
+            ("Offer", "Takers", "Went further", "Booked or bought", "Days to next (median)"),
+            tuple(
+                (
+                    o.offer,
+                    _int(o.takers),
+                    f"{_int(o.went_further)} ({_pct(o.further_rate)})",
+                    _int(o.reached_major),
+                    _days(o.median_days_to_next),
+                )
+                for o in funnel.offers
+            ),
+            tuple(("offer", o.offer) for o in funnel.offers),
+        )
+    if kind == "cohorts":
+        labels = [s.label for s in funnel.steps]
+        return NumbersTable(
+            "Cohorts by month of first yes",
+            ("Month", "Leads", *labels),
+            tuple(
+                (c.month, _int(c.leads), *(_pct(c.share(s.key)) for s in funnel.steps))
+                for c in funnel.cohorts
+            ),
+            tuple(None for _ in funnel.cohorts),
+        )
+    if kind == "velocity":
+        return NumbersTable(
+            "Days between consecutive steps",
+            ("From", "To", "Leads", "Median days"),
+            tuple(
+                (v.from_label, v.to_label, _int(v.leads), _days(v.median_days))
+                for v in funnel.velocity
+            ),
+            tuple(None for _ in funnel.velocity),
+        )
+    if kind == "paths":
+        return NumbersTable(
+            "Paths into the major steps",
+            ("Major step", "Step just before", "Leads", "Share"),
+            tuple((p.label, p.from_label, _int(p.leads), _pct(p.share)) for p in funnel.paths),
+            tuple(None for _ in funnel.paths),
+        )
+    raise ValidationError(f"'{kind}' is not a chart: use one of {', '.join(CHART_KINDS)}.")

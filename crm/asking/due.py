@@ -1,0 +1,563 @@
+"""Today's asks: the engine run over every lead, with histories loaded set-wise.
+
+A handful of queries load what the engine needs for a block of leads at once (never one
+query per lead); blocks go by lead id, so the memory held stays that of one block (and
+the leads' yes rows) whatever the number of leads. The evidence (acceptance rates per
+level and step, the median time leads spend at each level) is computed once per call,
+before the blocks; the yes rows read for the medians are kept for the engine. With a
+limit only the best suggestions are kept, while every due lead is still counted. Snoozes
+and skips live in ``suggestion_snooze``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import heapq
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import groupby, pairwise, repeat
+from operator import itemgetter
+from typing import Any, NamedTuple, cast
+
+from crm.asking.pacing import get_pacing
+from crm.asking.suggest import (
+    DAY_US,
+    Evidence,
+    LadderStep,
+    NoSuggestion,
+    OfferInfo,
+    Prepared,
+    Result,
+    Suggestion,
+    suggest_rows,
+    to_us,
+)
+from crm.errors import NotFoundError, ValidationError
+from crm.jobs import CancelToken, Progress, no_progress
+from crm.store.db import close_thread_connection
+from crm.store.models import database_proxy
+from crm.timefmt import iso
+
+
+class TodayItem(NamedTuple):
+    """One row of Today's asks: who, and the suggestion for them."""
+
+    lead_id: int
+    email: str
+    name: str
+    suggestion: Suggestion
+
+    def to_json(self) -> dict[str, Any]:
+        return suggestion_json(self.email, self.suggestion)
+
+
+def suggestion_json(email: str, result: Result) -> dict[str, Any]:
+    """The CLI's shape: step and friends are null when there is nothing to suggest."""
+    if isinstance(result, NoSuggestion):
+        return {
+            "email": email,
+            "step": None,
+            "offer": None,
+            "due": None,
+            "score": None,
+            "reason": result.reason,
+            "message": None,
+        }
+    return {
+        "email": email,
+        "step": result.step,
+        "offer": result.offer,
+        "due": iso(result.due),
+        "score": result.score,
+        "reason": result.reason,
+        "message": result.message,
+    }
+
+
+def _sql(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    return database_proxy.execute_sql(sql, params).fetchall()
+
+
+def _load_ladder() -> tuple[LadderStep, ...]:
+    return tuple(
+        LadderStep(key, label, level, bool(major), subject, body)
+        for key, label, level, major, subject, body in _sql(
+            "SELECT key, label, level, major, ask_subject, ask_body FROM step ORDER BY level, id"
+        )
+    )
+
+
+def _load_offers() -> dict[int, OfferInfo]:
+    return {
+        oid: OfferInfo(
+            oid,
+            name,
+            kind,
+            frozenset(t.strip().casefold() for t in topics.split(",") if t.strip()),
+            bool(retired),
+        )
+        for oid, name, kind, topics, retired in _sql(
+            "SELECT id, name, kind, topics, retired FROM offer"
+        )
+    }
+
+
+# The level a lead was at when asked: the highest step it had said yes to before the ask.
+# Grouped by step id (named in Python): grouping by the key's text costs a join per ask.
+_RATES_SQL = """
+SELECT coalesce((SELECT max(s2.level) FROM commitment c JOIN step s2 ON s2.id = c.step_id
+                  WHERE c.lead_id = a.lead_id AND c.at < a.asked_at), 0) AS from_level,
+       a.step_id, sum(a.outcome = 'accepted'), count(*)
+  FROM ask a
+ WHERE a.outcome != 'pending'
+ GROUP BY from_level, a.step_id
+"""
+
+_OFFER_STEPS_SQL = """
+SELECT DISTINCT x.offer_id, s.key FROM (
+  SELECT offer_id, step_id FROM commitment WHERE offer_id IS NOT NULL
+  UNION SELECT offer_id, step_id FROM ask WHERE offer_id IS NOT NULL
+) x JOIN step s ON s.id = x.step_id
+"""
+
+
+def median_days(
+    yeses_by_lead: Mapping[int, Sequence[tuple[Any, ...]]], level_of: Mapping[str, int]
+) -> dict[int, float]:
+    """Per level, the median days leads took to move on from it (the middle value, or the
+    mean of the two middle ones).
+
+    A lead moves on from a level when it first reaches the next higher level it reached
+    at all; the days count from when it first reached the level. Yes rows are the
+    engine's (step key, at in microseconds, ...). Plain Python over rows already in
+    memory: SQLite's window functions took twice as long for the same answer.
+    """
+    moves: dict[int, list[int]] = defaultdict(list)
+    _add_moves(yeses_by_lead.values(), level_of, moves)
+    return _medians(moves)
+
+
+def _add_moves(
+    histories: Iterable[Sequence[tuple[Any, ...]]],
+    level_of: Mapping[str, int],
+    moves: dict[int, list[int]],
+) -> None:
+    """Append to ``moves`` the time each lead took to move on from each level it left."""
+    for yeses in histories:
+        if len(yeses) < 2:
+            continue
+        reached: dict[int, int] = {}
+        for yes in yeses:
+            level = level_of.get(yes[0])
+            if level is not None and (level not in reached or yes[1] < reached[level]):
+                reached[level] = yes[1]
+        if len(reached) > 1:
+            levels = sorted(reached)
+            for low, high in pairwise(levels):
+                took = reached[high] - reached[low]
+                if took >= 0:
+                    moves[low].append(took)
+
+
+def _medians(moves: dict[int, list[int]]) -> dict[int, float]:
+    medians = {}
+    for level, took in moves.items():
+        took.sort()
+        n = len(took)
+        medians[level] = (took[(n - 1) // 2] + took[n // 2]) / 2 / DAY_US
+    return medians
+
+
+def _rates_and_offer_steps() -> tuple[dict, dict]:
+    key_of = dict(_sql("SELECT id, key FROM step"))
+    rates = {
+        (int(lv), key_of[step_id]): (int(acc), int(n))
+        for lv, step_id, acc, n in _sql(_RATES_SQL)
+        if step_id in key_of
+    }
+    offer_steps: dict[int, set[str]] = defaultdict(set)
+    for offer_id, key in _sql(_OFFER_STEPS_SQL):
+        offer_steps[offer_id].add(key)
+    return rates, {k: frozenset(v) for k, v in offer_steps.items()}
+
+
+def _all_median_days(
+    level_of: Mapping[str, int], keep: _YesBlocks | None = None
+) -> dict[int, float]:
+    """``median_days`` over every lead's yeses, read as a stream: one lead's rows at a
+    time are held, unless ``keep`` is given the histories to hold for the engine."""
+    cursor = database_proxy.execute_sql(f"{_YESES_SQL} ORDER BY x.lead_id")
+    moves: dict[int, list[int]] = defaultdict(list)
+    try:
+        # each lead's rows as a tuple, built in C
+        histories: Iterable[tuple[tuple[Any, ...], ...]] = map(
+            tuple, map(itemgetter(1), groupby(cursor, itemgetter(-1)))
+        )
+        if keep is not None:
+            histories = keep.hold(list(histories))
+        _add_moves(histories, level_of, moves)
+    finally:
+        cursor.close()
+    return _medians(moves)
+
+
+class _YesBlocks:
+    """Every lead's yes rows from the medians' stream, held in lead id order so the engine
+    does not read the commitments a second time; a block's are let go once handed over."""
+
+    def __init__(self) -> None:
+        self._ids: list[int] = []
+        self._held: list[tuple[tuple[Any, ...], ...] | None] = []
+
+    def hold(
+        self, histories: list[tuple[tuple[Any, ...], ...]]
+    ) -> list[tuple[tuple[Any, ...], ...]]:
+        """Hold ``histories`` (in lead id order, the lead id last in each row); returns them."""
+        self._held = cast(
+            "list[tuple[tuple[Any, ...], ...] | None]", histories
+        )  # let go a block at a time by ``pop``, once the medians are done
+        self._ids = list(map(itemgetter(-1), map(itemgetter(0), histories)))
+        return histories
+
+    def pop(self, lo: int, hi: int) -> dict[int, tuple[tuple[Any, ...], ...]]:
+        """The histories of the leads with ids from ``lo`` to ``hi``, no longer held."""
+        start, end = bisect_left(self._ids, lo), bisect_right(self._ids, hi)
+        found = dict(zip(self._ids[start:end], self._held[start:end], strict=True))
+        self._held[start:end] = repeat(None, end - start)
+        # the slots handed over held histories until now: none of them is None yet
+        return cast("dict[int, tuple[tuple[Any, ...], ...]]", found)
+
+
+def load_evidence() -> Evidence:
+    """The owner's acceptance rates, median time at each level, and where offers are used."""
+    rates, offer_steps = _rates_and_offer_steps()
+    level_of = dict(_sql("SELECT key, level FROM step"))
+    return Evidence(rates=rates, median_days=_all_median_days(level_of), offer_steps=offer_steps)
+
+
+def _rates_on_own_connection() -> tuple[dict, dict]:
+    try:
+        return _rates_and_offer_steps()
+    finally:
+        close_thread_connection()
+
+
+def _setup() -> Prepared:
+    return Prepared(_load_ladder(), _load_offers(), get_pacing(), load_evidence())
+
+
+# The leads the engine can suggest anything for; the rest it would stop at rule 1 anyway
+# (suppressed, asked within the cooldown, snoozed). ``:cut`` is now minus the cooldown.
+_ELIGIBLE = """
+  FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id
+ WHERE l.status IN ('subscribed', 'pending', 'none') AND l.do_not_contact = 0
+   AND (l.last_ask_at IS NULL OR l.last_ask_at <= :cut)
+   AND (z.until IS NULL OR z.until <= :now)
+"""
+
+
+def _us(column: str) -> str:
+    """SQL for a stored time as microseconds since 1970 (NULL stays NULL).
+
+    Times are stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]'; SQLite's unixepoch() would round
+    the fraction to milliseconds, so it gets the whole seconds and the fraction is read
+    back from the text (padded, so '.5' is half a second).
+    """
+    # unixepoch() of the whole text is faster, and exact unless the fraction rounds up to
+    # the next second (from .9995); a full fraction is read without padding
+    seconds = (
+        f"CASE WHEN substr({column}, 21, 4) < '9995' THEN unixepoch({column})"
+        f" ELSE unixepoch(substr({column}, 1, 19)) END"
+    )
+    fraction = (
+        f"CASE length({column}) WHEN 26 THEN CAST(substr({column}, 21) AS INTEGER)"
+        f" ELSE CAST(substr({column} || '000000', 21, 6) AS INTEGER) END"
+    )
+    return f"({seconds} * 1000000 + {fraction})"
+
+
+# Yes rows in the engine's layout, with the lead id last (for grouping).
+_YESES_SQL = (
+    f"SELECT s.key, {_us('x.at')}, x.offer_id, x.lead_id "
+    "FROM commitment x JOIN step s ON s.id = x.step_id"
+)
+
+
+class _Rows(NamedTuple):
+    """The leads selected, as the engine's rows, with their tags, yeses and asks by lead."""
+
+    leads: list[tuple[Any, ...]]
+    tags: dict[int, frozenset[str]]
+    yeses: dict[int, tuple[tuple[Any, ...], ...]]
+    asks: dict[int, tuple[tuple[Any, ...], ...]]
+
+    def histories(self) -> Iterator[tuple[tuple[Any, ...], frozenset[str], tuple, tuple]]:
+        empty: frozenset[str] = frozenset()
+        tags, yeses, asks = self.tags, self.yeses, self.asks
+        for lead in self.leads:
+            lead_id = lead[0]
+            yield lead, tags.get(lead_id, empty), yeses.get(lead_id, ()), asks.get(lead_id, ())
+
+
+def _by_lead(rows: list[tuple[Any, ...]]) -> dict[int, tuple[tuple[Any, ...], ...]]:
+    """Rows ordered by lead id (their last column) grouped per lead, without a Python loop
+    per row: 100,000 histories are mostly built in C."""
+    return {lead_id: tuple(group) for lead_id, group in groupby(rows, itemgetter(-1))}
+
+
+def _load_rows(
+    where: str,
+    params: dict[str, Any],
+    *,
+    span: tuple[int, int] | None,
+    yeses: dict[int, tuple[tuple[Any, ...], ...]] | None = None,
+) -> _Rows:
+    """The engine's rows for the leads selected by ``where`` over lead ``l``.
+
+    A lead row is (id, email, first name, status, do not contact, snoozed until, snooze
+    kind, last name); yes and ask rows are in the engine's layout with the lead id last.
+    With a ``span`` of lead ids (a block of leads, most of them wanted) the event tables
+    are read over that id range through their lead-id indexes; a few extra histories cost
+    less than probing the tables lead by lead through an ``IN`` list. Yeses already read
+    (by the medians' stream) are taken as given.
+    """
+    if span is not None:
+        where = f"{where} AND l.id BETWEEN :lo AND :hi"
+        params = {**params, "lo": span[0], "hi": span[1]}
+        restrict = " WHERE x.lead_id BETWEEN :lo AND :hi"
+        args: dict[str, Any] = {"lo": span[0], "hi": span[1]}
+    else:
+        restrict = f" WHERE x.lead_id IN (SELECT l.id {where})"
+        args = params
+    leads = _sql(
+        "SELECT l.id, l.email, l.first_name, l.status, l.do_not_contact, "
+        f"{_us('z.until')}, coalesce(nullif(z.kind, ''), 'snooze'), l.last_name "
+        f"{where} ORDER BY l.id",
+        params,
+    )
+    if yeses is None:
+        yeses = _by_lead(_sql(f"{_YESES_SQL}{restrict} ORDER BY x.lead_id", args))
+    # the engine reads when an ask was answered only for declined asks: the rest are left
+    # without (a time to convert per row)
+    asks = _sql(
+        f"SELECT s.key, {_us('x.asked_at')}, x.outcome, x.offer_id, "
+        f"CASE x.outcome WHEN 'declined' THEN {_us('x.resolved_at')} END, x.lead_id "
+        f"FROM ask x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
+        args,
+    )
+    return _Rows(leads, _tags(restrict, args), yeses, _by_lead(asks))
+
+
+def _tags(restrict: str, args: dict[str, Any]) -> dict[int, frozenset[str]]:
+    """Each lead's tag names (case-folded). Leads share a few combinations of tags, so
+    each combination's set is built once; a lead's tag ids come as one string."""
+    names = {str(tag_id): name.casefold() for tag_id, name in _sql("SELECT id, name FROM tag")}
+    sets: dict[str, frozenset[str]] = {}
+
+    def tag_set(ids: str) -> frozenset[str]:
+        found = sets[ids] = frozenset(names[tag_id] for tag_id in ids.split(","))
+        return found
+
+    return {
+        lead_id: sets.get(ids) or tag_set(ids)
+        for lead_id, ids in _sql(
+            f"SELECT x.lead_id, group_concat(x.tag_id) FROM lead_tag x{restrict}"
+            " GROUP BY x.lead_id",
+            args,
+        )
+    }
+
+
+def _display_name(lead: tuple[Any, ...]) -> str:
+    return f"{lead[2]} {lead[7]}".strip() or lead[1]
+
+
+def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
+    """The suggestion for one lead (or why there is none), as the lead detail shows it."""
+    setup = _setup()
+    rows = _load_rows(
+        "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE l.id = :lead",
+        {"lead": lead_id},
+        span=None,
+    )
+    for lead, tags, yeses, asks in rows.histories():
+        return suggest_rows(lead, tags, yeses, asks, setup, to_us(now))
+    raise NotFoundError("That lead no longer exists: it may have been deleted.")
+
+
+def end_of_day(now: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(now.date(), dt.time()) + dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class AsksPage:
+    """The best due suggestions, and how many leads have one due in all."""
+
+    items: list[TodayItem]
+    total_due: int
+
+
+# Leads judged per block: the asks, tags and lead rows of this many leads are in memory at
+# once (the yeses of every lead are held from the medians' stream until judged).
+BLOCK_LEADS = 16_384
+
+
+def todays_asks(
+    now: dt.datetime,
+    limit: int | None = None,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[TodayItem]:
+    """Leads with a suggestion due today or overdue, best score first."""
+    return todays_asks_page(now, limit, progress=progress, cancel=cancel).items
+
+
+def todays_asks_page(
+    now: dt.datetime,
+    limit: int | None = None,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> AsksPage:
+    """The best ``limit`` due suggestions (all without a limit), best score first, then
+    the most overdue, then by lead id; and the number of leads with one due in all.
+
+    The first N of a longer list are exactly the list limited to N.
+    """
+    if limit is not None and limit < 1:
+        raise ValidationError("The limit must be at least 1.")
+    with _no_cycle_collection():
+        return _todays_asks(now, limit, progress, cancel)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while 100,000 histories are built and judged.
+
+    Hundreds of thousands of long-lived rows would otherwise make it rescan everything
+    over and over (about a third of the time); reference counting still frees garbage.
+    Afterwards everything still alive goes straight to the oldest generation (what the
+    collector would do after scanning it repeatedly), so the first collection after the
+    query does not walk all the new rows at once; cycles are found by the next full one.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+# A kept suggestion, ordered so the smallest is the worst of those kept: lower score, then
+# due later, then the higher lead id (lead ids are unique, so comparisons stop there).
+_Kept = tuple[float, int, int, tuple[Any, ...], Suggestion]
+
+
+def _todays_asks(
+    now: dt.datetime, limit: int | None, progress: Progress, cancel: CancelToken | None
+) -> AsksPage:
+    pacing = get_pacing()
+    cut = now - dt.timedelta(days=pacing.cooldown_days)
+    params = {"cut": cut, "now": now}
+    first, last = _sql("SELECT min(id), max(id) FROM lead")[0]
+    blocks = [] if first is None else list(range(first, last + 1, BLOCK_LEADS))
+    span = 0 if first is None else last - first + 1
+
+    # The acceptance rates run in SQLite's C code on a second connection while this one
+    # streams every lead's yeses for the medians, keeping them for the engine. One thread
+    # only: a second one fetching rows would make them both wait on the interpreter lock.
+    kept_yeses = _YesBlocks()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
+        found = pool.submit(_rates_on_own_connection)
+        ladder = _load_ladder()
+        medians = _all_median_days({step.key: step.level for step in ladder}, kept_yeses)
+        rates, offer_steps = found.result()
+    evidence = Evidence(rates=rates, median_days=medians, offer_steps=offer_steps)
+    setup = Prepared(ladder, _load_offers(), pacing, evidence)
+    now_us = to_us(now)
+    horizon = to_us(end_of_day(now))
+    kept: list[_Kept] = []
+    total_due = 0
+    for lo in blocks:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(lo - first, span)
+        hi = min(lo + BLOCK_LEADS - 1, last)
+        rows = _load_rows(_ELIGIBLE, params, span=(lo, hi), yeses=kept_yeses.pop(lo, hi))
+        total_due += _judge(rows, setup, now_us, horizon, limit, kept)
+        del rows  # freed before the next block is loaded
+    progress(span, span)
+    if limit is None:
+        kept.sort(reverse=True)
+    else:
+        kept = heapq.nlargest(limit, kept)
+    items = [
+        TodayItem(lead[0], lead[1], _display_name(lead), result) for _, _, _, lead, result in kept
+    ]
+    return AsksPage(items, total_due)
+
+
+def _judge(
+    rows: _Rows,
+    setup: Prepared,
+    now_us: int,
+    horizon: int,
+    limit: int | None,
+    kept: list[_Kept],
+) -> int:
+    """Run the engine over a block of leads; add the due ones to ``kept`` (a heap of the
+    best ``limit`` when there is a limit) and return how many were due."""
+    due = 0
+    no_tags: frozenset[str] = frozenset()
+    tags, yeses, asks = rows.tags.get, rows.yeses.get, rows.asks.get
+    for lead in rows.leads:
+        lead_id = lead[0]
+        result = suggest_rows(
+            lead, tags(lead_id, no_tags), yeses(lead_id, ()), asks(lead_id, ()), setup, now_us
+        )
+        if type(result) is Suggestion and result.due_us < horizon:
+            due += 1
+            entry = (result.score, -result.due_us, -lead_id, lead, result)
+            if limit is None:
+                kept.append(entry)
+            elif len(kept) < limit:
+                heapq.heappush(kept, entry)
+            elif entry > kept[0]:
+                heapq.heapreplace(kept, entry)
+    return due
+
+
+def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "snooze") -> None:
+    """Keep a lead off Today's asks until ``until`` (a snooze) or for a while (a skip)."""
+    if kind not in ("snooze", "skip"):
+        raise ValidationError("A suggestion can only be snoozed or skipped.")
+    if until <= now:
+        raise ValidationError("Pick a date after today to snooze until.")
+    with database_proxy.atomic():
+        if not _sql("SELECT 1 FROM lead WHERE id = ?", [lead_id]):
+            raise NotFoundError("That lead no longer exists: it may have been deleted.")
+        database_proxy.execute_sql(
+            "INSERT INTO suggestion_snooze (lead_id, until, kind) VALUES (?, ?, ?) "
+            "ON CONFLICT(lead_id) DO UPDATE SET until = excluded.until, kind = excluded.kind",
+            [lead_id, until.replace(microsecond=0), kind],
+        )
+
+
+def skip(lead_id: int, *, now: dt.datetime) -> dt.datetime:
+    """Skip today's suggestion: the lead comes back after the cooldown. Returns when."""
+    until = end_of_day(now) + dt.timedelta(days=max(get_pacing().cooldown_days - 1, 0))
+    snooze(lead_id, until, now=now, kind="skip")
+    return until
+
+
+def clear_snooze(lead_id: int) -> None:
+    database_proxy.execute_sql("DELETE FROM suggestion_snooze WHERE lead_id = ?", [lead_id])

@@ -1,0 +1,934 @@
+"""The next-ask engine: one lead's history in, the next small ask (or why none) out.
+
+Pure: no database, no clock. ``crm.asking.due`` loads histories and evidence and calls
+``suggest_next_ask``; tests call it with hand-built histories. The rules run in order:
+
+1. hard stops (suppressed, snoozed, an ask pending or too recent, unanswered asks in a
+   row, steps declined recently or twice, leads who never opted in);
+2. one step, not a leap (at most two levels up; major steps only from the step below);
+3. strike while warm (a fresh yes gets the ask that builds on it);
+4. choose by evidence (the owner's own acceptance rates, smoothed toward a prior);
+5. stalled leads get a different ask at their level instead of a bigger one;
+6. every answer carries its reason in plain words.
+
+The same input always gives the same output: every choice has a total tie-break order.
+
+Inside, times are whole microseconds since 1970 (plain ints) and history rows are plain
+tuples, so that ``crm.asking.due`` can hand over 100,000 histories straight from SQL; the
+public entry points take and give datetimes. A suggestion's texts (message, reason,
+summary) are worded when first read: ranking needs only the step, score and due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, NamedTuple
+
+from crm.asking.pacing import Pacing
+
+ACTIVE_STATUSES = frozenset({"subscribed", "pending", "none"})
+SUBSCRIBE_KEY = "subscribed"
+OFFER_FALLBACK = "my free guide"
+CONFIRM_SUBJECT = "Please confirm your subscription"
+CONFIRM_BODY = (
+    "Hi {first_name},\n\nYou signed up for my newsletter but the confirmation link is still "
+    "waiting in your inbox. Click it when you have a moment, or just reply and I'll add you."
+)
+_STATUS_WORDS = {
+    "unsubscribed": "Unsubscribed",
+    "bounced": "Their email bounced",
+    "complained": "Marked an email as spam",
+}
+
+
+class Rule:
+    """Names of the rules, as shown in reasons and the JSON output."""
+
+    SUPPRESSED = "suppressed"
+    DO_NOT_CONTACT = "do not contact"
+    SNOOZED = "snoozed"
+    PENDING = "waiting for an answer"
+    COOLDOWN = "cooldown"
+    UNANSWERED = "unanswered asks"
+    DECLINED = "declined recently"
+    INVITE = "invite to subscribe"
+    CONFIRM = "reminder to confirm"
+    INVITED_ONCE = "invited once"
+    TOP = "top of the ladder"
+    WARM = "strike while warm"
+    EVIDENCE = "best evidence"
+    STALLED = "stalled"
+
+
+# ---- inputs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LadderStep:
+    key: str
+    label: str
+    level: int
+    major: bool = False
+    ask_subject: str = ""
+    ask_body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OfferInfo:
+    id: int
+    name: str
+    kind: str = ""
+    topics: frozenset[str] = frozenset()
+    retired: bool = False
+
+
+class PastYes(NamedTuple):
+    """A yes on the timeline (a tuple: histories of 100,000 leads are built quickly)."""
+
+    step: str  # ladder key
+    at: dt.datetime
+    offer_id: int | None = None
+
+
+class PastAsk(NamedTuple):
+    """An ask the owner made, and its outcome so far."""
+
+    step: str
+    asked_at: dt.datetime
+    outcome: str  # pending | accepted | declined | no_response
+    offer_id: int | None = None
+    resolved_at: dt.datetime | None = None
+
+
+class LeadHistory(NamedTuple):
+    """Everything the engine knows about one lead."""
+
+    lead_id: int
+    email: str
+    first_name: str = ""
+    status: str = "subscribed"
+    do_not_contact: bool = False
+    tags: frozenset[str] = frozenset()
+    commitments: tuple[PastYes, ...] = ()
+    asks: tuple[PastAsk, ...] = ()
+    snoozed_until: dt.datetime | None = None
+    snooze_kind: str = "snooze"  # snooze | skip
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The owner's own numbers, computed once for all leads.
+
+    ``rates`` maps (level the lead was at when asked, step key asked for) to
+    (accepted, answered); ``median_days`` maps a level to the median days leads took to
+    move on from it; ``offer_steps`` lists the steps each offer has been used at.
+    """
+
+    rates: Mapping[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
+    median_days: Mapping[int, float] = field(default_factory=dict)
+    offer_steps: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+
+# ---- the engine's clock and rows -------------------------------------------------------
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_ONE_US = dt.timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+_NEVER = -(1 << 62)  # sorts before any time, like datetime.min
+_UNSET: Any = object()
+
+# A yes row: (step key, at, offer id or None, ...); an ask row: (step key, asked at,
+# outcome, offer id or None, resolved at or None, ...), where only a declined ask's
+# resolved time is read (it may be None for the others); a lead row: (lead id, email,
+# first name, status, do not contact, snoozed until or None, snooze kind, ...). Times are
+# microseconds since 1970; anything after these fields is ignored.
+YesRow = tuple[Any, ...]
+AskRow = tuple[Any, ...]
+LeadRow = tuple[Any, ...]
+
+
+def to_us(when: dt.datetime) -> int:
+    """A naive UTC time as microseconds since 1970, exactly."""
+    return (when - _EPOCH) // _ONE_US
+
+
+def from_us(us: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=us)
+
+
+# ---- outputs --------------------------------------------------------------------------
+
+
+class Suggestion:
+    """The next small ask for a lead (immutable).
+
+    The step, offer, due date, score and rule are decided up front; the subject, body,
+    reason and summary are worded on first read (Today ranks 100,000 leads and shows a
+    screenful), always to the same text for the same input.
+    """
+
+    __slots__ = ("_recipe", "_text", "due_us", "offer", "rule", "score", "step", "step_label")
+
+    def __init__(
+        self,
+        step: str,
+        step_label: str,
+        offer: str | None,
+        due_us: int,
+        score: float,
+        rule: str,
+        recipe: tuple[Any, ...],
+    ) -> None:
+        self.step = step
+        self.step_label = step_label
+        self.offer = offer
+        self.due_us = due_us
+        self.score = score
+        self.rule = rule
+        self._recipe = recipe
+        self._text: tuple[str, str, str, str] | None = None
+
+    @property
+    def due(self) -> dt.datetime:
+        return from_us(self.due_us)
+
+    def _texts(self) -> tuple[str, str, str, str]:
+        text = self._text
+        if text is None:
+            text = self._text = _words(self)
+        return text
+
+    @property
+    def subject(self) -> str:
+        return self._texts()[0]
+
+    @property
+    def body(self) -> str:
+        return self._texts()[1]
+
+    @property
+    def reason(self) -> str:
+        return self._texts()[2]
+
+    @property
+    def summary(self) -> str:
+        """One line for lists: the rule, the last yes, the last ask."""
+        return self._texts()[3]
+
+    @property
+    def message(self) -> str:
+        return f"{self.subject}\n\n{self.body}"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.step, self.step_label, self.offer, self.due_us, self.score, self.rule)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Suggestion):
+            return NotImplemented
+        return self._key() == other._key() and self._texts() == other._texts()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Suggestion(step={self.step!r}, offer={self.offer!r}, due={self.due!r}, "
+            f"score={self.score!r}, rule={self.rule!r}, reason={self.reason!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NoSuggestion:
+    reason: str
+    rule: str
+    until: dt.datetime | None = None  # when the block lifts, if it does on its own
+
+
+Result = Suggestion | NoSuggestion
+
+
+# ---- wording --------------------------------------------------------------------------
+
+
+def ago(then: dt.datetime, now: dt.datetime) -> str:
+    """'today', '1 day ago', '12 days ago' (or 'in 3 days' for a future time)."""
+    return _ago(to_us(then), to_us(now))
+
+
+def _ago(then: int, now: int) -> str:
+    # whole days, floored like timedelta.days
+    days = (now - then) // DAY_US if now >= then else -((then - now) // DAY_US + 1)
+    if days == 0:
+        return "today"
+    if days < 0:
+        return f"in {-days} day{'s' if days != -1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def _date(when: int) -> str:
+    return from_us(when).strftime("%Y-%m-%d")
+
+
+def _percent(rate: float) -> str:
+    return f"{round(rate * 100)}%"
+
+
+def _days_us(days: float) -> int:
+    return to_us(_EPOCH + dt.timedelta(days=days))
+
+
+# ---- the engine -----------------------------------------------------------------------
+
+
+class Prepared:
+    """The ladder, offers, pacing and evidence, indexed once for many leads."""
+
+    def __init__(
+        self,
+        ladder: tuple[LadderStep, ...] | list[LadderStep],
+        offers: Mapping[int, OfferInfo],
+        pacing: Pacing,
+        evidence: Evidence,
+    ) -> None:
+        self.ladder = tuple(sorted(ladder, key=lambda s: (s.level, s.key)))
+        self.steps = {s.key: s for s in self.ladder}
+        self.level_of = {s.key: s.level for s in self.ladder}
+        self.top = max((s.level for s in self.ladder), default=0)
+        self.subscribe = self.steps.get(SUBSCRIBE_KEY)
+        self.offers = offers
+        self.live = sorted(
+            (o for o in offers.values() if not o.retired), key=lambda o: (o.name.casefold(), o.id)
+        )
+        self.pacing = pacing
+        self.evidence = evidence
+        self.follow_up = _days_us(pacing.follow_up_days)
+        self.cooldown = _days_us(pacing.cooldown_days)
+        self.backoff = _days_us(pacing.decline_backoff_days)
+        self.pause = _days_us(pacing.unanswered_pause_days)
+        self.warm_min = _days_us(pacing.warm_min_days)
+        self.warm_max = _days_us(pacing.warm_max_days)
+        self.uses_offer = {
+            s.key: "{offer}" in s.ask_subject or "{offer}" in s.ask_body for s in self.ladder
+        }
+        # offers used at each step; a step where any live offer was used "takes" offers
+        self.used_at: dict[str, frozenset[int]] = {
+            s.key: frozenset(o.id for o in self.live if s.key in evidence.offer_steps.get(o.id, ()))
+            for s in self.ladder
+        }
+        self.unused = frozenset(o.id for o in self.live if not evidence.offer_steps.get(o.id))
+        self.offer_steps_at: dict[int, tuple[LadderStep, ...]] = {}
+        for s in self.ladder:
+            if self.uses_offer[s.key]:
+                self.offer_steps_at[s.level] = (*self.offer_steps_at.get(s.level, ()), s)
+        # per level where a lead can stall, the days past which it has: rule 5 is skipped
+        # at once at any other level
+        self.stall_after: dict[int, float] = {
+            level: pacing.stall_factor * median
+            for level, median in evidence.median_days.items()
+            if median > 0 and level in self.offer_steps_at
+        }
+        self._windows: dict[int, tuple[LadderStep, ...]] = {}
+        self._scores: dict[tuple[int, str], tuple[float, str]] = {}
+        self._choices: dict[tuple[Any, ...], Any] = {}
+        self.offer_choices: dict[tuple[Any, ...], OfferInfo | None] = {}
+
+    def window(self, level: int) -> tuple[LadderStep, ...]:
+        """Steps at most two levels up; a major step only from the step just below it."""
+        found = self._windows.get(level)
+        if found is None:
+            out = []
+            for step in self.ladder:
+                if not level < step.level <= level + 2:
+                    continue
+                if step.major:
+                    below = max((s.level for s in self.ladder if s.level < step.level), default=0)
+                    if level < below:
+                        continue
+                out.append(step)
+            found = self._windows[level] = tuple(out)
+        return found
+
+    def score(self, from_level: int, step: LadderStep) -> tuple[float, str]:
+        """The smoothed acceptance rate and the words for the evidence behind it."""
+        key = (from_level, step.key)
+        found = self._scores.get(key)
+        if found is None:
+            found = self._scores[key] = self._compute_score(from_level, step)
+        return found
+
+    def best_by_evidence(
+        self, level: int, candidates: Sequence[LadderStep]
+    ) -> tuple[list[tuple[float, LadderStep]], float, LadderStep]:
+        """The candidates' scores, the best score, and the step chosen: the smallest step
+        whose score is close enough to the best (the same for every lead at ``level`` with
+        the same candidates, so it is worked out once)."""
+        # the whole window (most leads) is known by its level alone
+        whole = candidates is self._windows.get(level)
+        key: Any = level if whole else (level, *(s.key for s in candidates))
+        found = self._choices.get(key)
+        if found is None:
+            scored = [(self.score(level, s)[0], s) for s in candidates]
+            best = max(score for score, _ in scored)
+            step = next(s for sc, s in scored if sc >= best - self.pacing.close_scores)
+            found = self._choices[key] = (scored, best, step)
+        return found
+
+    def _compute_score(self, from_level: int, step: LadderStep) -> tuple[float, str]:
+        pacing = self.pacing
+        accepted, answered = self.evidence.rates.get((from_level, step.key), (0, 0))
+        trust = min(answered / pacing.trust_count, 1.0) if pacing.trust_count else 1.0
+        own = accepted / answered if answered else 0.0
+        score = round(trust * own + (1 - trust) * pacing.prior, 4)
+        if answered == 0:
+            return score, (
+                f"No answered asks for this yet, so the score is the assumed rate "
+                f"({_percent(pacing.prior)})."
+            )
+        below = [s for s in self.ladder if s.level == from_level]
+        who = f"leads who {below[0].label.lower()}" if below else "new leads"
+        text = f"{accepted:,} of {answered:,} {who} {step.label.lower()} when asked"
+        if answered < pacing.trust_count:
+            text += (
+                f" (fewer than {pacing.trust_count} answers, so blended with the assumed "
+                f"{_percent(pacing.prior)})"
+            )
+        return score, text + "."
+
+
+def _ask_order(a: AskRow) -> tuple[int, str, str, int, int]:
+    """A total order on asks, so the order rows arrive in never changes the answer. Asks
+    tied up to the resolved time differ in nothing an answer is made of."""
+    return (a[1], a[0], a[2], a[3] or 0, _NEVER if a[4] is None else a[4])
+
+
+def _latest_ask(asks: tuple[AskRow, ...]) -> AskRow:
+    """``max(asks, key=_ask_order)``, building the order's keys only on a tie of times."""
+    latest = asks[0]
+    at = latest[1]
+    for a in asks[1:]:
+        if a[1] > at or (a[1] == at and _ask_order(a) > _ask_order(latest)):
+            latest, at = a, a[1]
+    return latest
+
+
+def _answered_at(a: AskRow) -> int:
+    return a[1] if a[4] is None else a[4]
+
+
+@dataclass(slots=True)
+class _Ctx:
+    prep: Prepared
+    now: int
+    lead: LeadRow
+    tags: frozenset[str]
+    yeses: tuple[YesRow, ...]
+    asks: tuple[AskRow, ...]
+    level: int
+    last_yes: YesRow | None
+    last_ask: AskRow | None
+
+
+def _rendered(template: str, first_name: str, offer: str | None) -> str:
+    return template.replace("{first_name}", first_name.strip() or "there").replace(
+        "{offer}", offer or OFFER_FALLBACK
+    )
+
+
+def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
+    """The sentence about the last yes and the last ask, and its one-line form."""
+    prep = ctx.prep
+    last_yes = ctx.last_yes
+    if last_yes is not None:
+        step = prep.steps.get(last_yes[0])
+        label = step.label.lower() if step else last_yes[0]
+        offer = prep.offers.get(last_yes[2]) if last_yes[2] else None
+        what = f"{label} ({offer.name})" if offer else label
+        when = _ago(last_yes[1], ctx.now)
+        first = f"Builds on their last yes: {what}, {when}."
+        short = f"{rule.capitalize()} · yes: {what}, {when}"
+    else:
+        first = "No yes recorded yet."
+        short = f"{rule.capitalize()} · no yes yet"
+    if ctx.last_ask is not None:
+        asked = _ago(ctx.last_ask[1], ctx.now)
+        return f"{first} Last asked {asked}.", f"{short} · asked {asked}"
+    return f"{first} Never asked before.", f"{short} · never asked"
+
+
+def _words(s: Suggestion) -> tuple[str, str, str, str]:
+    """A suggestion's subject, body, reason and summary."""
+    ctx, step, why, evidence, subject, body = s._recipe
+    first = ctx.lead[2]
+    history, summary = _history_words(ctx, s.rule)
+    why_text = why if isinstance(why, str) else why()
+    return (
+        _rendered(subject if subject is not None else step.ask_subject, first, s.offer),
+        _rendered(body if body is not None else step.ask_body, first, s.offer),
+        f"{why_text} {history} {evidence}",
+        summary,
+    )
+
+
+def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> OfferInfo | None:
+    """The offer an ask for ``step`` should be about, or None when its template has none.
+
+    At steps where offers are taken (a guide downloaded, a quiz answered), a new offer
+    matching the lead's tags and past offers; at other steps (a follow-up), the offer the
+    lead last said yes to, so the ask builds on it.
+    """
+    prep = ctx.prep
+    if not prep.uses_offer[step.key]:
+        return None
+    # the lead's offers, the one of its latest yes that came with an offer, and the
+    # offers it already took at this step
+    key_here = step.key
+    mine: set[int] = set()
+    taken: list[int] = []
+    last_key: tuple[int, str, int] | None = None
+    for c in ctx.yeses:
+        offer_id = c[2]
+        if offer_id:
+            mine.add(offer_id)
+            if c[0] == key_here:
+                taken.append(offer_id)
+            key = (c[1], c[0], offer_id)
+            if last_key is None or key > last_key:
+                last_key = key
+    used_here = prep.used_at[key_here]
+    last_offer = prep.offers.get(last_key[2]) if last_key is not None else None
+    if not used_here and not stalled and last_offer is not None:
+        return last_offer
+    taken_here = frozenset(taken)
+    now, backoff = ctx.now, prep.backoff
+    declined = (
+        frozenset(
+            a[3]
+            for a in ctx.asks
+            if a[0] == key_here and a[2] == "declined" and a[3]
+            if now - _answered_at(a) < backoff
+        )
+        if ctx.asks
+        else frozenset()
+    )
+    quiz = warm and last_offer is not None and last_offer.kind in ("quiz", "survey")
+    # many leads share these inputs: the choice is worked out once per combination
+    choice: tuple[Any, ...] = (
+        key_here,
+        stalled,
+        last_offer if quiz else None,
+        frozenset(mine),
+        taken_here,
+        declined,
+    )
+    choice += (None,) if quiz else (ctx.tags,)
+    found = prep.offer_choices.get(choice, _UNSET)
+    if found is _UNSET:
+        found = prep.offer_choices[choice] = _pick_offer(
+            prep, step, last_offer if quiz else None, ctx.tags, mine, taken_here, declined, stalled
+        )
+    return found
+
+
+def _pick_offer(
+    prep: Prepared,
+    step: LadderStep,
+    quiz: OfferInfo | None,
+    tags: frozenset[str],
+    mine: set[int],
+    taken_here: frozenset[int],
+    declined: frozenset[int],
+    stalled: bool,
+) -> OfferInfo | None:
+    if quiz is not None:
+        # answered a quiz: the offer matching their answer, i.e. the quiz's topics
+        profile = set(quiz.topics)
+    else:
+        profile = {t.casefold() for t in tags}
+        for offer_id in mine:
+            offer = prep.offers.get(offer_id)
+            if offer is not None:
+                profile |= offer.topics
+    used_here = prep.used_at[step.key]
+    choices = [o for o in prep.live if o.id not in taken_here and o.id not in declined]
+    if used_here:
+        choices = [o for o in choices if o.id in used_here] or [
+            o for o in choices if o.id in prep.unused
+        ]
+    if stalled:
+        choices = [o for o in choices if o.id not in mine]
+    if not choices:
+        return None
+    # prep.live is sorted by name, so min keeps the first of equal matches
+    return min(choices, key=lambda o: -len(o.topics & profile))
+
+
+def _suggestion(
+    ctx: _Ctx,
+    step: LadderStep,
+    offer: OfferInfo | None,
+    due: int,
+    rule: str,
+    why: str | Callable[[], str],
+    *,
+    subject: str | None = None,
+    body: str | None = None,
+) -> Suggestion:
+    score, evidence = ctx.prep.score(ctx.level, step)
+    return Suggestion(
+        step.key,
+        step.label,
+        offer.name if offer else None,
+        due,
+        score,
+        rule,
+        (ctx, step, why, evidence, subject, body),
+    )
+
+
+def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
+    lead, now, prep = ctx.lead, ctx.now, ctx.prep
+    pacing = prep.pacing
+    status = lead[3]
+    if status not in ACTIVE_STATUSES:
+        words = _STATUS_WORDS.get(status, f"Status is '{status}'")
+        return NoSuggestion(f"{words}: Smallyes suggests no asks to this lead.", Rule.SUPPRESSED)
+    if lead[4]:
+        return NoSuggestion(
+            "Marked do not contact: Smallyes suggests no asks to this lead.", Rule.DO_NOT_CONTACT
+        )
+    snoozed_until = lead[5]
+    if snoozed_until is not None and snoozed_until > now:
+        verb = "Skipped" if lead[6] == "skip" else "Snoozed"
+        return NoSuggestion(
+            f"{verb} until {_date(snoozed_until)}.", Rule.SNOOZED, from_us(snoozed_until)
+        )
+    asks = ctx.asks
+    if not asks:
+        return None
+    follow_up = prep.follow_up
+    # asks waiting for an answer, and a count of the unanswered ones (no answer, or
+    # pending past the follow-up): the rule below needs that many in a row
+    waiting = []
+    unanswered = 0
+    for a in asks:
+        outcome = a[2]
+        if outcome == "pending":
+            if now - a[1] < follow_up:
+                waiting.append(a)
+            else:
+                unanswered += 1
+        elif outcome == "no_response":
+            unanswered += 1
+    if waiting:
+        ask = max(waiting, key=_ask_order)
+        step = prep.steps.get(ask[0])
+        offer = prep.offers.get(ask[3]) if ask[3] else None
+        # Step labels are the owner's words, often past tense ("Replied"): quoted as names.
+        what = (step.label if step else ask[0]) + (f" — {offer.name}" if offer else "")
+        until = ask[1] + follow_up
+        return NoSuggestion(
+            f'Waiting for an answer to your ask "{what}" made {_ago(ask[1], now)}; '
+            f"it counts as unanswered after {_date(until)}.",
+            Rule.PENDING,
+            from_us(until),
+        )
+    last = ctx.last_ask
+    if last is not None and now - last[1] < prep.cooldown:
+        until = last[1] + prep.cooldown
+        return NoSuggestion(
+            f"Asked {_ago(last[1], now)}: asks are at least {pacing.cooldown_days} days "
+            f"apart, so the next one can wait until {_date(until)}.",
+            Rule.COOLDOWN,
+            from_us(until),
+        )
+    limit = pacing.unanswered_limit
+    if len(asks) >= limit and unanswered >= limit:
+        recent = sorted(asks, key=_ask_order)[-limit:]
+        if all(
+            a[2] == "no_response" or (a[2] == "pending" and now - a[1] >= follow_up) for a in recent
+        ):
+            latest = recent[-1][1]
+            answered_since = ctx.last_yes is not None and ctx.last_yes[1] > latest
+            until = latest + prep.pause
+            if not answered_since and now < until:
+                return NoSuggestion(
+                    f"The last {limit} asks went unanswered (the latest {_ago(latest, now)}): "
+                    f"pausing asks until {_date(until)}.",
+                    Rule.UNANSWERED,
+                    from_us(until),
+                )
+    return None
+
+
+def _declines(ctx: _Ctx) -> tuple[dict[str, int], set[str]]:
+    """Steps declined within the back-off (with when it ends) and steps declined twice."""
+    recent: dict[str, int] = {}
+    count: dict[str, int] = {}
+    backoff, now = ctx.prep.backoff, ctx.now
+    for ask in ctx.asks:
+        if ask[2] != "declined":
+            continue
+        key = ask[0]
+        count[key] = count.get(key, 0) + 1
+        when = _answered_at(ask)
+        if now - when < backoff:
+            recent[key] = max(recent.get(key, when), when + backoff)
+    if not count:
+        return recent, set()  # most leads never declined
+    return recent, {k for k, n in count.items() if n >= 2}
+
+
+def _base_due(ctx: _Ctx) -> int:
+    """The earliest a new ask is appropriate: after the cooldown and the first warm day."""
+    prep = ctx.prep
+    if ctx.last_ask is None:
+        return ctx.last_yes[1] + prep.warm_min if ctx.last_yes is not None else ctx.now
+    after_ask = ctx.last_ask[1] + prep.cooldown
+    if ctx.last_yes is None:
+        return after_ask
+    return max(after_ask, ctx.last_yes[1] + prep.warm_min)
+
+
+def _not_opted_in(ctx: _Ctx) -> Result:
+    """A lead who never opted in, or has not confirmed: one invitation, nothing bigger."""
+    step = ctx.prep.subscribe
+    pending = ctx.lead[3] == "pending"
+    if step is None:
+        return NoSuggestion(
+            "Not subscribed, and the ladder has no subscribe step to invite them to.",
+            Rule.INVITED_ONCE,
+        )
+    invited = [a[1] for a in ctx.asks if a[0] == SUBSCRIBE_KEY]
+    if invited:
+        first = min(invited)
+        verb = "Reminded to confirm" if pending else "Invited to subscribe"
+        return NoSuggestion(
+            f"{verb} {_ago(first, ctx.now)} ({_date(first)}): a lead who has not opted in is "
+            "asked only once.",
+            Rule.INVITED_ONCE,
+        )
+    if pending:
+        return _suggestion(
+            ctx,
+            step,
+            None,
+            _base_due(ctx),
+            Rule.CONFIRM,
+            "Signed up but never confirmed: one friendly reminder to confirm, nothing bigger.",
+            subject=CONFIRM_SUBJECT,
+            body=CONFIRM_BODY,
+        )
+    return _suggestion(
+        ctx,
+        step,
+        None,
+        _base_due(ctx),
+        Rule.INVITE,
+        "Never opted in: the only ask is one invitation to subscribe.",
+    )
+
+
+def suggest_next_ask(
+    lead: LeadHistory,
+    ladder: tuple[LadderStep, ...] | list[LadderStep],
+    offers: Mapping[int, OfferInfo],
+    pacing: Pacing,
+    evidence: Evidence,
+    now: dt.datetime,
+) -> Result:
+    """The next small ask for one lead, or why there is none right now."""
+    return suggest_prepared(lead, Prepared(ladder, offers, pacing, evidence), now)
+
+
+def suggest_prepared(lead: LeadHistory, prep: Prepared, now: dt.datetime) -> Result:
+    """``suggest_next_ask`` with the ladder, offers, pacing and evidence prepared once."""
+    row = (
+        lead.lead_id,
+        lead.email,
+        lead.first_name,
+        lead.status,
+        lead.do_not_contact,
+        None if lead.snoozed_until is None else to_us(lead.snoozed_until),
+        lead.snooze_kind,
+    )
+    yeses = tuple((c.step, to_us(c.at), c.offer_id) for c in lead.commitments)
+    asks = tuple(
+        (
+            a.step,
+            to_us(a.asked_at),
+            a.outcome,
+            a.offer_id,
+            None if a.resolved_at is None else to_us(a.resolved_at),
+        )
+        for a in lead.asks
+    )
+    return suggest_rows(row, lead.tags, yeses, asks, prep, to_us(now))
+
+
+def suggest_rows(
+    lead: LeadRow,
+    tags: frozenset[str],
+    yeses: tuple[YesRow, ...],
+    asks: tuple[AskRow, ...],
+    prep: Prepared,
+    now: int,
+) -> Result:
+    """The engine on rows as they come from SQL (times in microseconds since 1970)."""
+    level_of = prep.level_of
+    level = 0
+    last_yes: YesRow | None = None
+    last_key: tuple[int, int, int] | None = None
+    last_at = _NEVER
+    reached: int | None = None  # when the lead first said yes at its level
+    for c in yeses:
+        lv = level_of.get(c[0])
+        if lv is None:
+            continue  # a step no longer on the ladder
+        at = c[1]
+        if lv > level:
+            level, reached = lv, at
+        elif lv == level and (reached is None or at < reached):
+            reached = at
+        # the latest yes, ties broken by level, then offer (tuples only on a tie)
+        if last_yes is None or at > last_at:
+            last_at, last_yes, last_key = at, c, None
+        elif at == last_at:
+            if last_key is None:
+                last_key = (at, level_of[last_yes[0]], last_yes[2] or 0)
+            key = (at, lv, c[2] or 0)
+            if key > last_key:
+                last_key, last_yes = key, c
+    last_ask = _latest_ask(asks) if asks else None
+    ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_ask)
+
+    # 1. hard stops
+    stop = _hard_stop(ctx)
+    if stop is not None:
+        return stop
+    if lead[3] != "subscribed":
+        return _not_opted_in(ctx)
+    if prep.subscribe is not None and ctx.level < prep.subscribe.level:
+        ctx.level = prep.subscribe.level  # a subscriber is at least at the subscribe step
+    declined_recently, declined_twice = _declines(ctx) if asks else ({}, set())
+
+    # 2. one step, not a leap
+    if ctx.level >= prep.top:
+        return NoSuggestion(
+            "At the top of the ladder already: no bigger ask to suggest. Thank them, or log a "
+            "new yes by hand.",
+            Rule.TOP,
+        )
+    excluded: list[str] = []
+    window = prep.window(ctx.level)
+    candidates: Sequence[LadderStep]
+    if not declined_recently and not declined_twice:
+        candidates = window
+    else:
+        allowed: list[LadderStep] = []
+        for step in window:
+            if step.key in declined_twice:
+                excluded.append(f"said not now to {step.label.lower()} twice")
+            elif step.key in declined_recently:
+                until = declined_recently[step.key]
+                excluded.append(
+                    f"said not now to {step.label.lower()} (asking again after {_date(until)})"
+                )
+            else:
+                allowed.append(step)
+        candidates = allowed
+
+    # 5. stalled: a different ask at the same level, rather than a bigger one
+    # a subscriber lifted to the subscribe step has no yes at that level: not stalled there
+    stalled_ask = (
+        _stalled(ctx, reached, declined_recently, declined_twice)
+        if reached is not None and ctx.level == level
+        else None
+    )
+    if stalled_ask is not None:
+        return stalled_ask
+
+    if not candidates:
+        lift = min(declined_recently.values(), default=None)
+        return NoSuggestion(
+            "Nothing small enough to ask next: " + "; ".join(excluded or ["no step above"]) + ".",
+            Rule.DECLINED,
+            None if lift is None else from_us(lift),
+        )
+    due = _base_due(ctx)
+
+    # 3. strike while warm: the smallest next step, building on the fresh yes
+    if last_yes is not None and now - last_yes[1] <= prep.warm_max:
+        step = candidates[0]
+        offer = _choose_offer(ctx, step, warm=True, stalled=False)
+        said = last_yes[1]
+        return _suggestion(
+            ctx,
+            step,
+            offer,
+            due,
+            Rule.WARM,
+            lambda: (
+                f"Strike while warm: they said yes {_ago(said, now)}, so now is the "
+                f"time for the ask that builds on it."
+            ),
+        )
+
+    # 4. choose by evidence, preferring the smaller step when scores are close
+    scored, best, step = prep.best_by_evidence(ctx.level, candidates)
+    offer = _choose_offer(ctx, step, False, False)
+    return _suggestion(
+        ctx, step, offer, due, Rule.EVIDENCE, lambda: _evidence_why(scored, step, best, excluded)
+    )
+
+
+def _evidence_why(
+    scored: list[tuple[float, LadderStep]], step: LadderStep, best: float, excluded: list[str]
+) -> str:
+    score = next(sc for sc, s in scored if s is step)
+    others = [f"{s.label.lower()} {_percent(sc)}" for sc, s in scored if s is not step]
+    why = f"Best evidence: {step.label.lower()} scores {_percent(score)}"
+    why += f" (vs {', '.join(others)})." if others else "."
+    if score < best:
+        why += " Close enough to the best, so the smaller step wins."
+    if excluded:
+        why += " Left out: " + "; ".join(excluded) + "."
+    return why
+
+
+def _stalled(
+    ctx: _Ctx, reached: int, declined_recently: dict[str, int], declined_twice: set[str]
+) -> Suggestion | None:
+    """A different ask at the lead's level, when it has been there (since ``reached``) for
+    more than the stall factor times the median."""
+    prep = ctx.prep
+    # none without a median, nor without another offer at a step of that level (a
+    # different ask at the same level)
+    stall_after = prep.stall_after.get(ctx.level)
+    if stall_after is None:
+        return None
+    # as timedelta.total_seconds() / 86400, to the last bit
+    days_here = (ctx.now - reached) / 1_000_000 / 86400
+    if days_here <= stall_after:
+        return None
+    median = prep.evidence.median_days[ctx.level]
+    factor = prep.pacing.stall_factor
+    for step in prep.offer_steps_at[ctx.level]:
+        if step.key in declined_twice or step.key in declined_recently:
+            continue
+        offer = _choose_offer(ctx, step, warm=False, stalled=True)
+        if offer is None:
+            continue  # the same ask again would not be a different ask
+        why = partial(_stalled_why, step.label.lower(), days_here, factor, median, offer.name)
+        return _suggestion(ctx, step, offer, _base_due(ctx), Rule.STALLED, why)
+    return None
+
+
+def _stalled_why(label: str, days_here: float, factor: float, median: float, name: str) -> str:
+    return (
+        f"Stalled: at {label} for {int(days_here)} days, more than "
+        f"{factor:g}x the usual {median:.0f} days, so a different ask at "
+        f"the same level ({name}) rather than a bigger one."
+    )

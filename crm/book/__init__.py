@@ -1,0 +1,1 @@
+"""The lead book: leads, their addresses, timelines, offers, and getting data out."""

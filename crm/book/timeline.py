@@ -1,0 +1,248 @@
+"""A lead's timeline: recording yeses (commitments) and reading everything back in order.
+
+The cached columns on ``lead`` (level, last commitment time, last ask time) are kept right
+here, in the same transaction as the change that moves them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm.asking.ladder import step_by_key
+from crm.book.leads import LeadStatus, record_event
+from crm.book.offers import offer_id_for
+from crm.errors import NotFoundError, ValidationError
+from crm.importing.labels import platform_words
+from crm.store.models import Lead, database_proxy
+from crm.timefmt import from_stored, from_stored_required, iso
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """One entry of a timeline; ``kind`` is commitment, ask, status, note or import."""
+
+    at: dt.datetime
+    kind: str
+    summary: str
+    id: int
+    step: str | None = None
+    step_label: str | None = None
+    offer: str | None = None
+    outcome: str | None = None
+    resolved_at: dt.datetime | None = None
+    note: str = ""
+    source: str = ""
+    data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"at": iso(self.at), "kind": self.kind, "summary": self.summary}
+        if self.kind == "commitment":
+            out.update(step=self.step, offer=self.offer, note=self.note, source=self.source)
+        elif self.kind == "ask":
+            out.update(
+                ask_id=self.id,
+                step=self.step,
+                offer=self.offer,
+                outcome=self.outcome,
+                resolved_at=iso(self.resolved_at),
+                note=self.note,
+            )
+        else:
+            out.update(data=self.data)
+        return out
+
+
+def _require_lead(lead_id: int) -> Lead:
+    lead = Lead.get_or_none(Lead.id == lead_id)
+    if lead is None:
+        raise NotFoundError("That lead no longer exists: it may have been deleted.")
+    return lead
+
+
+def refresh_lead_cache(lead_id: int) -> None:
+    """Recompute a lead's cached level and last times from its timeline."""
+    database_proxy.execute_sql(
+        """
+        UPDATE lead SET
+          level = coalesce((SELECT max(s.level) FROM commitment c JOIN step s ON s.id = c.step_id
+                            WHERE c.lead_id = lead.id), 0),
+          last_commitment_at = (SELECT max(at) FROM commitment WHERE lead_id = lead.id),
+          last_ask_at = (SELECT max(asked_at) FROM ask WHERE lead_id = lead.id)
+        WHERE id = ?
+        """,
+        [lead_id],
+    )
+
+
+def refresh_all_levels() -> None:
+    """Recompute every lead's cached level, after the ladder was reordered."""
+    database_proxy.execute_sql(
+        """
+        UPDATE lead SET level = coalesce((SELECT max(s.level) FROM commitment c
+                                          JOIN step s ON s.id = c.step_id
+                                          WHERE c.lead_id = lead.id), 0)
+        """
+    )
+
+
+def record_commitment(
+    lead_id: int,
+    step_key: str,
+    *,
+    at: dt.datetime,
+    now: dt.datetime,
+    offer: str | None = None,
+    note: str = "",
+    source: str = "manual",
+    ask_id: int | None = None,
+    batch_id: int | None = None,
+) -> int:
+    """Log a yes on the lead's timeline; return the commitment id.
+
+    A ``subscribed`` yes moves a lead that never opted in (``none``) or had not confirmed
+    (``pending``) to ``subscribed``; a suppressed status is never changed here.
+    """
+    step = step_by_key(step_key)
+    if at > now + dt.timedelta(days=1):
+        raise ValidationError("A yes cannot be dated in the future: pick today or an earlier date.")
+    with database_proxy.atomic():
+        lead = _require_lead(lead_id)
+        offer_id = offer_id_for(offer, now=now) if offer and offer.strip() else None
+        cursor = database_proxy.execute_sql(
+            "INSERT INTO commitment (lead_id, step_id, offer_id, ask_id, at, source, note, "
+            "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [lead_id, step.id, offer_id, ask_id, at, source, note.strip(), batch_id],
+        )
+        commitment_id = cursor.lastrowid
+        database_proxy.execute_sql(
+            "UPDATE lead SET level = max(level, ?), last_commitment_at = CASE WHEN "
+            "last_commitment_at IS NULL OR last_commitment_at < ? THEN ? ELSE "
+            "last_commitment_at END, updated_at = ? WHERE id = ?",
+            [step.level, at, at, now, lead_id],
+        )
+        if step.key == "subscribed" and lead.status in (LeadStatus.NONE, LeadStatus.PENDING):
+            Lead.update(status=LeadStatus.SUBSCRIBED.value).where(Lead.id == lead_id).execute()
+            record_event(
+                lead_id,
+                "status",
+                "Status changed to Subscribed (logged a subscribe)",
+                at,
+                {"from": lead.status, "to": LeadStatus.SUBSCRIBED.value},
+            )
+    return commitment_id
+
+
+def delete_commitment(commitment_id: int) -> None:
+    """Remove one yes logged by mistake and fix the lead's cached columns."""
+    with database_proxy.atomic():
+        row = database_proxy.execute_sql(
+            "SELECT lead_id FROM commitment WHERE id = ?", [commitment_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("That yes is no longer on the timeline.")
+        database_proxy.execute_sql("DELETE FROM commitment WHERE id = ?", [commitment_id])
+        refresh_lead_cache(row[0])
+
+
+def add_note(lead_id: int, text: str, *, at: dt.datetime) -> None:
+    """A free-text note on the timeline."""
+    if not text.strip():
+        raise ValidationError("The note is empty: type something to remember.")
+    with database_proxy.atomic():
+        _require_lead(lead_id)
+        record_event(lead_id, "note", text.strip(), at)
+
+
+_TIMELINE_SQL = """
+SELECT 'commitment', c.id, c.at, s.key, s.label, o.name, NULL, NULL, c.note, c.source, NULL
+  FROM commitment c JOIN step s ON s.id = c.step_id LEFT JOIN offer o ON o.id = c.offer_id
+ WHERE c.lead_id = :lead
+UNION ALL
+SELECT 'ask', a.id, a.asked_at, s.key, s.label, o.name, a.outcome, a.resolved_at, a.note, '',
+       NULL
+  FROM ask a JOIN step s ON s.id = a.step_id LEFT JOIN offer o ON o.id = a.offer_id
+ WHERE a.lead_id = :lead
+UNION ALL
+SELECT e.kind, e.id, e.at, NULL, NULL, NULL, NULL, NULL, e.summary, '', e.data
+  FROM lead_event e WHERE e.lead_id = :lead
+UNION ALL
+SELECT 'imported', b.id, b.started_at, NULL, NULL, NULL, NULL, NULL, b.platform, b.file_name,
+       NULL
+  FROM lead l JOIN import_batch b ON b.id = l.batch_id WHERE l.id = :lead
+"""
+
+_OUTCOME_WORDS = {
+    "pending": "waiting for an answer",
+    "accepted": "said yes",
+    "declined": "said not now",
+    "no_response": "no answer",
+}
+
+
+def get_timeline(lead_id: int) -> list[TimelineItem]:
+    """Everything on a lead's timeline, newest first."""
+    _require_lead(lead_id)
+    rows = database_proxy.execute_sql(_TIMELINE_SQL, {"lead": lead_id}).fetchall()
+    items = []
+    for kind, item_id, at, key, label, offer, outcome, resolved, note, source, data in rows:
+        at = from_stored_required(at)
+        if kind == "commitment":
+            summary = f"Yes: {label}" + (f" — {offer}" if offer else "")
+            items.append(
+                TimelineItem(
+                    at=at,
+                    kind=kind,
+                    summary=summary,
+                    id=item_id,
+                    step=key,
+                    step_label=label,
+                    offer=offer,
+                    note=note,
+                    source=source,
+                )
+            )
+        elif kind == "ask":
+            summary = f"Asked: {label}" + (f" — {offer}" if offer else "")
+            summary += f" ({_OUTCOME_WORDS.get(outcome, outcome)})"
+            items.append(
+                TimelineItem(
+                    at=at,
+                    kind=kind,
+                    summary=summary,
+                    id=item_id,
+                    step=key,
+                    step_label=label,
+                    offer=offer,
+                    outcome=outcome,
+                    resolved_at=from_stored(resolved),
+                    note=note,
+                )
+            )
+        elif kind == "imported":
+            # the import that created the lead: told by its batch, not stored per lead
+            items.append(
+                TimelineItem(
+                    at=at,
+                    kind="import",
+                    summary=f"Imported from {platform_words(note)}",
+                    id=item_id,
+                    data={"batch_id": item_id, "file": source, "platform": note},
+                )
+            )
+        else:
+            items.append(
+                TimelineItem(
+                    at=at,
+                    kind=kind,
+                    summary=note,
+                    id=item_id,
+                    data=json.loads(data or "{}"),
+                )
+            )
+    # At equal times the consequence is shown above its cause (a status above the yes).
+    kind_order = {"ask": 0, "commitment": 1, "status": 2, "import": 3, "note": 4}
+    items.sort(key=lambda i: (i.at, kind_order.get(i.kind, 5), i.id), reverse=True)
+    return items

@@ -1,0 +1,113 @@
+"""What a change to the book touched, so the window refreshes what it shows in one place.
+
+The module that owns a table notes each of its writes here (:func:`note`). Whoever runs a
+domain operation collects those notes (:func:`collecting`) and gets back one
+:class:`Change`: which tables, which leads (or "many"), which settings. The window turns
+that value into a refresh of the pages that show those things; nobody picks a signal by
+hand. Notes are kept per thread and per context (``contextvars``), so a background job
+collects its own changes, and a write outside any collection costs one lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Change:
+    """The tables, leads and settings one operation wrote.
+
+    ``leads`` is ``None`` when the operation touched too many leads to list (an import, a
+    ladder merge): a page then treats every lead as changed.
+    """
+
+    tables: frozenset[str] = frozenset()
+    leads: frozenset[int] | None = frozenset()
+    settings: frozenset[str] = frozenset()
+
+    def __or__(self, other: Change) -> Change:
+        leads = None if self.leads is None or other.leads is None else self.leads | other.leads
+        return Change(self.tables | other.tables, leads, self.settings | other.settings)
+
+    @property
+    def empty(self) -> bool:
+        return not self.tables and not self.settings
+
+    def touches(self, *tables: str) -> bool:
+        """Whether the operation wrote any of ``tables``."""
+        return not self.tables.isdisjoint(tables)
+
+    def touches_lead(self, lead_id: int) -> bool:
+        """Whether the operation may have changed this lead (or every lead)."""
+        return self.leads is None or lead_id in self.leads
+
+
+NOTHING = Change()
+
+# The lead-id list is capped: past this many, "many leads" says as much and costs nothing.
+_MAX_LISTED_LEADS = 10_000
+
+
+@dataclass
+class Collector:
+    """The changes noted since :func:`collecting` began; ``change`` is their union."""
+
+    change: Change = NOTHING
+    _leads: set[int] = field(default_factory=set)
+    _many: bool = False
+
+    def add(
+        self,
+        tables: Iterable[str],
+        leads: Iterable[int] | None,
+        settings: Iterable[str],
+    ) -> None:
+        if leads is None:
+            self._many = True
+        elif not self._many:
+            self._leads.update(leads)
+            if len(self._leads) > _MAX_LISTED_LEADS:
+                self._many = True
+                self._leads.clear()
+        self.change = Change(
+            self.change.tables | frozenset(tables),
+            None if self._many else frozenset(self._leads),
+            self.change.settings | frozenset(settings),
+        )
+
+
+_collectors: ContextVar[tuple[Collector, ...]] = ContextVar("smallyes_changes", default=())
+
+
+@contextmanager
+def collecting() -> Iterator[Collector]:
+    """Collect every change noted inside the block (nested blocks each see their own)."""
+    collector = Collector()
+    token = _collectors.set((*_collectors.get(), collector))
+    try:
+        yield collector
+    finally:
+        _collectors.reset(token)
+
+
+def note(
+    *,
+    tables: Iterable[str] = (),
+    leads: Iterable[int] | None = (),
+    settings: Iterable[str] = (),
+) -> None:
+    """Record a write: the owner of a table calls this beside the SQL that changes it.
+
+    ``leads=None`` means many or all leads. ``settings`` names setting keys (``pacing``,
+    ``ladder``). A rolled-back write may have been noted: the cost is one needless refresh.
+    """
+    active = _collectors.get()
+    if not active:
+        return
+    tables, settings = tuple(tables), tuple(settings)
+    listed = None if leads is None else tuple(leads)
+    for collector in active:
+        collector.add(tables, listed, settings)

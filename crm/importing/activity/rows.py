@@ -1,0 +1,74 @@
+"""The one shape every activity reader gives: a row of evidence, not yet matched to a lead."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What a row says the person did. The ladder mapping turns it into a step (or none)."""
+
+    OPENED = "opened"  # weak signal, never a rung
+    DELIVERED = "delivered"  # counted as "emails received", never a rung
+    CLICKED = "clicked"
+    ANSWERED = "answered"
+    REPLIED = "replied"
+    DOWNLOADED = "downloaded"  # a free product "sale"
+    BOOKED = "booked"
+    CANCELED = "canceled"  # a booking that was canceled: no yes
+    PURCHASED = "purchased"
+    REFUNDED = "refunded"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One question of a form or survey and what the person answered."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    """One dated piece of evidence from an activity file.
+
+    ``at`` is naive: UTC when ``at_is_local`` is false, else the wall-clock time the file
+    wrote with no zone (Google Forms, Calendly, PayPal), which the import turns into UTC
+    with the zone the owner confirms. ``at`` is ``None`` when the file has no time for the
+    row (the import dates it at the campaign's send or the import itself, and says so).
+    ``key`` identifies the event for an idempotent re-import: the platform's own row id
+    where it gives one, else a join of the fields that make the row unique.
+    """
+
+    platform: str  # a platform key, as in crm.importing.platforms ("mailchimp", "typeform")
+    member: str  # the ZIP member path, or "" for a plain file
+    row: int  # 1-based data row number in its file or member, for the report
+    email: str  # as written, trimmed; the import checks and lower-cases it
+    action: Action
+    at: dt.datetime | None
+    key: str
+    at_is_local: bool = False
+    url: str = ""
+    campaign: str = ""  # campaign, post, form or event-type title
+    answers: tuple[Answer, ...] = ()
+    name: str = ""  # the person's name where the file gives one (for a new contact)
+    amount: Decimal | None = None  # money in the currency's units, exact
+    currency: str = ""  # ISO 4217, upper case
+    product: str = ""  # the product or event type a sale or booking is about
+    occurs_at: dt.datetime | None = None  # a booking's meeting time (naive, like ``at``)
+    source_id: str = ""  # the platform's own id of the row (order, booking, response)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A row a reader could not use, with its one-sentence reason."""
+
+    member: str
+    row: int
+    reason: str

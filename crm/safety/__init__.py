@@ -1,0 +1,1 @@
+"""Keeping data safe: backups, the forgotten-people list, and files written for the user."""

@@ -1,0 +1,1 @@
+"""Where the book lives: opening the file, its schema and migrations, locks, health."""
