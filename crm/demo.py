@@ -15,6 +15,7 @@ import unicodedata
 from typing import Any
 
 from crm.asking.ladder import get_ladder
+from crm.book.lead_cache import fold_ask, fold_yes
 from crm.book.leads import make_search_text
 from crm.errors import ValidationError
 from crm.store.models import database_proxy
@@ -152,11 +153,11 @@ def load_demo(*, leads: int = 400, seed: int = 7, now: dt.datetime) -> dict[str,
             taken: list[str] = []
             if rng.random() < 0.3:
                 commitments.append((lead_id, steps["clicked"].id, None, None, t, source, ""))
-                level, last_yes = 1, t
+                level, last_yes = fold_yes(level, last_yes, steps["clicked"].level, t)
                 t += dt.timedelta(hours=rng.uniform(0.1, 48))
             if status != "none":
                 commitments.append((lead_id, steps["subscribed"].id, None, None, t, source, ""))
-                level, last_yes = 2, t
+                level, last_yes = fold_yes(level, last_yes, steps["subscribed"].level, t)
                 taken.append("subscribed")
                 key = "subscribed"
                 while key in CLIMB and t < now:
@@ -189,7 +190,8 @@ def load_demo(*, leads: int = 400, seed: int = 7, now: dt.datetime) -> dict[str,
                         commitments.append(
                             (lead_id, steps[nxt].id, offer_id, ask_id, answered, "manual", "")
                         )
-                        level, last_yes, last_ask = steps[nxt].level, answered, asked_at
+                        level, last_yes = fold_yes(level, last_yes, steps[nxt].level, answered)
+                        last_ask = fold_ask(last_ask, asked_at)
                         t = answered
                         key = nxt
                         taken.append(nxt)
@@ -204,7 +206,7 @@ def load_demo(*, leads: int = 400, seed: int = 7, now: dt.datetime) -> dict[str,
                     asks.append(
                         (ask_id, lead_id, steps[nxt].id, offer_id, asked_at, outcome, resolved, "")
                     )
-                    last_ask = asked_at
+                    last_ask = fold_ask(last_ask, asked_at)
                     break
             if "purchased" in taken:
                 tags.add("customer")

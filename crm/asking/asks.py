@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from crm.asking.ladder import step_by_key
+from crm.book import lead_cache
 from crm.book.offers import offer_id_for
-from crm.book.timeline import record_commitment, refresh_lead_cache
+from crm.book.timeline import record_commitment
 from crm.errors import NotFoundError, ValidationError
 from crm.store.models import Ask, Lead, database_proxy
 from crm.timefmt import from_stored, from_stored_required
@@ -65,11 +66,7 @@ def record_ask(
             raise NotFoundError("That lead no longer exists: it may have been deleted.")
         offer_id = offer_id_for(offer, now=now) if offer and offer.strip() else None
         ask = Ask.create(lead=lead_id, step=step.id, offer=offer_id, asked_at=at, note=note.strip())
-        database_proxy.execute_sql(
-            "UPDATE lead SET last_ask_at = CASE WHEN last_ask_at IS NULL OR last_ask_at < ? "
-            "THEN ? ELSE last_ask_at END WHERE id = ?",
-            [at, at, lead_id],
-        )
+        lead_cache.add_ask(lead_id, at)
     return ask.id
 
 
@@ -127,7 +124,7 @@ def set_outcome(ask_id: int, outcome: Outcome | str, *, at: dt.datetime, now: dt
                 ask_id=ask_id,
                 note=ask.note,
             )
-        refresh_lead_cache(ask.lead_id)
+        lead_cache.recompute([ask.lead_id])
 
 
 def list_asks(lead_id: int | None = None, *, outcome: str | None = None) -> list[AskRow]:
@@ -156,4 +153,4 @@ def delete_ask(ask_id: int) -> None:
     with database_proxy.atomic():
         database_proxy.execute_sql("DELETE FROM commitment WHERE ask_id = ?", [ask_id])
         database_proxy.execute_sql("DELETE FROM ask WHERE id = ?", [ask_id])
-        refresh_lead_cache(ask.lead_id)
+        lead_cache.recompute([ask.lead_id])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
+from crm.book import lead_cache
 from crm.errors import ValidationError
 from crm.store.models import Step, database_proxy
 
@@ -465,7 +466,6 @@ def apply_ladder(
         return LadderChange(False, {}, None)
 
     backup = _backup_before_merge() if any(u.total for u in moved.values()) else None
-    from crm.book.timeline import refresh_all_levels
 
     with database_proxy.atomic():
         for step, label, major, subject, body in changes:
@@ -497,7 +497,7 @@ def apply_ladder(
         if restructured:
             for level, key in enumerate(wanted, start=1):
                 Step.update(level=level).where(Step.key == key).execute()
-            refresh_all_levels()
+            lead_cache.recompute()
     for removal in planned:
         log.info("removed step %s%s", removal.key, f" into {removal.into}" if removal.into else "")
     return LadderChange(True, moved, backup)

@@ -7,7 +7,8 @@ can sort and filter by them without a join. Every writer of a yes or an ask keep
 through this module, in the same transaction as its own write:
 
 - :func:`add_yes` and :func:`add_ask` after adding one row (they only ever raise a value);
-- :func:`fold_yes` for a bulk writer (import, demo) that computes rows in Python first;
+- :func:`fold_yes` and :func:`fold_ask` for a bulk writer (import, demo) that computes its
+  rows in Python first;
 - :func:`recompute` after anything that removes rows or changes step levels (delete, undo,
   a ladder change, forget), which is the definition the others must agree with
   (``tests/crm/book/test_lead_cache.py`` checks that after every writer).
@@ -40,6 +41,11 @@ _RECOMPUTE = """
 def fold_yes(level: int, last_at: T | None, yes_level: int, yes_at: T) -> tuple[int, T]:
     """The cached level and last-yes time once a yes at ``yes_level`` and ``yes_at`` is added."""
     return max(level, yes_level), yes_at if last_at is None or last_at < yes_at else last_at
+
+
+def fold_ask(last_ask_at: T | None, asked_at: T) -> T:
+    """The cached last-ask time once an ask dated ``asked_at`` is added."""
+    return asked_at if last_ask_at is None or last_ask_at < asked_at else last_ask_at
 
 
 def add_yes(lead_id: int, level: int, at: dt.datetime, *, now: dt.datetime) -> None:

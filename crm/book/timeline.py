@@ -1,7 +1,7 @@
 """A lead's timeline: recording yeses (commitments) and reading everything back in order.
 
-The cached columns on ``lead`` (level, last commitment time, last ask time) are kept right
-here, in the same transaction as the change that moves them.
+Each change also keeps the lead's cached columns, through ``crm.book.lead_cache``, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm.asking.ladder import step_by_key
+from crm.book import lead_cache
 from crm.book.leads import LeadStatus, record_event
 from crm.book.offers import offer_id_for
 from crm.errors import NotFoundError, ValidationError
@@ -62,32 +63,6 @@ def _require_lead(lead_id: int) -> Lead:
     return lead
 
 
-def refresh_lead_cache(lead_id: int) -> None:
-    """Recompute a lead's cached level and last times from its timeline."""
-    database_proxy.execute_sql(
-        """
-        UPDATE lead SET
-          level = coalesce((SELECT max(s.level) FROM commitment c JOIN step s ON s.id = c.step_id
-                            WHERE c.lead_id = lead.id), 0),
-          last_commitment_at = (SELECT max(at) FROM commitment WHERE lead_id = lead.id),
-          last_ask_at = (SELECT max(asked_at) FROM ask WHERE lead_id = lead.id)
-        WHERE id = ?
-        """,
-        [lead_id],
-    )
-
-
-def refresh_all_levels() -> None:
-    """Recompute every lead's cached level, after the ladder was reordered."""
-    database_proxy.execute_sql(
-        """
-        UPDATE lead SET level = coalesce((SELECT max(s.level) FROM commitment c
-                                          JOIN step s ON s.id = c.step_id
-                                          WHERE c.lead_id = lead.id), 0)
-        """
-    )
-
-
 def record_commitment(
     lead_id: int,
     step_key: str,
@@ -117,12 +92,7 @@ def record_commitment(
             [lead_id, step.id, offer_id, ask_id, at, source, note.strip(), batch_id],
         )
         commitment_id = cursor.lastrowid
-        database_proxy.execute_sql(
-            "UPDATE lead SET level = max(level, ?), last_commitment_at = CASE WHEN "
-            "last_commitment_at IS NULL OR last_commitment_at < ? THEN ? ELSE "
-            "last_commitment_at END, updated_at = ? WHERE id = ?",
-            [step.level, at, at, now, lead_id],
-        )
+        lead_cache.add_yes(lead_id, step.level, at, now=now)
         if step.key == "subscribed" and lead.status in (LeadStatus.NONE, LeadStatus.PENDING):
             Lead.update(status=LeadStatus.SUBSCRIBED.value).where(Lead.id == lead_id).execute()
             record_event(
@@ -144,7 +114,7 @@ def delete_commitment(commitment_id: int) -> None:
         if row is None:
             raise NotFoundError("That yes is no longer on the timeline.")
         database_proxy.execute_sql("DELETE FROM commitment WHERE id = ?", [commitment_id])
-        refresh_lead_cache(row[0])
+        lead_cache.recompute([row[0]])
 
 
 def add_note(lead_id: int, text: str, *, at: dt.datetime) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 
 from crm.asking.ladder import step_by_key
 from crm.book.emails import check_email
+from crm.book.lead_cache import fold_yes
 from crm.book.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
 from crm.book.other_emails import other_email_owners
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
@@ -1281,7 +1282,7 @@ class _Importer:
         status = r.status
         if r.consent_at and status is not S.PENDING and status is not S.NONE:
             commitments.append((lead_id, self.step_id, r.consent_at, source, self.batch_id))
-            level, last_yes = self.step_level, r.consent_at
+            level, last_yes = fold_yes(level, last_yes, self.step_level, r.consent_at)
         if status in SUPPRESSED:
             # Without its own date the suppression happened at some time up to the export:
             # the import's time, never the sign-up's, which would let any later-dated
@@ -1432,9 +1433,9 @@ class _Importer:
             commit_times.add((lead_id, r.consent_at))
             commitments.append((lead_id, self.step_id, r.consent_at, source, batch))
             changed_fields.append("timeline")
-            new_level = max(level, self.step_level)
-            if last_yes is None or str(last_yes) < r.consent_at:
-                new_last = r.consent_at
+            new_level, new_last = fold_yes(
+                level, None if last_yes is None else str(last_yes), self.step_level, r.consent_at
+            )
         if policy != "skip":
             have_tags = lead_tags.setdefault(lead_id, set())
             added = False

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from crm.book import lead_cache
 from crm.book.leads import make_search_text
-from crm.book.timeline import refresh_lead_cache
 from crm.errors import NotFoundError, ValidationError
 from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.values import fmt
@@ -236,7 +236,6 @@ def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
             "(SELECT 1 FROM lead_tag lt WHERE lt.tag_id = tag.id)",
             [batch_id],
         )
-        for lead_id in (*changes, *kept_created):
-            refresh_lead_cache(lead_id)
+        lead_cache.recompute([*changes, *kept_created])
         db.execute_sql("UPDATE import_batch SET undone_at = ? WHERE id = ?", [fmt(now), batch_id])
     return UndoReport(batch_id, removed, restored, kept_changes, len(kept_created))
