@@ -2,7 +2,10 @@
 
 Each migration is a function of the open database; ``crm.store.db`` runs the ones a file has
 not seen yet, in order, inside one transaction, after a backup. Never edit a migration
-that has shipped: add a new one.
+that has shipped: add a new one, with its change to ``schema.sql`` (the schema as it is
+today, which a test compares with what these build). A migration works on the database
+alone and imports nothing from the domain, whose code changes later: the data it seeds is
+written here as it was when it shipped.
 """
 
 from __future__ import annotations
@@ -169,13 +172,91 @@ CREATE TABLE suggestion_snooze (
 """
 
 
+# The ladder every new book starts with, as v1 seeded it (frozen: a later default is a new
+# migration's business). key, label, level, major, description, ask subject, ask body
+DEFAULT_STEPS: tuple[tuple[str, str, int, bool, str, str, str], ...] = (
+    (
+        "clicked",
+        "Clicked",
+        1,
+        False,
+        "Clicked a link or visited a page",
+        "Something you might like",
+        "Hi {first_name},\n\nI put together something short that might help. Want a look?",
+    ),
+    (
+        "subscribed",
+        "Subscribed",
+        2,
+        False,
+        "Joined the newsletter",
+        "Would you like the newsletter?",
+        "Hi {first_name},\n\nI write a short letter every week with one practical idea. "
+        "Would you like to get it? Just reply yes and I'll add you.",
+    ),
+    (
+        "downloaded",
+        "Downloaded",
+        3,
+        False,
+        "Downloaded a free guide or content upgrade",
+        "A free guide for you: {offer}",
+        "Hi {first_name},\n\nI made a short, free guide, {offer}. "
+        "Would it be useful to you? Here it is, no strings attached.",
+    ),
+    (
+        "answered",
+        "Answered",
+        4,
+        False,
+        "Answered a quiz, survey or preference question",
+        "One quick question",
+        "Hi {first_name},\n\nOne quick question so I only send you what helps: "
+        "what's your biggest challenge right now? One line is plenty.",
+    ),
+    (
+        "replied",
+        "Replied",
+        5,
+        False,
+        "Replied, or asked for help",
+        "How is it going?",
+        "Hi {first_name},\n\nDid you get a chance to try one idea from {offer}? "
+        "Hit reply and tell me how it went; I read every answer.",
+    ),
+    (
+        "booked",
+        "Booked a call",
+        6,
+        True,
+        "Booked a call, demo or trial",
+        "A free 20-minute call?",
+        "Hi {first_name},\n\nIf it would help, I have a few free 20-minute slots this week "
+        "to look at your situation together. Would you like one?",
+    ),
+    (
+        "purchased",
+        "Purchased",
+        7,
+        True,
+        "Bought a product or service",
+        "Ready for the next step?",
+        "Hi {first_name},\n\nFrom what you've told me, my program could be a good fit. "
+        "Would you like the details? No pressure either way.",
+    ),
+)
+
+
 def _v1_initial(db: SqliteDatabase) -> None:
     for statement in _V1.split(";"):
         if statement.strip():
             db.execute_sql(statement)
-    from crm.asking.ladder import seed_default_ladder
-
-    seed_default_ladder(db)
+    for step in DEFAULT_STEPS:
+        db.execute_sql(
+            "INSERT INTO step (key, label, level, major, description, ask_subject, ask_body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            step,
+        )
 
 
 # Each lead remembers the fingerprint of the imported record it already reflects, so a

@@ -1,6 +1,9 @@
-"""peewee models over the schema in ``crm.store.migrations``.
+"""peewee models for the tables the domain queries through peewee.
 
-The models describe tables the migrations create; they never create tables themselves.
+The schema itself is declared in ``schema.sql`` (built by the migrations); these models
+name the columns of the tables that peewee queries touch and never create tables (a test
+checks every field is a declared column). Most queries are plain SQL through
+``database_proxy``.
 Query functions in the owning modules turn rows into frozen dataclasses before they leave
 ``crm``: a model instance must never reach the UI, where touching a field could run SQL.
 """
@@ -11,7 +14,6 @@ from peewee import (
     AutoField,
     BooleanField,
     CharField,
-    CompositeKey,
     DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
@@ -27,26 +29,6 @@ class BaseModel(Model):
     class Meta:
         database = database_proxy
         legacy_table_names = False
-
-
-class ImportBatch(BaseModel):
-    id = AutoField()  # declared so type checkers see it; peewee adds the same
-    file_name = TextField()
-    platform = TextField()
-    encoding = TextField(default="")
-    delimiter = TextField(default="")
-    on_duplicate = TextField(default="fill")
-    tag = TextField(default="")
-    rows = IntegerField(default=0)
-    created = IntegerField(default=0)
-    updated = IntegerField(default=0)
-    unchanged = IntegerField(default=0)
-    rejected = IntegerField(default=0)
-    duplicates_in_file = IntegerField(default=0)
-    warnings = IntegerField(default=0)
-    started_at = DateTimeField()
-    finished_at = DateTimeField(null=True)
-    undone_at = DateTimeField(null=True)
 
 
 class Lead(BaseModel):
@@ -65,7 +47,7 @@ class Lead(BaseModel):
     search_text = TextField(default="")  # casefolded name, email and company for search
     created_at = DateTimeField()
     updated_at = DateTimeField()
-    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+    batch = IntegerField(null=True, column_name="batch_id")
     level = IntegerField(default=0)
     last_commitment_at = DateTimeField(null=True)
     last_ask_at = DateTimeField(null=True)
@@ -75,17 +57,7 @@ class Lead(BaseModel):
 class Tag(BaseModel):
     id = AutoField()  # declared so type checkers see it; peewee adds the same
     name = CharField(unique=True)
-    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
-
-
-class LeadTag(BaseModel):
-    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
-    tag = ForeignKeyField(Tag, on_delete="CASCADE", column_name="tag_id")
-    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
-
-    class Meta:
-        primary_key = CompositeKey("lead", "tag")
-        table_name = "lead_tag"
+    batch = IntegerField(null=True, column_name="batch_id")
 
 
 class Step(BaseModel):
@@ -117,19 +89,7 @@ class Ask(BaseModel):
     outcome = TextField(default="pending")
     resolved_at = DateTimeField(null=True)
     note = TextField(default="")
-    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
-
-
-class Commitment(BaseModel):
-    id = AutoField()  # declared so type checkers see it; peewee adds the same
-    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
-    step = ForeignKeyField(Step, column_name="step_id")
-    offer = ForeignKeyField(Offer, null=True, column_name="offer_id")
-    ask = ForeignKeyField(Ask, null=True, on_delete="SET NULL", column_name="ask_id")
-    at = DateTimeField()
-    source = TextField(default="manual")
-    note = TextField(default="")
-    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+    batch = IntegerField(null=True, column_name="batch_id")
 
 
 class LeadEvent(BaseModel):
@@ -142,25 +102,10 @@ class LeadEvent(BaseModel):
     kind = TextField()  # 'status' | 'note' | 'import' | 'created'
     summary = TextField(default="")
     data = TextField(default="{}")
-    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+    batch = IntegerField(null=True, column_name="batch_id")
 
     class Meta:
         table_name = "lead_event"
-
-
-class ImportChange(BaseModel):
-    """A before-image of one field an import changed, so the import can be undone."""
-
-    id = AutoField()  # declared so type checkers see it; peewee adds the same
-
-    batch = ForeignKeyField(ImportBatch, on_delete="CASCADE", column_name="batch_id")
-    lead = ForeignKeyField(Lead, on_delete="CASCADE", column_name="lead_id")
-    field = TextField()
-    before = TextField(null=True)
-    after = TextField(null=True)
-
-    class Meta:
-        table_name = "import_change"
 
 
 class LeadOtherEmail(BaseModel):
@@ -170,40 +115,7 @@ class LeadOtherEmail(BaseModel):
     email = TextField()
     email_key = TextField(unique=True)
     created_at = DateTimeField()
-    batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", column_name="batch_id")
+    batch = IntegerField(null=True, column_name="batch_id")
 
     class Meta:
         table_name = "lead_other_email"
-
-
-class Setting(BaseModel):
-    key = TextField(primary_key=True)
-    value = TextField()  # JSON
-
-
-class SuggestionSnooze(BaseModel):
-    """A lead kept off Today's asks until a date ('snooze' or 'skip')."""
-
-    lead = ForeignKeyField(Lead, primary_key=True, on_delete="CASCADE", column_name="lead_id")
-    until = DateTimeField()
-    kind = TextField(default="snooze")
-
-    class Meta:
-        table_name = "suggestion_snooze"
-
-
-ALL_MODELS = [
-    ImportBatch,
-    Lead,
-    Tag,
-    LeadTag,
-    Step,
-    Offer,
-    Ask,
-    Commitment,
-    LeadEvent,
-    ImportChange,
-    LeadOtherEmail,
-    Setting,
-    SuggestionSnooze,
-]

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from crm.asking.ladder import DEFAULT_STEPS
 from crm.asking.pacing import Pacing
 from crm.asking.suggest import (
     CONFIRM_SUBJECT,
@@ -21,6 +20,7 @@ from crm.asking.suggest import (
     Suggestion,
     suggest_next_ask,
 )
+from crm.store.migrations import DEFAULT_STEPS
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, 0)
 LADDER = tuple(

@@ -1,0 +1,225 @@
+-- The schema of a Smallyes book as it is today, declared once.
+--
+-- The migrations in migrations.py are its history and are never edited; this file is what
+-- they build. tests/crm/store/test_schema.py migrates a new book, and books made at every
+-- older version, and compares each with this declaration: a new migration comes with its
+-- change here. The models in models.py name the columns the queries use.
+
+CREATE TABLE ask (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    step_id INTEGER NOT NULL REFERENCES step(id),
+    offer_id INTEGER REFERENCES offer(id),
+    asked_at DATETIME NOT NULL,
+    outcome TEXT NOT NULL DEFAULT 'pending',
+    resolved_at DATETIME,
+    note TEXT NOT NULL DEFAULT '',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+);
+
+CREATE TABLE commitment (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    step_id INTEGER NOT NULL REFERENCES step(id),
+    offer_id INTEGER REFERENCES offer(id),
+    ask_id INTEGER REFERENCES ask(id) ON DELETE SET NULL,
+    at DATETIME NOT NULL,
+    source TEXT NOT NULL DEFAULT 'manual',
+    note TEXT NOT NULL DEFAULT '',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+);
+
+CREATE TABLE forgotten_address (
+    digest TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    forgotten_at DATETIME NOT NULL,
+    pending INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID;
+
+CREATE TABLE import_batch (
+    id INTEGER PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    encoding TEXT NOT NULL DEFAULT '',
+    delimiter TEXT NOT NULL DEFAULT '',
+    on_duplicate TEXT NOT NULL DEFAULT 'fill',
+    tag TEXT NOT NULL DEFAULT '',
+    rows INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    duplicates_in_file INTEGER NOT NULL DEFAULT 0,
+    warnings INTEGER NOT NULL DEFAULT 0,
+    started_at DATETIME NOT NULL,
+    finished_at DATETIME,
+    undone_at DATETIME
+);
+
+CREATE TABLE import_change (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES import_batch(id) ON DELETE CASCADE,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    field TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+);
+
+CREATE TABLE lead (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL UNIQUE,
+    first_name TEXT NOT NULL DEFAULT '',
+    last_name TEXT NOT NULL DEFAULT '',
+    company TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT 'manual',
+    status TEXT NOT NULL DEFAULT 'none',
+    do_not_contact INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '',
+    custom TEXT NOT NULL DEFAULT '{}',
+    search_text TEXT NOT NULL DEFAULT '',
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
+    level INTEGER NOT NULL DEFAULT 0,
+    last_commitment_at DATETIME,
+    last_ask_at DATETIME,
+    import_fp INTEGER
+);
+
+CREATE TABLE lead_event (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    at DATETIME NOT NULL,
+    kind TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL DEFAULT '{}',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+);
+
+CREATE TABLE lead_other_email (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL UNIQUE,
+    created_at DATETIME NOT NULL,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+    );
+
+CREATE TABLE lead_tag (
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tag(id) ON DELETE CASCADE,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
+    PRIMARY KEY (lead_id, tag_id)
+) WITHOUT ROWID;
+
+CREATE TABLE offer (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    kind TEXT NOT NULL DEFAULT '',
+    topics TEXT NOT NULL DEFAULT '',
+    retired INTEGER NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+
+CREATE TABLE setting (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE step (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    major INTEGER NOT NULL DEFAULT 0,
+    description TEXT NOT NULL DEFAULT '',
+    ask_subject TEXT NOT NULL DEFAULT '',
+    ask_body TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE suggestion_snooze (
+    lead_id INTEGER PRIMARY KEY REFERENCES lead(id) ON DELETE CASCADE,
+    until DATETIME NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'snooze'
+);
+
+CREATE TABLE tag (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    -- the import that created the tag, so undoing it removes tags nobody else uses
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+);
+
+CREATE INDEX ask_lead ON ask(lead_id, asked_at);
+
+CREATE INDEX ask_step ON ask(step_id, outcome);
+
+CREATE INDEX commitment_batch ON commitment(batch_id);
+
+CREATE INDEX commitment_lead ON commitment(lead_id, at);
+
+CREATE INDEX commitment_offer ON commitment(offer_id);
+
+CREATE INDEX commitment_step ON commitment(step_id, at);
+
+CREATE INDEX import_change_batch ON import_change(batch_id);
+
+CREATE INDEX lead_batch ON lead(batch_id);
+
+CREATE INDEX lead_company ON lead(company COLLATE NOCASE);
+
+CREATE INDEX lead_created_at ON lead(created_at, id, search_text);
+
+CREATE INDEX lead_first_name ON lead(first_name COLLATE NOCASE);
+
+CREATE INDEX lead_last_commitment_at ON lead(last_commitment_at, id, search_text);
+
+CREATE INDEX lead_last_name ON lead(last_name COLLATE NOCASE, first_name COLLATE NOCASE, id,
+                                    search_text);
+
+CREATE INDEX lead_level ON lead(level);
+
+CREATE INDEX lead_source ON lead(source);
+
+CREATE INDEX lead_status ON lead(status);
+
+CREATE INDEX lead_event_batch ON lead_event(batch_id);
+
+CREATE INDEX lead_event_lead ON lead_event(lead_id, at);
+
+CREATE INDEX lead_other_email_batch ON lead_other_email(batch_id);
+
+CREATE INDEX lead_other_email_lead ON lead_other_email(lead_id);
+
+CREATE INDEX lead_tag_tag ON lead_tag(tag_id, lead_id);
+
+CREATE TRIGGER lead_import_fp_yes_deleted AFTER DELETE ON commitment
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = OLD.lead_id AND import_fp IS NOT NULL; END;
+
+CREATE TRIGGER lead_import_fp_yes_moved AFTER UPDATE OF lead_id, step_id, at ON commitment
+    BEGIN
+      UPDATE lead SET import_fp = NULL
+       WHERE id IN (OLD.lead_id, NEW.lead_id) AND import_fp IS NOT NULL;
+    END;
+
+CREATE TRIGGER lead_import_fp_edited
+    AFTER UPDATE OF email, email_key, first_name, last_name, company, phone, notes, status,
+                    custom ON lead
+    WHEN OLD.import_fp IS NOT NULL AND NEW.import_fp IS OLD.import_fp
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = NEW.id; END;
+
+CREATE TRIGGER lead_import_fp_other_email_removed AFTER DELETE ON lead_other_email
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = OLD.lead_id AND import_fp IS NOT NULL; END;
+
+CREATE TRIGGER lead_import_fp_untagged AFTER DELETE ON lead_tag
+    BEGIN UPDATE lead SET import_fp = NULL WHERE id = OLD.lead_id AND import_fp IS NOT NULL; END;
+
+CREATE TRIGGER lead_import_fp_tag_renamed AFTER UPDATE OF name ON tag
+    BEGIN
+      UPDATE lead SET import_fp = NULL
+       WHERE import_fp IS NOT NULL AND id IN (SELECT lead_id FROM lead_tag WHERE tag_id = NEW.id);
+    END;
