@@ -117,7 +117,8 @@ def bench_ui(path: Path) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from crm.store.db import database_path, open_database
+    from crm.store.db import open_database
+    from crm.store.paths import database_path
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     db = open_database(path)

@@ -24,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from demo_db import demo_db
 
-from crm.book.exporting import export_leads_csv, forget_lead
+from crm.book.exporting import export_leads_csv
 from crm.book.leads import list_leads
 from crm.safety.backup import backup_now, restore
+from crm.safety.forget import forget_lead
 from crm.store.db import close_database, open_database
 from crm.store.health import quick_check
 from crm.timefmt import utc_now

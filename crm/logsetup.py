@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from crm.store.db import log_dir
+from crm.store.paths import log_dir
 
 LOG_FILE_NAME = "smallyes.log"
 

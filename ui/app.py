@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from crm.errors import StorageError
 from crm.logsetup import configure_logging
-from crm.store.db import close_database, database_path, open_database, resolve_db_path
+from crm.store.db import close_database, open_database
+from crm.store.paths import database_path, resolve_db_path
 from crm.timefmt import utc_now
 from ui import errors
 from ui.collector import GuiThreadCollector

@@ -47,14 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.book.exporting import (
-    export_leads_csv,
-    finish_forget,
-    finish_unfinished_forgets,
-    forget_lead,
-    purge_backups,
-    write_lead_data,
-)
+from crm.book.exporting import export_leads_csv, write_lead_data
 from crm.book.leads import LeadQuery, LeadRow, count_leads
 from crm.errors import (
     AlreadyRunningError,
@@ -76,15 +69,20 @@ from crm.safety.backup import (
     restore,
     swap_in,
 )
-from crm.safety.suppression import ReapplyReport, reapply_suppression, unreadable_warning
-from crm.store.db import (
-    close_database,
-    close_thread_connection,
-    known_storage_problem,
-    open_database,
+from crm.safety.damage import check_database, damaged_error
+from crm.safety.forget import (
+    ReapplyReport,
+    finish_forget,
+    finish_unfinished_forgets,
+    forget_lead,
+    purge_backups,
+    reapply_suppression,
 )
-from crm.store.health import check_database, damaged_error, quick_check
+from crm.safety.suppression import unreadable_warning
+from crm.store.db import close_database, close_thread_connection, open_database
+from crm.store.health import quick_check
 from crm.store.lock import InstanceLock, acquire_instance_lock
+from crm.store.problems import known_storage_problem
 from crm.timefmt import local, utc_now
 from ui import errors
 from ui.events import AppEvents

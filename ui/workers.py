@@ -21,7 +21,8 @@ from PySide6.QtCore import QObject, Signal
 
 from crm.errors import OperationCancelled, SmallyesError
 from crm.jobs import CancelToken
-from crm.store.db import close_thread_connection, known_storage_problem
+from crm.store.db import close_thread_connection
+from crm.store.problems import known_storage_problem
 
 log = logging.getLogger(__name__)
 

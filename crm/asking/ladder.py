@@ -316,7 +316,7 @@ def _plan_removals(
 def _backup_before_merge() -> Path | None:
     """A safety copy of the database file before a merge rewrites which step yeses are at."""
     from crm.safety.backup import backup_before
-    from crm.store.db import database_path
+    from crm.store.paths import database_path
 
     db = database_proxy.obj
     if not isinstance(db, SqliteDatabase) or db.database in ("", ":memory:"):

@@ -3,7 +3,7 @@
 An address is one person's: it is either a lead's own email or one lead's other address,
 never both, and never two leads'. Imports match a record by either kind
 (``crm.importing``), the lead list's search finds a lead by either, and Forget this person
-erases them with the rest (``crm.book.exporting``). Query functions return plain strings.
+erases them with the rest (``crm.safety.forget``). Query functions return plain strings.
 """
 
 from __future__ import annotations

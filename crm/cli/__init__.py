@@ -23,7 +23,9 @@ from typing import Any, TextIO
 from peewee import DatabaseError
 
 from crm.errors import SmallyesError
-from crm.store.db import close_database, known_storage_problem, open_database, resolve_db_path
+from crm.store.db import close_database, open_database
+from crm.store.paths import resolve_db_path
+from crm.store.problems import known_storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ def _daily_backup_after_write(db: Any, args: argparse.Namespace) -> None:
     opened (see READ_COMMANDS), so a damaged file never pushes a good copy out of the
     rotation. The command's own work is done either way: a backup that fails is a warning."""
     from crm.safety.backup import automatic_backup, daily_backups_on
-    from crm.store.db import database_path
+    from crm.store.paths import database_path
     from crm.timefmt import utc_now
 
     if getattr(args, "dry_run", False):

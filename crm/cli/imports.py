@@ -11,8 +11,8 @@ from crm.errors import ValidationError
 from crm.importing import ImportOptions, ImportReport, import_csv, save_rejected
 from crm.importing.platforms import PLATFORMS
 from crm.importing.undo import list_imports, undo_import
-from crm.store.db import database_path, is_database_file
 from crm.store.models import database_proxy
+from crm.store.paths import database_path, is_database_file
 from crm.timefmt import iso, utc_now
 
 

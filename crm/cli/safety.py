@@ -5,32 +5,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from crm.book.exporting import (
-    export_leads_csv,
-    finish_forget,
-    forget_lead,
-    purge_backups,
-    write_lead_data,
-)
+from crm.book.exporting import export_leads_csv, write_lead_data
 from crm.book.leads import LeadQuery, LeadRow, find_lead
 from crm.cli import add_json_flag, print_json
 from crm.errors import NotFoundError, StorageError, ValidationError
 from crm.safety.backup import backup_now, inspect_database_file, list_backups, restore
-from crm.safety.suppression import (
+from crm.safety.damage import damaged_error
+from crm.safety.forget import (
     ReapplyReport,
-    is_forgotten,
+    finish_forget,
+    forget_lead,
+    purge_backups,
     reapply_suppression,
-    unreadable_warning,
 )
-from crm.store.db import (
-    close_database,
-    open_database,
-    refuse_other_program_database,
-    resolve_db_path,
-)
-from crm.store.health import damaged_error, is_busy, quick_check
+from crm.safety.suppression import is_forgotten, unreadable_warning
+from crm.store.db import close_database, open_database, refuse_other_program_database
+from crm.store.health import is_busy, quick_check
 from crm.store.lock import ensure_not_running
 from crm.store.models import database_proxy
+from crm.store.paths import resolve_db_path
 from crm.timefmt import iso, utc_now
 
 

@@ -76,8 +76,8 @@ from crm.importing.values import (
 )
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
-from crm.store.db import database_path
 from crm.store.models import database_proxy
+from crm.store.paths import database_path
 
 log = logging.getLogger(__name__)
 _to_json = json.JSONEncoder(ensure_ascii=False).encode

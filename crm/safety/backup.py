@@ -38,7 +38,12 @@ from peewee import SqliteDatabase
 
 from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
+from crm.store.health import is_busy, quick_check, read_only_uri
 from crm.store.lock import BookLock
+from crm.store.migrations import MIGRATIONS
+from crm.store.models import database_proxy
+from crm.store.paths import backups_dir, check_output_file, database_path
+from crm.store.problems import explain_sqlite_error
 from crm.timefmt import local, utc_now
 
 log = logging.getLogger(__name__)
@@ -145,8 +150,6 @@ def backup_to(
             "choose a folder you can write to with enough free space."
         ) from exc
     except sqlite3.DatabaseError as exc:
-        from crm.store.db import explain_sqlite_error
-
         raise StorageError(explain_sqlite_error(exc, target)) from exc
 
 
@@ -157,8 +160,6 @@ def _damaged_name(path: Path) -> Path:
 def _set_apart_if_damaged(db_path: Path, copy: Path, *, in_backups: bool) -> Path:
     """Check a fresh copy; a damaged one in ``backups/`` is renamed ``...-damaged.db`` (kept,
     never counted in the rotation) and ``DatabaseDamagedError`` says so. Returns ``copy``."""
-    from crm.store.health import is_busy, quick_check
-
     problems = quick_check(copy)
     if not problems or is_busy(problems):
         return copy
@@ -181,8 +182,6 @@ def backup_file_name(db_path: Path, reason: str, now: dt.datetime) -> str:
 
 def backup_before(db: SqliteDatabase, db_path: Path, *, reason: str) -> Path:
     """A safety copy in ``backups/`` before something that rewrites the file."""
-    from crm.store.db import backups_dir
-
     target = backups_dir(db_path) / backup_file_name(db_path, reason, utc_now())
     log.info("backing up %s to %s before %s", db_path, target, reason)
     path = backup_to(db, target)
@@ -204,9 +203,6 @@ def backup_now(
 
     The copy is checked: a damaged one raises ``DatabaseDamagedError`` after it is kept
     (apart, as ``...-damaged.db``, when in ``backups/``), and prunes nothing."""
-    from crm.store.db import backups_dir, check_output_file, database_path
-    from crm.store.models import database_proxy
-
     db = db if db is not None else database_proxy.obj
     db_path = database_path(db)
     in_backups = target is None
@@ -222,8 +218,6 @@ def backup_now(
 
 def list_backups(db_path: Path) -> list[BackupInfo]:
     """The backups in ``backups/`` beside ``db_path``, newest first."""
-    from crm.store.db import backups_dir
-
     folder = backups_dir(db_path)
     if not folder.is_dir():
         return []
@@ -321,9 +315,6 @@ def automatic_backup(
     A book without leads is never copied automatically. Call it only after the health
     check passed, so a damaged file never pushes a good copy out of the rotation.
     """
-    from crm.store.db import backups_dir, database_path
-    from crm.store.models import database_proxy
-
     db = db if db is not None else database_proxy.obj
     db_path = database_path(db)
     if not db.execute_sql("SELECT EXISTS (SELECT 1 FROM lead)").fetchone()[0]:
@@ -355,8 +346,6 @@ def automatic_backup(
 def schema_columns(version: int) -> dict[str, frozenset[str]]:
     """Each table's columns at schema ``version``: the migrations up to it, run on an empty
     database in memory, so the answer is whatever those migrations really create."""
-    from crm.store.migrations import MIGRATIONS
-
     db = SqliteDatabase(":memory:")
     db.connect()
     try:
@@ -383,8 +372,6 @@ def _table_columns(con: sqlite3.Connection) -> dict[str, frozenset[str]]:
 def _schema_problem(con: sqlite3.Connection, path: Path) -> int | str:
     """The file's schema version, or why its schema is not one Smallyes made (raises
     ``DatabaseTooNewError`` for a newer one)."""
-    from crm.store.migrations import MIGRATIONS
-
     tables = _table_columns(con)
     if not set(tables).issuperset(REQUIRED_TABLES):
         return "it lacks Smallyes's tables"
@@ -419,7 +406,6 @@ def inspect_database_file(path: Path) -> int:
     file and ``DatabaseDamagedError`` when it fails ``quick_check``. Opens the file
     read-only and changes nothing.
     """
-    from crm.store.health import read_only_uri
 
     def not_ours(why: str = "") -> ValidationError:
         return ValidationError(
@@ -487,9 +473,6 @@ def keep_current_file(db_path: Path, *, reason: str, now: dt.datetime) -> Path |
     ``-wal``), so nothing is ever overwritten without a copy. Returns None when there is no
     file to keep.
     """
-    from crm.store.db import backups_dir
-    from crm.store.health import is_busy, quick_check
-
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
     target = backups_dir(db_path) / backup_file_name(db_path, reason, now)
@@ -571,8 +554,6 @@ def prepare_restore(
     call :func:`swap_in` with every connection to the database closed. Refuses with
     ``StorageError`` while another Smallyes process has the database open.
     """
-    from crm.store.health import read_only_uri
-
     source = Path(source).expanduser()
     inspect_database_file(source)
     if source.resolve() == db_path.resolve():
@@ -699,8 +680,6 @@ def clean_leftovers(db_path: Path) -> list[Path]:
 
 def find_leftovers(db_path: Path) -> list[Path]:
     """The hidden copies of the book that killed jobs left behind (see clean_leftovers)."""
-    from crm.store.db import backups_dir
-
     found = [p for p in _leftovers(db_path.parent, db_path) if p.is_file()]
     folder = backups_dir(db_path)
     if folder.is_dir():

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from crm.errors import SmallyesError, StorageError
-from crm.store.db import check_output_file, database_path, disk_problem_message
 from crm.store.models import database_proxy
+from crm.store.paths import check_output_file, database_path
+from crm.store.problems import disk_problem_message
 
 log = logging.getLogger(__name__)
 

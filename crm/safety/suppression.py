@@ -22,7 +22,6 @@ import hmac
 import logging
 import os
 import secrets
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +30,12 @@ from typing import Any
 from crm.book.emails import check_email
 from crm.book.leads import LeadRow, add_lead
 from crm.errors import (
-    ForgetUnfinishedError,
     ForgottenAddressError,
     StorageError,
     ValidationError,
 )
-from crm.store.db import database_path
 from crm.store.models import database_proxy
+from crm.store.paths import database_path
 
 log = logging.getLogger(__name__)
 
@@ -222,81 +220,3 @@ def lift(email: str) -> None:
 
 
 # --- after a restore ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ReapplyReport:
-    forgotten_again: int  # leads of the restored book erased again
-    unreadable: int  # listed people this folder's key cannot recognise
-    # Why the file could not be rewritten after the erase (a reader, a full disk), or "":
-    # the next forget, or the app's next start, rewrites it.
-    unfinished: str = ""
-
-
-def _listed_in(path: Path) -> list[tuple[str, str, str]]:
-    """The list in another book file (the one a restore replaced), read-only; [] when it
-    has none or cannot be read (a damaged file: its copy is kept, the restore goes on)."""
-    from crm.store.health import read_only_uri
-
-    try:
-        con = sqlite3.connect(read_only_uri(path), uri=True)
-    except sqlite3.Error:
-        return []
-    try:
-        return [
-            (str(d), str(k), str(at))
-            for d, k, at in con.execute(
-                "SELECT digest, key_id, forgotten_at FROM forgotten_address"
-            )
-        ]
-    except sqlite3.Error as exc:
-        log.warning("could not read the list of forgotten people in %s: %s", path, exc)
-        return []
-    finally:
-        con.close()
-
-
-def reapply_suppression(previous: Path | None, *, now: dt.datetime) -> ReapplyReport:
-    """After a restore, on the open (restored) book: merge in the list of the book it
-    replaced (``previous``, the copy the restore kept), then forget again every lead whose
-    address is on the list. A backup made before someone was forgotten would otherwise
-    bring them back without a word."""
-    from crm.book.exporting import erase_lead_rows, finish_scrub, new_placeholder
-
-    db = database_proxy
-    db_path = _db_path()
-    if previous is not None:
-        rows = _listed_in(previous)
-        if rows:
-            with db.atomic():
-                for row in rows:
-                    db.execute_sql(
-                        "INSERT OR IGNORE INTO forgotten_address (digest, key_id, forgotten_at) "
-                        "VALUES (?, ?, ?)",
-                        list(row),
-                    )
-    check = load_check(db.execute_sql, db_path)
-    if not check:
-        return ReapplyReport(0, check.unreadable)
-    again = [
-        (int(lead_id), str(email_key))
-        for lead_id, email_key in db.execute_sql(
-            "SELECT id, email_key FROM lead WHERE status != 'erased'"
-        ).fetchall()
-        if check.holds(email_key)
-    ]
-    if again:
-        assert check.key is not None
-        db.execute_sql("PRAGMA secure_delete = ON")
-        try:
-            with db.atomic():
-                for lead_id, email_key in again:
-                    remember(db.execute_sql, check.key, email_key, now)
-                    erase_lead_rows(db.execute_sql, lead_id, new_placeholder())
-            log.info("forgot %d people again after a restore", len(again))
-            finish_scrub(db.execute_sql)
-        except ForgetUnfinishedError as exc:
-            return ReapplyReport(len(again), check.unreadable, exc.user_message)
-        finally:
-            db.execute_sql("PRAGMA secure_delete = OFF")
-    return ReapplyReport(len(again), check.unreadable)

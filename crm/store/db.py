@@ -14,7 +14,6 @@ for writes that went into a deleted file.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import sqlite3
@@ -22,19 +21,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
-from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError, ValidationError
+from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError
+from crm.safety.backup import backup_before, clean_leftovers
+from crm.safety.damage import writes_refused_error
+from crm.store.health import read_only_uri
 from crm.store.lock import BookLock
 from crm.store.migrations import MIGRATIONS, Migration
 from crm.store.models import database_proxy
+from crm.store.paths import (
+    resolve_db_path,
+)
+from crm.store.problems import explain_sqlite_error
 
 log = logging.getLogger(__name__)
-
-APP_NAME = "smallyes"
-DB_FILE_NAME = "smallyes.db"
-ENV_VAR = "SMALLYES_DB"
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -44,77 +45,6 @@ PRAGMAS = {
     "cache_size": -32_000,  # 32 MB page cache: the lead list sorts over 100k rows
     "temp_store": "memory",
 }
-
-
-def data_dir() -> Path:
-    """The user data folder Smallyes uses by default."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def log_dir() -> Path:
-    """Where the rotating log file lives."""
-    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-
-
-def default_db_path() -> Path:
-    """``SMALLYES_DB`` when set, else ``smallyes.db`` in the user data folder."""
-    env = os.environ.get(ENV_VAR, "")
-    if env.strip():  # set to nothing or to spaces: not set, as shells treat it
-        return Path(env).expanduser()
-    return data_dir() / DB_FILE_NAME
-
-
-def resolve_db_path(path: str | os.PathLike[str] | None) -> Path:
-    """The database path the user asked for, or the default one."""
-    return Path(path).expanduser() if path else default_db_path()
-
-
-def backups_dir(db_path: Path) -> Path:
-    """Backups live in ``backups/`` beside the database they copy."""
-    return db_path.parent / "backups"
-
-
-def database_files(db_path: Path) -> list[Path]:
-    """The database file and the ones kept beside it: SQLite's journals, the two locks."""
-    suffixes = ("-wal", "-shm", "-journal", ".lock", ".inuse")
-    return [db_path, *(db_path.with_name(db_path.name + suffix) for suffix in suffixes)]
-
-
-def is_database_file(path: str | os.PathLike[str], db_path: Path) -> bool:
-    """Whether writing ``path`` would overwrite the database or a file that belongs to it:
-    by name, through symlinks (of the target or of the database), or as the same file
-    under another name (a hard link, another case on a case-insensitive disk)."""
-    target = Path(path).expanduser()
-    resolved = target.resolve()
-    # SQLite names its journals after the database's real path when it is a symlink.
-    own = {*database_files(db_path), *database_files(db_path.resolve())}
-    for file in own:
-        if resolved == file.resolve():
-            return True
-        try:
-            if os.path.samefile(resolved, file):
-                return True
-        except OSError:
-            continue  # one of the two does not exist: not the same file
-    return False
-
-
-def check_output_file(target: Path, db_path: Path | None, what: str) -> None:
-    """Refuse a target that writing ``what`` (an export, a backup, a chart, a report) would
-    wreck: the finished file is renamed over it, which would replace a folder's name, a
-    device or pipe itself (/dev/null, /dev/stdout), or the database or a file SQLite keeps
-    beside it (also when ``target`` is a symlink to one of them)."""
-    if target.is_dir():
-        raise ValidationError(f"{target} is a folder: give a file name for the {what}.")
-    if target.exists() and not target.is_file():
-        raise ValidationError(
-            f"{target} is not a regular file (a device, pipe or socket): give a file name for "
-            f"the {what}."
-        )
-    if db_path is not None and is_database_file(target, db_path):
-        raise ValidationError(
-            f"{target} belongs to the Smallyes database in use: give the {what} another file name."
-        )
 
 
 def _prepare_file(path: Path) -> None:
@@ -147,8 +77,6 @@ def _other_program_tables(path: Path) -> list[str]:
     database, which opening would change (WAL mode, Smallyes's tables). Read-only."""
     if not path.is_file() or path.stat().st_size == 0:
         return []
-    from crm.store.health import read_only_uri
-
     try:
         con = sqlite3.connect(read_only_uri(path), uri=True)
         try:
@@ -252,8 +180,6 @@ def migrate(
     if current == target:
         return current
     if current > 0 and path is not None:
-        from crm.safety.backup import backup_before
-
         backup_before(db, path, reason=f"migration-v{current}-to-v{target}")
     with db.atomic():
         for version in range(current, target):
@@ -282,15 +208,11 @@ def open_database(
     db = connect(db_path)
     db.hold = hold
     try:
-        from crm.safety.backup import clean_leftovers
-
         clean_leftovers(db_path)
         db.connect(reuse_if_open=True)
         if check:
             problems = _quick_check(db)
             if problems:
-                from crm.store.health import writes_refused_error
-
                 raise writes_refused_error(db_path, problems)
         migrate(db, migrations, path=db_path)
     except (DatabaseTooNewError, DatabaseDamagedError):
@@ -316,11 +238,6 @@ def _quick_check(db: SqliteDatabase) -> list[str]:
     return [line for line in lines if line and not line.startswith("***")]
 
 
-def database_path(db: SqliteDatabase) -> Path:
-    """The file behind an open database."""
-    return Path(db.database)
-
-
 def close_database(db: SqliteDatabase) -> None:
     """Close this thread's connection (other threads close their own) and give up the
     shared lock :func:`open_database` took."""
@@ -330,127 +247,6 @@ def close_database(db: SqliteDatabase) -> None:
     if hold is not None:
         db.hold = None  # type: ignore[attr-defined]
         hold.release()
-
-
-_NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
-DISK_FULL = "The disk is full: free some space and try again; nothing was lost."
-# SQLite's primary result codes (the low byte of an extended code such as IOERR_SHMSIZE).
-_SQLITE_IOERR, _SQLITE_FULL = 10, 13
-# Less room than this on the database's disk: an I/O error there is the disk being full.
-# SQLite reports a full disk as an I/O error when it cannot grow the -shm file (which even
-# a read needs in WAL mode), not as SQLITE_FULL.
-_NEARLY_FULL_BYTES = 1 << 20
-
-
-def explain_sqlite_error(exc: BaseException, path: Path) -> str:
-    """A one-sentence message for the known SQLite and file-system failures (damaged file,
-    locked, disk full, read-only, I/O error); a general one otherwise."""
-    known = _known_problem_message(exc, path)
-    if known is not None:
-        return known
-    return f"The database at {path} could not be used ({exc}): restore a backup or try again."
-
-
-def disk_problem_message(exc: BaseException, path: Path) -> str | None:
-    """The message for a file-system failure while writing ``path`` (full, read-only),
-    or None when it is not one of those."""
-    return _known_problem_message(exc, path)
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    # SQLite rolls a transaction back by itself on some failures (a full disk, an I/O
-    # error); the rollback a ``with atomic()`` then attempts fails with "no transaction is
-    # active", hiding the real cause a few links down the exception's context. A library
-    # can also fail in its own way after a write failed (matplotlib's zlib error).
-    out: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(out) < 8 and seen not in out:
-        out.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    return out
-
-
-def _is_storage_error(exc: BaseException) -> bool:
-    return isinstance(exc, (DatabaseError, sqlite3.Error, OSError))
-
-
-def _known_problem_message(exc: BaseException, path: Path) -> str | None:
-    chain = [e for e in _chain(exc) if _is_storage_error(e)]
-    # A full disk anywhere in the chain is the cause, whatever failed after it.
-    if any(_says_disk_full(e, path) for e in chain):
-        return DISK_FULL
-    for link in chain:
-        message = _message_for(link, path)
-        if message is not None:
-            return message
-    return None
-
-
-def _says_disk_full(exc: BaseException, path: Path) -> bool:
-    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
-        return True
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int) and code & 0xFF == _SQLITE_FULL:
-        return True
-    text = str(exc).lower()
-    if "database or disk is full" in text or "no space left" in text or "disk is full" in text:
-        return True
-    io_error = (isinstance(code, int) and code & 0xFF == _SQLITE_IOERR) or "disk i/o error" in text
-    if io_error or (isinstance(exc, OSError) and exc.errno == errno.EIO):
-        return _nearly_full(path)
-    return False
-
-
-def _nearly_full(path: Path) -> bool:
-    """Whether the disk that holds ``path`` has (almost) no room left."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        stats = os.statvfs(folder)
-    except (OSError, AttributeError):  # no statvfs on Windows
-        return False
-    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL_BYTES
-
-
-def _message_for(exc: BaseException, path: Path) -> str | None:
-    if isinstance(exc, OSError) and exc.errno in _READ_ONLY:
-        return f"{path} is read-only: check its permissions or choose another file."
-    text = str(exc).lower()
-    if "not a database" in text or "malformed" in text or "file is encrypted" in text:
-        return (
-            f"{path} is not a readable Smallyes database (it may be damaged or another kind "
-            "of file): restore a backup or choose another file."
-        )
-    if "locked" in text or "busy" in text:
-        return (
-            "The database is busy in another program (another Smallyes window or a script): "
-            "let it finish or close it, then try again; nothing was lost."
-        )
-    if "readonly" in text or "read-only" in text:
-        return f"{path} is read-only: check its permissions or choose another file."
-    if "disk i/o error" in text:
-        return (
-            f"The disk reported an error while Smallyes used {path}: check the disk, then "
-            "try again; the last saved change is intact."
-        )
-    if "unable to open" in text:
-        return f"Smallyes cannot open {path}: check that the folder exists and is writable."
-    return None
-
-
-def known_storage_problem(exc: BaseException, path: Path | None = None) -> StorageError | None:
-    """A ``StorageError`` for a known database or disk failure, or None for anything else
-    (a bug): the UI and CLI show the first plainly and log the second with its traceback.
-
-    Any exception is looked through: a database or disk error among its causes (a full
-    disk under a library's own error) is the problem the user meets."""
-    if path is None:
-        obj = database_proxy.obj
-        path = database_path(obj) if obj is not None else default_db_path()
-    message = _known_problem_message(exc, path)
-    return StorageError(message) if message is not None else None
 
 
 def close_thread_connection() -> None:

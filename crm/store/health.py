@@ -11,9 +11,6 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from crm.errors import DatabaseDamagedError
-from crm.timefmt import local
-
 log = logging.getLogger(__name__)
 
 # quick_check stops after this many problems: one is enough to know the file is damaged.
@@ -82,38 +79,3 @@ BUSY_PROBLEMS = frozenset({"database is locked", "database is busy"})
 def is_busy(problems: list[str]) -> bool:
     """Whether the check could not read the file because another program holds it."""
     return any(problem in BUSY_PROBLEMS for problem in problems)
-
-
-def check_database(path: Path, *, full: bool = True) -> None:
-    """Raise ``DatabaseDamagedError`` with a plain sentence when the file is damaged;
-    ``full=False`` runs only :func:`probe`."""
-    problems = quick_check(path) if full else probe(path)
-    if problems:
-        raise damaged_error(path, problems)
-
-
-def damaged_error(path: Path, problems: list[str]) -> DatabaseDamagedError:
-    """The error for a damaged file, naming the newest good backup when there is one."""
-    log.error("database %s failed quick_check: %s", path, "; ".join(problems))
-    return DatabaseDamagedError(
-        f"The database {path} is damaged ({problems[0]}): {_restore_advice(path)}; "
-        "the damaged file is kept, never overwritten."
-    )
-
-
-def writes_refused_error(path: Path, problems: list[str]) -> DatabaseDamagedError:
-    """The error for a command that would write into a damaged file: it changes nothing."""
-    log.error("database %s failed quick_check, writes refused: %s", path, "; ".join(problems))
-    return DatabaseDamagedError(
-        f"The database {path} is damaged ({problems[0]}), so Smallyes changes nothing in it: "
-        f"run smallyes-cli check, then {_restore_advice(path)} with smallyes-cli restore."
-    )
-
-
-def _restore_advice(path: Path) -> str:
-    from crm.safety.backup import newest_good_backup
-
-    good = newest_good_backup(path)
-    if good is None:
-        return "restore a backup file you keep elsewhere"
-    return f"restore the backup from {local(good.created_at):%Y-%m-%d %H:%M} ({good.path})"

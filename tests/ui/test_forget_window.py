@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import crm.book.exporting as exporting
+import crm.safety.forget as forget_mod
 import ui.safety as safety_mod
-from crm.book.exporting import forget_lead
 from crm.book.leads import count_leads, find_lead, list_leads
 from crm.safety.backup import backup_now
+from crm.safety.forget import forget_lead
 from crm.safety.suppression import add_unless_forgotten, is_forgotten
 from tests.crm.safety_helpers import Reader
 from ui import errors
@@ -31,7 +31,7 @@ def _file_bytes(db_path: Path) -> bytes:
 def test_forget_beside_a_reader_offers_to_try_again_and_finishes(
     qtbot, window, safety, people, monkeypatch, db_path
 ) -> None:
-    monkeypatch.setattr(exporting, "READER_WAIT_S", 0.3)
+    monkeypatch.setattr(forget_mod, "READER_WAIT_S", 0.3)
     monkeypatch.setattr(safety_mod, "confirm_forget", lambda *_a: ForgetChoice(False))
     assert window.leads_page.select_lead(people["ada"].id)
     asked: list[tuple[str, str]] = []
@@ -64,7 +64,7 @@ def test_forget_beside_a_reader_offers_to_try_again_and_finishes(
 def test_choosing_later_leaves_it_for_the_next_start(
     qtbot, window, safety, people, monkeypatch, db_path
 ) -> None:
-    monkeypatch.setattr(exporting, "READER_WAIT_S", 0.3)
+    monkeypatch.setattr(forget_mod, "READER_WAIT_S", 0.3)
     monkeypatch.setattr(safety_mod, "confirm_forget", lambda *_a: ForgetChoice(False))
     monkeypatch.setattr(safety_mod, "ask_finish_forget", lambda *_a: False)
     assert window.leads_page.select_lead(people["ada"].id)
@@ -73,9 +73,9 @@ def test_choosing_later_leaves_it_for_the_next_start(
     assert window.leads_page.total == 4
     assert b"Lovelace" in _file_bytes(db_path)
     # The next start's daily-backup job rewrites the file first.
-    assert exporting.finish_unfinished_forgets() == 1
+    assert forget_mod.finish_unfinished_forgets() == 1
     assert b"Lovelace" not in _file_bytes(db_path)
-    assert exporting.finish_unfinished_forgets() == 0
+    assert forget_mod.finish_unfinished_forgets() == 0
 
 
 def test_a_restore_in_the_window_forgets_them_again(

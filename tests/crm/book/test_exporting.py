@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 
 from crm.asking.asks import record_ask
-from crm.book.exporting import (
-    escape_cell,
-    export_leads_csv,
-    forget_lead,
-    lead_data,
-    write_lead_data,
-)
+from crm.book.exporting import escape_cell, export_leads_csv, lead_data, write_lead_data
 from crm.book.leads import LeadQuery, LeadRow, add_lead, list_leads, set_status
 from crm.book.timeline import add_note, record_commitment
 from crm.errors import OperationCancelled, ValidationError
 from crm.importing import import_csv
 from crm.jobs import CancelToken
+from crm.safety.forget import forget_lead
 from crm.store.db import close_database, open_database
 from tests.crm.safety_helpers import add_people
 

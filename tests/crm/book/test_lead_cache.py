@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from crm.asking.asks import delete_ask, record_ask, set_outcome
 from crm.asking.ladder import get_ladder, remove_step, reorder_steps
-from crm.book.exporting import forget_lead
 from crm.book.leads import add_lead, delete_lead
 from crm.book.timeline import delete_commitment, record_commitment
 from crm.demo import load_demo
 from crm.errors import SmallyesError
 from crm.importing import import_csv
 from crm.importing.undo import undo_import
+from crm.safety.forget import forget_lead
 from crm.store.models import database_proxy
 
 DAY = dt.timedelta(days=1)

@@ -67,7 +67,7 @@ def test_a_deleted_lead_whose_other_address_was_given_away_stays_deleted(db, now
 
 
 def test_a_forgotten_lead_takes_no_other_address(db, now) -> None:
-    from crm.book.exporting import forget_lead
+    from crm.safety.forget import forget_lead
 
     ada = add_lead("ada@example.com", now=now)
     forget_lead(ada.id, now=now)

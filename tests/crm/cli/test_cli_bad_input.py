@@ -16,7 +16,7 @@ import pytest
 
 from crm.cli import build_parser, main
 from crm.logsetup import log_file
-from crm.store.db import backups_dir, default_db_path
+from crm.store.paths import backups_dir, default_db_path
 
 
 def run(db_path: Path, *args: str, capsys) -> tuple[int, str, str]:

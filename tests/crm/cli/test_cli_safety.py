@@ -13,8 +13,9 @@ import pytest
 
 from crm.cli import main
 from crm.safety.backup import inspect_database_file
-from crm.store.db import backups_dir, close_database, open_database
+from crm.store.db import close_database, open_database
 from crm.store.models import database_proxy
+from crm.store.paths import backups_dir
 from tests.crm.safety_helpers import add_people, damage, lead_count, zero_page
 
 

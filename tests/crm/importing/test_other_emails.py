@@ -7,10 +7,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from crm.book.exporting import forget_lead, lead_data
+from crm.book.exporting import lead_data
 from crm.book.leads import LeadQuery, add_lead, find_lead, list_leads
 from crm.cli import main
 from crm.importing.undo import undo_import
+from crm.safety.forget import forget_lead
 from crm.safety.suppression import is_forgotten
 from crm.store.models import database_proxy
 from tests.crm.importing.conftest import DATA, lead, run, write

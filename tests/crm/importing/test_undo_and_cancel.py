@@ -164,7 +164,7 @@ def test_a_zip_s_unsubscribe_wins_over_its_other_file_s_subscribe(db, now, tmp_p
 
 @pytest.mark.parametrize("status", ["unsubscribed", "subscribed"])
 def test_a_forgotten_person_s_placeholder_is_left_alone(db, now, tmp_path, status) -> None:
-    from crm.book.exporting import forget_lead
+    from crm.safety.forget import forget_lead
 
     add_lead("ada@example.com", first_name="Ada", status="subscribed", now=now)
     placeholder = forget_lead(find_lead("ada@example.com").id).placeholder

@@ -32,7 +32,8 @@ from crm.safety.backup import (
     prepare_restore,
     restore,
 )
-from crm.store.db import backups_dir, close_database, open_database
+from crm.store.db import close_database, open_database
+from crm.store.paths import backups_dir
 from tests.crm.safety_helpers import add_people, damage, lead_count
 
 ROOT = Path(__file__).resolve().parents[3]

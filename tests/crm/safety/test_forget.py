@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from crm.asking.asks import record_ask
-from crm.book.exporting import forget_lead, purge_backups
 from crm.book.leads import (
     LeadQuery,
     add_lead,
@@ -25,6 +24,7 @@ from crm.book.leads import (
 from crm.book.timeline import add_note, record_commitment
 from crm.errors import NotFoundError, ValidationError
 from crm.safety.backup import backup_now, list_backups
+from crm.safety.forget import forget_lead, purge_backups
 from crm.store.db import close_database
 from crm.store.models import database_proxy
 from tests.crm.safety_helpers import add_people

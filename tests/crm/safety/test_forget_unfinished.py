@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import crm.book.exporting as exporting
+import crm.safety.forget as forget_mod
 from crm.cli import main
-from crm.store.db import backups_dir, close_database, open_database
+from crm.store.db import close_database, open_database
+from crm.store.paths import backups_dir
 from tests.crm.safety_helpers import Reader, add_people, live_emails, small_tmpfs
 
 EMAIL = "zelda@example.org"
@@ -45,7 +46,7 @@ def _add_zelda(db_path: Path, capsys) -> None:
 def test_forget_beside_a_reader_is_finished_by_forgetting_again(
     db_path: Path, capsys, monkeypatch
 ) -> None:
-    monkeypatch.setattr(exporting, "READER_WAIT_S", 0.3)
+    monkeypatch.setattr(forget_mod, "READER_WAIT_S", 0.3)
     _add_zelda(db_path, capsys)
 
     with Reader(db_path) as reader:
@@ -66,7 +67,7 @@ def test_forget_beside_a_reader_is_finished_by_forgetting_again(
 
 
 def test_forget_waits_a_moment_for_a_reader_to_finish(db_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr(exporting, "READER_WAIT_S", 10.0)
+    monkeypatch.setattr(forget_mod, "READER_WAIT_S", 10.0)
     _add_zelda(db_path, capsys)
     with Reader(db_path) as reader:
         reader.release(after_s=0.3)

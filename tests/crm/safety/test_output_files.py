@@ -240,7 +240,7 @@ def _wrapped(outer: BaseException, inner: BaseException) -> BaseException:
     ],
 )
 def test_a_wrapped_full_disk_error_is_named(tmp_path, error) -> None:
-    from crm.store.db import known_storage_problem
+    from crm.store.problems import known_storage_problem
 
     known = known_storage_problem(error, tmp_path / "smallyes.db")
     assert known is not None
@@ -250,6 +250,6 @@ def test_a_wrapped_full_disk_error_is_named(tmp_path, error) -> None:
 
 
 def test_a_bug_is_not_taken_for_a_storage_problem(tmp_path) -> None:
-    from crm.store.db import known_storage_problem
+    from crm.store.problems import known_storage_problem
 
     assert known_storage_problem(AttributeError("no attribute 'locked'"), tmp_path / "x.db") is None

@@ -165,8 +165,8 @@ def test_import_of_a_big_file_with_no_one_forgotten_is_not_slowed(db, now, tmp_p
 
 
 def test_is_forgotten_knows_the_address_in_any_case(db, now) -> None:
-    from crm.book.exporting import forget_lead
     from crm.book.leads import add_lead
+    from crm.safety.forget import forget_lead
 
     add_people(3, now)
     forget_lead(add_lead("Mixed.Case@Example.org", now=now).id)

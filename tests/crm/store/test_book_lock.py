@@ -18,7 +18,8 @@ import pytest
 
 from crm.cli import main
 from crm.safety.backup import clean_leftovers, list_backups
-from crm.store.db import backups_dir, close_database, open_database
+from crm.store.db import close_database, open_database
+from crm.store.paths import backups_dir
 from tests.crm.safety_helpers import add_people, lead_count
 
 ROOT = Path(__file__).resolve().parents[3]

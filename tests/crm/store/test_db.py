@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from crm.errors import DatabaseTooNewError, StorageError
-from crm.store.db import close_database, open_database, resolve_db_path, schema_version
+from crm.store.db import close_database, open_database, schema_version
 from crm.store.migrations import MIGRATIONS
+from crm.store.paths import resolve_db_path
 
 
 def _tables(path: Path) -> set[str]:
@@ -192,8 +193,8 @@ def test_created_leads_import_events_come_from_their_batch_after_v3(tmp_path: Pa
 
 def test_a_full_disk_during_an_import_is_named_and_nothing_is_stored(db, tmp_path, now) -> None:
     from crm.importing import ImportOptions, import_csv
-    from crm.store.db import known_storage_problem
     from crm.store.models import Lead
+    from crm.store.problems import known_storage_problem
 
     rows = [f"member{i}@example.com,Ann,Lee" for i in range(3000)]
     path = tmp_path / "members.csv"

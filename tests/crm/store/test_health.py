@@ -8,8 +8,9 @@ import pytest
 
 from crm.errors import DatabaseDamagedError
 from crm.safety.backup import backup_now
+from crm.safety.damage import check_database
 from crm.store.db import close_database
-from crm.store.health import check_database, quick_check
+from crm.store.health import quick_check
 from tests.crm.safety_helpers import add_people, damage
 
 
