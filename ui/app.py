@@ -58,7 +58,7 @@ class _Session:
 
     def _open(self, db: Any) -> None:
         from ui.main_window import MainWindow  # after the database: a refusal shows sooner
-        from ui.safety import install_safety
+        from ui.safety.actions import install_safety
 
         self.db = db
         self.window = MainWindow(database_path(db).resolve(), defer_extensions=True)
@@ -91,7 +91,7 @@ def _preload_charts() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
-    from ui.safety import HealthCheck, install_known_problem_hook, startup_checks
+    from ui.safety.startup import HealthCheck, install_known_problem_hook, startup_checks
 
     # quick_check reads the whole file: started first, it overlaps the rest of start-up.
     health = HealthCheck(resolve_db_path(args.db))
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, "Smallyes cannot open its database", exc.user_message)
         return 1
 
-    from ui.safety import settle_health_check
+    from ui.safety.startup import settle_health_check
 
     # The full integrity check reads the whole file: it goes on while the window opens,
     # and is settled once the first rows are painted. Nothing is written before then

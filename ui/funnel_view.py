@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
     from matplotlib.figure import Figure
 
-    from ui.main_window import MainWindow
+    from ui.pages import Host
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +90,15 @@ REFRESH_DELAY_MS = 400  # data changes come in bursts (an import): recompute onc
 FILTER_CHARS = 20  # the widest a closed source or tag filter grows, in characters
 
 
-def register_funnel_page(window: MainWindow, clock: Callable[[], dt.datetime] = utc_now) -> None:
+def register_funnel_page(host: Host) -> None:
     """Add the Funnel page (Ctrl+3) to the main window; it is built when first opened."""
 
     def build() -> FunnelPage:
-        page = FunnelPage(window.events, show_leads=window.show_leads, clock=clock)
-        page.sig_status_message.connect(window.show_status)
+        page = FunnelPage(host.events, show_leads=host.show_leads, clock=host.clock)
+        page.sig_status_message.connect(host.show_status)
         return page
 
-    window.add_page(FUNNEL, "Funnel", build, "Ctrl+3")
+    host.add_page(FUNNEL, "Funnel", build, "Ctrl+3")
 
 
 # --- dialogs, kept in functions so tests can replace them ----------------------------------

@@ -46,13 +46,14 @@ from crm.importing import save_rejected as write_rejected
 from crm.importing.mapping import DATE_TARGETS, TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
 from crm.timefmt import local, utc_now
+from ui.drops import dropped_file
 from ui.empty_state import lay_out_empty_state
 from ui.settings import Settings
 from ui.style import styled
 from ui.workers import TaskRunner
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.pages import Host
 
 log = logging.getLogger(__name__)
 
@@ -690,17 +691,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
-def dropped_file(event: QDragEnterEvent | QDropEvent) -> Path | None:
-    """The one local file being dropped, if that is what the drag carries."""
-    mime = event.mimeData()
-    if mime is None or not mime.hasUrls():
-        return None
-    urls = [u for u in mime.urls() if u.isLocalFile()]
-    if len(urls) != 1:
-        return None
-    return Path(urls[0].toLocalFile())
-
-
 # --- the Imports page: history and undo ----------------------------------------------------
 
 
@@ -829,42 +819,51 @@ class ImportHistoryPage(QWidget):
 # --- wiring into the main window ----------------------------------------------------------
 
 
-def open_import_wizard(window: MainWindow, path: Path | None = None) -> ImportWizard:
-    """Open (or bring forward) the import window, optionally with a file already chosen."""
-    wizard = getattr(window, "import_wizard", None)
-    busy = wizard is not None and wizard._runner.busy
-    if wizard is None or not wizard.isVisible():
-        wizard = ImportWizard(window, clock=window._clock)
-        # After a restore its report (and the batch to undo) belong to another database.
-        window.events.database_swapped.connect(wizard.close)
-        wizard.sig_imported.connect(lambda _r: _after_change(window, undo=False))
-        wizard.sig_undone.connect(lambda _r: _after_change(window, undo=True))
-        window.import_wizard = wizard  # type: ignore[attr-defined]
-    if path is not None and not busy:
-        wizard.open_file(path)
-    wizard.show()
-    wizard.raise_()
-    wizard.activateWindow()
-    return wizard
+class Imports:
+    """The import window and the Imports page of one main window."""
 
+    def __init__(self, host: Host) -> None:
+        self._host = host
+        self.wizard: ImportWizard | None = None
+        self.history: ImportHistoryPage | None = None
 
-def _after_change(window: MainWindow, *, undo: bool) -> None:
-    if undo:
-        window.events.data_replaced.emit()
-    else:
-        window.events.leads_changed.emit()
-    page = window.page(IMPORTS_PAGE)
-    if isinstance(page, ImportHistoryPage):
-        page.refresh()
+    def open(self, path: Path | None = None) -> ImportWizard:
+        """Open (or bring forward) the import window, optionally with a file already chosen."""
+        host, wizard = self._host, self.wizard
+        busy = wizard is not None and wizard._runner.busy
+        if wizard is None or not wizard.isVisible():
+            wizard = ImportWizard(host.as_widget(), clock=host.clock)
+            # After a restore its report (and the batch to undo) belong to another database.
+            host.events.database_swapped.connect(wizard.close)
+            wizard.sig_imported.connect(lambda _r: self._after_change(undo=False))
+            wizard.sig_undone.connect(lambda _r: self._after_change(undo=True))
+            self.wizard = wizard
+        if path is not None and not busy:
+            wizard.open_file(path)
+        wizard.show()
+        wizard.raise_()
+        wizard.activateWindow()
+        return wizard
 
-
-def register_import(window: MainWindow) -> None:
-    """Enable File ▸ Import CSV…, the empty state's button, drops, and the Imports page."""
-    window.set_import_handler(lambda: open_import_wizard(window))
-
-    def build() -> ImportHistoryPage:
-        page = ImportHistoryPage(lambda: open_import_wizard(window), clock=window._clock)
-        page.sig_undone.connect(lambda _r: window.events.data_replaced.emit())
+    def build_history(self) -> ImportHistoryPage:
+        page = ImportHistoryPage(lambda: self.open(), clock=self._host.clock)
+        page.sig_undone.connect(lambda _r: self._host.events.data_replaced.emit())
+        self.history = page
         return page
 
-    window.add_page(IMPORTS_PAGE, "Imports", build, "Ctrl+4")  # after Ctrl+1 to 3
+    def _after_change(self, *, undo: bool) -> None:
+        events = self._host.events
+        if undo:
+            events.data_replaced.emit()
+        else:
+            events.leads_changed.emit()
+        if self.history is not None:
+            self.history.refresh()
+
+
+def register_import(host: Host) -> Imports:
+    """Enable File ▸ Import CSV…, the empty state's button, drops, and the Imports page."""
+    imports = Imports(host)
+    host.set_import_handler(imports.open)
+    host.add_page(IMPORTS_PAGE, "Imports", imports.build_history, "Ctrl+4")  # after Ctrl+1 to 3
+    return imports

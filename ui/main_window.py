@@ -1,17 +1,19 @@
 """The main window: a sidebar of pages, the menus, the status bar.
 
-Pages are registered with :meth:`MainWindow.add_page` and built the first time they are
-shown. Every page gets the window's :class:`~ui.events.AppEvents` so it can announce and
-follow data changes.
+The window is the :class:`~ui.pages.Host` pages plug into: each registers its sidebar entry
+(:meth:`MainWindow.add_page`, built the first time it is shown), its menu items by section
+(:meth:`MainWindow.add_menu_actions`) and what it stops at shutdown. The window owns its
+menus; every page gets the window's :class:`~ui.events.AppEvents` to follow data changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QWidget,
@@ -38,15 +41,23 @@ from PySide6.QtWidgets import (
 from crm.book.leads import LeadQuery
 from crm.logsetup import log_file
 from crm.timefmt import utc_now
+from ui.drops import dropped_file
 from ui.events import AppEvents
 from ui.leads.page import LeadsPage
+from ui.pages import MenuPlace
 from ui.settings import Settings
 from ui.style import app_icon, styled
+
+if TYPE_CHECKING:
+    from ui.import_wizard import Imports
+    from ui.leads.suggestion_box import SuggestionBox
+    from ui.today import TodayPage
 
 log = logging.getLogger(__name__)
 
 LEADS = "leads"
 IMPORT_NOT_READY = "CSV import is not available in this build yet."
+IMPORT_TIP = "Bring in subscribers from a newsletter export"
 DEMO_TIP = "Fill an empty database with a realistic sample of leads"
 
 
@@ -110,9 +121,12 @@ class MainWindow(QMainWindow):
         self.db_path = db_path
         self.settings = settings if settings is not None else Settings()
         self.events = events if events is not None else AppEvents(self)
-        self._clock = clock
+        self.clock = clock
         self._pages: dict[str, _Page] = {}
-        self._import_handler: Callable[[], None] | None = None
+        self._import_handler: Callable[[Path | None], None] | None = None
+        # Each menu section ends at a separator: a page's items go just before it.
+        self._section_ends: dict[MenuPlace, QAction] = {}
+        self._shutdowns: list[Callable[[], None]] = []
 
         self.setWindowTitle("Smallyes")
         self.setWindowIcon(app_icon())
@@ -146,8 +160,9 @@ class MainWindow(QMainWindow):
         )
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
-        self.today_page: QWidget | None = None
-        self.suggestion_box: QWidget | None = None
+        self.today_page: TodayPage | None = None
+        self.suggestion_box: SuggestionBox | None = None
+        self.imports: Imports | None = None
         self.extensions_installed = False
         if not defer_extensions:
             self._install_extensions()
@@ -182,13 +197,12 @@ class MainWindow(QMainWindow):
         from ui.leads.suggestion_box import attach_suggestion_box
         from ui.today import register_today_page
 
-        clock = self._clock
-        self.today_page = register_today_page(self, clock)
-        register_funnel_page(self, clock)
-        import_wizard.register_import(self)
+        self.today_page = register_today_page(self)
+        register_funnel_page(self)
+        self.imports = import_wizard.register_import(self)
         self.setAcceptDrops(True)  # a CSV dropped anywhere on the window opens the import
         self.suggestion_box = attach_suggestion_box(
-            self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, clock
+            self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, self.clock
         )
         self.suggestion_box.sig_status_message.connect(self.show_status)
         self.suggestion_box.sig_log_ask_requested.connect(self._on_log_ask_triggered)
@@ -223,6 +237,28 @@ class MainWindow(QMainWindow):
         self.sidebar.addItem(item)
         return action
 
+    def set_page_label(self, key: str, text: str, tooltip: str = "") -> None:
+        """Change a page's sidebar text (a count beside its title, say)."""
+        item = self._pages[key].item
+        item.setText(text)
+        if tooltip:
+            item.setToolTip(tooltip)
+
+    def add_menu_actions(self, place: MenuPlace, actions: Sequence[QAction]) -> None:
+        """Add a page's menu items at the end of their section, in the order given."""
+        end = self._section_ends[place]
+        menu = end.parent()
+        assert isinstance(menu, QMenu)
+        for action in actions:
+            menu.insertAction(end, action)
+
+    def on_shutdown(self, stop: Callable[[], None]) -> None:
+        """Call ``stop`` when the window closes, before the book does."""
+        self._shutdowns.append(stop)
+
+    def as_widget(self) -> QWidget:
+        return self
+
     def show_page(self, key: str) -> QWidget:
         """Show the page, building it first if this is its first showing."""
         page = self._pages[key]
@@ -249,13 +285,17 @@ class MainWindow(QMainWindow):
         self.show_page(LEADS)
         self.leads_page.show_query(query)
 
-    def set_import_handler(self, handler: Callable[[], None]) -> None:
-        """Enable File ▸ Import CSV… and the empty state's import button."""
+    def set_import_handler(self, handler: Callable[[Path | None], None]) -> None:
+        """Enable File ▸ Import CSV…, the empty state's import button and dropped files;
+        ``handler`` gets the dropped file, or ``None`` to let the user choose one."""
         self._import_handler = handler
         self.import_action.setEnabled(True)
-        self.import_action.setToolTip("Bring in subscribers from a newsletter export")
-        self.import_action.triggered.connect(handler)
-        self.leads_page.set_import_handler(handler)
+        self.import_action.setToolTip(IMPORT_TIP)
+        self.leads_page.set_import_handler(lambda: handler(None))
+
+    def _on_import_triggered(self) -> None:
+        if self._import_handler is not None:
+            self._import_handler(None)
 
     def show_status(self, message: str, timeout_ms: int = 8000) -> None:
         self.statusBar().showMessage(message, timeout_ms)
@@ -282,8 +322,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.setToolTipsVisible(True)
-        self.import_action = self._action("&Import CSV…", lambda: None, "Ctrl+I")
-        self.import_action.triggered.disconnect()
+        self.import_action = self._action("&Import CSV…", self._on_import_triggered, "Ctrl+I")
         self.import_action.setEnabled(False)
         self.import_action.setToolTip(IMPORT_NOT_READY)
         self.demo_action = self._action(
@@ -295,6 +334,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.demo_action)
         file_menu.addSeparator()
+        self._section_ends[MenuPlace.FILE_DATA] = file_menu.addSeparator()
         file_menu.addAction(quit_action)
 
         edit_menu = bar.addMenu("&Edit")
@@ -314,6 +354,16 @@ class MainWindow(QMainWindow):
         self.find_action = self._action(
             "&Find…", self._on_find_triggered, QKeySequence.StandardKey.Find
         )
+        self.ladder_action = self._action(
+            "Ladder && &offers…",
+            self._on_ladder_triggered,
+            tip="Rename, reorder and reword the steps; add, rename and retire offers",
+        )
+        self.pacing_action = self._action(
+            "&Pacing…",
+            self._on_pacing_triggered,
+            tip="How long to wait between asks, and when to pause",
+        )
         for action in (
             self.undo_action,
             None,
@@ -328,6 +378,12 @@ class MainWindow(QMainWindow):
                 edit_menu.addSeparator()
             else:
                 edit_menu.addAction(action)
+        # Separators collapse: a section no page filled shows as nothing.
+        edit_menu.addSeparator()
+        self._section_ends[MenuPlace.EDIT_LEAD] = edit_menu.addSeparator()
+        edit_menu.addAction(self.ladder_action)
+        edit_menu.addAction(self.pacing_action)
+        self._section_ends[MenuPlace.EDIT_SETTINGS] = edit_menu.addSeparator()
 
         self.view_menu = bar.addMenu("&View")
         self._page_group = QActionGroup(self)
@@ -370,6 +426,16 @@ class MainWindow(QMainWindow):
         self.show_page(LEADS)
         self.leads_page.focus_search()
 
+    def _on_ladder_triggered(self) -> None:
+        from ui.ladder_dialog import open_ladder_dialog  # a dialog: loaded when first opened
+
+        open_ladder_dialog(self, self.events)
+
+    def _on_pacing_triggered(self) -> None:
+        from ui.pacing_dialog import open_pacing_dialog
+
+        open_pacing_dialog(self, self.events)
+
     def _on_sidebar_current_item_changed(
         self, current: QListWidgetItem | None, _previous: object
     ) -> None:
@@ -391,18 +457,14 @@ class MainWindow(QMainWindow):
         self.show_status(message)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        from ui import import_wizard
-
-        if import_wizard.dropped_file(event) is not None:
+        if self._import_handler is not None and dropped_file(event) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        from ui import import_wizard
-
-        path = import_wizard.dropped_file(event)
-        if path is not None:
+        path = dropped_file(event)
+        if path is not None and self._import_handler is not None:
             event.acceptProposedAction()
-            import_wizard.open_import_wizard(self, path)
+            self._import_handler(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.leads_page.save_state()
@@ -414,7 +476,9 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every page's background work and wait for it: nothing is left half-written."""
         self.leads_page.shutdown()
+        for stop in self._shutdowns:
+            stop()
         if self.today_page is not None:
-            self.today_page.shutdown()  # type: ignore[attr-defined]
+            self.today_page.shutdown()
         if self.suggestion_box is not None:
-            self.suggestion_box.shutdown()  # type: ignore[attr-defined]
+            self.suggestion_box.shutdown()

@@ -56,7 +56,7 @@ from ui.style import styled
 from ui.workers import TaskRunner
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.pages import Host
 
 log = logging.getLogger(__name__)
 
@@ -615,9 +615,7 @@ class TodayPage(QWidget):
             self.reload()
 
 
-def register_today_page(
-    window: MainWindow, clock: Callable[[], dt.datetime] = utc_now, initial_delay_ms: int = 1500
-) -> TodayPage:
+def register_today_page(host: Host, initial_delay_ms: int = 1500) -> TodayPage:
     """Add the Today page (Ctrl+2) and keep its count in the sidebar.
 
     The page is built now (it is cheap) and works out the count in the background shortly
@@ -632,41 +630,19 @@ def register_today_page(
         except SmallyesError as exc:
             errors.show_error(page, exc)
             return
-        window.show_leads(LeadQuery(search=lead.email))
+        host.show_leads(LeadQuery(search=lead.email))
 
-    page = TodayPage(window.events, clock=clock, open_lead=open_lead)
-    page.sig_status_message.connect(window.show_status)
-    window.add_page(TODAY, "Today", lambda: page, "Ctrl+2")
-    item = next(
-        window.sidebar.item(i)
-        for i in range(window.sidebar.count())
-        if window.sidebar.item(i).data(Qt.ItemDataRole.UserRole) == TODAY
-    )
+    page = TodayPage(host.events, clock=host.clock, open_lead=open_lead)
+    page.sig_status_message.connect(host.show_status)
+    host.add_page(TODAY, "Today", lambda: page, "Ctrl+2")
 
     def show_count(count: int) -> None:
-        item.setText(f"Today  ({count:,})" if count else "Today")
-        item.setToolTip(f"{count:,} asks due today (Ctrl+2)")
+        text = f"Today  ({count:,})" if count else "Today"
+        host.set_page_label(TODAY, text, f"{count:,} asks due today (Ctrl+2)")
 
     page.sig_count_changed.connect(show_count)
-    _add_asks_menu(window)
     if (app := QCoreApplication.instance()) is not None:
         app.aboutToQuit.connect(page.shutdown)
     if initial_delay_ms >= 0:
         QTimer.singleShot(initial_delay_ms, page, page.load_count_once)
     return page
-
-
-def _add_asks_menu(window: MainWindow) -> None:
-    """Ladder & offers… and Pacing… at the end of the Edit menu."""
-    from ui.ladder_dialog import open_ladder_dialog
-    from ui.pacing_dialog import open_pacing_dialog
-
-    edit = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit")
-    edit.addSeparator()
-    ladder = edit.addAction("Ladder && &offers…")
-    ladder.setStatusTip("Rename, reorder and reword the steps; add, rename and retire offers")
-    ladder.triggered.connect(lambda: open_ladder_dialog(window, window.events))
-    pacing = edit.addAction("&Pacing…")
-    pacing.setStatusTip("How long to wait between asks, and when to pause")
-    pacing.triggered.connect(lambda: open_pacing_dialog(window, window.events))
-    window.ladder_action, window.pacing_action = ladder, pacing  # type: ignore[attr-defined]

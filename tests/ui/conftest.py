@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings
 from crm.book.leads import LeadRow, add_lead
 from crm.book.timeline import record_commitment
 from ui.main_window import MainWindow
-from ui.safety import SafetyActions, install_safety
+from ui.safety.actions import SafetyActions, install_safety
 from ui.settings import Settings
 
 

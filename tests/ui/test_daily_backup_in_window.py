@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import ui.safety as safety_mod
+import ui.safety.actions as safety_mod
 from crm.book.leads import add_lead
 from crm.safety.backup import list_backups
 from tests.crm.safety_helpers import lead_count
-from ui.import_wizard import open_import_wizard
-from ui.safety import install_safety
+from ui.safety.actions import install_safety
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
 
@@ -49,7 +48,7 @@ def test_an_import_is_backed_up_and_quitting_after_more_changes_too(
     qtbot, window, safety, db_path, now, times
 ) -> None:
     safety.allow_daily_backups()
-    wizard = open_import_wizard(window, DATA / "mailchimp_subscribed.csv")
+    wizard = window.imports.open(DATA / "mailchimp_subscribed.csv")
     qtbot.addWidget(wizard)
     with (
         qtbot.waitSignal(safety.sig_job_done, timeout=10_000),

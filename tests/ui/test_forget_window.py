@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import crm.safety.forget as forget_mod
-import ui.safety as safety_mod
+import ui.safety.dialogs as dialogs_mod
 from crm.book.leads import count_leads, find_lead, list_leads
 from crm.safety.backup import backup_now
 from crm.safety.forget import forget_lead
@@ -15,7 +15,7 @@ from tests.crm.safety_helpers import Reader
 from ui import errors
 from ui.import_wizard import ImportWizard
 from ui.leads import dialogs
-from ui.safety import ForgetChoice
+from ui.safety.dialogs import ForgetChoice
 
 
 def _run(qtbot, safety, action) -> None:
@@ -32,7 +32,7 @@ def test_forget_beside_a_reader_offers_to_try_again_and_finishes(
     qtbot, window, safety, people, monkeypatch, db_path
 ) -> None:
     monkeypatch.setattr(forget_mod, "READER_WAIT_S", 0.3)
-    monkeypatch.setattr(safety_mod, "confirm_forget", lambda *_a: ForgetChoice(False))
+    monkeypatch.setattr(dialogs_mod, "confirm_forget", lambda *_a: ForgetChoice(False))
     assert window.leads_page.select_lead(people["ada"].id)
     asked: list[tuple[str, str]] = []
 
@@ -43,7 +43,7 @@ def test_forget_beside_a_reader_offers_to_try_again_and_finishes(
             reader.release()  # the other program is closed: try again
             return True
 
-        monkeypatch.setattr(safety_mod, "ask_finish_forget", answer)
+        monkeypatch.setattr(dialogs_mod, "ask_finish_forget", answer)
         with qtbot.waitSignal(safety.sig_status, timeout=20_000) as status:
             safety.forget_action.trigger()
         qtbot.waitUntil(lambda: not safety.runner.busy, timeout=20_000)
@@ -65,8 +65,8 @@ def test_choosing_later_leaves_it_for_the_next_start(
     qtbot, window, safety, people, monkeypatch, db_path
 ) -> None:
     monkeypatch.setattr(forget_mod, "READER_WAIT_S", 0.3)
-    monkeypatch.setattr(safety_mod, "confirm_forget", lambda *_a: ForgetChoice(False))
-    monkeypatch.setattr(safety_mod, "ask_finish_forget", lambda *_a: False)
+    monkeypatch.setattr(dialogs_mod, "confirm_forget", lambda *_a: ForgetChoice(False))
+    monkeypatch.setattr(dialogs_mod, "ask_finish_forget", lambda *_a: False)
     assert window.leads_page.select_lead(people["ada"].id)
     with Reader(db_path):
         _run(qtbot, safety, safety.forget_action)
@@ -83,8 +83,8 @@ def test_a_restore_in_the_window_forgets_them_again(
 ) -> None:
     older = backup_now(db_path.parent / "older.db", now=now)
     forget_lead(people["ada"].id)
-    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: older)
-    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: older)
+    monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
 
     with qtbot.waitSignal(window.events.data_replaced):
         _run(qtbot, safety, safety.restore_action)

@@ -50,7 +50,7 @@ def test_dropping_a_file_on_the_window_opens_the_wizard_with_it(qtbot, window) -
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
     window.dropEvent(drop)
-    wizard = window.import_wizard
+    wizard = window.imports.wizard
     qtbot.addWidget(wizard)
     assert wizard.isVisible() and wizard.path == path
     assert wizard.stack.currentIndex() == ImportWizard.PAGE_MAP
@@ -170,7 +170,7 @@ def test_cancel_keeps_nothing(qtbot, db, clock, monkeypatch) -> None:
 def test_import_from_the_window_refreshes_pages_and_history_undo(
     qtbot, window, monkeypatch
 ) -> None:
-    wizard = import_wizard.open_import_wizard(window, DATA / "kit_subscribers.csv")
+    wizard = window.imports.open(DATA / "kit_subscribers.csv")
     qtbot.addWidget(wizard)
     with qtbot.waitSignal(window.events.leads_changed, timeout=10_000):
         wizard.import_button.click()

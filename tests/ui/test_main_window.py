@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -76,7 +77,7 @@ def test_import_is_disabled_until_a_handler_is_set(db, db_path, qtbot):
     assert window.import_action.toolTip()
     assert not page.empty.import_button.isEnabled()
     calls = []
-    window.set_import_handler(lambda: calls.append(1))
+    window.set_import_handler(lambda path: calls.append(path or 1))
     window.import_action.trigger()
     page.empty.import_button.click()
     assert calls == [1, 1]
@@ -273,3 +274,41 @@ def test_garbage_is_collected_on_the_gui_thread(qapp):
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_pages_add_menu_items_to_their_section_in_order(window):
+    from PySide6.QtGui import QAction
+
+    from ui.pages import MenuPlace
+
+    first, second = QAction("First", window), QAction("Second", window)
+    lead = QAction("About this lead", window)
+    window.add_menu_actions(MenuPlace.FILE_DATA, [first])
+    window.add_menu_actions(MenuPlace.FILE_DATA, [second])
+    window.add_menu_actions(MenuPlace.EDIT_LEAD, [lead])
+    file_menu, edit_menu = (a.menu() for a in window.menuBar().actions()[:2])
+    texts = [a.text() for a in file_menu.actions() if not a.isSeparator()]
+    assert texts[-3:] == ["First", "Second", "&Quit"]
+    edit = [a.text() for a in edit_menu.actions() if not a.isSeparator()]
+    # A lead's commands come before the book's settings, which close the menu.
+    assert edit[-3:] == ["About this lead", "Ladder && &offers…", "&Pacing…"]
+    assert edit.index("&Find…") < edit.index("About this lead")
+
+
+def test_a_dropped_file_goes_to_the_import_handler(window):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    got = []
+    window.set_import_handler(got.append)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile("/tmp/list.csv")])
+    drop = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(drop)
+    assert got == [Path("/tmp/list.csv")]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import ui.safety as safety_mod
+import ui.safety.actions as safety_mod
+import ui.safety.dialogs as dialogs_mod
 from crm.book.leads import LeadQuery, count_leads, list_leads
 from crm.errors import OperationCancelled
 from crm.safety.backup import backup_now, list_backups
@@ -20,19 +21,17 @@ from crm.store.db import close_database, open_database
 from crm.store.lock import acquire_instance_lock
 from tests.crm.safety_helpers import add_people, damage, lead_count, wreck
 from ui import errors
-from ui.safety import (
+from ui.safety.dialogs import (
     CHOOSE_FILE,
     QUIT,
     RESTORE,
     ExportChoice,
     ExportDialog,
     ForgetChoice,
-    InstanceServer,
     RestoreDialog,
-    install_known_problem_hook,
-    settle_health_check,
-    startup_checks,
 )
+from ui.safety.instance import InstanceServer
+from ui.safety.startup import install_known_problem_hook, settle_health_check, startup_checks
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def test_the_actions_are_in_the_menus_and_follow_the_selection(window, safety, p
 
 def test_back_up_now_writes_the_chosen_file(qtbot, safety, monkeypatch, tmp_path):
     target = tmp_path / "mine.db"
-    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: target)
+    monkeypatch.setattr(dialogs_mod, "choose_save_path", lambda *_a: target)
     statuses: list[str] = []
     safety.sig_status.connect(statuses.append)
     _run(qtbot, safety, safety.backup_action)
@@ -85,8 +84,8 @@ def test_export_what_the_list_shows_for_excel(qtbot, window, safety, monkeypatch
         asked.append((shown_count, total))
         return ExportChoice(only_shown=True, excel=True)
 
-    monkeypatch.setattr(safety_mod, "ask_export_options", options)
-    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: target)
+    monkeypatch.setattr(dialogs_mod, "ask_export_options", options)
+    monkeypatch.setattr(dialogs_mod, "choose_save_path", lambda *_a: target)
     _run(qtbot, safety, safety.export_action)
 
     assert asked == [(2, 5)]
@@ -101,8 +100,8 @@ def test_restore_swaps_the_file_and_reloads(qtbot, window, safety, monkeypatch, 
     add_people(3, now)
     window.events.leads_changed.emit()
     assert window.leads_page.total == 8
-    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
-    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
 
     with qtbot.waitSignal(window.events.data_replaced):
         _run(qtbot, safety, safety.restore_action)
@@ -117,16 +116,16 @@ def test_restore_of_a_wrong_file_says_so_and_keeps_the_data(
 ):
     junk = tmp_path / "junk.db"
     junk.write_text("hello")
-    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: junk)
-    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: junk)
+    monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
     _run(qtbot, safety, safety.restore_action)
     assert len(shown) == 1 and "not a Smallyes database" in shown[0]
     assert count_leads() == 5
 
 
 def test_cancelling_the_restore_question_changes_nothing(safety, monkeypatch, tmp_path):
-    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: tmp_path / "x.db")
-    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: False)
+    monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: tmp_path / "x.db")
+    monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: False)
     safety.restore_action.trigger()
     assert not safety.runner.busy
 
@@ -136,10 +135,10 @@ def test_forget_this_person(qtbot, window, safety, monkeypatch, people, db_path)
     questions: list[str] = []
 
     def ask(_parent, lead):
-        questions.append(safety_mod.forget_question(lead))
+        questions.append(dialogs_mod.forget_question(lead))
         return ForgetChoice(purge_backups=False)
 
-    monkeypatch.setattr(safety_mod, "confirm_forget", ask)
+    monkeypatch.setattr(dialogs_mod, "confirm_forget", ask)
     _run(qtbot, safety, safety.forget_action)
 
     assert questions == ["Forget Ada Lovelace <ada@example.com>? This cannot be undone."]
@@ -152,7 +151,7 @@ def test_forget_this_person(qtbot, window, safety, monkeypatch, people, db_path)
 def test_export_this_leads_data(qtbot, window, safety, monkeypatch, people, tmp_path):
     _select(window, people["ben"].id)
     target = tmp_path / "ben.json"
-    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: target)
+    monkeypatch.setattr(dialogs_mod, "choose_save_path", lambda *_a: target)
     _run(qtbot, safety, safety.export_lead_action)
     data = json.loads(target.read_text(encoding="utf-8"))
     assert data["lead"]["email"] == "ben@example.com"
@@ -173,7 +172,7 @@ def test_closing_the_window_cancels_the_job_and_waits(qtbot, window, safety, mon
             ended.set()
 
     monkeypatch.setattr(safety_mod, "backup_now", slow_backup)
-    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: Path("unused.db"))
+    monkeypatch.setattr(dialogs_mod, "choose_save_path", lambda *_a: Path("unused.db"))
     safety.backup_action.trigger()
     assert started.wait(5)
 
@@ -213,7 +212,7 @@ def test_the_restore_dialog_lists_backups_newest_first(qtbot, db, db_path, now, 
     other = RestoreDialog(None, [])
     qtbot.addWidget(other)
     assert not other.restore_button.isEnabled()
-    monkeypatch.setattr(safety_mod, "choose_open_path", lambda *_a: first)
+    monkeypatch.setattr(dialogs_mod, "choose_open_path", lambda *_a: first)
     other.other.click()
     assert other.chosen == first
 
@@ -239,7 +238,7 @@ def test_an_unreadable_database_is_caught_before_the_window(qapp, db_path, now, 
         questions.append((message, newest))
         return RESTORE
 
-    monkeypatch.setattr(safety_mod, "ask_damaged_action", answer)
+    monkeypatch.setattr(dialogs_mod, "ask_damaged_action", answer)
     start = startup_checks(db_path, now=now)
     try:
         assert start.go and start.lock is not None
@@ -254,7 +253,7 @@ def test_an_unreadable_database_is_caught_before_the_window(qapp, db_path, now, 
 def test_quitting_at_the_damaged_question_leaves_the_file(qapp, db_path, now, monkeypatch):
     _damaged_with_backup(db_path, now)
     damaged = db_path.read_bytes()
-    monkeypatch.setattr(safety_mod, "ask_damaged_action", lambda *_a: QUIT)
+    monkeypatch.setattr(dialogs_mod, "ask_damaged_action", lambda *_a: QUIT)
     assert not startup_checks(db_path, now=now).go
     assert db_path.read_bytes() == damaged
     assert acquire_instance_lock(db_path).held  # the refused start released its lock
@@ -264,8 +263,8 @@ def test_a_damaged_database_can_be_restored_from_a_chosen_file(qapp, db_path, no
     good = _damaged_with_backup(db_path, now)
     elsewhere = db_path.parent / "elsewhere.db"
     elsewhere.write_bytes(good.read_bytes())
-    monkeypatch.setattr(safety_mod, "ask_damaged_action", lambda *_a: CHOOSE_FILE)
-    monkeypatch.setattr(safety_mod, "choose_open_path", lambda *_a: elsewhere)
+    monkeypatch.setattr(dialogs_mod, "ask_damaged_action", lambda *_a: CHOOSE_FILE)
+    monkeypatch.setattr(dialogs_mod, "choose_open_path", lambda *_a: elsewhere)
     start = startup_checks(db_path, now=now)
     start.lock.release()
     assert start.go and lead_count(db_path) == 300
@@ -282,7 +281,7 @@ def test_damage_the_probe_misses_is_found_before_the_window_reads(qapp, db_path,
         offered.append(newest.path)
         return RESTORE
 
-    monkeypatch.setattr(safety_mod, "ask_damaged_action", answer)
+    monkeypatch.setattr(dialogs_mod, "ask_damaged_action", answer)
     db = settle_health_check(start, open_database(db_path), db_path, now=now)
     try:
         assert db is not None and offered == [good]
@@ -295,7 +294,7 @@ def test_damage_the_probe_misses_is_found_before_the_window_reads(qapp, db_path,
 
 
 def test_a_healthy_database_passes_the_settled_check(qapp, db, db_path, now, monkeypatch):
-    monkeypatch.setattr(safety_mod, "ask_damaged_action", lambda *_a: pytest.fail("asked"))
+    monkeypatch.setattr(dialogs_mod, "ask_damaged_action", lambda *_a: pytest.fail("asked"))
     start = startup_checks(db_path, now=now)
     try:
         assert settle_health_check(start, db, db_path, now=now) is db
@@ -333,8 +332,8 @@ def test_a_cancelled_job_reports_that_nothing_changed(qtbot, safety, monkeypatch
         raise OperationCancelled()
 
     monkeypatch.setattr(safety_mod, "export_leads_csv", cancelled)
-    monkeypatch.setattr(safety_mod, "ask_export_options", lambda *_a: ExportChoice(False, False))
-    monkeypatch.setattr(safety_mod, "choose_save_path", lambda *_a: tmp_path / "x.csv")
+    monkeypatch.setattr(dialogs_mod, "ask_export_options", lambda *_a: ExportChoice(False, False))
+    monkeypatch.setattr(dialogs_mod, "choose_save_path", lambda *_a: tmp_path / "x.csv")
     statuses: list[str] = []
     safety.sig_status.connect(statuses.append)
     _run(qtbot, safety, safety.export_action)
@@ -363,8 +362,8 @@ def test_a_restore_forgets_the_deletes_made_before_it(
     _select(window, people["ada"].id)
     window.delete_action.trigger()
     assert window.undo_action.isEnabled()
-    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
-    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
     with qtbot.waitSignal(window.events.data_replaced):
         _run(qtbot, safety, safety.restore_action)
     assert count_leads() == 5
@@ -375,13 +374,12 @@ def test_a_restore_forgets_the_deletes_made_before_it(
 def test_a_restore_waits_for_a_running_import_and_closes_a_stale_import_window(
     qtbot, window, safety, monkeypatch, shown, now, db_path
 ):
-    from ui.import_wizard import open_import_wizard
     from ui.workers import TaskRunner
 
     copy = backup_now(db_path.parent / "copy.db", now=now)
     add_people(3, now)
-    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
-    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
     # An import still running in its own window: the restore is refused.
     release = threading.Event()
     importing = TaskRunner(writes=True)
@@ -396,7 +394,7 @@ def test_a_restore_waits_for_a_running_import_and_closes_a_stale_import_window(
     importing.shutdown()
     # Idle now: the restore goes ahead, and an open import window, whose report and undo
     # name a batch of the replaced database, is closed.
-    wizard = open_import_wizard(window)
+    wizard = window.imports.open()
     assert wizard.isVisible()
     with qtbot.waitSignal(window.events.database_swapped):
         _run(qtbot, safety, safety.restore_action)
@@ -414,8 +412,8 @@ def test_a_restore_is_refused_while_a_command_has_the_book_open(
     monkeypatch.setattr(crm.store.lock, "RESTORE_WAIT_S", 0.3)
     copy = backup_now(db_path.parent / "copy.db", now=now)
     add_people(3, now)
-    monkeypatch.setattr(safety_mod, "choose_restore_source", lambda _p, _b: copy)
-    monkeypatch.setattr(safety_mod, "confirm", lambda *_a: True)
+    monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: copy)
+    monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
     code = (
         "import sys; from crm.store.db import open_database; open_database(sys.argv[1]); "
         "print('open', flush=True); sys.stdin.readline()"
