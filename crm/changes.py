@@ -38,14 +38,32 @@ class Change:
 
     def touches(self, *tables: str) -> bool:
         """Whether the operation wrote any of ``tables``."""
-        return not self.tables.isdisjoint(tables)
+        return ALL in self.tables or not self.tables.isdisjoint(tables)
+
+    def touches_setting(self, *keys: str) -> bool:
+        return ALL in self.settings or not self.settings.isdisjoint(keys)
+
+    @property
+    def everything(self) -> bool:
+        """The whole book changed under every view (the demo, an undone import, a restore)."""
+        return ALL in self.tables
 
     def touches_lead(self, lead_id: int) -> bool:
         """Whether the operation may have changed this lead (or every lead)."""
         return self.leads is None or lead_id in self.leads
 
 
+ALL = "*"  # as a table or setting name: every one of them
+
 NOTHING = Change()
+EVERYTHING = Change(frozenset({ALL}), None, frozenset({ALL}))
+
+# The tables that hold a lead or hang off one: what the lead list, a lead's panel, Today
+# and the funnel show.
+LEAD_TABLES = frozenset(
+    {"lead", "lead_tag", "tag", "commitment", "ask", "lead_event", "lead_other_email",
+     "suggestion_snooze"}
+)  # fmt: skip
 
 # The lead-id list is capped: past this many, "many leads" says as much and costs nothing.
 _MAX_LISTED_LEADS = 10_000

@@ -17,6 +17,7 @@ from typing import Any
 from crm.asking.ladder import get_ladder
 from crm.book.lead_cache import fold_ask, fold_yes
 from crm.book.leads import make_search_text
+from crm.changes import ALL, note
 from crm.errors import ValidationError
 from crm.store.models import database_proxy
 
@@ -88,6 +89,7 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
 
 def load_demo(*, leads: int = 400, seed: int = 7, now: dt.datetime) -> dict[str, int]:
     """Fill an empty database with the demo data set; return what was written."""
+    note(tables=[ALL], leads=None)
     if leads < 1 or leads > 1_000_000:
         raise ValidationError(
             "The demo holds between 1 and 1,000,000 leads: pick a number in that range."

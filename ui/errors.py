@@ -11,11 +11,15 @@ import logging
 import sys
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from crm.errors import SmallyesError
 from crm.logsetup import user_error_text
+
+if TYPE_CHECKING:
+    from ui.workers import JobFailure
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,16 @@ def show_error(parent: QWidget | None, exc: SmallyesError) -> None:
     # Logged without personal data: the message may name the lead (an address, a name).
     log.info("user error: %s", user_error_text(exc))
     show_message(parent, "Smallyes", exc.user_message)
+
+
+def show_failure(parent: QWidget | None, failure: JobFailure) -> None:
+    """Show how a background job failed: its sentence, or for a bug the crash text."""
+    if failure.bug:
+        show_message(parent, "Something went wrong", crash_text(_log_path), critical=True)
+    elif isinstance(failure.error, SmallyesError):
+        show_error(parent, failure.error)
+    else:
+        show_message(parent, "Smallyes", failure.message)
 
 
 def crash_text(log_path: Path | None) -> str:

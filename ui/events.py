@@ -1,42 +1,44 @@
-"""Application-wide events, so every page refreshes after an import, an edit or a demo load.
+"""Application-wide events: every page refreshes from one signal, after any change.
 
-Pages receive the one ``AppEvents`` instance from the main window and emit on it after they
-change data; every page that shows that data listens. The domain stays Qt-free: these
-signals are emitted by the UI code that called the domain function.
+Domain writers note what they change (:mod:`crm.changes`). Whoever runs a domain operation
+in the window runs it inside :meth:`AppEvents.publishing` (or through a
+:class:`~ui.workers.TaskRunner` given the events), which emits :attr:`AppEvents.changed`
+once with the :class:`~crm.changes.Change` and who ran it. Each page decides from that
+value what to reload; nobody picks a signal by hand. The domain stays Qt-free.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Signal
 
+from crm.changes import Change, collecting
+
 
 class AppEvents(QObject):
-    """Signals named for what happened to the data."""
+    """The window's one refresh signal, and the one lifecycle signal of its book."""
 
-    # Leads were added, deleted or restored, or several changed at once.
-    leads_changed = Signal()
-    # One lead's fields, tags, status or timeline changed; carries the lead id.
-    lead_changed = Signal(int)
-    # The ladder's steps were renamed, reordered or reworded.
-    ladder_changed = Signal()
-    # Offers were added or renamed.
-    offers_changed = Signal()
-    # The whole data set changed under every view (demo loaded, import undone, restore).
-    data_replaced = Signal()
+    # (Change, origin): what an operation wrote, and the object that ran it (or None). The
+    # origin already shows the result of its own operation and may skip the refresh.
+    changed = Signal(object, object)
     # Another database file took this one's place (a restore): ids held from before, such
     # as an import's batch, now name other things or nothing.
     database_swapped = Signal()
 
-    def connect_data_changed(self, slot: Callable[..., None]) -> None:
-        """Call ``slot`` after any change to the data the user sees (for ``lead_changed``
-        with the lead id): what a view that shows or copies all of it must follow."""
-        for signal in (
-            self.leads_changed,
-            self.lead_changed,
-            self.ladder_changed,
-            self.offers_changed,
-            self.data_replaced,
-        ):
-            signal.connect(slot)
+    def publish(self, change: Change, origin: object = None) -> None:
+        """Tell every page what changed (nothing is sent for an empty change)."""
+        if not change.empty:
+            self.changed.emit(change, origin)
+
+    @contextmanager
+    def publishing(self, origin: object = None) -> Iterator[None]:
+        """Run domain writes inside this block; what they noted is published at its end
+        (also when the block fails part-way: a needless refresh costs less than a stale
+        view)."""
+        with collecting() as got:
+            try:
+                yield
+            finally:
+                self.publish(got.change, origin)

@@ -52,14 +52,14 @@ from crm.analytics.charts import DARK, LIGHT, REPORT_SIZE, Theme
 from crm.analytics.funnel import CHART_KINDS, Funnel, FunnelFilter, NumbersTable, compute_funnel
 from crm.asking.ladder import step_by_key
 from crm.book.leads import LeadQuery, all_sources, all_tags
-from crm.errors import SmallyesError
+from crm.changes import LEAD_TABLES, Change
 from crm.jobs import CancelToken, Progress
 from crm.timefmt import utc_now
 from ui import errors
 from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents
 from ui.style import styled
-from ui.workers import TaskRunner
+from ui.workers import JobFailure, TaskRunner
 
 if TYPE_CHECKING:
     from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -376,12 +376,10 @@ class FunnelPage(QWidget):
         self._runner.sig_progress.connect(self._on_runner_progress)
         self._runner.sig_finished.connect(self._on_runner_finished)
         self._runner.sig_failed.connect(self._on_runner_failed)
-        self._runner.sig_crashed.connect(self._on_runner_crashed)
         self._runner.sig_cancelled.connect(self._on_runner_cancelled)
         self._export_runner = TaskRunner(self)
         self._export_runner.sig_finished.connect(self._on_export_runner_finished)
         self._export_runner.sig_failed.connect(self._on_export_runner_failed)
-        self._export_runner.sig_crashed.connect(self._on_runner_crashed)
 
         # --- controls
         self.period = QComboBox()
@@ -390,8 +388,11 @@ class FunnelPage(QWidget):
             self.period.addItem(label, days)
         self.period.activated.connect(self._on_period_activated)
         today = QDate.currentDate()
-        self.since = QDateEdit(today.addDays(-90), calendarPopup=True, displayFormat="yyyy-MM-dd")
-        self.until = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.since = QDateEdit(today.addDays(-90))
+        self.until = QDateEdit(today)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
         self.since.setAccessibleName("From")
         self.until.setAccessibleName("To")
         # Typing a date changes it digit by digit: wait for a pause before recomputing.
@@ -483,7 +484,7 @@ class FunnelPage(QWidget):
 
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
         self._refresh_timer.timeout.connect(self.refresh)
-        events.connect_data_changed(self._on_events_data_changed)
+        events.changed.connect(self._on_events_changed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -674,7 +675,9 @@ class FunnelPage(QWidget):
         else:
             self._show_leads(LeadQuery())
 
-    def _on_events_data_changed(self, *_args: object) -> None:
+    def _on_events_changed(self, change: Change, _origin: object) -> None:
+        if not change.touches(*LEAD_TABLES, "step", "offer"):
+            return  # the pacing, say: no count changes
         self._stale = True
         if self.isVisible():
             self.reload_choices()
@@ -700,25 +703,19 @@ class FunnelPage(QWidget):
         if self._pending:
             self.refresh()
 
-    def _on_runner_failed(self, exc: SmallyesError) -> None:
+    def _on_runner_failed(self, failure: JobFailure) -> None:
         self._done()
         if self.funnel is None:
             self.stack.setCurrentWidget(self.tabs)
-        errors.show_error(self, exc)
-
-    def _on_runner_crashed(self, _exc: BaseException) -> None:
-        self._done()
-        errors.show_message(
-            self, "Something went wrong", errors.crash_text(errors.log_path()), critical=True
-        )
+        errors.show_failure(self, failure)
 
     def _on_export_runner_finished(self, path: Path) -> None:
         self.sig_status_message.emit(f"Saved {path}")
         self.sig_export_done.emit(path)
 
-    def _on_export_runner_failed(self, exc: SmallyesError) -> None:
+    def _on_export_runner_failed(self, failure: JobFailure) -> None:
         self.sig_status_message.emit("Nothing was saved.")  # not a lingering "Exporting…"
-        errors.show_error(self, exc)
+        errors.show_failure(self, failure)
 
 
 def _fill(combo: QComboBox, everything: str, values: list[str]) -> None:

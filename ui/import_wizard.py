@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.book.leads import STATUS_LABELS, LeadStatus
+from crm.changes import Change
 from crm.errors import SmallyesError
 from crm.importing import ImportOptions, ImportReport, Preview, import_csv, preview_csv
 from crm.importing import save_rejected as write_rejected
@@ -50,9 +51,10 @@ from ui.drops import dropped_file
 from ui.empty_state import lay_out_empty_state
 from ui.settings import Settings
 from ui.style import styled
-from ui.workers import TaskRunner
+from ui.workers import JobFailure, TaskRunner
 
 if TYPE_CHECKING:
+    from ui.events import AppEvents
     from ui.pages import Host
 
 log = logging.getLogger(__name__)
@@ -125,7 +127,9 @@ class ImportWizard(QDialog):
         parent: QWidget | None = None,
         *,
         clock: Callable[[], dt.datetime] = utc_now,
+        events: AppEvents | None = None,
     ) -> None:
+        """``events``: where the window's imports and undos are published."""
         super().__init__(parent)
         self.setWindowTitle("Import subscribers")
         self.setAcceptDrops(True)
@@ -140,11 +144,10 @@ class ImportWizard(QDialog):
         self.dry_report: ImportReport | None = None
         self._dry = False
         self._started = 0.0
-        self._runner = TaskRunner(self, writes=True)
+        self._runner = TaskRunner(self, writes=True, events=events)
         self._runner.sig_progress.connect(self._on_runner_progress)
         self._runner.sig_finished.connect(self._on_runner_finished)
         self._runner.sig_failed.connect(self._on_runner_failed)
-        self._runner.sig_crashed.connect(self._on_runner_crashed)
         self._runner.sig_cancelled.connect(self._on_runner_cancelled)
 
         self.stack = QStackedWidget()
@@ -379,8 +382,8 @@ class ImportWizard(QDialog):
         )
         table = self.mapping_table
         table.setRowCount(len(preview.mapping))
-        self.target_combos: list[QComboBox] = []
-        self.custom_edits: list[QLineEdit] = []
+        self.target_combos = []
+        self.custom_edits = []
         for row, column in enumerate(preview.mapping):
             name = column.header or f"(column {column.index + 1}, no name)"
             table.setItem(row, 0, QTableWidgetItem(name))
@@ -557,15 +560,9 @@ class ImportWizard(QDialog):
         self._show_summary(result)
         self.sig_imported.emit(result)
 
-    def _on_runner_failed(self, exc: object) -> None:
-        message = exc.user_message if isinstance(exc, SmallyesError) else str(exc)
+    def _on_runner_failed(self, failure: JobFailure) -> None:
         self.stack.setCurrentIndex(self.PAGE_MAP if self.preview else self.PAGE_FILE)
-        show_error(self, message)
-
-    def _on_runner_crashed(self, _exc: object) -> None:
-        self.stack.setCurrentIndex(self.PAGE_MAP if self.preview else self.PAGE_FILE)
-        show_error(self, "The import stopped on an unexpected problem: nothing was kept. "
-                   "The details are in the log file.")  # fmt: skip
+        show_error(self, failure.message)
 
     def _on_runner_cancelled(self) -> None:
         self.dry_label.setText("Cancelled: nothing was written.")
@@ -676,7 +673,7 @@ class ImportWizard(QDialog):
             event.acceptProposedAction()
             self.open_file(path)
 
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self._runner.busy:
             self._runner.cancel()
             self._runner.wait()
@@ -701,18 +698,21 @@ class ImportHistoryPage(QWidget):
 
     def __init__(
         self,
-        open_wizard: Callable[[], None],
+        open_wizard: Callable[[], object],
         clock: Callable[[], dt.datetime] = utc_now,
         parent: QWidget | None = None,
+        *,
+        events: AppEvents | None = None,
     ) -> None:
+        """``events``: where undos are published, and imports made elsewhere heard."""
         super().__init__(parent)
         self._clock = clock
         self._batches: list[BatchRow] = []
-        self._runner = TaskRunner(self, writes=True)
+        self._runner = TaskRunner(self, writes=True, events=events)
         self._runner.sig_finished.connect(self._on_runner_finished)
-        self._runner.sig_failed.connect(
-            lambda exc: show_error(self, getattr(exc, "user_message", str(exc)))
-        )
+        self._runner.sig_failed.connect(lambda failure: show_error(self, failure.message))
+        if events is not None:
+            events.changed.connect(self._on_events_changed)
         title = styled(QLabel("Imports"), "detailTitle")
         self.table = QTableWidget(0, 8)
         self.table.setAccessibleName("Import history")
@@ -809,6 +809,10 @@ class ImportHistoryPage(QWidget):
         self.undo_button.setEnabled(False)
         self._runner.start(lambda _p, _c: undo_import(batch_id, now=clock()))
 
+    def _on_events_changed(self, change: Change, origin: object) -> None:
+        if origin is not self and change.touches("import_batch"):
+            self.refresh()
+
     def _on_runner_finished(self, result: object) -> None:
         assert isinstance(result, UndoReport)
         self.status.setText(result.message)
@@ -825,18 +829,15 @@ class Imports:
     def __init__(self, host: Host) -> None:
         self._host = host
         self.wizard: ImportWizard | None = None
-        self.history: ImportHistoryPage | None = None
 
     def open(self, path: Path | None = None) -> ImportWizard:
         """Open (or bring forward) the import window, optionally with a file already chosen."""
         host, wizard = self._host, self.wizard
         busy = wizard is not None and wizard._runner.busy
         if wizard is None or not wizard.isVisible():
-            wizard = ImportWizard(host.as_widget(), clock=host.clock)
+            wizard = ImportWizard(host.as_widget(), clock=host.clock, events=host.events)
             # After a restore its report (and the batch to undo) belong to another database.
             host.events.database_swapped.connect(wizard.close)
-            wizard.sig_imported.connect(lambda _r: self._after_change(undo=False))
-            wizard.sig_undone.connect(lambda _r: self._after_change(undo=True))
             self.wizard = wizard
         if path is not None and not busy:
             wizard.open_file(path)
@@ -846,19 +847,9 @@ class Imports:
         return wizard
 
     def build_history(self) -> ImportHistoryPage:
-        page = ImportHistoryPage(lambda: self.open(), clock=self._host.clock)
-        page.sig_undone.connect(lambda _r: self._host.events.data_replaced.emit())
-        self.history = page
-        return page
-
-    def _after_change(self, *, undo: bool) -> None:
-        events = self._host.events
-        if undo:
-            events.data_replaced.emit()
-        else:
-            events.leads_changed.emit()
-        if self.history is not None:
-            self.history.refresh()
+        return ImportHistoryPage(
+            lambda: self.open(), clock=self._host.clock, events=self._host.events
+        )
 
 
 def register_import(host: Host) -> Imports:

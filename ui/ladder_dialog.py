@@ -299,7 +299,7 @@ class LadderDialog(QDialog):
             if key == SUBSCRIBE_KEY
             else ""
         )
-        if current is None:
+        if key is None:
             return
         edit = self._edits[key]
         self.label_edit.setText(edit.label)
@@ -436,15 +436,14 @@ class LadderDialog(QDialog):
         if merging:  # the safety copy before a merge takes a moment on a big file
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            changed = save_ladder(edits, self.order(), self._removals)
+            with self._events.publishing(self):
+                save_ladder(edits, self.order(), self._removals)
         except SmallyesError as exc:
             self._show_error(exc.user_message)
             return
         finally:
             if merging:
                 QApplication.restoreOverrideCursor()
-        if changed:
-            self._events.ladder_changed.emit()
         self.accept()
 
     # --- offers -------------------------------------------------------------------------
@@ -532,12 +531,12 @@ class LadderDialog(QDialog):
 
     def _apply(self, change: Callable[[], OfferRow]) -> None:
         try:
-            offer = change()
+            with self._events.publishing(self):
+                offer = change()
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return
         self._fill_offers(select=offer.name)
-        self._events.offers_changed.emit()
 
     def add_offer(self) -> None:
         name = ask_text(self, "Add an offer", "Name of the free guide, checklist or quiz:")

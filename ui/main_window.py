@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self.events = events if events is not None else AppEvents(self)
         self.clock = clock
         self._pages: dict[str, _Page] = {}
-        self._import_handler: Callable[[Path | None], None] | None = None
+        self._import_handler: Callable[[Path | None], object] | None = None
         # Each menu section ends at a separator: a page's items go just before it.
         self._section_ends: dict[MenuPlace, QAction] = {}
         self._shutdowns: list[Callable[[], None]] = []
@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
         self.show_page(LEADS)
         self.leads_page.show_query(query)
 
-    def set_import_handler(self, handler: Callable[[Path | None], None]) -> None:
+    def set_import_handler(self, handler: Callable[[Path | None], object]) -> None:
         """Enable File ▸ Import CSV…, the empty state's import button and dropped files;
         ``handler`` gets the dropped file, or ``None`` to let the user choose one."""
         self._import_handler = handler
@@ -305,8 +305,8 @@ class MainWindow(QMainWindow):
     def _action(
         self,
         text: str,
-        slot: Callable[[], None],
-        shortcut: QKeySequence | str | None = None,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
         tip: str = "",
     ) -> QAction:
         action = QAction(text, self)

@@ -200,8 +200,7 @@ class PacingDialog(QDialog):
         self._runner = TaskRunner(self)
         self._runner.sig_finished.connect(self._on_runner_finished)
         # Without the owner's numbers the example uses round ones (a crash is logged).
-        self._runner.sig_failed.connect(lambda _exc: self._on_runner_finished(None))
-        self._runner.sig_crashed.connect(lambda _exc: self._on_runner_finished(None))
+        self._runner.sig_failed.connect(lambda _failure: self._on_runner_finished(None))
         self._closed = False
         self.fill(get_pacing())
         self._opened = {name: box.value() for name, box in self.fields.items()}
@@ -262,12 +261,12 @@ class PacingDialog(QDialog):
 
     def save(self) -> None:
         try:
-            set_pacing(**self.changed_values())
+            with self._events.publishing(self):
+                set_pacing(**self.changed_values())
         except SmallyesError as exc:
             self.error.setText(exc.user_message)
             self.error.show()
             return
-        self._events.ladder_changed.emit()  # every suggestion depends on the pacing
         self.accept()
 
     # --- examples ---------------------------------------------------------------------

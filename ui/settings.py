@@ -59,7 +59,7 @@ class Settings:
         column = self._store.value("leads/sort_column")
         descending = self._store.value("leads/sort_descending")
         try:
-            col = int(column)  # type: ignore[arg-type]
+            col = int(str(column))
         except (TypeError, ValueError):
             return None
         desc = str(descending).lower() in ("true", "1")

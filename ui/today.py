@@ -47,13 +47,14 @@ from PySide6.QtWidgets import (
 from crm.asking.asks import record_ask
 from crm.asking.due import AsksPage, TodayItem, skip, snooze, todays_asks_page
 from crm.book.leads import count_leads
+from crm.changes import LEAD_TABLES, Change
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.timefmt import local, to_utc, utc_now
 from ui import errors
 from ui.events import AppEvents
 from ui.style import styled
-from ui.workers import TaskRunner
+from ui.workers import JobFailure, TaskRunner
 
 if TYPE_CHECKING:
     from ui.pages import Host
@@ -116,7 +117,9 @@ def ask_snooze_date(parent: QWidget, default: dt.date) -> dt.date | None:
     dialog, calendar = snooze_dialog(parent, default)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    return calendar.selectedDate().toPython()
+    day = calendar.selectedDate().toPython()
+    assert isinstance(day, dt.date)
+    return day
 
 
 def snooze_dialog(parent: QWidget | None, default: dt.date) -> tuple[QDialog, QCalendarWidget]:
@@ -234,14 +237,12 @@ class TodayPage(QWidget):
         self._stale = True
         self._reload_queued = False
         self.count: int | None = None  # every lead with an ask due, listed or not
-        self._own_change = False
         self._shut_down = False
         self._debounce = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._debounce.timeout.connect(self._on_debounce_timeout)
         self.runner = TaskRunner(self)
         self.runner.sig_finished.connect(self._on_runner_finished)
         self.runner.sig_failed.connect(self._on_runner_failed)
-        self.runner.sig_crashed.connect(self._on_runner_failed)
         self.runner.sig_cancelled.connect(self._on_runner_cancelled)
         self.runner.sig_progress.connect(self._on_runner_progress)
 
@@ -357,14 +358,7 @@ class TodayPage(QWidget):
         self.addAction(refresh)
         self.addAction(asked)
 
-        for signal in (
-            events.leads_changed,
-            events.data_replaced,
-            events.ladder_changed,
-            events.offers_changed,
-        ):
-            signal.connect(self._on_data_changed)
-        events.lead_changed.connect(self._on_events_lead_changed)
+        events.changed.connect(self._on_events_changed)
         self._show_selected()
 
     # --- loading ----------------------------------------------------------------------
@@ -423,15 +417,10 @@ class TodayPage(QWidget):
             self._reload_queued = False
             self.reload()
 
-    def _on_runner_failed(self, exc: Exception) -> None:
+    def _on_runner_failed(self, failure: JobFailure) -> None:
         self.refresh_button.setEnabled(True)
-        message = (
-            exc.user_message
-            if isinstance(exc, SmallyesError)
-            else ("Today's asks could not be worked out; the log has the details.")
-        )
-        self.subtitle.setText(message)
-        self.sig_status_message.emit(message)
+        self.subtitle.setText(failure.message)
+        self.sig_status_message.emit(failure.message)
         if self.model.rowCount() == 0:
             self.stack.setCurrentWidget(self._empty)
 
@@ -462,9 +451,13 @@ class TodayPage(QWidget):
         self._stale = True
         self._debounce.start()
 
-    def _on_events_lead_changed(self, _lead_id: int) -> None:
-        # One lead changed elsewhere: its suggestion may have changed too.
-        if not self._own_change:
+    def _on_events_changed(self, change: Change, origin: object) -> None:
+        # This page's own asks, snoozes and skips already left its list.
+        if origin is self:
+            return
+        if change.touches(*LEAD_TABLES, "step", "offer", "setting") or change.touches_setting(
+            "ladder", "pacing"
+        ):
             self._on_data_changed()
 
     def _on_debounce_timeout(self) -> None:
@@ -528,10 +521,11 @@ class TodayPage(QWidget):
         menu.addAction("Mark as asked", self.mark_asked)
         menu.addAction("Snooze…", self.snooze_selected)
         menu.addAction("Skip", self.skip_selected)
-        if self._open_lead is not None:
+        item = self.selected_item()
+        if self._open_lead is not None and item is not None:
             menu.addSeparator()
-            item = self.selected_item()
-            menu.addAction("Show lead", lambda: self._open_lead(item.lead_id))  # type: ignore[misc,union-attr]
+            open_lead, lead_id = self._open_lead, item.lead_id
+            menu.addAction("Show lead", lambda: open_lead(lead_id))
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
     # --- actions ----------------------------------------------------------------------
@@ -561,17 +555,12 @@ class TodayPage(QWidget):
         now = self._clock()
         s = item.suggestion
         try:
-            record_ask(item.lead_id, s.step, at=now, now=now, offer=s.offer)
+            with self._events.publishing(self):
+                record_ask(item.lead_id, s.step, at=now, now=now, offer=s.offer)
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return
         self._leave(item, f"Recorded the ask to {item.name}: {ask_text(item)}.")
-        # Other pages show the new ask; this list already dropped the row.
-        self._own_change = True
-        try:
-            self._events.lead_changed.emit(item.lead_id)
-        finally:
-            self._own_change = False
         self._shut_down = False
 
     def snooze_selected(self) -> None:
@@ -585,7 +574,8 @@ class TodayPage(QWidget):
             return
         until = to_utc(dt.datetime.combine(day, dt.time()))
         try:
-            snooze(item.lead_id, until, now=now)
+            with self._events.publishing(self):
+                snooze(item.lead_id, until, now=now)
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return
@@ -596,7 +586,8 @@ class TodayPage(QWidget):
         if item is None:
             return
         try:
-            until = skip(item.lead_id, now=self._clock())
+            with self._events.publishing(self):
+                until = skip(item.lead_id, now=self._clock())
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return

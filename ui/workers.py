@@ -4,7 +4,9 @@ A job is a function ``job(progress, cancel) -> result`` from ``crm``: it reports
 through the callback, polls the cancel token between batches and raises
 ``OperationCancelled`` (rolling its transaction back) when asked to stop. ``TaskRunner``
 lives on the GUI thread, owns the signals, runs one job at a time on one worker thread,
-and delivers every outcome back on the GUI thread.
+and delivers every outcome back on the GUI thread: the result, or one :class:`JobFailure`
+worded the same way for every page. Given the window's events, it publishes what the job
+changed (:mod:`crm.changes`) before the outcome arrives.
 """
 
 from __future__ import annotations
@@ -15,20 +17,39 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QObject, Signal
 
+from crm.changes import NOTHING, Change, collecting
 from crm.errors import OperationCancelled, SmallyesError
 from crm.jobs import CancelToken
 from crm.store.db import close_thread_connection
 from crm.store.problems import known_storage_problem
+
+if TYPE_CHECKING:
+    from ui.events import AppEvents
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[Callable[[int, int], None], CancelToken], Any]
 
 PROGRESS_INTERVAL_S = 0.1
+BUG_MESSAGE = (
+    "Something went wrong inside Smallyes; your data is safe (every change is saved whole "
+    "or not at all) and the log file has the details."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JobFailure:
+    """How a job ended when it did not finish: the one sentence to show, and whether it
+    was a bug (already logged with its traceback) rather than a problem the user can fix."""
+
+    error: BaseException
+    message: str
+    bug: bool
 
 
 class TaskRunner(QObject):
@@ -36,16 +57,24 @@ class TaskRunner(QObject):
 
     sig_progress = Signal(int, int)
     sig_finished = Signal(object)
-    sig_failed = Signal(object)  # a SmallyesError: show its user_message
-    sig_crashed = Signal(object)  # any other exception: a bug, already logged
+    sig_failed = Signal(object)  # a JobFailure
     sig_cancelled = Signal()
     _sig_done = Signal(object)  # carries the Future back to the GUI thread
 
     _writers: ClassVar[weakref.WeakSet[TaskRunner]] = weakref.WeakSet()
 
-    def __init__(self, parent: QObject | None = None, *, writes: bool = False) -> None:
-        """``writes``: its jobs change the database (an import, an undo, the demo data)."""
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        writes: bool = False,
+        events: AppEvents | None = None,
+    ) -> None:
+        """``writes``: its jobs change the database (an import, an undo, the demo data);
+        ``events``: where what they changed is published, with ``parent`` as its origin."""
         super().__init__(parent)
+        self._events = events
+        self._change: list[Change] = [NOTHING]
         if writes:
             TaskRunner._writers.add(self)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-job")
@@ -75,9 +104,16 @@ class TaskRunner(QObject):
                 last[0] = now
                 self.sig_progress.emit(done, total)
 
+        changed: list[Change] = [NOTHING]
+        self._change = changed
+
         def run() -> Any:
             try:
-                return job(progress, token)
+                with collecting() as got:
+                    try:
+                        return job(progress, token)
+                    finally:
+                        changed[0] = got.change
             except SmallyesError:
                 raise
             except Exception as exc:
@@ -112,13 +148,15 @@ class TaskRunner(QObject):
         if future is not self._future:
             return
         self._future = None
+        if self._events is not None:
+            self._events.publish(self._change[0], self.parent())
         exc = future.exception()
         if exc is None:
             self.sig_finished.emit(future.result())
         elif isinstance(exc, OperationCancelled):
             self.sig_cancelled.emit()
         elif isinstance(exc, SmallyesError):
-            self.sig_failed.emit(exc)
+            self.sig_failed.emit(JobFailure(exc, exc.user_message, bug=False))
         else:
             log.error("background job failed", exc_info=exc)
-            self.sig_crashed.emit(exc)
+            self.sig_failed.emit(JobFailure(exc, BUG_MESSAGE, bug=True))

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from crm import changes
 from crm.asking.ladder import step_by_key
 from crm.book import lead_cache
 from crm.book.offers import offer_id_for
@@ -58,6 +59,7 @@ def record_ask(
     note: str = "",
 ) -> int:
     """Record an ask the owner made; it stays pending until its outcome is set."""
+    changes.note(tables=["ask", "offer"], leads=[lead_id])
     step = step_by_key(step_key)
     if at > now + dt.timedelta(days=1):
         raise ValidationError("An ask cannot be dated in the future: pick today or earlier.")
@@ -108,6 +110,7 @@ def set_outcome(ask_id: int, outcome: Outcome | str, *, at: dt.datetime, now: dt
     # Every answer, not only a yes: a future "not now" would hold the lead back from then.
     if result is not Outcome.PENDING and at > now + dt.timedelta(days=1):
         raise ValidationError("An answer cannot be dated in the future: pick today or earlier.")
+    changes.note(tables=["ask", "commitment"], leads=[ask.lead_id])
     with database_proxy.atomic():
         # A corrected outcome replaces the yes an earlier "accepted" recorded.
         database_proxy.execute_sql("DELETE FROM commitment WHERE ask_id = ?", [ask_id])
@@ -149,6 +152,7 @@ def list_asks(lead_id: int | None = None, *, outcome: str | None = None) -> list
 
 def delete_ask(ask_id: int) -> None:
     """Remove an ask recorded by mistake, with the yes its acceptance recorded."""
+    changes.note(tables=["ask", "commitment"], leads=None)
     ask = get_ask(ask_id)
     with database_proxy.atomic():
         database_proxy.execute_sql("DELETE FROM commitment WHERE ask_id = ?", [ask_id])

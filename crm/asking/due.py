@@ -37,6 +37,7 @@ from crm.asking.suggest import (
     suggest_rows,
     to_us,
 )
+from crm.changes import note
 from crm.errors import NotFoundError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.store.db import close_thread_connection
@@ -538,6 +539,7 @@ def _judge(
 
 def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "snooze") -> None:
     """Keep a lead off Today's asks until ``until`` (a snooze) or for a while (a skip)."""
+    note(tables=["suggestion_snooze"], leads=[lead_id])
     if kind not in ("snooze", "skip"):
         raise ValidationError("A suggestion can only be snoozed or skipped.")
     if until <= now:

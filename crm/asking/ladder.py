@@ -23,6 +23,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from crm.book import lead_cache
+from crm.changes import note
 from crm.errors import ValidationError
 from crm.store.models import Step, database_proxy
 
@@ -379,6 +380,7 @@ def apply_ladder(
     restructured = bool(added or planned) or wanted != keys
     if not (changes or restructured):
         return LadderChange(False, {}, None)
+    note(tables=["step", "commitment", "ask"], leads=None, settings=["ladder"])
 
     backup = _backup_before_merge() if any(u.total for u in moved.values()) else None
 
@@ -436,6 +438,7 @@ def add_step(
 ) -> StepRow:
     """Add a step at ``level`` (1 to one past the top): the steps at and above it move up
     one, and leads' levels with them. Without a template it starts with a plain one."""
+    note(tables=["step", "commitment", "ask"], leads=None, settings=["ladder"])
     keys = step_keys()
     cleaned = check_new_key(key, keys)
     if not 1 <= level <= len(keys) + 1:
@@ -461,6 +464,7 @@ def add_step(
 def remove_step(key: str, into: str | None = None) -> LadderChange:
     """Remove a step; with ``into``, first move its yeses and asks to that step (a merge,
     after a safety copy). Levels above close up; leads' levels are recomputed."""
+    note(tables=["step", "commitment", "ask"], leads=None, settings=["ladder"])
     step = _require_step(key)
     order = [k for k in step_keys() if k != step.key]
     return apply_ladder([], order, [StepRemoval(step.key, into)])
@@ -468,6 +472,7 @@ def remove_step(key: str, into: str | None = None) -> LadderChange:
 
 def rename_step(key: str, label: str) -> StepRow:
     """Give a step a new label; its key (used by imports and the CLI) stays."""
+    note(tables=["step"], settings=["ladder"])
     cleaned = clean_label(label)
     step = _require_step(key)
     Step.update(label=cleaned).where(Step.id == step.id).execute()
@@ -476,6 +481,7 @@ def rename_step(key: str, label: str) -> StepRow:
 
 def set_major(key: str, major: bool) -> StepRow:
     """Mark a step as a big ask (a call, a sale): suggested only from the step just below."""
+    note(tables=["step"], settings=["ladder"])
     step = _require_step(key)
     Step.update(major=major).where(Step.id == step.id).execute()
     return step_by_key(key)
@@ -483,6 +489,7 @@ def set_major(key: str, major: bool) -> StepRow:
 
 def set_template(key: str, subject: str, body: str) -> StepRow:
     """The ask template: ``{first_name}`` and ``{offer}`` are filled in for each lead."""
+    note(tables=["step"], settings=["ladder"])
     subject, body = check_template(subject, body)
     step = _require_step(key)
     Step.update(ask_subject=subject, ask_body=body).where(Step.id == step.id).execute()
@@ -491,6 +498,7 @@ def set_template(key: str, subject: str, body: str) -> StepRow:
 
 def reorder_steps(keys: list[str]) -> list[StepRow]:
     """Put the steps in this order (levels 1, 2, ...) and recompute every lead's level."""
+    note(tables=["step", "commitment", "ask"], leads=None, settings=["ladder"])
     current = step_keys()
     if sorted(k.strip().lower() for k in keys) != sorted(current):
         raise ValidationError(

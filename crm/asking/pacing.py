@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from crm.changes import note
 from crm.errors import ValidationError
 from crm.store.models import database_proxy
 
@@ -175,6 +176,8 @@ def set_pacing(**changes: Any) -> Pacing:
         raise ValidationError(
             "The warm window must start before it ends: make its start smaller than its end."
         )
+    if clean:
+        note(tables=["setting"], settings=["pacing"])
     with database_proxy.atomic():
         for name, value in clean.items():
             database_proxy.execute_sql(
@@ -187,6 +190,7 @@ def set_pacing(**changes: Any) -> Pacing:
 
 def reset_pacing() -> Pacing:
     """Forget every stored pacing value: the defaults apply again."""
+    note(tables=["setting"], settings=["pacing"])
     database_proxy.execute_sql("DELETE FROM setting WHERE key LIKE ?", [_PREFIX + "%"])
     return DEFAULTS
 

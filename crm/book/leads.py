@@ -25,6 +25,7 @@ from crm.book.other_emails import (
     owner_of,
     split_other_emails,
 )
+from crm.changes import LEAD_TABLES, note
 from crm.errors import DuplicateError, NotFoundError, ValidationError
 from crm.store.models import Lead, LeadEvent, Tag, database_proxy
 from crm.timefmt import from_stored_required, iso
@@ -480,6 +481,7 @@ def add_lead(
                 f"A lead with the email '{checked.address}' already exists: open it instead."
             ) from None
         tag_lead(lead.id, tags)
+    note(tables=["lead", "lead_event", "lead_tag", "tag"], leads=[lead.id])
     return get_lead(lead.id)
 
 
@@ -501,6 +503,7 @@ def _refuse_other_address(address: str, key: str, lead_id: int | None = None) ->
 
 def update_lead(lead_id: int, *, now: dt.datetime, **fields: str) -> LeadRow:
     """Change editable fields (and the email, which must stay unique)."""
+    note(tables=["lead", "lead_event"], leads=[lead_id])
     lead = Lead.get_or_none(Lead.id == lead_id)
     if lead is None:
         raise NotFoundError("That lead no longer exists: it may have been deleted.")
@@ -540,6 +543,7 @@ def record_event(
     batch_id: int | None = None,
 ) -> None:
     """Put a status change, note or import on the lead's timeline."""
+    note(tables=["lead_event"], leads=[lead_id])
     LeadEvent.create(
         lead=lead_id,
         kind=kind,
@@ -552,6 +556,7 @@ def record_event(
 
 def set_status(lead_id: int, status: LeadStatus | str, *, now: dt.datetime) -> LeadRow:
     """The owner changes a lead's status explicitly; the change goes on the timeline."""
+    note(tables=["lead", "lead_event"], leads=[lead_id])
     new = parse_status(str(status))
     if new is LeadStatus.ERASED:
         raise ValidationError("A lead is erased with Forget this person, not by its status.")
@@ -573,6 +578,7 @@ def set_status(lead_id: int, status: LeadStatus | str, *, now: dt.datetime) -> L
 
 
 def set_do_not_contact(lead_id: int, flag: bool, *, now: dt.datetime) -> LeadRow:
+    note(tables=["lead", "lead_event"], leads=[lead_id])
     lead = get_lead(lead_id)
     if lead.do_not_contact != flag:
         with database_proxy.atomic():
@@ -606,6 +612,7 @@ def tag_ids(names: Iterable[str]) -> list[int]:
 
 
 def tag_lead(lead_id: int, names: Iterable[str], batch_id: int | None = None) -> None:
+    note(tables=["lead_tag", "tag"], leads=[lead_id])
     with database_proxy.atomic():
         for tid in tag_ids(names):
             database_proxy.execute_sql(
@@ -616,6 +623,7 @@ def tag_lead(lead_id: int, names: Iterable[str], batch_id: int | None = None) ->
 
 def untag_lead(lead_id: int, names: Iterable[str]) -> list[str]:
     """Remove these tags from the lead; the names (trimmed) it carried and lost."""
+    note(tables=["lead_tag", "tag"], leads=[lead_id])
     removed = []
     with database_proxy.atomic():
         for name in names:
@@ -672,6 +680,7 @@ def _insert_dict(table: str, row: dict[str, Any]) -> None:
 
 def delete_lead(lead_id: int) -> DeletedLead:
     """Delete a lead with its timeline; return what is needed to undo it."""
+    note(tables=LEAD_TABLES, leads=[lead_id])
     with database_proxy.atomic():
         leads = _select_dicts("SELECT * FROM lead WHERE id = ?", [lead_id])
         if not leads:
@@ -694,6 +703,7 @@ def delete_lead(lead_id: int) -> DeletedLead:
 
 def restore_deleted(deleted: DeletedLead) -> LeadRow:
     """Undo a delete: the lead comes back with the same id, timeline, asks and tags."""
+    note(tables=LEAD_TABLES, leads=[deleted.lead["id"]])
     with database_proxy.atomic():
         if Lead.select().where(Lead.email_key == deleted.lead["email_key"]).exists():
             raise DuplicateError(

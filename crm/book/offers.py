@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from crm.changes import note
 from crm.errors import DuplicateError, ValidationError
 from crm.store.models import Offer
 
@@ -86,6 +87,7 @@ def _require(name: str) -> Offer:
 def add_offer(
     name: str, *, now: dt.datetime, kind: str = "", topics: str | list[str] = ""
 ) -> OfferRow:
+    note(tables=["offer"])
     cleaned = clean_offer_name(name)
     if Offer.get_or_none(Offer.name == cleaned) is not None:
         raise DuplicateError(f"There is already an offer named '{cleaned}': pick another name.")
@@ -99,6 +101,7 @@ def add_offer(
 
 
 def rename_offer(name: str, new_name: str) -> OfferRow:
+    note(tables=["offer"])
     offer = _require(name)
     cleaned = clean_offer_name(new_name)
     clash = Offer.get_or_none(Offer.name == cleaned)
@@ -109,6 +112,7 @@ def rename_offer(name: str, new_name: str) -> OfferRow:
 
 
 def set_offer_topics(name: str, topics: str | list[str], kind: str | None = None) -> OfferRow:
+    note(tables=["offer"])
     offer = _require(name)
     changes: dict = {"topics": clean_topics(topics)}
     if kind is not None:
@@ -119,6 +123,7 @@ def set_offer_topics(name: str, topics: str | list[str], kind: str | None = None
 
 def retire_offer(name: str, retired: bool = True) -> OfferRow:
     """A retired offer stays on past timelines but is no longer suggested."""
+    note(tables=["offer"])
     offer = _require(name)
     Offer.update(retired=retired).where(Offer.id == offer.id).execute()
     return get_offer(offer.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from crm.book.emails import check_email
+from crm.changes import note
 from crm.errors import DuplicateError, NotFoundError, ValidationError
 from crm.store.models import Lead, LeadOtherEmail, database_proxy
 
@@ -73,6 +74,7 @@ def _lead(lead_id: int) -> tuple[str, str]:
 def add_other_email(lead_id: int, email: str, *, now: dt.datetime) -> str:
     """Give a lead another address; return it as stored. An address that is already
     someone's (a lead's own email, or another lead's other address) is refused."""
+    note(tables=["lead_other_email", "lead_event"], leads=[lead_id])
     checked = check_email(email)
     own_key, _ = _lead(lead_id)
     if checked.key == own_key:
@@ -115,6 +117,7 @@ def add_other_email(lead_id: int, email: str, *, now: dt.datetime) -> str:
 
 def remove_other_email(lead_id: int, email: str, *, now: dt.datetime) -> None:
     """Take an other address off a lead."""
+    note(tables=["lead_other_email", "lead_event"], leads=[lead_id])
     key = email.strip().lower()
     with database_proxy.atomic():
         cursor = database_proxy.execute_sql(

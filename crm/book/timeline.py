@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm import changes
 from crm.asking.ladder import step_by_key
 from crm.book import lead_cache
 from crm.book.leads import LeadStatus, record_event
@@ -80,6 +81,7 @@ def record_commitment(
     A ``subscribed`` yes moves a lead that never opted in (``none``) or had not confirmed
     (``pending``) to ``subscribed``; a suppressed status is never changed here.
     """
+    changes.note(tables=["commitment", "offer"], leads=[lead_id])
     step = step_by_key(step_key)
     if at > now + dt.timedelta(days=1):
         raise ValidationError("A yes cannot be dated in the future: pick today or an earlier date.")
@@ -107,6 +109,7 @@ def record_commitment(
 
 def delete_commitment(commitment_id: int) -> None:
     """Remove one yes logged by mistake and fix the lead's cached columns."""
+    changes.note(tables=["commitment"], leads=None)
     with database_proxy.atomic():
         row = database_proxy.execute_sql(
             "SELECT lead_id FROM commitment WHERE id = ?", [commitment_id]
@@ -119,6 +122,7 @@ def delete_commitment(commitment_id: int) -> None:
 
 def add_note(lead_id: int, text: str, *, at: dt.datetime) -> None:
     """A free-text note on the timeline."""
+    changes.note(tables=["lead_event"], leads=[lead_id])
     if not text.strip():
         raise ValidationError("The note is empty: type something to remember.")
     with database_proxy.atomic():

@@ -75,6 +75,7 @@ def print_error(message: str) -> None:
 class CliParser(argparse.ArgumentParser):
     """argparse, but usage mistakes are one ``error:`` line and exit 1 like other errors."""
 
+    # argparse declares error() as NoReturn; this one exits too, through self.exit.
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(1, f"error: {one_line(message)} (see '{self.prog} --help').\n")
 

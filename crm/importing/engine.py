@@ -38,6 +38,7 @@ from crm.book.emails import check_email
 from crm.book.lead_cache import fold_yes
 from crm.book.leads import STATUS_LABELS, SUPPRESSED, LeadStatus, make_search_text
 from crm.book.other_emails import other_email_owners
+from crm.changes import LEAD_TABLES, note
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
 from crm.importing.decoding import (
     Decoding,
@@ -104,6 +105,8 @@ def _json_key(name: str) -> str:
 
 
 POLICIES = ("skip", "fill", "overwrite")
+# What an import writes: every lead table, its batch and undo rows, offers its tags name.
+IMPORT_TABLES = (*LEAD_TABLES, "import_batch", "import_change", "offer")
 CHUNK_ROWS = 4096
 BULK_ROWS = 20_000  # from this many new leads on, indexes are rebuilt instead of updated
 PROGRESS_EVERY_S = 0.1
@@ -1742,7 +1745,7 @@ def import_csv(
     sources = sources_for(path)
     importer = _Importer(path, options, now, progress, cancel)
     try:
-        return importer.run(sources)
+        report = importer.run(sources)
     except BaseException as exc:
         importer.rejected_rows.close()  # the report that would have kept it never comes
         if isinstance(exc, (OSError, UnicodeDecodeError)) and not isinstance(exc, SmallyesError):
@@ -1750,6 +1753,9 @@ def import_csv(
                 f"{shown_name(path)} could not be read to the end ({exc})."
             ) from exc
         raise
+    if not options.dry_run:
+        note(tables=IMPORT_TABLES, leads=None)
+    return report
 
 
 def save_rejected(report: ImportReport, out: str | Path) -> int:

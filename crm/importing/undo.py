@@ -16,6 +16,7 @@ from typing import Any
 
 from crm.book import lead_cache
 from crm.book.leads import make_search_text
+from crm.changes import ALL, note
 from crm.errors import NotFoundError, ValidationError
 from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.values import fmt
@@ -153,6 +154,7 @@ def get_import(batch_id: int) -> BatchRow:
 
 def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
     """Remove what an import created and restore what it changed; see the module docstring."""
+    note(tables=[ALL], leads=None)
     batch = get_import(batch_id)
     if batch.undone_at is not None:
         raise ValidationError(f"Import {batch_id} was already undone: there is nothing to undo.")

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
+from crm.changes import ALL, note
 from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.store.health import is_busy, quick_check, read_only_uri
@@ -597,6 +598,7 @@ def swap_in(prepared: PreparedRestore) -> None:
     Every connection to the database must be closed: a connection left open would keep
     reading the old file and could write its journal beside the new one.
     """
+    note(tables=[ALL], leads=None, settings=[ALL])
     try:
         _swap(prepared)
     finally:

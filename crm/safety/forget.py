@@ -27,6 +27,7 @@ from crm.book.leads import (
     LeadStatus,
     get_lead,
 )
+from crm.changes import LEAD_TABLES, note
 from crm.errors import ForgetUnfinishedError, NotFoundError, SmallyesError
 from crm.safety.suppression import (
     address_key,
@@ -173,6 +174,7 @@ def forget_lead(lead_id: int, *, now: dt.datetime | None = None) -> ForgetReport
     transaction: if the rewrite of the file fails afterwards (``ForgetUnfinishedError``),
     :func:`finish_forget` by their address finishes it.
     """
+    note(tables=[*LEAD_TABLES, "forgotten_address", "import_change"], leads=[lead_id])
     lead = get_lead(lead_id)
     if lead.status == LeadStatus.ERASED:
         raise NotFoundError("That person was already forgotten.")
@@ -210,6 +212,7 @@ def finish_forget(email: str) -> None:
 def finish_unfinished_forgets() -> int:
     """Rewrite the file when an earlier forget could not (the app does this at start-up,
     before its daily backup copies the file); return how many forgets were unfinished."""
+    note(tables=[*LEAD_TABLES, "forgotten_address", "import_change"], leads=None)
     pending = unfinished_forgets(database_proxy.execute_sql)
     if pending:
         finish_scrub(database_proxy.execute_sql)
@@ -345,6 +348,7 @@ def reapply_suppression(previous: Path | None, *, now: dt.datetime) -> ReapplyRe
     replaced (``previous``, the copy the restore kept), then forget again every lead whose
     address is on the list. A backup made before someone was forgotten would otherwise
     bring them back without a word."""
+    note(tables=[*LEAD_TABLES, "forgotten_address", "import_change"], leads=None)
     db = database_proxy
     db_path = database_path(database_proxy.obj)
     if previous is not None:

@@ -245,7 +245,7 @@ def close_database(db: SqliteDatabase) -> None:
         db.close()
     hold = getattr(db, "hold", None)
     if hold is not None:
-        db.hold = None  # type: ignore[attr-defined]
+        db.hold = None  # type: ignore[attr-defined]  # set by open_database beside peewee's own
         hold.release()
 
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 
 from crm.book.leads import LeadRow, add_lead
 from crm.book.timeline import record_commitment
+from crm.changes import LEAD_TABLES, Change
 from ui.main_window import MainWindow
 from ui.safety.actions import SafetyActions, install_safety
 from ui.settings import Settings
@@ -93,7 +94,9 @@ def window(db: object, make_window: Callable[[], MainWindow]) -> MainWindow:
 @pytest.fixture
 def safety(window: MainWindow, people: dict[str, LeadRow]) -> Iterator[SafetyActions]:
     """The window's safety actions (backup, restore, export, forget), no daily backup."""
-    window.events.leads_changed.emit()  # the window may have been built before the people
+    window.events.publish(
+        Change(LEAD_TABLES, None)
+    )  # the window may have been built before the people
     actions = install_safety(window, None, daily_backup=False)
     yield actions
     actions.shutdown()

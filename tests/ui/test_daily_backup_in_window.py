@@ -10,6 +10,7 @@ import pytest
 
 import ui.safety.actions as safety_mod
 from crm.book.leads import add_lead
+from crm.changes import LEAD_TABLES, Change
 from crm.safety.backup import list_backups
 from tests.crm.safety_helpers import lead_count
 from ui.safety.actions import install_safety
@@ -62,7 +63,7 @@ def test_an_import_is_backed_up_and_quitting_after_more_changes_too(
 
     # More changes the same day: no second copy while working ...
     lead = add_lead("late@example.com", now=now)
-    window.events.lead_changed.emit(lead.id)
+    window.events.publish(Change(LEAD_TABLES, frozenset({lead.id})))
     qtbot.wait(200)
     assert not safety.runner.busy and _daily(db_path) == [first]
     # ... but one at quit, with the day's last state.
@@ -78,7 +79,7 @@ def test_changes_before_the_start_up_check_passed_wait_for_it(
     qtbot, window, safety, db_path, now
 ) -> None:
     lead = add_lead("early@example.com", now=now)
-    window.events.lead_changed.emit(lead.id)
+    window.events.publish(Change(LEAD_TABLES, frozenset({lead.id})))
     qtbot.wait(100)
     assert list_backups(db_path) == []  # the file may yet turn out damaged
     with qtbot.waitSignal(safety.sig_job_done, timeout=10_000):

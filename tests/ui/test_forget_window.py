@@ -86,7 +86,7 @@ def test_a_restore_in_the_window_forgets_them_again(
     monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: older)
     monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
 
-    with qtbot.waitSignal(window.events.data_replaced):
+    with qtbot.waitSignal(window.events.changed):
         _run(qtbot, safety, safety.restore_action)
 
     assert count_leads() == 4 and window.leads_page.total == 4

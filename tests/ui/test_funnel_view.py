@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 import ui.funnel_view as funnel_view
 from crm.analytics.funnel import compute_funnel
 from crm.book.timeline import record_commitment
+from crm.changes import LEAD_TABLES, Change
 from ui.funnel_view import ChartTarget, FunnelPage
 from ui.leads.table_model import Columns
 from ui.style import dark_palette
@@ -196,7 +197,7 @@ def test_filters_recompute_in_the_background(page, qtbot) -> None:
 
 def test_a_new_yes_elsewhere_refreshes_the_numbers(page, window, people, now, qtbot) -> None:
     record_commitment(people["eve"].id, "purchased", at=now, now=now)
-    window.events.lead_changed.emit(people["eve"].id)
+    window.events.publish(Change(LEAD_TABLES, frozenset({people["eve"].id})))
     qtbot.waitUntil(lambda: page.funnel.steps[-1].reached == 1, timeout=5000)
 
 

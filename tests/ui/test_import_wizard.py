@@ -172,14 +172,14 @@ def test_import_from_the_window_refreshes_pages_and_history_undo(
 ) -> None:
     wizard = window.imports.open(DATA / "kit_subscribers.csv")
     qtbot.addWidget(wizard)
-    with qtbot.waitSignal(window.events.leads_changed, timeout=10_000):
+    with qtbot.waitSignal(window.events.changed, timeout=10_000):
         wizard.import_button.click()
     page = window.show_page(IMPORTS_PAGE)
     assert isinstance(page, ImportHistoryPage)
     assert page.table.rowCount() == 1 and page.table.item(0, 1).text() == "kit_subscribers.csv"
     page.table.selectRow(0)
     monkeypatch.setattr(import_wizard, "confirm_undo", lambda _p, _t: True)
-    with qtbot.waitSignal(window.events.data_replaced, timeout=10_000):
+    with qtbot.waitSignal(window.events.changed, timeout=10_000):
         page.undo_button.click()
     assert page.table.item(0, 7).text() == "Undone"
     assert count_leads() == 0

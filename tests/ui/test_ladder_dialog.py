@@ -17,6 +17,18 @@ from ui.ladder_dialog import LadderDialog
 from ui.pacing_dialog import PacingDialog
 
 
+def _ladder_change(change, _origin) -> bool:
+    return change.touches_setting("ladder")
+
+
+def _pacing_change(change, _origin) -> bool:
+    return change.touches_setting("pacing") and not change.touches_setting("ladder")
+
+
+def _offer_change(change, _origin) -> bool:
+    return change.touches("offer")
+
+
 @pytest.fixture(autouse=True)
 def _no_modal_dialogs(monkeypatch) -> None:
     """A test that forgets to answer a question fails at once instead of waiting on exec()."""
@@ -47,7 +59,7 @@ def test_rename_mark_major_and_reword_a_step(qtbot, db) -> None:
     select_step(dialog, "clicked")
     select_step(dialog, "answered")
     assert dialog.label_edit.text() == "Took the quiz"
-    with qtbot.waitSignal(events.ladder_changed):
+    with qtbot.waitSignal(events.changed, check_params_cb=_ladder_change):
         dialog.save()
     step = step_by_key("answered")
     assert (step.label, step.major, step.ask_subject) == (
@@ -98,7 +110,7 @@ def test_a_refused_step_stores_none_of_the_other_edits(qtbot, db, now) -> None:
     select_step(dialog, "booked")
     dialog.label_edit.setText("  ")  # refused: a step needs a name
     dialog.label_edit.textEdited.emit("  ")
-    with qtbot.assertNotEmitted(events.ladder_changed):
+    with qtbot.assertNotEmitted(events.changed):
         dialog.save()
     assert "needs a name" in dialog.error.text()
     assert get_ladder() == before  # neither the rename nor the reorder went in
@@ -111,7 +123,7 @@ def test_offers_add_rename_topics_retire(qtbot, db, monkeypatch) -> None:
     qtbot.addWidget(dialog)
     answers = iter(["SEO checklist", "Local SEO checklist"])
     monkeypatch.setattr(ladder_dialog, "ask_text", lambda *a, **k: next(answers))
-    with qtbot.waitSignal(events.offers_changed):
+    with qtbot.waitSignal(events.changed, check_params_cb=_offer_change):
         dialog.add_offer()
     assert dialog.current_offer().name == "SEO checklist"
     dialog.rename_offer()
@@ -138,7 +150,8 @@ def test_pacing_dialog_saves_and_validates(qtbot, db) -> None:
     qtbot.addWidget(dialog)
     assert dialog.fields["cooldown_days"].value() == DEFAULTS.cooldown_days
     dialog.fields["cooldown_days"].setValue(10)
-    with qtbot.waitSignal(events.ladder_changed):
+    # A pacing change, not a ladder change: every suggestion depends on the pacing.
+    with qtbot.waitSignal(events.changed, check_params_cb=_pacing_change):
         dialog.save()
     assert get_pacing().cooldown_days == 10
 
@@ -196,7 +209,7 @@ def test_add_a_step_through_the_dialog(qtbot, db, now, monkeypatch) -> None:
     assert dialog.subject_edit.text() == "Attended webinar"
     dialog.body_edit.setPlainText("Hi {first_name}, see you at the webinar?")
     assert get_ladder()[2].key == "downloaded"  # nothing stored before Save
-    with qtbot.waitSignal(events.ladder_changed):
+    with qtbot.waitSignal(events.changed, check_params_cb=_ladder_change):
         dialog.save()
     step = step_by_key("attended_webinar")
     assert (step.level, step.label, step.ask_body) == (
@@ -261,7 +274,7 @@ def test_remove_a_used_step_merges_it_after_a_confirmation(qtbot, db, now, monke
         "Move 1 yes and 1 ask from “Downloaded” to “Answered” and remove “Downloaded”?"
     )
     assert "merged into “Answered” (1 yes and 1 ask)" in dialog.pending.text()
-    with qtbot.waitSignal(events.ladder_changed):
+    with qtbot.waitSignal(events.changed, check_params_cb=_ladder_change):
         dialog.save()
     assert [s.key for s in get_ladder()][2] == "answered"
     assert get_lead(lead.id).level == 3 and get_lead(lead.id).step == "answered"
@@ -329,7 +342,7 @@ def test_cancel_after_add_and_remove_stores_nothing(qtbot, db, monkeypatch) -> N
     select_step(dialog, "clicked")
     dialog.remove_step()
     assert _labels(dialog)[0] == "Webinar"
-    with qtbot.assertNotEmitted(events.ladder_changed):
+    with qtbot.assertNotEmitted(events.changed):
         dialog.reject()
     assert get_ladder() == before
 

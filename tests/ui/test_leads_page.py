@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QToolButton
 
 from crm.book.leads import LeadQuery, add_lead, count_leads, get_lead, tag_lead
 from crm.book.timeline import get_timeline
+from crm.changes import EVERYTHING, LEAD_TABLES, Change
 from crm.timefmt import to_utc
 from ui import errors
 from ui.leads import dialogs
@@ -329,7 +330,7 @@ def test_selection_is_kept_by_id_when_rows_move(people, window, now):
     # Two leads that sort before Cleo arrive from elsewhere (an import).
     add_lead("al@example.com", first_name="Al", last_name="Aaron", now=now)
     add_lead("bo@example.com", first_name="Bo", last_name="Baker", now=now)
-    window.events.leads_changed.emit()
+    window.events.publish(Change(LEAD_TABLES, None))
     page = window.leads_page
     assert page.model.row_for_id(people["cleo"].id) == row_before + 2
     assert page.selected_lead_id() == people["cleo"].id
@@ -428,7 +429,7 @@ def test_a_change_after_scrolling_far_rereads_only_down_to_the_screen(db, window
     window.show()
     qtbot.waitExposed(window)
     page = window.leads_page
-    window.events.data_replaced.emit()
+    window.events.publish(EVERYTHING)
     while page.model.canFetchMore():
         page.model.fetchMore()
     assert page.model.rowCount() == 700
@@ -437,13 +438,13 @@ def test_a_change_after_scrolling_far_rereads_only_down_to_the_screen(db, window
     select(window, far)
     page.table.scrollToBottom()
     add_lead("new@example.com", first_name="New", now=now)
-    window.events.leads_changed.emit()
+    window.events.publish(Change(LEAD_TABLES, None))
     assert page.selected_lead_id() == far and page.model.rowCount() > 690
     # back at the top: the rows far below are let go and come back on scrolling
     top = page.model.index(0, 0).data(LeadIdRole)
     select(window, top)
     page.table.scrollToTop()
-    window.events.leads_changed.emit()
+    window.events.publish(Change(LEAD_TABLES, None))
     assert page.selected_lead_id() == top
     assert page.model.rowCount() < 700 and page.model.canFetchMore()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from crm.book.leads import add_lead
+from crm.changes import LEAD_TABLES, Change
 from tests.crm.safety_helpers import logging_to_file
 from ui import errors
 from ui.leads import dialogs
@@ -26,7 +27,7 @@ def test_an_undo_refused_because_of_the_address_logs_no_address(
     monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: shown.append(text))
     monkeypatch.setattr(dialogs, "confirm_delete", lambda *_a: True)
     page = window.leads_page
-    window.events.leads_changed.emit()
+    window.events.publish(Change(LEAD_TABLES, None))
     assert page.select_lead(people["ada"].id)
     page.delete_selected()
     add_lead("ada@example.com", now=now)  # the same address, added again since the delete

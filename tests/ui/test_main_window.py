@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 import ui.app
 from crm.book.leads import add_lead, delete_lead
+from crm.changes import LEAD_TABLES, Change
 from crm.store.db import close_database, open_database
 from ui import errors
 from ui.main_window import MainWindow
@@ -104,7 +105,7 @@ def test_empty_database_offers_demo_data(window, qtbot):
     page = window.leads_page
     assert page._stack.currentWidget() is page.empty
     assert window.count_label.text() == "0 leads"
-    with qtbot.waitSignal(window.events.data_replaced, timeout=20_000):
+    with qtbot.waitSignal(window.events.changed, timeout=20_000):
         page.empty.demo_button.click()
         assert not page.empty.busy.isHidden()
     assert page.empty.busy.isHidden()
@@ -119,14 +120,14 @@ def test_demo_is_offered_only_for_an_empty_database(db, now, window, qtbot, monk
     monkeypatch.setattr(errors, "show_message", lambda _p, _t, text, **_k: shown.append(text))
     assert window.demo_action.isEnabled()
     lead = add_lead("a@example.com", now=now)
-    window.events.leads_changed.emit()
+    window.events.publish(Change(LEAD_TABLES, None))
     assert not window.demo_action.isEnabled()
     assert "empty database" in window.demo_action.statusTip()
     window.demo_action.trigger()
     assert not window.leads_page.runner.busy and shown == []
     assert window.statusBar().currentMessage() == ""
     delete_lead(lead.id)
-    window.events.leads_changed.emit()
+    window.events.publish(Change(LEAD_TABLES, None))
     assert window.demo_action.isEnabled()
 
 

@@ -15,6 +15,7 @@ import pytest
 import ui.safety.actions as safety_mod
 import ui.safety.dialogs as dialogs_mod
 from crm.book.leads import LeadQuery, count_leads, list_leads
+from crm.changes import LEAD_TABLES, Change
 from crm.errors import OperationCancelled
 from crm.safety.backup import backup_now, list_backups
 from crm.store.db import close_database, open_database
@@ -98,12 +99,12 @@ def test_export_what_the_list_shows_for_excel(qtbot, window, safety, monkeypatch
 def test_restore_swaps_the_file_and_reloads(qtbot, window, safety, monkeypatch, now, db_path):
     copy = backup_now(db_path.parent / "copy.db", now=now)
     add_people(3, now)
-    window.events.leads_changed.emit()
+    window.events.publish(Change(LEAD_TABLES, None))
     assert window.leads_page.total == 8
     monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: copy)
     monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
 
-    with qtbot.waitSignal(window.events.data_replaced):
+    with qtbot.waitSignal(window.events.changed):
         _run(qtbot, safety, safety.restore_action)
 
     assert count_leads() == 5 and window.leads_page.total == 5
@@ -364,7 +365,7 @@ def test_a_restore_forgets_the_deletes_made_before_it(
     assert window.undo_action.isEnabled()
     monkeypatch.setattr(dialogs_mod, "choose_restore_source", lambda _p, _b: copy)
     monkeypatch.setattr(dialogs_mod, "confirm", lambda *_a: True)
-    with qtbot.waitSignal(window.events.data_replaced):
+    with qtbot.waitSignal(window.events.changed):
         _run(qtbot, safety, safety.restore_action)
     assert count_leads() == 5
     # Undo would put a lead from the replaced database into the restored one.
@@ -432,6 +433,6 @@ def test_a_restore_is_refused_while_a_command_has_the_book_open(
     assert count_leads() == 8
     assert [p.name for p in db_path.parent.iterdir() if ".restore" in p.name] == []
     # Once it is closed, the same restore goes ahead.
-    with qtbot.waitSignal(window.events.data_replaced):
+    with qtbot.waitSignal(window.events.changed):
         _run(qtbot, safety, safety.restore_action)
     assert count_leads() == 5

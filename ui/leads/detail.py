@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from itertools import pairwise
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -187,7 +187,8 @@ class LeadDetail(QWidget):
         self.tag_edit.setMaximumWidth(160)
         self.tag_edit.setAccessibleName("Add a tag")
         self.tag_edit.returnPressed.connect(self._on_tag_entered)
-        self._tag_completer = QCompleter([], self)
+        self._tag_names = QStringListModel(self)
+        self._tag_completer = QCompleter(self._tag_names, self)
         self._tag_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.tag_edit.setCompleter(self._tag_completer)
         self.tags_row.addWidget(self.tag_edit)
@@ -373,7 +374,7 @@ class LeadDetail(QWidget):
             [(tag, f"Remove the tag “{tag}”", f"Remove tag {tag}") for tag in tags],
             self.remove_tag,
         )
-        self._tag_completer.model().setStringList(all_tags())  # type: ignore[attr-defined]
+        self._tag_names.setStringList(all_tags())
 
     def _fill_others(self, addresses: tuple[str, ...]) -> None:
         _fill_chips(
@@ -391,7 +392,8 @@ class LeadDetail(QWidget):
         return [
             w
             for i in range(self.others_row.count())
-            if isinstance(w := self.others_row.itemAt(i).widget(), QToolButton)
+            if (item := self.others_row.itemAt(i)) is not None
+            and isinstance(w := item.widget(), QToolButton)
         ]
 
     # --- editing ----------------------------------------------------------------------
@@ -428,14 +430,15 @@ class LeadDetail(QWidget):
             self._set_dirty(False)
             return True
         try:
-            update_lead(self._lead.id, now=self._clock(), **fields)
+            with self._events.publishing(self):
+                update_lead(self._lead.id, now=self._clock(), **fields)
+                # Saved: the refresh the change brings must not ask about unsaved edits.
+                self.error.hide()
+                self._set_dirty(False)
         except SmallyesError as exc:
             self.error.setText(exc.user_message)
             self.error.show()
             return False
-        self.error.hide()
-        self._set_dirty(False)
-        self._events.lead_changed.emit(self._lead.id)
         return True
 
     def revert(self) -> None:
@@ -448,12 +451,12 @@ class LeadDetail(QWidget):
             return False
         lead_id = self._lead.id
         try:
-            change(lead_id)
+            with self._events.publishing(self):
+                change(lead_id)
         except SmallyesError as exc:
             errors.show_error(self, exc)
             self.reload()
             return False
-        self._events.lead_changed.emit(lead_id)
         return True
 
     def _on_status_activated(self, _index: int) -> None:
@@ -514,12 +517,13 @@ def _fill_chips(
     adds one last. A long text is cut short on its chip (the tooltip has it whole): a chip
     wider than the panel could not be wrapped."""
     while (item := row.takeAt(0)) is not None:
-        if item.widget() is not edit:
-            item.widget().deleteLater()
+        if (widget := item.widget()) is not None and widget is not edit:
+            widget.deleteLater()
     metrics = edit.fontMetrics()
     for text, tip, name in chips:
         shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, TAG_CHIP_TEXT_WIDTH)
-        chip = styled(QToolButton(text=f"{shown}  ✕"), "tagChip")
+        chip = styled(QToolButton(), "tagChip")
+        chip.setText(f"{shown}  ✕")
         chip.setToolTip(tip)
         chip.setAccessibleName(name)
         chip.clicked.connect(lambda _=False, t=text: remove(t))
@@ -554,16 +558,22 @@ class _FitScrollArea(QScrollArea):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         room = self.maximumViewportSize().width() - self.bar_width()
-        self.widget().setMaximumWidth(max(room, self.widget().minimumWidth()))
+        content = self._content()
+        content.setMaximumWidth(max(room, content.minimumWidth()))
         super().resizeEvent(event)
 
     def bar_width(self) -> int:
         """The width of the gutter the scroll bar takes."""
         return self.verticalScrollBar().sizeHint().width()
 
+    def _content(self) -> QWidget:
+        content = self.widget()
+        assert content is not None  # set in __init__, never taken
+        return content
+
     def sizeHint(self) -> QSize:
-        return self.widget().sizeHint()
+        return self._content().sizeHint()
 
     def minimumSizeHint(self) -> QSize:
-        width = self.widget().minimumSizeHint().width() + self.bar_width()
+        width = self._content().minimumSizeHint().width() + self.bar_width()
         return QSize(width, self.fontMetrics().height() * 4)

@@ -181,7 +181,8 @@ class LogYesDialog(QDialog):
         self.offer = QComboBox(editable=True)
         self.offer.addItem("")
         self.offer.addItems(list(offers))
-        self.offer.lineEdit().setPlaceholderText("none, or pick or type a name")
+        if (line := self.offer.lineEdit()) is not None:
+            line.setPlaceholderText("none, or pick or type a name")
         self.at = QDateTimeEdit(QDateTime.currentDateTime(), calendarPopup=True)
         self.at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.at.setMaximumDateTime(QDateTime.currentDateTime().addDays(1))
@@ -201,6 +202,7 @@ class LogYesDialog(QDialog):
     def entered(self) -> NewYes:
         offer = self.offer.currentText().strip() or None
         local_time = self.at.dateTime().toPython()  # naive local wall-clock time
+        assert isinstance(local_time, dt.datetime)
         return NewYes(
             step=str(self.step.currentData()),
             at=to_utc(local_time),

@@ -57,7 +57,10 @@ class FilterBar(QWidget):
         self.source = self._combo("Source filter")
 
         self.chip = styled(QLabel(), "filterChip")
-        self.chip_clear = QToolButton(text="✕", toolTip="Remove this filter", autoRaise=True)
+        self.chip_clear = QToolButton()
+        self.chip_clear.setText("✕")
+        self.chip_clear.setToolTip("Remove this filter")
+        self.chip_clear.setAutoRaise(True)
         self.chip_clear.clicked.connect(self._on_chip_clear_clicked)
         self.chip.hide()
         self.chip_clear.hide()

@@ -32,6 +32,7 @@ from crm.book.leads import (
     DeletedLead,
     LeadQuery,
     LeadRow,
+    LeadStatus,
     count_leads,
     delete_lead,
     get_lead,
@@ -39,6 +40,7 @@ from crm.book.leads import (
 )
 from crm.book.offers import list_offers
 from crm.book.timeline import record_commitment
+from crm.changes import LEAD_TABLES, Change
 from crm.errors import NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.safety.suppression import add_unless_forgotten
@@ -59,11 +61,13 @@ from ui.leads.table_model import (
 )
 from ui.settings import Settings
 from ui.style import styled
-from ui.workers import TaskRunner
+from ui.workers import JobFailure, TaskRunner
 
 log = logging.getLogger(__name__)
 
 DEMO_LEADS = 400
+# Up to this many changed leads are updated row by row; more reload the list.
+FEW_LEADS = 50
 # Columns whose every value must fit at the default width, by their widest usual value.
 WIDEST_TEXT = {Columns.LAST_YES: "11 months ago", Columns.STATUS: "Unsubscribed"}
 
@@ -177,10 +181,9 @@ class LeadsPage(QWidget):
         self._deleted: list[DeletedLead] = []
         self._total: int | None = None  # counted once the first rows are on screen
         self._counts: tuple[int, int] | None = None
-        self._runner = TaskRunner(self, writes=True)
+        self._runner = TaskRunner(self, writes=True, events=events)
         self._runner.sig_finished.connect(self._on_runner_finished)
         self._runner.sig_failed.connect(self._on_runner_failed)
-        self._runner.sig_crashed.connect(self._on_runner_crashed)
 
         self.empty = EmptyState()
         self.empty.demo_button.clicked.connect(self.load_demo)
@@ -228,10 +231,7 @@ class LeadsPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._stack)
 
-        events.leads_changed.connect(self._on_events_leads_changed)
-        events.lead_changed.connect(self._on_events_lead_changed)
-        events.data_replaced.connect(self._on_events_data_replaced)
-        events.ladder_changed.connect(self._on_events_ladder_changed)
+        events.changed.connect(self._on_events_changed)
 
         # No filters yet, so a first page with no rows means an empty lead book.
         self._stack.setCurrentIndex(1 if self.model.rowCount() else 0)
@@ -398,7 +398,23 @@ class LeadsPage(QWidget):
 
     # --- reacting to changes ----------------------------------------------------------
 
-    def _on_events_leads_changed(self) -> None:
+    def _on_events_changed(self, change: Change, _origin: object) -> None:
+        if change.everything:
+            self._reload_everything()
+        elif change.touches("step") or change.touches_setting("ladder"):
+            self._reload_ladder()
+        elif change.touches(*LEAD_TABLES):
+            leads = change.leads
+            if leads is not None and len(leads) <= FEW_LEADS and self.model.shows_all(leads):
+                gone = [lead_id for lead_id in sorted(leads) if not self._reload_lead(lead_id)]
+                if gone:  # deleted or forgotten: the counts change
+                    self._after_data_change()
+            else:  # leads came or went, or too many changed to update one by one
+                self._reload_list()
+        elif change.touches("offer"):
+            self.detail.reload()  # its timeline names offers
+
+    def _reload_list(self) -> None:
         self.model.refresh(keep=self._rows_to_keep())
         self._after_data_change()
 
@@ -411,16 +427,23 @@ class LeadsPage(QWidget):
         selected = [index.row() for index in view.selectionModel().selectedRows()]
         return max([last, *selected]) + 1 + PAGE_SIZE
 
-    def _on_events_lead_changed(self, lead_id: int) -> None:
+    def _reload_lead(self, lead_id: int) -> bool:
+        """Update one lead's row and panel; False if the lead is gone."""
         try:
-            self.model.update_lead(get_lead(lead_id))
+            lead = get_lead(lead_id)
         except NotFoundError:
+            lead = None
+        found = lead is not None and lead.status != LeadStatus.ERASED  # forgotten: not listed
+        if lead is not None and found:
+            self.model.update_lead(lead)
+        else:
             self.model.remove_lead(lead_id)
         if self.detail.lead_id == lead_id:
             self.detail.reload()
         self.filter_bar.reload_choices()
+        return found
 
-    def _on_events_data_replaced(self) -> None:
+    def _reload_everything(self) -> None:
         # A delete from the data that was replaced must not come back into the new data.
         if self._deleted:
             self._deleted.clear()
@@ -429,7 +452,7 @@ class LeadsPage(QWidget):
         self.model.set_query(self.model.query)
         self._after_data_change()
 
-    def _on_events_ladder_changed(self) -> None:
+    def _reload_ladder(self) -> None:
         self.filter_bar.reload_choices()
         query = self.model.query
         if query.step is not None and query.step not in {s.key for s in get_ladder()}:
@@ -471,10 +494,10 @@ class LeadsPage(QWidget):
                 now=self._clock(),
             )
 
-        lead = dialogs.AddLeadDialog.run(self, submit)
+        with self._events.publishing(self):
+            lead = dialogs.AddLeadDialog.run(self, submit)
         if lead is None:
             return
-        self._events.leads_changed.emit()
         if not self.select_lead(lead.id):
             # Outside the loaded pages or the filters: show it anyway in the detail.
             self.table.clearSelection()
@@ -512,10 +535,10 @@ class LeadsPage(QWidget):
             )
 
         offers = [o.name for o in list_offers()]
-        if not dialog.run(self, lead, get_ladder(), offers, submit):
+        with self._events.publishing(self):
+            logged = dialog.run(self, lead, get_ladder(), offers, submit)
+        if not logged:
             return
-        self._events.lead_changed.emit(lead.id)
-        self._events.offers_changed.emit()
         self.sig_status_message.emit(f"{done} {lead.display_name}")
 
     def delete_selected(self) -> None:
@@ -526,20 +549,20 @@ class LeadsPage(QWidget):
         if not dialogs.confirm_delete(self, lead):
             return
         row = self.model.row_for_id(lead.id)
-        try:
-            deleted = delete_lead(lead.id)
-        except SmallyesError as exc:
-            errors.show_error(self, exc)
-            return
-        self._deleted.append(deleted)
-        self.model.remove_lead(lead.id)
-        if row is not None and self.model.rowCount():
-            nxt = self.model.lead_at(min(row, self.model.rowCount() - 1))
-            if nxt is not None:
-                self.select_lead(nxt.id)
-        else:
-            self.detail.show_lead(None)
-        self._events.leads_changed.emit()
+        with self._events.publishing(self):
+            try:
+                deleted = delete_lead(lead.id)
+            except SmallyesError as exc:
+                errors.show_error(self, exc)
+                return
+            self._deleted.append(deleted)
+            self.model.remove_lead(lead.id)
+            if row is not None and self.model.rowCount():
+                nxt = self.model.lead_at(min(row, self.model.rowCount() - 1))
+                if nxt is not None:
+                    self.select_lead(nxt.id)
+            else:
+                self.detail.show_lead(None)
         self.sig_undo_changed.emit()
         self.sig_status_message.emit(f"Deleted {lead.display_name} — Ctrl+Z to undo")
 
@@ -557,18 +580,18 @@ class LeadsPage(QWidget):
         if not self._deleted:
             return
         deleted = self._deleted[-1]
-        try:
-            lead = restore_deleted(deleted)
-        except SmallyesError as exc:
-            errors.show_error(self, exc)
-            return
-        self._deleted.pop()
-        self._events.leads_changed.emit()
+        with self._events.publishing(self):
+            try:
+                lead = restore_deleted(deleted)
+            except SmallyesError as exc:
+                errors.show_error(self, exc)
+                return
+            self._deleted.pop()
         self.select_lead(lead.id)
         self.sig_undo_changed.emit()
         self.sig_status_message.emit(f"Restored {lead.display_name}")
 
-    def set_import_handler(self, handler: Callable[[], None]) -> None:
+    def set_import_handler(self, handler: Callable[[], object]) -> None:
         self.empty.import_button.setEnabled(True)
         self.empty.import_button.setToolTip("Bring in subscribers from a newsletter export")
         self.empty.import_button.clicked.connect(handler)
@@ -598,16 +621,9 @@ class LeadsPage(QWidget):
 
     def _on_runner_finished(self, report: object) -> None:
         self.empty.set_busy(False)
-        self._events.data_replaced.emit()
         leads = report.get("leads", 0) if isinstance(report, dict) else 0
         self.sig_status_message.emit(f"Loaded {leads:,} demo leads")
 
-    def _on_runner_failed(self, exc: SmallyesError) -> None:
+    def _on_runner_failed(self, failure: JobFailure) -> None:
         self.empty.set_busy(False)
-        errors.show_error(self, exc)
-
-    def _on_runner_crashed(self, exc: BaseException) -> None:
-        self.empty.set_busy(False)
-        errors.show_message(
-            self, "Something went wrong", errors.crash_text(errors.log_path()), critical=True
-        )
+        errors.show_failure(self, failure)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from crm.asking.asks import AskRow, list_asks, record_ask, set_outcome
 from crm.asking.due import suggest_for_lead
 from crm.asking.suggest import NoSuggestion, Result, Suggestion
+from crm.changes import LEAD_TABLES, Change
 from crm.errors import SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.timefmt import local, relative, utc_now
@@ -24,7 +26,10 @@ from ui import errors
 from ui.events import AppEvents
 from ui.leads.timeline_view import ANSWER_WORDS
 from ui.style import styled
-from ui.workers import TaskRunner
+from ui.workers import JobFailure, TaskRunner
+
+if TYPE_CHECKING:
+    from ui.leads.detail import LeadDetail
 
 
 class SuggestionBox(QFrame):
@@ -46,7 +51,6 @@ class SuggestionBox(QFrame):
         self.runner = TaskRunner(self)
         self.runner.sig_finished.connect(self._on_runner_finished)
         self.runner.sig_failed.connect(self._on_runner_failed)
-        self.runner.sig_crashed.connect(self._on_runner_failed)
 
         self.title = styled(QLabel("Next ask"), "sectionTitle")
         self.headline = QLabel(wordWrap=True)
@@ -93,9 +97,7 @@ class SuggestionBox(QFrame):
         layout.addLayout(buttons)
         layout.addWidget(self.answer_label)
         layout.addLayout(answers)
-        for signal in (events.data_replaced, events.ladder_changed, events.offers_changed):
-            signal.connect(self.refresh)
-        events.lead_changed.connect(self._on_events_lead_changed)
+        events.changed.connect(self._on_events_changed)
         self._show(None)
 
     @property
@@ -132,8 +134,15 @@ class SuggestionBox(QFrame):
         self._shut_down = True
         self.runner.shutdown()
 
-    def _on_events_lead_changed(self, lead_id: int) -> None:
-        if lead_id == self._lead_id:
+    def _on_events_changed(self, change: Change, _origin: object) -> None:
+        # The next ask depends on the lead's history, the ladder, the offers and the pacing.
+        if self._lead_id is None:
+            return
+        if (
+            change.touches("step", "offer", "setting")
+            or change.touches_setting("ladder", "pacing")
+            or (change.touches(*LEAD_TABLES) and change.touches_lead(self._lead_id))
+        ):
             self.refresh()
 
     def _on_runner_finished(self, outcome: tuple[int, Result, AskRow | None]) -> None:
@@ -145,13 +154,10 @@ class SuggestionBox(QFrame):
         if lead_id == self._lead_id:
             self._show(result, waiting)
 
-    def _on_runner_failed(self, exc: Exception) -> None:
+    def _on_runner_failed(self, failure: JobFailure) -> None:
         self._pending = None
         self.result = None
-        if isinstance(exc, SmallyesError):
-            self.headline.setText(exc.user_message)
-        else:
-            self.headline.setText("The next ask could not be worked out; the log has details.")
+        self.headline.setText(failure.message)
         self.reason.setText("")
         self._set_buttons(False)
         self._show_waiting(None)
@@ -194,15 +200,16 @@ class SuggestionBox(QFrame):
         if self.waiting is None or self._lead_id is None:
             return
         now = self._clock()
+        waiting = self.waiting
         try:
-            set_outcome(self.waiting.id, outcome, at=now, now=now)
+            with self._events.publishing(self):  # the timeline and this box refresh
+                set_outcome(waiting.id, outcome, at=now, now=now)
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return
         self.sig_status_message.emit(
-            f'Recorded for your ask "{self.waiting.step_label}": {ANSWER_WORDS[outcome].lower()}.'
+            f'Recorded for your ask "{waiting.step_label}": {ANSWER_WORDS[outcome].lower()}.'
         )
-        self._events.lead_changed.emit(self._lead_id)  # the timeline and this box refresh
 
     def _set_buttons(self, enabled: bool) -> None:
         self.copy_button.setVisible(enabled)
@@ -218,17 +225,21 @@ class SuggestionBox(QFrame):
         if not isinstance(self.result, Suggestion) or self._lead_id is None:
             return
         now = self._clock()
+        result = self.result
         try:
-            record_ask(self._lead_id, self.result.step, at=now, now=now, offer=self.result.offer)
+            with self._events.publishing(self):  # the timeline and this box refresh
+                record_ask(self._lead_id, result.step, at=now, now=now, offer=result.offer)
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return
-        self.sig_status_message.emit(f"Recorded the ask: {self.result.step_label}.")
-        self._events.lead_changed.emit(self._lead_id)  # the timeline and this box refresh
+        self.sig_status_message.emit(f"Recorded the ask: {result.step_label}.")
 
 
 def attach_suggestion_box(
-    detail: object, selection_changed: object, events: AppEvents, clock: Callable[[], dt.datetime]
+    detail: LeadDetail,
+    selection_changed: SignalInstance,
+    events: AppEvents,
+    clock: Callable[[], dt.datetime],
 ) -> SuggestionBox:
     """Put a suggestion box above the lead detail's timeline and follow its lead.
 
@@ -236,7 +247,7 @@ def attach_suggestion_box(
     ``selection_changed`` is a signal that fires after it shows another lead.
     """
     box = SuggestionBox(events, clock=clock)
-    detail.insert_above_timeline(box)  # type: ignore[attr-defined]
-    selection_changed.connect(lambda *_: box.show_lead(detail.lead_id))  # type: ignore[attr-defined]
-    box.show_lead(detail.lead_id)  # type: ignore[attr-defined]
+    detail.insert_above_timeline(box)
+    selection_changed.connect(lambda *_: box.show_lead(detail.lead_id))
+    box.show_lead(detail.lead_id)
     return box

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import IntEnum
 
 from PySide6.QtCore import (
@@ -187,6 +187,10 @@ class LeadTableModel(QAbstractTableModel):
         self._now = self._clock()
         self._rows[row] = lead
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Columns) - 1))
+
+    def shows_all(self, lead_ids: Iterable[int]) -> bool:
+        """Whether every one of these leads has a loaded row."""
+        return all(i in self._row_of for i in lead_ids)
 
     def remove_lead(self, lead_id: int) -> None:
         """One lead was deleted: drop its row without re-querying."""

@@ -28,7 +28,7 @@ from crm.errors import (
     ForgetUnfinishedError,
     SmallyesError,
 )
-from crm.logsetup import log_file, user_error_text
+from crm.logsetup import user_error_text
 from crm.safety.backup import (
     PreparedRestore,
     automatic_backup,
@@ -49,7 +49,6 @@ from crm.safety.forget import (
 from crm.safety.suppression import unreadable_warning
 from crm.store.db import close_thread_connection, open_database
 from crm.store.lock import InstanceLock
-from crm.store.problems import known_storage_problem
 from crm.timefmt import utc_now
 from ui import errors
 from ui.events import AppEvents
@@ -57,7 +56,7 @@ from ui.pages import Host, MenuPlace
 from ui.safety import dialogs
 from ui.safety.dialogs import CSV_FILTER, DB_FILTER, JSON_FILTER, ForgetChoice
 from ui.safety.instance import InstanceServer, bring_to_front
-from ui.workers import TaskRunner
+from ui.workers import JobFailure, TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +100,10 @@ class SafetyActions(QObject):
         self._progress: QProgressDialog | None = None
         self._closed = False
         self._reopened = False
-        self.runner = TaskRunner(self)
+        self.runner = TaskRunner(self, events=events)
         self.runner.sig_progress.connect(self._on_runner_progress)
         self.runner.sig_finished.connect(self._on_runner_finished)
         self.runner.sig_failed.connect(self._on_runner_failed)
-        self.runner.sig_crashed.connect(self._on_runner_crashed)
         self.runner.sig_cancelled.connect(self._on_runner_cancelled)
 
         self.backup_action = self._action("&Back up now…", self.back_up_now)
@@ -125,7 +123,7 @@ class SafetyActions(QObject):
         self._daily_timer = QTimer(self)
         self._daily_timer.setSingleShot(True)
         self._daily_timer.timeout.connect(self.start_daily_backup)
-        events.connect_data_changed(self._on_events_changed)
+        events.changed.connect(self._on_events_changed)
 
     def _action(self, text: str, slot: Callable[[], None], shortcut: str = "") -> QAction:
         action = QAction(text, self)
@@ -209,26 +207,16 @@ class SafetyActions(QObject):
         finally:
             self._end_job()
 
-    def _on_runner_failed(self, exc: SmallyesError) -> None:
+    def _on_runner_failed(self, failure: JobFailure) -> None:
         quiet, failed = self._quiet, self._failed
         self._end_job()
-        if failed is not None and failed(exc):
+        error = failure.error
+        if failed is not None and isinstance(error, SmallyesError) and failed(error):
             return
         if quiet:
-            self.sig_status.emit(exc.user_message)
+            self.sig_status.emit(failure.message)
         else:
-            errors.show_error(self._parent, exc)
-
-    def _on_runner_crashed(self, exc: BaseException) -> None:
-        self._end_job()
-        known = known_storage_problem(exc, self.db_path)
-        if known is not None:
-            errors.show_error(self._parent, known)
-        else:
-            errors.show_message(
-                self._parent, "Something went wrong", errors.crash_text(log_file()),
-                critical=True,
-            )  # fmt: skip
+            errors.show_failure(self._parent, failure)
 
     def _on_runner_cancelled(self) -> None:
         self._end_job()
@@ -343,14 +331,14 @@ class SafetyActions(QObject):
         # the file, and open the restored one (migrating it if it is older).
         self._clear_lead()
         close_thread_connection()
-        swap_in(prepared)
-        open_database(self.db_path)
-        self._reopened = True
-        # People forgotten since the backup was made are forgotten again, before any view
-        # reads the restored book.
-        again = reapply_suppression(prepared.kept, now=self._clock())
-        self._events.database_swapped.emit()
-        self._events.data_replaced.emit()
+        with self._events.publishing():  # every view reloads, after the swap is announced
+            swap_in(prepared)
+            open_database(self.db_path)
+            self._reopened = True
+            # People forgotten since the backup was made are forgotten again, before any
+            # view reads the restored book.
+            again = reapply_suppression(prepared.kept, now=self._clock())
+            self._events.database_swapped.emit()
         kept = f"; the replaced database was kept as {prepared.kept.name}" if prepared.kept else ""
         self.sig_status.emit(f"Restored from {prepared.source.name}{kept}{_forgot_again(again)}")
         if again.unreadable:
@@ -408,7 +396,7 @@ class SafetyActions(QObject):
         self._erase(f"Erasing {who}…", lambda: forget_lead(lead_id), email, who, choice)
 
     def _erase(
-        self, label: str, erase: Callable[[], None], email: str, who: str, choice: ForgetChoice
+        self, label: str, erase: Callable[[], object], email: str, who: str, choice: ForgetChoice
     ) -> None:
         """Run ``erase`` then the chosen purge of the backups; a clean-up left unfinished
         is offered again, as many times as it takes."""
@@ -428,7 +416,6 @@ class SafetyActions(QObject):
 
     def _forgotten(self, who: str) -> None:
         self._clear_lead()
-        self._events.leads_changed.emit()
         self.sig_status.emit(f"{who} was forgotten")
 
     def _forget_unfinished(
@@ -439,7 +426,6 @@ class SafetyActions(QObject):
         if not isinstance(exc, ForgetUnfinishedError):
             return False
         self._clear_lead()
-        self._events.leads_changed.emit()
         text, informative = dialogs.unfinished_forget_text(who, exc)
         if not dialogs.ask_finish_forget(self._parent, text, informative):
             self.sig_status.emit(f"{who} was erased; the clean-up is not finished yet")
