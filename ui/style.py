@@ -73,10 +73,6 @@ def app_icon() -> QIcon:
     return QIcon(str(resource_path("smallyes.svg")))
 
 
-def is_dark(app: QApplication) -> bool:
-    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
-
-
 def dark_palette() -> QPalette:
     """A dark palette for Fusion (whose standard palette is light on most platforms)."""
     p = QPalette()

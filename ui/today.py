@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -62,7 +63,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TODAY = "today"
-COLUMNS = ("Lead", "Suggested ask", "Due", "Score", "Why")
+
+
+class TodayColumn(IntEnum):
+    LEAD = 0
+    ASK = 1
+    DUE = 2
+    SCORE = 3
+    WHY = 4
+
+
+COLUMNS = {
+    TodayColumn.LEAD: "Lead",
+    TodayColumn.ASK: "Suggested ask",
+    TodayColumn.DUE: "Due",
+    TodayColumn.SCORE: "Score",
+    TodayColumn.WHY: "Why",
+}
 ItemRole = Qt.ItemDataRole.UserRole + 1
 RELOAD_DELAY_MS = 1500
 # The list shows the best of the due asks; the count covers them all.
@@ -185,30 +202,30 @@ class TodayModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return COLUMNS[TodayColumn(section)]
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
             return None
         item = self._items[index.row()]
-        col = index.column()
+        col = TodayColumn(index.column())
         s = item.suggestion
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
+            if col is TodayColumn.LEAD:
                 return item.name
-            if col == 1:
+            if col is TodayColumn.ASK:
                 return ask_text(item)
-            if col == 2:
+            if col is TodayColumn.DUE:
                 return due_text(s.due, self._clock())
-            if col == 3:
+            if col is TodayColumn.SCORE:
                 return f"{round(s.score * 100)}%"
             return s.summary or s.reason
         if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 0:
+            if col is TodayColumn.LEAD:
                 return item.email
-            return s.reason if col == 4 else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
+            return s.reason if col is TodayColumn.WHY else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col is TodayColumn.SCORE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ItemRole:
             return item
@@ -273,7 +290,13 @@ class TodayPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((260, 230, 130, 60)):
+        widths = {
+            TodayColumn.LEAD: 260,
+            TodayColumn.ASK: 230,
+            TodayColumn.DUE: 130,
+            TodayColumn.SCORE: 60,
+        }
+        for col, width in widths.items():
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
 

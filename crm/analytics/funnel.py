@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm.asking.ladder import StepRow, get_ladder
+from crm.book.leads import TAGGED
 from crm.errors import ValidationError
 from crm.jobs import CancelToken, no_progress
 from crm.store.models import database_proxy
@@ -275,10 +276,7 @@ class _Sql:
             self.lead_where.append("l.source = ?")
             self.lead_params.append(flt.source)
         if flt.tag:
-            self.lead_where.append(
-                "l.id IN (SELECT lt.lead_id FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
-                "WHERE t.name = ? COLLATE NOCASE)"
-            )
+            self.lead_where.append(TAGGED)
             self.lead_params.append(flt.tag.strip())
         self.filtered = bool(self.lead_where)
 

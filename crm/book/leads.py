@@ -176,6 +176,14 @@ class LeadQuery:
     descending: bool = False
 
 
+# The lead ``l`` carries the tag named by the one parameter (any case): the lead list's
+# tag filter and the funnel's.
+TAGGED = (
+    "l.id IN (SELECT lt.lead_id FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
+    "WHERE t.name = ? COLLATE NOCASE)"
+)
+
+
 def make_search_text(email: str, first_name: str, last_name: str, company: str) -> str:
     """The casefolded text a search matches against."""
     parts = (first_name, last_name, email, company, f"{first_name} {last_name}")
@@ -212,10 +220,7 @@ def _where(query: LeadQuery) -> tuple[str, list[Any]]:
         # their search_text is empty, so it never matches (and the covering index holds).
         clauses.append("l.status != 'erased'")
     if query.tag:
-        clauses.append(
-            "l.id IN (SELECT lt.lead_id FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
-            "WHERE t.name = ? COLLATE NOCASE)"
-        )
+        clauses.append(TAGGED)
         params.append(query.tag.strip())
     if query.step:
         clauses.append("l.level = ?")

@@ -30,7 +30,6 @@ PAGE_SIZE = 200
 
 LeadIdRole = Qt.ItemDataRole.UserRole + 1
 LeadRowRole = Qt.ItemDataRole.UserRole + 2
-SortValueRole = Qt.ItemDataRole.UserRole + 3
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()  # the invalid index: the parent of every row
