@@ -1,12 +1,15 @@
 """Today's asks: the engine run over every lead, with histories loaded set-wise.
 
 A handful of queries load what the engine needs for a block of leads at once (never one
-query per lead); blocks go by lead id, so the memory held stays that of one block (and
-the leads' yes rows) whatever the number of leads. The evidence (acceptance rates per
-level and step, the median time leads spend at each level) is computed once per call,
-before the blocks; the yes rows read for the medians are kept for the engine. With a
-limit only the best suggestions are kept, while every due lead is still counted. Snoozes
-and skips live in ``suggestion_snooze``.
+query per lead), each row made into the engine's own row (``LeadFacts``, ``PastYes``,
+``PastAsk``) as it is fetched; blocks go by lead id, so the memory held stays that of one
+block (and the leads' yes rows) whatever the number of leads. The evidence (acceptance
+rates per level and step, the median time leads spend at each level, where offers are
+used) comes from ``load_evidence``, once per call and before the blocks: the rates on a
+second connection while the medians stream every lead's yeses, which Today keeps for the
+engine. With a limit only the best suggestions are kept, while every due lead is still
+counted. One lead's suggestion (``suggest_for_lead``) is loaded and judged the same way.
+Snoozes and skips live in ``suggestion_snooze``.
 """
 
 from __future__ import annotations
@@ -21,20 +24,23 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby, pairwise, repeat
-from operator import itemgetter
-from typing import Any, NamedTuple, cast
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple, TypeVar, cast
 
 from crm.asking.pacing import get_pacing
 from crm.asking.suggest import (
     DAY_US,
     Evidence,
     LadderStep,
+    LeadFacts,
     NoSuggestion,
     OfferInfo,
+    PastAsk,
+    PastYes,
     Prepared,
     Result,
     Suggestion,
-    suggest_rows,
+    suggest_next_ask,
     to_us,
 )
 from crm.changes import note
@@ -127,16 +133,19 @@ SELECT DISTINCT x.offer_id, s.key FROM (
 """
 
 
+# groups yes and ask rows, which come ordered by lead id, per lead
+_LEAD_ID = attrgetter("lead_id")
+
+
 def median_days(
-    yeses_by_lead: Mapping[int, Sequence[tuple[Any, ...]]], level_of: Mapping[str, int]
+    yeses_by_lead: Mapping[int, Sequence[PastYes]], level_of: Mapping[str, int]
 ) -> dict[int, float]:
     """Per level, the median days leads took to move on from it (the middle value, or the
     mean of the two middle ones).
 
     A lead moves on from a level when it first reaches the next higher level it reached
-    at all; the days count from when it first reached the level. Yes rows are the
-    engine's (step key, at in microseconds, ...). Plain Python over rows already in
-    memory: SQLite's window functions took twice as long for the same answer.
+    at all; the days count from when it first reached the level. Plain Python over rows
+    already in memory: SQLite's window functions took twice as long for the same answer.
     """
     moves: dict[int, list[int]] = defaultdict(list)
     _add_moves(yeses_by_lead.values(), level_of, moves)
@@ -144,7 +153,7 @@ def median_days(
 
 
 def _add_moves(
-    histories: Iterable[Sequence[tuple[Any, ...]]],
+    histories: Iterable[Sequence[PastYes]],
     level_of: Mapping[str, int],
     moves: dict[int, list[int]],
 ) -> None:
@@ -154,9 +163,9 @@ def _add_moves(
             continue
         reached: dict[int, int] = {}
         for yes in yeses:
-            level = level_of.get(yes[0])
-            if level is not None and (level not in reached or yes[1] < reached[level]):
-                reached[level] = yes[1]
+            level = level_of.get(yes.step)
+            if level is not None and (level not in reached or yes.at < reached[level]):
+                reached[level] = yes.at
         if len(reached) > 1:
             levels = sorted(reached)
             for low, high in pairwise(levels):
@@ -195,9 +204,9 @@ def _all_median_days(
     cursor = database_proxy.execute_sql(f"{_YESES_SQL} ORDER BY x.lead_id")
     moves: dict[int, list[int]] = defaultdict(list)
     try:
-        # each lead's rows as a tuple, built in C
-        histories: Iterable[tuple[tuple[Any, ...], ...]] = map(
-            tuple, map(itemgetter(1), groupby(cursor, itemgetter(-1)))
+        # each lead's rows as a tuple, grouped in C
+        histories: Iterable[tuple[PastYes, ...]] = map(
+            tuple, map(itemgetter(1), groupby(map(PastYes._make, cursor), _LEAD_ID))
         )
         if keep is not None:
             histories = keep.hold(list(histories))
@@ -213,32 +222,39 @@ class _YesBlocks:
 
     def __init__(self) -> None:
         self._ids: list[int] = []
-        self._held: list[tuple[tuple[Any, ...], ...] | None] = []
+        self._held: list[tuple[PastYes, ...] | None] = []
 
-    def hold(
-        self, histories: list[tuple[tuple[Any, ...], ...]]
-    ) -> list[tuple[tuple[Any, ...], ...]]:
-        """Hold ``histories`` (in lead id order, the lead id last in each row); returns them."""
+    def hold(self, histories: list[tuple[PastYes, ...]]) -> list[tuple[PastYes, ...]]:
+        """Hold ``histories`` (each lead's rows, in lead id order); returns them."""
         self._held = cast(
-            "list[tuple[tuple[Any, ...], ...] | None]", histories
+            "list[tuple[PastYes, ...] | None]", histories
         )  # let go a block at a time by ``pop``, once the medians are done
-        self._ids = list(map(itemgetter(-1), map(itemgetter(0), histories)))
+        self._ids = list(map(_LEAD_ID, map(itemgetter(0), histories)))
         return histories
 
-    def pop(self, lo: int, hi: int) -> dict[int, tuple[tuple[Any, ...], ...]]:
+    def pop(self, lo: int, hi: int) -> dict[int, tuple[PastYes, ...]]:
         """The histories of the leads with ids from ``lo`` to ``hi``, no longer held."""
         start, end = bisect_left(self._ids, lo), bisect_right(self._ids, hi)
         found = dict(zip(self._ids[start:end], self._held[start:end], strict=True))
         self._held[start:end] = repeat(None, end - start)
         # the slots handed over held histories until now: none of them is None yet
-        return cast("dict[int, tuple[tuple[Any, ...], ...]]", found)
+        return cast("dict[int, tuple[PastYes, ...]]", found)
 
 
-def load_evidence() -> Evidence:
-    """The owner's acceptance rates, median time at each level, and where offers are used."""
-    rates, offer_steps = _rates_and_offer_steps()
-    level_of = dict(_sql("SELECT key, level FROM step"))
-    return Evidence(rates=rates, median_days=_all_median_days(level_of), offer_steps=offer_steps)
+def load_evidence(*, keep: _YesBlocks | None = None) -> Evidence:
+    """The owner's acceptance rates, median time at each level, and where offers are used.
+
+    The rates run in SQLite's C code on a second connection while this one streams every
+    lead's yeses for the medians; ``keep`` is given those yeses to hold for the engine.
+    One thread only: a second one fetching rows would make them both wait on the
+    interpreter lock.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
+        found = pool.submit(_rates_on_own_connection)
+        level_of = dict(_sql("SELECT key, level FROM step"))
+        medians = _all_median_days(level_of, keep)
+        rates, offer_steps = found.result()
+    return Evidence(rates=rates, median_days=medians, offer_steps=offer_steps)
 
 
 def _rates_on_own_connection() -> tuple[dict, dict]:
@@ -282,7 +298,7 @@ def _us(column: str) -> str:
     return f"({seconds} * 1000000 + {fraction})"
 
 
-# Yes rows in the engine's layout, with the lead id last (for grouping).
+# Rows in the field order of ``PastYes``, ``PastAsk`` and ``LeadFacts``, made by ``_make``.
 _YESES_SQL = (
     f"SELECT s.key, {_us('x.at')}, x.offer_id, x.lead_id "
     "FROM commitment x JOIN step s ON s.id = x.step_id"
@@ -290,25 +306,21 @@ _YESES_SQL = (
 
 
 class _Rows(NamedTuple):
-    """The leads selected, as the engine's rows, with their tags, yeses and asks by lead."""
+    """The leads selected, with their tags, yeses and asks by lead."""
 
-    leads: list[tuple[Any, ...]]
+    leads: list[LeadFacts]
     tags: dict[int, frozenset[str]]
-    yeses: dict[int, tuple[tuple[Any, ...], ...]]
-    asks: dict[int, tuple[tuple[Any, ...], ...]]
-
-    def histories(self) -> Iterator[tuple[tuple[Any, ...], frozenset[str], tuple, tuple]]:
-        empty: frozenset[str] = frozenset()
-        tags, yeses, asks = self.tags, self.yeses, self.asks
-        for lead in self.leads:
-            lead_id = lead[0]
-            yield lead, tags.get(lead_id, empty), yeses.get(lead_id, ()), asks.get(lead_id, ())
+    yeses: dict[int, tuple[PastYes, ...]]
+    asks: dict[int, tuple[PastAsk, ...]]
 
 
-def _by_lead(rows: list[tuple[Any, ...]]) -> dict[int, tuple[tuple[Any, ...], ...]]:
-    """Rows ordered by lead id (their last column) grouped per lead, without a Python loop
-    per row: 100,000 histories are mostly built in C."""
-    return {lead_id: tuple(group) for lead_id, group in groupby(rows, itemgetter(-1))}
+_Row = TypeVar("_Row", PastYes, PastAsk)
+
+
+def _by_lead(rows: Iterable[_Row]) -> dict[int, tuple[_Row, ...]]:
+    """Rows ordered by lead id grouped per lead, without a Python loop per row: 100,000
+    histories are mostly built in C."""
+    return {lead_id: tuple(group) for lead_id, group in groupby(rows, _LEAD_ID)}
 
 
 def _load_rows(
@@ -316,22 +328,21 @@ def _load_rows(
     params: dict[str, Any],
     *,
     span: tuple[int, int] | None,
-    yeses: dict[int, tuple[tuple[Any, ...], ...]] | None = None,
+    yeses: dict[int, tuple[PastYes, ...]] | None = None,
 ) -> _Rows:
     """The engine's rows for the leads selected by ``where`` over lead ``l``.
 
-    A lead row is (id, email, first name, status, do not contact, snoozed until, snooze
-    kind, last name); yes and ask rows are in the engine's layout with the lead id last.
     With a ``span`` of lead ids (a block of leads, most of them wanted) the event tables
     are read over that id range through their lead-id indexes; a few extra histories cost
     less than probing the tables lead by lead through an ``IN`` list. Yeses already read
     (by the medians' stream) are taken as given.
     """
     if span is not None:
+        lo, hi = span
         where = f"{where} AND l.id BETWEEN :lo AND :hi"
-        params = {**params, "lo": span[0], "hi": span[1]}
+        params = {**params, "lo": lo, "hi": hi}
         restrict = " WHERE x.lead_id BETWEEN :lo AND :hi"
-        args: dict[str, Any] = {"lo": span[0], "hi": span[1]}
+        args: dict[str, Any] = {"lo": lo, "hi": hi}
     else:
         restrict = f" WHERE x.lead_id IN (SELECT l.id {where})"
         args = params
@@ -342,7 +353,8 @@ def _load_rows(
         params,
     )
     if yeses is None:
-        yeses = _by_lead(_sql(f"{_YESES_SQL}{restrict} ORDER BY x.lead_id", args))
+        found = _sql(f"{_YESES_SQL}{restrict} ORDER BY x.lead_id", args)
+        yeses = _by_lead(map(PastYes._make, found))
     # the engine reads when an ask was answered only for declined asks: the rest are left
     # without (a time to convert per row)
     asks = _sql(
@@ -351,7 +363,12 @@ def _load_rows(
         f"FROM ask x JOIN step s ON s.id = x.step_id{restrict} ORDER BY x.lead_id",
         args,
     )
-    return _Rows(leads, _tags(restrict, args), yeses, _by_lead(asks))
+    return _Rows(
+        list(map(LeadFacts._make, leads)),
+        _tags(restrict, args),
+        yeses,
+        _by_lead(map(PastAsk._make, asks)),
+    )
 
 
 def _tags(restrict: str, args: dict[str, Any]) -> dict[int, frozenset[str]]:
@@ -374,8 +391,8 @@ def _tags(restrict: str, args: dict[str, Any]) -> dict[int, frozenset[str]]:
     }
 
 
-def _display_name(lead: tuple[Any, ...]) -> str:
-    return f"{lead[2]} {lead[7]}".strip() or lead[1]
+def _display_name(lead: LeadFacts) -> str:
+    return f"{lead.first_name} {lead.last_name}".strip() or lead.email
 
 
 def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
@@ -386,9 +403,17 @@ def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
         {"lead": lead_id},
         span=None,
     )
-    for lead, tags, yeses, asks in rows.histories():
-        return suggest_rows(lead, tags, yeses, asks, setup, to_us(now))
-    raise NotFoundError("That lead no longer exists: it may have been deleted.")
+    if not rows.leads:
+        raise NotFoundError("That lead no longer exists: it may have been deleted.")
+    [lead] = rows.leads
+    return suggest_next_ask(
+        lead,
+        rows.tags.get(lead_id, frozenset()),
+        rows.yeses.get(lead_id, ()),
+        rows.asks.get(lead_id, ()),
+        setup,
+        to_us(now),
+    )
 
 
 def end_of_day(now: dt.datetime) -> dt.datetime:
@@ -460,7 +485,7 @@ def _no_cycle_collection() -> Iterator[None]:
 
 # A kept suggestion, ordered so the smallest is the worst of those kept: lower score, then
 # due later, then the higher lead id (lead ids are unique, so comparisons stop there).
-_Kept = tuple[float, int, int, tuple[Any, ...], Suggestion]
+_Kept = tuple[float, int, int, LeadFacts, Suggestion]
 
 
 def _todays_asks(
@@ -469,21 +494,14 @@ def _todays_asks(
     pacing = get_pacing()
     cut = now - dt.timedelta(days=pacing.cooldown_days)
     params = {"cut": cut, "now": now}
-    first, last = _sql("SELECT min(id), max(id) FROM lead")[0]
+    [(first, last)] = _sql("SELECT min(id), max(id) FROM lead")
     blocks = [] if first is None else list(range(first, last + 1, BLOCK_LEADS))
     span = 0 if first is None else last - first + 1
 
-    # The acceptance rates run in SQLite's C code on a second connection while this one
-    # streams every lead's yeses for the medians, keeping them for the engine. One thread
-    # only: a second one fetching rows would make them both wait on the interpreter lock.
+    # the yeses read for the medians are kept for the engine
     kept_yeses = _YesBlocks()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
-        found = pool.submit(_rates_on_own_connection)
-        ladder = _load_ladder()
-        medians = _all_median_days({step.key: step.level for step in ladder}, kept_yeses)
-        rates, offer_steps = found.result()
-    evidence = Evidence(rates=rates, median_days=medians, offer_steps=offer_steps)
-    setup = Prepared(ladder, _load_offers(), pacing, evidence)
+    evidence = load_evidence(keep=kept_yeses)
+    setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence)
     now_us = to_us(now)
     horizon = to_us(end_of_day(now))
     kept: list[_Kept] = []
@@ -502,7 +520,8 @@ def _todays_asks(
     else:
         kept = heapq.nlargest(limit, kept)
     items = [
-        TodayItem(lead[0], lead[1], _display_name(lead), result) for _, _, _, lead, result in kept
+        TodayItem(lead.lead_id, lead.email, _display_name(lead), result)
+        for _, _, _, lead, result in kept
     ]
     return AsksPage(items, total_due)
 
@@ -521,8 +540,8 @@ def _judge(
     no_tags: frozenset[str] = frozenset()
     tags, yeses, asks = rows.tags.get, rows.yeses.get, rows.asks.get
     for lead in rows.leads:
-        lead_id = lead[0]
-        result = suggest_rows(
+        lead_id = lead.lead_id
+        result = suggest_next_ask(
             lead, tags(lead_id, no_tags), yeses(lead_id, ()), asks(lead_id, ()), setup, now_us
         )
         if type(result) is Suggestion and result.due_us < horizon:
@@ -559,7 +578,3 @@ def skip(lead_id: int, *, now: dt.datetime) -> dt.datetime:
     until = end_of_day(now) + dt.timedelta(days=max(get_pacing().cooldown_days - 1, 0))
     snooze(lead_id, until, now=now, kind="skip")
     return until
-
-
-def clear_snooze(lead_id: int) -> None:
-    database_proxy.execute_sql("DELETE FROM suggestion_snooze WHERE lead_id = ?", [lead_id])

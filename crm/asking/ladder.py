@@ -74,12 +74,6 @@ def step_by_key(key: str) -> StepRow:
     return _row(step)
 
 
-def step_for_level(level: int) -> StepRow | None:
-    """The step at ``level`` (the lowest-id one if two share a level), or None for 0."""
-    step = Step.select().where(Step.level == level).order_by(Step.id).first()
-    return _row(step) if step else None
-
-
 def _require_step(key: str) -> Step:
     step = Step.get_or_none(Step.key == key.strip().lower())
     if step is None:

@@ -1,7 +1,10 @@
 """The next-ask engine: one lead's history in, the next small ask (or why none) out.
 
-Pure: no database, no clock. ``crm.asking.due`` loads histories and evidence and calls
-``suggest_next_ask``; tests call it with hand-built histories. The rules run in order:
+Pure: no database, no clock. ``suggest_next_ask`` takes a lead's rows (``LeadFacts``,
+its tag names, its ``PastYes`` and ``PastAsk`` rows), the ladder, offers, pacing and
+``Evidence`` indexed once in ``Prepared``, and ``now``. ``crm.asking.due`` builds those
+rows straight from SQL for every lead at once; tests build the same rows by hand. The
+rules run in order:
 
 1. hard stops (suppressed, snoozed, an ask pending or too recent, unanswered asks in a
    row, steps declined recently or twice, leads who never opted in);
@@ -11,12 +14,14 @@ Pure: no database, no clock. ``crm.asking.due`` loads histories and evidence and
 5. stalled leads get a different ask at their level instead of a bigger one;
 6. every answer carries its reason in plain words.
 
-The same input always gives the same output: every choice has a total tie-break order.
+The same input always gives the same output: every choice has a total tie-break order,
+so the order rows arrive in does not matter.
 
-Inside, times are whole microseconds since 1970 (plain ints) and history rows are plain
-tuples, so that ``crm.asking.due`` can hand over 100,000 histories straight from SQL; the
-public entry points take and give datetimes. A suggestion's texts (message, reason,
-summary) are worded when first read: ranking needs only the step, score and due date.
+Times in the rows, and ``now``, are whole microseconds since 1970 (plain ints, see
+``to_us``), so that 100,000 histories are compared without building a datetime; a
+``Suggestion`` gives its due date both ways and a ``NoSuggestion`` says until when as a
+datetime. A suggestion's texts (message, reason, summary) are worded when first read:
+ranking needs only the step, score and due date.
 """
 
 from __future__ import annotations
@@ -85,37 +90,38 @@ class OfferInfo:
     retired: bool = False
 
 
-class PastYes(NamedTuple):
-    """A yes on the timeline (a tuple: histories of 100,000 leads are built quickly)."""
-
-    step: str  # ladder key
-    at: dt.datetime
-    offer_id: int | None = None
-
-
-class PastAsk(NamedTuple):
-    """An ask the owner made, and its outcome so far."""
-
-    step: str
-    asked_at: dt.datetime
-    outcome: str  # pending | accepted | declined | no_response
-    offer_id: int | None = None
-    resolved_at: dt.datetime | None = None
-
-
-class LeadHistory(NamedTuple):
-    """Everything the engine knows about one lead."""
+class LeadFacts(NamedTuple):
+    """Who a lead is and whether they may be asked (a row of Today's lead query)."""
 
     lead_id: int
     email: str
     first_name: str = ""
     status: str = "subscribed"
     do_not_contact: bool = False
-    tags: frozenset[str] = frozenset()
-    commitments: tuple[PastYes, ...] = ()
-    asks: tuple[PastAsk, ...] = ()
-    snoozed_until: dt.datetime | None = None
+    snoozed_until: int | None = None
     snooze_kind: str = "snooze"  # snooze | skip
+    last_name: str = ""
+
+
+class PastYes(NamedTuple):
+    """A yes on the timeline."""
+
+    step: str  # ladder key
+    at: int
+    offer_id: int | None = None
+    lead_id: int = 0  # groups rows by lead; the engine does not read it
+
+
+class PastAsk(NamedTuple):
+    """An ask the owner made, and its outcome so far."""
+
+    step: str
+    asked_at: int
+    outcome: str  # pending | accepted | declined | no_response
+    offer_id: int | None = None
+    # read only for a declined ask (when the back-off starts): may be None for the others
+    resolved_at: int | None = None
+    lead_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,22 +138,13 @@ class Evidence:
     offer_steps: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
 
-# ---- the engine's clock and rows -------------------------------------------------------
+# ---- the engine's clock ---------------------------------------------------------------
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _ONE_US = dt.timedelta(microseconds=1)
 DAY_US = 86_400_000_000
 _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
 _UNSET: Any = object()
-
-# A yes row: (step key, at, offer id or None, ...); an ask row: (step key, asked at,
-# outcome, offer id or None, resolved at or None, ...), where only a declined ask's
-# resolved time is read (it may be None for the others); a lead row: (lead id, email,
-# first name, status, do not contact, snoozed until or None, snooze kind, ...). Times are
-# microseconds since 1970; anything after these fields is ignored.
-YesRow = tuple[Any, ...]
-AskRow = tuple[Any, ...]
-LeadRow = tuple[Any, ...]
 
 
 def to_us(when: dt.datetime) -> int:
@@ -160,6 +157,13 @@ def from_us(us: int) -> dt.datetime:
 
 
 # ---- outputs --------------------------------------------------------------------------
+
+
+class _Texts(NamedTuple):
+    subject: str
+    body: str
+    reason: str
+    summary: str
 
 
 class Suggestion:
@@ -189,13 +193,13 @@ class Suggestion:
         self.score = score
         self.rule = rule
         self._recipe = recipe
-        self._text: tuple[str, str, str, str] | None = None
+        self._text: _Texts | None = None
 
     @property
     def due(self) -> dt.datetime:
         return from_us(self.due_us)
 
-    def _texts(self) -> tuple[str, str, str, str]:
+    def _texts(self) -> _Texts:
         text = self._text
         if text is None:
             text = self._text = _words(self)
@@ -203,20 +207,20 @@ class Suggestion:
 
     @property
     def subject(self) -> str:
-        return self._texts()[0]
+        return self._texts().subject
 
     @property
     def body(self) -> str:
-        return self._texts()[1]
+        return self._texts().body
 
     @property
     def reason(self) -> str:
-        return self._texts()[2]
+        return self._texts().reason
 
     @property
     def summary(self) -> str:
         """One line for lists: the rule, the last yes, the last ask."""
-        return self._texts()[3]
+        return self._texts().summary
 
     @property
     def message(self) -> str:
@@ -283,6 +287,13 @@ def _days_us(days: float) -> int:
 # ---- the engine -----------------------------------------------------------------------
 
 
+class Score(NamedTuple):
+    """A step's smoothed acceptance rate, and the words for the evidence behind it."""
+
+    value: float
+    evidence: str
+
+
 class Prepared:
     """The ladder, offers, pacing and evidence, indexed once for many leads."""
 
@@ -331,7 +342,7 @@ class Prepared:
             if median > 0 and level in self.offer_steps_at
         }
         self._windows: dict[int, tuple[LadderStep, ...]] = {}
-        self._scores: dict[tuple[int, str], tuple[float, str]] = {}
+        self._scores: dict[tuple[int, str], Score] = {}
         self._choices: dict[tuple[Any, ...], Any] = {}
         self.offer_choices: dict[tuple[Any, ...], OfferInfo | None] = {}
 
@@ -351,7 +362,7 @@ class Prepared:
             found = self._windows[level] = tuple(out)
         return found
 
-    def score(self, from_level: int, step: LadderStep) -> tuple[float, str]:
+    def score(self, from_level: int, step: LadderStep) -> Score:
         """The smoothed acceptance rate and the words for the evidence behind it."""
         key = (from_level, step.key)
         found = self._scores.get(key)
@@ -370,22 +381,23 @@ class Prepared:
         key: Any = level if whole else (level, *(s.key for s in candidates))
         found = self._choices.get(key)
         if found is None:
-            scored = [(self.score(level, s)[0], s) for s in candidates]
+            scored = [(self.score(level, s).value, s) for s in candidates]
             best = max(score for score, _ in scored)
             step = next(s for sc, s in scored if sc >= best - self.pacing.close_scores)
             found = self._choices[key] = (scored, best, step)
         return found
 
-    def _compute_score(self, from_level: int, step: LadderStep) -> tuple[float, str]:
+    def _compute_score(self, from_level: int, step: LadderStep) -> Score:
         pacing = self.pacing
         accepted, answered = self.evidence.rates.get((from_level, step.key), (0, 0))
         trust = min(answered / pacing.trust_count, 1.0) if pacing.trust_count else 1.0
         own = accepted / answered if answered else 0.0
         score = round(trust * own + (1 - trust) * pacing.prior, 4)
         if answered == 0:
-            return score, (
+            return Score(
+                score,
                 f"No answered asks for this yet, so the score is the assumed rate "
-                f"({_percent(pacing.prior)})."
+                f"({_percent(pacing.prior)}).",
             )
         below = [s for s in self.ladder if s.level == from_level]
         who = f"leads who {below[0].label.lower()}" if below else "new leads"
@@ -395,40 +407,43 @@ class Prepared:
                 f" (fewer than {pacing.trust_count} answers, so blended with the assumed "
                 f"{_percent(pacing.prior)})"
             )
-        return score, text + "."
+        return Score(score, text + ".")
 
 
-def _ask_order(a: AskRow) -> tuple[int, str, str, int, int]:
+def _ask_order(a: PastAsk) -> tuple[int, str, str, int, int]:
     """A total order on asks, so the order rows arrive in never changes the answer. Asks
     tied up to the resolved time differ in nothing an answer is made of."""
-    return (a[1], a[0], a[2], a[3] or 0, _NEVER if a[4] is None else a[4])
+    resolved = _NEVER if a.resolved_at is None else a.resolved_at
+    return (a.asked_at, a.step, a.outcome, a.offer_id or 0, resolved)
 
 
-def _latest_ask(asks: tuple[AskRow, ...]) -> AskRow:
+def _latest_ask(asks: tuple[PastAsk, ...]) -> PastAsk:
     """``max(asks, key=_ask_order)``, building the order's keys only on a tie of times."""
     latest = asks[0]
-    at = latest[1]
+    at = latest.asked_at
     for a in asks[1:]:
-        if a[1] > at or (a[1] == at and _ask_order(a) > _ask_order(latest)):
-            latest, at = a, a[1]
+        asked_at = a.asked_at
+        if asked_at > at or (asked_at == at and _ask_order(a) > _ask_order(latest)):
+            latest, at = a, asked_at
     return latest
 
 
-def _answered_at(a: AskRow) -> int:
-    return a[1] if a[4] is None else a[4]
+def _answered_at(a: PastAsk) -> int:
+    resolved = a.resolved_at
+    return a.asked_at if resolved is None else resolved
 
 
 @dataclass(slots=True)
 class _Ctx:
     prep: Prepared
     now: int
-    lead: LeadRow
+    lead: LeadFacts
     tags: frozenset[str]
-    yeses: tuple[YesRow, ...]
-    asks: tuple[AskRow, ...]
+    yeses: tuple[PastYes, ...]
+    asks: tuple[PastAsk, ...]
     level: int
-    last_yes: YesRow | None
-    last_ask: AskRow | None
+    last_yes: PastYes | None
+    last_ask: PastAsk | None
 
 
 def _rendered(template: str, first_name: str, offer: str | None) -> str:
@@ -442,29 +457,29 @@ def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
     prep = ctx.prep
     last_yes = ctx.last_yes
     if last_yes is not None:
-        step = prep.steps.get(last_yes[0])
-        label = step.label.lower() if step else last_yes[0]
-        offer = prep.offers.get(last_yes[2]) if last_yes[2] else None
+        step = prep.steps.get(last_yes.step)
+        label = step.label.lower() if step else last_yes.step
+        offer = prep.offers.get(last_yes.offer_id) if last_yes.offer_id else None
         what = f"{label} ({offer.name})" if offer else label
-        when = _ago(last_yes[1], ctx.now)
+        when = _ago(last_yes.at, ctx.now)
         first = f"Builds on their last yes: {what}, {when}."
         short = f"{rule.capitalize()} · yes: {what}, {when}"
     else:
         first = "No yes recorded yet."
         short = f"{rule.capitalize()} · no yes yet"
     if ctx.last_ask is not None:
-        asked = _ago(ctx.last_ask[1], ctx.now)
+        asked = _ago(ctx.last_ask.asked_at, ctx.now)
         return f"{first} Last asked {asked}.", f"{short} · asked {asked}"
     return f"{first} Never asked before.", f"{short} · never asked"
 
 
-def _words(s: Suggestion) -> tuple[str, str, str, str]:
+def _words(s: Suggestion) -> _Texts:
     """A suggestion's subject, body, reason and summary."""
     ctx, step, why, evidence, subject, body = s._recipe
-    first = ctx.lead[2]
+    first = ctx.lead.first_name
     history, summary = _history_words(ctx, s.rule)
     why_text = why if isinstance(why, str) else why()
-    return (
+    return _Texts(
         _rendered(subject if subject is not None else step.ask_subject, first, s.offer),
         _rendered(body if body is not None else step.ask_body, first, s.offer),
         f"{why_text} {history} {evidence}",
@@ -488,26 +503,27 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     mine: set[int] = set()
     taken: list[int] = []
     last_key: tuple[int, str, int] | None = None
+    last_id = 0
     for c in ctx.yeses:
-        offer_id = c[2]
+        offer_id = c.offer_id
         if offer_id:
             mine.add(offer_id)
-            if c[0] == key_here:
+            if c.step == key_here:
                 taken.append(offer_id)
-            key = (c[1], c[0], offer_id)
+            key = (c.at, c.step, offer_id)
             if last_key is None or key > last_key:
-                last_key = key
+                last_key, last_id = key, offer_id
     used_here = prep.used_at[key_here]
-    last_offer = prep.offers.get(last_key[2]) if last_key is not None else None
+    last_offer = prep.offers.get(last_id) if last_key is not None else None
     if not used_here and not stalled and last_offer is not None:
         return last_offer
     taken_here = frozenset(taken)
     now, backoff = ctx.now, prep.backoff
     declined = (
         frozenset(
-            a[3]
+            a.offer_id
             for a in ctx.asks
-            if a[0] == key_here and a[2] == "declined" and a[3]
+            if a.step == key_here and a.outcome == "declined" and a.offer_id
             if now - _answered_at(a) < backoff
         )
         if ctx.asks
@@ -576,32 +592,32 @@ def _suggestion(
     subject: str | None = None,
     body: str | None = None,
 ) -> Suggestion:
-    score, evidence = ctx.prep.score(ctx.level, step)
+    score = ctx.prep.score(ctx.level, step)
     return Suggestion(
         step.key,
         step.label,
         offer.name if offer else None,
         due,
-        score,
+        score.value,
         rule,
-        (ctx, step, why, evidence, subject, body),
+        (ctx, step, why, score.evidence, subject, body),
     )
 
 
 def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
     lead, now, prep = ctx.lead, ctx.now, ctx.prep
     pacing = prep.pacing
-    status = lead[3]
+    status = lead.status
     if status not in ACTIVE_STATUSES:
         words = _STATUS_WORDS.get(status, f"Status is '{status}'")
         return NoSuggestion(f"{words}: Smallyes suggests no asks to this lead.", Rule.SUPPRESSED)
-    if lead[4]:
+    if lead.do_not_contact:
         return NoSuggestion(
             "Marked do not contact: Smallyes suggests no asks to this lead.", Rule.DO_NOT_CONTACT
         )
-    snoozed_until = lead[5]
+    snoozed_until = lead.snoozed_until
     if snoozed_until is not None and snoozed_until > now:
-        verb = "Skipped" if lead[6] == "skip" else "Snoozed"
+        verb = "Skipped" if lead.snooze_kind == "skip" else "Snoozed"
         return NoSuggestion(
             f"{verb} until {_date(snoozed_until)}.", Rule.SNOOZED, from_us(snoozed_until)
         )
@@ -614,9 +630,9 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
     waiting = []
     unanswered = 0
     for a in asks:
-        outcome = a[2]
+        outcome = a.outcome
         if outcome == "pending":
-            if now - a[1] < follow_up:
+            if now - a.asked_at < follow_up:
                 waiting.append(a)
             else:
                 unanswered += 1
@@ -624,22 +640,22 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
             unanswered += 1
     if waiting:
         ask = max(waiting, key=_ask_order)
-        step = prep.steps.get(ask[0])
-        offer = prep.offers.get(ask[3]) if ask[3] else None
+        step = prep.steps.get(ask.step)
+        offer = prep.offers.get(ask.offer_id) if ask.offer_id else None
         # Step labels are the owner's words, often past tense ("Replied"): quoted as names.
-        what = (step.label if step else ask[0]) + (f" — {offer.name}" if offer else "")
-        until = ask[1] + follow_up
+        what = (step.label if step else ask.step) + (f" — {offer.name}" if offer else "")
+        until = ask.asked_at + follow_up
         return NoSuggestion(
-            f'Waiting for an answer to your ask "{what}" made {_ago(ask[1], now)}; '
+            f'Waiting for an answer to your ask "{what}" made {_ago(ask.asked_at, now)}; '
             f"it counts as unanswered after {_date(until)}.",
             Rule.PENDING,
             from_us(until),
         )
     last = ctx.last_ask
-    if last is not None and now - last[1] < prep.cooldown:
-        until = last[1] + prep.cooldown
+    if last is not None and now - last.asked_at < prep.cooldown:
+        until = last.asked_at + prep.cooldown
         return NoSuggestion(
-            f"Asked {_ago(last[1], now)}: asks are at least {pacing.cooldown_days} days "
+            f"Asked {_ago(last.asked_at, now)}: asks are at least {pacing.cooldown_days} days "
             f"apart, so the next one can wait until {_date(until)}.",
             Rule.COOLDOWN,
             from_us(until),
@@ -648,10 +664,11 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
     if len(asks) >= limit and unanswered >= limit:
         recent = sorted(asks, key=_ask_order)[-limit:]
         if all(
-            a[2] == "no_response" or (a[2] == "pending" and now - a[1] >= follow_up) for a in recent
+            a.outcome == "no_response" or (a.outcome == "pending" and now - a.asked_at >= follow_up)
+            for a in recent
         ):
-            latest = recent[-1][1]
-            answered_since = ctx.last_yes is not None and ctx.last_yes[1] > latest
+            latest = recent[-1].asked_at
+            answered_since = ctx.last_yes is not None and ctx.last_yes.at > latest
             until = latest + prep.pause
             if not answered_since and now < until:
                 return NoSuggestion(
@@ -669,9 +686,9 @@ def _declines(ctx: _Ctx) -> tuple[dict[str, int], set[str]]:
     count: dict[str, int] = {}
     backoff, now = ctx.prep.backoff, ctx.now
     for ask in ctx.asks:
-        if ask[2] != "declined":
+        if ask.outcome != "declined":
             continue
-        key = ask[0]
+        key = ask.step
         count[key] = count.get(key, 0) + 1
         when = _answered_at(ask)
         if now - when < backoff:
@@ -685,23 +702,23 @@ def _base_due(ctx: _Ctx) -> int:
     """The earliest a new ask is appropriate: after the cooldown and the first warm day."""
     prep = ctx.prep
     if ctx.last_ask is None:
-        return ctx.last_yes[1] + prep.warm_min if ctx.last_yes is not None else ctx.now
-    after_ask = ctx.last_ask[1] + prep.cooldown
+        return ctx.last_yes.at + prep.warm_min if ctx.last_yes is not None else ctx.now
+    after_ask = ctx.last_ask.asked_at + prep.cooldown
     if ctx.last_yes is None:
         return after_ask
-    return max(after_ask, ctx.last_yes[1] + prep.warm_min)
+    return max(after_ask, ctx.last_yes.at + prep.warm_min)
 
 
 def _not_opted_in(ctx: _Ctx) -> Result:
     """A lead who never opted in, or has not confirmed: one invitation, nothing bigger."""
     step = ctx.prep.subscribe
-    pending = ctx.lead[3] == "pending"
+    pending = ctx.lead.status == "pending"
     if step is None:
         return NoSuggestion(
             "Not subscribed, and the ladder has no subscribe step to invite them to.",
             Rule.INVITED_ONCE,
         )
-    invited = [a[1] for a in ctx.asks if a[0] == SUBSCRIBE_KEY]
+    invited = [a.asked_at for a in ctx.asks if a.step == SUBSCRIBE_KEY]
     if invited:
         first = min(invited)
         verb = "Reminded to confirm" if pending else "Invited to subscribe"
@@ -732,62 +749,29 @@ def _not_opted_in(ctx: _Ctx) -> Result:
 
 
 def suggest_next_ask(
-    lead: LeadHistory,
-    ladder: tuple[LadderStep, ...] | list[LadderStep],
-    offers: Mapping[int, OfferInfo],
-    pacing: Pacing,
-    evidence: Evidence,
-    now: dt.datetime,
-) -> Result:
-    """The next small ask for one lead, or why there is none right now."""
-    return suggest_prepared(lead, Prepared(ladder, offers, pacing, evidence), now)
-
-
-def suggest_prepared(lead: LeadHistory, prep: Prepared, now: dt.datetime) -> Result:
-    """``suggest_next_ask`` with the ladder, offers, pacing and evidence prepared once."""
-    row = (
-        lead.lead_id,
-        lead.email,
-        lead.first_name,
-        lead.status,
-        lead.do_not_contact,
-        None if lead.snoozed_until is None else to_us(lead.snoozed_until),
-        lead.snooze_kind,
-    )
-    yeses = tuple((c.step, to_us(c.at), c.offer_id) for c in lead.commitments)
-    asks = tuple(
-        (
-            a.step,
-            to_us(a.asked_at),
-            a.outcome,
-            a.offer_id,
-            None if a.resolved_at is None else to_us(a.resolved_at),
-        )
-        for a in lead.asks
-    )
-    return suggest_rows(row, lead.tags, yeses, asks, prep, to_us(now))
-
-
-def suggest_rows(
-    lead: LeadRow,
+    lead: LeadFacts,
     tags: frozenset[str],
-    yeses: tuple[YesRow, ...],
-    asks: tuple[AskRow, ...],
+    yeses: tuple[PastYes, ...],
+    asks: tuple[PastAsk, ...],
     prep: Prepared,
     now: int,
 ) -> Result:
-    """The engine on rows as they come from SQL (times in microseconds since 1970)."""
+    """The next small ask for one lead, or why there is none right now.
+
+    ``tags`` are the lead's tag names, case-folded; times, ``now`` included, are
+    microseconds since 1970 (``to_us``); rows may come in any order.
+    """
     level_of = prep.level_of
     level = 0
-    last_yes: YesRow | None = None
+    last_yes: PastYes | None = None
     last_key: tuple[int, int, int] | None = None
     last_at = _NEVER
     reached: int | None = None  # when the lead first said yes at its level
     for c in yeses:
-        lv = level_of.get(c[0])
+        lv = level_of.get(c.step)
         if lv is None:
             continue  # a step no longer on the ladder
-        at = c[1]
+        at = c.at
         if lv > level:
             level, reached = lv, at
         elif lv == level and (reached is None or at < reached):
@@ -797,8 +781,8 @@ def suggest_rows(
             last_at, last_yes, last_key = at, c, None
         elif at == last_at:
             if last_key is None:
-                last_key = (at, level_of[last_yes[0]], last_yes[2] or 0)
-            key = (at, lv, c[2] or 0)
+                last_key = (at, level_of[last_yes.step], last_yes.offer_id or 0)
+            key = (at, lv, c.offer_id or 0)
             if key > last_key:
                 last_key, last_yes = key, c
     last_ask = _latest_ask(asks) if asks else None
@@ -808,7 +792,7 @@ def suggest_rows(
     stop = _hard_stop(ctx)
     if stop is not None:
         return stop
-    if lead[3] != "subscribed":
+    if lead.status != "subscribed":
         return _not_opted_in(ctx)
     if prep.subscribe is not None and ctx.level < prep.subscribe.level:
         ctx.level = prep.subscribe.level  # a subscriber is at least at the subscribe step
@@ -860,10 +844,10 @@ def suggest_rows(
     due = _base_due(ctx)
 
     # 3. strike while warm: the smallest next step, building on the fresh yes
-    if last_yes is not None and now - last_yes[1] <= prep.warm_max:
+    if last_yes is not None and now - last_yes.at <= prep.warm_max:
         step = candidates[0]
         offer = _choose_offer(ctx, step, warm=True, stalled=False)
-        said = last_yes[1]
+        said = last_yes.at
         return _suggestion(
             ctx,
             step,

@@ -11,7 +11,15 @@ import pytest
 from crm.asking import due
 from crm.asking.due import load_evidence, median_days, todays_asks, todays_asks_page
 from crm.asking.pacing import get_pacing
-from crm.asking.suggest import LeadHistory, PastAsk, PastYes, Prepared, Suggestion, suggest_prepared
+from crm.asking.suggest import (
+    LeadFacts,
+    PastAsk,
+    PastYes,
+    Prepared,
+    Suggestion,
+    suggest_next_ask,
+    to_us,
+)
 from crm.demo import load_demo
 from crm.errors import OperationCancelled, ValidationError
 from crm.jobs import CancelToken
@@ -77,9 +85,12 @@ def test_blocks_with_gaps_in_the_lead_ids_hand_each_lead_its_own_yeses(
 
 
 def test_medians_streamed_match_the_medians_of_every_history(demo) -> None:
-    rows = due._sql(
-        f"SELECT s.key, {due._us('c.at')}, c.lead_id "
-        "FROM commitment c JOIN step s ON s.id = c.step_id ORDER BY c.lead_id"
+    rows = map(
+        PastYes._make,
+        due._sql(
+            f"SELECT s.key, {due._us('c.at')}, c.offer_id, c.lead_id "
+            "FROM commitment c JOIN step s ON s.id = c.step_id ORDER BY c.lead_id"
+        ),
     )
     level_of = dict(due._sql("SELECT key, level FROM step"))
     expected = median_days(due._by_lead(rows), level_of)
@@ -109,8 +120,8 @@ def test_the_limit_must_be_positive(db, now) -> None:
         todays_asks_page(now, 0)
 
 
-def _stored(text: str | None) -> dt.datetime | None:
-    return None if text is None else dt.datetime.fromisoformat(text)
+def _stored(text: str | None) -> int | None:
+    return None if text is None else to_us(dt.datetime.fromisoformat(text))
 
 
 def test_every_due_lead_gets_what_the_engine_gives_its_whole_history(demo, now) -> None:
@@ -140,19 +151,9 @@ def test_every_due_lead_gets_what_the_engine_gives_its_whole_history(demo, now) 
         "SELECT l.id, l.email, l.first_name, l.status, l.do_not_contact, z.until, z.kind "
         "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id"
     ):
-        history = LeadHistory(
-            lead_id,
-            email,
-            first,
-            status,
-            bool(dnc),
-            frozenset(tags[lead_id]),
-            tuple(yeses[lead_id]),
-            tuple(asks[lead_id]),
-            _stored(until),
-            kind or "snooze",
-        )
-        result = suggest_prepared(history, prep, now)
+        lead = LeadFacts(lead_id, email, first, status, bool(dnc), _stored(until), kind or "snooze")
+        history = (lead, frozenset(tags[lead_id]), tuple(yeses[lead_id]), tuple(asks[lead_id]))
+        result = suggest_next_ask(*history, prep, to_us(now))
         if isinstance(result, Suggestion) and result.due < due.end_of_day(now):
             expected[lead_id] = _answer(result)
     assert {i.lead_id: _answer(i.suggestion) for i in demo} == expected

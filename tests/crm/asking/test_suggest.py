@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -11,14 +12,16 @@ from crm.asking.suggest import (
     CONFIRM_SUBJECT,
     Evidence,
     LadderStep,
-    LeadHistory,
+    LeadFacts,
     NoSuggestion,
     OfferInfo,
     PastAsk,
     PastYes,
+    Prepared,
     Rule,
     Suggestion,
     suggest_next_ask,
+    to_us,
 )
 from crm.store.migrations import DEFAULT_STEPS
 
@@ -48,24 +51,34 @@ def days(n: float) -> dt.datetime:
 
 
 def yes(step: str, ago: float, offer: int | None = None) -> PastYes:
-    return PastYes(step, days(ago), offer)
+    return PastYes(step, to_us(days(ago)), offer)
 
 
 def ask(step: str, ago: float, outcome: str, answered_ago: float | None = None) -> PastAsk:
-    resolved = days(answered_ago) if answered_ago is not None else None
-    return PastAsk(step, days(ago), outcome, None, resolved)
+    resolved = to_us(days(answered_ago)) if answered_ago is not None else None
+    return PastAsk(step, to_us(days(ago)), outcome, None, resolved)
 
 
-def lead(*events: PastYes | PastAsk, **fields: object) -> LeadHistory:
+# The engine's arguments for one lead: who, tag names, yeses, asks.
+History = tuple[LeadFacts, frozenset[str], tuple[PastYes, ...], tuple[PastAsk, ...]]
+
+
+def lead(*events: PastYes | PastAsk, tags: frozenset[str] = frozenset(), **fields: Any) -> History:
     yeses = tuple(e for e in events if isinstance(e, PastYes))
     asks = tuple(e for e in events if isinstance(e, PastAsk))
     base: dict = {"lead_id": 1, "email": "ada@example.com", "first_name": "Ada"}
     base.update(fields)
-    return LeadHistory(commitments=yeses, asks=asks, **base)
+    return LeadFacts(**base), tags, yeses, asks
 
 
-def run(history: LeadHistory, evidence: Evidence = EVIDENCE, pacing: Pacing = PACING):
-    return suggest_next_ask(history, LADDER, OFFERS, pacing, evidence, NOW)
+def run(
+    history: History,
+    evidence: Evidence = EVIDENCE,
+    pacing: Pacing = PACING,
+    now: dt.datetime = NOW,
+):
+    prep = Prepared(LADDER, OFFERS, pacing, evidence)
+    return suggest_next_ask(*history, prep, to_us(now))
 
 
 def level(key: str) -> int:
@@ -128,7 +141,7 @@ def test_two_unanswered_asks_pause_for_thirty_days() -> None:
     assert result.rule == Rule.UNANSWERED
     assert result.until == days(25) + dt.timedelta(days=30)
     # after the pause the lead can be asked again
-    later = suggest_next_ask(history, LADDER, OFFERS, Pacing(), EVIDENCE, NOW + dt.timedelta(6))
+    later = run(history, EVIDENCE, Pacing(), NOW + dt.timedelta(6))
     assert isinstance(later, Suggestion)
 
 
@@ -164,7 +177,7 @@ def test_step_declined_twice_is_never_suggested_again() -> None:
         ask("downloaded", 300, "declined", 299),
     )
     for later in (NOW, NOW + dt.timedelta(days=3650)):
-        result = suggest_next_ask(history, LADDER, OFFERS, Pacing(), EVIDENCE, later)
+        result = run(history, EVIDENCE, Pacing(), later)
         assert isinstance(result, Suggestion)
         assert result.step != "downloaded"
 
@@ -196,7 +209,7 @@ def test_none_status_never_gets_anything_bigger() -> None:
 
 
 def test_snoozed_lead_waits_until_the_date() -> None:
-    history = lead(yes("subscribed", 30), snoozed_until=NOW + dt.timedelta(days=2))
+    history = lead(yes("subscribed", 30), snoozed_until=to_us(NOW + dt.timedelta(days=2)))
     result = run(history)
     assert isinstance(result, NoSuggestion)
     assert result.rule == Rule.SNOOZED
