@@ -114,8 +114,10 @@ def takes_value(have: str, text: str, policy: str) -> bool:
 
 def takes_custom(have: object, text: str, policy: str) -> bool:
     """Whether an incoming custom field replaces the lead's (absent, or only spaces, is
-    blank; a value of another type, from a hand edit, is not)."""
-    if policy == "skip" or is_blank(text):
+    blank; a value of another type, from a hand edit, is not). An empty text is no cell
+    of the file but the 'status_raw' of a duplicate whose stronger status the file gave
+    no word for (``merge_duplicate``): under overwrite it replaces the lead's word."""
+    if policy == "skip" or text.isspace():
         return False
     if have is None or (isinstance(have, str) and not have.strip()):
         return True

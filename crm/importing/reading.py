@@ -9,10 +9,9 @@ and parsed once, and memory stays bounded however far the deciding value is.
 
 from __future__ import annotations
 
-import itertools
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from crm.errors import ImportFormatError
@@ -70,14 +69,15 @@ class SourceReading:
             )
         self.header: Header = header
         self.samples: list[list[str]] = []
-        self._buffer: list[_Held] = []
+        self._buffer: list[tuple[int, list[str]]] = []
         rows = iter(self.reader)
-        for number, fields in rows:
-            self._buffer.append((number, fields, self.bytes_read))
-            self.samples.append(fields)
+        for item in rows:
+            self._buffer.append(item)
+            self.samples.append(item[1])
             if len(self._buffer) >= SAMPLE_ROWS:
                 break
         self._rest = rows
+        self._sampled_bytes = self.bytes_read
         self.detection = detect_platform(header.names, self.samples, platform)
         mapping = self.detection.mapping
         if chosen is not None and tuple(c.header for c in chosen) == tuple(header.names):
@@ -118,18 +118,19 @@ class SourceReading:
         self, on_bytes: Callable[[int], None] | None = None
     ) -> Iterator[tuple[int, list[str]]]:
         """Every record in order, each once. ``on_bytes`` hears how much of the source was
-        read by the time each record comes out, held ones included."""
-        held: Iterable[_Held] = self._buffer
-        if self._ahead is not None:
-            held = itertools.chain(held, self._ahead.replay())
-        last = -1
-        for number, fields, done in held:
-            if on_bytes is not None and done != last:
-                last = done
-                on_bytes(done)
-            yield number, fields
+        read: for the first rows, as much as reading them took; for the records read
+        ahead, as much as when each was read; then as the source is read."""
+        if on_bytes is not None:
+            on_bytes(self._sampled_bytes)
+        yield from self._buffer
         self._buffer = []
         if self._ahead is not None:
+            last = -1
+            for number, fields, done in self._ahead.replay():
+                if on_bytes is not None and done != last:
+                    last = done
+                    on_bytes(done)
+                yield number, fields
             self._ahead.close()
             self._ahead = None
         if on_bytes is not None:
