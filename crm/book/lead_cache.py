@@ -21,13 +21,12 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from crm.changes import note
+from crm.store.db import MAX_SQL_VARIABLES
 from crm.store.models import database_proxy
 
 # Stored times are text that sorts in time order; bulk writers work on either form.
 T = TypeVar("T", str, dt.datetime)
 
-# SQLite's limit on bound variables is 32,766 since 3.32; stay well under it.
-_IDS_PER_STATEMENT = 30_000
 
 _RECOMPUTE = """
     UPDATE lead SET
@@ -76,8 +75,8 @@ def recompute(lead_ids: Iterable[int] | None = None) -> None:
         note(tables=["lead"], leads=None)
         return
     ids = list(dict.fromkeys(lead_ids))
-    for start in range(0, len(ids), _IDS_PER_STATEMENT):
-        part = ids[start : start + _IDS_PER_STATEMENT]
+    for start in range(0, len(ids), MAX_SQL_VARIABLES):
+        part = ids[start : start + MAX_SQL_VARIABLES]
         marks = ",".join("?" * len(part))
         database_proxy.execute_sql(f"{_RECOMPUTE} WHERE id IN ({marks})", part)
     note(tables=["lead"], leads=ids)

@@ -10,15 +10,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crm.importing.engine import (
-        ImportOptions,
-        ImportReport,
-        Preview,
-        RowError,
-        import_csv,
-        preview_csv,
-        save_rejected,
-    )
+    from crm.importing.engine import ImportOptions, import_csv, preview_csv
+    from crm.importing.rejected import RowError
+    from crm.importing.report import ImportReport, Preview, save_rejected
+
+# Each public name, and the module it lives in.
+_HOMES = {
+    "ImportOptions": "crm.importing.engine",
+    "ImportReport": "crm.importing.report",
+    "Preview": "crm.importing.report",
+    "RowError": "crm.importing.rejected",
+    "import_csv": "crm.importing.engine",
+    "preview_csv": "crm.importing.engine",
+    "save_rejected": "crm.importing.report",
+}
 
 __all__ = [
     "ImportOptions",
@@ -32,6 +37,6 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(importlib.import_module("crm.importing.engine"), name)
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'crm.importing' has no attribute {name!r}")

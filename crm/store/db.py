@@ -37,6 +37,10 @@ from crm.store.problems import explain_sqlite_error
 
 log = logging.getLogger(__name__)
 
+# The most variables one statement binds (an IN list of ids or keys): SQLite allows 32,766
+# since 3.32; staying well under it leaves room for a statement's other parameters.
+MAX_SQL_VARIABLES = 30_000
+
 PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,

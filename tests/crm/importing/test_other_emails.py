@@ -121,10 +121,10 @@ def test_cli_show_lists_other_addresses(db_path, now, capsys) -> None:
 def test_leads_imported_before_get_their_other_addresses_on_the_next_import(
     db, now, monkeypatch
 ) -> None:
-    from crm.importing import engine
+    from crm.importing import plan
 
     # An import by the version before: its fingerprints, and the second address as text.
-    monkeypatch.setattr(engine, "FINGERPRINT_VERSION", engine.FINGERPRINT_VERSION - 1)
+    monkeypatch.setattr(plan, "FINGERPRINT_VERSION", plan.FINGERPRINT_VERSION - 1)
     run("google_contacts.csv", now)
     monkeypatch.undo()
     fps = database_proxy.execute_sql("SELECT import_fp, id FROM lead").fetchall()

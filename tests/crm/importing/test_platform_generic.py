@@ -81,10 +81,10 @@ def test_shared_semicolon_excel_file(db, now) -> None:
 def test_a_deciding_date_far_below_the_preview_rows_is_found(
     db, now, tmp_path, monkeypatch
 ) -> None:
-    from crm.importing import engine
+    from crm.importing import reading
     from tests.crm.importing.conftest import write
 
-    monkeypatch.setattr(engine, "SAMPLE_ROWS", 2)
+    monkeypatch.setattr(reading, "SAMPLE_ROWS", 2)
     rows = [f"p{i}@example.com,Yes,01/02/2023" for i in range(5)] + ["z@example.com,Yes,13/02/2023"]
     path = write(tmp_path, "d.csv", "email,status,signup date\n" + "\n".join(rows) + "\n")
     preview = preview_csv(path)

@@ -104,18 +104,18 @@ def test_dry_run_creates_no_batch(db, now) -> None:
 
 
 def test_indexes_are_rebuilt_only_for_a_load_that_is_mostly_new(db, now, monkeypatch, tmp_path):
-    from crm.importing import engine
+    from crm.importing import engine, writer
 
     monkeypatch.setattr(engine, "CHUNK_ROWS", 5)
     monkeypatch.setattr(engine, "BULK_ROWS", 3)
     dropped: list[int] = []
-    restore = engine._Importer.restore_indexes
+    restore = writer.BatchWriter.restore_indexes
 
     def spy(self) -> None:
         dropped.append(len(self.dropped_indexes))
         restore(self)
 
-    monkeypatch.setattr(engine._Importer, "restore_indexes", spy)
+    monkeypatch.setattr(writer.BatchWriter, "restore_indexes", spy)
     header = "email,first_name\n"
     old = [f"old{i}@example.com,Old" for i in range(30)]
     new = [f"new{i}@example.com,New" for i in range(8)]
