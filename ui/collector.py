@@ -4,7 +4,7 @@ CPython runs its cyclic garbage collector in whichever thread allocates when a t
 crossed. When that is a worker thread (an import, the demo load) and the garbage holds a Qt
 widget (a closed dialog kept alive by a lambda's cycle), Qt destroys the widget off the GUI
 thread and the process crashes. So automatic collection is turned off, and the GUI thread
-collects on a timer with the collector's own thresholds.
+collects on a timer with the collector's own thresholds (the policy is ``crm.jobs``'s).
 """
 
 from __future__ import annotations
@@ -13,17 +13,9 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer
 
+from crm.jobs import collect_due
+
 INTERVAL_MS = 500
-
-
-def collect_due() -> int | None:
-    """Collect the oldest generation whose threshold is crossed; return it (or None)."""
-    counts, thresholds = gc.get_count(), gc.get_threshold()
-    for generation in (2, 1, 0):
-        if counts[generation] > thresholds[generation]:
-            gc.collect(generation)
-            return generation
-    return None
 
 
 class GuiThreadCollector(QObject):

@@ -15,13 +15,11 @@ Snoozes and skips live in ``suggestion_snooze``.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import heapq
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby, pairwise, repeat
 from operator import attrgetter, itemgetter
@@ -45,7 +43,7 @@ from crm.asking.suggest import (
 )
 from crm.changes import note
 from crm.errors import NotFoundError, ValidationError
-from crm.jobs import CancelToken, Progress, no_progress
+from crm.jobs import CancelToken, Progress, no_progress, paused_cycle_collection
 from crm.store.db import close_thread_connection
 from crm.store.models import database_proxy
 from crm.timefmt import iso
@@ -458,29 +456,8 @@ def todays_asks_page(
     """
     if limit is not None and limit < 1:
         raise ValidationError("The limit must be at least 1.")
-    with _no_cycle_collection():
+    with paused_cycle_collection():
         return _todays_asks(now, limit, progress, cancel)
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector while 100,000 histories are built and judged.
-
-    Hundreds of thousands of long-lived rows would otherwise make it rescan everything
-    over and over (about a third of the time); reference counting still frees garbage.
-    Afterwards everything still alive goes straight to the oldest generation (what the
-    collector would do after scanning it repeatedly), so the first collection after the
-    query does not walk all the new rows at once; cycles are found by the next full one.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 # A kept suggestion, ordered so the smallest is the worst of those kept: lower score, then

@@ -22,14 +22,12 @@ from typing import Any
 from crm.book.leads import LeadQuery, LeadRow, count_leads, get_lead, list_leads
 from crm.book.timeline import get_timeline
 from crm.jobs import CancelToken, Progress, no_progress
-from crm.safety.output_files import atomic_output
+from crm.safety.output_files import as_text_cell, atomic_output
 from crm.store.models import database_proxy
 from crm.timefmt import iso, local
 
 log = logging.getLogger(__name__)
 
-# Cells a spreadsheet would read as a formula (or, for TAB and CR, mangle on paste).
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # A spreadsheet that splits on ';' (Excel in much of Europe) reads a file of commas as one
 # column and starts a new cell at every ';', quoted or not, and a new row at a line break:
 # what follows one of them is a cell start too.
@@ -77,7 +75,7 @@ def escape_cell(text: str) -> str:
     and put one after a ';' or line break inside it that a formula would follow."""
     if ";" in text or "\n" in text or "\r" in text:
         text = _INNER_CELL_START.sub(r"\1'", text)
-    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
+    return as_text_cell(text)
 
 
 def tags_cell(tags: Sequence[str]) -> str:

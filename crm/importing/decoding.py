@@ -1,4 +1,4 @@
-"""Turning the bytes of a file into text, or refusing them with a sentence (policy rule 1).
+"""Turning the bytes of a file into text, or refusing them with a sentence.
 
 A BOM decides (UTF-8, UTF-16 LE/BE). Without one, a NUL byte in the first 8 KiB means a
 binary file. Otherwise strict UTF-8, then Windows-1252 with a warning; never Latin-1,

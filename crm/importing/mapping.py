@@ -174,8 +174,6 @@ SYNONYMS = _table(
     "abgemeldet am|date de désinscription|fecha de baja",
 )
 
-EMAIL_SYNONYMS = frozenset(k for k, v in SYNONYMS.items() if v is Target.EMAIL)
-
 
 # A consent column: a header that names the newsletter or the permission to write, whose
 # cells say yes or no. Words are matched inside the folded header ("Newsletter abonniert",

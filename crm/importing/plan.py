@@ -20,8 +20,8 @@ from crm.importing.platforms import STATUS_MAPS, Detection
 FINGERPRINT_VERSION = 10  # bumped whenever the same record would be normalised differently
 MAX_CACHED = 20_000  # distinct tag cells (and custom field names) remembered per import
 # Phone columns kept as custom fields that give the phone when no phone column has one
-# (address books have several), best first as CSV-FORMATS ranks Outlook's (mobile, then
-# primary, home, business); never an assistant's or a switchboard's.
+# (address books have several), best first: mobile, then primary, home, business, as a
+# person is most likely reached; never an assistant's or a switchboard's.
 PHONE_FALLBACKS = (
     "primary phone",
     "home phone",

@@ -1,6 +1,6 @@
 """Recognising a newsletter platform from a header, and its preset mapping.
 
-The rules follow CSV-FORMATS.md §13 in its order; the first match wins. Detection looks
+The rules in ``RULES`` run in order and the first match wins. Detection looks
 at the header only, never at the file name. Steps 1-10 are verified layouts and apply
 without asking; Brevo, MailerLite, Kit, Flodesk, EmailOctopus and generic files are
 heuristic: the mapping is shown for the user to confirm.
@@ -556,7 +556,7 @@ _FORCED_TABLES = {
 def detect_platform(
     headers: Sequence[str], samples: Sequence[Sequence[str]], platform: str = "auto"
 ) -> Detection:
-    """The first §13 rule that matches (or the platform the user named)."""
+    """The first rule of ``RULES`` that matches (or the platform the user named)."""
     h = _Header(headers)
     if platform not in ("auto", "generic"):
         for rule in _FORCED.get(platform, ()) + RULES:

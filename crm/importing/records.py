@@ -1,4 +1,4 @@
-"""Reading CSV records from a text stream (policy rules 2 to 5 and 9).
+"""Reading CSV records from a text stream: delimiters, quoting, headers, row numbers.
 
 Python's C ``csv`` reader does RFC 4180 quoting: quoted fields may hold delimiters,
 doubled quotes and any line ending, and CRLF, LF and a lone CR may be mixed because the

@@ -15,6 +15,7 @@ from crm.importing.mapping import Mapping
 from crm.importing.plan import asks_consent
 from crm.importing.records import DELIMITER_NAMES
 from crm.importing.rejected import RejectedRows, RowError
+from crm.safety.output_files import as_text_cell
 
 log = logging.getLogger(__name__)
 MAX_WARNING_TEXTS = 500  # row warnings listed in the report (all of them are counted)
@@ -152,7 +153,7 @@ def save_rejected(report: ImportReport, out: str | Path) -> int:
             writer.writerow(["row", "reason", *columns])
             for error in errors:
                 count += 1
-                cells = [_escape(f) for f in error.fields]
+                cells = [as_text_cell(f) for f in error.fields]
                 if place is not None:  # files of several layouts: each cell under its name
                     spots = place[error.header]
                     spread = [""] * len(columns)
@@ -194,7 +195,3 @@ def _rejected_columns(
             spots.append(matches[nth - 1])
         place[header] = spots
     return tuple(columns), place
-
-
-def _escape(cell: str) -> str:
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

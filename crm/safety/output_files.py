@@ -68,6 +68,15 @@ class _RecordingFile(io.RawIOBase):
                 super().close()
 
 
+# Cells a spreadsheet would read as a formula (or, for TAB and CR, mangle on paste).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_cell(cell: str) -> str:
+    """A cell a spreadsheet shows as the text it is: a leading apostrophe before a formula."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
 def _current_db_path() -> Path | None:
     db = database_proxy.obj
     return database_path(db) if db is not None else None

@@ -257,7 +257,8 @@ def test_app_icon_renders(qapp):
 def test_garbage_is_collected_on_the_gui_thread(qapp):
     import gc
 
-    from ui.collector import GuiThreadCollector, collect_due
+    from crm.jobs import collect_due
+    from ui.collector import GuiThreadCollector
 
     was_enabled = gc.isenabled()
     try:
