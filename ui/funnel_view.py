@@ -355,6 +355,7 @@ class FunnelPage(QWidget):
     sig_funnel_shown = Signal()  # the numbers are in and the charts drawn
     sig_export_done = Signal(object)  # the Path written
 
+    # Long: it lays out the page's controls top to bottom, one block a control.
     def __init__(
         self,
         events: AppEvents,

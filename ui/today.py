@@ -240,6 +240,7 @@ class TodayPage(QWidget):
     sig_status_message = Signal(str)
     sig_loaded = Signal()
 
+    # Long: it lays out the list, the selected ask's panel and its actions, in reading order.
     def __init__(
         self,
         events: AppEvents,

@@ -38,6 +38,7 @@ from crm.errors import ValidationError
 from crm.timefmt import iso, parse_user_datetime, utc_now
 
 
+# Long: one argparse declaration a command, each reading as its --help does.
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="record an ask you made (pending until its outcome)")
     p.add_argument("email")

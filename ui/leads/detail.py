@@ -122,6 +122,7 @@ class LeadDetail(QWidget):
 
     # --- building ---------------------------------------------------------------------
 
+    # Long: the panel's fields, chips and timeline in the order they are shown.
     def _build_panel(self) -> QWidget:
         panel = QWidget()
         self.title = ElidedLabel("detailTitle")
