@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-_RATIO = re.compile(r"(\d+(?:\.\d+)?)x\b")
+# A measured ratio, not a goal ("goal <= 3x").
+_RATIO = re.compile(r"(?<!<= )(?<!< )(\d+(?:\.\d+)?)x\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
