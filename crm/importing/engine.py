@@ -136,6 +136,8 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
 
 
 class _Importer:
+    """One import: reads each source, keeps the tally, and merges chunk by chunk."""
+
     def __init__(
         self,
         path: Path,
@@ -151,7 +153,6 @@ class _Importer:
         self.cancel = cancel
         self.batch_tag = " ".join(options.tag.split())
         self.tally = Tally()
-        self.warn = self.tally.warn
         self.writer = BatchWriter(None, now_text=self.now_text, dry_run=options.dry_run)
         self.rules = self.late_rules = Rules(options.on_duplicate, 0)  # set in begin()
         self.seen: dict[str, int] = {}  # dedupe key -> row number of its first occurrence
@@ -450,6 +451,7 @@ class _Importer:
         late_ids = {id(r) for r in late}
         for r in items:
             is_late = id(r) in late_ids
+            # the lead as this chunk read it, even for a second later duplicate of it
             found = existing.get(r.key)
             if found is None:
                 if is_late and r.key in self.would_create:

@@ -180,7 +180,8 @@ def merge(
     fields: dict[str, str] = {}
     if policy != "skip":
         for name, text in record.values.items():
-            if takes_value(getattr(lead, name), text, policy):
+            have = getattr(lead, name)
+            if have != text and takes_value(have, text, policy):
                 fields[name] = text
     changed = list(fields)
     custom = _merged_custom(record, lead.custom, policy)
@@ -232,7 +233,8 @@ def _merged_custom(record: Record, have_text: str, policy: str) -> str | None:
     have = parse_custom(have_text)
     merged = dict(have)
     for name, text in record.custom.items():
-        if takes_custom(merged.get(name), text, policy):
+        have_value = merged.get(name)
+        if have_value != text and takes_custom(have_value, text, policy):
             merged[name] = text
     # cells an earlier import kept as text that are now other addresses
     for name, text in (record.moved or {}).items():

@@ -87,26 +87,11 @@ def normalise(plan: Plan, number: int, fields: list[str]) -> Record | Rejection:
     """The record as a lead's values, or why it is rejected. ``number`` is its row."""
     warnings: list[str] = []
     warn = warnings.append
-    width = plan.width
-    n = len(fields)
-    if n != width:
-        if n > width:
-            # A row far wider than its header was cut when read (LongRow).
-            if isinstance(fields, LongRow):
-                total, filled = fields.total, fields.filled
-            else:
-                total, filled = n, any(f.strip() for f in fields[width:])
-            if filled:
-                return Rejection(f"row has {total:,} fields, header has {width:,}", fields, [])
-            warn(f"{total - width:,} extra empty fields at the end were ignored")
-            fields = fields[:width]
-        else:
-            email_here = plan.email is not None and plan.email < n and fields[plan.email]
-            if not email_here:
-                return Rejection(f"row has {n} fields, header has {width}", fields, [])
-            if n < plan.named_width:
-                warn(f"row has {n} fields, header has {width}: the rest are empty")
-            fields = fields + [""] * (width - n)
+    if len(fields) != plan.width:
+        fitted = _fitted(plan, fields, warnings)
+        if isinstance(fitted, Rejection):
+            return fitted
+        fields = fitted
     raw_email = fields[plan.email]  # type: ignore[index]
     other_emails = ""
     if plan.multi and ":::" in raw_email and plan.email in plan.multi:
@@ -118,7 +103,8 @@ def normalise(plan: Plan, number: int, fields: list[str]) -> Record | Rejection:
         if not raw_email.strip():
             reason = "email is missing"
         return Rejection(reason, fields, warnings)
-    warnings.extend(checked.warnings)
+    if checked.warnings:
+        warnings.extend(checked.warnings)
     values = _lead_values(plan, fields)
     cells = plan.custom_cells(fields)
     custom = {name: text for name, text in zip(plan.custom_names, cells, strict=True) if text}
@@ -141,8 +127,10 @@ def normalise(plan: Plan, number: int, fields: list[str]) -> Record | Rejection:
                 values.setdefault(key, text.strip())
             elif text:
                 custom.setdefault(key, text)
-    tags = _tags(plan, fields)
-    times = _times(plan, fields, warnings)
+    tags = _tags(plan, fields) if plan.tags else []
+    if plan.batch_tag:
+        tags.append(plan.batch_tag)
+    times = _times(plan, fields, warnings) if plan.dates else {}
     # Dates: consent is confirm, else opt-in, else sign-up, else created.
     consent = (
         times.get(Target.CONFIRM_AT)
@@ -150,7 +138,10 @@ def normalise(plan: Plan, number: int, fields: list[str]) -> Record | Rejection:
         or times.get(Target.CONSENT_AT)
         or times.get(Target.CREATED_AT)
     )
-    status, status_raw, said_no = _status(plan, fields, warnings)
+    if plan.status:
+        status, status_raw, said_no = _status(plan, fields, warnings)
+    else:
+        status, status_raw, said_no = plan.default_status, plan.default_raw, False
     if said_no:
         # A 'no' in a consent column: no yes is known, whatever date the file gives for
         # the sign-up (a customer list's 'registered on', say).
@@ -182,6 +173,28 @@ def normalise(plan: Plan, number: int, fields: list[str]) -> Record | Rejection:
         others or None,
         moved or None,
     )
+
+
+def _fitted(plan: Plan, fields: list[str], warnings: list[str]) -> list[str] | Rejection:
+    """A row wider or narrower than its header, made as wide; or why it is rejected."""
+    width = plan.width
+    n = len(fields)
+    if n > width:
+        # A row far wider than its header was cut when read (LongRow).
+        if isinstance(fields, LongRow):
+            total, filled = fields.total, fields.filled
+        else:
+            total, filled = n, any(f.strip() for f in fields[width:])
+        if filled:
+            return Rejection(f"row has {total:,} fields, header has {width:,}", fields, [])
+        warnings.append(f"{total - width:,} extra empty fields at the end were ignored")
+        return fields[:width]
+    email_here = plan.email is not None and plan.email < n and fields[plan.email]
+    if not email_here:
+        return Rejection(f"row has {n} fields, header has {width}", fields, [])
+    if n < plan.named_width:
+        warnings.append(f"row has {n} fields, header has {width}: the rest are empty")
+    return fields + [""] * (width - n)
 
 
 def _lead_values(plan: Plan, fields: list[str]) -> dict[str, str]:
@@ -230,8 +243,6 @@ def _tags(plan: Plan, fields: list[str]) -> list[str]:
                 if len(cache) < MAX_CACHED:
                     cache[(text, style)] = parsed
             tags.extend(parsed)
-    if plan.batch_tag:
-        tags.append(plan.batch_tag)
     return tags
 
 

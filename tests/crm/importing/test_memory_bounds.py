@@ -142,3 +142,16 @@ def test_a_header_line_past_the_size_cap_is_refused(db, now, tmp_path, monkeypat
     sep_then_quoted = 'sep=,\nemail,"notes\n' + "x\n" * 600 + '"\na@example.com,x\n'
     with pytest.raises(ImportFormatError, match="header row is longer than"):
         import_csv(write(tmp_path, "q.csv", sep_then_quoted), now=now)
+
+
+def _undecided_rows(count: int) -> str:
+    """Rows whose dates could be day/month or month/day until the last one."""
+    rows = "".join(f"not-an-address-{i},01/02/2023\n" for i in range(count))
+    return "email,signup date\n" + rows + "not-an-address,13/02/2023\n"
+
+
+def test_memory_does_not_grow_with_the_rows_read_ahead_for_a_date_order(db, now, tmp_path):
+    few = _peak_bytes(write(tmp_path, "few.csv", _undecided_rows(2_000)), now)
+    many = _peak_bytes(write(tmp_path, "many.csv", _undecided_rows(14_000)), now)
+    # holding the 12,000 more rows read ahead in memory took about 3 MB more
+    assert many - few < 1024**2
