@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 # A measured ratio, not a goal ("goal <= 3x").
 _RATIO = re.compile(r"(?<!<= )(?<!< )(\d+(?:\.\d+)?)x\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_VERDICT = re.compile(r"\b(?:ok|OK|OVER|MISSED)\b")  # a verdict differs run to run
 
 
 def ratios(output: str) -> dict[str, list[float]]:
@@ -31,7 +32,7 @@ def ratios(output: str) -> dict[str, list[float]]:
     for line in output.splitlines():
         values = [float(v) for v in _RATIO.findall(line)]
         if values:
-            key = " ".join(_NUMBER.sub("#", line).split())
+            key = " ".join(_VERDICT.sub("", _NUMBER.sub("#", line)).split())
             for i, value in enumerate(values):
                 found.setdefault(f"{key} [{i + 1}]" if len(values) > 1 else key, []).append(value)
     return found
