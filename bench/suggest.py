@@ -1,26 +1,36 @@
-"""Today's asks over 100,000 demo leads, as a ratio of a floor measured in the same run.
+"""Today's asks over 100,000 demo leads, as a ratio of a floor measured beside it.
 
 Floor: one raw sqlite3 aggregate over all commitments and asks grouped by lead (the least
 any engine must read). Measured: ``crm.asking.due.todays_asks`` (load the histories, compute
 the evidence, run the engine for every lead, rank). Goal: at most 8x the floor. Also
-printed: the best 500 with the count of every due lead, as the Today page asks for them.
-Suggestions word their message and reason on first read, so the cost of wording them all
-is printed separately.
+measured: the evidence alone, the best 500 with the count of every due lead (as the Today
+page asks for them), and wording every due lead's message and reason (suggestions word
+their texts on first read, so that cost comes on top when every text is wanted).
 
-    .venv/bin/python bench/suggest.py [--db bench/out/suggest100k.db] [--leads 100000]
+Each round measures the floor right before each figure, so a machine that slows down or
+speeds up during the run moves both alike; the ratios' min, median and max over the rounds
+are printed, with each figure's median time.
+
+    .venv/bin/python bench/suggest.py [--db PATH] [--leads 100000] [--rounds 5]
+
+Without ``--db`` the shared demo database of ``bench/demo_db.py`` is used (built once).
 """
 
 from __future__ import annotations
 
 import argparse
 import sqlite3
-import subprocess
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from demo_db import demo_db  # noqa: E402
 
 from crm.asking.due import load_evidence, todays_asks, todays_asks_page  # noqa: E402
 from crm.store.db import close_database, open_database  # noqa: E402
@@ -34,67 +44,78 @@ SELECT lead_id, count(*), max(at) FROM (
 GOAL = 8.0
 
 
-def best_of(runs: int, fn, keep: list | None = None) -> float:
-    """The best time of ``runs`` calls; with ``keep``, the last result is kept there, and
-    the previous one is let go before the clock starts (freeing 80,000 suggestions is
-    not part of working them out)."""
-    times = []
-    for _ in range(runs):
-        if keep is not None:
-            keep.clear()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-        if keep is not None:
-            keep.append(result)
-    return min(times)
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default=str(ROOT / "bench" / "out" / "suggest100k.db"))
+    parser.add_argument("--db", help="a demo database (default: bench/demo_db.py's)")
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    path = Path(args.db)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cli = ROOT / ".venv" / "bin" / "smallyes-cli"
-        print(f"building {path} with {args.leads} demo leads ...")
-        command = [str(cli), "--db", str(path), "demo", "--leads", str(args.leads)]
-        subprocess.run(command, check=True)
+    path = Path(args.db) if args.db else demo_db(args.leads)
 
     raw = sqlite3.connect(path)
-    floor = best_of(args.runs, lambda: raw.execute(FLOOR_SQL).fetchall())
-    raw.close()
-
     db = open_database(path)
     now = utc_now()
-    try:
-        evidence = best_of(args.runs, load_evidence)
-        kept: list = []
-        measured = best_of(args.runs, lambda: todays_asks(now), kept)
-        items = kept[0]
-        pages: list = []
-        best = best_of(args.runs, lambda: todays_asks_page(now, 500), pages)
-        # texts are worded on first read; this is what wording every due lead costs on top
-        # (as `suggest --json` without --limit does), where Today words a screenful
-        start = time.perf_counter()
+    names = ("evidence", "todays_asks", "page", "words")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    floors: list[float] = []
+    ratios: dict[str, list[float]] = {name: [] for name in names}
+    items: list = []
+    page: Any = None
+
+    def pair(name: str, fn: Callable[[], Any]) -> Any:
+        floor, _ = timed(lambda: raw.execute(FLOOR_SQL).fetchall())
+        took, result = timed(fn)
+        floors.append(floor)
+        times[name].append(took)
+        ratios[name].append(took / floor)
+        return result
+
+    def word_all() -> None:
         for item in items:
             item.suggestion.message, item.suggestion.reason, item.suggestion.summary  # noqa: B018
-        words = time.perf_counter() - start
+
+    try:
+        for _ in range(args.rounds):
+            pair("evidence", load_evidence)
+            # the previous round's 80,000 suggestions are let go before the clock starts
+            items = []
+            items = pair("todays_asks", lambda: todays_asks(now))
+            # texts are worded on first read: what wording every due lead costs on top (as
+            # `suggest --json` without --limit does), where Today words a screenful
+            pair("words", word_all)
+            page = None
+            page = pair("page", lambda: todays_asks_page(now, 500))
     finally:
         close_database(db)
+        raw.close()
 
     leads = sqlite3.connect(path).execute("SELECT count(*) FROM lead").fetchone()[0]
-    ratio = measured / floor
-    print(f"leads: {leads}, due today: {len(items)}")
-    print(f"floor (one aggregate over commitments+asks by lead): {floor * 1000:8.0f} ms")
-    print(f"evidence alone (rates + medians, as for one lead):  {evidence * 1000:8.0f} ms")
-    print(f"todays_asks (all leads, ranked):                     {measured * 1000:8.0f} ms")
-    print(f"todays_asks_page (the best 500, as Today shows):     {best * 1000:8.0f} ms")
-    print(f"  leads counted as due by it: {pages[-1].total_due}")
-    print(f"  + wording every due lead's message and reason:     {words * 1000:8.0f} ms")
+    labels = {
+        "evidence": "evidence alone (rates + medians, as for one lead)",
+        "todays_asks": "todays_asks (all leads, ranked)",
+        "page": "todays_asks_page (the best 500, as Today shows)",
+        "words": "  + wording every due lead's message and reason",
+    }
+    print(f"leads: {leads}, due today: {len(items)}, counted due by the page: {page.total_due}")
+    print(f"rounds: {args.rounds}, each figure timed right after its own floor")
+    print(f"{'':52} {'median':>8}   ratio to floor: min / median / max")
+    print(
+        f"{'floor (one aggregate over commitments+asks by lead)':52} "
+        f"{statistics.median(floors) * 1000:6.0f} ms"
+    )
+    for name in ("evidence", "todays_asks", "page", "words"):
+        r = ratios[name]
+        print(
+            f"{labels[name]:52} {statistics.median(times[name]) * 1000:6.0f} ms   "
+            f"{min(r):5.2f}x / {statistics.median(r):5.2f}x / {max(r):5.2f}x"
+        )
+    ratio = statistics.median(ratios["todays_asks"])
     print(f"ratio: {ratio:.1f}x (goal <= {GOAL:g}x) -> {'OK' if ratio <= GOAL else 'OVER'}")
     return 0 if ratio <= GOAL else 1
 
