@@ -417,15 +417,47 @@ def _ask_order(a: PastAsk) -> tuple[int, str, str, int, int]:
     return (a.asked_at, a.step, a.outcome, a.offer_id or 0, resolved)
 
 
-def _latest_ask(asks: tuple[PastAsk, ...]) -> PastAsk:
-    """``max(asks, key=_ask_order)``, building the order's keys only on a tie of times."""
+def _scan_asks(
+    asks: tuple[PastAsk, ...], now: int, prep: Prepared
+) -> tuple[PastAsk, int, list[PastAsk], int, dict[str, int], set[str], dict[str, set[int]]]:
+    """The asks, read in one pass: the latest (``max(asks, key=_ask_order)``, the order's
+    keys built only on a tie of times) and when it was made; those waiting for an answer;
+    how many went unanswered (no answer, or pending past the follow-up); the steps declined
+    within the back-off, with when it ends; the steps declined twice; and the offers
+    declined within the back-off, by step."""
+    follow_up, backoff = prep.follow_up, prep.backoff
     latest = asks[0]
-    at = latest.asked_at
-    for a in asks[1:]:
+    latest_at = latest.asked_at
+    waiting: list[PastAsk] = []
+    unanswered = 0
+    recent: dict[str, int] = {}
+    declines: dict[str, int] = {}
+    offers: dict[str, set[int]] = {}
+    for a in asks:
         asked_at = a.asked_at
-        if asked_at > at or (asked_at == at and _ask_order(a) > _ask_order(latest)):
-            latest, at = a, asked_at
-    return latest
+        if asked_at > latest_at or (
+            asked_at == latest_at and a is not latest and _ask_order(a) > _ask_order(latest)
+        ):
+            latest, latest_at = a, asked_at
+        outcome = a.outcome
+        if outcome == "pending":
+            if now - asked_at < follow_up:
+                waiting.append(a)
+            else:
+                unanswered += 1
+        elif outcome == "no_response":
+            unanswered += 1
+        elif outcome == "declined":
+            key = a.step
+            declines[key] = declines.get(key, 0) + 1
+            when = _answered_at(a)
+            if now - when < backoff:
+                recent[key] = max(recent.get(key, when), when + backoff)
+                if a.offer_id:
+                    offers.setdefault(key, set()).add(a.offer_id)
+    # most leads never declined
+    twice = {k for k, n in declines.items() if n >= 2} if declines else set()
+    return latest, latest_at, waiting, unanswered, recent, twice, offers
 
 
 def _answered_at(a: PastAsk) -> int:
@@ -443,7 +475,10 @@ class _Ctx:
     asks: tuple[PastAsk, ...]
     level: int
     last_yes: PastYes | None
+    last_yes_at: int  # its time, read once (``_NEVER`` without a yes)
     last_ask: PastAsk | None
+    last_ask_at: int
+    declined_offers: dict[str, set[int]]  # offers declined within the back-off, by step
 
 
 def _rendered(template: str, first_name: str, offer: str | None) -> str:
@@ -508,9 +543,10 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
         offer_id = c.offer_id
         if offer_id:
             mine.add(offer_id)
-            if c.step == key_here:
+            step_key = c.step
+            if step_key == key_here:
                 taken.append(offer_id)
-            key = (c.at, c.step, offer_id)
+            key = (c.at, step_key, offer_id)
             if last_key is None or key > last_key:
                 last_key, last_id = key, offer_id
     used_here = prep.used_at[key_here]
@@ -518,17 +554,7 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     if not used_here and not stalled and last_offer is not None:
         return last_offer
     taken_here = frozenset(taken)
-    now, backoff = ctx.now, prep.backoff
-    declined = (
-        frozenset(
-            a.offer_id
-            for a in ctx.asks
-            if a.step == key_here and a.outcome == "declined" and a.offer_id
-            if now - _answered_at(a) < backoff
-        )
-        if ctx.asks
-        else frozenset()
-    )
+    declined = frozenset(ctx.declined_offers.get(key_here, ()))
     quiz = warm and last_offer is not None and last_offer.kind in ("quiz", "survey")
     # many leads share these inputs: the choice is worked out once per combination
     choice: tuple[Any, ...] = (
@@ -604,7 +630,9 @@ def _suggestion(
     )
 
 
-def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
+def _hard_stop(ctx: _Ctx, waiting: list[PastAsk], unanswered: int) -> NoSuggestion | None:
+    """The hard stops of rule 1 but declines (a declined step leaves the others to ask);
+    ``waiting`` and ``unanswered`` as ``_scan_asks`` finds them."""
     lead, now, prep = ctx.lead, ctx.now, ctx.prep
     pacing = prep.pacing
     status = lead.status
@@ -625,19 +653,6 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
     if not asks:
         return None
     follow_up = prep.follow_up
-    # asks waiting for an answer, and a count of the unanswered ones (no answer, or
-    # pending past the follow-up): the rule below needs that many in a row
-    waiting = []
-    unanswered = 0
-    for a in asks:
-        outcome = a.outcome
-        if outcome == "pending":
-            if now - a.asked_at < follow_up:
-                waiting.append(a)
-            else:
-                unanswered += 1
-        elif outcome == "no_response":
-            unanswered += 1
     if waiting:
         ask = max(waiting, key=_ask_order)
         step = prep.steps.get(ask.step)
@@ -651,15 +666,16 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
             Rule.PENDING,
             from_us(until),
         )
-    last = ctx.last_ask
-    if last is not None and now - last.asked_at < prep.cooldown:
-        until = last.asked_at + prep.cooldown
+    last = ctx.last_ask_at
+    if ctx.last_ask is not None and now - last < prep.cooldown:
+        until = last + prep.cooldown
         return NoSuggestion(
-            f"Asked {_ago(last.asked_at, now)}: asks are at least {pacing.cooldown_days} days "
+            f"Asked {_ago(last, now)}: asks are at least {pacing.cooldown_days} days "
             f"apart, so the next one can wait until {_date(until)}.",
             Rule.COOLDOWN,
             from_us(until),
         )
+    # that many unanswered asks in a row
     limit = pacing.unanswered_limit
     if len(asks) >= limit and unanswered >= limit:
         recent = sorted(asks, key=_ask_order)[-limit:]
@@ -668,7 +684,7 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
             for a in recent
         ):
             latest = recent[-1].asked_at
-            answered_since = ctx.last_yes is not None and ctx.last_yes.at > latest
+            answered_since = ctx.last_yes is not None and ctx.last_yes_at > latest
             until = latest + prep.pause
             if not answered_since and now < until:
                 return NoSuggestion(
@@ -680,33 +696,15 @@ def _hard_stop(ctx: _Ctx) -> NoSuggestion | None:
     return None
 
 
-def _declines(ctx: _Ctx) -> tuple[dict[str, int], set[str]]:
-    """Steps declined within the back-off (with when it ends) and steps declined twice."""
-    recent: dict[str, int] = {}
-    count: dict[str, int] = {}
-    backoff, now = ctx.prep.backoff, ctx.now
-    for ask in ctx.asks:
-        if ask.outcome != "declined":
-            continue
-        key = ask.step
-        count[key] = count.get(key, 0) + 1
-        when = _answered_at(ask)
-        if now - when < backoff:
-            recent[key] = max(recent.get(key, when), when + backoff)
-    if not count:
-        return recent, set()  # most leads never declined
-    return recent, {k for k, n in count.items() if n >= 2}
-
-
 def _base_due(ctx: _Ctx) -> int:
     """The earliest a new ask is appropriate: after the cooldown and the first warm day."""
     prep = ctx.prep
     if ctx.last_ask is None:
-        return ctx.last_yes.at + prep.warm_min if ctx.last_yes is not None else ctx.now
-    after_ask = ctx.last_ask.asked_at + prep.cooldown
+        return ctx.last_yes_at + prep.warm_min if ctx.last_yes is not None else ctx.now
+    after_ask = ctx.last_ask_at + prep.cooldown
     if ctx.last_yes is None:
         return after_ask
-    return max(after_ask, ctx.last_yes.at + prep.warm_min)
+    return max(after_ask, ctx.last_yes_at + prep.warm_min)
 
 
 def _not_opted_in(ctx: _Ctx) -> Result:
@@ -785,18 +783,47 @@ def suggest_next_ask(
             key = (at, lv, c.offer_id or 0)
             if key > last_key:
                 last_key, last_yes = key, c
-    last_ask = _latest_ask(asks) if asks else None
-    ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_ask)
+    last_ask: PastAsk | None
+    waiting: list[PastAsk]
+    declined_recently: dict[str, int]
+    declined_twice: set[str]
+    declined_offers: dict[str, set[int]]
+    if asks:
+        (
+            last_ask,
+            last_ask_at,
+            waiting,
+            unanswered,
+            declined_recently,
+            declined_twice,
+            declined_offers,
+        ) = _scan_asks(asks, now, prep)
+    else:
+        last_ask, last_ask_at, waiting, unanswered = None, _NEVER, [], 0
+        declined_recently, declined_twice, declined_offers = {}, set(), {}
+    ctx = _Ctx(
+        prep,
+        now,
+        lead,
+        tags,
+        yeses,
+        asks,
+        level,
+        last_yes,
+        last_at,
+        last_ask,
+        last_ask_at,
+        declined_offers,
+    )
 
     # 1. hard stops
-    stop = _hard_stop(ctx)
+    stop = _hard_stop(ctx, waiting, unanswered)
     if stop is not None:
         return stop
     if lead.status != "subscribed":
         return _not_opted_in(ctx)
     if prep.subscribe is not None and ctx.level < prep.subscribe.level:
         ctx.level = prep.subscribe.level  # a subscriber is at least at the subscribe step
-    declined_recently, declined_twice = _declines(ctx) if asks else ({}, set())
 
     # 2. one step, not a leap
     if ctx.level >= prep.top:
@@ -844,10 +871,10 @@ def suggest_next_ask(
     due = _base_due(ctx)
 
     # 3. strike while warm: the smallest next step, building on the fresh yes
-    if last_yes is not None and now - last_yes.at <= prep.warm_max:
+    if last_yes is not None and now - last_at <= prep.warm_max:
         step = candidates[0]
         offer = _choose_offer(ctx, step, warm=True, stalled=False)
-        said = last_yes.at
+        said = last_at
         return _suggestion(
             ctx,
             step,
