@@ -171,12 +171,13 @@ def _message(
         return Rejected(
             "",
             number,
-            f"{where} has no sender address in its From header ({_shown(sender)}), so it "
+            f"{where} has no sender address in its From header "
+            f"({_shown(_raw(headers, 'from') or sender)}), so it "
             "cannot be matched to anyone.",
         )
     if address.lower() in own:
         return None
-    written = _value(headers, "date")
+    written = _raw(headers, "date")  # the stdlib date parser reads it as written
     if not written:
         return Rejected("", number, f"{where} has no Date header, so the reply cannot be dated.")
     at = _utc(written)
@@ -228,15 +229,21 @@ def _text(block: bytes) -> str:
         return block.decode("cp1252", "replace")
 
 
+def _raw(headers: Message, name: str) -> str | None:
+    """The first ``name`` header as written, folding undone; None without one."""
+    raw = next((value for field, value in headers.raw_items() if field.lower() == name), None)
+    return None if raw is None else _SPACES.sub(" ", raw).strip()
+
+
 def _value(headers: Message, name: str) -> str | None:
     """The first ``name`` header, encoded words decoded and folding undone; None without one."""
-    raw = next((value for field, value in headers.raw_items() if field.lower() == name), None)
+    raw = _raw(headers, name)
     if raw is None:
         return None
     try:
         return str(headers[name]).strip()
     except _UNPARSABLE:
-        return _SPACES.sub(" ", raw).strip()
+        return raw
 
 
 def _address(sender: str) -> tuple[str, str]:
