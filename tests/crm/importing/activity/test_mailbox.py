@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import mailbox
 import os
 import tempfile
 import tracemalloc
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.errors import ImportFormatError
+from crm.importing.activity import mailbox as reader
 from crm.importing.activity.mailbox import (
     MAX_HEADER_BYTES,
     PLATFORM,
@@ -176,6 +179,30 @@ def test_raw_windows_1252_headers_are_read_as_windows_1252(tmp_path: Path) -> No
     assert (row.name, row.campaign) == ("Renée Dupont", "Re: café")
 
 
+def test_raw_8bit_text_beside_an_encoded_word_is_decoded_whole(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.eml"
+    path.write_bytes(
+        "From: Łukasz =?UTF-8?Q?Nowak?= <lukasz@example.pl>\n"
+        "Subject: Odp: =?UTF-8?Q?kt=C3=B3ry?= temat – ankieta\n"
+        "Date: Thu, 11 Apr 2024 07:45:30 +0000\n\nx\n".encode()
+    )
+    [row] = read_mailbox([path])
+    assert isinstance(row, ActivityRow)
+    assert (row.name, row.email) == ("Łukasz Nowak", "lukasz@example.pl")
+    assert row.campaign == "Odp: który temat – ankieta"
+
+
+def test_an_unknown_charset_keeps_the_readable_text(tmp_path: Path) -> None:
+    path = _eml(
+        tmp_path,
+        "From: =?x-unknown?Q?Ann_Lee?= <ann@example.com>\nSubject: =?x-unknown?Q?Re:_hi?=\n"
+        "Date: Mon, 1 Jul 2024 10:00:00 +0000",
+    )
+    [row] = read_mailbox([path])
+    assert isinstance(row, ActivityRow)
+    assert (row.email, row.name, row.campaign) == ("ann@example.com", "Ann Lee", "Re: hi")
+
+
 def test_an_eml_without_a_date_is_rejected_naming_the_file() -> None:
     assert _read("no-date.eml") == [
         Rejected("", 1, "no-date.eml has no Date header, so the reply cannot be dated.")
@@ -289,15 +316,15 @@ def _huge_attachment(size: int) -> str:
     )
 
 
-@pytest.mark.parametrize("kind", ["mbox", "eml"])
-def test_a_huge_attachment_is_never_held_in_memory(tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize(("kind", "newline"), [("mbox", "\n"), ("eml", "\n"), ("eml", "\r\n")])
+def test_a_huge_attachment_is_never_held_in_memory(tmp_path: Path, kind: str, newline: str) -> None:
     size = 40 * 1024 * 1024
     message = (
         "From: Big Sender <big@example.com>\nDate: Mon, 1 Jul 2024 10:00:00 +0000\n"
         "Subject: Re: the file\nMessage-ID: <big@example.com>\n" + _huge_attachment(size)
     )
     path = tmp_path / f"big.{kind}"
-    with open(path, "w", encoding="ascii") as handle:
+    with open(path, "w", encoding="ascii", newline=newline) as handle:
         if kind == "mbox":
             handle.write("From big@example.com Mon Jul  1 10:00:00 2024\n" + message + "\n")
             handle.write("From c@example.com Mon Jul  1 11:00:00 2024\n")
@@ -418,6 +445,49 @@ def test_reading_leaves_the_mailbox_file_as_it_was(tmp_path: Path) -> None:
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     assert len(list(read_mailbox([path]))) == 9
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def _messages(box: mailbox.mbox) -> list[bytes]:
+    out = []
+    for key in box.iterkeys():
+        handle = box.get_file(key)
+        out.append(handle.read().rstrip(b"\r\n"))
+        handle.close()
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from([b"From ", b"From", b"\n", b"\r\n", b"\r", b"x", b">From ", b" "]),
+        max_size=60,
+    ).map(b"".join),
+    st.sampled_from([1, 2, 5, 6, 7, 64]),
+)
+def test_the_mbox_is_split_where_the_standard_mbox_splits_it(content: bytes, chunk: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.mbox"
+        path.write_bytes(content)
+        expected = mailbox.mbox(path, create=False)
+        with mock.patch.object(reader, "_CHUNK", chunk):
+            ours = reader._Mbox(path, create=False)
+            try:
+                assert _messages(ours) == _messages(expected)
+            finally:
+                ours.close()
+                expected.close()
+
+
+def test_the_fixture_mailboxes_split_as_the_standard_mbox_does() -> None:
+    for name in ("inbox.mbox", "windows.mbox"):
+        expected = mailbox.mbox(MAIL / name, create=False)
+        ours = reader._Mbox(MAIL / name, create=False)
+        try:
+            assert len(_messages(ours)) == len(_messages(expected)) > 1
+            assert _messages(ours) == _messages(expected)
+        finally:
+            ours.close()
+            expected.close()
 
 
 # --- arbitrary bytes --------------------------------------------------------------------
