@@ -166,6 +166,10 @@ def name_columns(headers: Sequence[str], skip: Collection[int] = ()) -> Who:
             first = i
         elif last is None and key in _LAST_NAME:
             last = i
+    # Beside a first-name question, "Nom" is the last name; beside "Apellido", "Nombre"
+    # is the first name.
+    if full is not None and (first is None) != (last is None):
+        first, last, full = (first, full, None) if last is None else (full, last, None)
     return Who(None, full, first, last)
 
 
