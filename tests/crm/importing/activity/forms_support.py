@@ -104,7 +104,19 @@ _PIECES = st.sampled_from(
      b"2024/05/14 9:03:27 PM GMT-4", b"13/13/2024", b"2024-05-17 03:39:57", b"partial",
      b"GMT+99", b"12 AM", b"<b>", b"&amp;"]
 )  # fmt: skip
-BODIES = st.one_of(st.binary(max_size=200), st.lists(_PIECES, max_size=50).map(b"".join))
+_FIELDS = st.one_of(
+    st.sampled_from(
+        ["a@example.com", "", "partial", "completed", "5/14/2024 9:03:27", "31/02/2024 10:00",
+         "2024-05-17 03:39:57", "2024-13-45 00:00:00", "2024/05/14 9:03:27 PM GMT-4",
+         "12:00:00 PM", "GMT+99", "soon", '"', "x\ny", "\x00"]
+    ),
+    st.text(max_size=12),
+)  # fmt: skip
+# Records long enough to reach every column, so odd cells reach the time and email code.
+_RECORDS = st.lists(st.lists(_FIELDS, max_size=12), max_size=6).map(
+    lambda rows: "".join(",".join(r) + "\n" for r in rows).encode("utf-8", "surrogatepass")
+)
+BODIES = st.one_of(st.binary(max_size=200), st.lists(_PIECES, max_size=50).map(b"".join), _RECORDS)
 
 
 def never_raises_but_format_errors(

@@ -99,6 +99,12 @@ def test_no_other_activity_format_is_taken_for_a_form(name: str) -> None:
     assert not google_forms.recognises("8814021/granular_activity/opens/1_x.csv", headers)
 
 
+@pytest.mark.parametrize("line", ["Timestamp,Email", "Timestamp,Email,Url", "Timestamp"])
+def test_a_timestamped_list_with_no_question_is_not_a_form(line: str) -> None:
+    # Mailchimp's opens and clicks with their columns in another order.
+    assert not google_forms.recognises("", header_line(line))
+
+
 @pytest.mark.parametrize(
     "line",
     [

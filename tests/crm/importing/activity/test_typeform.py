@@ -79,11 +79,14 @@ def test_2024_layout_partial_response_hidden_email_html_titles(tmp_path: Path) -
         "2024-10-05 02:30:00,2024-10-05 02:39:31,2024-10-05 02:39:31,653e97acae,vip\n"
         "b1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6,Marketing,,,ben@x.org,,partial,"
         "2024-10-05 03:00:00,2024-10-05 03:01:00,,653e97acaf,\n"
+        # The response type decides, even with a submit date written.
+        "d1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6,Marketing,,,dan@x.org,,Partial,"
+        "2024-10-05 03:00:00,2024-10-05 03:01:00,2024-10-05 03:01:00,653e97acb1,\n"
         "c1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6,Marketing,,,,,completed,"
         "2024-10-05 04:00:00,2024-10-05 04:01:00,2024-10-05 04:01:00,653e97acb0,\n"
     )
     rows = read_all(typeform, write(tmp_path, "responses.csv", body))
-    assert reasons(rows) == {typeform.PARTIAL: 1, NO_EMAIL: 1}
+    assert reasons(rows) == {typeform.PARTIAL: 2, NO_EMAIL: 1}
     (ana,) = answered(rows)
     assert ana.email == "ana@x.org" and ana.name == "Ana Ruiz"
     assert ana.at == dt.datetime(2024, 10, 5, 2, 39, 31)
