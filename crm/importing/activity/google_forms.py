@@ -78,6 +78,7 @@ _EMAIL_LABELS = (
 # Mailchimp's granular opens and clicks: the columns of a file that holds no question.
 _NOT_QUESTIONS = frozenset({"email", "url"})
 _ZONE = re.compile(r"\s*(?:GMT|UTC)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$", re.IGNORECASE)
+_WIDEST_OFFSET = dt.timedelta(hours=14)  # Kiribati; anything wider is not a zone
 _MERIDIEM = re.compile(r"\s*([ap])\.?\s?m\.?$", re.IGNORECASE)
 _YEAR_FIRST = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _ISO_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}.*(?:[zZ]|[+-]\d{2}:?\d{2})$")
@@ -204,7 +205,12 @@ def parse_stamp(text: str, order: str) -> tuple[dt.datetime | None, bool]:
         pm = meridiem.group(1).lower() == "p"
         at = at.replace(hour=at.hour % 12 + (12 if pm else 0))
     if offset is not None:
-        return at - offset, False
+        if abs(offset) > _WIDEST_OFFSET:
+            raise ValueError("not a time zone")
+        try:
+            return at - offset, False
+        except OverflowError:
+            raise ValueError("a time out of range") from None
     return at, True
 
 

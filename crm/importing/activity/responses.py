@@ -203,8 +203,12 @@ def day_month(values: Iterable[str], default: str) -> str:
 
 def read_time(text: str, order: str = "") -> dt.datetime | None:
     """A time cell as a naive datetime (``crm.importing.values.parse_date``); None when
-    empty. Raises ValueError for a cell that is not a date."""
-    stored = parse_date(text, order)
+    empty. Raises ValueError for a cell that is not a date, or one whose zone takes it
+    past year 1 or 9999."""
+    try:
+        stored = parse_date(text, order)
+    except OverflowError:
+        raise ValueError("a time out of range") from None
     return dt.datetime.fromisoformat(stored) if stored is not None else None
 
 

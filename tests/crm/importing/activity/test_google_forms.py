@@ -185,7 +185,18 @@ def test_time_forms(written: str, at: dt.datetime, local: bool) -> None:
     assert google_forms.parse_stamp(written, order) == (at, local)
 
 
-@pytest.mark.parametrize("written", ["13:00 PM", "5/14/2024 13:00:00 PM", "GMT+2", "soon"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "13:00 PM",
+        "5/14/2024 13:00:00 PM",
+        "GMT+2",
+        "soon",
+        "5/14/2024 9:03:27 GMT+15",
+        "0001/01/01 0:00:00 GMT+9",
+        "0001-01-01T00:00:00+01:00",
+    ],
+)
 def test_times_that_are_not_dates(written: str) -> None:
     with pytest.raises(ValueError):
         google_forms.parse_stamp(written, "mdy")

@@ -115,9 +115,13 @@ def test_bad_time_and_semicolon_resave(tmp_path: Path) -> None:
         '"Submission ID";"Respondent ID";"Submitted at";"E-mail";"Thème"\r\n'
         '"J1Wdz7r";"mOQ8lXy";"2026-08-14 13:22:05";"a@x.org";"Productivité"\r\n'
         '"K1Wdz7r";"mOQ8lXy";"demain";"b@x.org";"Prix"\r\n'
+        '"L1Wdz7r";"mOQ8lXy";"0001-01-01T00:00:00+01:00";"c@x.org";"Prix"\r\n'
     )
     rows = read_all(tally, write(tmp_path, "f.csv", body, "cp1252"))
-    assert reasons(rows) == {"the time 'demain' is not a date": 1}
+    assert reasons(rows) == {
+        "the time 'demain' is not a date": 1,
+        "the time '0001-01-01T00:00:00+01:00' is not a date": 1,
+    }
     (row,) = answered(rows)
     assert row.answers == (Answer("Thème", "Productivité"),)
     assert row.at == dt.datetime(2026, 8, 14, 13, 22, 5)
