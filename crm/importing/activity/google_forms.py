@@ -152,13 +152,22 @@ def _who_and_order(
     decides the order (a file whose every time could be either is read to its end)."""
     email = find_column(headers, _EMAIL_LABELS)
     candidates = [email] if email is not None else email_candidates(headers, {0})
+    order = ""
+
+    def first_rows() -> Iterator[list[str]]:
+        # The rows that choose the email column have their say on the order too.
+        nonlocal order
+        for _, fields in itertools.islice(records, SCAN_ROWS):
+            order = order or day_month_order((_bare(cell(fields, 0)),)) or ""
+            yield fields
+
     if len(candidates) > 1:
-        # pick_email reads the first rows only: the rest stay for the order.
-        email = pick_email(candidates, (f for _, f in itertools.islice(records, SCAN_ROWS)))
+        email = pick_email(candidates, first_rows())
     elif candidates:
         email = candidates[0]
-    times = (_bare(cell(fields, 0)) for _, fields in records)
-    order = day_month_order(times) or _TIME_LABELS[fold(headers[0])]
+    if not order:
+        times = (_bare(cell(fields, 0)) for _, fields in records)
+        order = day_month_order(times) or _TIME_LABELS[fold(headers[0])]
     names = name_columns(headers, {0} if email is None else {0, email})
     return Who(email, names.full_name, names.first_name, names.last_name), order
 

@@ -221,6 +221,16 @@ def test_email_question_and_name_when_the_form_collects_no_email(tmp_path: Path)
     assert got[0].campaign == ""  # a file not named as the sheet names it
 
 
+def test_order_is_decided_by_the_rows_that_chose_the_email_column(tmp_path: Path) -> None:
+    body = (
+        "Timestamp,Would you like our emails?,Your email\n"
+        "03/05/2024 10:00:00,Yes,a@x.org\n25/05/2024 10:00:00,No,b@x.org\n"
+    )
+    got = answered(read_all(google_forms, write(tmp_path, "f.csv", body)))
+    assert [r.at for r in got] == [dt.datetime(2024, 5, 3, 10), dt.datetime(2024, 5, 25, 10)]
+    assert [r.email for r in got] == ["a@x.org", "b@x.org"]
+
+
 def test_first_and_last_name_questions(tmp_path: Path) -> None:
     body = "Horodateur,Adresse e-mail,Prénom,Nom,Q\n18/05/2024 09:45:20,a@x.org,Zoë,Ångström,Oui\n"
     (row,) = answered(read_all(google_forms, write(tmp_path, "f.csv", body)))
