@@ -40,11 +40,11 @@ from crm.importing.activity.responses import (
     email_candidates,
     find_column,
     join_key,
-    name_columns,
     open_records,
     pick_email,
     questions,
     read_time,
+    who_answered,
 )
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
 from crm.importing.decoding import Decoding, Source
@@ -168,8 +168,7 @@ def _who_and_order(
     if not order:
         times = (_bare(cell(fields, 0)) for _, fields in records)
         order = day_month_order(times) or _TIME_LABELS[fold(headers[0])]
-    names = name_columns(headers, {0} if email is None else {0, email})
-    return Who(email, names.full_name, names.first_name, names.last_name), order
+    return who_answered(headers, email, {0}), order
 
 
 def _bare(text: str) -> str:

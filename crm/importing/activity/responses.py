@@ -22,7 +22,7 @@ from crm.importing.activity.rows import Answer, Rejected
 from crm.importing.decoding import Decoding, Source, open_text
 from crm.importing.mapping import fold
 from crm.importing.records import RecordReader
-from crm.importing.values import day_month_order, parse_date
+from crm.importing.values import parse_date
 
 NO_EMAIL = "no email address"
 # Enough rows to see which candidate column holds the addresses.
@@ -153,11 +153,11 @@ def pick_email(candidates: Sequence[int], sample: Iterable[Sequence[str]]) -> in
     return max(candidates, key=lambda i: (counts[i], -candidates.index(i)))
 
 
-def name_columns(headers: Sequence[str], skip: Collection[int] = ()) -> Who:
-    """The name columns among ``headers`` (the email is set by the caller)."""
+def who_answered(headers: Sequence[str], email: int | None, skip: Collection[int] = ()) -> Who:
+    """The email column and the name columns among ``headers`` besides ``skip``."""
     full = first = last = None
     for i, h in enumerate(headers):
-        if i in skip:
+        if i in skip or i == email:
             continue
         key = _title_key(h)
         if full is None and key in _FULL_NAME:
@@ -170,7 +170,7 @@ def name_columns(headers: Sequence[str], skip: Collection[int] = ()) -> Who:
     # is the first name.
     if full is not None and (first is None) != (last is None):
         first, last, full = (first, full, None) if last is None else (full, last, None)
-    return Who(None, full, first, last)
+    return Who(email, full, first, last)
 
 
 def questions(headers: Sequence[str], skip: Collection[int]) -> tuple[Question, ...]:
@@ -194,11 +194,6 @@ def answers_of(fields: Sequence[str], asked: Sequence[Question]) -> tuple[Answer
         if text:
             out.append(Answer(q.text, text))
     return tuple(out)
-
-
-def day_month(values: Iterable[str], default: str) -> str:
-    """The day/month order the values decide, else ``default``."""
-    return day_month_order(values) or default
 
 
 def read_time(text: str, order: str = "") -> dt.datetime | None:

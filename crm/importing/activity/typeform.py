@@ -26,18 +26,17 @@ from crm.importing.activity.context import ReadContext
 from crm.importing.activity.responses import (
     NO_EMAIL,
     SCAN_ROWS,
-    Who,
     answers_of,
     bad_time,
     cell,
     email_candidates,
     find_column,
     join_key,
-    name_columns,
     open_records,
     pick_email,
     questions,
     read_time,
+    who_answered,
 )
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
 from crm.importing.decoding import Decoding, Source
@@ -101,9 +100,7 @@ def read(
         email = pick_email(candidates, sample) if len(candidates) > 1 else None
     if email is None and candidates:
         email = candidates[0]
-    skip = technical | ({email} if email is not None else set())
-    names = name_columns(headers, skip)
-    who = Who(email, names.full_name, names.first_name, names.last_name)
+    who = who_answered(headers, email, technical)
     asked = questions(headers, technical | who.columns)
     token, submit, kind = (find_column(headers, (n,)) for n in (_TOKEN, _SUBMIT, _TYPE))
     with open_records(source, decoding) as (_, records):
