@@ -136,8 +136,8 @@ def read(
             written = cell(fields, when)
             try:
                 at, at_key = parse_time(written)
-            except ValueError:
-                yield bad_time(table, row, written)
+            except ValueError as exc:
+                yield bad_time(table, row, written, exc)
                 continue
             parts = [SOURCE, web_id, address.lower(), at_key, action.value]
             link = ""

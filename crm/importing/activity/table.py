@@ -113,8 +113,10 @@ def no_email(table: Table, row: int) -> Rejected:
     return Rejected(table.member, row, NO_EMAIL)
 
 
-def bad_time(table: Table, row: int, text: str) -> Rejected:
+def bad_time(table: Table, row: int, text: str, error: ValueError | None = None) -> Rejected:
     shown = text if len(text) <= 40 else text[:40] + "..."
+    if error is not None and "ambiguous" in str(error):
+        return Rejected(table.member, row, f"the time '{shown}' could be day/month or month/day")
     return Rejected(table.member, row, f"the time '{shown}' is not a date")
 
 
