@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
+
+from hypothesis import strategies as st
 
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.rows import ActivityRow, Rejected
@@ -68,3 +70,26 @@ def write_zip(path: Path, members: dict[str, str | bytes]) -> Path:
 
 def zip_source(path: Path, member: str) -> Source:
     return next(s for s in sources_for(path) if s.member == member)
+
+
+def csv_bytes(
+    headers: Sequence[bytes], columns: Sequence[Sequence[bytes]]
+) -> st.SearchStrategy[bytes]:
+    """Arbitrary bytes, and files shaped like the format: one of its headers, then rows
+    whose cells are drawn column by column from ``columns`` (values right and wrong for
+    the first header's columns) or are empty, quoted, binary or missing, with any
+    delimiter and line ending."""
+    junk = st.one_of(
+        st.sampled_from([b"", b'"', b'"a\nb"', b"\x00", b"\xe9", b"x"]), st.binary(max_size=6)
+    )
+    # Mostly the column's own values, so that rows get far into the reader.
+    cells = st.tuples(*(st.one_of(*[st.sampled_from(list(c))] * 3, junk) for c in columns))
+    width = st.one_of(st.just(len(columns)), st.integers(0, len(columns) + 1))
+    row = st.tuples(cells, width, st.sampled_from([b",", b",", b";", b"\t"]))
+    line = row.map(lambda r: r[2].join(r[0][: r[1]]))
+    shaped = st.tuples(
+        st.sampled_from([*headers, b""]),
+        st.lists(line, max_size=6),
+        st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    ).map(lambda f: f[2].join([f[0], *f[1]]))
+    return st.one_of(st.binary(max_size=300), shaped)

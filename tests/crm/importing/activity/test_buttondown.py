@@ -21,6 +21,7 @@ from .newsletter_support import (
     SUBSCRIBER_EXPORTS,
     activity,
     by_action,
+    csv_bytes,
     headers_of,
     read_recognised,
     read_source,
@@ -204,7 +205,13 @@ def test_the_other_newsletter_formats_are_not_buttondown_events() -> None:
 
 
 _BYTES = st.one_of(
-    st.binary(max_size=300),
+    csv_bytes(
+        [HEADER.strip().encode(), HEADER.strip().replace(",", ";").encode()],
+        [[b"e1", b""], [b"t"], [b"m1"], [b"a@b.co", b" "],
+         [b"clicked", b"opened", b"rejected", b"delivered", b"?"],
+         [b"2024-03-13 00:16:58+00:00", b"03/04/2024", b"soon", b"2024-02-30"],
+         [b"{'url': 'x'}", b"\"{'url': 1}\"", b"{", b"{}"]],
+    ),
     st.lists(
         st.sampled_from([HEADER.encode(), b"e1", b",", b";", b'"', b"\n", b"clicked", b"opened",
                          b"a@b.co", b"2024-03-13 00:16:58+00:00", b"{'url': 'x'}", b"{", b"'",

@@ -23,6 +23,7 @@ from .newsletter_support import (
     TESTS_DATA,
     activity,
     by_action,
+    csv_bytes,
     headers_of,
     read_recognised,
     read_source,
@@ -214,7 +215,12 @@ def test_the_other_activity_formats_are_not_generic() -> None:
 
 
 _BYTES = st.one_of(
-    st.binary(max_size=300),
+    csv_bytes(
+        [b"email,timestamp,url,action", b"Email;Datum;Aktion", b"sep=;\nemail;date;link"],
+        [[b"a@b.co", b" "], [b"03/04/2024", b"13/03/2024", b"13.03.2024 10:00", b"2024-13-45",
+                             b"2024-03-12T09:00:00+01:00"],
+         [b"https://x", b""], [b"opened", b"teleported", b"", b"geklickt"]],
+    ),
     st.lists(
         st.sampled_from([b"email,timestamp,url,action\n", b"Email;Datum;Aktion\n", b"a@b.co",
                          b",", b";", b'"', b"\n", b"03/04/2024", b"13.03.2024 10:00", b"opened",

@@ -22,6 +22,7 @@ from .newsletter_support import (
     TESTS_DATA,
     activity,
     by_action,
+    csv_bytes,
     headers_of,
     read_recognised,
     read_source,
@@ -219,7 +220,13 @@ def test_the_other_newsletter_formats_are_not_substack_activity() -> None:
 
 
 _BYTES = st.one_of(
-    st.binary(max_size=300),
+    csv_bytes(
+        [OPENS.strip().encode(),
+         b"Email,Links clicked,Last clicked at,Emails opened (6mo),Last email open"],
+        [[b"7", b"a@b.co"], [b"2024-03-20T07:05:08.743Z", b"1,200", b"-3", b"soon"],
+         [b"a@b.co", b"2024-03-20T07:05:08.743Z", b"NaN", b"1e400"],
+         [b"2", b"1.5", b"2024-03-20T07:05:08Z"], [b"2024-03-20T07:05:08.743Z", b"03/04/2024"]],
+    ),
     st.lists(
         st.sampled_from([OPENS.encode(), b"Email,Links clicked,Last clicked at\n", b"7", b",",
                          b";", b'"', b"\n", b"a@b.co", b"2024-03-20T07:05:08.743Z", b"1,200",
