@@ -96,12 +96,16 @@ def parse_time(text: str, order: str = "") -> tuple[dt.datetime | None, str]:
 
 
 def written_with_zone(text: str) -> bool:
-    """Whether a time cell says its zone (``Z``, an offset, ``UTC``)."""
+    """Whether a time cell says its zone (``Z``, an offset, `` UTC``)."""
     text = text.strip()
-    if text.upper().endswith(("Z", "UTC", "GMT")):
+    if text.upper().endswith(("Z", " UTC", " GMT")):
         return True
-    tail = text[10:] if text[:4].isdigit() else text[-6:]
-    return "+" in tail or (len(tail) >= 6 and tail[-6] == "-" and tail[-3] == ":")
+    if text[:4].isdigit() and text[4:5] == "-":
+        try:
+            return dt.datetime.fromisoformat(text).tzinfo is not None
+        except ValueError:
+            return False
+    return False
 
 
 def join_key(*parts: str) -> str:

@@ -162,6 +162,25 @@ def test_an_undecidable_order_asks_the_owner(tmp_path: Path) -> None:
     assert generic.time_order(Source(path), detect_decoding(Source(path)), "Date") == ""
 
 
+@pytest.mark.parametrize(
+    ("written", "at", "local"),
+    [
+        ("2024-03-12T09:00:00-0500", dt.datetime(2024, 3, 12, 14, 0), False),
+        ("2024-03-12 09:00:00+01:00", dt.datetime(2024, 3, 12, 8, 0), False),
+        ("2024-03-12 09:00:00 UTC", dt.datetime(2024, 3, 12, 9, 0), False),
+        ("2024-03-12T09:00:00.250Z", dt.datetime(2024, 3, 12, 9, 0), False),
+        ("2024-03-12 09:00:00", dt.datetime(2024, 3, 12, 9, 0), True),
+        ("12.03.2024 09:00", dt.datetime(2024, 3, 12, 9, 0), True),
+    ],
+)
+def test_a_time_with_its_zone_is_utc_and_one_without_is_local(
+    tmp_path: Path, written: str, at: dt.datetime, local: bool
+) -> None:
+    path = write(tmp_path / "l.csv", f"email,timestamp,action\na@example.com,{written},opened\n")
+    rows = activity(read_source(generic, Source(path)))
+    assert [(r.at, r.at_is_local) for r in rows] == [(at, local)]
+
+
 def test_bad_values_are_rejected_with_their_row(tmp_path: Path) -> None:
     path = write(
         tmp_path / "l.csv",
