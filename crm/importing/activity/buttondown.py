@@ -52,6 +52,7 @@ ACTIONS = {
 REJECTED_SEND = "a 'rejected' event (a send the mail provider refused) is no yes and no status"
 # Where a click's link may sit in the metadata: 'url' is the name the samples use.
 _URL_KEYS = ("url", "link", "href", "clicked_url")
+_LINKS_KEPT = 10_000  # distinct metadata cells remembered per file
 
 
 def recognises(member: str, headers: Sequence[str]) -> bool:
@@ -95,6 +96,8 @@ def read(
                 "not a Buttondown events export: export the events log again."
             )
         member = table.member
+        # A campaign's clicks repeat a few metadata cells: each is parsed once.
+        links: dict[str, str] = {}
         for row, fields in table.records():
             address = cell(fields, email)
             if not address:
@@ -114,12 +117,18 @@ def read(
                 continue
             url = ""
             if action is Action.CLICKED:
-                try:
-                    details = parse_metadata(cell(fields, meta))
-                except ValidationError as exc:
-                    yield Rejected(member, row, f"the click's {exc.user_message}")
-                    continue
-                url = next((details[k].strip() for k in _URL_KEYS if details.get(k)), "")
+                text = cell(fields, meta)
+                found = links.get(text)
+                if found is None:
+                    try:
+                        details = parse_metadata(text)
+                    except ValidationError as exc:
+                        yield Rejected(member, row, f"the click's {exc.user_message}")
+                        continue
+                    found = next((details[k].strip() for k in _URL_KEYS if details.get(k)), "")
+                    if len(links) < _LINKS_KEPT:
+                        links[text] = found
+                url = found
             event_id = cell(fields, ident)
             email_id = cell(fields, mail)
             if event_id:

@@ -76,23 +76,28 @@ def parse_time(text: str, order: str = "") -> tuple[dt.datetime | None, str]:
     """A time cell as naive UTC (whole seconds, as the book stores it), and the same time
     for the event key in ISO form with the fraction the file wrote: two opens in one
     second stay two events. ``(None, "")`` for an empty cell; ValueError for a cell
-    that is not a date."""
+    that is not a date.
+
+    ISO times (what the platforms write) are read here in one step, as
+    :func:`crm.importing.values.parse_date` reads them; every other form goes to it."""
+    text = text.strip()
+    if len(text) >= 19 and text[4:5] == "-" and text[:4].isdigit():
+        try:
+            if len(text) == 19:  # 'YYYY-MM-DD HH:MM:SS' (Mailchimp): no zone, no fraction
+                at = dt.datetime.fromisoformat(text)
+                return at, at.isoformat()
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            return value.replace(microsecond=0), value.isoformat()
     stored = parse_date(text, order)
     if stored is None:
         return None, ""
     at = dt.datetime.fromisoformat(stored)
-    precise = at
-    text = text.strip()
-    if "." in text and text[:4].isdigit() and text[4:5] == "-":
-        try:
-            written = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            written = at
-        if written.tzinfo is not None:
-            written = written.astimezone(dt.UTC).replace(tzinfo=None)
-        if written.replace(microsecond=0) == at:
-            precise = written
-    return at, precise.isoformat()
+    return at, at.isoformat()
 
 
 def written_with_zone(text: str) -> bool:
