@@ -15,7 +15,9 @@ from crm.importing.activity import generic
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.generic import GenericColumns, guess_columns, read_mapped
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
+from crm.importing.activity.table import parse_time
 from crm.importing.decoding import Source, detect_decoding, sources_for
+from crm.importing.values import parse_date
 
 from .newsletter_support import (
     DATA,
@@ -179,6 +181,29 @@ def test_a_time_with_its_zone_is_utc_and_one_without_is_local(
     path = write(tmp_path / "l.csv", f"email,timestamp,action\na@example.com,{written},opened\n")
     rows = activity(read_source(generic, Source(path)))
     assert [(r.at, r.at_is_local) for r in rows] == [(at, local)]
+
+
+_FORMS = st.sampled_from(
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%d %H:%M:%S%z",
+     "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S UTC", "%Y-%m-%d", "%d.%m.%Y %H:%M"]
+)  # fmt: skip
+_ZONES = st.sampled_from(
+    [dt.UTC, dt.timezone(dt.timedelta(hours=-5)), dt.timezone(dt.timedelta(hours=5, minutes=30))]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2099, 1, 1)),
+    _FORMS,
+    _ZONES,
+)
+def test_times_read_as_the_subscriber_import_reads_them(when: dt.datetime, form: str, zone) -> None:
+    text = when.replace(tzinfo=zone).strftime(form)
+    stored = parse_date(text)
+    at, key_time = parse_time(text)
+    assert stored is not None and at == dt.datetime.fromisoformat(stored)
+    assert dt.datetime.fromisoformat(key_time).replace(microsecond=0) == at
 
 
 def test_bad_values_are_rejected_with_their_row(tmp_path: Path) -> None:
