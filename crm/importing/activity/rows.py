@@ -63,6 +63,7 @@ class ActivityRow:
     product: str = ""  # the product or event type a sale or booking is about
     occurs_at: dt.datetime | None = None  # a booking's meeting time (naive, like ``at``)
     source_id: str = ""  # the platform's own id of the row (order, booking, response)
+    count: int = 1  # events the row stands for: a Substack dashboard row totals a person's opens
 
 
 @dataclass(frozen=True, slots=True)
