@@ -6,9 +6,9 @@ attached to it (tags, sign-up times, the last status change) go in with the reco
 
 - suppression wins: an unsubscribe, bounce or complaint is never lifted by a record that
   is not newer than it (``merged_status``);
-- a blank never overwrites (``is_blank``);
 - the policies: ``skip`` leaves a known lead alone, ``fill`` fills what is blank,
-  ``overwrite`` replaces what differs (``takes_value``, ``takes_custom``);
+  ``overwrite`` replaces what differs; under any of them a blank never overwrites
+  (``takes_value``, ``takes_custom``);
 - the earliest sign-up of a person in one file is the one kept (``signup_to_add``,
   ``merge_duplicate``).
 """
