@@ -31,7 +31,15 @@ from crm.changes import LEAD_TABLES, note
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
 from crm.importing.decoding import Decoding, Source, detect_decoding, shown_name, sources_for
 from crm.importing.mapping import DATE_TARGETS, ColumnMap, Mapping, with_unnamed_empty_ignored
-from crm.importing.merge import POLICIES, Attached, Rules, is_placeholder, merge, merge_duplicate
+from crm.importing.merge import (
+    POLICIES,
+    Attached,
+    Rules,
+    applied,
+    is_placeholder,
+    merge,
+    merge_duplicate,
+)
 from crm.importing.normalise import Record, Rejection
 from crm.importing.normalise import normalise as normalise_record
 from crm.importing.others import OtherAddresses
@@ -451,7 +459,8 @@ class _Importer:
         late_ids = {id(r) for r in late}
         for r in items:
             is_late = id(r) in late_ids
-            # the lead as this chunk read it, even for a second later duplicate of it
+            # the lead as the rows before left it (a second later duplicate in this chunk
+            # merges into what the first one filled in)
             found = existing.get(r.key)
             if found is None:
                 if is_late and r.key in self.would_create:
@@ -476,6 +485,7 @@ class _Importer:
                 if patch.signup_at is not None:
                     have_signups.add(patch.signup_at)
                 writer.update(found, patch)
+                existing[r.key] = applied(found, patch, self.now_text)
                 if patch.others:
                     self.add_others(found.id, r)
             if is_late:
