@@ -46,7 +46,10 @@ def parse_date(text: str, order: str = "") -> str | None:
     if text[:4].isdigit() and len(text) >= 10 and text[4] == "-":
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         if value.tzinfo is not None:
-            value = value.astimezone(_UTC).replace(tzinfo=None)
+            try:
+                value = value.astimezone(_UTC).replace(tzinfo=None)
+            except OverflowError:  # year 1 ahead of UTC: before the first day there is
+                raise ValueError("the time is out of range") from None
         return fmt(value.replace(microsecond=0))
     match = _DOTTED.match(text)
     if match:

@@ -89,7 +89,6 @@ def test_a_later_duplicate_merges_the_same_wherever_the_chunks_end(
         assert yes == ["2023-01-01 00:00:00"]  # the earliest sign-up, once
 
 
-
 @pytest.mark.parametrize("chunk", [4096, 3, 2, 1])
 def test_later_duplicates_in_one_chunk_each_keep_what_they_fill(
     db, now, tmp_path, monkeypatch, chunk
@@ -107,6 +106,7 @@ def test_later_duplicates_in_one_chunk_each_keep_what_they_fill(
     import_csv(write(tmp_path, "x.csv", text), now=now)
     ann = lead("a@example.com")
     assert (ann.first_name, ann.phone, ann.company) == ("Ann", "123", "Acme")
+
 
 STORED = "email,first_name,last_name,company,tags\nada@example.com,Augusta,King,,imported\n"
 

@@ -36,7 +36,9 @@ def test_dates(text: str, order: str, stored: str | None) -> None:
     assert parse_date(text, order) == stored
 
 
-@pytest.mark.parametrize("text", ["03/04/2023", "--04-12", "soon", "2023-02-30 10:00:00"])
+@pytest.mark.parametrize(
+    "text", ["03/04/2023", "--04-12", "soon", "2023-02-30 10:00:00", "0001-01-01T00:00:00+01:00"]
+)
 def test_dates_that_cannot_be_read_raise(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text)
