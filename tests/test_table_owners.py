@@ -76,7 +76,7 @@ _ORM_WRITE = re.compile(
     r"get_or_create|bulk_create|delete_by_id)\("
 )
 # Words after UPDATE / DELETE FROM in prose or other statements, not table names.
-_NOT_TABLES = {"of", "set", "smallyes", "the", "a", "it", "its", "them", "every", "when"}
+_NOT_TABLES = {"of", "set", "smallyes", "the", "a", "it", "its", "them", "every", "when", "where"}
 
 
 def writes() -> dict[str, set[str]]:
