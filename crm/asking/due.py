@@ -316,7 +316,8 @@ def _us(column: str) -> str:
     return f"({seconds} * 1000000 + {fraction})"
 
 
-# Rows in the field order of ``PastYes``, ``PastAsk`` and ``LeadFacts``, made by ``_make``.
+# Yes rows: the columns are ``PastYes``'s fields, in order (as the ask and lead queries'
+# are ``PastAsk``'s and ``LeadFacts``').
 _YESES_SQL = (
     f"SELECT s.key, {_us('x.at')}, x.offer_id, x.lead_id "
     "FROM commitment x JOIN step s ON s.id = x.step_id"

@@ -419,12 +419,11 @@ def _ask_order(a: PastAsk) -> tuple[int, str, str, int, int]:
 
 def _scan_asks(
     asks: tuple[PastAsk, ...], now: int, prep: Prepared
-) -> tuple[PastAsk, int, list[PastAsk], int, dict[str, int], set[str], dict[str, set[int]]]:
+) -> tuple[PastAsk, int, list[PastAsk], int, dict[str, int], set[str]]:
     """The asks, read in one pass: the latest (``max(asks, key=_ask_order)``, the order's
     keys built only on a tie of times) and when it was made; those waiting for an answer;
     how many went unanswered (no answer, or pending past the follow-up); the steps declined
-    within the back-off, with when it ends; the steps declined twice; and the offers
-    declined within the back-off, by step."""
+    within the back-off, with when it ends; and the steps declined twice."""
     follow_up, backoff = prep.follow_up, prep.backoff
     latest = asks[0]
     latest_at = latest.asked_at
@@ -432,7 +431,6 @@ def _scan_asks(
     unanswered = 0
     recent: dict[str, int] = {}
     declines: dict[str, int] = {}
-    offers: dict[str, set[int]] = {}
     for a in asks:
         asked_at = a.asked_at
         if asked_at > latest_at or (
@@ -453,11 +451,9 @@ def _scan_asks(
             when = _answered_at(a)
             if now - when < backoff:
                 recent[key] = max(recent.get(key, when), when + backoff)
-                if a.offer_id:
-                    offers.setdefault(key, set()).add(a.offer_id)
     # most leads never declined
     twice = {k for k, n in declines.items() if n >= 2} if declines else set()
-    return latest, latest_at, waiting, unanswered, recent, twice, offers
+    return latest, latest_at, waiting, unanswered, recent, twice
 
 
 def _answered_at(a: PastAsk) -> int:
@@ -478,7 +474,6 @@ class _Ctx:
     last_yes_at: int  # its time, read once (``_NEVER`` without a yes)
     last_ask: PastAsk | None
     last_ask_at: int
-    declined_offers: dict[str, set[int]]  # offers declined within the back-off, by step
 
 
 def _rendered(template: str, first_name: str, offer: str | None) -> str:
@@ -527,7 +522,8 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
 
     At steps where offers are taken (a guide downloaded, a quiz answered), a new offer
     matching the lead's tags and past offers; at other steps (a follow-up), the offer the
-    lead last said yes to, so the ask builds on it.
+    lead last said yes to, so the ask builds on it. Declined offers need no check: a step
+    declined within the back-off is not asked at all.
     """
     prep = ctx.prep
     if not prep.uses_offer[step.key]:
@@ -554,7 +550,6 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
     if not used_here and not stalled and last_offer is not None:
         return last_offer
     taken_here = frozenset(taken)
-    declined = frozenset(ctx.declined_offers.get(key_here, ()))
     quiz = warm and last_offer is not None and last_offer.kind in ("quiz", "survey")
     # many leads share these inputs: the choice is worked out once per combination
     choice: tuple[Any, ...] = (
@@ -563,13 +558,12 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
         last_offer if quiz else None,
         frozenset(mine),
         taken_here,
-        declined,
     )
     choice += (None,) if quiz else (ctx.tags,)
     found = prep.offer_choices.get(choice, _UNSET)
     if found is _UNSET:
         found = prep.offer_choices[choice] = _pick_offer(
-            prep, step, last_offer if quiz else None, ctx.tags, mine, taken_here, declined, stalled
+            prep, step, last_offer if quiz else None, ctx.tags, mine, taken_here, stalled
         )
     return found
 
@@ -581,7 +575,6 @@ def _pick_offer(
     tags: frozenset[str],
     mine: set[int],
     taken_here: frozenset[int],
-    declined: frozenset[int],
     stalled: bool,
 ) -> OfferInfo | None:
     if quiz is not None:
@@ -594,7 +587,7 @@ def _pick_offer(
             if offer is not None:
                 profile |= offer.topics
     used_here = prep.used_at[step.key]
-    choices = [o for o in prep.live if o.id not in taken_here and o.id not in declined]
+    choices = [o for o in prep.live if o.id not in taken_here]
     if used_here:
         choices = [o for o in choices if o.id in used_here] or [
             o for o in choices if o.id in prep.unused
@@ -787,34 +780,14 @@ def suggest_next_ask(
     waiting: list[PastAsk]
     declined_recently: dict[str, int]
     declined_twice: set[str]
-    declined_offers: dict[str, set[int]]
     if asks:
-        (
-            last_ask,
-            last_ask_at,
-            waiting,
-            unanswered,
-            declined_recently,
-            declined_twice,
-            declined_offers,
-        ) = _scan_asks(asks, now, prep)
+        last_ask, last_ask_at, waiting, unanswered, declined_recently, declined_twice = _scan_asks(
+            asks, now, prep
+        )
     else:
         last_ask, last_ask_at, waiting, unanswered = None, _NEVER, [], 0
-        declined_recently, declined_twice, declined_offers = {}, set(), {}
-    ctx = _Ctx(
-        prep,
-        now,
-        lead,
-        tags,
-        yeses,
-        asks,
-        level,
-        last_yes,
-        last_at,
-        last_ask,
-        last_ask_at,
-        declined_offers,
-    )
+        declined_recently, declined_twice = {}, set()
+    ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_at, last_ask, last_ask_at)
 
     # 1. hard stops
     stop = _hard_stop(ctx, waiting, unanswered)
