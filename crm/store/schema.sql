@@ -9,7 +9,7 @@ CREATE TABLE activity_event (
     id INTEGER PRIMARY KEY,
     batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
     lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
-    key TEXT NOT NULL UNIQUE,
+    key INTEGER NOT NULL UNIQUE,
     action TEXT NOT NULL,
     at DATETIME NOT NULL,
     campaign TEXT NOT NULL DEFAULT '',

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -56,7 +56,7 @@ from crm.importing.activity.report import (
     ActivityTally,
 )
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
-from crm.importing.activity.store import ActivityWriter, PendingAsk
+from crm.importing.activity.store import ActivityWriter, PendingAsk, key_digest
 from crm.importing.decoding import Source, shown_name
 from crm.importing.labels import platform_words
 from crm.importing.normalise import SEVERITY
@@ -179,22 +179,19 @@ def zone_name(zone: str) -> str:
 SubscriberRun = Callable[[list[Source]], ImportReport]
 
 
-@dataclass(slots=True)
-class _Row:
-    """A row that will be stored, once its key is checked against the book."""
-
-    row: ActivityRow
-    email: str
-    key: str  # the address's key
-    mapped: Mapped
-    lead_id: int | None
-    event_key: str
+# A row to store, once its key is checked against the book: the row, its address's key,
+# its mapping, and its lead (None: a person the row would make a contact).
+_Pending = tuple[ActivityRow, str, Mapped, int | None]
+# Distinct addresses whose check is remembered in one import: a file repeats its people.
+_EMAIL_CACHE = 500_000
+BULK_ROWS = 50_000  # from this many rows on, a load into a smaller table rebuilds an index
 
 
-def event_key(row: ActivityRow) -> str:
-    """The stored key: the reader's, under its platform (two platforms' row ids never meet)."""
+def event_key(row: ActivityRow) -> int:
+    """The stored key: the reader's, under its platform (two platforms' row ids never
+    meet), as its digest."""
     prefix = row.platform + "|"
-    return row.key if row.key.startswith(prefix) else prefix + row.key
+    return key_digest(row.key if row.key.startswith(prefix) else prefix + row.key)
 
 
 class _ActivityImport:
@@ -220,6 +217,8 @@ class _ActivityImport:
         self.tally = ActivityTally()
         self.writer = ActivityWriter(None, now_text=self.now_text)
         self.leads: dict[str, int] = {}
+        self.emails: dict[str, str] = {}  # an address as written -> its key, once checked
+        self.bulk_index: str | None = None  # the index dropped for a large load
         self.steps: dict[str, tuple[int, int]] = {}
         self.links = Links({})
         self.suppression = ForgottenCheck(None, frozenset(), 0)
@@ -281,6 +280,9 @@ class _ActivityImport:
         self.steps = {k: (s.id, s.level) for k, s in writer.steps().items()}
         self.links = load_links()
         self.window = dt.timedelta(days=get_pacing().follow_up_days)
+        expected = self.bytes_total / _BYTES_PER_ROW
+        if expected >= BULK_ROWS and expected >= writer.event_count_at_most():
+            self.bulk_index = writer.drop_bulk_index()
         db_path = database_path(database_proxy.obj)
         self.suppression = load_check(writer.conn.execute, db_path)
         if self.suppression.unreadable:
@@ -289,32 +291,32 @@ class _ActivityImport:
     def read_source(self, source: ActivitySource) -> None:
         tally = self.tally
         tally.file_label = source.label
-        links, leads = self.links, self.leads
-        chunk: list[_Row] = []
+        links, leads, emails = self.links, self.leads, self.emails
+        chunk: list[_Pending] = []
         local_seen = False
         rows_at_start = tally.rows
+        opened, skip = Action.OPENED, Effect.SKIP
         for item in source.rows():
             tally.rows += 1
             if isinstance(item, Rejected):
                 self.rejected(item)
                 continue
-            try:
-                checked = check_email(item.email)
-            except ValidationError as exc:
-                tally.reject(item.row, exc.user_message, (item.email,))
-                continue
-            mapped = map_row(item, links)
-            if mapped.effect is Effect.SKIP:
+            key = emails.get(item.email)
+            if key is None:
+                key = self.email_key(item)
+                if key is None:
+                    continue
+            mapped = _OPEN if item.action is opened else map_row(item, links)
+            if mapped.effect is skip:
                 tally.skip(mapped.reason)
                 continue
-            key = checked.key
             lead_id = leads.get(key)
             if lead_id is None and not mapped.creates:
                 tally.skip(SKIP_UNKNOWN)
                 continue
             if item.at_is_local:
                 local_seen = True
-            chunk.append(_Row(item, checked.address, key, mapped, lead_id, event_key(item)))
+            chunk.append((item, key, mapped, lead_id))
             if len(chunk) >= CHUNK_ROWS:
                 self.write_chunk(chunk)
                 chunk = []
@@ -325,6 +327,18 @@ class _ActivityImport:
         self.bytes_done += max(source.size, 1)
         self.rows_before += tally.rows - rows_at_start
         self.tick()
+
+    def email_key(self, item: ActivityRow) -> str | None:
+        """The row's address key (remembered for the rows after), or None: rejected."""
+        try:
+            checked = check_email(item.email)
+        except ValidationError as exc:
+            self.tally.reject(item.row, exc.user_message, (item.email,))
+            return None
+        if len(self.emails) >= _EMAIL_CACHE:
+            self.emails.clear()
+        self.emails[item.email] = checked.key
+        return checked.key
 
     def rejected(self, item: Rejected) -> None:
         """A row the reader could not use: an anonymous answer is skipped, the rest rejected."""
@@ -356,17 +370,21 @@ class _ActivityImport:
 
     # -- one chunk
 
-    def write_chunk(self, chunk: list[_Row]) -> None:
+    def write_chunk(self, chunk: list[_Pending]) -> None:
         if not chunk:
             return
         writer, tally = self.writer, self.tally
-        stored = writer.stored_keys(list({r.event_key for r in chunk}))
+        keys = [event_key(item[0]) for item in chunk]
+        stored = writer.stored_keys(list(set(keys)))
         batch = writer.batch_id
-        seen: set[str] = set()
-        yeses: list[tuple[_Row, str]] = []
-        statuses: list[tuple[_Row, str]] = []
-        for r in chunk:
-            ek = r.event_key
+        future = self.future
+        seen: set[int] = set()
+        yeses: list[tuple[ActivityRow, int, int, Mapped, str]] = []
+        statuses: list[tuple[ActivityRow, int, int, Mapped, str]] = []
+        engagement = Effect.ENGAGEMENT
+        add_event = writer.events.append
+        opens = 0
+        for (row, key, mapped, lead_id), ek in zip(chunk, keys, strict=True):
             if ek in seen:
                 tally.skip(SKIP_DUPLICATE)
                 tally.duplicates += 1
@@ -379,55 +397,75 @@ class _ActivityImport:
                     tally.already_imported += 1
                 continue
             seen.add(ek)
-            at = self.when(r.row)
-            if at is None:
-                tally.reject(r.row.row, "the time is in the future", (r.email,))
-                continue
-            if r.lead_id is None:
-                r.lead_id = self.leads.get(r.key)
-                if r.lead_id is None:
-                    if self.suppression and self.suppression.holds(r.key):
-                        tally.skip(SKIP_FORGOTTEN)
-                        tally.forgotten += 1
-                        continue
-                    r.lead_id = writer.new_contact(r.email, r.key, r.row.name, r.row.platform)
-                    self.leads[r.key] = r.lead_id
-                    self.touched.add(r.lead_id)
-                    tally.created += 1
-            effect = r.mapped.effect
-            row = r.row
-            if effect is Effect.ENGAGEMENT:
-                writer.event(
-                    r.lead_id, ek, row.action.value, at, row.campaign, row.url, row.platform, None
-                )
-                if r.mapped.reason:
-                    tally.skip(r.mapped.reason)
-                else:
-                    tally.event(OPENED)
-            elif effect is Effect.STATUS:
-                statuses.append((r, at))
+            at = row.at
+            if (
+                at is not None
+                and not at.microsecond
+                and at.tzinfo is None
+                and not row.at_is_local
+                and at <= future
+            ):
+                when = str(at)
             else:
-                yeses.append((r, at))
+                found = self.when(row)
+                if found is None:
+                    tally.reject(row.row, "the time is in the future", (row.email,))
+                    continue
+                when = found
+            if lead_id is None:
+                lead_id = self.contact(row, key)
+                if lead_id is None:
+                    continue
+            if mapped.effect is engagement:
+                # the action is a str enum: stored as its value
+                add_event((batch, lead_id, ek, row.action, when, row.campaign, row.url,
+                           row.platform, None))  # fmt: skip
+                if mapped.reason:
+                    tally.skip(mapped.reason)
+                else:
+                    # a platform's total of a person's opens comes as one row
+                    opens += getattr(row, "count", 1)
+            elif mapped.effect is Effect.STATUS:
+                statuses.append((row, lead_id, ek, mapped, when))
+            else:
+                yeses.append((row, lead_id, ek, mapped, when))
+        if opens:
+            tally.events[OPENED] = tally.events.get(OPENED, 0) + opens
         if yeses:
             self.write_yeses(yeses)
         if statuses:
             self.write_statuses(statuses)
         writer.flush()
 
-    def write_yeses(self, yeses: list[tuple[_Row, str]]) -> None:
+    def contact(self, row: ActivityRow, key: str) -> int | None:
+        """The lead of a person the row makes a contact (one an earlier row of this import
+        made, or a new one), or None: they were forgotten at their request."""
+        lead_id = self.leads.get(key)
+        if lead_id is not None:
+            return lead_id
+        if self.suppression and self.suppression.holds(key):
+            self.tally.skip(SKIP_FORGOTTEN)
+            self.tally.forgotten += 1
+            return None
+        address = check_email(row.email).address
+        lead_id = self.writer.new_contact(address, key, row.name, row.platform)
+        self.leads[key] = lead_id
+        self.touched.add(lead_id)
+        self.tally.created += 1
+        return lead_id
+
+    def write_yeses(self, yeses: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
         writer, tally = self.writer, self.tally
-        asks = writer.pending_asks(sorted({r.lead_id for r, _ in yeses if r.lead_id is not None}))
-        for r, at in sorted(yeses, key=lambda item: item[1]):
-            row, lead_id = r.row, r.lead_id
-            assert lead_id is not None
-            step = self.steps.get(r.mapped.step)
+        asks = writer.pending_asks(sorted({lead_id for _, lead_id, _, _, _ in yeses}))
+        for row, lead_id, ek, mapped, at in sorted(yeses, key=lambda item: item[4]):
+            step = self.steps.get(mapped.step)
             if step is None:
                 # the owner removed the step from the ladder: the evidence is kept
-                writer.event(lead_id, r.event_key, row.action.value, at, row.campaign, row.url,
+                writer.event(lead_id, ek, row.action, at, row.campaign, row.url,
                              row.platform, None)  # fmt: skip
                 tally.skip(SKIP_NO_STEP)
                 continue
-            offer_id = r.mapped.offer.offer_id if r.mapped.offer is not None else None
+            offer_id = mapped.offer.offer_id if mapped.offer is not None else None
             ask = self.answered_ask(asks.get(lead_id, []), step[0], offer_id, at)
             if ask is not None:
                 writer.accept_ask(ask.id, at)
@@ -442,12 +480,10 @@ class _ActivityImport:
                 _note(row),
                 row.answers,
             )
-            writer.event(
-                lead_id, r.event_key, row.action.value, at, row.campaign, row.url, row.platform,
-                commitment_id,
-            )  # fmt: skip
+            writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
+                         commitment_id)  # fmt: skip
             self.touched.add(lead_id)
-            tally.event(r.mapped.step)
+            tally.event(mapped.step)
 
     def answered_ask(
         self, asks: list[PendingAsk], step_id: int, offer_id: int | None, at: str
@@ -463,17 +499,16 @@ class _ActivityImport:
                 return ask
         return None
 
-    def write_statuses(self, rows: list[tuple[_Row, str]]) -> None:
+    def write_statuses(self, rows: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
         writer, tally = self.writer, self.tally
-        states = writer.statuses(sorted({r.lead_id for r, _ in rows if r.lead_id is not None}))
-        for r, at in sorted(rows, key=lambda item: item[1]):
-            row, lead_id = r.row, r.lead_id
-            assert lead_id is not None and r.mapped.status is not None
-            writer.event(lead_id, r.event_key, row.action.value, at, row.campaign, row.url,
-                         row.platform, None)  # fmt: skip
+        states = writer.statuses(sorted({lead_id for _, lead_id, _, _, _ in rows}))
+        for row, lead_id, ek, mapped, at in sorted(rows, key=lambda item: item[4]):
+            assert mapped.status is not None
+            writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
+                         None)  # fmt: skip
             status, updated_at = states[lead_id]
             have = LeadStatus(status)
-            new = suppression_wins(have, r.mapped.status)
+            new = suppression_wins(have, mapped.status)
             if new is have:
                 tally.skip(SKIP_STATUS_KEPT)
                 continue
@@ -487,6 +522,9 @@ class _ActivityImport:
 
     def finish(self) -> None:
         tally = self.tally
+        if self.bulk_index is not None:
+            self.writer.conn.execute(self.bulk_index)
+            self.bulk_index = None
         if self.touched:
             lead_cache.recompute(sorted(self.touched))
         if self.local_labels:
@@ -575,7 +613,3 @@ def import_activity(
         path, now=now, dry_run=dry_run, zone=zone, progress=progress, cancel=cancel
     )
     return run.run(plan, subscribers)
-
-
-def tables_written() -> Iterable[str]:
-    return ACTIVITY_TABLES

@@ -5,7 +5,7 @@ deliveries live only there (a lead's engagement is a query over them, never time
 rows); a row that is a yes also has its ``commitment``, which the event points at, and an
 answered form its ``commitment_answer`` rows. :class:`ActivityWriter` queues one chunk's
 rows and writes them with ``executemany`` inside the batch's transaction, which the
-caller holds; it gives events and yeses their ids itself so one can point at the other.
+caller holds; it gives yeses their ids itself so their events can point at them.
 
 :func:`undo_activity` is the activity part of undoing a batch (``crm.importing.undo``).
 """
@@ -13,6 +13,7 @@ caller holds; it gives events and yeses their ids itself so one can point at the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ from crm.store.models import database_proxy
 from crm.timefmt import from_stored, iso
 
 ENGAGEMENT_DAYS = 90  # "opens in the last 90 days"
+# The index a large load drops and builds once at the end (a sorted build beats millions
+# of scattered inserts); the key index stays, since every chunk looks keys up in it.
+BULK_INDEX = "activity_event_lead"
+
+
+def key_digest(key: str) -> int:
+    """The stored form of an event's key: a signed 64-bit digest. The odds that any two of
+    ten million events share one are about three in a million."""
+    raw = key.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big", signed=True)
 
 
 def _parts(values: Sequence[Any]) -> Iterable[tuple[Sequence[Any], str]]:
@@ -55,10 +66,11 @@ class ActivityWriter:
         self.conn = conn
         self.now_text = now_text
         self.batch_id = 0
-        self.next_lead = self.next_event = self.next_yes = 0
+        self.next_lead = self.next_yes = 0
         self._leads: list[tuple[Any, ...]] = []
         self._yeses: list[tuple[Any, ...]] = []
-        self._events: list[tuple[Any, ...]] = []
+        # (batch, lead, key, action, at, campaign, url, platform, commitment): see event()
+        self.events: list[tuple[Any, ...]] = []
         self._answers: list[tuple[Any, ...]] = []
         self._asks: list[tuple[Any, ...]] = []
         self._statuses: list[tuple[Any, ...]] = []
@@ -84,11 +96,7 @@ class ActivityWriter:
                 "WHERE id = ?",
                 (platform, batch_id),
             )
-        for attr, table in (
-            ("next_lead", "lead"),
-            ("next_event", "activity_event"),
-            ("next_yes", "commitment"),
-        ):
+        for attr, table in (("next_lead", "lead"), ("next_yes", "commitment")):
             last = conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
             setattr(self, attr, (last or 0) + 1)
 
@@ -124,9 +132,9 @@ class ActivityWriter:
             for i, key, level in self.conn.execute("SELECT id, key, level FROM step")
         }
 
-    def stored_keys(self, keys: Sequence[str]) -> dict[str, int | None]:
+    def stored_keys(self, keys: Sequence[int]) -> dict[int, int | None]:
         """The keys among ``keys`` stored already, each with the batch that stored it."""
-        found: dict[str, int | None] = {}
+        found: dict[int, int | None] = {}
         for part, marks in _parts(keys):
             found.update(
                 self.conn.execute(
@@ -183,10 +191,25 @@ class ActivityWriter:
         )
         return lead_id
 
+    def event_count_at_most(self) -> int:
+        """An upper bound of the stored events (ids are never reused), read without a scan."""
+        return int(self.conn.execute("SELECT max(id) FROM activity_event").fetchone()[0] or 0)
+
+    def drop_bulk_index(self) -> str | None:
+        """Drop the lead index for a large load; its SQL, to build it again (``None``:
+        already gone). In the batch's transaction, so a rollback brings it back."""
+        row = self.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (BULK_INDEX,)
+        ).fetchone()
+        if row is None:
+            return None
+        self.conn.execute(f'DROP INDEX "{BULK_INDEX}"')
+        return str(row[0])
+
     def event(
         self,
         lead_id: int,
-        key: str,
+        key: int,
         action: str,
         at: str,
         campaign: str,
@@ -194,21 +217,10 @@ class ActivityWriter:
         platform: str,
         commitment_id: int | None,
     ) -> None:
-        self._events.append(
-            (
-                self.next_event,
-                self.batch_id,
-                lead_id,
-                key,
-                action,
-                at,
-                campaign,
-                url,
-                platform,
-                commitment_id,
-            )
+        """Queue one event; a loop over many appends to ``events`` itself, in this order."""
+        self.events.append(
+            (self.batch_id, lead_id, key, action, at, campaign, url, platform, commitment_id)
         )
-        self.next_event += 1
 
     def yes(
         self,
@@ -266,14 +278,14 @@ class ActivityWriter:
         queued = (
             self._leads,
             self._yeses,
-            self._events,
+            self.events,
             self._answers,
             self._asks,
             self._statuses,
             self._changes,
             self._timeline,
         )
-        self._leads, self._yeses, self._events, self._answers = [], [], [], []
+        self._leads, self._yeses, self.events, self._answers = [], [], [], []
         self._asks, self._statuses, self._changes, self._timeline = [], [], [], []
         for sql, rows in zip(_WRITES, queued, strict=True):
             if rows:
@@ -285,8 +297,8 @@ _WRITES = (
     "search_text, created_at, updated_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, 'none', ?, ?, ?, ?)",
     "INSERT INTO commitment (id, lead_id, step_id, offer_id, ask_id, at, source, note, batch_id) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "INSERT INTO activity_event (id, batch_id, lead_id, key, action, at, campaign, url, "
-    "platform, commitment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO activity_event (batch_id, lead_id, key, action, at, campaign, url, platform, "
+    "commitment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO commitment_answer (commitment_id, lead_id, question, answer) VALUES (?, ?, ?, ?)",
     "UPDATE ask SET outcome = 'accepted', resolved_at = ? WHERE id = ? AND outcome = 'pending'",
     "UPDATE lead SET status = ?, updated_at = ? WHERE id = ?",
