@@ -258,7 +258,10 @@ class _ActivityImport:
                     sub = subscribers(plan.subscribers)
                 platform = "+".join(dict.fromkeys(s.platform for s in plan.activity))
                 self.writer.start(
-                    shown_name(self.path), platform, sub.batch_id if sub is not None else None
+                    shown_name(self.path),
+                    platform,
+                    sub.batch_id if sub is not None else None,
+                    plan.kind,
                 )
                 self.begin(conn)
                 for source in plan.activity:

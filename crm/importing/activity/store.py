@@ -79,15 +79,15 @@ class ActivityWriter:
 
     # -- the batch
 
-    def start(self, file_name: str, platform: str, batch_id: int | None) -> None:
-        """Open a new activity batch, or add to ``batch_id`` (the subscriber part of the
+    def start(self, file_name: str, platform: str, batch_id: int | None, kind: str) -> None:
+        """Open a new batch of ``kind``, or add to ``batch_id`` (the subscriber part of the
         same ZIP, which makes the batch a mixed one)."""
         conn = self.conn
         if batch_id is None:
             self.batch_id = conn.execute(
                 "INSERT INTO import_batch (file_name, platform, kind, started_at) "
-                "VALUES (?, ?, 'activity', ?)",
-                (file_name, platform, self.now_text),
+                "VALUES (?, ?, ?, ?)",
+                (file_name, platform, kind, self.now_text),
             ).lastrowid
         else:
             self.batch_id = batch_id

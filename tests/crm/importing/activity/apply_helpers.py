@@ -49,7 +49,11 @@ def read(source: Source, decoding: Decoding, context: Any) -> Iterator[ActivityR
                 continue
             local = stamp.endswith(" local")
             stamp = stamp.removesuffix(" local").strip()
-            at = dt.datetime.fromisoformat(stamp) if stamp else None
+            try:
+                at = dt.datetime.fromisoformat(stamp) if stamp else None
+            except ValueError:
+                yield Rejected(member, number, f"'{stamp}' is not a time")
+                continue
             answers: tuple[Answer, ...] = ()
             if kind is Action.ANSWERED:
                 pairs = [p.partition("=") for p in url.split(";") if p]

@@ -132,3 +132,11 @@ def test_a_file_of_activity_is_never_taken_for_a_list_of_people(db, now, tmp_pat
     report = run_activity(path, now)
     assert isinstance(report, ActivityReport)
     assert report.created == 0
+
+
+def test_a_mixed_zip_whose_lists_are_empty_is_still_one_mixed_batch(db, now, tmp_path) -> None:
+    header = _members().splitlines()[0] + "\n"
+    path = _zip(tmp_path, {"lists/members/members_1_news.csv": header, "clicks.csv": CLICKS})
+    report = run_activity(path, now)
+    assert report.kind == "mixed"
+    assert database_proxy.execute_sql("SELECT kind FROM import_batch").fetchall() == [("mixed",)]

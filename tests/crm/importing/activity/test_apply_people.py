@@ -161,3 +161,53 @@ def test_a_time_in_the_future_is_rejected(db, now, tmp_path) -> None:
     path = activity_csv(tmp_path, [["nova@example.com", "2030-01-01 10:00:00", "answered", "Q=A"]])
     report = run_activity(path, now)
     assert report.rejected == 1 and report.created == 0
+
+
+def _rows_of(table: str, lead_id: int) -> int:
+    return database_proxy.execute_sql(
+        f"SELECT count(*) FROM {table} WHERE lead_id = ?", [lead_id]
+    ).fetchone()[0]
+
+
+def test_forgetting_a_person_erases_what_they_opened_clicked_and_answered(
+    db, now, tmp_path
+) -> None:
+    ada = subscriber("ada@example.com", now)
+    path = activity_csv(
+        tmp_path,
+        [
+            ["ada@example.com", "2026-06-01 10:00:00", "opened", ""],
+            ["ada@example.com", "2026-06-01 10:01:00", "answered", "Which topic?=My own words"],
+        ],
+    )
+    run_activity(path, now)
+    assert (_rows_of("activity_event", ada), _rows_of("commitment_answer", ada)) == (2, 1)
+    forget_lead(ada, now=now)
+    assert (_rows_of("activity_event", ada), _rows_of("commitment_answer", ada)) == (0, 0)
+    # the yes itself stays, for the funnel's counts
+    assert _rows_of("commitment", ada) == 2
+
+
+def test_a_deleted_lead_comes_back_with_its_activity(db, now, tmp_path) -> None:
+    from crm.book.leads import delete_lead, restore_deleted
+
+    ada = subscriber("ada@example.com", now)
+    path = activity_csv(
+        tmp_path,
+        [
+            ["ada@example.com", "2026-06-01 10:00:00", "opened", ""],
+            ["ada@example.com", "2026-06-01 10:01:00", "answered", "Which topic?=Pricing"],
+        ],
+    )
+    run_activity(path, now)
+    before = {
+        t: database_proxy.execute_sql(f"SELECT * FROM {t} ORDER BY id").fetchall()
+        for t in ("activity_event", "commitment_answer", "commitment")
+    }
+    restore_deleted(delete_lead(ada))
+    after = {
+        t: database_proxy.execute_sql(f"SELECT * FROM {t} ORDER BY id").fetchall()
+        for t in ("activity_event", "commitment_answer", "commitment")
+    }
+    assert after == before
+    assert run_activity(path, now).already_imported == 2
