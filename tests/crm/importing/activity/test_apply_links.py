@@ -7,9 +7,11 @@ import datetime as dt
 
 import pytest
 
-from crm.book.leads import find_lead
+from crm.book.leads import LeadStatus, find_lead
 from crm.book.offers import add_offer
 from crm.book.timeline import get_timeline
+from crm.errors import ImportFormatError
+from crm.importing.activity.apply import Effect, Mapped, map_row
 from crm.importing.activity.links import (
     Links,
     LinkTarget,
@@ -19,6 +21,7 @@ from crm.importing.activity.links import (
     offer_links,
     remove_offer_link,
 )
+from crm.importing.activity.rows import Action, ActivityRow
 from crm.importing.activity.store import engagement
 from crm.store.models import database_proxy
 from tests.crm.importing.activity.apply_helpers import (
@@ -166,3 +169,28 @@ def test_offer_links_are_listed_and_removed(db, now) -> None:
     ]
     remove_offer_link("Guide", "http://example.com/guide")
     assert offer_links() == []
+
+
+def _row(action: Action, url: str = "") -> ActivityRow:
+    return ActivityRow("buttondown", "", 1, "ada@example.com", action, None, "k", url=url)
+
+
+def test_the_ladder_mapping_of_each_action() -> None:
+    links = Links({"example.com/guide": LinkTarget(7, "Guide", "downloaded")})
+    assert map_row(_row(Action.OPENED), links) == Mapped(Effect.ENGAGEMENT)
+    assert map_row(_row(Action.DELIVERED), links) == Mapped(
+        Effect.ENGAGEMENT, reason="delivery_not_a_yes"
+    )
+    assert map_row(_row(Action.CLICKED, "https://example.com/x"), links).step == "clicked"
+    on_offer = map_row(_row(Action.CLICKED, "https://example.com/guide/"), links)
+    assert (on_offer.step, on_offer.offer) == ("downloaded", LinkTarget(7, "Guide", "downloaded"))
+    assert map_row(_row(Action.CLICKED, "https://x.com/unsubscribe"), links).effect is Effect.SKIP
+    answered = map_row(_row(Action.ANSWERED), links)
+    assert (answered.step, answered.creates) == ("answered", True)
+    assert map_row(_row(Action.REPLIED), links).step == "replied"
+    assert map_row(_row(Action.BOUNCED), links).status is LeadStatus.BOUNCED
+    assert map_row(_row(Action.UNSUBSCRIBED), links).status is LeadStatus.UNSUBSCRIBED
+    assert map_row(_row(Action.COMPLAINED), links).status is LeadStatus.COMPLAINED
+    for action in (Action.BOOKED, Action.PURCHASED, Action.CANCELED, Action.REFUNDED):
+        with pytest.raises(ImportFormatError, match="later version"):
+            map_row(_row(action), links)
