@@ -19,6 +19,7 @@ WRITERS: dict[str, set[str]] = {
         "crm.book.timeline",  # a "subscribed" yes subscribes the lead
         "crm.importing.writer",
         "crm.importing.undo",
+        "crm.importing.activity.store",  # contacts an answer or reply brings, bounces
         "crm.demo",
         "crm.safety.forget",
         "crm.store.migrations",
@@ -35,6 +36,7 @@ WRITERS: dict[str, set[str]] = {
     "lead_event": {
         "crm.book.leads",
         "crm.importing.writer",
+        "crm.importing.activity.store",  # the dated status change of a bounce or unsubscribe
         "crm.demo",
         "crm.safety.forget",
         "crm.store.migrations",
@@ -43,16 +45,34 @@ WRITERS: dict[str, set[str]] = {
         "crm.book.timeline",
         "crm.asking.asks",  # an accepted ask's yes, and a corrected answer removing it
         "crm.importing.writer",
+        "crm.importing.activity.store",  # the yeses of an activity import (bulk)
         "crm.demo",
         "crm.safety.forget",
     },
-    "ask": {"crm.asking.asks", "crm.demo", "crm.safety.forget"},
+    "ask": {
+        "crm.asking.asks",
+        # an imported yes answers a pending ask; its undo puts the ask back to pending
+        "crm.importing.activity.store",
+        "crm.demo",
+        "crm.safety.forget",
+    },
     "offer": {"crm.book.offers", "crm.demo"},
+    "offer_link": {"crm.importing.activity.links"},
+    "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
+    "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},
     "step": {"crm.asking.ladder", "crm.store.migrations"},
     "setting": {"crm.asking.pacing"},
     "suggestion_snooze": {"crm.asking.due"},
-    "import_batch": {"crm.importing.writer", "crm.importing.undo"},
-    "import_change": {"crm.importing.writer", "crm.safety.forget"},
+    "import_batch": {
+        "crm.importing.writer",
+        "crm.importing.undo",
+        "crm.importing.activity.store",  # an activity batch, or the activity part of a ZIP's
+    },
+    "import_change": {
+        "crm.importing.writer",
+        "crm.importing.activity.store",  # the before-image of a status it changed
+        "crm.safety.forget",
+    },
     "forgotten_address": {"crm.safety.suppression", "crm.safety.forget"},
     "schema_version": {"crm.store.db"},
 }

@@ -658,7 +658,15 @@ def all_sources() -> list[str]:
 
 # --- delete and undo -------------------------------------------------------------------
 
-_CHILD_TABLES = ("ask", "commitment", "lead_event", "import_change", "lead_other_email")
+_CHILD_TABLES = (
+    "ask",
+    "commitment",
+    "lead_event",
+    "import_change",
+    "lead_other_email",
+    "activity_event",
+    "commitment_answer",
+)
 
 
 @dataclass(frozen=True, slots=True)

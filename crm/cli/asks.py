@@ -1,5 +1,5 @@
-"""Ask commands: ask, outcome, asks, suggest, snooze, ladder, step (add, remove), offers, offer,
-pacing."""
+"""Ask commands: ask, outcome, asks, suggest, snooze, ladder, step (add, remove), offers, offer
+(add, link, rename, retire, topics), pacing."""
 
 from __future__ import annotations
 
@@ -28,13 +28,17 @@ from crm.book.leads import find_lead
 from crm.book.offers import (
     OfferRow,
     add_offer,
+    get_offer,
     list_offers,
+    offer_id_for,
     rename_offer,
     retire_offer,
     set_offer_topics,
 )
 from crm.cli import add_json_flag, print_json, record_id
 from crm.errors import ValidationError
+from crm.importing.activity.links import add_offer_link, offer_links, remove_offer_link
+from crm.store.models import database_proxy
 from crm.timefmt import iso, parse_user_datetime, utc_now
 
 
@@ -129,8 +133,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("name")
     q.add_argument("--kind", default="", help="guide, checklist, quiz, survey, ...")
     q.add_argument("--topics", default="", help="comma-separated topics, like 'pricing,sales'")
+    q.add_argument(
+        "--link",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a click on this URL (or any URL it starts) is a yes on the offer; repeatable",
+    )
+    q.add_argument("--link-step", metavar="KEY", help="the step such a click is (downloaded)")
     add_json_flag(q)
     q.set_defaults(handler=cmd_offer_add)
+    q = osub.add_parser("link", help="give an offer a link: clicks on it are yeses on the offer")
+    q.add_argument("name")
+    q.add_argument("--link", action="append", required=True, metavar="URL")
+    q.add_argument("--step", metavar="KEY", help="the step such a click is (downloaded)")
+    q.add_argument("--remove", action="store_true", help="take these links off instead")
+    add_json_flag(q)
+    q.set_defaults(handler=cmd_offer_link)
     q = osub.add_parser("rename", help="rename an offer")
     q.add_argument("name")
     q.add_argument("new_name")
@@ -186,6 +205,7 @@ def _offer_json(offer: OfferRow) -> dict[str, Any]:
         "kind": offer.kind,
         "topics": list(offer.topics),
         "retired": offer.retired,
+        "links": [{"link": link.prefix, "step": link.step} for link in offer_links(offer.name)],
     }
 
 
@@ -438,10 +458,28 @@ def _print_offer(offer: OfferRow, as_json: bool) -> None:
         print_json(_offer_json(offer))
     else:
         print(f"{offer.name}{' (retired)' if offer.retired else ''}: {', '.join(offer.topics)}")
+        for link in offer_links(offer.name):
+            print(f"  link: {link.prefix} ({link.step})")
 
 
 def cmd_offer_add(args: argparse.Namespace) -> None:
-    _print_offer(add_offer(args.name, now=utc_now(), kind=args.kind, topics=args.topics), args.json)
+    now = utc_now()
+    with database_proxy.atomic():  # an offer with a bad link is not added either
+        offer = add_offer(args.name, now=now, kind=args.kind, topics=args.topics)
+        for url in args.link:
+            add_offer_link(offer.name, url, now=now, step=args.link_step)
+    _print_offer(offer, args.json)
+
+
+def cmd_offer_link(args: argparse.Namespace) -> None:
+    now = utc_now()
+    with database_proxy.atomic():
+        for url in args.link:
+            if args.remove:
+                remove_offer_link(args.name, url)
+            else:
+                add_offer_link(args.name, url, now=now, step=args.step)
+    _print_offer(get_offer(offer_id_for(args.name, now=now, create=False)), args.json)
 
 
 def cmd_offer_rename(args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from crm.cli import add_json_flag, print_json, record_id
 from crm.errors import ValidationError
 from crm.importing import ImportOptions, ImportReport, import_csv, save_rejected
+from crm.importing.activity.report import ActivityReport
 from crm.importing.platforms import PLATFORMS
 from crm.importing.undo import list_imports, undo_import
 from crm.store.models import database_proxy
@@ -29,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the people in a generic file without a status column opted in to your "
         "newsletter (else they are contacts who never did)",
+    )
+    p.add_argument(
+        "--zone",
+        default="",
+        metavar="ZONE",
+        help="time zone of activity times written without one, like Europe/Paris "
+        "(default: this computer's)",
     )
     add_json_flag(p)
     p.set_defaults(handler=cmd_import)
@@ -78,6 +86,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         tag=args.tag,
         dry_run=args.dry_run,
         opted_in=args.opted_in,
+        zone=args.zone,
     )
     report = import_csv(args.file, options, now=utc_now())
     if args.errors is not None:
@@ -99,6 +108,9 @@ def _print_report(report: ImportReport) -> None:
         f"{report.file_name}: {report.platform_label}, {report.encoding}, "
         f"{report.delimiter_name}-separated ({head})"
     )
+    if isinstance(report, ActivityReport):
+        _print_activity(report)
+        return
     print(
         f"  {report.rows} rows: {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.duplicates_in_file} duplicates in the file, "
@@ -112,6 +124,31 @@ def _print_report(report: ImportReport) -> None:
         print(f"  row {error.row}: {error.reason}")
     if report.rejected > 20:
         print(f"  ... {report.rejected - 20} more rejected rows (use --errors OUT.csv)")
+    for text in report.warning_texts[:10]:
+        print(f"  warning: {text}", file=sys.stderr)
+
+
+def _print_activity(report: ActivityReport) -> None:
+    sub = report.subscribers
+    if sub is not None:
+        print(
+            f"  lists: {sub.rows} rows, {sub.created} new, {sub.updated} updated, "
+            f"{sub.unchanged} unchanged, {sub.rejected} rejected"
+        )
+    print(
+        f"  activity: {report.activity_rows} rows: {report.summary}; "
+        f"{report.created - (sub.created if sub else 0)} new contacts, "
+        f"{report.rejected - (sub.rejected if sub else 0)} rejected"
+    )
+    if report.skipped:
+        print("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items())))
+    if report.status_changes:
+        print(
+            "  statuses changed: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(report.status_changes.items()))
+        )
+    for error in report.errors[:20]:
+        print(f"  row {error.row}: {error.reason}")
     for text in report.warning_texts[:10]:
         print(f"  warning: {text}", file=sys.stderr)
 

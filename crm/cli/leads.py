@@ -19,6 +19,7 @@ from crm.book.leads import (
 from crm.book.timeline import add_note, get_timeline, record_commitment
 from crm.cli import add_json_flag, print_json
 from crm.errors import ForgottenAddressError, ValidationError
+from crm.importing.activity.store import answers_of_lead, engagement, lead_topics
 from crm.safety.suppression import add_unless_forgotten
 from crm.timefmt import iso, parse_user_datetime, utc_now
 
@@ -149,8 +150,23 @@ def cmd_leads(args: argparse.Namespace) -> None:
 def cmd_show(args: argparse.Namespace) -> None:
     lead = find_lead(args.email)
     timeline = get_timeline(lead.id)
+    engaged = engagement(lead.id, now=utc_now())
+    topics = lead_topics(lead.id)
+    answers = answers_of_lead(lead.id)
     if args.json:
-        print_json({"lead": lead.to_json(), "timeline": [i.to_json() for i in timeline]})
+        items = []
+        for item in timeline:
+            data = item.to_json()
+            given = answers.get(item.id) if item.kind == "commitment" else None
+            if given:
+                data.update(
+                    question=given[0].question,
+                    answer=given[0].answer,
+                    answers=[{"question": a.question, "answer": a.answer} for a in given],
+                )
+            items.append(data)
+        lead_json = lead.to_json() | {"engagement": engaged.to_json(), "topics": list(topics)}
+        print_json({"lead": lead_json, "timeline": items})
         return
     _print_lead_line(lead)
     for field in ("company", "phone", "source"):
@@ -160,8 +176,18 @@ def cmd_show(args: argparse.Namespace) -> None:
         print(f"  other emails: {', '.join(lead.other_emails)}")
     if lead.do_not_contact:
         print("  do not contact")
+    if engaged.last_opened_at or engaged.last_clicked_at:
+        print(
+            f"  engagement: {engaged.opens_90d} opens and {engaged.clicks_90d} clicks in 90 "
+            f"days; last opened {iso(engaged.last_opened_at) or '-'}, last clicked "
+            f"{iso(engaged.last_clicked_at) or '-'}"
+        )
+    if topics:
+        print(f"  topics: {', '.join(topics)}")
     for item in timeline:
         print(f"  {iso(item.at)}  {item.kind:<10} {item.summary}")
+        for answer in answers.get(item.id, ()) if item.kind == "commitment" else ():
+            print(f"      {answer.question}: {answer.answer}")
 
 
 def cmd_log(args: argparse.Namespace) -> None:

@@ -17,6 +17,7 @@ change a re-import could redo, so such a lead is compared in full.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -29,6 +30,8 @@ from pathlib import Path
 from crm.book.other_emails import other_email_owners
 from crm.changes import LEAD_TABLES, note
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
+from crm.importing.activity.apply import ACTIVITY_TABLES, import_activity, local_zone
+from crm.importing.activity.detect import SourcePlan, plan_sources
 from crm.importing.decoding import Decoding, Source, detect_decoding, shown_name, sources_for
 from crm.importing.mapping import DATE_TARGETS, ColumnMap, Mapping, with_unnamed_empty_ignored
 from crm.importing.merge import (
@@ -81,6 +84,9 @@ class ImportOptions:
     # The owner's word that the people in a generic file without a status column opted in
     # to the newsletter; without it they are contacts who never did (no consent shown).
     opted_in: bool = False
+    # The time zone of activity times written without one (a form's local time); empty:
+    # this computer's.
+    zone: str = ""
 
     def checked(self) -> ImportOptions:
         if self.platform not in ("auto", *PLATFORMS):
@@ -94,6 +100,7 @@ class ImportOptions:
             )
         if len(" ".join(self.tag.split())) > 80:
             raise ValidationError("A tag can be at most 80 characters: shorten it.")
+        local_zone(self.zone)
         return self
 
 
@@ -561,7 +568,14 @@ def import_csv(
     """Import one CSV (or ZIP of CSVs) as one batch; see the module docstring."""
     options = options.checked()
     path = Path(path)
-    sources = sources_for(path)
+    # A platform or a mapping the owner chose says the file is a list of people.
+    if options.platform == "auto" and options.mapping is None:
+        plan = plan_sources(path)
+        if plan.activity:
+            return _import_activity(path, plan, options, now, progress, cancel)
+        sources = plan.sources
+    else:
+        sources = sources_for(path)
     importer = _Importer(path, options, now, progress, cancel)
     try:
         report = importer.run(sources)
@@ -574,4 +588,49 @@ def import_csv(
         raise
     if not options.dry_run:
         note(tables=IMPORT_TABLES, leads=None)
+    return report
+
+
+def _import_activity(
+    path: Path,
+    plan: SourcePlan,
+    options: ImportOptions,
+    now: dt.datetime,
+    progress: Progress,
+    cancel: CancelToken | None,
+) -> ImportReport:
+    """An activity file, or a ZIP with activity beside its subscriber lists: those lists
+    are imported first, in the same batch and transaction (crm.importing.activity)."""
+
+    def subscribers(sources: list[Source]) -> ImportReport:
+        # Written for real even in a dry run: the activity after it must see its people;
+        # the activity import rolls both back.
+        importer = _Importer(
+            path, dataclasses.replace(options, dry_run=False), now, progress, cancel
+        )
+        try:
+            return importer.run(sources)
+        except BaseException:
+            importer.tally.rejected_rows.close()
+            raise
+
+    try:
+        report = import_activity(
+            path,
+            plan,
+            now=now,
+            dry_run=options.dry_run,
+            zone=options.zone,
+            progress=progress,
+            cancel=cancel,
+            subscribers=subscribers,
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, SmallyesError):
+            raise
+        raise ImportFormatError(
+            f"{shown_name(path)} could not be read to the end ({exc})."
+        ) from exc
+    if not options.dry_run:
+        note(tables=(*IMPORT_TABLES, *ACTIVITY_TABLES), leads=None)
     return report

@@ -18,6 +18,7 @@ from crm.book import lead_cache
 from crm.book.leads import make_search_text
 from crm.changes import ALL, note
 from crm.errors import NotFoundError, ValidationError
+from crm.importing.activity.store import undo_activity
 from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.values import fmt
 from crm.store.models import database_proxy
@@ -164,6 +165,8 @@ def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
             "SELECT finished_at FROM import_batch WHERE id = ?", [batch_id]
         ).fetchone()[0]
         imported_at = str(finished)
+        # Its opens, clicks and answers, and the asks its yeses answered.
+        activity_leads = undo_activity(batch_id)
         # Created leads: delete, unless the owner worked on them since.
         created = db.execute_sql(
             "SELECT id, updated_at > ? OR EXISTS (SELECT 1 FROM commitment c WHERE c.lead_id "
@@ -238,6 +241,6 @@ def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
             "(SELECT 1 FROM lead_tag lt WHERE lt.tag_id = tag.id)",
             [batch_id],
         )
-        lead_cache.recompute([*changes, *kept_created])
+        lead_cache.recompute([*changes, *kept_created, *activity_leads])
         db.execute_sql("UPDATE import_batch SET undone_at = ? WHERE id = ?", [fmt(now), batch_id])
     return UndoReport(batch_id, removed, restored, kept_changes, len(kept_created))

@@ -81,6 +81,11 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
     if execute("SELECT 1 FROM sqlite_master WHERE name = 'lead_other_email'", []).fetchone():
         execute("DELETE FROM lead_other_email WHERE lead_id = ?", [lead_id])
     execute("DELETE FROM import_change WHERE lead_id = ?", [lead_id])
+    # What they opened, clicked and answered (event keys hold their address); a backup
+    # made before the book had activity has no such tables.
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'activity_event'", []).fetchone():
+        execute("DELETE FROM commitment_answer WHERE lead_id = ?", [lead_id])
+        execute("DELETE FROM activity_event WHERE lead_id = ?", [lead_id])
     execute("UPDATE commitment SET note = '' WHERE lead_id = ?", [lead_id])
     execute("UPDATE ask SET note = '' WHERE lead_id = ?", [lead_id])
     # Status changes keep their from/to (funnel history); notes and imports go.

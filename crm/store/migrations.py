@@ -342,10 +342,64 @@ def _v5_lead_other_emails(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Activity imports (opens, clicks, answers, replies from newsletter and form exports).
+# ``activity_event`` keeps every stored row of evidence once, by its key (a 64-bit digest
+# of the platform's row id, or of the fields that make the row unique: a tenth of the
+# text's size in a table of millions of opens), so importing the same export again adds
+# nothing; opens and deliveries live only here, never on the timeline. A row that is
+# a yes links to the ``commitment`` it made. ``commitment_answer`` keeps the questions and
+# answers of an answered form. ``offer_link`` holds the URLs (or prefixes) whose clicks
+# are a yes on an offer, at the link's step (NULL: "downloaded"). ``import_batch.kind``
+# tells a subscriber import from an activity one or a ZIP holding both.
+_V6 = (
+    "ALTER TABLE import_batch ADD COLUMN kind TEXT NOT NULL DEFAULT 'subscribers'",
+    """CREATE TABLE activity_event (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    key INTEGER NOT NULL UNIQUE,
+    action TEXT NOT NULL,
+    at DATETIME NOT NULL,
+    campaign TEXT NOT NULL DEFAULT '',
+    url TEXT NOT NULL DEFAULT '',
+    platform TEXT NOT NULL DEFAULT '',
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE SET NULL
+    )""",
+    "CREATE INDEX activity_event_lead ON activity_event(lead_id, action, at)",
+    "CREATE INDEX activity_event_batch ON activity_event(batch_id)",
+    # Few rows are yeses: the index holds those only (a deleted yes finds its event).
+    "CREATE INDEX activity_event_commitment ON activity_event(commitment_id) "
+    "WHERE commitment_id IS NOT NULL",
+    """CREATE TABLE commitment_answer (
+    id INTEGER PRIMARY KEY,
+    commitment_id INTEGER NOT NULL REFERENCES commitment(id) ON DELETE CASCADE,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL
+    )""",
+    "CREATE INDEX commitment_answer_commitment ON commitment_answer(commitment_id)",
+    "CREATE INDEX commitment_answer_lead ON commitment_answer(lead_id)",
+    """CREATE TABLE offer_link (
+    id INTEGER PRIMARY KEY,
+    offer_id INTEGER NOT NULL REFERENCES offer(id) ON DELETE CASCADE,
+    prefix TEXT NOT NULL UNIQUE,
+    step_id INTEGER REFERENCES step(id) ON DELETE SET NULL,
+    created_at DATETIME NOT NULL
+    )""",
+    "CREATE INDEX offer_link_offer ON offer_link(offer_id)",
+)
+
+
+def _v6_activity(db: SqliteDatabase) -> None:
+    for statement in _V6:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
     _v3_import_events_from_batches,
     _v4_forgotten_addresses,
     _v5_lead_other_emails,
+    _v6_activity,
 ]

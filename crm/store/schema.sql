@@ -5,6 +5,19 @@
 -- older version, and compares each with this declaration: a new migration comes with its
 -- change here. The models in models.py name the columns the queries use.
 
+CREATE TABLE activity_event (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    key INTEGER NOT NULL UNIQUE,
+    action TEXT NOT NULL,
+    at DATETIME NOT NULL,
+    campaign TEXT NOT NULL DEFAULT '',
+    url TEXT NOT NULL DEFAULT '',
+    platform TEXT NOT NULL DEFAULT '',
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE SET NULL
+);
+
 CREATE TABLE ask (
     id INTEGER PRIMARY KEY,
     lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
@@ -27,6 +40,14 @@ CREATE TABLE commitment (
     source TEXT NOT NULL DEFAULT 'manual',
     note TEXT NOT NULL DEFAULT '',
     batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+);
+
+CREATE TABLE commitment_answer (
+    id INTEGER PRIMARY KEY,
+    commitment_id INTEGER NOT NULL REFERENCES commitment(id) ON DELETE CASCADE,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL
 );
 
 CREATE TABLE forgotten_address (
@@ -53,7 +74,8 @@ CREATE TABLE import_batch (
     warnings INTEGER NOT NULL DEFAULT 0,
     started_at DATETIME NOT NULL,
     finished_at DATETIME,
-    undone_at DATETIME
+    undone_at DATETIME,
+    kind TEXT NOT NULL DEFAULT 'subscribers'
 );
 
 CREATE TABLE import_change (
@@ -123,6 +145,14 @@ CREATE TABLE offer (
     created_at DATETIME NOT NULL
 );
 
+CREATE TABLE offer_link (
+    id INTEGER PRIMARY KEY,
+    offer_id INTEGER NOT NULL REFERENCES offer(id) ON DELETE CASCADE,
+    prefix TEXT NOT NULL UNIQUE,
+    step_id INTEGER REFERENCES step(id) ON DELETE SET NULL,
+    created_at DATETIME NOT NULL
+);
+
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 
 CREATE TABLE setting (
@@ -154,9 +184,20 @@ CREATE TABLE tag (
     batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
+CREATE INDEX activity_event_batch ON activity_event(batch_id);
+
+CREATE INDEX activity_event_commitment ON activity_event(commitment_id)
+    WHERE commitment_id IS NOT NULL;
+
+CREATE INDEX activity_event_lead ON activity_event(lead_id, action, at);
+
 CREATE INDEX ask_lead ON ask(lead_id, asked_at);
 
 CREATE INDEX ask_step ON ask(step_id, outcome);
+
+CREATE INDEX commitment_answer_commitment ON commitment_answer(commitment_id);
+
+CREATE INDEX commitment_answer_lead ON commitment_answer(lead_id);
 
 CREATE INDEX commitment_batch ON commitment(batch_id);
 
@@ -194,6 +235,8 @@ CREATE INDEX lead_event_lead ON lead_event(lead_id, at);
 CREATE INDEX lead_other_email_batch ON lead_other_email(batch_id);
 
 CREATE INDEX lead_other_email_lead ON lead_other_email(lead_id);
+
+CREATE INDEX offer_link_offer ON offer_link(offer_id);
 
 CREATE INDEX lead_tag_tag ON lead_tag(tag_id, lead_id);
 

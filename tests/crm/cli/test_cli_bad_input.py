@@ -399,6 +399,7 @@ def test_json_output_of_every_command_is_one_json_document(
         ("offer", "add", "Checklist"),
         ("offer", "rename", "Checklist", "SEO checklist"),
         ("offer", "topics", "SEO checklist", "seo"),
+        ("offer", "link", "SEO checklist", "--link", "example.com/seo"),
         ("offer", "retire", "SEO checklist"),
         ("pacing", "cooldown_days=8"),
         ("funnel",),

@@ -1,0 +1,618 @@
+"""The activity import: rows of evidence in, dated yeses, engagement and statuses out.
+
+Each row is matched to a lead by its address (trimmed and lower-cased, a lead's own or one
+of its other addresses) and mapped by :func:`map_row`, the ladder mapping:
+
+- a click on an offer's link is a yes on that offer at the link's step; a click on an
+  unsubscribe, preference, "view in browser" or tracking link is skipped; any other click
+  is the ``clicked`` yes;
+- opens are stored as engagement only (never a rung), deliveries as e-mails received;
+- an answer is the ``answered`` yes with its questions and answers, a reply ``replied``;
+- bounces, unsubscribes and complaints change the status as a subscriber file would
+  (suppression wins), dated when they happened;
+- bookings and sales are refused for now, with the whole file.
+
+People not in the lead book: their opens, clicks and deliveries are skipped (they come
+from subscribers, whom the subscriber lists bring in); an answer or a reply makes them a
+contact who never opted in. A pending ask whose step (and offer, if it named one) a lead
+takes within the pacing's answer window is answered by that yes.
+
+One import is one batch in one transaction: a cancel, a refused row or a crash rolls it
+all back, and a dry run works everything out inside the transaction and rolls it back.
+Every stored row has its key (``activity_event.key``): a key an earlier batch stored is
+``already_imported``, one met earlier in the same import a ``duplicate``, so importing the
+same export, or next month's that repeats this month's rows, adds only what is new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crm.asking.pacing import get_pacing
+from crm.book import lead_cache
+from crm.book.emails import check_email
+from crm.book.leads import SUPPRESSED, LeadStatus
+from crm.errors import ImportFormatError, OperationCancelled, ValidationError
+from crm.importing.activity.detect import ActivitySource, SourcePlan
+from crm.importing.activity.links import Links, LinkTarget, is_ignored_link, load_links
+from crm.importing.activity.report import (
+    OPENED,
+    SKIP_DELIVERY,
+    SKIP_DUPLICATE,
+    SKIP_FORGOTTEN,
+    SKIP_IGNORED_LINK,
+    SKIP_NO_EMAIL,
+    SKIP_NO_STEP,
+    SKIP_STATUS_KEPT,
+    SKIP_UNKNOWN,
+    ActivityReport,
+    ActivityTally,
+)
+from crm.importing.activity.rows import Action, ActivityRow, Rejected
+from crm.importing.activity.store import ActivityWriter, PendingAsk, key_digest
+from crm.importing.decoding import Source, shown_name
+from crm.importing.labels import platform_words
+from crm.importing.normalise import SEVERITY
+from crm.importing.report import ImportReport
+from crm.jobs import CancelToken, Progress, no_progress
+from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
+from crm.store.models import database_proxy
+from crm.store.paths import database_path
+from crm.timefmt import from_stored_required
+
+# The tables an activity import writes, for the change it notes.
+ACTIVITY_TABLES = (
+    "activity_event",
+    "commitment",
+    "commitment_answer",
+    "ask",
+    "lead",
+    "lead_event",
+    "import_batch",
+    "import_change",
+)
+CHUNK_ROWS = 4096
+PROGRESS_EVERY_S = 0.1
+LATER_VERSION = "bookings and sales come in a later version"
+_BYTES_PER_ROW = 64  # a first guess of a row's size, for the progress bar's total
+_REASON_WORD = re.compile(r"[a-z][a-z_]*")
+
+
+class Effect(StrEnum):
+    YES = "yes"  # a yes on the timeline (and its event)
+    ENGAGEMENT = "engagement"  # an open or a delivery: stored, never a rung
+    STATUS = "status"  # a bounce, unsubscribe or complaint
+    SKIP = "skip"  # nothing stored
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """What one row of evidence becomes (see the module docstring)."""
+
+    effect: Effect
+    step: str = ""  # a YES: the step's key
+    offer: LinkTarget | None = None  # a YES on an offer (a click on its link)
+    reason: str = ""  # a SKIP: why; an ENGAGEMENT that is no open: what it is instead
+    status: LeadStatus | None = None  # a STATUS: the status the row says
+    creates: bool = False  # an unknown person becomes a contact
+
+
+_OPEN = Mapped(Effect.ENGAGEMENT)
+_DELIVERY = Mapped(Effect.ENGAGEMENT, reason=SKIP_DELIVERY)
+_IGNORED_CLICK = Mapped(Effect.SKIP, reason=SKIP_IGNORED_LINK)
+_CLICK = Mapped(Effect.YES, step="clicked")
+_ANSWER = Mapped(Effect.YES, step="answered", creates=True)
+_REPLY = Mapped(Effect.YES, step="replied", creates=True)
+_STATUS = {
+    Action.UNSUBSCRIBED: Mapped(Effect.STATUS, status=LeadStatus.UNSUBSCRIBED),
+    Action.BOUNCED: Mapped(Effect.STATUS, status=LeadStatus.BOUNCED),
+    Action.COMPLAINED: Mapped(Effect.STATUS, status=LeadStatus.COMPLAINED),
+}
+SALES_ACTIONS = frozenset({Action.BOOKED, Action.CANCELED, Action.PURCHASED, Action.REFUNDED})
+
+
+def map_row(row: ActivityRow, links: Links) -> Mapped:
+    """The ladder mapping of one row (pure: the row and the offers' links in)."""
+    action = row.action
+    if action is Action.OPENED:
+        return _OPEN
+    if action is Action.CLICKED:
+        if is_ignored_link(row.url):
+            return _IGNORED_CLICK
+        target = links.match(row.url)
+        if target is not None:
+            return Mapped(Effect.YES, step=target.step, offer=target)
+        return _CLICK
+    if action is Action.DELIVERED:
+        return _DELIVERY
+    if action is Action.ANSWERED:
+        return _ANSWER
+    if action is Action.REPLIED:
+        return _REPLY
+    if action is Action.DOWNLOADED:
+        target = links.match(row.url) if row.url else None
+        return Mapped(Effect.YES, step=target.step if target else "downloaded", offer=target,
+                      creates=True)  # fmt: skip
+    status = _STATUS.get(action)
+    if status is not None:
+        return status
+    where = f"{row.member or 'the file'}, row {row.row}"
+    raise ImportFormatError(
+        f"The file holds bookings or sales ({where}): {LATER_VERSION} of Smallyes, so "
+        "nothing was imported from it."
+    )
+
+
+def suppression_wins(have: LeadStatus, incoming: LeadStatus) -> LeadStatus:
+    """The status after a bounce, unsubscribe or complaint: the stronger suppression."""
+    if have not in SUPPRESSED or SEVERITY.get(incoming, 0) > SEVERITY.get(have, 0):
+        return incoming
+    return have
+
+
+def local_zone(zone: str) -> dt.tzinfo | None:
+    """The zone of times written without one: the owner's choice, else this computer's
+    (None: Python's own local time)."""
+    if not zone:
+        return None
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"'{zone}' is not a time zone Smallyes knows: use a name like Europe/Paris."
+        ) from None
+
+
+def zone_name(zone: str) -> str:
+    if zone:
+        return zone
+    return dt.datetime.now().astimezone().tzname() or "this computer's time zone"
+
+
+SubscriberRun = Callable[[list[Source]], ImportReport]
+
+
+# A row to store, once its key is checked against the book: the row, its address's key,
+# its mapping, and its lead (None: a person the row would make a contact).
+_Pending = tuple[ActivityRow, str, Mapped, int | None]
+# Distinct addresses whose check is remembered in one import: a file repeats its people.
+_EMAIL_CACHE = 500_000
+BULK_ROWS = 50_000  # from this many rows on, a load into a smaller table rebuilds an index
+
+
+def event_key(row: ActivityRow) -> int:
+    """The stored key: the reader's, under its platform (two platforms' row ids never
+    meet), as its digest."""
+    prefix = row.platform + "|"
+    return key_digest(row.key if row.key.startswith(prefix) else prefix + row.key)
+
+
+class _ActivityImport:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        now: dt.datetime,
+        dry_run: bool,
+        zone: str,
+        progress: Progress,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.path = path
+        self.now = now.replace(microsecond=0)
+        self.now_text = str(self.now)
+        self.future = self.now + dt.timedelta(days=1)
+        self.dry_run = dry_run
+        self.zone = zone
+        self.tzinfo = local_zone(zone)
+        self.progress = progress
+        self.cancel = cancel
+        self.tally = ActivityTally()
+        self.writer = ActivityWriter(None, now_text=self.now_text)
+        self.leads: dict[str, int] = {}
+        self.emails: dict[str, str] = {}  # an address as written -> its key, once checked
+        self.bulk_index: str | None = None  # the index dropped for a large load
+        self.steps: dict[str, tuple[int, int]] = {}
+        self.links = Links({})
+        self.suppression = ForgottenCheck(None, frozenset(), 0)
+        self.window = dt.timedelta(days=7)
+        self.touched: set[int] = set()  # leads whose yeses changed
+        self.changed_status: set[int] = set()
+        self.local_labels: list[str] = []
+        self.bytes_total = 1
+        self.bytes_done = 0
+        self.rows_before = 0  # rows of the sources already read
+        self.last_progress = 0.0
+
+    # -- progress
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self.last_progress < PROGRESS_EVERY_S:
+            return
+        self.last_progress = now
+        if self.cancel is not None and self.cancel.cancelled:
+            raise OperationCancelled()
+        done = self.tally.rows
+        per_row = (self.bytes_done / self.rows_before) if self.rows_before else _BYTES_PER_ROW
+        self.progress(done, max(done + 1, int(self.bytes_total / max(per_row, 1))))
+
+    # -- the run
+
+    def run(self, plan: SourcePlan, subscribers: SubscriberRun | None) -> ActivityReport:
+        started = time.monotonic()
+        database_proxy.execute_sql("SELECT 1")  # this thread's connection is open
+        conn = self.writer.conn = database_proxy.connection()
+        self.bytes_total = max(1, sum(max(s.size, 1) for s in plan.activity))
+        sub: ImportReport | None = None
+        try:
+            with database_proxy.atomic("IMMEDIATE") as txn:
+                if subscribers is not None and plan.subscribers:
+                    sub = subscribers(plan.subscribers)
+                platform = "+".join(dict.fromkeys(s.platform for s in plan.activity))
+                self.writer.start(
+                    shown_name(self.path),
+                    platform,
+                    sub.batch_id if sub is not None else None,
+                    plan.kind,
+                )
+                self.begin(conn)
+                for source in plan.activity:
+                    self.read_source(source)
+                self.finish()
+                if self.dry_run or (self.tally.rows == 0 and (sub is None or sub.rows == 0)):
+                    txn.rollback()
+        except BaseException:
+            self.tally.rejected_rows.close()
+            if sub is not None and sub.rejected_rows is not None:
+                sub.rejected_rows.close()
+            raise
+        self.progress(self.tally.rows, self.tally.rows)
+        return self.report(plan, platform, sub, time.monotonic() - started)
+
+    def begin(self, conn: object) -> None:
+        writer = self.writer
+        self.leads = writer.lead_index()
+        self.steps = {k: (s.id, s.level) for k, s in writer.steps().items()}
+        self.links = load_links()
+        self.window = dt.timedelta(days=get_pacing().follow_up_days)
+        expected = self.bytes_total / _BYTES_PER_ROW
+        if expected >= BULK_ROWS and expected >= writer.event_count_at_most():
+            self.bulk_index = writer.drop_bulk_index()
+        db_path = database_path(database_proxy.obj)
+        self.suppression = load_check(writer.conn.execute, db_path)
+        if self.suppression.unreadable:
+            self.tally.note(unreadable_warning(self.suppression.unreadable, db_path))
+
+    def read_source(self, source: ActivitySource) -> None:
+        tally = self.tally
+        tally.file_label = source.label
+        links, leads, emails = self.links, self.leads, self.emails
+        chunk: list[_Pending] = []
+        local_seen = False
+        rows_at_start = tally.rows
+        opened, skip = Action.OPENED, Effect.SKIP
+        for item in source.rows():
+            tally.rows += 1
+            if isinstance(item, Rejected):
+                self.rejected(item)
+                continue
+            key = emails.get(item.email)
+            if key is None:
+                key = self.email_key(item)
+                if key is None:
+                    continue
+            mapped = _OPEN if item.action is opened else map_row(item, links)
+            if mapped.effect is skip:
+                tally.skip(mapped.reason)
+                continue
+            lead_id = leads.get(key)
+            if lead_id is None and not mapped.creates:
+                tally.skip(SKIP_UNKNOWN)
+                continue
+            if item.at_is_local:
+                local_seen = True
+            chunk.append((item, key, mapped, lead_id))
+            if len(chunk) >= CHUNK_ROWS:
+                self.write_chunk(chunk)
+                chunk = []
+                self.tick()
+        self.write_chunk(chunk)
+        if local_seen:
+            self.local_labels.append(source.label)
+        self.bytes_done += max(source.size, 1)
+        self.rows_before += tally.rows - rows_at_start
+        self.tick()
+
+    def email_key(self, item: ActivityRow) -> str | None:
+        """The row's address key (remembered for the rows after), or None: rejected."""
+        try:
+            checked = check_email(item.email)
+        except ValidationError as exc:
+            self.tally.reject(item.row, exc.user_message, (item.email,))
+            return None
+        if len(self.emails) >= _EMAIL_CACHE:
+            self.emails.clear()
+        self.emails[item.email] = checked.key
+        return checked.key
+
+    def rejected(self, item: Rejected) -> None:
+        """A row the reader could not use: an anonymous answer is skipped, the rest rejected."""
+        reason = item.reason.strip()
+        if reason == "no email address":
+            self.tally.skip(SKIP_NO_EMAIL)
+        elif _REASON_WORD.fullmatch(reason):
+            self.tally.skip(reason)
+        else:
+            self.tally.reject(item.row, reason, ())
+
+    def when(self, row: ActivityRow) -> str | None:
+        """The row's time as stored (naive UTC, whole seconds), or None when it lies in
+        the future; a row without a time is dated at the import."""
+        at = row.at
+        if at is None:
+            self.tally.dated_at_import += 1
+            return self.now_text
+        if row.at_is_local:
+            aware = at.replace(tzinfo=self.tzinfo) if self.tzinfo else at.astimezone()
+            at = aware.astimezone(dt.UTC).replace(tzinfo=None)
+        elif at.tzinfo is not None:
+            at = at.astimezone(dt.UTC).replace(tzinfo=None)
+        if at.microsecond:
+            at = at.replace(microsecond=0)
+        if at > self.future:
+            return None
+        return str(at)
+
+    # -- one chunk
+
+    def write_chunk(self, chunk: list[_Pending]) -> None:
+        if not chunk:
+            return
+        writer, tally = self.writer, self.tally
+        keys = [event_key(item[0]) for item in chunk]
+        stored = writer.stored_keys(list(set(keys)))
+        batch = writer.batch_id
+        future = self.future
+        seen: set[int] = set()
+        yeses: list[tuple[ActivityRow, int, int, Mapped, str]] = []
+        statuses: list[tuple[ActivityRow, int, int, Mapped, str]] = []
+        engagement = Effect.ENGAGEMENT
+        add_event = writer.events.append
+        opens = 0
+        for (row, key, mapped, lead_id), ek in zip(chunk, keys, strict=True):
+            if ek in seen:
+                tally.skip(SKIP_DUPLICATE)
+                tally.duplicates += 1
+                continue
+            if ek in stored:
+                if stored[ek] == batch:
+                    tally.skip(SKIP_DUPLICATE)
+                    tally.duplicates += 1
+                else:
+                    tally.already_imported += 1
+                continue
+            seen.add(ek)
+            at = row.at
+            if (
+                at is not None
+                and not at.microsecond
+                and at.tzinfo is None
+                and not row.at_is_local
+                and at <= future
+            ):
+                when = str(at)
+            else:
+                found = self.when(row)
+                if found is None:
+                    tally.reject(row.row, "the time is in the future", (row.email,))
+                    continue
+                when = found
+            if lead_id is None:
+                lead_id = self.contact(row, key)
+                if lead_id is None:
+                    continue
+            if mapped.effect is engagement:
+                # the action is a str enum: stored as its value
+                add_event((batch, lead_id, ek, row.action, when, row.campaign, row.url,
+                           row.platform, None))  # fmt: skip
+                if mapped.reason:
+                    tally.skip(mapped.reason)
+                else:
+                    # a platform's total of a person's opens comes as one row
+                    opens += getattr(row, "count", 1)
+            elif mapped.effect is Effect.STATUS:
+                statuses.append((row, lead_id, ek, mapped, when))
+            else:
+                yeses.append((row, lead_id, ek, mapped, when))
+        if opens:
+            tally.events[OPENED] = tally.events.get(OPENED, 0) + opens
+        if yeses:
+            self.write_yeses(yeses)
+        if statuses:
+            self.write_statuses(statuses)
+        writer.flush()
+
+    def contact(self, row: ActivityRow, key: str) -> int | None:
+        """The lead of a person the row makes a contact (one an earlier row of this import
+        made, or a new one), or None: they were forgotten at their request."""
+        lead_id = self.leads.get(key)
+        if lead_id is not None:
+            return lead_id
+        if self.suppression and self.suppression.holds(key):
+            self.tally.skip(SKIP_FORGOTTEN)
+            self.tally.forgotten += 1
+            return None
+        address = check_email(row.email).address
+        lead_id = self.writer.new_contact(address, key, row.name, row.platform)
+        self.leads[key] = lead_id
+        self.touched.add(lead_id)
+        self.tally.created += 1
+        return lead_id
+
+    def write_yeses(self, yeses: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
+        writer, tally = self.writer, self.tally
+        asks = writer.pending_asks(sorted({lead_id for _, lead_id, _, _, _ in yeses}))
+        for row, lead_id, ek, mapped, at in sorted(yeses, key=lambda item: item[4]):
+            step = self.steps.get(mapped.step)
+            if step is None:
+                # the owner removed the step from the ladder: the evidence is kept
+                writer.event(lead_id, ek, row.action, at, row.campaign, row.url,
+                             row.platform, None)  # fmt: skip
+                tally.skip(SKIP_NO_STEP)
+                continue
+            offer_id = mapped.offer.offer_id if mapped.offer is not None else None
+            ask = self.answered_ask(asks.get(lead_id, []), step[0], offer_id, at)
+            if ask is not None:
+                writer.accept_ask(ask.id, at)
+                tally.resolved_asks += 1
+            commitment_id = writer.yes(
+                lead_id,
+                step[0],
+                offer_id,
+                ask.id if ask is not None else None,
+                at,
+                row.platform,
+                _note(row),
+                row.answers,
+            )
+            writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
+                         commitment_id)  # fmt: skip
+            self.touched.add(lead_id)
+            tally.event(mapped.step)
+
+    def answered_ask(
+        self, asks: list[PendingAsk], step_id: int, offer_id: int | None, at: str
+    ) -> PendingAsk | None:
+        """The oldest pending ask this yes answers (and takes it off the list)."""
+        when = from_stored_required(at)
+        for ask in asks:
+            if ask.step_id != step_id or (ask.offer_id is not None and ask.offer_id != offer_id):
+                continue
+            asked = from_stored_required(ask.asked_at)
+            if asked <= when <= asked + self.window:
+                asks.remove(ask)
+                return ask
+        return None
+
+    def write_statuses(self, rows: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
+        writer, tally = self.writer, self.tally
+        states = writer.statuses(sorted({lead_id for _, lead_id, _, _, _ in rows}))
+        for row, lead_id, ek, mapped, at in sorted(rows, key=lambda item: item[4]):
+            assert mapped.status is not None
+            writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
+                         None)  # fmt: skip
+            status, updated_at = states[lead_id]
+            have = LeadStatus(status)
+            new = suppression_wins(have, mapped.status)
+            if new is have:
+                tally.skip(SKIP_STATUS_KEPT)
+                continue
+            label = platform_words(row.platform)
+            writer.change_status(lead_id, have, new, updated_at, at, label, row.action.value)
+            states[lead_id] = (new.value, self.now_text)
+            tally.status_changes[new.value] = tally.status_changes.get(new.value, 0) + 1
+            if lead_id not in self.changed_status:
+                self.changed_status.add(lead_id)
+                tally.updated += 1
+
+    def finish(self) -> None:
+        tally = self.tally
+        if self.bulk_index is not None:
+            self.writer.conn.execute(self.bulk_index)
+            self.bulk_index = None
+        if self.touched:
+            lead_cache.recompute(sorted(self.touched))
+        if self.local_labels:
+            tally.note(
+                f"times in {', '.join(self.local_labels)} have no time zone: they were read "
+                f"as {zone_name(self.zone)}"
+            )
+        if tally.dated_at_import:
+            tally.note(
+                f"{tally.dated_at_import} rows have no time: their yeses are dated at the import"
+            )
+        self.writer.finish(
+            (tally.rows, tally.created, tally.updated, tally.rejected, tally.duplicates,
+             tally.warnings)
+        )  # fmt: skip
+
+    # -- the report
+
+    def report(
+        self, plan: SourcePlan, platform: str, sub: ImportReport | None, seconds: float
+    ) -> ActivityReport:
+        tally = self.tally
+        warnings = list(tally.warning_texts)
+        if plan.ignored:
+            shown = ", ".join(plan.ignored[:5]) + (" ..." if len(plan.ignored) > 5 else "")
+            warnings.append(f"not imported (neither activity nor a list of people): {shown}")
+        if tally.rows == 0 and not tally.rejected:
+            warnings.insert(0, "no activity rows: the activity files have a header only")
+        wrote = not self.dry_run and (tally.rows > 0 or (sub is not None and sub.rows > 0))
+        batch_id = self.writer.batch_id if wrote else None
+        first = sub
+        rows = tally.rows + (sub.rows if sub else 0)
+        return ActivityReport(
+            batch_id=batch_id,
+            file_name=shown_name(self.path),
+            platform=platform if sub is None else f"{sub.platform}+{platform}",
+            platform_label=platform_words(platform),
+            encoding=first.encoding if first else "",
+            delimiter=first.delimiter if first else ",",
+            rows=rows,
+            created=tally.created + (sub.created if sub else 0),
+            updated=tally.updated + (sub.updated if sub else 0),
+            unchanged=sub.unchanged if sub else 0,
+            duplicates_in_file=tally.duplicates + (sub.duplicates_in_file if sub else 0),
+            rejected=tally.rejected + (sub.rejected if sub else 0),
+            warnings=tally.warnings + (sub.warnings if sub else 0) + len(plan.ignored[:1]),
+            errors=tuple(tally.rejected_rows.shown),
+            statuses=dict(sub.statuses) if sub else {},
+            warning_texts=tuple((*(sub.warning_texts if sub else ()), *warnings)),
+            header=(),
+            dry_run=self.dry_run,
+            seconds=seconds,
+            forgotten=tally.forgotten + (sub.forgotten if sub else 0),
+            rejected_rows=tally.rejected_rows,
+            kind=plan.kind,
+            events=dict(tally.events),
+            already_imported=tally.already_imported,
+            skipped=dict(tally.skipped),
+            resolved_asks=tally.resolved_asks,
+            status_changes=dict(tally.status_changes),
+            activity_rows=tally.rows,
+            subscribers=sub,
+        )
+
+
+def _note(row: ActivityRow) -> str:
+    """What the timeline says beside the yes: the campaign, form or subject, and the link."""
+    parts = [p for p in (row.campaign, row.url) if p]
+    return " — ".join(parts)[:500]
+
+
+def import_activity(
+    path: Path,
+    plan: SourcePlan,
+    *,
+    now: dt.datetime,
+    dry_run: bool = False,
+    zone: str = "",
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+    subscribers: SubscriberRun | None = None,
+) -> ActivityReport:
+    """Import the plan's activity sources as one batch (with its subscriber lists first,
+    through ``subscribers``, when the ZIP holds both); see the module docstring."""
+    run = _ActivityImport(
+        path, now=now, dry_run=dry_run, zone=zone, progress=progress, cancel=cancel
+    )
+    return run.run(plan, subscribers)

@@ -1,0 +1,112 @@
+"""What an activity import tells: yeses per step, opens counted, rows skipped and why.
+
+:class:`ActivityReport` is an :class:`~crm.importing.report.ImportReport` too, so whoever
+shows an import's report (the import window, ``smallyes-cli import``, the rejected-rows
+file) shows this one; its JSON adds the activity counts. A ZIP that holds subscriber
+lists and activity files gives one report of kind ``mixed``: the subscriber import's
+keys, plus the activity ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm.importing.report import ImportReport, Tally
+
+# Why a row made no yes, as the report counts them.
+SKIP_DUPLICATE = "duplicate"  # the same event earlier in this import
+SKIP_UNKNOWN = "unknown_email"  # newsletter engagement of someone not in the lead book
+SKIP_IGNORED_LINK = "ignored_link"  # unsubscribe, preferences, view in browser, tracking
+SKIP_DELIVERY = "delivery_not_a_yes"  # stored, as an e-mail received, but no yes
+SKIP_NO_EMAIL = "no_email"  # an anonymous answer
+SKIP_FORGOTTEN = "forgotten"  # a person forgotten at their request
+SKIP_NO_STEP = "step_not_on_ladder"  # the ladder has no step for it any more
+SKIP_STATUS_KEPT = "status_unchanged"  # a bounce or unsubscribe the lead's status already says
+
+OPENED = "opened"  # the events key of opens counted (never a step)
+
+
+class ActivityTally(Tally):
+    """A subscriber import's tally, plus yeses per step, skips by reason and the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: dict[str, int] = {}
+        self.skipped: dict[str, int] = {}
+        self.already_imported = 0
+        self.resolved_asks = 0
+        self.status_changes: dict[str, int] = {}
+        self.dated_at_import = 0
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def event(self, step: str) -> None:
+        self.events[step] = self.events.get(step, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityReport(ImportReport):
+    kind: str = "activity"  # or "mixed": a ZIP of subscriber lists and activity
+    events: dict[str, int] = field(default_factory=dict)  # step key -> yeses, "opened" -> opens
+    already_imported: int = 0  # rows whose event an earlier import stored
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    resolved_asks: int = 0  # pending asks the imported yeses answered
+    status_changes: dict[str, int] = field(default_factory=dict)  # new status -> leads
+    activity_rows: int = 0
+    # the subscriber import of a mixed ZIP, as it reports itself
+    subscribers: ImportReport | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def yeses(self) -> int:
+        return sum(n for step, n in self.events.items() if step != OPENED)
+
+    @property
+    def summary(self) -> str:
+        """One line for the owner: what the file added."""
+        steps = ", ".join(
+            f"{n} {step}" for step, n in sorted(self.events.items()) if step != OPENED
+        )
+        parts = [f"{self.yeses} yeses" + (f" ({steps})" if steps else "")]
+        if self.events.get(OPENED):
+            parts.append(f"{self.events[OPENED]} opens")
+        if self.already_imported:
+            parts.append(f"{self.already_imported} already imported")
+        skipped = sum(self.skipped.values())
+        if skipped:
+            parts.append(f"{skipped} skipped")
+        if self.resolved_asks:
+            parts.append(f"{self.resolved_asks} asks answered")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.subscribers is not None:
+            out.update(self.subscribers.to_json())
+            out["subscriber_rows"] = self.subscribers.rows
+        else:
+            out.update(ImportReport.to_json(self))
+        out.update(
+            kind=self.kind,
+            batch=self.batch_id,
+            batch_id=self.batch_id,
+            file=self.file_name,
+            platform=self.platform,
+            rows=self.rows,
+            activity_rows=self.activity_rows,
+            events=dict(sorted(self.events.items())),
+            already_imported=self.already_imported,
+            skipped=dict(sorted(self.skipped.items())),
+            rejected=self.rejected,
+            created=self.created,
+            resolved_asks=self.resolved_asks,
+            status_changes=dict(sorted(self.status_changes.items())),
+            duplicates_in_file=self.duplicates_in_file,
+            forgotten=self.forgotten,
+            warnings=self.warnings,
+            warning_texts=list(self.warning_texts),
+            errors=[e.to_json() for e in self.errors],
+            dry_run=self.dry_run,
+        )
+        return out
