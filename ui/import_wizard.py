@@ -44,6 +44,8 @@ from crm.changes import Change
 from crm.errors import SmallyesError
 from crm.importing import ImportOptions, ImportReport, Preview, import_csv, preview_csv
 from crm.importing import save_rejected as write_rejected
+from crm.importing.activity.detect import SourcePlan, plan_sources
+from crm.importing.activity.report import ActivityReport
 from crm.importing.mapping import DATE_TARGETS, TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
 from crm.timefmt import local, utc_now
@@ -142,6 +144,7 @@ class ImportWizard(QDialog):
         self.asks_consent = False
         self.report: ImportReport | None = None
         self.dry_report: ImportReport | None = None
+        self.activity: SourcePlan | None = None  # an activity export: nothing to map
         self._dry = False
         self._started = 0.0
         self._runner = TaskRunner(self, writes=True, events=events)
@@ -220,14 +223,14 @@ class ImportWizard(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        mapping_box = QGroupBox("Column mapping")
+        self.mapping_box = mapping_box = QGroupBox("Column mapping")
         QVBoxLayout(mapping_box).addWidget(self.mapping_table)
 
         self.rows_table = QTableWidget(0, 0)
         self.rows_table.setAccessibleName("First rows of the file")
         self.rows_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rows_table.setWordWrap(False)
-        rows_box = QGroupBox("First rows")
+        self.rows_box = rows_box = QGroupBox("First rows")
         QVBoxLayout(rows_box).addWidget(self.rows_table)
 
         tables = QHBoxLayout()
@@ -353,6 +356,16 @@ class ImportWizard(QDialog):
     def open_file(self, path: Path) -> bool:
         """Preview ``path`` and show its mapping; False (with the reason shown) if unreadable."""
         try:
+            plan = plan_sources(path)
+        except SmallyesError:
+            plan = None  # the subscriber preview says what is wrong with the file
+        if plan is not None and plan.kind == "activity":
+            self._open_activity(path, plan)
+            return True
+        self.activity = None
+        self.mapping_box.show()
+        self.rows_box.show()
+        try:
             preview = preview_csv(path)
         except SmallyesError as exc:
             self.path = None
@@ -367,6 +380,29 @@ class ImportWizard(QDialog):
         self._show_preview(preview)
         self.stack.setCurrentIndex(self.PAGE_MAP)
         return True
+
+    def _open_activity(self, path: Path, plan: SourcePlan) -> None:
+        """An activity export: no columns to map; the dry run says what it would add."""
+        self.path, self.preview, self.activity = path, None, plan
+        self.target_combos, self.custom_edits = [], []
+        self.file_error.clear()
+        self.file_error.hide()
+        self.dry_report = None
+        self.dry_label.setText("")
+        keys = sorted({s.platform.removesuffix("_activity") for s in plan.activity})
+        names = ", ".join(k.replace("_", " ").title() for k in keys)
+        files = len(plan.activity)
+        self.detected_label.setText(
+            f"{path.name}: activity from {names}" + (f" ({files:,} files)" if files > 1 else "")
+        )
+        self.confirm_label.setText(
+            "Each row becomes a dated event on its lead: clicks, answers and replies are "
+            "yeses, opens count as engagement. A dry run shows what the file adds."
+        )
+        self.mapping_box.hide()
+        self.rows_box.hide()
+        self.dates_box.hide()
+        self.stack.setCurrentIndex(self.PAGE_MAP)
 
     def _show_preview(self, preview: Preview) -> None:
         extra = f" ({preview.sources} CSV files)" if preview.sources > 1 else ""
@@ -468,6 +504,8 @@ class ImportWizard(QDialog):
         return tuple(out)
 
     def options(self, *, dry_run: bool) -> ImportOptions:
+        if self.activity is not None:
+            return ImportOptions(dry_run=dry_run, tag=self.tag_edit.text())
         orders = tuple(
             (index, combo.currentData())
             for index, combo in self.date_combos.items()
@@ -488,10 +526,13 @@ class ImportWizard(QDialog):
     def _start(self, *, dry: bool) -> None:
         if self.path is None or self._runner.busy:
             return
-        if not any(Target(c.currentData()) is Target.EMAIL for c in self.target_combos):
+        if self.activity is None and not any(
+            Target(c.currentData()) is Target.EMAIL for c in self.target_combos
+        ):
             show_error(self, "No column goes to Email: choose the column that holds addresses.")
             return
-        dated = {c.index for c in self.mapping() if c.target in DATE_TARGETS}
+        mapped = self.mapping() if self.activity is None else []
+        dated = {c.index for c in mapped if c.target in DATE_TARGETS}
         unanswered = [i for i, c in self.date_combos.items() if i in dated and not c.currentData()]
         if unanswered and not dry and self.preview is not None:
             # Imported unanswered, those dates would be dropped for good.
@@ -545,6 +586,11 @@ class ImportWizard(QDialog):
             self._show_undone(result)
             return
         assert isinstance(result, ImportReport)
+        if self._dry and isinstance(result, ActivityReport):
+            self.dry_report = result
+            self.dry_label.setText(f"Dry run: {result.summary}. Nothing was written.")
+            self.stack.setCurrentIndex(self.PAGE_MAP)
+            return
         if self._dry:
             self.dry_report = result
             self.dry_label.setText(
@@ -574,6 +620,9 @@ class ImportWizard(QDialog):
         if report.rows == 0:
             self._show_nothing_imported(report)
             return
+        if isinstance(report, ActivityReport) and report.kind == "activity":
+            self._show_activity_summary(report)
+            return
         lines = [
             f"Imported {report.file_name} ({report.platform_label}) in "
             f"{_duration(report.seconds)}.",
@@ -592,6 +641,10 @@ class ImportWizard(QDialog):
                 )
                 + "."
             )
+        self._show_errors(report, lines)
+
+    def _show_errors(self, report: ImportReport, lines: list[str]) -> None:
+        """The summary's lines, its rejected rows and warnings, and the undo of the batch."""
         self.summary_label.setText("\n".join(lines))
         table = self.errors_table
         table.setRowCount(len(report.errors))
@@ -614,6 +667,19 @@ class ImportWizard(QDialog):
         self.undo_button.setEnabled(report.batch_id is not None)
         self.undo_button.setText("Undo this import")
         self.stack.setCurrentIndex(self.PAGE_SUMMARY)
+
+    def _show_activity_summary(self, report: ActivityReport) -> None:
+        lines = [
+            f"Imported {report.file_name} (activity) in {_duration(report.seconds)}.",
+            f"{report.rows:,} rows: {report.summary}.",
+        ]
+        if report.created:
+            lines.append(f"{report.created:,} new contacts (people who answered or wrote).")
+        if report.skipped:
+            skipped = sorted(report.skipped.items())
+            words = ", ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in skipped)
+            lines.append(f"Skipped: {words}.")
+        self._show_errors(report, lines)
 
     def _show_nothing_imported(self, report: ImportReport) -> None:
         """A file with a header and no rows: no counts of zero, no undo of nothing."""

@@ -285,3 +285,28 @@ def test_progress_never_promises_under_a_second_while_rows_are_written(qtbot, db
     assert wizard.speed_label.text().endswith("· finishing…")
     assert "under a second" not in wizard.speed_label.text()
     assert wizard.progress_bar.maximum() == 0  # busy, not stuck at 99%
+
+
+def test_an_activity_export_needs_no_mapping_and_adds_dated_yeses(qtbot, db, clock, now) -> None:
+    from crm.book.leads import add_lead
+    from crm.book.timeline import get_timeline
+
+    jose = add_lead("jose.nunez@example.com", first_name="José", now=now)
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    assert wizard.open_file(DATA.parent / "activity" / "generic" / "click-log.csv")
+    assert "activity" in wizard.detected_label.text()
+    assert not wizard.mapping_box.isVisibleTo(wizard)  # nothing to map
+    _run(qtbot, wizard, wizard.dry_button)
+    assert wizard.dry_label.text().startswith("Dry run: ") and "Nothing was written" in (
+        wizard.dry_label.text()
+    )
+    assert [i for i in get_timeline(jose.id) if i.kind == "commitment"] == []
+    _run(qtbot, wizard, wizard.import_button)
+    assert wizard.stack.currentIndex() == ImportWizard.PAGE_SUMMARY
+    assert "(activity)" in wizard.summary_label.text()
+    assert any(i.kind == "commitment" for i in get_timeline(jose.id))
+    assert wizard.undo_button.isEnabled()
+    # A subscriber export afterwards shows its mapping again.
+    assert wizard.open_file(DATA / "mailchimp_subscribed.csv")
+    assert wizard.mapping_box.isVisibleTo(wizard) and wizard.activity is None
