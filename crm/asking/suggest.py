@@ -159,13 +159,6 @@ def from_us(us: int) -> dt.datetime:
 # ---- outputs --------------------------------------------------------------------------
 
 
-class _Texts(NamedTuple):
-    subject: str
-    body: str
-    reason: str
-    summary: str
-
-
 class Suggestion:
     """The next small ask for a lead (immutable).
 
@@ -174,7 +167,24 @@ class Suggestion:
     screenful), always to the same text for the same input.
     """
 
-    __slots__ = ("_recipe", "_text", "due_us", "offer", "rule", "score", "step", "step_label")
+    __slots__ = (
+        "_body",
+        "_reason",
+        "_recipe",
+        "_subject",
+        "_summary",
+        "due_us",
+        "offer",
+        "rule",
+        "score",
+        "step",
+        "step_label",
+    )
+    # set when first read, from the recipe (which is then let go)
+    _subject: str
+    _body: str
+    _reason: str
+    _summary: str
 
     def __init__(
         self,
@@ -192,35 +202,35 @@ class Suggestion:
         self.due_us = due_us
         self.score = score
         self.rule = rule
-        self._recipe = recipe
-        self._text: _Texts | None = None
+        self._recipe: tuple[Any, ...] | None = recipe
 
     @property
     def due(self) -> dt.datetime:
         return from_us(self.due_us)
 
-    def _texts(self) -> _Texts:
-        text = self._text
-        if text is None:
-            text = self._text = _words(self)
-        return text
+    def _worded(self) -> Suggestion:
+        recipe = self._recipe
+        if recipe is not None:
+            self._subject, self._body, self._reason, self._summary = _words(self, recipe)
+            self._recipe = None
+        return self
 
     @property
     def subject(self) -> str:
-        return self._texts().subject
+        return self._worded()._subject
 
     @property
     def body(self) -> str:
-        return self._texts().body
+        return self._worded()._body
 
     @property
     def reason(self) -> str:
-        return self._texts().reason
+        return self._worded()._reason
 
     @property
     def summary(self) -> str:
         """One line for lists: the rule, the last yes, the last ask."""
-        return self._texts().summary
+        return self._worded()._summary
 
     @property
     def message(self) -> str:
@@ -228,6 +238,9 @@ class Suggestion:
 
     def _key(self) -> tuple[Any, ...]:
         return (self.step, self.step_label, self.offer, self.due_us, self.score, self.rule)
+
+    def _texts(self) -> tuple[str, str, str, str]:
+        return self.subject, self.body, self.reason, self.summary
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Suggestion):
@@ -487,29 +500,30 @@ def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
     prep = ctx.prep
     last_yes = ctx.last_yes
     if last_yes is not None:
-        step = prep.steps.get(last_yes.step)
-        label = step.label.lower() if step else last_yes.step
-        offer = prep.offers.get(last_yes.offer_id) if last_yes.offer_id else None
+        key, offer_id = last_yes.step, last_yes.offer_id
+        step = prep.steps.get(key)
+        label = step.label.lower() if step else key
+        offer = prep.offers.get(offer_id) if offer_id else None
         what = f"{label} ({offer.name})" if offer else label
-        when = _ago(last_yes.at, ctx.now)
+        when = _ago(ctx.last_yes_at, ctx.now)
         first = f"Builds on their last yes: {what}, {when}."
         short = f"{rule.capitalize()} · yes: {what}, {when}"
     else:
         first = "No yes recorded yet."
         short = f"{rule.capitalize()} · no yes yet"
     if ctx.last_ask is not None:
-        asked = _ago(ctx.last_ask.asked_at, ctx.now)
+        asked = _ago(ctx.last_ask_at, ctx.now)
         return f"{first} Last asked {asked}.", f"{short} · asked {asked}"
     return f"{first} Never asked before.", f"{short} · never asked"
 
 
-def _words(s: Suggestion) -> _Texts:
+def _words(s: Suggestion, recipe: tuple[Any, ...]) -> tuple[str, str, str, str]:
     """A suggestion's subject, body, reason and summary."""
-    ctx, step, why, evidence, subject, body = s._recipe
+    ctx, step, why, evidence, subject, body = recipe
     first = ctx.lead.first_name
     history, summary = _history_words(ctx, s.rule)
     why_text = why if isinstance(why, str) else why()
-    return _Texts(
+    return (
         _rendered(subject if subject is not None else step.ask_subject, first, s.offer),
         _rendered(body if body is not None else step.ask_body, first, s.offer),
         f"{why_text} {history} {evidence}",
