@@ -395,6 +395,42 @@ def _v6_activity(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Tags that mean a yes ("Downloaded: SEO checklist"): ``tag_rule`` maps a tag pattern to a
+# step (and an offer). ``tag_rule_yes`` remembers each lead a rule has answered for, with the
+# yes it made, so applying the rules again after every import adds nothing twice, and a yes
+# the owner deletes (``commitment_id`` set to NULL) is not made again. ``interest_question``
+# holds the form questions the owner marked as showing interest: their answers are topics
+# of the lead who gave them.
+_V7 = (
+    """CREATE TABLE tag_rule (
+    id INTEGER PRIMARY KEY,
+    pattern TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    step_id INTEGER NOT NULL REFERENCES step(id) ON DELETE CASCADE,
+    offer_id INTEGER REFERENCES offer(id) ON DELETE CASCADE,
+    created_at DATETIME NOT NULL
+    )""",
+    """CREATE TABLE tag_rule_yes (
+    rule_id INTEGER NOT NULL REFERENCES tag_rule(id) ON DELETE CASCADE,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE SET NULL,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
+    PRIMARY KEY (rule_id, lead_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX tag_rule_yes_commitment ON tag_rule_yes(commitment_id) "
+    "WHERE commitment_id IS NOT NULL",
+    "CREATE INDEX tag_rule_yes_batch ON tag_rule_yes(batch_id)",
+    """CREATE TABLE interest_question (
+    question TEXT PRIMARY KEY COLLATE NOCASE,
+    created_at DATETIME NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+
+def _v7_tag_rules_and_interest(db: SqliteDatabase) -> None:
+    for statement in _V7:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -402,4 +438,5 @@ MIGRATIONS: list[Migration] = [
     _v4_forgotten_addresses,
     _v5_lead_other_emails,
     _v6_activity,
+    _v7_tag_rules_and_interest,
 ]

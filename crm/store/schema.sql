@@ -87,6 +87,11 @@ CREATE TABLE import_change (
     after TEXT
 );
 
+CREATE TABLE interest_question (
+    question TEXT PRIMARY KEY COLLATE NOCASE,
+    created_at DATETIME NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE lead (
     id INTEGER PRIMARY KEY,
     email TEXT NOT NULL,
@@ -177,6 +182,22 @@ CREATE TABLE suggestion_snooze (
     kind TEXT NOT NULL DEFAULT 'snooze'
 );
 
+CREATE TABLE tag_rule (
+    id INTEGER PRIMARY KEY,
+    pattern TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    step_id INTEGER NOT NULL REFERENCES step(id) ON DELETE CASCADE,
+    offer_id INTEGER REFERENCES offer(id) ON DELETE CASCADE,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE tag_rule_yes (
+    rule_id INTEGER NOT NULL REFERENCES tag_rule(id) ON DELETE CASCADE,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE SET NULL,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
+    PRIMARY KEY (rule_id, lead_id)
+) WITHOUT ROWID;
+
 CREATE TABLE tag (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -266,3 +287,8 @@ CREATE TRIGGER lead_import_fp_tag_renamed AFTER UPDATE OF name ON tag
       UPDATE lead SET import_fp = NULL
        WHERE import_fp IS NOT NULL AND id IN (SELECT lead_id FROM lead_tag WHERE tag_id = NEW.id);
     END;
+
+CREATE INDEX tag_rule_yes_commitment ON tag_rule_yes(commitment_id)
+    WHERE commitment_id IS NOT NULL;
+
+CREATE INDEX tag_rule_yes_batch ON tag_rule_yes(batch_id);
