@@ -60,6 +60,8 @@ WRITERS: dict[str, set[str]] = {
     "offer_link": {"crm.importing.activity.links"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},
+    # the questions marked as showing interest (their answers are read as topics)
+    "interest_question": {"crm.book.interests"},
     "step": {"crm.asking.ladder", "crm.store.migrations"},
     "setting": {"crm.asking.pacing"},
     "suggestion_snooze": {"crm.asking.due"},

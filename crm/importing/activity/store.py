@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crm.book.interests import interest_topics
 from crm.book.leads import STATUS_LABELS, LeadStatus, make_search_text
 from crm.importing.activity.rows import Answer
 from crm.store.db import MAX_SQL_VARIABLES
@@ -407,7 +408,8 @@ def answers_of_lead(lead_id: int) -> dict[int, tuple[Answer, ...]]:
 
 
 def lead_topics(lead_id: int) -> tuple[str, ...]:
-    """The topics of the offers the lead said yes to, most recent yes first."""
+    """The topics of the offers the lead said yes to, most recent yes first, then those
+    of its answers to questions marked as showing interest (``crm.book.interests``)."""
     topics: list[str] = []
     for (text,) in database_proxy.execute_sql(
         "SELECT o.topics FROM commitment c JOIN offer o ON o.id = c.offer_id "
@@ -418,4 +420,7 @@ def lead_topics(lead_id: int) -> tuple[str, ...]:
             topic = topic.strip()
             if topic and topic not in topics:
                 topics.append(topic)
+    for topic in interest_topics(lead_id):
+        if topic not in topics:
+            topics.append(topic)
     return tuple(topics)
