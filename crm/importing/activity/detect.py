@@ -19,13 +19,14 @@ import codecs
 import importlib
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from crm.errors import ImportFormatError
+from crm.errors import ImportFormatError, SmallyesError
 from crm.importing.activity.rows import ActivityRow, Rejected
 from crm.importing.decoding import SNIFF_BYTES, Decoding, Source, detect_decoding, sources_for
 from crm.importing.platforms import detect_platform
@@ -151,7 +152,7 @@ class ActivitySource:
     context: Any = None
     size: int = 0
 
-    def rows(self) -> Iterator[ActivityRow | Rejected]:
+    def rows(self) -> Generator[ActivityRow | Rejected, None, None]:
         if self.source is None:
             assert self.path is not None
             yield from self.reader.read_mailbox([self.path])
@@ -242,3 +243,39 @@ def _is_subscriber_list(headers: Sequence[str], rows: list[list[str]]) -> bool:
     from column names alone is not enough inside an activity export)."""
     detection = detect_platform(headers, rows)
     return detection.platform != "generic" and not detection.heuristic
+
+
+# Rows of each activity source read to tell its questions and whether its times have a zone.
+LOOK_ROWS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityLook:
+    """What the import window asks about an activity export before importing it."""
+
+    questions: tuple[str, ...]  # the form questions answered in the first rows, in order
+    local_times: bool  # some time is written without a zone: the owner says which zone
+
+
+def look_at(plan: SourcePlan, rows: int = LOOK_ROWS) -> ActivityLook:
+    """The questions and the zone-less times of the first ``rows`` rows of each activity
+    source. A source that cannot be read is left for the import to say why."""
+    questions: dict[str, str] = {}  # folded -> as first written
+    local = False
+    for activity in plan.activity:
+        if activity.source is None:
+            continue  # a mailbox: its dates carry their zone
+        found = activity.rows()
+        try:
+            for row in islice(found, rows):
+                if isinstance(row, Rejected):
+                    continue
+                local = local or row.at_is_local
+                for answer in row.answers:
+                    text = " ".join(answer.question.split())
+                    questions.setdefault(text.casefold(), text)
+        except SmallyesError as exc:
+            log.info("%s: not looked at further (%s)", activity.label, exc.user_message)
+        finally:
+            found.close()
+    return ActivityLook(tuple(questions.values()), local)
