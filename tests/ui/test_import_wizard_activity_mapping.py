@@ -97,3 +97,30 @@ def test_a_form_asks_which_questions_show_interest(qtbot, db, clock, now) -> Non
     first = wizard.interest_checks[0]
     assert first.isChecked() and not first.isEnabled() and "marked already" in first.text()
     assert wizard.options(dry_run=True).interest == ()
+
+
+def test_times_that_could_be_day_or_month_first_are_asked(
+    qtbot, db, clock, now, tmp_path, monkeypatch
+) -> None:
+    from ui import import_wizard
+
+    add_lead("ada@example.com", status="subscribed", now=now)
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "who,when,target\nada@example.com,03/04/2026 10:00,https://example.com/a\n",
+        encoding="utf-8",
+    )
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert wizard.open_file(path) and wizard.is_activity_mapping()
+    assert wizard.dates_box.isVisible() and list(wizard.date_combos) == [1]
+    errors: list[str] = []
+    monkeypatch.setattr(import_wizard, "show_error", lambda _p, text: errors.append(text))
+    wizard.import_button.click()  # not answered: refused before anything is read
+    assert errors and "put the day or the month first" in errors[0]
+    _pick(wizard.date_combos[1], "dmy")
+    _pick(wizard.zone_combo, "UTC")
+    _run(qtbot, wizard, wizard.import_button)
+    (yes,) = [i for i in get_timeline(find_lead("ada@example.com").id) if i.kind == "commitment"]
+    assert yes.at.isoformat() == "2026-04-03T10:00:00"
