@@ -145,6 +145,7 @@ def test_an_offers_links_are_listed_added_and_removed(qtbot, book, now, clock) -
     dialog.link_edit.setText("https://www.Example.com/guides/seo")
     with qtbot.waitSignal(events.changed, check_params_cb=_changed("offer_link")):
         dialog.add_link()
+    assert dialog.link_edit.text() == ""  # ready for the next one
     dialog.link_edit.setText("example.com/seo-quiz")
     dialog.link_step_box.setCurrentIndex(dialog.link_step_box.findData("answered"))
     dialog.add_link()
