@@ -300,21 +300,26 @@ def _apply_rule(
     batch_id: int | None,
     now_text: str,
 ) -> None:
-    """One rule over every lead carrying one of ``tag_ids`` (a JSON list), in three
+    """One rule over every lead carrying one of ``tag_ids`` (a JSON list), in a few
     statements whatever the number of leads."""
     db = database_proxy
-    tagged = (
-        "SELECT lt.lead_id FROM lead_tag lt WHERE lt.tag_id IN (SELECT value FROM json_each(?))"
-    )
     not_answered = (
-        "NOT EXISTS (SELECT 1 FROM tag_rule_yes y WHERE y.rule_id = ? AND y.lead_id = {lead})"
+        "NOT EXISTS (SELECT 1 FROM tag_rule_yes y WHERE y.rule_id = ? AND y.lead_id = lt.lead_id)"
     )
+    tagged_unanswered = (
+        "SELECT DISTINCT lt.lead_id FROM lead_tag lt WHERE lt.tag_id IN "
+        f"(SELECT value FROM json_each(?)) AND {not_answered}"
+    )
+    # Once the rule has answered for everyone (every import after the first), this one
+    # look over the tagged leads is all it costs.
+    if not db.execute_sql(f"{tagged_unanswered} LIMIT 1", [tag_ids, rule_id]).fetchone():
+        return
     # A tag-rule yes the lead already has at this step and offer is this rule's too.
     db.execute_sql(
         "INSERT INTO tag_rule_yes (rule_id, lead_id, commitment_id, batch_id) "
-        "SELECT ?, c.lead_id, min(c.id), ? FROM commitment c WHERE c.source = ? "
-        f"AND c.step_id = ? AND c.offer_id IS ? AND c.lead_id IN ({tagged}) "
-        f"AND {not_answered.format(lead='c.lead_id')} GROUP BY c.lead_id",
+        "SELECT ?, x.lead_id, x.yes, ? FROM (SELECT lt.lead_id AS lead_id, (SELECT min(c.id) "
+        "FROM commitment c WHERE c.lead_id = lt.lead_id AND c.source = ? AND c.step_id = ? "
+        f"AND c.offer_id IS ?) AS yes FROM ({tagged_unanswered}) lt) x WHERE x.yes IS NOT NULL",
         [rule_id, batch_id, SOURCE, step_id, offer_id, tag_ids, rule_id],
     )
     first = _next_commitment_id()
@@ -327,7 +332,7 @@ def _apply_rule(
         "b.file_name AS file FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
         "LEFT JOIN import_batch b ON b.id = lt.batch_id "
         "WHERE lt.tag_id IN (SELECT value FROM json_each(?)) "
-        f"AND {not_answered.format(lead='lt.lead_id')} GROUP BY lt.lead_id) x ORDER BY x.lead_id",
+        f"AND {not_answered} GROUP BY lt.lead_id) x ORDER BY x.lead_id",
         [step_id, offer_id, SOURCE, batch_id, now_text, tag_ids, rule_id],
     )
     db.execute_sql(
