@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crm.asking.asks import get_ask, record_ask
-from crm.book.leads import add_lead, find_lead, tag_lead
+from crm.book.leads import add_lead, delete_lead, find_lead, restore_deleted, tag_lead
 from crm.book.offers import add_offer
 from crm.book.tag_rules import (
     SOURCE,
@@ -357,3 +357,12 @@ def test_forget_leaves_nothing_of_the_tag_or_the_rule_on_the_person(db, now) -> 
     assert notes == [("",)]  # the yes stays for the funnel, its note (the tag) goes
     # Nothing left for the rule to find: applying again makes nothing.
     assert apply_tag_rules(now=now).yeses == 0
+
+
+def test_a_deleted_lead_brought_back_gets_no_second_yes(db, now) -> None:
+    lead = add_lead("ada@example.com", now=now)
+    tag_lead(lead.id, [SEO])
+    add_tag_rule(SEO, "downloaded", now=now)
+    restore_deleted(delete_lead(lead.id))
+    assert apply_tag_rules(now=now).yeses == 0
+    assert len(_rule_yeses("ada@example.com")) == 1
