@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm.book.other_emails import other_email_owners
+from crm.book.tag_rules import apply_tag_rules
 from crm.changes import LEAD_TABLES, note
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
 from crm.importing.activity import generic
@@ -237,6 +238,7 @@ class _Importer:
     ) -> None:
         self.path = path
         self.options = options
+        self.now = now
         self.now_text = fmt(now)
         self.progress = progress
         self.cancel = cancel
@@ -309,6 +311,9 @@ class _Importer:
                     self.heartbeat.start()
                     if self.writer.dropped_indexes and not options.dry_run:
                         self.writer.restore_indexes()  # a rollback brings them back by itself
+                    if not options.dry_run and self.tally.rows:
+                        # tags that mean a yes, as this batch's (its undo takes them back)
+                        apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
                     # A file with a header only imports nothing: no batch to list or undo.
                     if options.dry_run or self.tally.rows == 0:
                         txn.rollback()

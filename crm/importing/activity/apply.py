@@ -42,6 +42,7 @@ from crm.book import lead_cache
 from crm.book.emails import check_email
 from crm.book.interests import clean_question, mark_interest, stored_questions
 from crm.book.leads import SUPPRESSED, LeadStatus
+from crm.book.tag_rules import apply_tag_rules
 from crm.errors import ImportFormatError, OperationCancelled, ValidationError
 from crm.importing.activity.detect import ActivitySource, SourcePlan
 from crm.importing.activity.links import Links, LinkTarget, is_ignored_link, load_links
@@ -59,7 +60,7 @@ from crm.importing.activity.report import (
     ActivityTally,
 )
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
-from crm.importing.activity.store import ActivityWriter, PendingAsk, key_digest
+from crm.importing.activity.store import ActivityWriter, PendingAsk, answered_ask, key_digest
 from crm.importing.decoding import Source, shown_name
 from crm.importing.labels import platform_words
 from crm.importing.normalise import SEVERITY
@@ -68,7 +69,6 @@ from crm.jobs import CancelToken, Progress, no_progress
 from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
 from crm.store.models import database_proxy
 from crm.store.paths import database_path
-from crm.timefmt import from_stored_required
 
 # The tables an activity import writes, for the change it notes.
 ACTIVITY_TABLES = (
@@ -300,6 +300,9 @@ class _ActivityImport:
                 for source in plan.activity:
                     self.read_source(source)
                 self.finish()
+                if not self.dry_run and self.tally.rows:
+                    # tags that mean a yes, as this batch's (its undo takes them back)
+                    apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
                 if self.dry_run or (self.tally.rows == 0 and (sub is None or sub.rows == 0)):
                     txn.rollback()
         except BaseException:
@@ -527,15 +530,7 @@ class _ActivityImport:
         self, asks: list[PendingAsk], step_id: int, offer_id: int | None, at: str
     ) -> PendingAsk | None:
         """The oldest pending ask this yes answers (and takes it off the list)."""
-        when = from_stored_required(at)
-        for ask in asks:
-            if ask.step_id != step_id or (ask.offer_id is not None and ask.offer_id != offer_id):
-                continue
-            asked = from_stored_required(ask.asked_at)
-            if asked <= when <= asked + self.window:
-                asks.remove(ask)
-                return ask
-        return None
+        return answered_ask(asks, step_id, offer_id, at, self.window)
 
     def write_statuses(self, rows: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
         writer, tally = self.writer, self.tally
