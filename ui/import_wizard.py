@@ -46,6 +46,7 @@ from crm.importing import ImportOptions, ImportReport, Preview, import_csv, prev
 from crm.importing import save_rejected as write_rejected
 from crm.importing.activity.detect import SourcePlan, plan_sources
 from crm.importing.activity.report import ActivityReport
+from crm.importing.labels import platform_words
 from crm.importing.mapping import DATE_TARGETS, TARGET_LABELS, ColumnMap, Target
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
 from crm.timefmt import local, utc_now
@@ -389,8 +390,7 @@ class ImportWizard(QDialog):
         self.file_error.hide()
         self.dry_report = None
         self.dry_label.setText("")
-        keys = sorted({s.platform.removesuffix("_activity") for s in plan.activity})
-        names = ", ".join(k.replace("_", " ").title() for k in keys)
+        names = ", ".join(sorted({platform_words(s.platform) for s in plan.activity}))
         files = len(plan.activity)
         self.detected_label.setText(
             f"{path.name}: activity from {names}" + (f" ({files:,} files)" if files > 1 else "")
