@@ -740,10 +740,12 @@ def numbers_table(funnel: Funnel, kind: str) -> NumbersTable:
             tuple(("offer", o.offer) for o in funnel.offers),
         )
     if kind == "cohorts":
-        labels = [s.label if s.tracked else f"{s.label} ({NOT_TRACKED})" for s in funnel.steps]
+        # The columns keep the steps' names (a report page has no room for more); the title
+        # says what a dash means.
+        gaps = f" (– where a step is {NOT_TRACKED})" if funnel.untracked else ""
         return NumbersTable(
-            "Cohorts by month of first yes",
-            ("Month", "Leads", *labels),
+            f"Cohorts by month of first yes{gaps}",
+            ("Month", "Leads", *(s.label for s in funnel.steps)),
             tuple(
                 (
                     c.month,

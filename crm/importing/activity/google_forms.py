@@ -29,16 +29,15 @@ from collections.abc import Iterator, Sequence
 
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.responses import (
-    Question,
+    Layout,
     Records,
-    Who,
     answered_rows,
     cell,
     email_candidates,
     find_column,
+    layout_of,
     read_time,
     recognised_records,
-    who_and_questions,
 )
 from crm.importing.activity.rows import ActivityRow, Rejected
 from crm.importing.decoding import Decoding, Source
@@ -103,14 +102,13 @@ def read(
     """One ANSWERED row per response (``context`` is not needed: the file names the
     questions itself)."""
     with recognised_records(source, decoding, _timed, _REFUSAL) as (headers, records):
-        who, asked, order = _layout(headers, records)
+        layout, order = _layout(headers, records)
     with recognised_records(source, decoding, _timed, _REFUSAL) as (_, records):
         yield from answered_rows(
             records,
-            platform=PLATFORM,
-            member=source.member or "",
-            who=who,
-            asked=asked,
+            PLATFORM,
+            source,
+            layout,
             when=0,
             campaign=form_title(source),
             read_at=lambda text: parse_stamp(text, order),
@@ -123,7 +121,7 @@ def _timed(member: str, headers: Sequence[str]) -> bool:
     return bool(headers) and fold(headers[0]) in _TIME_LABELS
 
 
-def _layout(headers: Sequence[str], records: Records) -> tuple[Who, tuple[Question, ...], str]:
+def _layout(headers: Sequence[str], records: Records) -> tuple[Layout, str]:
     """Who answered, the questions, and the day/month order of the time column, from a
     first look through the records: the first rows for the email, on until a time
     decides the order (a file whose every time could be either is read to its end)."""
@@ -138,11 +136,11 @@ def _layout(headers: Sequence[str], records: Records) -> tuple[Who, tuple[Questi
             order = order or day_month_order((_bare(cell(fields, 0)),)) or ""
             yield fields
 
-    who, asked = who_and_questions(headers, first_rows(), {0}, candidates)
+    layout = layout_of(headers, first_rows(), {0}, candidates)
     if not order:
         times = (_bare(cell(fields, 0)) for _, fields in records)
         order = day_month_order(times) or _TIME_LABELS[fold(headers[0])]
-    return who, asked, order
+    return layout, order
 
 
 def _bare(text: str) -> str:

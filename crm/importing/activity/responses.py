@@ -129,18 +129,26 @@ def recognised_records(
         yield headers, records
 
 
-def who_and_questions(
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a responses file says who answered, and its questions."""
+
+    who: Who
+    asked: tuple[Question, ...]
+
+
+def layout_of(
     headers: Sequence[str],
     sample: Iterable[Sequence[str]],
     technical: Collection[int],
     candidates: Sequence[int],
-) -> tuple[Who, tuple[Question, ...]]:
+) -> Layout:
     """Who answered (the email among ``candidates``, picked on the first ``SCAN_ROWS`` of
     ``sample`` when several could be it, and the name) and the questions: the named
     columns that are neither ``technical`` nor those."""
     email = pick_email(candidates, itertools.islice(sample, SCAN_ROWS))
     who = who_answered(headers, email, technical)
-    return who, questions(headers, set(technical) | who.columns)
+    return Layout(who, questions(headers, set(technical) | who.columns))
 
 
 def utc_time(text: str) -> tuple[dt.datetime | None, bool]:
@@ -150,11 +158,10 @@ def utc_time(text: str) -> tuple[dt.datetime | None, bool]:
 
 def answered_rows(
     records: Iterable[tuple[int, list[str]]],
-    *,
     platform: str,
-    member: str,
-    who: Who,
-    asked: Sequence[Question],
+    source: Source,
+    layout: Layout,
+    *,
     when: int | None,
     ident: int | None = None,
     campaign: str = "",
@@ -168,6 +175,7 @@ def answered_rows(
     is rejected, and one with no time too when ``timeless`` gives the reason (else it is
     undated). The key is the ``ident`` cell, the response's own id, or else the platform,
     the address and the time joined."""
+    member, who, asked = source.member or "", layout.who, layout.asked
     for row, fields in records:
         reason = refused(fields) if refused is not None else ""
         if reason:

@@ -22,8 +22,8 @@ from crm.importing.activity.responses import (
     answered_rows,
     email_candidates,
     find_column,
+    layout_of,
     recognised_records,
-    who_and_questions,
 )
 from crm.importing.activity.rows import ActivityRow, Rejected
 from crm.importing.decoding import Decoding, Source
@@ -59,14 +59,13 @@ def read(
         respondent = find_column(headers, (_RESPONDENT,))
         technical = {i for i in (ident, submitted, respondent) if i is not None}
         candidates = email_candidates(headers, technical)
-        who, asked = who_and_questions(headers, (f for _, f in records), technical, candidates)
+        layout = layout_of(headers, (f for _, f in records), technical, candidates)
     with recognised_records(source, decoding, recognises, _REFUSAL) as (_, records):
         yield from answered_rows(
             records,
-            platform=PLATFORM,
-            member=source.member or "",
-            who=who,
-            asked=asked,
+            PLATFORM,
+            source,
+            layout,
             when=submitted,
             ident=ident,
             campaign=form_title(source),

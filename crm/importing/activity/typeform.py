@@ -26,8 +26,8 @@ from crm.importing.activity.responses import (
     cell,
     email_candidates,
     find_column,
+    layout_of,
     recognised_records,
-    who_and_questions,
 )
 from crm.importing.activity.rows import ActivityRow, Rejected
 from crm.importing.decoding import Decoding, Source
@@ -85,7 +85,7 @@ def read(
     with recognised_records(source, decoding, recognises, _REFUSAL) as (headers, records):
         technical = technical_columns(headers)
         candidates = email_candidates(headers, technical - _hidden_email(headers, technical))
-        who, asked = who_and_questions(headers, (f for _, f in records), technical, candidates)
+        layout = layout_of(headers, (f for _, f in records), technical, candidates)
     token, submit, kind = (find_column(headers, (n,)) for n in (_TOKEN, _SUBMIT, _TYPE))
 
     def partial(fields: Sequence[str]) -> str:
@@ -95,10 +95,9 @@ def read(
     with recognised_records(source, decoding, recognises, _REFUSAL) as (_, records):
         yield from answered_rows(
             records,
-            platform=PLATFORM,
-            member=source.member or "",
-            who=who,
-            asked=asked,
+            PLATFORM,
+            source,
+            layout,
             when=submit,
             ident=token,
             refused=partial,

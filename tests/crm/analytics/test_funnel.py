@@ -376,7 +376,8 @@ def test_a_book_of_subscribers_does_not_claim_every_click(db, db_path, now, caps
     assert table.rows[1] == ("Subscribed", "5", "5", "–", "–")
     assert table.links[:2] == (None, ("step", "subscribed"))
     cohorts = numbers_table(funnel, "cohorts")
-    assert cohorts.columns[2] == "Clicked (not tracked)"
+    assert cohorts.title == "Cohorts by month of first yes (– where a step is not tracked)"
+    assert cohorts.columns[2] == "Clicked"
     assert cohorts.rows[0][2:4] == ("–", "100%")
 
     monkeypatch.setattr("crm.cli.COMMAND_MODULES", ("crm.cli.funnel",))
