@@ -51,6 +51,7 @@ from crm.importing.activity.apply import owner_zone
 from crm.importing.activity.detect import SourcePlan, look_at, plan_sources
 from crm.importing.activity.report import ActivityReport
 from crm.importing.activity.table import written_with_zone
+from crm.importing.labels import platform_words
 from crm.importing.mapping import (
     ACTIVITY_CHOICES,
     ACTIVITY_TARGETS,
@@ -462,8 +463,7 @@ class ImportWizard(QDialog):
         self.file_error.hide()
         self.dry_report = None
         self.dry_label.setText("")
-        keys = sorted({s.platform.removesuffix("_activity") for s in plan.activity})
-        names = ", ".join(k.replace("_", " ").title() for k in keys)
+        names = ", ".join(sorted({platform_words(s.platform) for s in plan.activity}))
         files = len(plan.activity)
         self.detected_label.setText(
             f"{path.name}: activity from {names}" + (f" ({files:,} files)" if files > 1 else "")

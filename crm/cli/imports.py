@@ -195,10 +195,9 @@ def _print_report(report: ImportReport) -> None:
         head = "nothing written"
     else:
         head = f"batch {report.batch_id}"
-    print(
-        f"{report.file_name}: {report.platform_label}, {report.encoding}, "
-        f"{report.delimiter_name}-separated ({head})"
-    )
+    # A mailbox is no CSV: it has neither an encoding nor a delimiter to name.
+    read_as = f", {report.encoding}, {report.delimiter_name}-separated" if report.encoding else ""
+    print(f"{report.file_name}: {report.platform_label}{read_as} ({head})")
     if isinstance(report, ActivityReport):
         _print_activity(report)
         return

@@ -607,10 +607,17 @@ class _ActivityImport:
         batch_id = self.writer.batch_id if wrote else None
         first = sub
         rows = tally.rows + (sub.rows if sub else 0)
+        named = platform
+        if sub is not None:
+            # A subscriber list that also carries its people's engagement is one platform's
+            # file, named once; a ZIP of lists beside activity files names both.
+            lists = set(plan.subscribers)
+            both = all(a.source in lists for a in plan.activity)
+            named = sub.platform if both else f"{sub.platform}+{platform}"
         return ActivityReport(
             batch_id=batch_id,
             file_name=shown_name(self.path),
-            platform=platform if sub is None else f"{sub.platform}+{platform}",
+            platform=named,
             platform_label=platform_words(platform),
             encoding=first.encoding if first else "",
             delimiter=first.delimiter if first else ",",

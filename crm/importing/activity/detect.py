@@ -11,6 +11,12 @@ opens and clicks. Its members then split three ways (:class:`SourcePlan`): activ
 members, subscriber lists (a member the subscriber import recognises as a platform's
 export, not by guessing), and the rest (index files such as ``campaigns.csv``, aggregate
 copies of the activity), which are left out and named in the report.
+
+One file can be both: a subscriber list whose columns also total each person's
+engagement (Substack's dashboard export). A reader that says so through
+``recognises_dashboard(headers)`` gets the file as an activity source, and the same file
+is a subscriber list too: the import reads its people first, then their engagement, in
+one batch of kind ``mixed``.
 """
 
 from __future__ import annotations
@@ -213,9 +219,15 @@ def plan_sources(path: Path) -> SourcePlan:
     for source in sources:
         head = heads[source]
         module = recognising_reader(source, head[0], readers) if head is not None else None
+        both = module is None and head is not None
+        if both:
+            assert head is not None  # for mypy: ``both`` says so
+            module = _dashboard_reader(head[0], readers)
         if module is None:
             others.append(source)
             continue
+        if both:
+            plan.subscribers.append(source)  # its people, read before their engagement
         plan.activity.append(
             ActivitySource(
                 source.label if source.member is None else source.member,
@@ -236,6 +248,15 @@ def plan_sources(path: Path) -> SourcePlan:
         else:
             plan.ignored.append(source.label if source.member is None else source.member)
     return plan
+
+
+def _dashboard_reader(headers: Sequence[str], readers: Sequence[ModuleType]) -> ModuleType | None:
+    """The reader of a subscriber list's engagement columns, if one recognises them."""
+    for module in readers:
+        recognises = getattr(module, "recognises_dashboard", None)
+        if recognises is not None and recognises(headers):
+            return module
+    return None
 
 
 def _is_subscriber_list(headers: Sequence[str], rows: list[list[str]]) -> bool:

@@ -23,6 +23,7 @@ SKIP_NO_EMAIL = "no_email"  # an anonymous answer
 SKIP_FORGOTTEN = "forgotten"  # a person forgotten at their request
 SKIP_NO_STEP = "step_not_on_ladder"  # the ladder has no step for it any more
 SKIP_STATUS_KEPT = "status_unchanged"  # a bounce or unsubscribe the lead's status already says
+SKIP_AUTO_REPLY = "auto_reply"  # a mailbox's automatic reply or bulk mail: nobody wrote it
 
 OPENED = "opened"  # the events key of opens counted (never a step)
 
