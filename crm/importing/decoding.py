@@ -21,8 +21,12 @@ from typing import IO, Any, TextIO, cast
 from crm.errors import ImportFormatError
 
 SNIFF_BYTES = 8192
-MAX_ZIP_ENTRIES = 64
+# A platform's account export holds one opens and one clicks file per campaign: years
+# of weekly campaigns are thousands of CSVs, so the count is capped high and the sizes
+# (each file's and the whole archive's unpacked) are what keep a crafted archive out.
+MAX_ZIP_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 2 * 1024**3  # 2 GiB unpacked per CSV
+MAX_ZIP_BYTES = 16 * 1024**3  # 16 GiB unpacked for all the CSVs of one archive
 MAX_RATIO = 200  # a CSV compresses well, but not a thousand to one
 _CHUNK = 1 << 20
 
@@ -157,7 +161,7 @@ def _zip_sources(path: Path) -> list[Source]:
         raise ImportFormatError(
             f"{shown_name(path)} looks like a ZIP archive but cannot be opened: download it again."
         ) from exc
-    if len(infos) > MAX_ZIP_ENTRIES * 16:
+    if len(infos) > MAX_ZIP_ENTRIES * 4:
         raise ImportFormatError(
             f"{shown_name(path)} holds {len(infos)} files, too many for an export: unzip it and "
             "import the CSV files one by one."
@@ -201,7 +205,13 @@ def _zip_sources(path: Path) -> list[Source]:
     if len(sources) > MAX_ZIP_ENTRIES:
         raise ImportFormatError(
             f"{shown_name(path)} holds {len(sources)} CSV files, too many to import at once: unzip "
-            "it and import them one by one."
+            "it and import them in smaller archives."
+        )
+    total = sum(s.size for s in sources)
+    if total > MAX_ZIP_BYTES:
+        raise ImportFormatError(
+            f"{shown_name(path)} would unpack to {total:,} bytes of CSV, too large to import at "
+            "once: unzip it and import its files in smaller groups."
         )
     return sources
 

@@ -288,3 +288,29 @@ def test_a_named_pipe_is_refused_without_waiting_on_it(db, now, tmp_path, read) 
     assert len(outcome) == 1 and isinstance(outcome[0], ImportFormatError)
     assert "is not a regular file" in outcome[0].user_message
     assert _batches() == 0
+
+
+def test_a_zip_of_hundreds_of_csvs_imports_them_all(db, now, tmp_path) -> None:
+    # an account export: a file per campaign, years of them
+    path = tmp_path / "account.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for i in range(300):
+            z.writestr(f"campaigns/{i:03}.csv", HEADER + f"p{i}@example.com,Person {i}\n")
+    report = import_csv(path, now=now)
+    assert (report.created, report.rejected) == (300, 0)
+    assert lead("p299@example.com").first_name == "Person 299"
+
+
+def test_a_zip_whose_csvs_add_up_over_the_total_cap_is_refused(
+    db, now, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr("crm.importing.decoding.MAX_ZIP_BYTES", 1000)
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for i in range(10):
+            rows = "".join(f"p{i}.{j}@example.com,P\n" for j in range(10))  # ~200 bytes
+            z.writestr(f"{i}.csv", HEADER + rows)
+    before = dump_tables()
+    with pytest.raises(ImportFormatError, match="too large to import at once"):
+        import_csv(path, now=now)
+    assert dump_tables() == before
