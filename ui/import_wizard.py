@@ -164,6 +164,8 @@ class ImportWizard(QDialog):
         self.report: ImportReport | None = None
         self.dry_report: ImportReport | None = None
         self.activity: SourcePlan | None = None  # an activity export: nothing to map
+        # lists of people with activity beside them (an account ZIP): the lists are mapped
+        self.mixed: SourcePlan | None = None
         self.interest_checks: list[QCheckBox] = []
         self.asks_zone = False  # some times of the file are written without a zone
         self._dry = False
@@ -438,6 +440,7 @@ class ImportWizard(QDialog):
             self._open_activity(path, plan)
             return True
         self.activity = None
+        self.mixed = plan if plan is not None and plan.kind == "mixed" else None
         self._show_tables(True)
         try:
             preview = preview_csv(path)
@@ -457,7 +460,7 @@ class ImportWizard(QDialog):
 
     def _open_activity(self, path: Path, plan: SourcePlan) -> None:
         """An activity export: no columns to map; the dry run says what it would add."""
-        self.path, self.preview, self.activity = path, None, plan
+        self.path, self.preview, self.activity, self.mixed = path, None, plan, None
         self.target_combos, self.custom_edits = [], []
         self.file_error.clear()
         self.file_error.hide()
@@ -524,9 +527,15 @@ class ImportWizard(QDialog):
 
     def _show_preview(self, preview: Preview) -> None:
         extra = f" ({preview.sources} CSV files)" if preview.sources > 1 else ""
+        also = ""
+        if preview.activity_sources:
+            names = ", ".join(platform_words(p) for p in preview.activity_platforms)
+            files = preview.activity_sources
+            also = f"\nand activity from {names}" + (f" ({files:,} files)" if files > 1 else "")
         self.detected_label.setText(
             f"{preview.file_name}{extra}: {preview.platform_label} · {preview.encoding} · "
-            f"{preview.delimiter_name}-separated" + "".join(f"\n⚠ {w}" for w in preview.warnings)
+            f"{preview.delimiter_name}-separated{also}"
+            + "".join(f"\n⚠ {w}" for w in preview.warnings)
         )
         rows = self.rows_table
         rows.clear()
@@ -586,6 +595,16 @@ class ImportWizard(QDialog):
         self._show_people_options(not activity)
         if activity:
             self._show_time_questions()
+        elif self.mixed is not None:
+            look = look_at(self.mixed)
+            self._show_activity_options(look.local_times, look.questions)
+            self._show_date_orders(preview.ambiguous_dates)
+            self._show_consent(preview.asks_consent())
+            self.confirm_label.setText(
+                self.confirm_label.text()
+                + " The activity is imported after these people, in the same run: clicks, "
+                "answers and replies become yeses, opens count as engagement."
+            )
         else:
             self._show_activity_options(False, ())
             self._show_date_orders(preview.ambiguous_dates)
@@ -718,14 +737,18 @@ class ImportWizard(QDialog):
             return ImportOptions(
                 dry_run=dry_run, mapping=self.mapping(), date_orders=orders, zone=self.zone()
             )
+        mixed = self.mixed is not None
         return ImportOptions(
-            platform=self.preview.platform if self.preview else "auto",
+            # a named platform would read every file of a mixed ZIP as people
+            platform=self.preview.platform if self.preview and not mixed else "auto",
             on_duplicate=self.policy_combo.currentData(),
             tag=self.tag_edit.text(),
             dry_run=dry_run,
             mapping=self.mapping(),
             date_orders=orders,
             opted_in=self.asks_consent and bool(self.consent_combo.currentData()),
+            zone=self.zone() if mixed else "",
+            interest=self.interest() if mixed else (),
         )
 
     # -- running
@@ -793,21 +816,16 @@ class ImportWizard(QDialog):
             self._show_undone(result)
             return
         assert isinstance(result, ImportReport)
-        if self._dry and isinstance(result, ActivityReport):
-            self.dry_report = result
-            zone = f" {result.zone_words}" if result.zone_words else ""
-            self.dry_label.setText(f"Dry run: {result.summary}.{zone} Nothing was written.")
-            self.stack.setCurrentIndex(self.PAGE_MAP)
-            return
         if self._dry:
             self.dry_report = result
-            self.dry_label.setText(
-                f"Dry run: {result.created:,} new, {result.updated:,} updated, "
-                f"{result.unchanged:,} unchanged, {result.rejected:,} rejected, "
-                f"{result.duplicates_in_file:,} duplicates in the file"
-                + (f", {result.forgotten:,} forgotten at their request" if result.forgotten else "")
-                + ". Nothing was written."
-            )
+            if isinstance(result, ActivityReport):
+                zone = f" {result.zone_words}" if result.zone_words else ""
+                people = result.subscribers
+                said = f"people: {_people_words(people)}; activity: " if people else ""
+                text = f"Dry run: {said}{result.summary}.{zone} Nothing was written."
+            else:
+                text = f"Dry run: {_people_words(result)}. Nothing was written."
+            self.dry_label.setText(text)
             self.stack.setCurrentIndex(self.PAGE_MAP)
             return
         self.report = result
@@ -828,7 +846,7 @@ class ImportWizard(QDialog):
         if report.rows == 0:
             self._show_nothing_imported(report)
             return
-        if isinstance(report, ActivityReport) and report.kind == "activity":
+        if isinstance(report, ActivityReport):
             self._show_activity_summary(report)
             return
         lines = [
@@ -877,12 +895,22 @@ class ImportWizard(QDialog):
         self.stack.setCurrentIndex(self.PAGE_SUMMARY)
 
     def _show_activity_summary(self, report: ActivityReport) -> None:
-        lines = [
-            f"Imported {report.file_name} (activity) in {_duration(report.seconds)}.",
-            f"{report.rows:,} rows: {report.summary}.",
-        ]
-        if report.created:
-            lines.append(f"{report.created:,} new contacts (people who answered or wrote).")
+        people = report.subscribers
+        if people is None:
+            lines = [
+                f"Imported {report.file_name} (activity) in {_duration(report.seconds)}.",
+                f"{report.rows:,} rows: {report.summary}.",
+            ]
+        else:
+            lines = [
+                f"Imported {report.file_name} (people and activity) in "
+                f"{_duration(report.seconds)}.",
+                f"People: {people.rows:,} rows: {_people_words(people)}.",
+                f"Activity: {report.activity_rows:,} rows: {report.summary}.",
+            ]
+        contacts = report.created - (people.created if people is not None else 0)
+        if contacts:
+            lines.append(f"{contacts:,} new contacts (people who answered or wrote).")
         if report.skipped:
             skipped = sorted(report.skipped.items())
             words = ", ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in skipped)
@@ -957,6 +985,15 @@ class ImportWizard(QDialog):
             self._runner.cancel()
             self._runner.wait()
         super().closeEvent(event)
+
+
+def _people_words(report: ImportReport) -> str:
+    """What an import of people did to the book, in counts."""
+    return (
+        f"{report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"{report.rejected:,} rejected, {report.duplicates_in_file:,} duplicates in the file"
+        + (f", {report.forgotten:,} forgotten at their request" if report.forgotten else "")
+    )
 
 
 def _duration(seconds: float) -> str:

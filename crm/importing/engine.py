@@ -122,7 +122,9 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
     """Decode, sniff and detect a file and propose its mapping; nothing is written."""
     options = ImportOptions(platform=platform).checked()
     path = Path(path)
-    sources = sources_for(path)
+    plan = _mixed_plan(path) if options.platform == "auto" else None
+    # a ZIP of member lists and activity: the lists are what there is to map
+    sources = plan.subscribers if plan is not None else sources_for(path)
     reading = SourceReading(sources[0], options.platform)
     try:
         orders, undecided = decide_orders(reading, {}, keep=False)
@@ -165,9 +167,23 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
             sources=len(sources),
             activity_mapping=activity,
             looks_like_activity=looks,
+            activity_sources=len(plan.activity) if plan is not None else 0,
+            activity_platforms=(
+                tuple(sorted({a.platform for a in plan.activity})) if plan is not None else ()
+            ),
         )
     finally:
         reading.close()
+
+
+def _mixed_plan(path: Path) -> SourcePlan | None:
+    """The plan of a file holding both people and activity (a platform's account ZIP, a
+    dashboard export with engagement columns), or None for any other file."""
+    try:
+        plan = plan_sources(path)
+    except SmallyesError:
+        return None  # the subscriber reading says what is wrong with the file
+    return plan if plan.kind == "mixed" else None
 
 
 # What ``--map FIELD=COLUMN`` can name: every target but a custom field (the default for
@@ -651,12 +667,15 @@ def import_csv(
         return _import_activity(
             path, _mapped_activity(path, options), options, now, progress, cancel
         )
-    # A platform or a mapping the owner chose says the file is a list of people.
+    # A platform or a mapping the owner chose says the file is a list of people; a
+    # mapping of a file that also holds activity maps its lists, the activity follows.
     if options.platform == "auto" and options.mapping is None:
         plan = plan_sources(path)
         if plan.activity:
             return _import_activity(path, plan, options, now, progress, cancel)
         sources = plan.sources
+    elif options.platform == "auto" and (mixed := _mixed_plan(path)) is not None:
+        return _import_activity(path, mixed, options, now, progress, cancel)
     else:
         sources = sources_for(path)
     if options.interest:

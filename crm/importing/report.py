@@ -121,6 +121,10 @@ class Preview:
     # what, when), and whether its values look like one.
     activity_mapping: Mapping = ()
     looks_like_activity: bool = False
+    # For a file of people that holds activity too (imported after them, in the same run):
+    # its activity files and their platforms' keys.
+    activity_sources: int = 0
+    activity_platforms: tuple[str, ...] = ()
 
     def asks_consent(self, mapping: Mapping | None = None) -> bool:
         """Whether the owner should say if the people in the file opted in (see

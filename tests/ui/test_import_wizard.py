@@ -344,3 +344,32 @@ def _answered_emails() -> list[str]:
         "SELECT l.email FROM lead l JOIN commitment c ON c.lead_id = l.id ORDER BY l.id"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def test_an_account_zip_maps_its_members_and_imports_its_activity_after_them(
+    qtbot, db, clock
+) -> None:
+    from crm.store.models import database_proxy
+
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    export = DATA.parent / "activity" / "mailchimp" / "mailchimp-account-export.zip"
+    assert wizard.open_file(export)
+    detected = wizard.detected_label.text()
+    assert "and activity from Mailchimp (6 files)" in detected
+    assert "all of them are imported" not in detected  # the opens are not lists of people
+    assert wizard.mapping_box.isVisibleTo(wizard)
+    assert "imported after these people" in wizard.confirm_label.text()
+    _run(qtbot, wizard, wizard.dry_button)
+    assert wizard.dry_label.text().startswith("Dry run: people: 300 new, ")
+    assert "activity: 134 yeses (134 clicked), 594 opens" in wizard.dry_label.text()
+    assert count_leads() == 0
+    _run(qtbot, wizard, wizard.import_button)
+    summary = wizard.summary_label.text()
+    assert "(people and activity)" in summary
+    assert "People: 300 rows: 300 new" in summary and "Activity: 742 rows: " in summary
+    assert "new contacts" not in summary  # the 300 are subscribers, said once
+    opens = database_proxy.execute_sql("SELECT count(*) FROM activity_event").fetchone()[0]
+    assert count_leads() == 300 and opens >= 594
+    [batch] = list_imports()  # one batch: its undo takes both parts back
+    assert batch.platform_label.startswith("Mailchimp")

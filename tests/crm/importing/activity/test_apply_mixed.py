@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crm.book.leads import find_lead
-from crm.importing import ImportReport
+from crm.importing import ImportOptions, ImportReport, import_csv
 from crm.importing.activity.detect import activity_sources, plan_sources
 from crm.importing.activity.report import ActivityReport
 from crm.importing.decoding import sources_for
@@ -74,6 +74,29 @@ def test_a_zip_with_lists_and_activity_is_one_mixed_batch(db, now, tmp_path) -> 
         (report.batch_id, "mixed")
     ]
     assert find_lead("lena.hoffmann@example.org").level == 2
+
+
+def test_a_mixed_zip_imported_with_the_owner_s_mapping_keeps_its_activity(
+    db, now, tmp_path
+) -> None:
+    # the import window and ``import --map`` pass the member list's mapping
+    from crm.importing import preview_csv
+
+    path = _zip(
+        tmp_path,
+        {"lists/members/members_1_news.csv": _members(), "activity/clicks.csv": CLICKS},
+    )
+    preview = preview_csv(path)
+    assert (preview.sources, preview.activity_sources) == (1, 1)
+    assert not any("all of them are imported" in w for w in preview.warnings)
+    report = run_activity(path, now, mapping=preview.mapping)
+    assert report.kind == "mixed" and report.events == {"clicked": 1, "opened": 1}
+    assert report.subscribers is not None and report.subscribers.created == 5
+    # a platform named by the owner still reads every file as a list of people
+    assert not isinstance(
+        import_csv(path, ImportOptions(platform="generic", mapping=preview.mapping), now=now),
+        ActivityReport,
+    )
 
 
 def test_undoing_a_mixed_batch_removes_both_parts(db, now, tmp_path) -> None:
