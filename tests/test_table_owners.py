@@ -65,6 +65,7 @@ WRITERS: dict[str, set[str]] = {
     "offer": {"crm.book.offers", "crm.demo"},
     "offer_link": {"crm.importing.activity.links"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
+    "import_source": {"crm.importing.activity.store"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},
     # the questions marked as showing interest (their answers are read as topics)
     "interest_question": {"crm.book.interests"},

@@ -59,6 +59,7 @@ class Source:
     path: Path
     member: str | None = None
     size: int = 0
+    crc: int | None = None  # a ZIP entry's CRC-32, from the archive's directory
 
     @property
     def label(self) -> str:
@@ -195,7 +196,7 @@ def _zip_sources(path: Path) -> list[Source]:
                 f"{info.file_size:,} bytes, too large to be a real export: unzip it yourself "
                 "and check it."
             )
-        sources.append(Source(path, info.filename, info.file_size))
+        sources.append(Source(path, info.filename, info.file_size, info.CRC))
     if not sources:
         shown = ", ".join(names[:3]) or "nothing"
         raise ImportFormatError(

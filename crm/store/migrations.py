@@ -431,6 +431,27 @@ def _v7_tag_rules_and_interest(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# The activity files an import read whole, by content: importing the same file again (next
+# month's account export repeats every unchanged campaign's file) counts its rows as
+# already imported without reading them. Only a file every row of which was stored, or
+# skipped for a reason the next import would give too, is remembered; an undo forgets
+# its batch's files.
+_V8 = (
+    """CREATE TABLE import_source (
+    digest INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES import_batch(id) ON DELETE CASCADE,
+    rows INTEGER NOT NULL,
+    ignored INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    "CREATE INDEX import_source_batch ON import_source(batch_id)",
+)
+
+
+def _v8_imported_sources(db: SqliteDatabase) -> None:
+    for statement in _V8:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -439,4 +460,5 @@ MIGRATIONS: list[Migration] = [
     _v5_lead_other_emails,
     _v6_activity,
     _v7_tag_rules_and_interest,
+    _v8_imported_sources,
 ]

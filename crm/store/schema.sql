@@ -78,6 +78,13 @@ CREATE TABLE import_batch (
     kind TEXT NOT NULL DEFAULT 'subscribers'
 );
 
+CREATE TABLE import_source (
+    digest INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES import_batch(id) ON DELETE CASCADE,
+    rows INTEGER NOT NULL,
+    ignored INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
 CREATE TABLE import_change (
     id INTEGER PRIMARY KEY,
     batch_id INTEGER NOT NULL REFERENCES import_batch(id) ON DELETE CASCADE,
@@ -229,6 +236,8 @@ CREATE INDEX commitment_offer ON commitment(offer_id);
 CREATE INDEX commitment_step ON commitment(step_id, at);
 
 CREATE INDEX import_change_batch ON import_change(batch_id);
+
+CREATE INDEX import_source_batch ON import_source(batch_id);
 
 CREATE INDEX lead_batch ON lead(batch_id);
 

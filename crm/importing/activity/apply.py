@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import re
 import time
@@ -216,6 +217,32 @@ _EMAIL_CACHE = 500_000
 BULK_ROWS = 50_000  # from this many rows on, a load into a smaller table rebuilds an index
 
 
+# A tally's rejected, created and dated-at-import counts and its skips, before a file.
+_Counts = tuple[int, int, int, dict[str, int]]
+# What a row skipped for these reasons is, it stays: a file whose other rows were all
+# stored may be remembered as read (the ignored links counted again from the record).
+_SKIPS_THAT_STAY = frozenset({SKIP_DUPLICATE, SKIP_IGNORED_LINK, SKIP_DELIVERY})
+
+
+def source_digest(source: ActivitySource) -> int | None:
+    """The content of an activity file, with the reader (and the columns the owner
+    mapped) that read it, as a signed 64-bit digest; None when it cannot be told cheaply.
+    A ZIP entry is told by its name, size and CRC-32, a plain file by its bytes."""
+    columns = getattr(source.context, "columns", None)
+    head = f"{source.reader.__name__}|{source.platform}|{columns!r}|"
+    entry = source.source
+    if entry is not None and entry.member is not None:
+        if entry.crc is None:
+            return None
+        return key_digest(f"{head}zip|{entry.member}|{entry.size}|{entry.crc}")
+    path = entry.path if entry is not None else source.path
+    if path is None or not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        content = hashlib.file_digest(handle, "blake2b").hexdigest()
+    return key_digest(f"{head}file|{content}")
+
+
 def event_key(row: ActivityRow) -> int:
     """The stored key: the reader's, under its platform (two platforms' row ids never
     meet), as its digest."""
@@ -263,6 +290,9 @@ class _ActivityImport:
         self.bytes_done = 0
         self.rows_before = 0  # rows of the sources already read
         self.last_progress = 0.0
+        # the files earlier imports read whole, and each source's digest (None: none)
+        self.read_whole: dict[int, tuple[int, int]] = {}
+        self.digests: dict[int, int | None] = {}
 
     # -- progress
 
@@ -282,7 +312,7 @@ class _ActivityImport:
     def run(self, plan: SourcePlan, subscribers: SubscriberRun | None) -> ActivityReport:
         started = time.monotonic()
         database_proxy.execute_sql("SELECT 1")  # this thread's connection is open
-        conn = self.writer.conn = database_proxy.connection()
+        self.writer.conn = database_proxy.connection()
         self.bytes_total = max(1, sum(max(s.size, 1) for s in plan.activity))
         sub: ImportReport | None = None
         try:
@@ -296,7 +326,7 @@ class _ActivityImport:
                     sub.batch_id if sub is not None else None,
                     plan.kind,
                 )
-                self.begin(conn)
+                self.begin(plan)
                 for source in plan.activity:
                     self.read_source(source)
                 self.finish()
@@ -313,13 +343,16 @@ class _ActivityImport:
         self.progress(self.tally.rows, self.tally.rows)
         return self.report(plan, platform, sub, time.monotonic() - started)
 
-    def begin(self, conn: object) -> None:
+    def begin(self, plan: SourcePlan) -> None:
         writer = self.writer
         self.leads = writer.lead_index()
         self.steps = {k: (s.id, s.level) for k, s in writer.steps().items()}
         self.links = load_links()
         self.window = dt.timedelta(days=get_pacing().follow_up_days)
-        expected = self.bytes_total / _BYTES_PER_ROW
+        self.read_whole = writer.imported_sources()
+        self.digests = {id(s): source_digest(s) for s in plan.activity}
+        to_read = [s for s in plan.activity if self.digests[id(s)] not in self.read_whole]
+        expected = sum(max(s.size, 1) for s in to_read) / _BYTES_PER_ROW
         if expected >= BULK_ROWS and expected >= writer.event_count_at_most():
             self.bulk_index = writer.drop_bulk_index()
         db_path = database_path(database_proxy.obj)
@@ -330,10 +363,15 @@ class _ActivityImport:
     def read_source(self, source: ActivitySource) -> None:
         tally = self.tally
         tally.file_label = source.label
+        digest = self.digests.get(id(source))
+        if digest is not None and digest in self.read_whole:
+            self.read_before(source, *self.read_whole[digest])
+            return
         links, leads, emails = self.links, self.leads, self.emails
         chunk: list[_Pending] = []
         local_seen = False
         rows_at_start = tally.rows
+        before = (tally.rejected, tally.created, tally.dated_at_import, dict(tally.skipped))
         opened, skip = Action.OPENED, Effect.SKIP
         for item in source.rows():
             tally.rows += 1
@@ -365,9 +403,36 @@ class _ActivityImport:
         self.write_chunk(chunk)
         if local_seen:
             self.local_labels.append(source.label)
+        elif digest is not None:
+            self.remember(digest, tally.rows - rows_at_start, before)
         self.bytes_done += max(source.size, 1)
         self.rows_before += tally.rows - rows_at_start
         self.tick()
+
+    def read_before(self, source: ActivitySource, rows: int, ignored: int) -> None:
+        """A file an earlier import read whole: its rows are counted as the row-by-row
+        reading would count them again, without reading them."""
+        tally = self.tally
+        tally.rows += rows
+        if ignored:
+            tally.skipped[SKIP_IGNORED_LINK] = tally.skipped.get(SKIP_IGNORED_LINK, 0) + ignored
+        tally.already_imported += rows - ignored
+        self.bytes_done += max(source.size, 1)
+        self.rows_before += rows
+        self.tick()
+
+    def remember(self, digest: int, rows: int, before: _Counts) -> None:
+        """Remember a file this import read whole, when reading it again could only find
+        its rows stored: none rejected, no contact made, none dated at the import, no
+        skip whose reason may change (an unknown person imported later, a step put back)."""
+        tally = self.tally
+        rejected, created, dated, skipped = before
+        if (tally.rejected, tally.created, tally.dated_at_import) != (rejected, created, dated):
+            return
+        grown = {r: n - skipped.get(r, 0) for r, n in tally.skipped.items()}
+        if any(n and r not in _SKIPS_THAT_STAY for r, n in grown.items()):
+            return
+        self.writer.remember_source(digest, rows, grown.get(SKIP_IGNORED_LINK, 0))
 
     def email_key(self, item: ActivityRow) -> str | None:
         """The row's address key (remembered for the rows after), or None: rejected."""

@@ -150,6 +150,24 @@ class ActivityWriter:
             for i, key, level in self.conn.execute("SELECT id, key, level FROM step")
         }
 
+    def imported_sources(self) -> dict[int, tuple[int, int]]:
+        """The files read whole by earlier imports: digest -> (rows, rows skipped as
+        ignored links)."""
+        return {
+            int(digest): (int(rows), int(ignored))
+            for digest, rows, ignored in self.conn.execute(
+                "SELECT digest, rows, ignored FROM import_source"
+            )
+        }
+
+    def remember_source(self, digest: int, rows: int, ignored: int) -> None:
+        """This batch read the file ``digest`` whole (see ``imported_sources``)."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO import_source (digest, batch_id, rows, ignored) "
+            "VALUES (?, ?, ?, ?)",
+            (digest, self.batch_id, rows, ignored),
+        )
+
     def stored_keys(self, keys: Sequence[int]) -> dict[int, int | None]:
         """The keys among ``keys`` stored already, each with the batch that stored it."""
         found: dict[int, int | None] = {}
@@ -359,6 +377,7 @@ def undo_activity(batch_id: int) -> list[int]:
         [batch_id],
     )
     db.execute_sql("DELETE FROM activity_event WHERE batch_id = ?", [batch_id])
+    db.execute_sql("DELETE FROM import_source WHERE batch_id = ?", [batch_id])
     return leads
 
 
