@@ -31,6 +31,8 @@ The steps, per step of the ladder (lowest first):
   step that is not tracked, when no step below is tracked, or when nobody reached that
   one. Against an untracked step the ratio would read 100% whatever the leads did.
   ``drop_off`` is that step's reached minus this one's (0 where there is no such step).
+  The JSON gives it as ``tracked_conversion`` (over ``tracked_base``); its ``conversion``
+  stays reached over the previous step's reached (``after_previous``), whatever that step.
 
 Asks: per step, how many asks were made and how they stand; the acceptance rate is
 accepted over answered asks (accepted, declined or no response), pending left out.
@@ -127,6 +129,9 @@ class StepReach:
     drop_off: int  # leads lost since the nearest tracked step below (0 where none)
     tracked: bool = True  # some yes at this step is recorded among the leads and dates in view
     base: str | None = None  # the key of the step ``conversion`` and ``drop_off`` compare with
+    # reached over the previous step's reached, tracked or not: the JSON's "conversion",
+    # the plain arithmetic scripts have always read
+    after_previous: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,8 +140,10 @@ class StepReach:
             "level": self.level,
             "reached": self.reached,
             "took": self.took,
-            "conversion": self.conversion,
+            "conversion": self.after_previous,
             "tracked": self.tracked,
+            "tracked_conversion": self.conversion,
+            "tracked_base": self.base,
         }
 
 
@@ -514,6 +521,7 @@ def _steps(
     out: list[StepReach] = []
     base: StepRow | None = None  # the nearest tracked step below
     base_reached = 0
+    previous: int | None = None
     for step, reached, took_n in zip(ladder, reached_list, took, strict=True):
         tracked = took_n > 0
         compared = base if tracked else None
@@ -529,8 +537,10 @@ def _steps(
                 drop_off=(base_reached - reached) if compared else 0,
                 tracked=tracked,
                 base=compared.key if compared else None,
+                after_previous=reached / previous if previous else None,
             )
         )
+        previous = reached
         if tracked:
             base, base_reached = step, reached
     return tuple(out)

@@ -220,6 +220,8 @@ def test_json_has_the_documented_keys(history) -> None:
         "took",
         "conversion",
         "tracked",
+        "tracked_conversion",
+        "tracked_base",
     }
     assert set(data["asks"][0]) == {
         "step",
@@ -385,7 +387,9 @@ def test_a_book_of_subscribers_does_not_claim_every_click(db, db_path, now, caps
     data = json.loads(capsys.readouterr().out)
     first, second = data["steps"][:2]
     assert (first["key"], first["tracked"], first["took"]) == ("clicked", False, 0)
-    assert (second["tracked"], second["conversion"]) == (True, None)
+    assert (second["tracked"], second["tracked_conversion"]) == (True, None)
+    # the plain ratio scripts read: 1 subscriber of the 1 lead at or above clicked
+    assert second["conversion"] == 1.0
     assert data["cohorts"][0]["reached"]["clicked"] is None
     assert data["cohorts"][0]["reached"]["subscribed"] == 1.0
     assert main(["--db", str(db_path), "funnel"]) == 0
