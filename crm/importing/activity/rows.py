@@ -34,7 +34,9 @@ class Answer:
     answer: str
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each of these fields through object.__setattr__,
+# four times the cost of building the row, which an import does millions of times.
+@dataclass(slots=True)
 class ActivityRow:
     """One dated piece of evidence from an activity file.
 

@@ -83,9 +83,10 @@ def parse_time(text: str, order: str = "") -> tuple[dt.datetime | None, str]:
     text = text.strip()
     if len(text) >= 19 and text[4:5] == "-" and text[:4].isdigit():
         try:
-            if len(text) == 19:  # 'YYYY-MM-DD HH:MM:SS' (Mailchimp): no zone, no fraction
+            if len(text) == 19 and text[16:17] == ":":
+                # 'YYYY-MM-DD HH:MM:SS' (Mailchimp): no zone, no fraction
                 at = dt.datetime.fromisoformat(text)
-                return at, at.isoformat()
+                return at, text.replace(" ", "T")  # its isoformat(), without making it
             value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             pass
