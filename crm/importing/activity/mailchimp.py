@@ -128,8 +128,16 @@ def read(
                 "not Mailchimp activity: import the account export ZIP as Mailchimp wrote it."
             )
         action = _kind(member) or (Action.OPENED if url is None else Action.CLICKED)
+        clicks = action is Action.CLICKED
+        head = join_key(SOURCE, web_id, "")  # the key's fields before the address
+        tail = "|" + action.value
+        at_email = 0 if email is None else email  # None only for a file with no header
+        # A file holds millions of these rows: each cell is trimmed of plain whitespace,
+        # and of invisible characters only when its ends are not ASCII (as cell() does).
         for row, fields in table.records():
-            address = cell(fields, email)
+            address = fields[at_email].strip() if at_email < len(fields) else ""
+            if address and not (address[0].isascii() and address[-1].isascii()):
+                address = cell(fields, email)
             if not address:
                 yield no_email(table, row)
                 continue
@@ -139,12 +147,11 @@ def read(
             except ValueError as exc:
                 yield bad_time(table, row, written, exc)
                 continue
-            parts = [SOURCE, web_id, address.lower(), at_key, action.value]
+            key = f"{head}{address.lower()}|{at_key}{tail}"
             link = ""
-            if action is Action.CLICKED:
+            if clicks:
                 link = cell(fields, url)
-                parts.append(link)
-            key = join_key(*parts)
+                key = f"{key}|{link}"
             yield ActivityRow(
                 SOURCE, member, row, address, action, at, key, url=link, campaign=campaign
             )
