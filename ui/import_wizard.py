@@ -858,6 +858,8 @@ class ImportWizard(QDialog):
         ]
         if report.forgotten:
             lines.append(f"{report.forgotten:,} skipped: forgotten at their request.")
+        if report.tag_rule_yeses:
+            lines.append(_tag_rule_words(report.tag_rule_yeses))
         if report.statuses:
             lines.append(
                 "In the file: "
@@ -917,6 +919,8 @@ class ImportWizard(QDialog):
             lines.append(f"Skipped: {words}.")
         if report.zone_words:
             lines.append(report.zone_words)
+        if report.tag_rule_yeses:
+            lines.append(_tag_rule_words(report.tag_rule_yeses))
         if report.interest:
             shown = "; ".join(f"'{q}'" for q in report.interest)
             lines.append(f"Answers to {shown} are now topics of the people who gave them.")
@@ -985,6 +989,10 @@ class ImportWizard(QDialog):
             self._runner.cancel()
             self._runner.wait()
         super().closeEvent(event)
+
+
+def _tag_rule_words(yeses: int) -> str:
+    return f"{yeses:,} {'yes' if yeses == 1 else 'yeses'} from tags that mean one (tag rules)."
 
 
 def _people_words(report: ImportReport) -> str:

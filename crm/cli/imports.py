@@ -208,6 +208,8 @@ def _print_report(report: ImportReport) -> None:
     )
     if report.forgotten:
         print(f"  {report.forgotten} skipped: forgotten at their request")
+    if report.tag_rule_yeses:
+        print(f"  {report.tag_rule_yeses} yeses from tag rules")
     if report.statuses:
         print("  statuses: " + ", ".join(f"{k} {v}" for k, v in report.statuses.items()))
     for error in report.errors[:20]:
@@ -232,6 +234,8 @@ def _print_activity(report: ActivityReport) -> None:
     )
     if report.skipped:
         print("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items())))
+    if report.tag_rule_yeses:
+        print(f"  {report.tag_rule_yeses} yeses from tag rules")
     if report.status_changes:
         print(
             "  statuses changed: "

@@ -329,7 +329,8 @@ class _Importer:
                         self.writer.restore_indexes()  # a rollback brings them back by itself
                     if not options.dry_run and self.tally.rows:
                         # tags that mean a yes, as this batch's (its undo takes them back)
-                        apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
+                        applied = apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
+                        self.tally.tag_rule_yeses = applied.yeses
                     # A file with a header only imports nothing: no batch to list or undo.
                     if options.dry_run or self.tally.rows == 0:
                         txn.rollback()
@@ -374,6 +375,7 @@ class _Importer:
             dry_run=self.options.dry_run,
             seconds=seconds,
             forgotten=tally.forgotten,
+            tag_rule_yeses=tally.tag_rule_yeses,
             rejected_rows=tally.rejected_rows,
         )
 

@@ -27,6 +27,7 @@ class Tally:
     def __init__(self) -> None:
         self.rows = self.created = self.updated = self.unchanged = 0
         self.duplicates = self.rejected = self.warnings = self.forgotten = 0
+        self.tag_rule_yeses = 0  # yeses the tag rules made at the end of the import
         self.statuses: dict[str, int] = {}
         self.warning_texts: list[str] = []
         self.rejected_rows = RejectedRows()
@@ -75,6 +76,7 @@ class ImportReport:
     dry_run: bool = False
     seconds: float = 0.0
     forgotten: int = 0  # rows of people forgotten at their request: skipped
+    tag_rule_yeses: int = 0  # yeses tag rules made from the tags this import stored
     # every rejected row, whole, on disk: what save_rejected writes out
     rejected_rows: RejectedRows | None = field(default=None, repr=False, compare=False)
 
@@ -98,6 +100,7 @@ class ImportReport:
             "warnings": self.warnings,
             "errors": [e.to_json() for e in self.errors],
             "statuses": dict(self.statuses),
+            "tag_rule_yeses": self.tag_rule_yeses,
         }
 
 

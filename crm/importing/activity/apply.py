@@ -332,7 +332,8 @@ class _ActivityImport:
                 self.finish()
                 if not self.dry_run and self.tally.rows:
                     # tags that mean a yes, as this batch's (its undo takes them back)
-                    apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
+                    applied = apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
+                    self.tally.tag_rule_yeses = applied.yeses
                 if self.dry_run or (self.tally.rows == 0 and (sub is None or sub.rows == 0)):
                     txn.rollback()
         except BaseException:
@@ -700,6 +701,7 @@ class _ActivityImport:
             dry_run=self.dry_run,
             seconds=seconds,
             forgotten=tally.forgotten + (sub.forgotten if sub else 0),
+            tag_rule_yeses=tally.tag_rule_yeses + (sub.tag_rule_yeses if sub else 0),
             rejected_rows=tally.rejected_rows,
             kind=plan.kind,
             events=dict(tally.events),

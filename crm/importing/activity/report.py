@@ -108,6 +108,7 @@ class ActivityReport(ImportReport):
             activity_rows=self.activity_rows,
             events=dict(sorted(self.events.items())),
             already_imported=self.already_imported,
+            tag_rule_yeses=self.tag_rule_yeses,
             skipped=dict(sorted(self.skipped.items())),
             rejected=self.rejected,
             created=self.created,

@@ -228,6 +228,19 @@ def test_every_import_applies_the_rules_as_its_own(db, now, tmp_path) -> None:
     assert find_lead("ada@example.com").level == 3
 
 
+def test_the_import_report_counts_the_rule_yeses(db, now, tmp_path, monkeypatch) -> None:
+    add_tag_rule(SEO, "downloaded", now=now)
+    path = _kit(tmp_path, [("ada@example.com", SEO), ("bo@example.com", ""), ("cy@x.io", SEO)])
+    report = import_csv(path, ImportOptions(), now=now)
+    assert report.tag_rule_yeses == 2 and report.to_json()["tag_rule_yeses"] == 2
+    assert import_csv(path, ImportOptions(), now=now).tag_rule_yeses == 0  # answered for
+    use_simple_reader(monkeypatch)
+    clicks = activity_csv(
+        tmp_path, [["ada@example.com", str(now - DAY), "clicked", "https://x.io"]]
+    )
+    assert import_csv(clicks, ImportOptions(), now=now).to_json()["tag_rule_yeses"] == 0
+
+
 def test_a_dry_run_makes_no_yes(db, now, tmp_path) -> None:
     add_tag_rule(SEO, "downloaded", now=now)
     import_csv(_kit(tmp_path, [("ada@example.com", SEO)]), ImportOptions(dry_run=True), now=now)

@@ -28,6 +28,7 @@ KEYS = [
     "warnings",
     "errors",
     "statuses",
+    "tag_rule_yeses",
 ]
 
 
