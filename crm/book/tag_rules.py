@@ -33,6 +33,7 @@ from typing import Any
 from crm.asking.ladder import step_by_key
 from crm.asking.pacing import get_pacing
 from crm.book import lead_cache
+from crm.book.leads import tag_lead
 from crm.book.offers import offer_id_for
 from crm.changes import note
 from crm.errors import DuplicateError, NotFoundError, ValidationError
@@ -285,6 +286,14 @@ def apply_tag_rules(
         note(tables=["commitment", "ask", "lead", "tag_rule_yes"], leads=made)
         lead_cache.recompute(made)
     return AppliedRules(len(made), resolved)
+
+
+def tag_lead_by_hand(lead_id: int, names: list[str], *, now: dt.datetime) -> AppliedRules:
+    """Tag a lead (``crm.book.leads.tag_lead``) and give it at once the yes a rule gives
+    those tags, dated now: a tag typed on the lead means what an imported one does."""
+    with database_proxy.atomic():
+        tag_lead(lead_id, names)
+        return apply_tag_rules(now=now)
 
 
 def _next_commitment_id() -> int:

@@ -13,9 +13,9 @@ from crm.book.leads import (
     list_leads,
     set_do_not_contact,
     set_status,
-    tag_lead,
     untag_lead,
 )
+from crm.book.tag_rules import tag_lead_by_hand
 from crm.book.timeline import add_note, get_timeline, record_commitment
 from crm.cli import add_json_flag, print_json
 from crm.errors import ForgottenAddressError, ValidationError
@@ -218,7 +218,7 @@ def cmd_note(args: argparse.Namespace) -> None:
 
 def cmd_tag(args: argparse.Namespace) -> None:
     lead = find_lead(args.email)
-    tag_lead(lead.id, args.tags)
+    tag_lead_by_hand(lead.id, args.tags, now=utc_now())
     _changed(args, lead.id)
 
 

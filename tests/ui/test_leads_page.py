@@ -384,6 +384,20 @@ def test_status_dnc_and_tags_from_the_detail(people, window):
     assert window.leads_page.model.index(row, Columns.TAGS).data() == "Podcast guest"
 
 
+def test_a_tag_a_rule_means_a_yes_shows_its_yes_on_the_timeline(people, window, now):
+    from crm.book.tag_rules import add_tag_rule
+
+    add_tag_rule("Webinar*", "answered", now=now)
+    ben = people["ben"]
+    select(window, ben.id)
+    detail = window.leads_page.detail
+    detail.tag_edit.setText("Webinar: pricing")
+    detail.tag_edit.returnPressed.emit()
+    top = detail.timeline.timeline_model.items()[0]
+    assert top.kind == "commitment" and top.step == "answered"
+    assert top.source == "tag rule"
+
+
 def test_timeline_reads_at_a_glance(people, window, now):
     select(window, people["ada"].id)
     model = window.leads_page.detail.timeline.timeline_model

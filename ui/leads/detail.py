@@ -42,11 +42,11 @@ from crm.book.leads import (
     get_lead,
     set_do_not_contact,
     set_status,
-    tag_lead,
     untag_lead,
     update_lead,
 )
 from crm.book.other_emails import add_other_email, remove_other_email
+from crm.book.tag_rules import tag_lead_by_hand
 from crm.book.timeline import add_note, get_timeline
 from crm.errors import NotFoundError, SmallyesError
 from crm.timefmt import utc_now
@@ -488,7 +488,7 @@ class LeadDetail(QWidget):
 
     def add_tag(self, name: str) -> None:
         # A refused tag stays in the field to be shortened, not typed again.
-        if self._run(lambda lead_id: tag_lead(lead_id, [name])):
+        if self._run(lambda lead_id: tag_lead_by_hand(lead_id, [name], now=self._clock())):
             self.tag_edit.clear()
 
     def remove_tag(self, name: str) -> None:

@@ -128,3 +128,19 @@ def test_a_second_rule_for_the_same_pattern_is_refused(db_path: Path, tagged: st
         capsys=capsys,
         says=f"There is already a tag rule for '{SEO}': remove it first",
     )
+
+
+def test_a_tag_added_by_hand_after_the_rule_gives_its_yes_at_once(
+    db_path: Path, tagged: str, capsys
+) -> None:
+    args = ("tag-rule", "add", "Webinar", "--step", "answered")
+    assert run(db_path, *args, capsys=capsys)[0] == 0
+    assert [y["step"] for y in _yeses(db_path, "bo@example.com", capsys)] == ["answered"]
+    assert run(db_path, "add", "cy@example.com", capsys=capsys)[0] == 0
+    assert _yeses(db_path, "cy@example.com", capsys) == []
+    assert run(db_path, "tag", "cy@example.com", "webinar", capsys=capsys)[0] == 0
+    [yes] = _yeses(db_path, "cy@example.com", capsys)
+    assert (yes["step"], yes["source"]) == ("answered", "tag rule")
+    # tagged again: the rule has answered for the lead already
+    assert run(db_path, "tag", "cy@example.com", "Webinar", capsys=capsys)[0] == 0
+    assert len(_yeses(db_path, "cy@example.com", capsys)) == 1
