@@ -46,6 +46,7 @@ WRITERS: dict[str, set[str]] = {
         "crm.asking.asks",  # an accepted ask's yes, and a corrected answer removing it
         "crm.importing.writer",
         "crm.importing.activity.store",  # the yeses of an activity import (bulk)
+        "crm.book.tag_rules",  # the yeses tags mean (bulk), and a removed rule's with it
         "crm.demo",
         "crm.safety.forget",
     },
@@ -53,13 +54,20 @@ WRITERS: dict[str, set[str]] = {
         "crm.asking.asks",
         # an imported yes answers a pending ask; its undo puts the ask back to pending
         "crm.importing.activity.store",
+        # a rule removed with its yeses puts the asks they answered back to pending
+        "crm.book.tag_rules",
         "crm.demo",
         "crm.safety.forget",
     },
+    "tag_rule": {"crm.book.tag_rules"},
+    # forget drops the record of which rules answered for the person
+    "tag_rule_yes": {"crm.book.tag_rules", "crm.safety.forget"},
     "offer": {"crm.book.offers", "crm.demo"},
     "offer_link": {"crm.importing.activity.links"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},
+    # the questions marked as showing interest (their answers are read as topics)
+    "interest_question": {"crm.book.interests"},
     "step": {"crm.asking.ladder", "crm.store.migrations"},
     "setting": {"crm.asking.pacing"},
     "suggestion_snooze": {"crm.asking.due"},

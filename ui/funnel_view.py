@@ -49,7 +49,14 @@ from PySide6.QtWidgets import (
 )
 
 from crm.analytics.charts import DARK, LIGHT, REPORT_SIZE, Theme
-from crm.analytics.funnel import CHART_KINDS, Funnel, FunnelFilter, NumbersTable, compute_funnel
+from crm.analytics.funnel import (
+    CHART_KINDS,
+    NOT_TRACKED,
+    Funnel,
+    FunnelFilter,
+    NumbersTable,
+    compute_funnel,
+)
 from crm.asking.ladder import step_by_key
 from crm.book.leads import LeadQuery, all_sources, all_tags
 from crm.changes import LEAD_TABLES, Change
@@ -177,8 +184,14 @@ class NumbersModel(QAbstractTableModel):
             return self.table.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and self.table.links[index.row()]:
-            return "Double-click to list these leads"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if self.table.rows[index.row()][index.column()] == NOT_TRACKED:
+                return (
+                    "No yes at this step is recorded for these leads and dates, "
+                    "so how many reached it is not known."
+                )
+            if self.table.links[index.row()]:
+                return "Double-click to list these leads"
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:

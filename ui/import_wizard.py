@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+import zoneinfo
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -39,15 +41,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.book.interests import marked_questions
 from crm.book.leads import STATUS_LABELS, LeadStatus
 from crm.changes import Change
 from crm.errors import SmallyesError
 from crm.importing import ImportOptions, ImportReport, Preview, import_csv, preview_csv
 from crm.importing import save_rejected as write_rejected
-from crm.importing.activity.detect import SourcePlan, plan_sources
+from crm.importing.activity.apply import owner_zone
+from crm.importing.activity.detect import SourcePlan, look_at, plan_sources
 from crm.importing.activity.report import ActivityReport
-from crm.importing.mapping import DATE_TARGETS, TARGET_LABELS, ColumnMap, Target
+from crm.importing.activity.table import written_with_zone
+from crm.importing.labels import platform_words
+from crm.importing.mapping import (
+    ACTIVITY_CHOICES,
+    ACTIVITY_TARGETS,
+    DATE_TARGETS,
+    TARGET_LABELS,
+    ColumnMap,
+    Mapping,
+    Target,
+)
 from crm.importing.undo import BatchRow, UndoReport, list_imports, undo_import
+from crm.importing.values import day_month_order
 from crm.timefmt import local, utc_now
 from ui.drops import dropped_file
 from ui.empty_state import lay_out_empty_state
@@ -68,8 +83,12 @@ POLICY_LABELS = {
     "overwrite": "Overwrite my fields with the file's (never with blanks)",
 }
 ORDER_LABELS = {"": "Ask: which order?", "dmy": "Day first (31/12/2024)", "mdy": "Month first"}
-# Targets offered in the mapping combo, in this order; "custom" lets the user name it.
-_CHOICES = [t for t in Target if t is not Target.CUSTOM] + [Target.CUSTOM]
+# Targets offered in the mapping combo of a list of people, in this order; "custom" lets
+# the user name it. An activity file's columns have their own few (ACTIVITY_CHOICES).
+_CHOICES = [t for t in Target if t is not Target.CUSTOM and t not in ACTIVITY_TARGETS] + [
+    Target.CUSTOM
+]
+KIND_PEOPLE, KIND_ACTIVITY = "people", "activity"
 
 
 # --- dialogs, kept in functions so tests can replace them ---------------------------------
@@ -145,6 +164,8 @@ class ImportWizard(QDialog):
         self.report: ImportReport | None = None
         self.dry_report: ImportReport | None = None
         self.activity: SourcePlan | None = None  # an activity export: nothing to map
+        self.interest_checks: list[QCheckBox] = []
+        self.asks_zone = False  # some times of the file are written without a zone
         self._dry = False
         self._started = 0.0
         self._runner = TaskRunner(self, writes=True, events=events)
@@ -208,6 +229,22 @@ class ImportWizard(QDialog):
         self.confirm_label.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.detected_label)
         layout.addWidget(self.confirm_label)
+        # A file nothing recognised may be a list of people or a log of who did what:
+        # the owner says which, and the columns are offered accordingly.
+        self.kind_combo = QComboBox()
+        self.kind_combo.addItem("People: subscribers or contacts, one per row", KIND_PEOPLE)
+        self.kind_combo.addItem(
+            "Activity: who did what and when (clicks, opens, answers)", KIND_ACTIVITY
+        )
+        self.kind_combo.setAccessibleName("What the file lists")
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
+        self.kind_row = QWidget()
+        kind_layout = QHBoxLayout(self.kind_row)
+        kind_layout.setContentsMargins(0, 0, 0, 0)
+        kind_layout.addWidget(QLabel("This file lists:"))
+        kind_layout.addWidget(self.kind_combo)
+        kind_layout.addStretch(1)
+        layout.addWidget(self.kind_row)
 
         self.mapping_table = QTableWidget(0, 3)
         self.mapping_table.setAccessibleName("Column mapping")
@@ -237,12 +274,46 @@ class ImportWizard(QDialog):
         tables.addWidget(mapping_box, 3)
         tables.addWidget(rows_box, 2)
         layout.addLayout(tables, 1)
+        self.map_layout, self.tables_layout = layout, tables
 
         self.dates_box = QGroupBox("Dates that could be day/month or month/day")
         self.dates_form = QFormLayout(self.dates_box)
         self.dates_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.date_combos: dict[int, QComboBox] = {}
         layout.addWidget(self.dates_box)
+
+        # What an activity file needs from the owner: the zone of times written without
+        # one, and which form questions show interest.
+        self.activity_box = QGroupBox("Before importing the activity")
+        activity_form = QFormLayout(self.activity_box)
+        activity_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.zone_combo = QComboBox()
+        self.zone_combo.setAccessibleName("Time zone of times written without one")
+        self.zone_combo.setToolTip("The file writes some times without a zone")
+        mine = owner_zone()
+        self.zone_combo.addItem(
+            f"My time zone ({mine})" if mine else "This computer's time zone", mine
+        )
+        for name in sorted(zoneinfo.available_timezones()):
+            if name != mine and "/" in name and not name.startswith(("Etc/", "SystemV/")):
+                self.zone_combo.addItem(name, name)
+        self.zone_combo.addItem("UTC", "UTC")
+        self.zone_combo.currentIndexChanged.connect(self._on_choice_changed)
+        self.zone_label = QLabel("Times without a zone are in:")
+        activity_form.addRow(self.zone_label, self.zone_combo)
+        self.interest_label = QLabel(
+            "Tick the questions whose answers show what a person is interested in: each "
+            "answer becomes a topic of the person, and the next ask offers what matches it."
+        )
+        self.interest_label.setWordWrap(True)
+        activity_form.addRow(self.interest_label)
+        self.interest_list = QWidget()
+        self.interest_layout = QVBoxLayout(self.interest_list)
+        self.interest_layout.setContentsMargins(12, 0, 0, 0)
+        activity_form.addRow(self.interest_list)
+        self.activity_form = activity_form
+        self.activity_box.hide()
+        layout.addWidget(self.activity_box)
 
         options = QFormLayout()
         options.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
@@ -267,8 +338,12 @@ class ImportWizard(QDialog):
         options.addRow("People already in Smallyes:", self.policy_combo)
         options.addRow("Tag everyone in this file:", self.tag_edit)
         options.addRow(self.consent_label, self.consent_combo)
+        self.people_options = options
         layout.addLayout(options)
 
+        # Takes the room the tables leave when an activity export hides them.
+        self.spare_room = QWidget()
+        layout.addWidget(self.spare_room, 0)
         self.dry_label = QLabel(
             "Check first: a dry run counts what would change and writes nothing."
         )
@@ -363,8 +438,7 @@ class ImportWizard(QDialog):
             self._open_activity(path, plan)
             return True
         self.activity = None
-        self.mapping_box.show()
-        self.rows_box.show()
+        self._show_tables(True)
         try:
             preview = preview_csv(path)
         except SmallyesError as exc:
@@ -389,8 +463,7 @@ class ImportWizard(QDialog):
         self.file_error.hide()
         self.dry_report = None
         self.dry_label.setText("")
-        keys = sorted({s.platform.removesuffix("_activity") for s in plan.activity})
-        names = ", ".join(k.replace("_", " ").title() for k in keys)
+        names = ", ".join(sorted({platform_words(s.platform) for s in plan.activity}))
         files = len(plan.activity)
         self.detected_label.setText(
             f"{path.name}: activity from {names}" + (f" ({files:,} files)" if files > 1 else "")
@@ -399,10 +472,55 @@ class ImportWizard(QDialog):
             "Each row becomes a dated event on its lead: clicks, answers and replies are "
             "yeses, opens count as engagement. A dry run shows what the file adds."
         )
-        self.mapping_box.hide()
-        self.rows_box.hide()
+        self.kind_row.hide()
+        self._show_tables(False)
         self.dates_box.hide()
+        look = look_at(plan)
+        self._show_activity_options(look.local_times, look.questions)
+        self._show_people_options(False)
         self.stack.setCurrentIndex(self.PAGE_MAP)
+
+    def _show_tables(self, shown: bool) -> None:
+        """The mapping and the first rows, or (an export with nothing to map) the room
+        they take left below the questions."""
+        self.mapping_box.setVisible(shown)
+        self.rows_box.setVisible(shown)
+        self.map_layout.setStretchFactor(self.tables_layout, 1 if shown else 0)
+        self.map_layout.setStretchFactor(self.spare_room, 0 if shown else 1)
+
+    def _show_activity_options(self, local_times: bool, questions: tuple[str, ...]) -> None:
+        """The zone of times written without one, and the questions that may show
+        interest; the box is shown only when it asks something."""
+        self.asks_zone = local_times
+        self.zone_label.setVisible(local_times)
+        self.zone_combo.setVisible(local_times)
+        for check in self.interest_checks:
+            self.interest_layout.removeWidget(check)
+            check.deleteLater()
+        self.interest_checks = []
+        marked = marked_questions() if questions else set()
+        for question in questions:
+            check = QCheckBox(question)
+            check.setAccessibleName(f"'{question}' shows interest")
+            if question.casefold() in marked:
+                # marked by an earlier import: its answers are topics already
+                check.setChecked(True)
+                check.setEnabled(False)
+                check.setText(f"{question} (marked already)")
+            check.toggled.connect(self._on_choice_changed)
+            self.interest_layout.addWidget(check)
+            self.interest_checks.append(check)
+        self.interest_label.setVisible(bool(questions))
+        self.interest_list.setVisible(bool(questions))
+        self.activity_box.setVisible(local_times or bool(questions))
+
+    def _show_people_options(self, shown: bool) -> None:
+        """The options of a list of people (duplicates, a tag, consent): an activity file
+        has none of them."""
+        for field in (self.policy_combo, self.tag_edit):
+            self.people_options.setRowVisible(field, shown)
+        if not shown:
+            self._show_consent(False)
 
     def _show_preview(self, preview: Preview) -> None:
         extra = f" ({preview.sources} CSV files)" if preview.sources > 1 else ""
@@ -410,31 +528,94 @@ class ImportWizard(QDialog):
             f"{preview.file_name}{extra}: {preview.platform_label} · {preview.encoding} · "
             f"{preview.delimiter_name}-separated" + "".join(f"\n⚠ {w}" for w in preview.warnings)
         )
-        self.confirm_label.setText(
-            "This layout is recognised by its columns, not verified: check where each column "
-            "goes before importing."
-            if preview.heuristic
-            else "Recognised layout: the mapping below is applied as shown."
+        rows = self.rows_table
+        rows.clear()
+        rows.setColumnCount(len(preview.header))
+        rows.setHorizontalHeaderLabels([h or "—" for h in preview.header])
+        rows.setRowCount(len(preview.rows))
+        for r, values in enumerate(preview.rows):
+            for c, value in enumerate(values[: len(preview.header)]):
+                # Cells are data: plain text items, never rich text or links.
+                rows.setItem(r, c, QTableWidgetItem(" ".join(value.split())))
+        rows.resizeColumnsToContents()
+        self.consent_combo.setCurrentIndex(0)
+        either = bool(preview.activity_mapping)
+        self.kind_row.setVisible(either)
+        self.kind_combo.blockSignals(True)
+        self.kind_combo.setCurrentIndex(1 if either and preview.looks_like_activity else 0)
+        self.kind_combo.blockSignals(False)
+        self._show_kind()
+
+    def is_activity_mapping(self) -> bool:
+        """Whether the owner maps the file as activity (who did what, when)."""
+        return (
+            self.activity is None
+            and self.preview is not None
+            and bool(self.preview.activity_mapping)
+            and self.kind_combo.currentData() == KIND_ACTIVITY
         )
+
+    def _base_mapping(self) -> Mapping:
+        assert self.preview is not None
+        if self.is_activity_mapping():
+            return self.preview.activity_mapping
+        return self.preview.mapping
+
+    def _on_kind_combo_changed(self) -> None:
+        self._show_kind()
+        self._on_choice_changed()
+
+    def _show_kind(self) -> None:
+        """The mapping table and options for the file as people, or as activity."""
+        preview = self.preview
+        assert preview is not None
+        activity = self.is_activity_mapping()
+        if activity:
+            self.confirm_label.setText(
+                "Say which column holds each person's email, when they did it, and what they "
+                "did or the link they clicked; a campaign column is optional."
+            )
+        else:
+            self.confirm_label.setText(
+                "This layout is recognised by its columns, not verified: check where each "
+                "column goes before importing."
+                if preview.heuristic
+                else "Recognised layout: the mapping below is applied as shown."
+            )
+        self._fill_mapping(self._base_mapping(), ACTIVITY_CHOICES if activity else _CHOICES)
+        self._show_people_options(not activity)
+        if activity:
+            self._show_time_questions()
+        else:
+            self._show_activity_options(False, ())
+            self._show_date_orders(preview.ambiguous_dates)
+            self._show_consent(preview.asks_consent())
+        self.dry_label.setText(
+            "Check first: a dry run counts what would change and writes nothing."
+        )
+
+    def _fill_mapping(self, mapping: Mapping, choices: Sequence[Target]) -> None:
+        preview = self.preview
+        assert preview is not None
         table = self.mapping_table
-        table.setRowCount(len(preview.mapping))
+        table.setRowCount(len(mapping))
         self.target_combos = []
         self.custom_edits = []
-        for row, column in enumerate(preview.mapping):
+        for row, column in enumerate(mapping):
             name = column.header or f"(column {column.index + 1}, no name)"
             table.setItem(row, 0, QTableWidgetItem(name))
             samples = [r[column.index] for r in preview.rows[:3] if column.index < len(r)]
             shown = " · ".join(" ".join(s.split())[:40] for s in samples if s.strip())
             table.setItem(row, 1, QTableWidgetItem(shown))
             combo = QComboBox()
-            for target in _CHOICES:
+            for target in choices:
                 combo.addItem(TARGET_LABELS[target], target.value)
-            combo.setCurrentIndex(combo.findData(column.target.value))
+            combo.setCurrentIndex(max(combo.findData(column.target.value), 0))
             combo.setAccessibleName(f"Where '{name}' goes")
             edit = QLineEdit(column.custom_name or column.header)
             edit.setPlaceholderText("custom field name")
             edit.setAccessibleName(f"Custom field name for '{name}'")
-            edit.setVisible(column.target is Target.CUSTOM)
+            edit.setVisible(column.target is Target.CUSTOM and Target.CUSTOM in choices)
             combo.currentIndexChanged.connect(
                 lambda _i, c=combo, e=edit: e.setVisible(c.currentData() == Target.CUSTOM.value)
             )
@@ -449,32 +630,43 @@ class ImportWizard(QDialog):
             self.custom_edits.append(edit)
         table.resizeRowsToContents()
 
-        rows = self.rows_table
-        rows.clear()
-        rows.setColumnCount(len(preview.header))
-        rows.setHorizontalHeaderLabels([h or "—" for h in preview.header])
-        rows.setRowCount(len(preview.rows))
-        for r, values in enumerate(preview.rows):
-            for c, value in enumerate(values[: len(preview.header)]):
-                # Cells are data: plain text items, never rich text or links.
-                rows.setItem(r, c, QTableWidgetItem(" ".join(value.split())))
-        rows.resizeColumnsToContents()
-
+    def _show_date_orders(self, indexes: Sequence[int]) -> None:
+        """A day/month question for each of these columns, keeping answers given."""
+        assert self.preview is not None
+        given = {i: c.currentData() for i, c in self.date_combos.items()}
         while self.dates_form.rowCount():
             self.dates_form.removeRow(0)
         self.date_combos = {}
-        for index in preview.ambiguous_dates:
+        for index in indexes:
             combo = QComboBox()
             for key, label in ORDER_LABELS.items():
                 combo.addItem(label, key)
-            self.dates_form.addRow(f"'{preview.header[index]}':", combo)
+            combo.setCurrentIndex(max(combo.findData(given.get(index, "")), 0))
+            self.dates_form.addRow(f"'{self.preview.header[index]}':", combo)
             self.date_combos[index] = combo
-        self.dates_box.setVisible(bool(preview.ambiguous_dates))
-        self.consent_combo.setCurrentIndex(0)
-        self._show_consent(preview.asks_consent())
-        self.dry_label.setText(
-            "Check first: a dry run counts what would change and writes nothing."
+        self.dates_box.setVisible(bool(indexes))
+
+    def _time_column(self) -> int | None:
+        for column, combo in zip(self._base_mapping(), self.target_combos, strict=True):
+            if combo.currentData() == Target.TIME.value:
+                return column.index
+        return None
+
+    def _show_time_questions(self) -> None:
+        """For the column the owner says holds the times: its day/month order when the
+        first rows leave it open, and the zone when they write none."""
+        assert self.preview is not None
+        index = self._time_column()
+        values = (
+            [r[index] for r in self.preview.rows if index < len(r) and r[index].strip()]
+            if index is not None
+            else []
         )
+        ambiguous = index is not None and day_month_order(values) == ""
+        if [index] != list(self.date_combos) or not ambiguous:
+            self._show_date_orders([index] if ambiguous and index is not None else [])
+        local = any(not written_with_zone(v) for v in values)
+        self._show_activity_options(local, ())
 
     def _show_consent(self, asks: bool) -> None:
         self.asks_consent = asks
@@ -483,7 +675,10 @@ class ImportWizard(QDialog):
 
     def _on_choice_changed(self) -> None:
         if self.preview is not None and self.target_combos:
-            self._show_consent(self.preview.asks_consent(self.mapping()))
+            if self.is_activity_mapping():
+                self._show_time_questions()
+            else:
+                self._show_consent(self.preview.asks_consent(self.mapping()))
         if self.dry_report is not None:
             self.dry_report = None
             self.dry_label.setText("The mapping changed: check again to see the new counts.")
@@ -493,7 +688,7 @@ class ImportWizard(QDialog):
         assert self.preview is not None
         out = []
         for column, combo, edit in zip(
-            self.preview.mapping, self.target_combos, self.custom_edits, strict=True
+            self._base_mapping(), self.target_combos, self.custom_edits, strict=True
         ):
             target = Target(combo.currentData())
             name = edit.text().strip() if target is Target.CUSTOM else ""
@@ -503,14 +698,26 @@ class ImportWizard(QDialog):
                 out.append(column.retarget(target, "" if name == column.header else name))
         return tuple(out)
 
+    def zone(self) -> str:
+        """The zone chosen for times written without one ("" for this computer's)."""
+        return str(self.zone_combo.currentData() or "") if self.asks_zone else ""
+
+    def interest(self) -> tuple[str, ...]:
+        """The questions ticked as showing interest, not marked before."""
+        return tuple(c.text() for c in self.interest_checks if c.isChecked() and c.isEnabled())
+
     def options(self, *, dry_run: bool) -> ImportOptions:
         if self.activity is not None:
-            return ImportOptions(dry_run=dry_run, tag=self.tag_edit.text())
+            return ImportOptions(dry_run=dry_run, zone=self.zone(), interest=self.interest())
         orders = tuple(
             (index, combo.currentData())
             for index, combo in self.date_combos.items()
             if combo.currentData()
         )
+        if self.is_activity_mapping():
+            return ImportOptions(
+                dry_run=dry_run, mapping=self.mapping(), date_orders=orders, zone=self.zone()
+            )
         return ImportOptions(
             platform=self.preview.platform if self.preview else "auto",
             on_duplicate=self.policy_combo.currentData(),
@@ -532,7 +739,7 @@ class ImportWizard(QDialog):
             show_error(self, "No column goes to Email: choose the column that holds addresses.")
             return
         mapped = self.mapping() if self.activity is None else []
-        dated = {c.index for c in mapped if c.target in DATE_TARGETS}
+        dated = {c.index for c in mapped if c.target in DATE_TARGETS or c.target is Target.TIME}
         unanswered = [i for i, c in self.date_combos.items() if i in dated and not c.currentData()]
         if unanswered and not dry and self.preview is not None:
             # Imported unanswered, those dates would be dropped for good.
@@ -588,7 +795,8 @@ class ImportWizard(QDialog):
         assert isinstance(result, ImportReport)
         if self._dry and isinstance(result, ActivityReport):
             self.dry_report = result
-            self.dry_label.setText(f"Dry run: {result.summary}. Nothing was written.")
+            zone = f" {result.zone_words}" if result.zone_words else ""
+            self.dry_label.setText(f"Dry run: {result.summary}.{zone} Nothing was written.")
             self.stack.setCurrentIndex(self.PAGE_MAP)
             return
         if self._dry:
@@ -679,6 +887,11 @@ class ImportWizard(QDialog):
             skipped = sorted(report.skipped.items())
             words = ", ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in skipped)
             lines.append(f"Skipped: {words}.")
+        if report.zone_words:
+            lines.append(report.zone_words)
+        if report.interest:
+            shown = "; ".join(f"'{q}'" for q in report.interest)
+            lines.append(f"Answers to {shown} are now topics of the people who gave them.")
         self._show_errors(report, lines)
 
     def _show_nothing_imported(self, report: ImportReport) -> None:

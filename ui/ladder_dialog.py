@@ -1,11 +1,11 @@
 """Ladder & offers: add, remove, rename, reorder and reword the steps; add, rename and
-retire offers.
+retire offers and edit their links; say which tags mean which yes (tag rules).
 
 Step edits are kept in the dialog until Save, which stores them in one transaction (a
 reorder, an added or a removed step recomputes every lead's level, so it happens once). A
 removed step that yeses or asks use is merged into another step the owner picks: they move
-there when Save runs, after a safety copy of the database. Offer changes apply at once,
-each a small change of its own.
+there when Save runs, after a safety copy of the database. Offer, link and tag-rule
+changes apply at once, each a small change of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -59,7 +60,15 @@ from crm.book.offers import (
     retire_offer,
     set_offer_topics,
 )
+from crm.book.tag_rules import TagRule, add_tag_rule, list_tag_rules, remove_tag_rule
 from crm.errors import SmallyesError
+from crm.importing.activity.links import (
+    DEFAULT_LINK_STEP,
+    OfferLink,
+    add_offer_link,
+    offer_links,
+    remove_offer_link,
+)
 from crm.timefmt import utc_now
 from ui import errors
 from ui.events import AppEvents
@@ -170,6 +179,32 @@ def confirm(parent: QWidget, title: str, text: str, ok: str) -> bool:
     return box.clickedButton() is yes
 
 
+def choose_rule_removal(parent: QWidget, rule: TagRule) -> bool | None:
+    """Whether the yeses the rule made go with it (True), stay (False), or None: the owner
+    cancelled (tests replace this)."""
+    made = "the yes it made" if rule.yeses == 1 else f"the {rule.yeses:,} yeses it made"
+    text = f"Remove the tag rule \u201c{rule.pattern}\u201d? Later imports will not use it."
+    if not rule.yeses:
+        return False if confirm(parent, "Remove tag rule", text, "Remove rule") else None
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Remove tag rule",
+        f"{text} Leads keep {made} unless you remove {'it' if rule.yeses == 1 else 'them'} too.",
+        parent=parent,
+    )
+    keep = box.addButton("Remove rule, keep yeses", QMessageBox.ButtonRole.AcceptRole)
+    both = box.addButton("Remove rule and yeses", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return True if clicked is both else False if clicked is keep else None
+
+
+def _count(n: int, word: str, plural: str = "") -> str:
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
 class LadderDialog(QDialog):
     def __init__(
         self,
@@ -201,6 +236,8 @@ class LadderDialog(QDialog):
         tabs = QTabWidget()
         tabs.addTab(self._build_ladder_tab(), "Ladder")
         tabs.addTab(self._build_offers_tab(), "Offers")
+        tabs.addTab(self._build_tag_rules_tab(), "Tag rules")
+        self.tabs = tabs
         self.error = styled(QLabel(wordWrap=True), "inlineError")
         self.error.hide()
         self.buttons = QDialogButtonBox(
@@ -481,11 +518,12 @@ class LadderDialog(QDialog):
             ),
         )
         form.addRow("", self.save_topics_button)
+        form.addRow(self._build_links_box())
         # The dialog's Save and Cancel are about the ladder: say that offers do not wait.
         self.offers_note = styled(
             QLabel(
-                "Each offer change (add, rename, retire, topics) is saved at once; Cancel "
-                "does not undo it.",
+                "Each offer change (add, rename, retire, topics, links) is saved at once; "
+                "Cancel does not undo it.",
                 wordWrap=True,
             ),
             "detailSubtitle",
@@ -503,13 +541,16 @@ class LadderDialog(QDialog):
 
     def _fill_offers(self, select: str | None = None) -> None:
         self.offers.clear()
-        for offer in list_offers(include_retired=True):
+        offers = list_offers(include_retired=True)
+        for offer in offers:
             item = QListWidgetItem(offer.name + ("  (retired)" if offer.retired else ""))
             item.setData(Qt.ItemDataRole.UserRole, offer)
             self.offers.addItem(item)
             if offer.name == select:
                 self.offers.setCurrentItem(item)
         self._on_offers_current_item_changed(self.offers.currentItem(), None)
+        if hasattr(self, "rule_offer_box"):
+            self._fill_rule_offers()
 
     def current_offer(self) -> OfferRow | None:
         item = self.offers.currentItem()
@@ -528,6 +569,9 @@ class LadderDialog(QDialog):
         self.topics_edit.setText(", ".join(offer.topics) if offer else "")
         self.kind_edit.setText(offer.kind if offer else "")
         self.retire_offer_button.setText("Restore" if offer and offer.retired else "Retire")
+        self.links_box.setEnabled(offer is not None)
+        self.link_error.hide()
+        self._fill_links()
 
     def _apply(self, change: Callable[[], OfferRow]) -> None:
         try:
@@ -563,6 +607,247 @@ class LadderDialog(QDialog):
         if offer is not None:
             topics, kind = self.topics_edit.text(), self.kind_edit.text()
             self._apply(lambda: set_offer_topics(offer.name, topics, kind))
+
+    # --- offer links ---------------------------------------------------------------------
+
+    def _build_links_box(self) -> QGroupBox:
+        box = QGroupBox("Links")
+        self.links_box = box
+        self.links = QListWidget()
+        self.links.setAccessibleName("Links of the offer")
+        self.links.currentItemChanged.connect(self._on_links_current_item_changed)
+        self.link_edit = QLineEdit()
+        self.link_edit.setPlaceholderText("example.com/guides/seo-checklist")
+        self.link_edit.setAccessibleName("New link of the offer")
+        self.link_edit.returnPressed.connect(self.add_link)
+        self.link_step_box = QComboBox()
+        self.link_step_box.setAccessibleName("Step of a click on the new link")
+        steps = get_ladder()
+        default = next((s.label for s in steps if s.key == DEFAULT_LINK_STEP), DEFAULT_LINK_STEP)
+        self.link_step_box.addItem(f"{default} (the usual)", None)
+        for step in steps:
+            if step.key != DEFAULT_LINK_STEP:
+                self.link_step_box.addItem(step.label, step.key)
+        self.add_link_button = QPushButton("Add link")
+        self.add_link_button.clicked.connect(self.add_link)
+        self.remove_link_button = QPushButton("Remove link")
+        self.remove_link_button.clicked.connect(self.remove_link)
+        self.link_error = styled(QLabel(wordWrap=True), "inlineError")
+        self.link_error.hide()
+        click = QHBoxLayout()
+        click.addWidget(self.link_step_box, 1)
+        click.addWidget(self.add_link_button)
+        new_link = QFormLayout()
+        new_link.addRow("New address:", self.link_edit)
+        new_link.addRow("A click on it is:", click)
+        layout = QVBoxLayout(box)
+        layout.addWidget(
+            styled(
+                QLabel(
+                    "In an activity import, a click on one of these addresses (or on any "
+                    "address that starts with one) is a yes on this offer.",
+                    wordWrap=True,
+                ),
+                "detailSubtitle",
+            )
+        )
+        layout.addWidget(self.links, 1)
+        layout.addWidget(self.remove_link_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(new_link)
+        layout.addWidget(self.link_error)
+        return box
+
+    def _fill_links(self) -> None:
+        self.links.clear()
+        offer = self.current_offer()
+        if offer is not None:
+            labels = {s.key: s.label for s in get_ladder()}
+            for link in offer_links(offer.name):
+                item = QListWidgetItem(f"{link.prefix}  \u2192  {labels.get(link.step, link.step)}")
+                item.setData(Qt.ItemDataRole.UserRole, link)
+                self.links.addItem(item)
+        self._on_links_current_item_changed(self.links.currentItem(), None)
+
+    def _on_links_current_item_changed(self, current: QListWidgetItem | None, _p: object) -> None:
+        self.remove_link_button.setEnabled(current is not None)
+
+    def current_link(self) -> OfferLink | None:
+        item = self.links.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _link_change(self, change: Callable[[], object]) -> bool:
+        try:
+            with self._events.publishing(self):
+                change()
+        except SmallyesError as exc:
+            self.link_error.setText(exc.user_message)
+            self.link_error.show()
+            return False
+        self.link_error.hide()
+        self._fill_links()
+        return True
+
+    def add_link(self) -> None:
+        offer = self.current_offer()
+        if offer is None:
+            return
+        url, step = self.link_edit.text(), self.link_step_box.currentData()
+        if self._link_change(lambda: add_offer_link(offer.name, url, now=self._clock(), step=step)):
+            self.link_edit.clear()
+
+    def remove_link(self) -> None:
+        offer, link = self.current_offer(), self.current_link()
+        if offer is not None and link is not None:
+            self._link_change(lambda: remove_offer_link(offer.name, link.prefix))
+
+    # --- tag rules -----------------------------------------------------------------------
+
+    def _build_tag_rules_tab(self) -> QWidget:
+        self.rules = QListWidget()
+        self.rules.setAccessibleName("Tag rules")
+        self.rules.currentItemChanged.connect(self._on_rules_current_item_changed)
+        self.remove_rule_button = QPushButton("Remove rule…")
+        self.remove_rule_button.clicked.connect(self.remove_rule)
+        self.rules_result = styled(QLabel(wordWrap=True), "detailSubtitle")
+        self.rules_result.hide()
+        # Saved at once like offers: the dialog's Save and Cancel are about the ladder.
+        self.rules_note = styled(
+            QLabel(
+                "A rule gives its yes to the leads who carry the tag now and to those each "
+                "later import tags, once per lead, dated at the import that brought the tag "
+                "(undoing that import takes it back). Rules are saved at once; Cancel does not "
+                "undo them.",
+                wordWrap=True,
+            ),
+            "detailSubtitle",
+        )
+        top = QVBoxLayout()
+        top.addWidget(QLabel("Tags that mean a yes:"))
+        top.addWidget(self.rules_note)
+        top.addWidget(self.rules, 1)
+        under = QHBoxLayout()
+        under.addWidget(self.remove_rule_button, 0, Qt.AlignmentFlag.AlignTop)
+        under.addWidget(self.rules_result, 1)
+        top.addLayout(under)
+
+        self.pattern_edit = QLineEdit()
+        self.pattern_edit.setPlaceholderText("Downloaded: *")
+        self.pattern_edit.setAccessibleName("Tag the rule looks for")
+        self.pattern_edit.textChanged.connect(self._on_pattern_edit_text_changed)
+        self.pattern_edit.returnPressed.connect(self.add_rule)
+        self.rule_step_box = QComboBox()
+        self.rule_step_box.setAccessibleName("Step the tag means")
+        for step in get_ladder():
+            self.rule_step_box.addItem(step.label, step.key)
+        self.rule_step_box.setCurrentIndex(max(0, self.rule_step_box.findData(DEFAULT_LINK_STEP)))
+        self.rule_offer_box = QComboBox()
+        self.rule_offer_box.setAccessibleName("Offer the tag means")
+        self._fill_rule_offers()
+        self.add_rule_button = QPushButton("Add rule")
+        self.add_rule_button.clicked.connect(self.add_rule)
+        self.rule_error = styled(QLabel(wordWrap=True), "inlineError")
+        self.rule_error.hide()
+        form = QFormLayout()
+        form.addRow("Tag:", self.pattern_edit)
+        form.addRow(
+            "",
+            styled(
+                QLabel(
+                    "In any case; * stands for any text: \u201cDownloaded: *\u201d is every "
+                    "\u201cDownloaded: \u2026\u201d tag."
+                ),
+                "detailSubtitle",
+            ),
+        )
+        form.addRow("Means a yes at:", self.rule_step_box)
+        form.addRow("On the offer:", self.rule_offer_box)
+        form.addRow("", self.add_rule_button)
+        form.addRow("", self.rule_error)
+        adding = QGroupBox("Add a rule")
+        adding.setLayout(form)
+        tab = QWidget()
+        column = QVBoxLayout(tab)
+        column.addLayout(top, 1)
+        column.addWidget(adding)
+        self._fill_rules()
+        self._on_pattern_edit_text_changed("")
+        return tab
+
+    def _fill_rule_offers(self) -> None:
+        chosen = self.rule_offer_box.currentData()
+        self.rule_offer_box.clear()
+        self.rule_offer_box.addItem("No offer", None)
+        for offer in list_offers():
+            self.rule_offer_box.addItem(offer.name, offer.name)
+        self.rule_offer_box.setCurrentIndex(max(0, self.rule_offer_box.findData(chosen)))
+
+    def _fill_rules(self, select: str | None = None) -> None:
+        self.rules.clear()
+        for rule in list_tag_rules():
+            text = f"\u201c{rule.pattern}\u201d  \u2192  {rule.step_label}"
+            text += f" \u2014 {rule.offer}" if rule.offer else ""
+            item = QListWidgetItem(f"{text}   ({_count(rule.yeses, 'yes', 'yeses')})")
+            item.setData(Qt.ItemDataRole.UserRole, rule)
+            self.rules.addItem(item)
+            if rule.pattern == select:
+                self.rules.setCurrentItem(item)
+        self._on_rules_current_item_changed(self.rules.currentItem(), None)
+
+    def current_rule(self) -> TagRule | None:
+        item = self.rules.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _on_rules_current_item_changed(self, current: QListWidgetItem | None, _p: object) -> None:
+        self.remove_rule_button.setEnabled(current is not None)
+
+    def _on_pattern_edit_text_changed(self, text: str) -> None:
+        self.add_rule_button.setEnabled(bool(text.strip()))
+
+    def _show_rule_result(self, text: str) -> None:
+        self.rule_error.hide()
+        self.rules_result.setText(text)
+        self.rules_result.show()
+
+    def add_rule(self) -> None:
+        """Add the rule in the fields and apply it to the tags already stored."""
+        pattern = self.pattern_edit.text()
+        step, offer = self.rule_step_box.currentData(), self.rule_offer_box.currentData()
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a big book takes a moment
+        try:
+            with self._events.publishing(self):
+                rule, applied = add_tag_rule(pattern, step, offer=offer, now=self._clock())
+        except SmallyesError as exc:
+            self.rule_error.setText(exc.user_message)
+            self.rule_error.show()
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.pattern_edit.clear()
+        self._fill_rules(select=rule.pattern)
+        text = (
+            f"Added \u201c{rule.pattern}\u201d: {_count(applied.yeses, 'lead')} "
+            f"{'gets' if applied.yeses == 1 else 'get'} a yes from the tags already stored"
+        )
+        if applied.resolved_asks:
+            text += f", answering {_count(applied.resolved_asks, 'pending ask')}"
+        self._show_rule_result(text + ".")
+
+    def remove_rule(self) -> None:
+        rule = self.current_rule()
+        if rule is None:
+            return
+        and_yeses = choose_rule_removal(self, rule)
+        if and_yeses is None:
+            return
+        try:
+            with self._events.publishing(self):
+                removed = remove_tag_rule(rule.pattern, and_yeses=and_yeses)
+        except SmallyesError as exc:
+            self.rule_error.setText(exc.user_message)
+            self.rule_error.show()
+            return
+        self._fill_rules()
+        self._show_rule_result(removed.message)
 
 
 def open_ladder_dialog(parent: QWidget, events: AppEvents) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from crm.analytics.funnel import CHART_KINDS, Funnel
+from crm.analytics.funnel import CHART_KINDS, NOT_TRACKED, Funnel, StepReach
 from crm.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -235,20 +235,37 @@ def draw_funnel(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) -
         _empty(ax, theme, "Log a yes on a lead's timeline, or import subscribers.")
         return
     steps = list(funnel.steps)
+    tracked = [s for s in steps if s.tracked]
     y = list(range(len(steps)))[::-1]
     colors = [theme.accent if s.major else theme.bar for s in steps]
-    bars = ax.barh(y, [s.reached for s in steps], color=colors, height=0.7)
-    for bar, step in zip(bars, steps, strict=True):
-        bar.set_gid(f"step:{step.key}")  # the app opens these leads on a click
-        bar.set_picker(True)
+    # An untracked step gets an empty bar: a count there would only repeat the step above.
+    widths = [s.reached if s.tracked else 0 for s in steps]
+    every = ax.barh(y, widths, color=colors, height=0.7)
+    bars = [bar for bar, s in zip(every, steps, strict=True) if s.tracked]
+    for bar, step in zip(every, steps, strict=True):
+        bar.set_gid(f"step:{step.key}")
+        bar.set_picker(step.tracked)  # the app opens these leads on a click
     ax.set_yticks(y, [s.label for s in steps], fontsize=LABEL_PT)
-    ax.set_xlim(0, max(s.reached for s in steps) * 1.32)
+    for label, step in zip(ax.get_yticklabels(), steps, strict=True):
+        if not step.tracked:
+            label.set_color(theme.muted)
+    ax.set_xlim(0, max(s.reached for s in tracked) * 1.32)
     _value_axis(ax, theme)
-    texts = [
-        f"{s.reached:,}" + ("" if s.conversion is None else f"  ·  {s.conversion:.0%} of previous")
-        for s in steps
-    ]
-    _bar_labels(ax, bars, texts, theme)
+    _bar_labels(ax, bars, [f"{s.reached:,}" + _conversion(funnel, s) for s in tracked], theme)
+    xmax = ax.get_xlim()[1]
+    for yy, step in zip(y, steps, strict=True):
+        if not step.tracked:
+            ax.text(
+                xmax * 0.01,
+                yy,
+                f"{NOT_TRACKED}: no yes at this step is recorded",
+                va="center",
+                fontsize=VALUE_PT,
+                fontstyle="italic",
+                color=theme.muted,
+                # The grid lines stop at the words rather than strike them through.
+                bbox={"facecolor": theme.background, "edgecolor": "none", "pad": 1.5},
+            )
     ax.set_xlabel("Leads whose highest step is at or above this one", fontsize=LABEL_PT)
     if any(s.major for s in steps):
         from matplotlib.patches import Patch
@@ -264,6 +281,15 @@ def draw_funnel(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) -
             frameon=False,
             labelcolor=theme.foreground,
         )
+
+
+def _conversion(funnel: Funnel, step: StepReach) -> str:
+    """'  ·  75% of previous', naming the step compared with when an untracked one lies
+    between them; '' without a conversion."""
+    if step.conversion is None:
+        return ""
+    base = funnel.base_across_gap(step)
+    return f"  ·  {step.conversion:.0%} of {base.label if base else 'previous'}"
 
 
 ASK_SERIES = (
@@ -388,11 +414,14 @@ def draw_cohorts(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) 
     import numpy as np
 
     steps = list(funnel.steps)
-    grid = np.array([[c.share(s.key) for s in steps] for c in cohorts])
+    # An untracked step's column is left blank (NaN draws nothing), not coloured as 100%.
+    grid = np.array(
+        [[c.share(s.key) if s.tracked else np.nan for s in steps] for c in cohorts], dtype=float
+    )
     image = ax.imshow(grid, cmap="cividis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(
         range(len(steps)),
-        [s.label for s in steps],
+        [s.label if s.tracked else f"{s.label} ({NOT_TRACKED})" for s in steps],
         fontsize=VALUE_PT,
         rotation=25,
         ha="right",
@@ -405,17 +434,21 @@ def draw_cohorts(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT) 
         spine.set_visible(False)
     ax.grid(False)
     text_pt = VALUE_PT if len(cohorts) <= 10 else VALUE_PT - 1.5
+    for label, step in zip(ax.get_xticklabels(), steps, strict=True):
+        if not step.tracked:
+            label.set_color(theme.muted)
     for i, row in enumerate(grid):
         for j, share in enumerate(row):
+            untracked = bool(np.isnan(share))
             # cividis runs dark blue to light yellow: dark text on the light half.
             ax.text(
                 j,
                 i,
-                f"{share:.0%}",
+                "–" if untracked else f"{share:.0%}",
                 ha="center",
                 va="center",
                 fontsize=text_pt,
-                color="#111111" if share >= 0.5 else "#FFFFFF",
+                color=theme.muted if untracked else "#111111" if share >= 0.5 else "#FFFFFF",
             )
     bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.01, format="{x:.0%}")
     bar.ax.tick_params(colors=theme.muted, labelsize=VALUE_PT, labelcolor=theme.foreground)

@@ -19,11 +19,18 @@ What counts, precisely:
 
 The steps, per step of the ladder (lowest first):
 
-- ``reached``: leads whose highest level is at or above the step (a lead that booked a
-  call without ever clicking still reached "clicked").
 - ``took``: leads with a yes at exactly that step.
-- ``conversion``: reached over the previous step's reached; None for the first step or
-  when nobody reached the previous step. ``drop_off`` is the previous reached minus this.
+- ``tracked``: whether any yes at the step is recorded among the leads and dates in view
+  (``took`` > 0). A step nobody's yes was ever recorded at (clicks, when only subscriber
+  lists were imported) is "not tracked": the charts and tables say so instead of a count.
+- ``reached``: leads whose highest level is at or above the step (a lead that booked a
+  call without ever clicking still reached "clicked", once clicks are tracked). For a step
+  that is not tracked the number only repeats the next step's, since no lead can have it
+  as its highest: it stays in the JSON for scripts, beside ``"tracked": false``.
+- ``conversion``: reached over the reached of the nearest tracked step below; None for a
+  step that is not tracked, when no step below is tracked, or when nobody reached that
+  one. Against an untracked step the ratio would read 100% whatever the leads did.
+  ``drop_off`` is that step's reached minus this one's (0 where there is no such step).
 
 Asks: per step, how many asks were made and how they stand; the acceptance rate is
 accepted over answered asks (accepted, declined or no response), pending left out.
@@ -43,7 +50,8 @@ median days from the first yes at the lower step to the first yes at the higher 
 lead that took them in the other order is left out of that pair).
 
 Cohorts: leads grouped by the month (UTC) of their first yes, and the share of each
-cohort whose highest level reached each step.
+cohort whose highest level reached each step (null in the JSON for a step that is not
+tracked).
 """
 
 from __future__ import annotations
@@ -66,6 +74,7 @@ from crm.timefmt import local
 log = logging.getLogger(__name__)
 
 NO_STEP = "none"  # the "from" of a path with no non-major yes before the major step
+NOT_TRACKED = "not tracked"  # in place of a count at a step no yes in view is recorded at
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +124,9 @@ class StepReach:
     reached: int
     took: int
     conversion: float | None
-    drop_off: int  # leads lost since the previous step (0 for the first)
+    drop_off: int  # leads lost since the nearest tracked step below (0 where none)
+    tracked: bool = True  # some yes at this step is recorded among the leads and dates in view
+    base: str | None = None  # the key of the step ``conversion`` and ``drop_off`` compare with
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -125,6 +136,7 @@ class StepReach:
             "reached": self.reached,
             "took": self.took,
             "conversion": self.conversion,
+            "tracked": self.tracked,
         }
 
 
@@ -222,11 +234,14 @@ class CohortRow:
         counts = dict(self.reached)
         return counts.get(key, 0) / self.leads if self.leads else 0.0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, untracked: frozenset[str] = frozenset()) -> dict[str, Any]:
         return {
             "month": self.month,
             "leads": self.leads,
-            "reached": {key: round(n / self.leads, 4) for key, n in self.reached},
+            "reached": {
+                key: None if key in untracked else round(n / self.leads, 4)
+                for key, n in self.reached
+            },
         }
 
 
@@ -246,14 +261,31 @@ class Funnel:
         """True when no lead in view has a yes: there is nothing to chart."""
         return not any(s.reached for s in self.steps)
 
+    @property
+    def untracked(self) -> frozenset[str]:
+        """The keys of the steps no yes in view is recorded at."""
+        return frozenset(s.key for s in self.steps if not s.tracked)
+
+    def step(self, key: str) -> StepReach | None:
+        return next((s for s in self.steps if s.key == key), None)
+
+    def base_across_gap(self, step: StepReach) -> StepReach | None:
+        """The step ``step``'s conversion is taken over when untracked steps lie between
+        the two (a label says which); None when it is the step just below, or none."""
+        index = self.steps.index(step)
+        if step.base is None or (index and self.steps[index - 1].key == step.base):
+            return None
+        return self.step(step.base)
+
     def to_json(self) -> dict[str, Any]:
+        untracked = self.untracked
         return {
             "steps": [s.to_json() for s in self.steps],
             "asks": [a.to_json() for a in self.asks],
             "offers": [o.to_json() for o in self.offers],
             "paths": [p.to_json() for p in self.paths],
             "velocity": [v.to_json() for v in self.velocity],
-            "cohorts": [c.to_json() for c in self.cohorts],
+            "cohorts": [c.to_json(untracked) for c in self.cohorts],
         }
 
 
@@ -480,8 +512,11 @@ def _steps(
         )
         reached_list = [sum(n for level, n in top if level >= step.level) for step in ladder]
     out: list[StepReach] = []
-    previous: int | None = None
+    base: StepRow | None = None  # the nearest tracked step below
+    base_reached = 0
     for step, reached, took_n in zip(ladder, reached_list, took, strict=True):
+        tracked = took_n > 0
+        compared = base if tracked else None
         out.append(
             StepReach(
                 key=step.key,
@@ -490,11 +525,14 @@ def _steps(
                 major=step.major,
                 reached=reached,
                 took=took_n,
-                conversion=reached / previous if previous else None,
-                drop_off=(previous - reached) if previous is not None else 0,
+                conversion=reached / base_reached if compared and base_reached else None,
+                drop_off=(base_reached - reached) if compared else 0,
+                tracked=tracked,
+                base=compared.key if compared else None,
             )
         )
-        previous = reached
+        if tracked:
+            base, base_reached = step, reached
     return tuple(out)
 
 
@@ -639,6 +677,15 @@ def _int(value: int) -> str:
     return f"{value:,}"
 
 
+def conversion_text(funnel: Funnel, step: StepReach) -> str:
+    """The step's conversion as a percentage, naming the step it is taken over when an
+    untracked step lies between them ('67% of Clicked')."""
+    if step.conversion is None:
+        return "–"
+    base = funnel.base_across_gap(step)
+    return f"{step.conversion:.0%}" + (f" of {base.label}" if base else "")
+
+
 def numbers_table(funnel: Funnel, kind: str) -> NumbersTable:
     """The numbers behind one chart (``kind`` is one of CHART_KINDS)."""
     if kind == "funnel":
@@ -648,14 +695,15 @@ def numbers_table(funnel: Funnel, kind: str) -> NumbersTable:
             tuple(
                 (
                     s.label,
-                    _int(s.reached),
+                    _int(s.reached) if s.tracked else NOT_TRACKED,
                     _int(s.took),
-                    _pct(s.conversion),
+                    conversion_text(funnel, s),
                     _int(s.drop_off) if s.conversion is not None else "–",
                 )
                 for s in funnel.steps
             ),
-            tuple(("step", s.key) for s in funnel.steps),
+            # An untracked step's "leads at or above" are another step's: nothing to list.
+            tuple(("step", s.key) if s.tracked else None for s in funnel.steps),
         )
     if kind == "asks":
         return NumbersTable(
@@ -692,12 +740,18 @@ def numbers_table(funnel: Funnel, kind: str) -> NumbersTable:
             tuple(("offer", o.offer) for o in funnel.offers),
         )
     if kind == "cohorts":
-        labels = [s.label for s in funnel.steps]
+        # The columns keep the steps' names (a report page has no room for more); the title
+        # says what a dash means.
+        gaps = f" (– where a step is {NOT_TRACKED})" if funnel.untracked else ""
         return NumbersTable(
-            "Cohorts by month of first yes",
-            ("Month", "Leads", *labels),
+            f"Cohorts by month of first yes{gaps}",
+            ("Month", "Leads", *(s.label for s in funnel.steps)),
             tuple(
-                (c.month, _int(c.leads), *(_pct(c.share(s.key)) for s in funnel.steps))
+                (
+                    c.month,
+                    _int(c.leads),
+                    *(_pct(c.share(s.key) if s.tracked else None) for s in funnel.steps),
+                )
                 for c in funnel.cohorts
             ),
             tuple(None for _ in funnel.cohorts),

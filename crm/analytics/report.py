@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crm.analytics.charts import DRAW, LIGHT, Theme, new_figure, pdf_pages, shorten
-from crm.analytics.funnel import CHART_KINDS, Funnel, NumbersTable, numbers_table
+from crm.analytics.funnel import CHART_KINDS, NOT_TRACKED, Funnel, NumbersTable, numbers_table
 from crm.errors import ValidationError
 from crm.jobs import CancelToken, no_progress
 from crm.safety.output_files import atomic_output
@@ -32,7 +32,7 @@ MARGIN = 0.6 / PAGE[0]  # the side margin as a fraction of the page width
 TOP_IN, BOTTOM_IN = 0.5, 0.6  # page margins: the footer sits in the bottom one
 CHART_IN = 5.3  # the chart's height on a chart page; its table takes the rest
 ROW_IN = 0.27  # one table row
-FOOTNOTE_IN = 0.55  # room the cover's definitions take above the bottom margin
+FOOTNOTE_IN = 0.7  # room the cover's definitions take above the bottom margin
 FOOTER_FILTER_CHARS = 60
 REPORT_TITLE = "Smallyes funnel report"
 
@@ -115,7 +115,7 @@ def _draw_table(
         for c in range(len(table.columns))
     ]
     numeric = [
-        all(str(r[c])[:1].isdigit() or str(r[c]) == "–" for r in rows)
+        all(str(r[c])[:1].isdigit() or str(r[c]) in ("–", NOT_TRACKED) for r in rows)
         for c in range(len(table.columns))
     ]
     for (r, c), cell in cells.get_celld().items():
@@ -272,7 +272,9 @@ def _cover(
         )
         headline = [
             f"{first.reached:,} leads said a first yes; {last.reached:,} reached "
-            f"“{last.label}” ({share:.1%}).",
+            f"“{last.label}” ({share:.1%})."
+            if last.tracked
+            else f"{first.reached:,} leads said a first yes; no “{last.label}” is recorded.",
         ]
         if best is not None:
             headline.append(
@@ -299,8 +301,9 @@ def _cover(
         MARGIN,
         0.07,
         "Reached: leads whose highest step is at or above the step. Took: leads with a yes at "
-        "exactly that step.\nConversion: reached over the previous step's reached. With a "
-        "period, only the yeses and asks dated inside it count.",
+        "exactly that step. Not tracked: no yes\nat that step is recorded. Conversion: reached "
+        "over the reached of the nearest tracked step below. With a period, only the yeses\n"
+        "and asks dated inside it count.",
         fontsize=8,
         color=muted,
         va="bottom",

@@ -41,6 +41,7 @@ from crm.asking.suggest import (
     suggest_next_ask,
     to_us,
 )
+from crm.book.interests import interest_topics_by_lead
 from crm.changes import note
 from crm.errors import NotFoundError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress, paused_cycle_collection
@@ -384,7 +385,12 @@ def _load_rows(
             args,
         )
     )
-    return _Rows(leads, _tags(restrict, args), yeses, asks)
+    tags = _tags(restrict, args)
+    # Answers to questions marked as showing interest are topics of the lead: with its
+    # tags, they make the profile an offer is chosen by.
+    for lead_id, topics in interest_topics_by_lead(restrict, args).items():
+        tags[lead_id] = tags.get(lead_id, frozenset()) | topics
+    return _Rows(leads, tags, yeses, asks)
 
 
 def _tags(restrict: str, args: dict[str, Any]) -> dict[int, frozenset[str]]:

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "crm.cli.funnel",
     "crm.cli.safety",
     "crm.cli.asks",
+    "crm.cli.tag_rules",
 )
 
 

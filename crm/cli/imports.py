@@ -1,4 +1,4 @@
-"""Import commands: import, imports, undo-import."""
+"""Import commands: import, imports, undo-import, interest."""
 
 from __future__ import annotations
 
@@ -6,10 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from crm.book.interests import (
+    clean_question,
+    list_interest,
+    mark_interest,
+    stored_questions,
+    unmark_interest,
+)
 from crm.cli import add_json_flag, print_json, record_id
 from crm.errors import ValidationError
 from crm.importing import ImportOptions, ImportReport, import_csv, save_rejected
 from crm.importing.activity.report import ActivityReport
+from crm.importing.engine import named_mapping
 from crm.importing.platforms import PLATFORMS
 from crm.importing.undo import list_imports, undo_import
 from crm.store.models import database_proxy
@@ -38,8 +46,39 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="time zone of activity times written without one, like Europe/Paris "
         "(default: this computer's)",
     )
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="send the file's COLUMN to FIELD (email, first_name, tags, ...; for an activity "
+        "file: email, time, url, action, campaign); repeatable",
+    )
+    p.add_argument(
+        "--interest",
+        action="append",
+        default=[],
+        metavar="QUESTION",
+        help="a question of a form or survey file whose answers show interest: each answer "
+        "becomes a topic of the lead; repeatable",
+    )
     add_json_flag(p)
     p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("interest", help="form questions whose answers show interest")
+    isub = p.add_subparsers(dest="interest_command", metavar="ACTION", parser_class=type(p))
+    isub.required = True
+    q = isub.add_parser("list", help="list the questions marked as showing interest")
+    add_json_flag(q)
+    q.set_defaults(handler=cmd_interest_list)
+    q = isub.add_parser("add", help="mark a question of imported answers as showing interest")
+    q.add_argument("question")
+    add_json_flag(q)
+    q.set_defaults(handler=cmd_interest_add)
+    q = isub.add_parser("remove", help="unmark a question: its answers are no longer topics")
+    q.add_argument("question")
+    add_json_flag(q)
+    q.set_defaults(handler=cmd_interest_remove)
 
     p = sub.add_parser("imports", help="list past imports")
     add_json_flag(p)
@@ -80,13 +119,22 @@ def _check_errors_file(out: str, source: str) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     if args.errors is not None:
         _check_errors_file(args.errors, args.file)
+    mapping = None
+    platform = args.platform
+    if args.map:
+        preview = named_mapping(args.file, [_field_and_column(m) for m in args.map])
+        mapping = preview.mapping
+        if platform == "auto":
+            platform = preview.platform
     options = ImportOptions(
-        platform=args.platform,
+        platform=platform,
         on_duplicate=args.on_duplicate,
         tag=args.tag,
         dry_run=args.dry_run,
+        mapping=mapping,
         opted_in=args.opted_in,
         zone=args.zone,
+        interest=tuple(args.interest),
     )
     report = import_csv(args.file, options, now=utc_now())
     if args.errors is not None:
@@ -97,6 +145,49 @@ def cmd_import(args: argparse.Namespace) -> None:
     _print_report(report)
 
 
+def _field_and_column(text: str) -> tuple[str, str]:
+    field, sep, column = text.partition("=")
+    if not sep or not field.strip() or not column:
+        raise ValidationError(
+            f"--map '{text}' names no column: write it as FIELD=COLUMN, like email=Adresse."
+        )
+    return field.strip(), column
+
+
+def cmd_interest_list(args: argparse.Namespace) -> None:
+    questions = list_interest()
+    if args.json:
+        print_json([q.to_json() for q in questions])
+        return
+    for q in questions:
+        print(f"{q.question}  ({q.leads} lead{'s' if q.leads != 1 else ''} answered)")
+    plural = "s" if len(questions) != 1 else ""
+    print(f"{len(questions)} question{plural} marked as showing interest")
+
+
+def cmd_interest_add(args: argparse.Namespace) -> None:
+    question = clean_question(args.question)
+    if question.casefold() not in stored_questions():
+        raise ValidationError(
+            f"No imported answer has the question '{question}': copy it as 'show EMAIL' lists "
+            "it, or mark it when importing the form with --interest."
+        )
+    mark_interest([question], now=utc_now())
+    if args.json:
+        print_json({"question": question, "marked": True})
+    else:
+        print(f"marked as showing interest: {question}")
+
+
+def cmd_interest_remove(args: argparse.Namespace) -> None:
+    unmark_interest(args.question)
+    question = clean_question(args.question)
+    if args.json:
+        print_json({"question": question, "marked": False})
+    else:
+        print(f"no longer showing interest: {question}")
+
+
 def _print_report(report: ImportReport) -> None:
     if report.dry_run:
         head = "dry run, nothing written"
@@ -104,10 +195,9 @@ def _print_report(report: ImportReport) -> None:
         head = "nothing written"
     else:
         head = f"batch {report.batch_id}"
-    print(
-        f"{report.file_name}: {report.platform_label}, {report.encoding}, "
-        f"{report.delimiter_name}-separated ({head})"
-    )
+    # A mailbox is no CSV: it has neither an encoding nor a delimiter to name.
+    read_as = f", {report.encoding}, {report.delimiter_name}-separated" if report.encoding else ""
+    print(f"{report.file_name}: {report.platform_label}{read_as} ({head})")
     if isinstance(report, ActivityReport):
         _print_activity(report)
         return
@@ -147,6 +237,10 @@ def _print_activity(report: ActivityReport) -> None:
             "  statuses changed: "
             + ", ".join(f"{k} {v}" for k, v in sorted(report.status_changes.items()))
         )
+    if report.zone_words:
+        print(f"  {report.zone_words}")
+    if report.interest:
+        print("  showing interest: " + "; ".join(report.interest))
     for error in report.errors[:20]:
         print(f"  row {error.row}: {error.reason}")
     for text in report.warning_texts[:10]:

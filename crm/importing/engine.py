@@ -23,17 +23,29 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from crm.book.other_emails import other_email_owners
+from crm.book.tag_rules import apply_tag_rules
 from crm.changes import LEAD_TABLES, note
 from crm.errors import ImportFormatError, OperationCancelled, SmallyesError, ValidationError
+from crm.importing.activity import generic
 from crm.importing.activity.apply import ACTIVITY_TABLES, import_activity, local_zone
-from crm.importing.activity.detect import SourcePlan, plan_sources
+from crm.importing.activity.detect import ActivitySource, SourcePlan, plan_sources
 from crm.importing.decoding import Decoding, Source, detect_decoding, shown_name, sources_for
-from crm.importing.mapping import DATE_TARGETS, ColumnMap, Mapping, with_unnamed_empty_ignored
+from crm.importing.mapping import (
+    ACTIVITY_TARGETS,
+    DATE_TARGETS,
+    SINGLE_TARGETS,
+    ColumnMap,
+    Mapping,
+    Target,
+    fold,
+    is_activity_mapping,
+    with_unnamed_empty_ignored,
+)
 from crm.importing.merge import (
     POLICIES,
     Attached,
@@ -87,6 +99,8 @@ class ImportOptions:
     # The time zone of activity times written without one (a form's local time); empty:
     # this computer's.
     zone: str = ""
+    # Questions of a form or survey file to mark as showing interest (crm.book.interests).
+    interest: tuple[str, ...] = ()
 
     def checked(self) -> ImportOptions:
         if self.platform not in ("auto", *PLATFORMS):
@@ -132,6 +146,10 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
             )
         if not reading.samples:
             warnings.append("the file has a header but no data rows")
+        activity: Mapping = ()
+        looks = False
+        if reading.detection.platform == "generic":
+            activity, looks = generic.propose_mapping(reading.header.names, reading.samples)
         return Preview(
             file_name=shown_name(path),
             platform=reading.detection.platform,
@@ -145,9 +163,66 @@ def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
             ambiguous_dates=tuple(undecided),
             warnings=tuple(warnings),
             sources=len(sources),
+            activity_mapping=activity,
+            looks_like_activity=looks,
         )
     finally:
         reading.close()
+
+
+# What ``--map FIELD=COLUMN`` can name: every target but a custom field (the default for
+# a column nothing names), and "link" for the URL.
+_NAMED_FIELDS = {t.value: t for t in Target if t is not Target.CUSTOM} | {"link": Target.URL}
+
+
+def named_mapping(path: str | Path, names: Sequence[tuple[str, str]]) -> Preview:
+    """The file's preview with the columns the owner named (``(field, column header)``,
+    as ``smallyes-cli import --map email=Adresse`` gives them) sent where they say, the
+    rest as proposed. Naming a column for the time, the link, the action or the campaign
+    makes it an activity file's mapping (its other columns as the activity proposal has
+    them). One sentence for a field or a column that is not there."""
+    preview = preview_csv(path)
+    wanted: dict[int, Target] = {}
+    for field, column in names:
+        target = _NAMED_FIELDS.get(field.strip().casefold().replace("-", "_"))
+        if target is None:
+            raise ValidationError(
+                f"'{field}' is not a field to map a column to: use one of "
+                f"{', '.join(sorted(_NAMED_FIELDS))}."
+            )
+        index = _column_named(preview.header, column)
+        if index is None:
+            shown = ", ".join(f"'{h}'" for h in preview.header if h)
+            raise ValidationError(
+                f"{preview.file_name} has no column '{column}': use one of {shown}."
+            )
+        wanted[index] = target
+    activity = any(t in ACTIVITY_TARGETS for t in wanted.values())
+    base = preview.activity_mapping if activity else preview.mapping
+    named = set(wanted.values()) - {Target.IGNORE}
+    # a column the proposal sent where the owner sent another one is let go
+    spare = Target.IGNORE if activity else Target.CUSTOM
+    mapping = tuple(
+        c.retarget(wanted[c.index])
+        if c.index in wanted
+        else c.retarget(spare)
+        if c.target in named and (activity or c.target in SINGLE_TARGETS)
+        else c
+        for c in base
+    )
+    return dataclasses.replace(preview, mapping=mapping)
+
+
+def _column_named(header: Sequence[str], name: str) -> int | None:
+    """The column with this header (exactly, else as ``fold`` compares them)."""
+    for index, found in enumerate(header):
+        if found == name:
+            return index
+    wanted = fold(name)
+    for index, found in enumerate(header):
+        if fold(found) == wanted:
+            return index
+    return None
 
 
 class _Importer:
@@ -163,6 +238,7 @@ class _Importer:
     ) -> None:
         self.path = path
         self.options = options
+        self.now = now
         self.now_text = fmt(now)
         self.progress = progress
         self.cancel = cancel
@@ -235,6 +311,9 @@ class _Importer:
                     self.heartbeat.start()
                     if self.writer.dropped_indexes and not options.dry_run:
                         self.writer.restore_indexes()  # a rollback brings them back by itself
+                    if not options.dry_run and self.tally.rows:
+                        # tags that mean a yes, as this batch's (its undo takes them back)
+                        apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
                     # A file with a header only imports nothing: no batch to list or undo.
                     if options.dry_run or self.tally.rows == 0:
                         txn.rollback()
@@ -568,6 +647,10 @@ def import_csv(
     """Import one CSV (or ZIP of CSVs) as one batch; see the module docstring."""
     options = options.checked()
     path = Path(path)
+    if options.mapping is not None and is_activity_mapping(options.mapping):
+        return _import_activity(
+            path, _mapped_activity(path, options), options, now, progress, cancel
+        )
     # A platform or a mapping the owner chose says the file is a list of people.
     if options.platform == "auto" and options.mapping is None:
         plan = plan_sources(path)
@@ -576,6 +659,11 @@ def import_csv(
         sources = plan.sources
     else:
         sources = sources_for(path)
+    if options.interest:
+        raise ValidationError(
+            f"{shown_name(path)} is a list of people, with no form answers to mark as "
+            "showing interest: leave the questions out, or import the form's export."
+        )
     importer = _Importer(path, options, now, progress, cancel)
     try:
         report = importer.run(sources)
@@ -589,6 +677,22 @@ def import_csv(
     if not options.dry_run:
         note(tables=IMPORT_TABLES, leads=None)
     return report
+
+
+def _mapped_activity(path: Path, options: ImportOptions) -> SourcePlan:
+    """A generic activity file read by the columns the owner mapped."""
+    assert options.mapping is not None
+    columns = generic.columns_from_mapping(options.mapping, options.date_orders)
+    context = generic.MappedContext(columns=columns)
+    plan = SourcePlan(sources_for(path))
+    for source in plan.sources:
+        label = source.label if source.member is None else source.member
+        plan.activity.append(
+            ActivitySource(
+                label, generic.PLATFORM, generic, source, context=context, size=source.size
+            )
+        )
+    return plan
 
 
 def _import_activity(
@@ -624,6 +728,7 @@ def _import_activity(
             progress=progress,
             cancel=cancel,
             subscribers=subscribers,
+            interest=options.interest,
         )
     except (OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, SmallyesError):

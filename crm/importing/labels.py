@@ -18,6 +18,17 @@ PLATFORM_LABELS = {
     "outlook": "Outlook contacts",
     "generic": "Generic CSV",
     "smallyes": "Smallyes export",
+    # activity exports, by their readers' keys (crm.importing.activity.<format>.PLATFORM);
+    # the words in brackets name the kind of file, left out where the platform is enough
+    "mailchimp_activity": "Mailchimp (activity)",
+    "substack_activity": "Substack (activity)",
+    "buttondown_activity": "Buttondown (events)",
+    "buttondown_surveys": "Buttondown (surveys)",
+    "google_forms": "Google Forms",
+    "typeform": "Typeform",
+    "tally": "Tally",
+    "generic_activity": "Generic activity CSV",
+    "mailbox": "Mailbox",
 }
 
 

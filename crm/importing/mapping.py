@@ -34,6 +34,12 @@ class Target(StrEnum):
     BOUNCED_AT = "bounced_at"
     CUSTOM = "custom"
     IGNORE = "ignore"
+    # The columns of a generic activity file (who did what, when): with EMAIL, the only
+    # targets such a file's mapping has (crm.importing.activity.generic).
+    TIME = "time"
+    URL = "url"
+    ACTION = "action"
+    CAMPAIGN = "campaign"
 
 
 TARGET_LABELS = {
@@ -55,7 +61,29 @@ TARGET_LABELS = {
     Target.BOUNCED_AT: "Bounced at",
     Target.CUSTOM: "Custom field",
     Target.IGNORE: "Ignore",
+    Target.TIME: "When they did it",
+    Target.URL: "Link they clicked",
+    Target.ACTION: "What they did",
+    Target.CAMPAIGN: "Campaign or form",
 }
+
+# A mapping with one of these is an activity file's (see Target.TIME).
+ACTIVITY_TARGETS = frozenset({Target.TIME, Target.URL, Target.ACTION, Target.CAMPAIGN})
+# What a column of an activity file can go to, in the order the import window offers them.
+ACTIVITY_CHOICES = (
+    Target.EMAIL,
+    Target.TIME,
+    Target.URL,
+    Target.ACTION,
+    Target.CAMPAIGN,
+    Target.IGNORE,
+)
+
+
+def is_activity_mapping(mapping: Sequence[ColumnMap]) -> bool:
+    """Whether a mapping is an activity file's: it names when, what or where."""
+    return any(c.target in ACTIVITY_TARGETS for c in mapping)
+
 
 DATE_TARGETS = frozenset(
     {

@@ -117,6 +117,10 @@ class Preview:
     ambiguous_dates: tuple[int, ...]  # column indexes whose day/month order is unknown
     warnings: tuple[str, ...]
     sources: int = 1
+    # For a file nothing recognised: the columns it would have as an activity file (who did
+    # what, when), and whether its values look like one.
+    activity_mapping: Mapping = ()
+    looks_like_activity: bool = False
 
     def asks_consent(self, mapping: Mapping | None = None) -> bool:
         """Whether the owner should say if the people in the file opted in (see

@@ -16,6 +16,7 @@ from typing import Any
 
 from crm.book import lead_cache
 from crm.book.leads import make_search_text
+from crm.book.tag_rules import undo_tag_rule_yeses
 from crm.changes import ALL, note
 from crm.errors import NotFoundError, ValidationError
 from crm.importing.activity.store import undo_activity
@@ -167,6 +168,7 @@ def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
         imported_at = str(finished)
         # Its opens, clicks and answers, and the asks its yeses answered.
         activity_leads = undo_activity(batch_id)
+        undo_tag_rule_yeses(batch_id)
         # Created leads: delete, unless the owner worked on them since.
         created = db.execute_sql(
             "SELECT id, updated_at > ? OR EXISTS (SELECT 1 FROM commitment c WHERE c.lead_id "

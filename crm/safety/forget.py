@@ -86,6 +86,10 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
     if execute("SELECT 1 FROM sqlite_master WHERE name = 'activity_event'", []).fetchone():
         execute("DELETE FROM commitment_answer WHERE lead_id = ?", [lead_id])
         execute("DELETE FROM activity_event WHERE lead_id = ?", [lead_id])
+    # Which tag rules answered for them (a backup made before the book had tag rules has
+    # no such table); the yeses stay, their notes (which name the tag) blanked below.
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'tag_rule_yes'", []).fetchone():
+        execute("DELETE FROM tag_rule_yes WHERE lead_id = ?", [lead_id])
     execute("UPDATE commitment SET note = '' WHERE lead_id = ?", [lead_id])
     execute("UPDATE ask SET note = '' WHERE lead_id = ?", [lead_id])
     # Status changes keep their from/to (funnel history); notes and imports go.

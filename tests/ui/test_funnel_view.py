@@ -103,12 +103,23 @@ def test_numbers_sit_beside_the_chart_and_copy_as_tsv(page, qtbot) -> None:
     model = panel.table.numbers
     assert model.rowCount() == 7
     assert [model.index(0, c).data() for c in range(5)] == ["Clicked", "3", "1", "–", "–"]
-    assert model.index(2, 3).data() == "100%"  # downloaded: 2 of the 2 who subscribed
+    # Nobody's subscribe is recorded: the step says so, and downloaded is taken over
+    # clicked (2 of 3), not over an untracked step it would always match.
+    assert [model.index(1, c).data() for c in range(5)] == [
+        "Subscribed",
+        "not tracked",
+        "0",
+        "–",
+        "–",
+    ]
+    assert model.index(1, 0).data(Qt.ItemDataRole.ToolTipRole) is None  # nothing to list
+    assert "No yes at this step" in model.index(1, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(2, 3).data() == "67% of Clicked"  # downloaded: 2 of the 3 who clicked
     panel.table.setFocus()
     qtbot.keyClick(panel.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     lines = QGuiApplication.clipboard().text().splitlines()
     assert lines[0] == "Step\tReached\tTook\tConversion\tDrop-off"
-    assert lines[3] == "Downloaded\t2\t1\t100%\t0"
+    assert lines[3] == "Downloaded\t2\t1\t67% of Clicked\t1"
     assert len(lines) == 8
 
 

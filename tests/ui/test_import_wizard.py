@@ -310,3 +310,37 @@ def test_an_activity_export_needs_no_mapping_and_adds_dated_yeses(qtbot, db, clo
     # A subscriber export afterwards shows its mapping again.
     assert wizard.open_file(DATA / "mailchimp_subscribed.csv")
     assert wizard.mapping_box.isVisibleTo(wizard) and wizard.activity is None
+
+
+def test_an_activity_export_is_named_in_words_and_its_yeses_say_where_from(
+    qtbot, db, clock, now
+) -> None:
+    from crm.book.timeline import get_timeline
+    from crm.importing import ImportOptions, import_csv
+    from ui.leads.timeline_view import detail_line
+
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    activity = DATA.parent / "activity"
+    assert wizard.open_file(activity / "mail" / "inbox.mbox")
+    assert wizard.detected_label.text() == "inbox.mbox: activity from Mailbox"
+    events = activity / "buttondown" / "buttondown-events-export.csv"
+    assert wizard.open_file(events)
+    assert wizard.detected_label.text() == f"{events.name}: activity from Buttondown"
+
+    forms = activity / "forms" / "Topic survey (Responses) - Form Responses 1.csv"
+    import_csv(forms, ImportOptions(), now=now)
+    [batch] = list_imports()
+    assert batch.platform_label == "Google Forms"
+    lead = find_lead(_answered_emails()[0])
+    [yes] = [i for i in get_timeline(lead.id) if i.kind == "commitment"]
+    assert detail_line(yes, now).endswith(" · via Google Forms")
+
+
+def _answered_emails() -> list[str]:
+    from crm.store.models import database_proxy
+
+    rows = database_proxy.execute_sql(
+        "SELECT l.email FROM lead l JOIN commitment c ON c.lead_id = l.id ORDER BY l.id"
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.book.timeline import TimelineItem
+from crm.importing.labels import platform_words
 from crm.timefmt import relative, utc_now
 from ui.leads.table_model import exact_time
 from ui.style import KIND_LABELS, kind_icon
@@ -53,7 +54,7 @@ def detail_line(item: TimelineItem, now: dt.datetime) -> str:
     """The second line: when, and where the entry came from."""
     parts = [relative(item.at, now)]
     if item.kind == "commitment" and item.source:
-        parts.append(SOURCE_WORDS.get(item.source, f"via {item.source}"))
+        parts.append(SOURCE_WORDS.get(item.source, f"via {platform_words(item.source)}"))
     if item.kind == "ask" and item.resolved_at is not None and item.outcome in ANSWERED:
         parts.append(f"answered {relative(item.resolved_at, now)}")
     return " · ".join(parts)

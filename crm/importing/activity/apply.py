@@ -26,7 +26,9 @@ same export, or next month's that repeats this month's rows, adds only what is n
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
 import time
 from collections.abc import Callable
@@ -38,7 +40,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crm.asking.pacing import get_pacing
 from crm.book import lead_cache
 from crm.book.emails import check_email
+from crm.book.interests import clean_question, mark_interest, stored_questions
 from crm.book.leads import SUPPRESSED, LeadStatus
+from crm.book.tag_rules import apply_tag_rules
 from crm.errors import ImportFormatError, OperationCancelled, ValidationError
 from crm.importing.activity.detect import ActivitySource, SourcePlan
 from crm.importing.activity.links import Links, LinkTarget, is_ignored_link, load_links
@@ -56,7 +60,7 @@ from crm.importing.activity.report import (
     ActivityTally,
 )
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
-from crm.importing.activity.store import ActivityWriter, PendingAsk, key_digest
+from crm.importing.activity.store import ActivityWriter, PendingAsk, answered_ask, key_digest
 from crm.importing.decoding import Source, shown_name
 from crm.importing.labels import platform_words
 from crm.importing.normalise import SEVERITY
@@ -65,11 +69,11 @@ from crm.jobs import CancelToken, Progress, no_progress
 from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
 from crm.store.models import database_proxy
 from crm.store.paths import database_path
-from crm.timefmt import from_stored_required
 
 # The tables an activity import writes, for the change it notes.
 ACTIVITY_TABLES = (
     "activity_event",
+    "interest_question",
     "commitment",
     "commitment_answer",
     "ask",
@@ -170,10 +174,35 @@ def local_zone(zone: str) -> dt.tzinfo | None:
         ) from None
 
 
+def owner_zone() -> str:
+    """This computer's time zone by its name (``Europe/Paris``), "" when it has none to
+    tell: ``TZ``, else the zone file ``/etc/localtime`` links to, else ``/etc/timezone``."""
+    candidates = [os.environ.get("TZ", "").removeprefix(":")]
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        pass
+    else:
+        _, found, name = target.partition("zoneinfo/")
+        if found:
+            candidates.append(name)
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        if name and "/" in name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return name
+    return ""
+
+
 def zone_name(zone: str) -> str:
+    """The zone times with none are read in, as the report names it."""
     if zone:
         return zone
-    return dt.datetime.now().astimezone().tzname() or "this computer's time zone"
+    return owner_zone() or dt.datetime.now().astimezone().tzname() or "this computer's time zone"
 
 
 SubscriberRun = Callable[[list[Source]], ImportReport]
@@ -204,8 +233,11 @@ class _ActivityImport:
         zone: str,
         progress: Progress,
         cancel: CancelToken | None,
+        interest: tuple[str, ...] = (),
     ) -> None:
         self.path = path
+        self.interest = interest
+        self.questions: set[str] = set()  # the questions answered in the file, folded
         self.now = now.replace(microsecond=0)
         self.now_text = str(self.now)
         self.future = self.now + dt.timedelta(days=1)
@@ -226,6 +258,7 @@ class _ActivityImport:
         self.touched: set[int] = set()  # leads whose yeses changed
         self.changed_status: set[int] = set()
         self.local_labels: list[str] = []
+        self.marked: list[str] = []
         self.bytes_total = 1
         self.bytes_done = 0
         self.rows_before = 0  # rows of the sources already read
@@ -267,6 +300,9 @@ class _ActivityImport:
                 for source in plan.activity:
                     self.read_source(source)
                 self.finish()
+                if not self.dry_run and self.tally.rows:
+                    # tags that mean a yes, as this batch's (its undo takes them back)
+                    apply_tag_rules(now=self.now, batch_id=self.writer.batch_id)
                 if self.dry_run or (self.tally.rows == 0 and (sub is None or sub.rows == 0)):
                     txn.rollback()
         except BaseException:
@@ -319,6 +355,8 @@ class _ActivityImport:
                 continue
             if item.at_is_local:
                 local_seen = True
+            if item.answers:
+                self.questions.update(" ".join(a.question.split()).casefold() for a in item.answers)
             chunk.append((item, key, mapped, lead_id))
             if len(chunk) >= CHUNK_ROWS:
                 self.write_chunk(chunk)
@@ -492,15 +530,7 @@ class _ActivityImport:
         self, asks: list[PendingAsk], step_id: int, offer_id: int | None, at: str
     ) -> PendingAsk | None:
         """The oldest pending ask this yes answers (and takes it off the list)."""
-        when = from_stored_required(at)
-        for ask in asks:
-            if ask.step_id != step_id or (ask.offer_id is not None and ask.offer_id != offer_id):
-                continue
-            asked = from_stored_required(ask.asked_at)
-            if asked <= when <= asked + self.window:
-                asks.remove(ask)
-                return ask
-        return None
+        return answered_ask(asks, step_id, offer_id, at, self.window)
 
     def write_statuses(self, rows: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
         writer, tally = self.writer, self.tally
@@ -530,10 +560,12 @@ class _ActivityImport:
             self.bulk_index = None
         if self.touched:
             lead_cache.recompute(sorted(self.touched))
+        if self.interest:
+            self.mark_interest()
         if self.local_labels:
             tally.note(
-                f"times in {', '.join(self.local_labels)} have no time zone: they were read "
-                f"as {zone_name(self.zone)}"
+                f"times in {', '.join(self.local_labels)} had no zone: read as "
+                f"{zone_name(self.zone)}"
             )
         if tally.dated_at_import:
             tally.note(
@@ -543,6 +575,21 @@ class _ActivityImport:
             (tally.rows, tally.created, tally.updated, tally.rejected, tally.duplicates,
              tally.warnings)
         )  # fmt: skip
+
+    def mark_interest(self) -> None:
+        """Mark the questions the owner chose as showing interest, once the file showed it
+        asks them (or an earlier import stored answers to them)."""
+        known = self.questions
+        missing = [q for q in self.interest if clean_question(q).casefold() not in known]
+        if missing:
+            known = known | stored_questions()
+            missing = [q for q in missing if clean_question(q).casefold() not in known]
+        if missing:
+            raise ValidationError(
+                f"{shown_name(self.path)} has no question '{clean_question(missing[0])}': "
+                "copy a question from the file as it is written, or leave it out."
+            )
+        self.marked = mark_interest(self.interest, now=self.now)
 
     # -- the report
 
@@ -560,10 +607,17 @@ class _ActivityImport:
         batch_id = self.writer.batch_id if wrote else None
         first = sub
         rows = tally.rows + (sub.rows if sub else 0)
+        named = platform
+        if sub is not None:
+            # A subscriber list that also carries its people's engagement is one platform's
+            # file, named once; a ZIP of lists beside activity files names both.
+            lists = set(plan.subscribers)
+            both = all(a.source in lists for a in plan.activity)
+            named = sub.platform if both else f"{sub.platform}+{platform}"
         return ActivityReport(
             batch_id=batch_id,
             file_name=shown_name(self.path),
-            platform=platform if sub is None else f"{sub.platform}+{platform}",
+            platform=named,
             platform_label=platform_words(platform),
             encoding=first.encoding if first else "",
             delimiter=first.delimiter if first else ",",
@@ -590,6 +644,8 @@ class _ActivityImport:
             status_changes=dict(tally.status_changes),
             activity_rows=tally.rows,
             subscribers=sub,
+            zone_assumed=zone_name(self.zone) if self.local_labels else "",
+            interest=tuple(self.marked),
         )
 
 
@@ -609,10 +665,19 @@ def import_activity(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     subscribers: SubscriberRun | None = None,
+    interest: tuple[str, ...] = (),
 ) -> ActivityReport:
     """Import the plan's activity sources as one batch (with its subscriber lists first,
-    through ``subscribers``, when the ZIP holds both); see the module docstring."""
+    through ``subscribers``, when the ZIP holds both); see the module docstring.
+    ``interest`` names questions of the file to mark as showing interest
+    (``crm.book.interests``), in the same transaction: a dry run marks nothing."""
     run = _ActivityImport(
-        path, now=now, dry_run=dry_run, zone=zone, progress=progress, cancel=cancel
+        path,
+        now=now,
+        dry_run=dry_run,
+        zone=zone,
+        progress=progress,
+        cancel=cancel,
+        interest=interest,
     )
     return run.run(plan, subscribers)

@@ -19,9 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from crm.errors import ImportFormatError
 from crm.importing.activity.context import ReadContext
-from crm.importing.activity.responses import NO_EMAIL, cell, find_column, join_key, open_records
+from crm.importing.activity.responses import (
+    NO_EMAIL,
+    cell,
+    find_column,
+    join_key,
+    recognised_records,
+)
 from crm.importing.activity.rows import Action, ActivityRow, Answer, Rejected
 from crm.importing.decoding import Decoding, Source
 from crm.importing.mapping import fold
@@ -35,6 +40,10 @@ _EMAIL = "subscriber__email"
 _ANSWER = "answer"
 _EMAIL_ID = "email_id"
 _AUTOMATION = "automation_id"
+_REFUSAL = (
+    "is not a Buttondown surveys export: it should have the columns 'survey__identifier', "
+    "'subscriber__email' and 'answer'."
+)
 
 
 def recognises(member: str, headers: Sequence[str]) -> bool:
@@ -48,12 +57,7 @@ def read(
 ) -> Iterator[ActivityRow | Rejected]:
     """One ANSWERED row per answer, with no time."""
     member = source.member or ""
-    with open_records(source, decoding) as (headers, records):
-        if not recognises(member, headers):
-            raise ImportFormatError(
-                f"{source.label} is not a Buttondown surveys export: it should have the "
-                "columns 'survey__identifier', 'subscriber__email' and 'answer'."
-            )
+    with recognised_records(source, decoding, recognises, _REFUSAL) as (headers, records):
         survey, email, answer, email_id, automation = (
             find_column(headers, (name,))
             for name in (_SURVEY, _EMAIL, _ANSWER, _EMAIL_ID, _AUTOMATION)

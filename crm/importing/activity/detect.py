@@ -11,6 +11,12 @@ opens and clicks. Its members then split three ways (:class:`SourcePlan`): activ
 members, subscriber lists (a member the subscriber import recognises as a platform's
 export, not by guessing), and the rest (index files such as ``campaigns.csv``, aggregate
 copies of the activity), which are left out and named in the report.
+
+One file can be both: a subscriber list whose columns also total each person's
+engagement (Substack's dashboard export). A reader that says so through
+``recognises_dashboard(headers)`` gets the file as an activity source, and the same file
+is a subscriber list too: the import reads its people first, then their engagement, in
+one batch of kind ``mixed``.
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ import codecs
 import importlib
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from crm.errors import ImportFormatError
+from crm.errors import ImportFormatError, SmallyesError
 from crm.importing.activity.rows import ActivityRow, Rejected
 from crm.importing.decoding import SNIFF_BYTES, Decoding, Source, detect_decoding, sources_for
 from crm.importing.platforms import detect_platform
@@ -151,7 +158,7 @@ class ActivitySource:
     context: Any = None
     size: int = 0
 
-    def rows(self) -> Iterator[ActivityRow | Rejected]:
+    def rows(self) -> Generator[ActivityRow | Rejected, None, None]:
         if self.source is None:
             assert self.path is not None
             yield from self.reader.read_mailbox([self.path])
@@ -212,9 +219,15 @@ def plan_sources(path: Path) -> SourcePlan:
     for source in sources:
         head = heads[source]
         module = recognising_reader(source, head[0], readers) if head is not None else None
+        both = module is None and head is not None
+        if both:
+            assert head is not None  # for mypy: ``both`` says so
+            module = _dashboard_reader(head[0], readers)
         if module is None:
             others.append(source)
             continue
+        if both:
+            plan.subscribers.append(source)  # its people, read before their engagement
         plan.activity.append(
             ActivitySource(
                 source.label if source.member is None else source.member,
@@ -237,8 +250,53 @@ def plan_sources(path: Path) -> SourcePlan:
     return plan
 
 
+def _dashboard_reader(headers: Sequence[str], readers: Sequence[ModuleType]) -> ModuleType | None:
+    """The reader of a subscriber list's engagement columns, if one recognises them."""
+    for module in readers:
+        recognises = getattr(module, "recognises_dashboard", None)
+        if recognises is not None and recognises(headers):
+            return module
+    return None
+
+
 def _is_subscriber_list(headers: Sequence[str], rows: list[list[str]]) -> bool:
     """Whether the subscriber import knows this header as a platform's export (a guess
     from column names alone is not enough inside an activity export)."""
     detection = detect_platform(headers, rows)
     return detection.platform != "generic" and not detection.heuristic
+
+
+# Rows of each activity source read to tell its questions and whether its times have a zone.
+LOOK_ROWS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityLook:
+    """What the import window asks about an activity export before importing it."""
+
+    questions: tuple[str, ...]  # the form questions answered in the first rows, in order
+    local_times: bool  # some time is written without a zone: the owner says which zone
+
+
+def look_at(plan: SourcePlan, rows: int = LOOK_ROWS) -> ActivityLook:
+    """The questions and the zone-less times of the first ``rows`` rows of each activity
+    source. A source that cannot be read is left for the import to say why."""
+    questions: dict[str, str] = {}  # folded -> as first written
+    local = False
+    for activity in plan.activity:
+        if activity.source is None:
+            continue  # a mailbox: its dates carry their zone
+        found = activity.rows()
+        try:
+            for row in islice(found, rows):
+                if isinstance(row, Rejected):
+                    continue
+                local = local or row.at_is_local
+                for answer in row.answers:
+                    text = " ".join(answer.question.split())
+                    questions.setdefault(text.casefold(), text)
+        except SmallyesError as exc:
+            log.info("%s: not looked at further (%s)", activity.label, exc.user_message)
+        finally:
+            found.close()
+    return ActivityLook(tuple(questions.values()), local)

@@ -21,10 +21,10 @@ are yielded with the same key: the import skips the second.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from crm.errors import ImportFormatError
+from crm.errors import ImportFormatError, ValidationError
 from crm.importing.activity import buttondown, mailchimp, substack
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
@@ -40,7 +40,14 @@ from crm.importing.activity.table import (
     written_with_zone,
 )
 from crm.importing.decoding import Decoding, Source
-from crm.importing.mapping import SYNONYMS, Target, fold
+from crm.importing.mapping import (
+    SYNONYMS,
+    ColumnMap,
+    Mapping,
+    Target,
+    email_column_by_values,
+    fold,
+)
 from crm.importing.platforms import detect_platform
 from crm.importing.values import day_month_order
 
@@ -113,6 +120,133 @@ class GenericColumns:
     naive_is_utc: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class MappedContext(ReadContext):
+    """The context of a file whose columns the owner mapped (``columns``)."""
+
+    columns: GenericColumns | None = None
+
+
+# The one column each of these targets may have, and the word the owner reads for it.
+_MAPPED = {
+    Target.EMAIL: ("email", "Email"),
+    Target.TIME: ("time", "When they did it"),
+    Target.URL: ("url", "Link they clicked"),
+    Target.ACTION: ("action", "What they did"),
+    Target.CAMPAIGN: ("campaign", "Campaign or form"),
+}
+
+
+def columns_from_mapping(
+    mapping: Sequence[ColumnMap], date_orders: Sequence[tuple[int, str]] = ()
+) -> GenericColumns:
+    """The columns an owner's mapping names (``Target.TIME`` and the rest), with the
+    day/month order chosen for the time column; one sentence for a mapping that cannot
+    be read."""
+    named: dict[str, str] = {}
+    time_index: int | None = None
+    for column in mapping:
+        found = _MAPPED.get(column.target)
+        if found is None:
+            continue
+        field, label = found
+        if field in named:
+            raise ValidationError(
+                f"Two columns go to '{label}': keep one and set the other to Ignore."
+            )
+        if not column.header:
+            raise ValidationError(
+                f"Column {column.index + 1} has no name, so it cannot go to '{label}': "
+                "give it a name in the file, or set it to Ignore."
+            )
+        named[field] = column.header
+        if column.target is Target.TIME:
+            time_index = column.index
+    if "email" not in named:
+        raise ValidationError("No column goes to Email: choose the column that holds addresses.")
+    if "url" not in named and "action" not in named:
+        raise ValidationError(
+            "Choose the column that says what each person did, or the link they clicked."
+        )
+    order = dict(date_orders).get(time_index, "") if time_index is not None else ""
+    return GenericColumns(
+        named["email"],
+        time=named.get("time", ""),
+        url=named.get("url", ""),
+        action=named.get("action", ""),
+        campaign=named.get("campaign", ""),
+        order=order,
+    )
+
+
+def _share(values: Sequence[str], test: Callable[[str], bool]) -> float:
+    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
+
+
+def _is_time(text: str) -> bool:
+    for order in ("dmy", "mdy"):
+        try:
+            if parse_time(text, order)[0] is not None:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _is_link(text: str) -> bool:
+    return text.lower().startswith(("http://", "https://", "www."))
+
+
+def _is_action(text: str) -> bool:
+    return fold(text) in ACTION_WORDS
+
+
+def propose_mapping(
+    headers: Sequence[str], samples: Sequence[Sequence[str]]
+) -> tuple[Mapping, bool]:
+    """The activity mapping the import window proposes for a file nothing recognised,
+    and whether the file looks like activity: an email, a time, and a link or an action,
+    found by header words or else by the values in the sampled rows."""
+    guessed = guess_columns(headers)
+    chosen: dict[Target, int] = {}
+    if guessed is not None:
+        for target, name in (
+            (Target.EMAIL, guessed.email),
+            (Target.TIME, guessed.time),
+            (Target.URL, guessed.url),
+            (Target.ACTION, guessed.action),
+            (Target.CAMPAIGN, guessed.campaign),
+        ):
+            if name:
+                chosen[target] = headers.index(name)
+    if Target.EMAIL not in chosen:
+        found = email_column_by_values(samples, len(headers))
+        if found is not None:
+            chosen[Target.EMAIL] = found
+    for target, test in ((Target.TIME, _is_time), (Target.URL, _is_link),
+                         (Target.ACTION, _is_action)):  # fmt: skip
+        if target in chosen:
+            continue
+        for index in range(len(headers)):
+            if index in chosen.values():
+                continue
+            values = [cell(row, index) for row in samples if cell(row, index)]
+            if _share(values, test) > 0.8:
+                chosen[target] = index
+                break
+    by_index = {index: target for target, index in chosen.items()}
+    mapping = tuple(
+        ColumnMap(index, header, by_index.get(index, Target.IGNORE))
+        for index, header in enumerate(headers)
+    )
+    looks = (
+        Target.EMAIL in chosen
+        and Target.TIME in chosen
+        and (Target.URL in chosen or Target.ACTION in chosen)
+    )
+    return mapping, looks
+
+
 def _first(headers: Sequence[str], words: Sequence[str]) -> str:
     found = find_column([fold(h) for h in headers], words)
     return headers[found] if found is not None else ""
@@ -149,7 +283,11 @@ def recognises(member: str, headers: Sequence[str]) -> bool:
 def read(
     source: Source, decoding: Decoding, context: ReadContext
 ) -> Iterator[ActivityRow | Rejected]:
-    """The file with the columns its header words name (:func:`guess_columns`)."""
+    """The file with the columns the owner mapped (a :class:`MappedContext`), else those
+    its header words name (:func:`guess_columns`)."""
+    if isinstance(context, MappedContext) and context.columns is not None:
+        yield from read_mapped(source, decoding, context.columns, context)
+        return
     with open_table(source, decoding) as table:
         headers = table.headers
     if not headers:

@@ -24,29 +24,22 @@ twice) is yielded with the key of the first and the import skips it.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from collections.abc import Iterator, Sequence
 
-from crm.errors import ImportFormatError
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.responses import (
-    NO_EMAIL,
-    SCAN_ROWS,
-    Who,
-    answers_of,
-    bad_time,
+    Layout,
+    Records,
+    answered_rows,
     cell,
     email_candidates,
     find_column,
-    join_key,
-    open_records,
-    pick_email,
-    questions,
+    layout_of,
     read_time,
-    who_answered,
+    recognised_records,
 )
-from crm.importing.activity.rows import Action, ActivityRow, Rejected
+from crm.importing.activity.rows import ActivityRow, Rejected
 from crm.importing.decoding import Decoding, Source
 from crm.importing.mapping import fold
 from crm.importing.values import day_month_order
@@ -88,6 +81,10 @@ _RESPONSES = re.compile(
     re.IGNORECASE,
 )
 _COPY = re.compile(r"\s*\(\d+\)$")  # "name (1).csv", a second download
+_REFUSAL = (
+    "is not a Google Forms responses sheet: its first column should be the response time "
+    "('Timestamp')."
+)
 
 
 def recognises(member: str, headers: Sequence[str]) -> bool:
@@ -104,50 +101,28 @@ def read(
 ) -> Iterator[ActivityRow | Rejected]:
     """One ANSWERED row per response (``context`` is not needed: the file names the
     questions itself)."""
-    member = source.member or ""
-    campaign = form_title(source)
-    with open_records(source, decoding) as (headers, records):
-        if not headers or fold(headers[0]) not in _TIME_LABELS:
-            raise ImportFormatError(
-                f"{source.label} is not a Google Forms responses sheet: its first column "
-                "should be the response time ('Timestamp')."
-            )
-        who, order = _who_and_order(headers, records)
-    asked = questions(headers, {0} | who.columns)
-    with open_records(source, decoding) as (_, records):
-        for row, fields in records:
-            email = cell(fields, who.email)
-            if not email:
-                yield Rejected(member, row, NO_EMAIL)
-                continue
-            written = cell(fields, 0)
-            try:
-                at, local = parse_stamp(written, order)
-            except ValueError:
-                yield bad_time(member, row, written)
-                continue
-            if at is None:
-                yield Rejected(member, row, "the response has no time")
-                continue
-            yield ActivityRow(
-                platform=PLATFORM,
-                member=member,
-                row=row,
-                email=email,
-                action=Action.ANSWERED,
-                at=at,
-                key=join_key(PLATFORM, email.lower(), at.isoformat()),
-                at_is_local=local,
-                campaign=campaign,
-                answers=answers_of(fields, asked),
-                name=who.name(fields),
-            )
+    with recognised_records(source, decoding, _timed, _REFUSAL) as (headers, records):
+        layout, order = _layout(headers, records)
+    with recognised_records(source, decoding, _timed, _REFUSAL) as (_, records):
+        yield from answered_rows(
+            records,
+            PLATFORM,
+            source,
+            layout,
+            when=0,
+            campaign=form_title(source),
+            read_at=lambda text: parse_stamp(text, order),
+            timeless="the response has no time",
+        )
 
 
-def _who_and_order(
-    headers: Sequence[str], records: Iterator[tuple[int, list[str]]]
-) -> tuple[Who, str]:
-    """The email and name columns, and the day/month order of the time column, from a
+def _timed(member: str, headers: Sequence[str]) -> bool:
+    """The response time first: enough to read a sheet (whose questions may be gone)."""
+    return bool(headers) and fold(headers[0]) in _TIME_LABELS
+
+
+def _layout(headers: Sequence[str], records: Records) -> tuple[Layout, str]:
+    """Who answered, the questions, and the day/month order of the time column, from a
     first look through the records: the first rows for the email, on until a time
     decides the order (a file whose every time could be either is read to its end)."""
     email = find_column(headers, _EMAIL_LABELS)
@@ -157,18 +132,15 @@ def _who_and_order(
     def first_rows() -> Iterator[list[str]]:
         # The rows that choose the email column have their say on the order too.
         nonlocal order
-        for _, fields in itertools.islice(records, SCAN_ROWS):
+        for _, fields in records:
             order = order or day_month_order((_bare(cell(fields, 0)),)) or ""
             yield fields
 
-    if len(candidates) > 1:
-        email = pick_email(candidates, first_rows())
-    elif candidates:
-        email = candidates[0]
+    layout = layout_of(headers, first_rows(), {0}, candidates)
     if not order:
         times = (_bare(cell(fields, 0)) for _, fields in records)
         order = day_month_order(times) or _TIME_LABELS[fold(headers[0])]
-    return who_answered(headers, email, {0}), order
+    return layout, order
 
 
 def _bare(text: str) -> str:

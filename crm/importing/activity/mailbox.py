@@ -5,7 +5,18 @@ sender's address and name and the subject as its campaign. Only the header block
 message is read: the body is never read, kept or returned, so a message with a huge
 attachment costs no more memory than one without. Messages whose From is one of the
 owner's own addresses are left out; a message without a sender address or without a
-usable date is a :class:`Rejected` with its reason.
+usable date is a :class:`Rejected` with its reason. A lone ``.eml`` with no Date header at
+all is refused (:class:`ImportFormatError`), as recognition would not take it for mail.
+
+Automatic mail is no reply a person wrote: it is a :class:`Rejected` whose reason is the
+word ``auto_reply``, which the import counts as skipped. The headers that say so are those
+of RFC 3834 and the de facto ones mail programs write: an ``Auto-Submitted`` other than
+``no``, an ``X-Autoreply`` or ``X-Autorespond`` (other than ``no``), ``Precedence:
+auto_reply``, ``bulk`` or ``junk``. Some out-of-office replies carry none of them, so a
+subject that starts the way vacation responders start theirs ("Automatic reply:", "Out of
+Office:", "Autoreply:" and their German, French, Spanish, Dutch, Italian and Portuguese
+forms) is taken as a sign too, but only at the start and followed by a colon ("Re: out of
+office plans" stays a reply). An explicit ``Auto-Submitted: no`` settles it: a reply.
 
 The key is the Message-ID, lower-cased and without its angle brackets, or, for a message
 without one, ``sender|date|subject``. The same message twice (a mailbox exported twice
@@ -40,6 +51,7 @@ from typing import BinaryIO, Protocol
 
 from crm.book.emails import clean_edges
 from crm.errors import ImportFormatError
+from crm.importing.activity.report import SKIP_AUTO_REPLY
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
 from crm.importing.decoding import shown_name, sources_for
 
@@ -55,6 +67,18 @@ _SEPARATOR = b"\nFrom "
 # A header line's field name: printable ASCII except the colon (RFC 5322 section 3.6.8).
 _FIELD = re.compile(rb"^([!-9;-~]+)[ \t]*:")
 _SPACES = re.compile(r"\s+")
+_AUTO_HEADERS = ("x-autoreply", "x-autorespond")
+_NOT_AUTO = frozenset({"no", "false", "0", ""})
+_AUTO_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk"})
+# The subject prefixes vacation responders write (Outlook and Exchange in several
+# languages, most webmail); a colon must follow, so a person's "Out of office plans" is kept.
+_AUTO_SUBJECT = re.compile(
+    r"(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office( autoreply)?"
+    r"|automatische antwort|abwesenheitsnotiz|r[ée]ponse automatique|absence du bureau"
+    r"|respuesta autom[áa]tica|automatisch antwoord|risposta automatica"
+    r"|resposta autom[áa]tica)\s*:",
+    re.IGNORECASE,
+)
 _PARSER = HeaderParser(policy=email.policy.default)
 # The header classes of email.policy.default raise on some malformed values instead of
 # recording a defect; such a value is then read as the raw text.
@@ -156,7 +180,7 @@ def _read_file(path: Path, own: frozenset[str]) -> Iterator[ActivityRow | Reject
             "folder from your mail program as .mbox, or save the messages as .eml files."
         )
     with open(path, "rb") as handle:
-        row = _message(handle, label, 1, own)
+        row = _message(handle, label, 1, own, lone=True)
     if row is not None:
         yield row
 
@@ -205,9 +229,11 @@ def _read_mbox(path: Path, label: str, own: frozenset[str]) -> Iterator[Activity
 
 
 def _message(
-    handle: _Lines, where: str, number: int, own: frozenset[str]
+    handle: _Lines, where: str, number: int, own: frozenset[str], *, lone: bool = False
 ) -> ActivityRow | Rejected | None:
-    """One message's row from its header block; None for the owner's own message."""
+    """One message's row from its header block; None for the owner's own message.
+
+    ``lone``: the message is a whole ``.eml`` file, refused when it has no Date header."""
     block = _header_block(handle)
     if block is None:
         return Rejected(
@@ -231,7 +257,14 @@ def _message(
         )
     if address.lower() in own:
         return None
+    if _is_automatic(headers):
+        return Rejected("", number, SKIP_AUTO_REPLY)
     written = _raw(headers, "date")  # the stdlib date parser reads it as written
+    if not written and lone:
+        raise ImportFormatError(
+            f"{where} has no Date header, so its reply cannot be dated: save the message "
+            "from your mail program again, or leave this file out."
+        )
     if not written:
         return Rejected("", number, f"{where} has no Date header, so the reply cannot be dated.")
     at = _utc(written)
@@ -257,6 +290,23 @@ def _message(
         name=name,
         source_id=message_id,
     )
+
+
+def _is_automatic(headers: Message) -> bool:
+    """Whether the headers say a program wrote the message (see the module docstring)."""
+    submitted = _raw(headers, "auto-submitted")
+    if submitted is not None:
+        # "auto-replied; owner-email=..." : the keyword before any parameter decides
+        return submitted.split(";", 1)[0].strip().lower() != "no"
+    for name in _AUTO_HEADERS:
+        value = _raw(headers, name)
+        if value is not None and value.lower() not in _NOT_AUTO:
+            return True
+    precedence = _raw(headers, "precedence")
+    if precedence is not None and precedence.lower() in _AUTO_PRECEDENCE:
+        return True
+    subject = _value(headers, "subject") or ""
+    return bool(_AUTO_SUBJECT.match(_clean(subject)))
 
 
 def _header_block(handle: _Lines) -> bytes | None:

@@ -23,6 +23,7 @@ SKIP_NO_EMAIL = "no_email"  # an anonymous answer
 SKIP_FORGOTTEN = "forgotten"  # a person forgotten at their request
 SKIP_NO_STEP = "step_not_on_ladder"  # the ladder has no step for it any more
 SKIP_STATUS_KEPT = "status_unchanged"  # a bounce or unsubscribe the lead's status already says
+SKIP_AUTO_REPLY = "auto_reply"  # a mailbox's automatic reply or bulk mail: nobody wrote it
 
 OPENED = "opened"  # the events key of opens counted (never a step)
 
@@ -55,12 +56,22 @@ class ActivityReport(ImportReport):
     resolved_asks: int = 0  # pending asks the imported yeses answered
     status_changes: dict[str, int] = field(default_factory=dict)  # new status -> leads
     activity_rows: int = 0
+    # the zone times written without one were read in ("" when every time had its zone)
+    zone_assumed: str = ""
+    interest: tuple[str, ...] = ()  # the questions this import marked as showing interest
     # the subscriber import of a mixed ZIP, as it reports itself
     subscribers: ImportReport | None = field(default=None, repr=False, compare=False)
 
     @property
     def yeses(self) -> int:
         return sum(n for step, n in self.events.items() if step != OPENED)
+
+    @property
+    def zone_words(self) -> str:
+        """The assumption made about times without a zone, as a sentence ("" for none)."""
+        if not self.zone_assumed:
+            return ""
+        return f"Times had no zone: read as {self.zone_assumed}."
 
     @property
     def summary(self) -> str:
@@ -108,5 +119,7 @@ class ActivityReport(ImportReport):
             warning_texts=list(self.warning_texts),
             errors=[e.to_json() for e in self.errors],
             dry_run=self.dry_run,
+            zone_assumed=self.zone_assumed or None,
+            interest_questions=list(self.interest),
         )
         return out

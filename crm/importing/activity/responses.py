@@ -5,20 +5,24 @@ own (an id, times, the address the form collected) and one column per question, 
 with the question. The readers here name their own columns; this module finds the
 columns that say who answered (an email column, else an email question, told apart from
 a yes/no question about emails by the addresses in its cells), reads the questions'
-titles and turns a record into its answers.
+titles and turns a record into its answers, and reads the records that are answers into
+ANSWERED rows (:func:`answered_rows`), as those three readers (and, for opening and
+refusing a file, the Buttondown surveys reader) share.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from crm.book.emails import clean_edges
-from crm.importing.activity.rows import Answer, Rejected
+from crm.errors import ImportFormatError
+from crm.importing.activity.rows import Action, ActivityRow, Answer, Rejected
 from crm.importing.decoding import Decoding, Source, open_text
 from crm.importing.mapping import fold
 from crm.importing.records import RecordReader
@@ -105,6 +109,106 @@ def open_records(
         reader = RecordReader(stream)
         names = reader.header.names if reader.header is not None else ()
         yield names, iter(reader) if names else iter(())
+
+
+Records = Iterator[tuple[int, list[str]]]
+
+
+@contextmanager
+def recognised_records(
+    source: Source,
+    decoding: Decoding,
+    recognises: Callable[[str, Sequence[str]], bool],
+    refusal: str,
+) -> Iterator[tuple[tuple[str, ...], Records]]:
+    """:func:`open_records` of a file ``recognises`` takes; ImportFormatError, the file's
+    name followed by ``refusal`` ("is not a Tally submissions file: ..."), for another."""
+    with open_records(source, decoding) as (headers, records):
+        if not recognises(source.member or "", headers):
+            raise ImportFormatError(f"{source.label} {refusal}")
+        yield headers, records
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a responses file says who answered, and its questions."""
+
+    who: Who
+    asked: tuple[Question, ...]
+
+
+def layout_of(
+    headers: Sequence[str],
+    sample: Iterable[Sequence[str]],
+    technical: Collection[int],
+    candidates: Sequence[int],
+) -> Layout:
+    """Who answered (the email among ``candidates``, picked on the first ``SCAN_ROWS`` of
+    ``sample`` when several could be it, and the name) and the questions: the named
+    columns that are neither ``technical`` nor those."""
+    email = pick_email(candidates, itertools.islice(sample, SCAN_ROWS))
+    who = who_answered(headers, email, technical)
+    return Layout(who, questions(headers, set(technical) | who.columns))
+
+
+def utc_time(text: str) -> tuple[dt.datetime | None, bool]:
+    """A time cell read by :func:`read_time`, never the form's wall clock."""
+    return read_time(text), False
+
+
+def answered_rows(
+    records: Iterable[tuple[int, list[str]]],
+    platform: str,
+    source: Source,
+    layout: Layout,
+    *,
+    when: int | None,
+    ident: int | None = None,
+    campaign: str = "",
+    read_at: Callable[[str], tuple[dt.datetime | None, bool]] = utc_time,
+    timeless: str = "",
+    refused: Callable[[Sequence[str]], str] | None = None,
+) -> Iterator[ActivityRow | Rejected]:
+    """One ANSWERED row per record, or a :class:`Rejected`: ``refused`` gives a record's
+    reason to reject it before it is read ("" to read it), then one with no address, or
+    with a time ``read_at`` (``(time, is wall clock)`` from the ``when`` cell) cannot read,
+    is rejected, and one with no time too when ``timeless`` gives the reason (else it is
+    undated). The key is the ``ident`` cell, the response's own id, or else the platform,
+    the address and the time joined."""
+    member, who, asked = source.member or "", layout.who, layout.asked
+    for row, fields in records:
+        reason = refused(fields) if refused is not None else ""
+        if reason:
+            yield Rejected(member, row, reason)
+            continue
+        address = cell(fields, who.email)
+        if not address:
+            yield Rejected(member, row, NO_EMAIL)
+            continue
+        written = cell(fields, when)
+        try:
+            at, local = read_at(written)
+        except ValueError:
+            yield bad_time(member, row, written)
+            continue
+        if at is None and timeless:
+            yield Rejected(member, row, timeless)
+            continue
+        response = cell(fields, ident)
+        yield ActivityRow(
+            platform=platform,
+            member=member,
+            row=row,
+            email=address,
+            action=Action.ANSWERED,
+            at=at,
+            key=response or join_key(platform, address.lower(), at.isoformat() if at else ""),
+            at_is_local=local,
+            campaign=campaign,
+            answers=answers_of(fields, asked),
+            name=who.name(fields),
+            source_id=response,
+        )
 
 
 def cell(fields: Sequence[str], index: int | None) -> str:

@@ -19,11 +19,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crm.book.interests import interest_topics
 from crm.book.leads import STATUS_LABELS, LeadStatus, make_search_text
 from crm.importing.activity.rows import Answer
 from crm.store.db import MAX_SQL_VARIABLES
 from crm.store.models import database_proxy
-from crm.timefmt import from_stored, iso
+from crm.timefmt import from_stored, from_stored_required, iso
 
 ENGAGEMENT_DAYS = 90  # "opens in the last 90 days"
 # The index a large load drops and builds once at the end (a sorted build beats millions
@@ -51,6 +52,23 @@ class PendingAsk:
     step_id: int
     offer_id: int | None
     asked_at: str
+
+
+def answered_ask(
+    asks: list[PendingAsk], step_id: int, offer_id: int | None, at: str, window: dt.timedelta
+) -> PendingAsk | None:
+    """The oldest of a lead's pending ``asks`` (oldest first) that a yes at ``step_id`` and
+    ``offer_id`` dated ``at`` answers: same step, same offer if the ask named one, within
+    ``window`` after the ask. It is taken off the list."""
+    when = from_stored_required(at)
+    for ask in asks:
+        if ask.step_id != step_id or (ask.offer_id is not None and ask.offer_id != offer_id):
+            continue
+        asked = from_stored_required(ask.asked_at)
+        if asked <= when <= asked + window:
+            asks.remove(ask)
+            return ask
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +425,8 @@ def answers_of_lead(lead_id: int) -> dict[int, tuple[Answer, ...]]:
 
 
 def lead_topics(lead_id: int) -> tuple[str, ...]:
-    """The topics of the offers the lead said yes to, most recent yes first."""
+    """The topics of the offers the lead said yes to, most recent yes first, then those
+    of its answers to questions marked as showing interest (``crm.book.interests``)."""
     topics: list[str] = []
     for (text,) in database_proxy.execute_sql(
         "SELECT o.topics FROM commitment c JOIN offer o ON o.id = c.offer_id "
@@ -418,4 +437,7 @@ def lead_topics(lead_id: int) -> tuple[str, ...]:
             topic = topic.strip()
             if topic and topic not in topics:
                 topics.append(topic)
+    for topic in interest_topics(lead_id):
+        if topic not in topics:
+            topics.append(topic)
     return tuple(topics)

@@ -11,10 +11,15 @@ than an open. The post title comes from ``posts.csv`` (:func:`read_context`), wh
 
 **Dashboard subscriber export.** It is a subscriber list first (the subscriber import
 reads it, and ``recognises`` is False for it); :func:`recognises_dashboard` says it
-also carries engagement, and :func:`read` then turns each person's totals into at
-most two rows: one CLICKED at ``Last clicked at`` when ``Links clicked`` is above 0,
-one OPENED at ``Last email open`` when ``Emails opened (6mo)`` is above 0, each with
-``count`` set to that total. A last time with a count of 0 (or no count column) is
+also carries engagement, so the import plans it both ways (a ``mixed`` batch: its people
+first, as the subscriber import reads them, then this), and :func:`read` turns each
+person's totals into at most two rows: one CLICKED at ``Last clicked at`` when ``Links
+clicked`` is above 0 (a ``clicked`` yes), one OPENED at ``Last email open`` when ``Emails
+opened (6mo)`` is above 0, each with ``count`` set to that total. The opens are
+engagement as far as the file allows: the export dates only the last one, so the lead's
+last open is right and the report counts the total, but the lead keeps one stored open
+(its opens in the last 90 days count it once), since inventing dates for the others
+would make the 90-day count up. A last time with a count of 0 (or no count column) is
 still one event: the time proves it happened, before the count's window. A count
 with no time gives a row with no time (the import dates it), keyed by the count, so a
 higher count next month is a new event. The key joins the person and the last time,

@@ -17,28 +17,19 @@ it. The file names no form title (``campaign`` is "").
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator, Sequence
 
-from crm.errors import ImportFormatError
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.responses import (
-    NO_EMAIL,
-    SCAN_ROWS,
-    answers_of,
-    bad_time,
+    answered_rows,
     cell,
     email_candidates,
     find_column,
-    join_key,
-    open_records,
-    pick_email,
-    questions,
-    read_time,
-    who_answered,
+    layout_of,
+    recognised_records,
 )
-from crm.importing.activity.rows import Action, ActivityRow, Rejected
+from crm.importing.activity.rows import ActivityRow, Rejected
 from crm.importing.decoding import Decoding, Source
 from crm.importing.mapping import fold
 
@@ -61,6 +52,10 @@ _SYSTEM = frozenset(
     )
 )
 _HIDDEN = re.compile(r"^[a-z][a-z0-9_]*$")
+_REFUSAL = (
+    "is not a Typeform responses file: it should start with '#' and have a 'Submit Date "
+    "(UTC)' column."
+)
 
 
 def recognises(member: str, headers: Sequence[str]) -> bool:
@@ -87,50 +82,26 @@ def read(
     source: Source, decoding: Decoding, context: ReadContext
 ) -> Iterator[ActivityRow | Rejected]:
     """One ANSWERED row per completed response (``context`` is not needed)."""
-    member = source.member or ""
-    with open_records(source, decoding) as (headers, records):
-        if not recognises(member, headers):
-            raise ImportFormatError(
-                f"{source.label} is not a Typeform responses file: it should start with "
-                "'#' and have a 'Submit Date (UTC)' column."
-            )
+    with recognised_records(source, decoding, recognises, _REFUSAL) as (headers, records):
         technical = technical_columns(headers)
         candidates = email_candidates(headers, technical - _hidden_email(headers, technical))
-        sample = (f for _, f in itertools.islice(records, SCAN_ROWS))
-        email = pick_email(candidates, sample) if len(candidates) > 1 else None
-    if email is None and candidates:
-        email = candidates[0]
-    who = who_answered(headers, email, technical)
-    asked = questions(headers, technical | who.columns)
+        layout = layout_of(headers, (f for _, f in records), technical, candidates)
     token, submit, kind = (find_column(headers, (n,)) for n in (_TOKEN, _SUBMIT, _TYPE))
-    with open_records(source, decoding) as (_, records):
-        for row, fields in records:
-            written = cell(fields, submit)
-            if cell(fields, kind).lower() == "partial" or not written:
-                yield Rejected(member, row, PARTIAL)
-                continue
-            address = cell(fields, who.email)
-            if not address:
-                yield Rejected(member, row, NO_EMAIL)
-                continue
-            try:
-                at = read_time(written)
-            except ValueError:
-                yield bad_time(member, row, written)
-                continue
-            response = cell(fields, token)
-            yield ActivityRow(
-                platform=PLATFORM,
-                member=member,
-                row=row,
-                email=address,
-                action=Action.ANSWERED,
-                at=at,
-                key=response or join_key(PLATFORM, address.lower(), at.isoformat() if at else ""),
-                answers=answers_of(fields, asked),
-                name=who.name(fields),
-                source_id=response,
-            )
+
+    def partial(fields: Sequence[str]) -> str:
+        submitted = cell(fields, kind).lower() != "partial" and cell(fields, submit)
+        return "" if submitted else PARTIAL
+
+    with recognised_records(source, decoding, recognises, _REFUSAL) as (_, records):
+        yield from answered_rows(
+            records,
+            PLATFORM,
+            source,
+            layout,
+            when=submit,
+            ident=token,
+            refused=partial,
+        )
 
 
 def _hidden_email(headers: Sequence[str], technical: set[int]) -> set[int]:

@@ -177,6 +177,30 @@ def test_funnel_bars_name_their_step_for_click_through(small_history) -> None:
     assert "offer:Pricing guide" in {p.get_gid() for p in offers.axes[0].patches}
 
 
+def test_a_step_with_no_recorded_yes_reads_not_tracked_in_every_export(
+    small_history, tmp_path
+) -> None:
+    # small_history records subscribes, downloads and one booking: no click, no answer.
+    funnel = compute_funnel()
+    fig = build_chart("funnel", funnel)
+    bars = {p.get_gid(): p for p in fig.axes[0].patches if p.get_gid()}
+    assert bars["step:clicked"].get_width() == 0 and not bars["step:clicked"].get_picker()
+    assert bars["step:subscribed"].get_width() == 3 and bars["step:subscribed"].get_picker()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert sum("not tracked" in t for t in texts) == 4  # clicked, answered, replied, purchased
+    # subscribed is the first tracked step: no conversion; booked (1) is taken over
+    # downloaded (3), across the untracked answered and replied.
+    assert texts[:3] == ["3", "3  ·  100% of previous", "1  ·  33% of Downloaded"]
+
+    out = save_figure(fig, tmp_path / "funnel.svg")
+    assert "not tracked: no yes at this step is recorded" in svg_texts(out)
+    cohorts = save_figure(build_chart("cohorts", funnel), tmp_path / "cohorts.svg")
+    assert "Clicked (not tracked)" in svg_texts(cohorts)
+    heat = build_chart("cohorts", funnel).axes[0]
+    cells = [t.get_text() for t in heat.texts]
+    assert cells[:3] == ["–", "100%", "100%"]  # the first cohort: clicked blank, not 100%
+
+
 def test_offers_without_takers_stay_out_of_the_chart(small_history, now) -> None:
     offer_id_for("Unused quiz", now=now)
     fig = build_chart("offers", compute_funnel())

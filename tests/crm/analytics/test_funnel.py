@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import time
 
 import pytest
@@ -85,10 +86,16 @@ def test_reach_took_conversion_and_drop_off_all_time(history) -> None:
     assert [steps[k].reached for k in KEYS] == [4, 4, 3, 2, 2, 2, 1]
     # took: who has a yes at exactly the step (a's "answered" came from the accepted ask).
     assert [steps[k].took for k in KEYS] == [0, 4, 3, 1, 0, 1, 1]
+    # Nobody's click or reply is recorded: those steps are not tracked.
+    assert [steps[k].tracked for k in KEYS] == [False, True, True, True, False, True, True]
     assert steps["clicked"].conversion is None
-    assert steps["subscribed"].conversion == 1.0  # 4 / 4
+    # Over the untracked "clicked" (4 / 4) it would read 100% whatever the leads did.
+    assert steps["subscribed"].conversion is None
     assert steps["downloaded"].conversion == pytest.approx(0.75)  # 3 / 4
     assert steps["answered"].conversion == pytest.approx(2 / 3)  # 2 / 3
+    assert steps["replied"].conversion is None
+    # booked is taken over "answered", the nearest tracked step below it.
+    assert (steps["booked"].base, steps["booked"].conversion) == ("answered", 1.0)
     assert steps["purchased"].conversion == pytest.approx(0.5)  # 1 / 2
     assert [steps[k].drop_off for k in KEYS] == [0, 0, 1, 1, 0, 0, 1]
     assert f.leads == 5  # e counts as a lead, it just reached nothing
@@ -153,7 +160,9 @@ def test_a_period_sees_only_the_yeses_and_asks_inside_it(history) -> None:
     assert [steps[k].reached for k in KEYS] == [3, 3, 3, 1, 1, 1, 0]
     assert [steps[k].took for k in KEYS] == [0, 0, 3, 1, 0, 1, 0]
     assert steps["answered"].conversion == pytest.approx(1 / 3)
-    assert steps["purchased"].conversion == 0.0
+    # No purchase is dated inside the period: "purchased" is not tracked there, not 0%.
+    assert [steps[k].tracked for k in KEYS] == [False, False, True, True, False, True, False]
+    assert steps["purchased"].conversion is None
     asks = by_key(f.asks, "step")
     assert set(asks) == {"answered"}
     assert (asks["answered"].asked, asks["answered"].accepted) == (2, 1)
@@ -203,7 +212,15 @@ def test_an_empty_database_gives_zeros_not_errors(db) -> None:
 def test_json_has_the_documented_keys(history) -> None:
     data = compute_funnel().to_json()
     assert set(data) == {"steps", "asks", "offers", "paths", "velocity", "cohorts"}
-    assert set(data["steps"][0]) == {"key", "label", "level", "reached", "took", "conversion"}
+    assert set(data["steps"][0]) == {
+        "key",
+        "label",
+        "level",
+        "reached",
+        "took",
+        "conversion",
+        "tracked",
+    }
     assert set(data["asks"][0]) == {
         "step",
         "asked",
@@ -342,3 +359,61 @@ def test_the_lead_list_holds_the_people_each_bar_counts(history, flt) -> None:
         assert count_leads(query) == step.reached, step.key
     for offer in funnel.offers:
         assert count_leads(dataclasses.replace(base, offer=offer.offer)) == offer.takers
+
+
+def test_a_book_of_subscribers_does_not_claim_every_click(db, db_path, now, capsys, monkeypatch):
+    from crm.analytics.funnel import NOT_TRACKED, numbers_table
+
+    for i in range(5):
+        lead = add_lead(f"s{i}@example.com", source="substack", now=now).id
+        record_commitment(lead, "subscribed", at=at("01-02"), now=now)
+    funnel = compute_funnel()
+    clicked, subscribed = funnel.steps[0], funnel.steps[1]
+    assert (clicked.tracked, subscribed.tracked) == (False, True)
+    assert subscribed.conversion is None  # not "100% of previous"
+    table = numbers_table(funnel, "funnel")
+    assert table.rows[0] == ("Clicked", NOT_TRACKED, "0", "–", "–")
+    assert table.rows[1] == ("Subscribed", "5", "5", "–", "–")
+    assert table.links[:2] == (None, ("step", "subscribed"))
+    cohorts = numbers_table(funnel, "cohorts")
+    assert cohorts.title == "Cohorts by month of first yes (– where a step is not tracked)"
+    assert cohorts.columns[2] == "Clicked"
+    assert cohorts.rows[0][2:4] == ("–", "100%")
+
+    monkeypatch.setattr("crm.cli.COMMAND_MODULES", ("crm.cli.funnel",))
+    assert main(["--db", str(db_path), "funnel", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    first, second = data["steps"][:2]
+    assert (first["key"], first["tracked"], first["took"]) == ("clicked", False, 0)
+    assert (second["tracked"], second["conversion"]) == (True, None)
+    assert data["cohorts"][0]["reached"]["clicked"] is None
+    assert data["cohorts"][0]["reached"]["subscribed"] == 1.0
+    assert main(["--db", str(db_path), "funnel"]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"Clicked\s+not tracked\s+0", text)
+    assert "100%" not in text.split("Asks per step")[0]
+
+    # One recorded click makes the step tracked, and the funnel reads as before.
+    record_commitment(lead, "clicked", at=at("01-03"), now=now)
+    funnel = compute_funnel()
+    assert funnel.steps[0].tracked and funnel.steps[0].reached == 5
+    assert funnel.steps[1].conversion == 1.0  # 5 / 5: every subscriber is at or above
+
+
+def test_a_conversion_across_an_untracked_step_names_the_step_it_is_over(db, now) -> None:
+    from crm.analytics.funnel import numbers_table
+
+    for i, step in enumerate(["subscribed", "answered", "answered", "booked"]):
+        lead = add_lead(f"g{i}@example.com", now=now).id
+        record_commitment(lead, step, at=at("01-02"), now=now)
+    funnel = compute_funnel()
+    steps = by_key(funnel.steps)
+    assert not steps["downloaded"].tracked and not steps["replied"].tracked
+    # answered (3) over subscribed (4), skipping the untracked "downloaded".
+    assert steps["answered"].base == "subscribed"
+    assert steps["answered"].conversion == pytest.approx(0.75)
+    assert steps["answered"].drop_off == 1
+    rows = {r[0]: r for r in numbers_table(funnel, "funnel").rows}
+    assert rows["Answered"][3:] == ("75% of Subscribed", "1")
+    assert rows["Booked a call"][3:] == ("33% of Answered", "2")
+    assert rows["Subscribed"][3] == "–"

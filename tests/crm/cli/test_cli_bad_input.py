@@ -375,6 +375,11 @@ def test_json_output_of_every_command_is_one_json_document(
 ) -> None:
     source = tmp_path / "people.csv"
     source.write_text("email,first\nbob@example.com,Bob\n", encoding="utf-8")
+    form = tmp_path / "form.csv"  # a Google Forms export
+    form.write_text(
+        "Timestamp,Email Address,Which topic?\n6/13/2026 10:02:49,cat@example.com,Pricing\n",
+        encoding="utf-8",
+    )
     script = [
         ("add", "ada@example.com"),
         ("note", "ada@example.com", "met at the fair"),
@@ -402,10 +407,17 @@ def test_json_output_of_every_command_is_one_json_document(
         ("offer", "link", "SEO checklist", "--link", "example.com/seo"),
         ("offer", "retire", "SEO checklist"),
         ("pacing", "cooldown_days=8"),
+        ("tag-rule", "add", "VIP", "--step", "replied"),
+        ("tag-rule", "list"),
+        ("tag-rule", "remove", "vip"),
         ("funnel",),
         ("chart", "funnel", "-o", str(tmp_path / "funnel.svg")),
         ("report", "-o", str(tmp_path / "report.pdf")),
         ("import", str(source)),
+        ("import", str(form)),
+        ("interest", "add", "Which topic?"),
+        ("interest", "list"),
+        ("interest", "remove", "Which topic?"),
         ("imports",),
         ("undo-import", "1"),
         ("backup", "-o", str(tmp_path / "copy.db")),
@@ -425,7 +437,7 @@ def test_json_output_of_every_command_is_one_json_document(
         code, out, err = run(db_path, *args, "--json", capsys=capsys)
         assert (code, err) == (0, ""), (args, err)
         json.loads(out)  # the whole of stdout is one JSON document
-        done.add(" ".join(args[:2]) if args[0] == "offer" else args[0])
+        done.add(" ".join(args[:2]) if args[0] in ("offer", "interest", "tag-rule") else args[0])
     code, out, _ = run(tmp_path / "demo.db", "demo", "--leads", "3", "--json", capsys=capsys)
     assert code == 0 and json.loads(out)["leads"] == 3
     done.add("demo")

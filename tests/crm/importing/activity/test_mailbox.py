@@ -124,9 +124,11 @@ def test_the_owners_own_messages_are_left_out_whatever_the_case() -> None:
 
 
 def test_the_body_is_never_returned() -> None:
-    out = _read("inbox.mbox", "windows.mbox", "reply.eml", "raw-utf8.eml", "no-date.eml")
-    assert len(out) == 13
-    text = repr(out)
+    out = _read("inbox.mbox", "windows.mbox", "reply.eml", "raw-utf8.eml")
+    assert len(out) == 12  # no-date.eml, the 13th message, is refused: its sentence below
+    with pytest.raises(ImportFormatError) as refused:
+        _read("no-date.eml")
+    text = repr(out) + refused.value.user_message
     assert "PRIVATE-BODY-TEXT" not in text
     assert "not-a-header@example.invalid" not in text  # a body line that looks like a header
     assert "checklist.bin" not in text and "the top" not in text
@@ -203,10 +205,16 @@ def test_an_unknown_charset_keeps_the_readable_text(tmp_path: Path) -> None:
     assert (row.email, row.name, row.campaign) == ("ann@example.com", "Ann Lee", "Re: hi")
 
 
-def test_an_eml_without_a_date_is_rejected_naming_the_file() -> None:
-    assert _read("no-date.eml") == [
-        Rejected("", 1, "no-date.eml has no Date header, so the reply cannot be dated.")
-    ]
+def test_an_eml_without_a_date_is_refused_naming_the_file() -> None:
+    # A lone .eml is the whole file: refused in one sentence, as recognition refuses it.
+    with pytest.raises(ImportFormatError) as refused:
+        _read("no-date.eml")
+    message = refused.value.user_message
+    assert message.startswith("no-date.eml has no Date header, so its reply cannot be dated:")
+    assert message.count(".") == 1 + message.count(".eml") and "\n" not in message
+    # Beside other files, it refuses them too: nothing is kept from such an import.
+    with pytest.raises(ImportFormatError, match=r"no-date\.eml has no Date header"):
+        _read("reply.eml", "no-date.eml")
 
 
 def test_several_files_in_order_each_numbered_on_its_own() -> None:
@@ -519,3 +527,85 @@ def test_arbitrary_bytes_give_rows_or_the_importers_error(content: bytes, start:
                     assert "@" in item.email and item.at is not None and item.key
                 else:
                     assert item.reason.endswith(".")
+
+
+# --- automatic replies ------------------------------------------------------------------
+
+
+def _mbox(tmp_path: Path, *messages: str) -> Path:
+    path = tmp_path / "auto.mbox"
+    parts = [f"From x@example.com Mon Jul  1 10:00:00 2024\n{_message(m)}" for m in messages]
+    path.write_text("\n".join(parts), encoding="utf-8", newline="")
+    return path
+
+
+AUTO_HEADERS = [
+    "Auto-Submitted: auto-replied",
+    "Auto-Submitted: auto-generated; owner-email=x@example.com",
+    "Auto-Submitted: Auto-Notified",
+    "X-Autoreply: yes",
+    "X-Autorespond: Vacation",
+    "Precedence: auto_reply",
+    "Precedence: bulk",
+    "Precedence: JUNK",
+    "Subject: Automatic reply: Your pricing guide",
+    "Subject: Out of Office: Re: hello",
+    "Subject: Out of office AutoReply: hello",
+    "Subject: Autoreply: hello",
+    "Subject: Auto-Reply: hello",
+    "Subject: Automatische Antwort: Ihre Anfrage",
+    "Subject: =?UTF-8?Q?R=C3=A9ponse_automatique_:_bonjour?=",
+    "Subject: Abwesenheitsnotiz: Preise",
+]
+
+
+@pytest.mark.parametrize("header", AUTO_HEADERS)
+def test_an_automatic_reply_is_skipped_as_auto_reply(tmp_path: Path, header: str) -> None:
+    head = "From: Ann <ann@example.com>\nDate: Mon, 1 Jul 2024 10:00:00 +0000\n" + header
+    if not header.startswith("Subject:"):
+        head += "\nSubject: Re: hello"
+    assert list(read_mailbox([_eml(tmp_path, head)])) == [Rejected("", 1, "auto_reply")]
+    # In an mbox too, next to a reply a person wrote.
+    person = "From: bo@example.com\nDate: Mon, 1 Jul 2024 11:00:00 +0000\nSubject: Re: hi"
+    out = list(read_mailbox([_mbox(tmp_path, head, person)]))
+    assert out[0] == Rejected("", 1, "auto_reply")
+    assert isinstance(out[1], ActivityRow) and out[1].email == "bo@example.com"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Auto-Submitted: no",
+        "Auto-Submitted: No",
+        "X-Autoreply: no",
+        "Precedence: list",
+        "Subject: Re: Out of office plans",
+        "Subject: Out of office until Monday, call me",
+        "Subject: Re: Automatic reply: hello",  # a person answering the responder
+        "Auto-Submitted: no\nSubject: Automatic reply: hello",  # an explicit "no" wins
+    ],
+)
+def test_a_message_a_person_wrote_stays_a_reply(tmp_path: Path, header: str) -> None:
+    head = "From: Ann <ann@example.com>\nDate: Mon, 1 Jul 2024 10:00:00 +0000\n" + header
+    [row] = read_mailbox([_eml(tmp_path, head)])
+    assert isinstance(row, ActivityRow) and row.action is Action.REPLIED
+
+
+def test_the_import_counts_auto_replies_as_skipped(db, db_path, tmp_path, capsys) -> None:
+    import json
+
+    from crm.cli import main
+
+    path = _mbox(
+        tmp_path,
+        "From: ann@example.com\nDate: Mon, 1 Jul 2024 10:00:00 +0000\nSubject: Re: hi",
+        "From: bo@example.com\nDate: Mon, 1 Jul 2024 10:05:00 +0000\nAuto-Submitted: auto-replied"
+        "\nSubject: Re: hi",
+        "From: cy@example.com\nSubject: Re: hi",
+    )
+    assert main(["--db", str(db_path), "import", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["events"] == {"replied": 1}
+    assert out["skipped"] == {"auto_reply": 1}
+    assert out["rejected"] == 1  # the message with no Date, with its reason
+    assert out["created"] == 1  # ann; bo's responder made nobody a contact

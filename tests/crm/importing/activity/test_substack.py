@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm.errors import ImportFormatError
+from crm.errors import ImportFormatError, NotFoundError
 from crm.importing.activity import substack
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
@@ -250,3 +250,65 @@ def test_arbitrary_bytes_give_rows_or_an_import_error(content: bytes) -> None:
                 assert exc.user_message.strip()
             else:
                 assert all(isinstance(r, ActivityRow | Rejected) for r in rows)
+
+
+# --- the dashboard export imported: its people, then their engagement -------------------
+
+
+def _import(path: Path, now: dt.datetime, **options: object):
+    from crm.importing import ImportOptions, import_csv
+
+    return import_csv(path, ImportOptions(**options), now=now)  # type: ignore[arg-type]
+
+
+def test_the_dashboard_is_planned_as_a_subscriber_list_and_activity() -> None:
+    from crm.importing.activity.detect import plan_sources
+
+    for path in (DASHBOARD_2024, DASHBOARD_2025):
+        plan = plan_sources(path)
+        assert plan.kind == "mixed"
+        [activity_source] = plan.activity
+        assert activity_source.reader is substack
+        assert plan.subscribers == [activity_source.source] and plan.ignored == []
+    # A subscriber list with no engagement column stays the subscriber import's alone.
+    assert plan_sources(TESTS_DATA / "csv" / "substack_email_list.csv").kind == "subscribers"
+
+
+def test_a_dashboard_import_brings_its_people_and_their_last_click_and_open(
+    db, db_path, now, capsys
+) -> None:
+    import json
+
+    from crm.book.leads import find_lead
+    from crm.book.timeline import get_timeline
+    from crm.cli import main
+    from crm.importing.activity.store import engagement
+    from crm.importing.undo import undo_import
+
+    report = _import(DASHBOARD_2025, now)
+    assert report.kind == "mixed"
+    assert report.subscribers is not None and report.subscribers.created == 5
+    assert report.platform == "generic"  # the subscriber import's reading, as before
+    assert report.events == {"clicked": 2, "opened": 18}  # 12 + 5 + 1 opens counted
+    siobhan = find_lead("siobhan.oconnor@example.ie")
+    yeses = [i for i in get_timeline(siobhan.id) if i.kind == "commitment"]
+    assert [(i.step, i.at, i.source) for i in yeses] == [
+        ("clicked", dt.datetime(2025, 3, 2, 8, 16, 30), "substack")
+    ]
+    seen = engagement(siobhan.id, now=now)
+    assert seen.last_opened_at == dt.datetime(2025, 3, 2, 8, 15)
+    assert seen.last_clicked_at == dt.datetime(2025, 3, 2, 8, 16, 30)
+    # The same export again adds nothing; undo takes people and engagement away.
+    again = _import(DASHBOARD_2025, now)
+    assert again.events == {} and again.already_imported == 5
+    undo_import(again.batch_id, now=now)
+    undo_import(report.batch_id, now=now)
+    with pytest.raises(NotFoundError):
+        find_lead("siobhan.oconnor@example.ie")
+
+    assert main(["--db", str(db_path), "import", str(DASHBOARD_2024), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["kind"], out["platform"]) == ("mixed", "substack")
+    assert out["statuses"] == {"subscribed": 2, "unsubscribed": 1}  # the subscriber keys
+    assert (out["subscriber_rows"], out["activity_rows"]) == (3, 2)
+    assert out["events"] == {"opened": 42} and out["created"] == 3
