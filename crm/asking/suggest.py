@@ -154,8 +154,9 @@ class LeadEngagement(NamedTuple):
     last_opened: int | None = None
     opens_90d: int = 0
     last_clicked: int | None = None
-    clicks_90d: int = 0
-    last_click_url: str = ""  # the link of the latest click
+    # the link of the latest click, when it is RECENT_DAYS old or less: the only click a
+    # reason names by its link
+    last_click_url: str = ""
     last_delivered: int | None = None
     unopened: int = 0  # e-mails delivered after the last open or click (all, if none)
     unopened_since: int | None = None  # when the first of those arrived
@@ -170,7 +171,7 @@ DAY_US = 86_400_000_000
 # e-mails for this long, and opened or clicked none of them, is cold.
 RECENT_DAYS = 30
 COLD_DAYS = 182
-ENGAGEMENT_DAYS = 90  # the window of ``opens_90d`` and ``clicks_90d``
+ENGAGEMENT_DAYS = 90  # the window of ``opens_90d``
 _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
 _UNSET: Any = object()
 

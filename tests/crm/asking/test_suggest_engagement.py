@@ -59,7 +59,7 @@ UNOPENED = engaged(last_delivered=at(2), unopened=14, unopened_since=at(200))
 def test_clicked_yesterday_comes_before_a_2019_subscriber_who_never_opened() -> None:
     clicker = run(
         lead(yes("subscribed", 2_500), yes("clicked", 1)),
-        engaged(last_clicked=at(1), clicks_90d=1, last_click_url="https://example.com/blog"),
+        engaged(last_clicked=at(1), last_click_url="https://example.com/blog"),
     )
     never_seen = run(OLD_SUBSCRIBER, None)  # no opens, clicks nor deliveries imported
     never_opened = run(OLD_SUBSCRIBER, UNOPENED)
@@ -121,7 +121,7 @@ def test_not_cold_without_six_months_of_unopened_e_mails(
 def test_a_click_on_an_offer_link_is_named_in_the_warm_reason() -> None:
     # the click on the guide's link is the yes "downloaded" on that offer, at the same time
     history = lead(yes("subscribed", 400), yes("downloaded", 2, offer=1))
-    result = run(history, engaged(last_clicked=at(2), clicks_90d=1, last_click_url="https://x"))
+    result = run(history, engaged(last_clicked=at(2), last_click_url="https://x"))
     assert result.rule == Rule.WARM
     assert result.warmth == Warmth.CLICKED
     assert result.engagement == "Clicked 2 days ago"
@@ -135,7 +135,7 @@ def test_a_click_on_an_offer_link_is_named_in_the_warm_reason() -> None:
 def test_a_plain_click_names_its_link() -> None:
     history = lead(yes("subscribed", 400), yes("clicked", 2))
     url = "https://www.example.com/blog/pricing/?utm_source=newsletter#top"
-    result = run(history, engaged(last_clicked=at(2), clicks_90d=3, last_click_url=url))
+    result = run(history, engaged(last_clicked=at(2), last_click_url=url))
     assert result.reason.startswith(
         "Strike while warm: they clicked your link to example.com/blog/pricing 2 days ago, so"
     )
@@ -143,7 +143,7 @@ def test_a_plain_click_names_its_link() -> None:
 
 def test_a_click_older_than_the_warm_window_still_ranks_and_is_said() -> None:
     history = lead(yes("subscribed", 400), yes("clicked", 10))
-    result = run(history, engaged(last_clicked=at(10), clicks_90d=1))
+    result = run(history, engaged(last_clicked=at(10)))
     assert result.rule == Rule.EVIDENCE
     assert result.warmth == Warmth.CLICKED
     assert "Warm: clicked a link in your e-mail 10 days ago." in result.reason
@@ -175,7 +175,7 @@ def test_a_click_and_opens_are_both_said() -> None:
 def test_engagement_moves_the_rank_never_the_score_or_the_ask() -> None:
     history = lead(yes("subscribed", 400), yes("clicked", 10))
     plain = run(history, None)
-    warm = run(history, engaged(last_clicked=at(10), clicks_90d=1))
+    warm = run(history, engaged(last_clicked=at(10)))
     cold = run(OLD_SUBSCRIBER, UNOPENED)
     assert (warm.step, warm.offer, warm.due, warm.score, warm.rule) == (
         plain.step,
