@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 
 from crm.asking.pacing import get_pacing
 from crm.asking.suggest import (
+    COLD_DAYS,
     DAY_US,
     ENGAGEMENT_DAYS,
     RECENT_DAYS,
@@ -45,6 +46,7 @@ from crm.asking.suggest import (
     Prepared,
     Result,
     Suggestion,
+    Warmth,
     suggest_next_ask,
     to_us,
 )
@@ -70,7 +72,9 @@ class TodayItem(NamedTuple):
 
 
 def suggestion_json(email: str, result: Result) -> dict[str, Any]:
-    """The CLI's shape: step and friends are null when there is nothing to suggest."""
+    """The CLI's shape: step and friends are null when there is nothing to suggest.
+    ``warmth`` ("clicked", "opened", "cold") and ``engagement`` (its words, "Clicked 2 days
+    ago") are null for a lead whose newsletter engagement does not rank it."""
     if isinstance(result, NoSuggestion):
         return {
             "email": email,
@@ -80,6 +84,8 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
             "score": None,
             "reason": result.reason,
             "message": None,
+            "warmth": None,
+            "engagement": None,
         }
     return {
         "email": email,
@@ -89,6 +95,8 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
         "score": result.score,
         "reason": result.reason,
         "message": result.message,
+        "warmth": Warmth.NAMES.get(result.warmth),
+        "engagement": result.engagement or None,
     }
 
 
@@ -209,47 +217,44 @@ def _medians(moves: dict[int, list[int]]) -> dict[int, float]:
     return medians
 
 
-# Per lead, its latest open, click and delivery and its opens in the last ENGAGEMENT_DAYS,
-# each an index seek on activity_event(lead_id, action, at): a scan grouped by lead would
-# read every one of millions of opens, a seek reads the last one. Then, for the few leads
-# concerned, the link of a recent click and the deliveries since the last open or click.
-# The columns are ``LeadEngagement``'s fields, in order.
-_ENGAGEMENT_SQL = """
+# Per lead, its latest open and click, each an index seek on activity_event(lead_id,
+# action, at): a scan grouped by lead would read every one of millions of opens, a seek
+# reads the last one. Then, only where they can count: the opens of the last
+# ENGAGEMENT_DAYS (after an open in them), the link of a recent click, and the deliveries
+# since the last open or click of a lead quiet for COLD_DAYS (as "count first last").
+_ENGAGED = "max(coalesce(s.opened, ''), coalesce(s.clicked, ''))"
+_ENGAGEMENT_SQL = f"""
 WITH seen AS MATERIALIZED (
   SELECT l.id AS lead_id,
     (SELECT max(x.at) FROM activity_event x
       WHERE x.lead_id = l.id AND x.action = 'opened') AS opened,
-    (SELECT count(*) FROM activity_event x
-      WHERE x.lead_id = l.id AND x.action = 'opened' AND x.at >= :since) AS opens,
     (SELECT max(x.at) FROM activity_event x
-      WHERE x.lead_id = l.id AND x.action = 'clicked') AS clicked,
-    (SELECT max(x.at) FROM activity_event x
-      WHERE x.lead_id = l.id AND x.action = 'delivered') AS delivered
-  FROM lead l{where}
-), engaged AS MATERIALIZED (
-  SELECT s.*, max(coalesce(s.opened, ''), coalesce(s.clicked, '')) AS engaged_at
-    FROM seen s
-   WHERE s.opened IS NOT NULL OR s.clicked IS NOT NULL OR s.delivered IS NOT NULL
-), shown AS MATERIALIZED (
-  SELECT e.lead_id, e.opened, e.opens, e.clicked,
-    CASE WHEN e.clicked >= :recent THEN
-      (SELECT x.url FROM activity_event x
-        WHERE x.lead_id = e.lead_id AND x.action = 'clicked' AND x.at = e.clicked) END AS url,
-    e.delivered,
-    CASE WHEN e.delivered > e.engaged_at THEN
-      (SELECT count(*) FROM activity_event x
-        WHERE x.lead_id = e.lead_id AND x.action = 'delivered' AND x.at > e.engaged_at)
-    ELSE 0 END AS unopened,
-    CASE WHEN e.delivered > e.engaged_at THEN
-      (SELECT min(x.at) FROM activity_event x
-        WHERE x.lead_id = e.lead_id AND x.action = 'delivered' AND x.at > e.engaged_at)
-    END AS unopened_since
-  FROM engaged e
+      WHERE x.lead_id = l.id AND x.action = 'clicked') AS clicked
+  {{where}}
 )
-SELECT lead_id, {opened}, opens, {clicked}, coalesce(url, ''), {delivered}, unopened,
-       {unopened_since}
-  FROM shown ORDER BY lead_id
+SELECT s.lead_id, {{opened}},
+  CASE WHEN s.opened >= :since THEN
+    (SELECT count(*) FROM activity_event x
+      WHERE x.lead_id = s.lead_id AND x.action = 'opened' AND x.at >= :since)
+  ELSE 0 END,
+  {{clicked}},
+  CASE WHEN s.clicked >= :recent THEN
+    (SELECT x.url FROM activity_event x
+      WHERE x.lead_id = s.lead_id AND x.action = 'clicked' AND x.at = s.clicked)
+  ELSE '' END,
+  CASE WHEN {_ENGAGED} < :cold THEN
+    (SELECT count(*) || ' ' || min(x.at) || ' ' || max(x.at) FROM activity_event x
+      WHERE x.lead_id = s.lead_id AND x.action = 'delivered' AND x.at > {_ENGAGED})
+  END
+  FROM seen s
 """
+
+
+def _us_fast(column: str) -> str:
+    """``_us`` with a shortcut for a time stored in whole seconds, as most events are."""
+    return (
+        f"CASE WHEN length({column}) = 19 THEN unixepoch({column}) * 1000000 ELSE {_us(column)} END"
+    )
 
 
 def _stored_text(when: dt.datetime) -> str:
@@ -257,29 +262,55 @@ def _stored_text(when: dt.datetime) -> str:
     return when.isoformat(sep=" ")
 
 
-def load_engagement(now: dt.datetime, lead_id: int | None = None) -> dict[int, LeadEngagement]:
-    """Every lead's newsletter engagement as of ``now`` (``lead_id``: that lead's), for
-    the leads with any open, click or delivery stored."""
+def _text_us(text: str) -> int:
+    return to_us(dt.datetime.fromisoformat(text))
+
+
+def load_engagement(
+    now: dt.datetime,
+    lead_id: int | None = None,
+    *,
+    eligible: tuple[str, dict[str, Any]] | None = None,
+) -> dict[int, LeadEngagement]:
+    """The newsletter engagement as of ``now`` of every lead with an open, click or
+    delivery stored; of ``lead_id`` alone if given, or of the leads an ``eligible``
+    selection (``FROM lead l ...`` and its parameters) picks."""
     if not _sql("SELECT EXISTS (SELECT 1 FROM activity_event)")[0][0]:
         return {}
-    sql = _ENGAGEMENT_SQL.format(
-        where="" if lead_id is None else " WHERE l.id = :lead",
-        opened=_us("opened"),
-        clicked=_us("clicked"),
-        delivered=_us("delivered"),
-        unopened_since=_us("unopened_since"),
-    )
-    params = {
+    params: dict[str, Any] = {
         "since": _stored_text(now - dt.timedelta(days=ENGAGEMENT_DAYS)),
         "recent": _stored_text(now - dt.timedelta(days=RECENT_DAYS)),
-        "lead": lead_id,
+        "cold": _stored_text(now - dt.timedelta(days=COLD_DAYS)),
     }
-    return {e.lead_id: e for e in _fetch(LeadEngagement, sql, params)}
+    if lead_id is not None:
+        where = "FROM lead l WHERE l.id = :lead"
+        params["lead"] = lead_id
+    elif eligible is not None:
+        where, chosen = eligible
+        params.update(chosen)
+    else:
+        where = "FROM lead l"
+    sql = _ENGAGEMENT_SQL.format(
+        where=where, opened=_us_fast("s.opened"), clicked=_us_fast("s.clicked")
+    )
+    found: dict[int, LeadEngagement] = {}
+    for lead, opened, opens, clicked, url, unopened in _sql(sql, params):
+        if unopened is None:
+            if opened is not None or clicked is not None:
+                found[lead] = LeadEngagement(lead, opened, opens, clicked, url)
+            continue
+        count, _, times = unopened.partition(" ")
+        # each time is 'YYYY-MM-DD HH:MM:SS[.ffffff]': the two split at the third space
+        cut = times.index(" ", 11)
+        first, last = _text_us(times[:cut]), _text_us(times[cut + 1 :])
+        found[lead] = LeadEngagement(lead, opened, opens, clicked, url, int(count), first, last)
+    return found
 
 
 def _newest_email(engagement: Mapping[int, LeadEngagement] | None) -> int | None:
-    """When the newest e-mail any lead got was opened, clicked or delivered (None: no such
-    evidence), from ``engagement`` when every lead's is loaded."""
+    """When the newest e-mail any lead got was opened, clicked or delivered, as far as
+    ``engagement`` tells (every lead's); without it, from every stored event. None: no
+    such evidence."""
     if engagement is None:
         [(newest,)] = _sql(
             f"SELECT {_us('max(at)')} FROM activity_event "
@@ -287,8 +318,10 @@ def _newest_email(engagement: Mapping[int, LeadEngagement] | None) -> int | None
         )
         return None if newest is None else int(newest)
     latest = [
-        max(t for t in (e.last_opened, e.last_clicked, e.last_delivered) if t is not None)
+        t
         for e in engagement.values()
+        for t in (e.last_opened, e.last_clicked, e.unopened_until)
+        if t is not None
     ]
     return max(latest, default=None)
 
@@ -372,11 +405,13 @@ def load_evidence(
 
 
 class _Engagements:
-    """Every lead's engagement as of ``now``, loaded with the evidence and held for the
-    engine; a lead's is let go once judged."""
+    """The engagement of the leads ``eligible`` picks (``FROM lead l ...`` and its
+    parameters) as of ``now``, loaded with the evidence and held for the engine; a lead's
+    is let go once judged."""
 
-    def __init__(self, now: dt.datetime) -> None:
+    def __init__(self, now: dt.datetime, eligible: tuple[str, dict[str, Any]]) -> None:
         self.now = now
+        self.eligible = eligible
         self.by_lead: dict[int, LeadEngagement] = {}
 
 
@@ -386,7 +421,7 @@ def _rates_on_own_connection(
     try:
         rates, offer_steps = _rates_and_offer_steps()
         if engagement is not None:
-            engagement.by_lead = load_engagement(engagement.now)
+            engagement.by_lead = load_engagement(engagement.now, eligible=engagement.eligible)
         newest = _newest_email(engagement.by_lead if engagement is not None else None)
         return rates, offer_steps, newest
     finally:
@@ -619,7 +654,7 @@ def _todays_asks(
 
     # the yeses read for the medians are kept for the engine
     kept_yeses = _YesBlocks()
-    engagement = _Engagements(now)
+    engagement = _Engagements(now, (_ELIGIBLE, params))
     evidence = load_evidence(keep=kept_yeses, engagement=engagement)
     setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence)
     now_us = to_us(now)

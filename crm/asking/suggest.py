@@ -157,9 +157,12 @@ class LeadEngagement(NamedTuple):
     # the link of the latest click, when it is RECENT_DAYS old or less: the only click a
     # reason names by its link
     last_click_url: str = ""
-    last_delivered: int | None = None
-    unopened: int = 0  # e-mails delivered after the last open or click (all, if none)
-    unopened_since: int | None = None  # when the first of those arrived
+    # E-mails delivered after the last open or click (all, if none), when the first and
+    # the last of them arrived: read only for a lead that opened and clicked nothing for
+    # COLD_DAYS (only such a lead can be cold), 0 and None for the others.
+    unopened: int = 0
+    unopened_since: int | None = None
+    unopened_until: int | None = None
 
 
 # ---- the engine's clock ---------------------------------------------------------------
@@ -652,7 +655,7 @@ def _is_cold(ctx: _Ctx, e: LeadEngagement) -> bool:
     # The e-mails went on arriving until the newest one any lead got: the newsletter still
     # goes out to those who do not open it.
     newest = ctx.prep.evidence.newest_email
-    until = max(newest if newest is not None else _NEVER, e.last_delivered or _NEVER)
+    until = max(newest if newest is not None else _NEVER, e.unopened_until or _NEVER)
     return until - since >= COLD_DAYS * DAY_US
 
 

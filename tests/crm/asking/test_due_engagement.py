@@ -157,3 +157,24 @@ def test_a_book_without_activity_loads_no_engagement(db, now) -> None:
     assert item.lead_id == lead_id and item.suggestion.warmth == Warmth.NONE
     assert item.suggestion.engagement == ""
     assert "Warm" not in item.suggestion.reason and "Cold" not in item.suggestion.reason
+
+
+def test_cli_suggest_json_adds_warmth_and_engagement(db, db_path, capsys) -> None:
+    import json
+
+    from tests.crm.asking.test_asks import cli
+
+    _import(MAILCHIMP, AFTER_MAILCHIMP)
+    when = "2024-05-16T12:00:00"
+    code, out, _ = cli(db_path, capsys, "suggest", "--now", when, "--json")
+    assert code == 0
+    rows = json.loads(out)
+    keys = {"email", "step", "offer", "due", "score", "reason", "message"}
+    assert all(set(r) == keys | {"warmth", "engagement"} for r in rows)
+    assert rows[0]["warmth"] == "clicked" and rows[0]["engagement"] == "Clicked 2 days ago"
+    assert {r["warmth"] for r in rows} == {"clicked", "opened", None}
+    quiet = next(r for r in rows if r["warmth"] is None)
+    assert quiet["engagement"] is None
+
+    code, out, _ = cli(db_path, capsys, "suggest", rows[0]["email"], "--now", when, "--json")
+    assert json.loads(out) == rows[0]

@@ -53,7 +53,7 @@ def run(
 # a subscriber since 2019 with no yes since
 OLD_SUBSCRIBER = lead(yes("subscribed", 2_500))
 # fourteen weekly e-mails delivered since late November, none opened
-UNOPENED = engaged(last_delivered=at(2), unopened=14, unopened_since=at(200))
+UNOPENED = engaged(unopened=14, unopened_since=at(200), unopened_until=at(2))
 
 
 def test_clicked_yesterday_comes_before_a_2019_subscriber_who_never_opened() -> None:
@@ -103,7 +103,7 @@ def test_cold_more_than_a_year_names_the_year() -> None:
         # a reply two months ago is a yes: not cold, whatever the opens say
         (lead(yes("subscribed", 2_500), yes("replied", 60)), UNOPENED, EVIDENCE),
         # e-mails unopened since four months only
-        (OLD_SUBSCRIBER, engaged(last_delivered=at(2), unopened=16, unopened_since=at(120)),
+        (OLD_SUBSCRIBER, engaged(unopened=16, unopened_since=at(120), unopened_until=at(2)),
          EVIDENCE),
         # opened long ago, but the last e-mail anyone got is old too: no six months of them
         (OLD_SUBSCRIBER, engaged(last_opened=at(400)), Evidence(newest_email=at(300))),
