@@ -220,8 +220,11 @@ def _medians(moves: dict[int, list[int]]) -> dict[int, float]:
 # Per lead, its latest open and click, each an index seek on activity_event(lead_id,
 # action, at): a scan grouped by lead would read every one of millions of opens, a seek
 # reads the last one. Then, only where they can count: the opens of the last
-# ENGAGEMENT_DAYS (after an open in them), the link of a recent click, and the deliveries
-# since the last open or click of a lead quiet for COLD_DAYS (as "count first last").
+# ENGAGEMENT_DAYS (after an open in them), the deliveries since the last open or click of
+# a lead quiet for COLD_DAYS ("count first last"), and the link of a recent click.
+# The leads come back as one text (fields split by char(31), leads by char(30)): this runs
+# beside the medians' stream, and a row at a time each would wait for the interpreter
+# lock that stream holds.
 _ENGAGED = "max(coalesce(s.opened, ''), coalesce(s.clicked, ''))"
 _ENGAGEMENT_SQL = f"""
 WITH seen AS MATERIALIZED (
@@ -231,22 +234,29 @@ WITH seen AS MATERIALIZED (
     (SELECT max(x.at) FROM activity_event x
       WHERE x.lead_id = l.id AND x.action = 'clicked') AS clicked
   {{where}}
-)
-SELECT s.lead_id, {{opened}},
-  CASE WHEN s.opened >= :since THEN
-    (SELECT count(*) FROM activity_event x
-      WHERE x.lead_id = s.lead_id AND x.action = 'opened' AND x.at >= :since)
-  ELSE 0 END,
-  {{clicked}},
-  CASE WHEN s.clicked >= :recent THEN
-    (SELECT x.url FROM activity_event x
-      WHERE x.lead_id = s.lead_id AND x.action = 'clicked' AND x.at = s.clicked)
-  ELSE '' END,
-  CASE WHEN {_ENGAGED} < :cold THEN
-    (SELECT count(*) || ' ' || min(x.at) || ' ' || max(x.at) FROM activity_event x
-      WHERE x.lead_id = s.lead_id AND x.action = 'delivered' AND x.at > {_ENGAGED})
-  END
+), engaged AS MATERIALIZED (
+  SELECT s.lead_id, {{opened}} AS opened,
+    CASE WHEN s.opened >= :since THEN
+      (SELECT count(*) FROM activity_event x
+        WHERE x.lead_id = s.lead_id AND x.action = 'opened' AND x.at >= :since)
+    ELSE 0 END AS opens,
+    {{clicked}} AS clicked,
+    CASE WHEN {_ENGAGED} < :cold THEN
+      (SELECT count(*) || ' ' || min(x.at) || ' ' || max(x.at) FROM activity_event x
+        WHERE x.lead_id = s.lead_id AND x.action = 'delivered' AND x.at > {_ENGAGED})
+    END AS unopened,
+    CASE WHEN s.clicked >= :recent THEN
+      (SELECT replace(replace(x.url, char(30), ' '), char(31), ' ') FROM activity_event x
+        WHERE x.lead_id = s.lead_id AND x.action = 'clicked' AND x.at = s.clicked)
+    END AS url
   FROM seen s
+)
+SELECT group_concat(
+  e.lead_id || char(31) || coalesce(e.opened, '') || char(31) || e.opens || char(31)
+  || coalesce(e.clicked, '') || char(31) || coalesce(e.unopened, '') || char(31)
+  || coalesce(e.url, ''), char(30))
+  FROM engaged e
+ WHERE e.opened IS NOT NULL OR e.clicked IS NOT NULL OR e.unopened IS NOT NULL
 """
 
 
@@ -293,17 +303,25 @@ def load_engagement(
     sql = _ENGAGEMENT_SQL.format(
         where=where, opened=_us_fast("s.opened"), clicked=_us_fast("s.clicked")
     )
+    [(text,)] = _sql(sql, params)
     found: dict[int, LeadEngagement] = {}
-    for lead, opened, opens, clicked, url, unopened in _sql(sql, params):
-        if unopened is None:
-            if opened is not None or clicked is not None:
-                found[lead] = LeadEngagement(lead, opened, opens, clicked, url)
-            continue
-        count, _, times = unopened.partition(" ")
-        # each time is 'YYYY-MM-DD HH:MM:SS[.ffffff]': the two split at the third space
-        cut = times.index(" ", 11)
-        first, last = _text_us(times[:cut]), _text_us(times[cut + 1 :])
-        found[lead] = LeadEngagement(lead, opened, opens, clicked, url, int(count), first, last)
+    for record in text.split("\x1e") if text else ():
+        lead_text, opened, opens, clicked, unopened, url = record.split("\x1f", 5)
+        lead = int(lead_text)
+        e = LeadEngagement(
+            lead,
+            int(opened) if opened else None,
+            int(opens),
+            int(clicked) if clicked else None,
+            url,
+        )
+        if unopened:
+            count, _, times = unopened.partition(" ")
+            # each time is 'YYYY-MM-DD HH:MM:SS[.ffffff]': the two split at the third space
+            cut = times.index(" ", 11)
+            first, last = _text_us(times[:cut]), _text_us(times[cut + 1 :])
+            e = e._replace(unopened=int(count), unopened_since=first, unopened_until=last)
+        found[lead] = e
     return found
 
 
