@@ -25,7 +25,14 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QFont,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCalendarWidget,
@@ -47,6 +54,7 @@ from PySide6.QtWidgets import (
 
 from crm.asking.asks import record_ask
 from crm.asking.due import AsksPage, TodayItem, skip, snooze, todays_asks_page
+from crm.asking.suggest import Warmth
 from crm.book.leads import count_leads
 from crm.changes import LEAD_TABLES, Change
 from crm.errors import SmallyesError
@@ -67,14 +75,16 @@ TODAY = "today"
 
 class TodayColumn(IntEnum):
     LEAD = 0
-    ASK = 1
-    DUE = 2
-    SCORE = 3
-    WHY = 4
+    ENGAGEMENT = 1
+    ASK = 2
+    DUE = 3
+    SCORE = 4
+    WHY = 5
 
 
 COLUMNS = {
     TodayColumn.LEAD: "Lead",
+    TodayColumn.ENGAGEMENT: "Engagement",
     TodayColumn.ASK: "Suggested ask",
     TodayColumn.DUE: "Due",
     TodayColumn.SCORE: "Score",
@@ -124,6 +134,16 @@ def due_text(due: dt.datetime, now: dt.datetime) -> str:
 def ask_text(item: TodayItem) -> str:
     s = item.suggestion
     return s.step_label + (f" — {s.offer}" if s.offer else "")
+
+
+def engagement_text(item: TodayItem) -> str:
+    """The engagement that ranked the row, marked so a glance tells warm from cold:
+    '▲ Clicked 2 days ago', '▼ Cold: asked last' ("" when it has none to show)."""
+    s = item.suggestion
+    words = s.engagement
+    if not words:
+        return ""
+    return f"{'▼' if s.warmth == Warmth.COLD else '▲'} {words}"
 
 
 # --- dialogs, kept in functions so tests can replace them -------------------------------
@@ -179,6 +199,11 @@ class TodayModel(QAbstractTableModel):
         self._items = list(items)
         self.endResetModel()
 
+    def has_engagement(self) -> bool:
+        """Whether any row was ranked by its newsletter engagement (else its column is
+        empty, as in a book with no activity imported)."""
+        return any(it.suggestion.warmth != Warmth.NONE for it in self._items)
+
     def item(self, row: int) -> TodayItem | None:
         return self._items[row] if 0 <= row < len(self._items) else None
 
@@ -214,6 +239,8 @@ class TodayModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if col is TodayColumn.LEAD:
                 return item.name
+            if col is TodayColumn.ENGAGEMENT:
+                return engagement_text(item)
             if col is TodayColumn.ASK:
                 return ask_text(item)
             if col is TodayColumn.DUE:
@@ -224,7 +251,15 @@ class TodayModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col is TodayColumn.LEAD:
                 return item.email
-            return s.reason if col is TodayColumn.WHY else None
+            return s.reason if col in (TodayColumn.WHY, TodayColumn.ENGAGEMENT) else None
+        if col is TodayColumn.ENGAGEMENT and s.warmth != Warmth.NONE:
+            # a click (the strongest evidence) in bold, cold in the muted text colour
+            if role == Qt.ItemDataRole.FontRole and s.warmth == Warmth.CLICKED:
+                font = QFont()
+                font.setBold(True)
+                return font
+            if role == Qt.ItemDataRole.ForegroundRole and s.warmth == Warmth.COLD:
+                return QGuiApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.TextAlignmentRole and col is TodayColumn.SCORE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ItemRole:
@@ -293,6 +328,7 @@ class TodayPage(QWidget):
         header.setStretchLastSection(True)
         widths = {
             TodayColumn.LEAD: 260,
+            TodayColumn.ENGAGEMENT: 190,
             TodayColumn.ASK: 230,
             TodayColumn.DUE: 130,
             TodayColumn.SCORE: 60,
@@ -300,9 +336,14 @@ class TodayPage(QWidget):
         for col, width in widths.items():
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        self.table.setColumnHidden(TodayColumn.ENGAGEMENT, True)
 
         # the selected row: the reason, the message, the actions
         self.lead_label = styled(QLabel(), "sectionTitle")
+        # the engagement that ranked the selected lead, as a chip beside its name
+        self.engagement_label = styled(QLabel(), "filterChip")
+        self.engagement_label.setAccessibleName("Engagement")
+        self.engagement_label.hide()
         self.reason = QLabel(wordWrap=True)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = QPlainTextEdit(readOnly=True)
@@ -330,7 +371,11 @@ class TodayPage(QWidget):
         detail = QWidget()
         dl = QVBoxLayout(detail)
         dl.setContentsMargins(0, 6, 0, 0)
-        dl.addWidget(self.lead_label)
+        who = QHBoxLayout()
+        who.addWidget(self.lead_label)
+        who.addWidget(self.engagement_label, 0, Qt.AlignmentFlag.AlignBottom)
+        who.addStretch(1)
+        dl.addLayout(who)
         dl.addWidget(self.reason)
         dl.addWidget(self.message, 1)
         dl.addLayout(actions)
@@ -429,6 +474,7 @@ class TodayPage(QWidget):
     def _on_runner_finished(self, page: AsksPage) -> None:
         selected = self.selected_item()
         self.model.set_items(page.items)
+        self.table.setColumnHidden(TodayColumn.ENGAGEMENT, not self.model.has_engagement())
         self.refresh_button.setEnabled(True)
         self._set_count(page.total_due)
         if selected is not None and (row := self.model.row_of(selected.lead_id)) is not None:
@@ -522,11 +568,15 @@ class TodayPage(QWidget):
             button.setEnabled(item is not None)
         if item is None:
             self.lead_label.setText("")
+            self.engagement_label.hide()
             self.reason.setText("Select a lead to see the suggested ask and why.")
             self.message.setPlainText("")
             return
         due = local(item.suggestion.due).strftime("%Y-%m-%d")
         self.lead_label.setText(f"{item.name} · {ask_text(item)} · due {due}")
+        badge = engagement_text(item)
+        self.engagement_label.setText(badge)
+        self.engagement_label.setVisible(bool(badge))
         self.reason.setText(item.suggestion.reason)
         self.message.setPlainText(item.suggestion.message)
 

@@ -7,9 +7,13 @@ block (and the leads' yes rows) whatever the number of leads. The evidence (acce
 rates per level and step, the median time leads spend at each level, where offers are
 used) comes from ``load_evidence``, once per call and before the blocks: the rates on a
 second connection while the medians stream every lead's yeses, which Today keeps for the
-engine. With a limit only the best suggestions are kept, while every due lead is still
-counted. One lead's suggestion (``suggest_for_lead``) is loaded and judged the same way.
-Snoozes and skips live in ``suggestion_snooze``.
+engine. Each lead's newsletter engagement (``LeadEngagement``, from ``activity_event``) is
+loaded on that second connection too, after the rates, for every lead at once: a few index
+seeks per lead that SQLite runs while this connection streams the yeses. Today ranks the
+warm first (a recent click, then recent opens) and the cold last, then by score. With a
+limit only the best suggestions are kept, while every due lead is still counted. One lead's
+suggestion (``suggest_for_lead``) is loaded and judged the same way. Snoozes and skips live
+in ``suggestion_snooze``.
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ from typing import Any, NamedTuple, TypeVar, cast
 
 from crm.asking.pacing import get_pacing
 from crm.asking.suggest import (
+    COLD_DAYS,
     DAY_US,
+    ENGAGEMENT_DAYS,
+    RECENT_DAYS,
     Evidence,
     LadderStep,
+    LeadEngagement,
     LeadFacts,
     NoSuggestion,
     OfferInfo,
@@ -38,6 +46,7 @@ from crm.asking.suggest import (
     Prepared,
     Result,
     Suggestion,
+    Warmth,
     suggest_next_ask,
     to_us,
 )
@@ -63,7 +72,9 @@ class TodayItem(NamedTuple):
 
 
 def suggestion_json(email: str, result: Result) -> dict[str, Any]:
-    """The CLI's shape: step and friends are null when there is nothing to suggest."""
+    """The CLI's shape: step and friends are null when there is nothing to suggest.
+    ``warmth`` ("clicked", "opened", "cold") and ``engagement`` (its words, "Clicked 2 days
+    ago") are null for a lead whose newsletter engagement does not rank it."""
     if isinstance(result, NoSuggestion):
         return {
             "email": email,
@@ -73,6 +84,8 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
             "score": None,
             "reason": result.reason,
             "message": None,
+            "warmth": None,
+            "engagement": None,
         }
     return {
         "email": email,
@@ -82,6 +95,8 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
         "score": result.score,
         "reason": result.reason,
         "message": result.message,
+        "warmth": Warmth.NAMES.get(result.warmth),
+        "engagement": result.engagement or None,
     }
 
 
@@ -132,7 +147,7 @@ SELECT DISTINCT x.offer_id, s.key FROM (
 """
 
 
-_Row = TypeVar("_Row", LeadFacts, PastYes, PastAsk)
+_Row = TypeVar("_Row", LeadFacts, PastYes, PastAsk, LeadEngagement)
 
 
 def _as_rows(row: type[_Row], raw: Iterable[tuple[Any, ...]]) -> Iterator[_Row]:
@@ -202,6 +217,133 @@ def _medians(moves: dict[int, list[int]]) -> dict[int, float]:
     return medians
 
 
+# Per lead, its latest open and click, each an index seek on activity_event(lead_id,
+# action, at): a scan grouped by lead would read every one of millions of opens, a seek
+# reads the last one. Then, only where they can count: the opens of the last
+# ENGAGEMENT_DAYS (after an open in them), the deliveries since the last open or click of
+# a lead quiet for COLD_DAYS ("count first last"), and the link of a recent click.
+# The leads come back as one text (fields split by char(31), leads by char(30)): this runs
+# beside the medians' stream, and a row at a time each would wait for the interpreter
+# lock that stream holds.
+_ENGAGED = "max(coalesce(s.opened, ''), coalesce(s.clicked, ''))"
+_ENGAGEMENT_SQL = f"""
+WITH seen AS MATERIALIZED (
+  SELECT l.id AS lead_id,
+    (SELECT max(x.at) FROM activity_event x
+      WHERE x.lead_id = l.id AND x.action = 'opened') AS opened,
+    (SELECT max(x.at) FROM activity_event x
+      WHERE x.lead_id = l.id AND x.action = 'clicked') AS clicked
+  {{where}}
+), engaged AS MATERIALIZED (
+  SELECT s.lead_id, {{opened}} AS opened,
+    CASE WHEN s.opened >= :since THEN
+      (SELECT count(*) FROM activity_event x
+        WHERE x.lead_id = s.lead_id AND x.action = 'opened' AND x.at >= :since)
+    ELSE 0 END AS opens,
+    {{clicked}} AS clicked,
+    CASE WHEN {_ENGAGED} < :cold THEN
+      (SELECT count(*) || ' ' || min(x.at) || ' ' || max(x.at) FROM activity_event x
+        WHERE x.lead_id = s.lead_id AND x.action = 'delivered' AND x.at > {_ENGAGED})
+    END AS unopened,
+    CASE WHEN s.clicked >= :recent THEN
+      (SELECT replace(replace(x.url, char(30), ' '), char(31), ' ') FROM activity_event x
+        WHERE x.lead_id = s.lead_id AND x.action = 'clicked' AND x.at = s.clicked)
+    END AS url
+  FROM seen s
+)
+SELECT group_concat(
+  e.lead_id || char(31) || coalesce(e.opened, '') || char(31) || e.opens || char(31)
+  || coalesce(e.clicked, '') || char(31) || coalesce(e.unopened, '') || char(31)
+  || coalesce(e.url, ''), char(30))
+  FROM engaged e
+ WHERE e.opened IS NOT NULL OR e.clicked IS NOT NULL OR e.unopened IS NOT NULL
+"""
+
+
+def _us_fast(column: str) -> str:
+    """``_us`` with a shortcut for a time stored in whole seconds, as most events are."""
+    return (
+        f"CASE WHEN length({column}) = 19 THEN unixepoch({column}) * 1000000 ELSE {_us(column)} END"
+    )
+
+
+def _stored_text(when: dt.datetime) -> str:
+    """``when`` as times are stored, so that stored texts compare with it in order."""
+    return when.isoformat(sep=" ")
+
+
+def _text_us(text: str) -> int:
+    return to_us(dt.datetime.fromisoformat(text))
+
+
+def load_engagement(
+    now: dt.datetime,
+    lead_id: int | None = None,
+    *,
+    eligible: tuple[str, dict[str, Any]] | None = None,
+) -> dict[int, LeadEngagement]:
+    """The newsletter engagement as of ``now`` of every lead with an open, click or
+    delivery stored; of ``lead_id`` alone if given, or of the leads an ``eligible``
+    selection (``FROM lead l ...`` and its parameters) picks."""
+    if not _sql("SELECT EXISTS (SELECT 1 FROM activity_event)")[0][0]:
+        return {}
+    params: dict[str, Any] = {
+        "since": _stored_text(now - dt.timedelta(days=ENGAGEMENT_DAYS)),
+        "recent": _stored_text(now - dt.timedelta(days=RECENT_DAYS)),
+        "cold": _stored_text(now - dt.timedelta(days=COLD_DAYS)),
+    }
+    if lead_id is not None:
+        where = "FROM lead l WHERE l.id = :lead"
+        params["lead"] = lead_id
+    elif eligible is not None:
+        where, chosen = eligible
+        params.update(chosen)
+    else:
+        where = "FROM lead l"
+    sql = _ENGAGEMENT_SQL.format(
+        where=where, opened=_us_fast("s.opened"), clicked=_us_fast("s.clicked")
+    )
+    [(text,)] = _sql(sql, params)
+    found: dict[int, LeadEngagement] = {}
+    for record in text.split("\x1e") if text else ():
+        lead_text, opened, opens, clicked, unopened, url = record.split("\x1f", 5)
+        lead = int(lead_text)
+        e = LeadEngagement(
+            lead,
+            int(opened) if opened else None,
+            int(opens),
+            int(clicked) if clicked else None,
+            url,
+        )
+        if unopened:
+            count, _, times = unopened.partition(" ")
+            # each time is 'YYYY-MM-DD HH:MM:SS[.ffffff]': the two split at the third space
+            cut = times.index(" ", 11)
+            first, last = _text_us(times[:cut]), _text_us(times[cut + 1 :])
+            e = e._replace(unopened=int(count), unopened_since=first, unopened_until=last)
+        found[lead] = e
+    return found
+
+
+def _newest_email(engagement: Mapping[int, LeadEngagement] | None) -> int | None:
+    """When the newest e-mail any lead got was opened, clicked or delivered, as far as
+    ``engagement`` tells (every lead's); without it, from every stored event. None: no
+    such evidence."""
+    if engagement is None:
+        [(newest,)] = _sql(
+            f"SELECT {_us('max(at)')} FROM activity_event "
+            "WHERE action IN ('opened', 'clicked', 'delivered')"
+        )
+        return None if newest is None else int(newest)
+    latest = [
+        t
+        for e in engagement.values()
+        for t in (e.last_opened, e.last_clicked, e.unopened_until)
+        if t is not None
+    ]
+    return max(latest, default=None)
+
+
 def _rates_and_offer_steps() -> tuple[dict, dict]:
     key_of = dict(_sql("SELECT id, key FROM step"))
     rates = {
@@ -260,25 +402,46 @@ class _YesBlocks:
         return cast("dict[int, tuple[PastYes, ...]]", found)
 
 
-def load_evidence(*, keep: _YesBlocks | None = None) -> Evidence:
-    """The owner's acceptance rates, median time at each level, and where offers are used.
+def load_evidence(
+    *, keep: _YesBlocks | None = None, engagement: _Engagements | None = None
+) -> Evidence:
+    """The owner's acceptance rates, median time at each level, where offers are used, and
+    when the newest e-mail went out.
 
     The rates run in SQLite's C code on a second connection while this one streams every
-    lead's yeses for the medians; ``keep`` is given those yeses to hold for the engine.
-    One thread only: a second one fetching rows would make them both wait on the
+    lead's yeses for the medians; ``keep`` is given those yeses to hold for the engine,
+    ``engagement`` every lead's engagement (loaded on the second connection after the
+    rates). One thread only: a second one fetching rows would make them both wait on the
     interpreter lock.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallyes-evidence") as pool:
-        found = pool.submit(_rates_on_own_connection)
+        found = pool.submit(_rates_on_own_connection, engagement)
         level_of = dict(_sql("SELECT key, level FROM step"))
         medians = _all_median_days(level_of, keep)
-        rates, offer_steps = found.result()
-    return Evidence(rates=rates, median_days=medians, offer_steps=offer_steps)
+        rates, offer_steps, newest = found.result()
+    return Evidence(rates=rates, median_days=medians, offer_steps=offer_steps, newest_email=newest)
 
 
-def _rates_on_own_connection() -> tuple[dict, dict]:
+class _Engagements:
+    """The engagement of the leads ``eligible`` picks (``FROM lead l ...`` and its
+    parameters) as of ``now``, loaded with the evidence and held for the engine; a lead's
+    is let go once judged."""
+
+    def __init__(self, now: dt.datetime, eligible: tuple[str, dict[str, Any]]) -> None:
+        self.now = now
+        self.eligible = eligible
+        self.by_lead: dict[int, LeadEngagement] = {}
+
+
+def _rates_on_own_connection(
+    engagement: _Engagements | None,
+) -> tuple[dict, dict, int | None]:
     try:
-        return _rates_and_offer_steps()
+        rates, offer_steps = _rates_and_offer_steps()
+        if engagement is not None:
+            engagement.by_lead = load_engagement(engagement.now, eligible=engagement.eligible)
+        newest = _newest_email(engagement.by_lead if engagement is not None else None)
+        return rates, offer_steps, newest
     finally:
         close_thread_connection()
 
@@ -420,6 +583,7 @@ def _display_name(lead: LeadFacts) -> str:
 def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     """The suggestion for one lead (or why there is none), as the lead detail shows it."""
     setup = _setup()
+    engagement = load_engagement(now, lead_id).get(lead_id)
     rows = _load_rows(
         "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE l.id = :lead",
         {"lead": lead_id},
@@ -435,6 +599,7 @@ def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
         rows.asks.get(lead_id, ()),
         setup,
         to_us(now),
+        engagement,
     )
 
 
@@ -473,8 +638,9 @@ def todays_asks_page(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> AsksPage:
-    """The best ``limit`` due suggestions (all without a limit), best score first, then
-    the most overdue, then by lead id; and the number of leads with one due in all.
+    """The best ``limit`` due suggestions (all without a limit), warmest first (a recent
+    click, then recent opens; the cold last: ``Warmth``), then best score, then the most
+    overdue, then by lead id; and the number of leads with one due in all.
 
     The first N of a longer list are exactly the list limited to N.
     """
@@ -484,13 +650,14 @@ def todays_asks_page(
         return _todays_asks(now, limit, progress, cancel)
 
 
-# A kept suggestion, ordered so the smallest is the worst of those kept: lower score, then
-# due later, then the higher lead id (lead ids are unique, so comparisons stop there).
-_Kept = tuple[float, int, int, LeadFacts, Suggestion]
+# A kept suggestion, ordered so the smallest is the worst of those kept: colder, then lower
+# score, then due later, then the higher lead id (lead ids are unique, so comparisons stop
+# there). Without engagement every lead's warmth is the same.
+_Kept = tuple[int, float, int, int, LeadFacts, Suggestion]
 # The parts of that order, least significant first: sorted by one at a time (Python's sort
 # is stable), every comparison is of two plain numbers, where sorting the tuples compares
 # them item by item, and most scores tie.
-_KEPT_ORDER = (itemgetter(2), itemgetter(1), itemgetter(0))
+_KEPT_ORDER = (itemgetter(3), itemgetter(2), itemgetter(1), itemgetter(0))
 
 
 def _todays_asks(
@@ -505,7 +672,8 @@ def _todays_asks(
 
     # the yeses read for the medians are kept for the engine
     kept_yeses = _YesBlocks()
-    evidence = load_evidence(keep=kept_yeses)
+    engagement = _Engagements(now, (_ELIGIBLE, params))
+    evidence = load_evidence(keep=kept_yeses, engagement=engagement)
     setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence)
     now_us = to_us(now)
     horizon = to_us(end_of_day(now))
@@ -517,7 +685,7 @@ def _todays_asks(
         progress(lo - first, span)
         hi = min(lo + BLOCK_LEADS - 1, last)
         rows = _load_rows(_ELIGIBLE, params, span=(lo, hi), yeses=kept_yeses.pop(lo, hi))
-        total_due += _judge(rows, setup, now_us, horizon, limit, kept)
+        total_due += _judge(rows, engagement.by_lead, setup, now_us, horizon, limit, kept)
         del rows  # freed before the next block is loaded
     progress(span, span)
     if limit is None:
@@ -527,13 +695,14 @@ def _todays_asks(
         kept = heapq.nlargest(limit, kept)
     items = [
         TodayItem(lead.lead_id, lead.email, _display_name(lead), result)
-        for _, _, _, lead, result in kept
+        for _, _, _, _, lead, result in kept
     ]
     return AsksPage(items, total_due)
 
 
 def _judge(
     rows: _Rows,
+    engagement: dict[int, LeadEngagement],
     setup: Prepared,
     now_us: int,
     horizon: int,
@@ -541,18 +710,26 @@ def _judge(
     kept: list[_Kept],
 ) -> int:
     """Run the engine over a block of leads; add the due ones to ``kept`` (a heap of the
-    best ``limit`` when there is a limit) and return how many were due."""
+    best ``limit`` when there is a limit) and return how many were due. The leads'
+    ``engagement`` is let go as they are judged."""
     due = 0
     no_tags: frozenset[str] = frozenset()
     tags, yeses, asks = rows.tags.get, rows.yeses.get, rows.asks.get
+    engaged = engagement.pop
     for lead in rows.leads:
         lead_id = lead.lead_id
         result = suggest_next_ask(
-            lead, tags(lead_id, no_tags), yeses(lead_id, ()), asks(lead_id, ()), setup, now_us
+            lead,
+            tags(lead_id, no_tags),
+            yeses(lead_id, ()),
+            asks(lead_id, ()),
+            setup,
+            now_us,
+            engaged(lead_id, None),
         )
         if type(result) is Suggestion and result.due_us < horizon:
             due += 1
-            entry = (result.score, -result.due_us, -lead_id, lead, result)
+            entry = (result.warmth, result.score, -result.due_us, -lead_id, lead, result)
             if limit is None:
                 kept.append(entry)
             elif len(kept) < limit:

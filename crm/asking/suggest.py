@@ -14,6 +14,10 @@ rules run in order:
 5. stalled leads get a different ask at their level instead of a bigger one;
 6. every answer carries its reason in plain words.
 
+A lead's newsletter engagement (``LeadEngagement``: its opens, clicks and deliveries)
+ranks the suggestion without changing it: a lead who clicked or opened lately is asked
+first, a cold one (months of e-mails, none opened) last, and the reason says which.
+
 The same input always gives the same output: every choice has a total tie-break order,
 so the order rows arrive in does not matter.
 
@@ -31,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from crm.asking.pacing import Pacing
 
@@ -136,6 +141,28 @@ class Evidence:
     rates: Mapping[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
     median_days: Mapping[int, float] = field(default_factory=dict)
     offer_steps: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    # the latest open, click or delivery of any lead: the newsletter still goes out, so a
+    # lead whose platform exports no deliveries still received what it did not open
+    newest_email: int | None = None
+
+
+class LeadEngagement(NamedTuple):
+    """A lead's newsletter engagement from its imported opens, clicks and deliveries
+    (times as microseconds since 1970; ``None``: never)."""
+
+    lead_id: int
+    last_opened: int | None = None
+    opens_90d: int = 0
+    last_clicked: int | None = None
+    # the link of the latest click, when it is RECENT_DAYS old or less: the only click a
+    # reason names by its link
+    last_click_url: str = ""
+    # E-mails delivered after the last open or click (all, if none), when the first and
+    # the last of them arrived: read only for a lead that opened and clicked nothing for
+    # COLD_DAYS (only such a lead can be cold), 0 and None for the others.
+    unopened: int = 0
+    unopened_since: int | None = None
+    unopened_until: int | None = None
 
 
 # ---- the engine's clock ---------------------------------------------------------------
@@ -143,6 +170,11 @@ class Evidence:
 _EPOCH = dt.datetime(1970, 1, 1)
 _ONE_US = dt.timedelta(microseconds=1)
 DAY_US = 86_400_000_000
+# Engagement: a click or an open this recent ranks a lead first; a lead that has received
+# e-mails for this long, and opened or clicked none of them, is cold.
+RECENT_DAYS = 30
+COLD_DAYS = 182
+ENGAGEMENT_DAYS = 90  # the window of ``opens_90d``
 _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
 _UNSET: Any = object()
 
@@ -159,6 +191,18 @@ def from_us(us: int) -> dt.datetime:
 # ---- outputs --------------------------------------------------------------------------
 
 
+class Warmth:
+    """How a lead's newsletter engagement ranks its suggestion: higher is asked first."""
+
+    COLD = -1  # months of e-mails, none opened: asked last
+    NONE = 0  # no engagement imported, or none lately
+    OPENED = 1  # opened an e-mail in the last RECENT_DAYS
+    CLICKED = 2  # clicked a link in the last RECENT_DAYS
+
+    # as the JSON output names them (``NONE`` has no name: null)
+    NAMES: Mapping[int, str] = {COLD: "cold", OPENED: "opened", CLICKED: "clicked"}
+
+
 class Suggestion:
     """The next small ask for a lead (immutable).
 
@@ -169,6 +213,7 @@ class Suggestion:
 
     __slots__ = (
         "_body",
+        "_engagement",
         "_reason",
         "_recipe",
         "_subject",
@@ -179,12 +224,14 @@ class Suggestion:
         "score",
         "step",
         "step_label",
+        "warmth",
     )
     # set when first read, from the recipe (which is then let go)
     _subject: str
     _body: str
     _reason: str
     _summary: str
+    _engagement: str
 
     def __init__(
         self,
@@ -195,6 +242,7 @@ class Suggestion:
         score: float,
         rule: str,
         recipe: tuple[Any, ...],
+        warmth: int = Warmth.NONE,
     ) -> None:
         self.step = step
         self.step_label = step_label
@@ -202,6 +250,8 @@ class Suggestion:
         self.due_us = due_us
         self.score = score
         self.rule = rule
+        # ranks the suggestion (Today sorts by it before the score); a ``Warmth`` value
+        self.warmth = warmth
         self._recipe: tuple[Any, ...] | None = recipe
 
     @property
@@ -211,7 +261,8 @@ class Suggestion:
     def _worded(self) -> Suggestion:
         recipe = self._recipe
         if recipe is not None:
-            self._subject, self._body, self._reason, self._summary = _words(self, recipe)
+            texts = _words(self, recipe)
+            self._subject, self._body, self._reason, self._summary, self._engagement = texts
             self._recipe = None
         return self
 
@@ -233,14 +284,28 @@ class Suggestion:
         return self._worded()._summary
 
     @property
+    def engagement(self) -> str:
+        """A few words on the newsletter engagement that ranked it ("Cold: asked last",
+        "Clicked 2 days ago"), or "" when it has none to show."""
+        return self._worded()._engagement
+
+    @property
     def message(self) -> str:
         return f"{self.subject}\n\n{self.body}"
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.step, self.step_label, self.offer, self.due_us, self.score, self.rule)
+        return (
+            self.step,
+            self.step_label,
+            self.offer,
+            self.due_us,
+            self.score,
+            self.rule,
+            self.warmth,
+        )
 
-    def _texts(self) -> tuple[str, str, str, str]:
-        return self.subject, self.body, self.reason, self.summary
+    def _texts(self) -> tuple[str, str, str, str, str]:
+        return self.subject, self.body, self.reason, self.summary, self.engagement
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Suggestion):
@@ -253,7 +318,8 @@ class Suggestion:
     def __repr__(self) -> str:
         return (
             f"Suggestion(step={self.step!r}, offer={self.offer!r}, due={self.due!r}, "
-            f"score={self.score!r}, rule={self.rule!r}, reason={self.reason!r})"
+            f"score={self.score!r}, rule={self.rule!r}, warmth={self.warmth!r}, "
+            f"reason={self.reason!r})"
         )
 
 
@@ -287,6 +353,12 @@ def _ago(then: int, now: int) -> str:
 
 def _date(when: int) -> str:
     return from_us(when).strftime("%Y-%m-%d")
+
+
+def _month(when: int, now: int) -> str:
+    """'May' within the last year, else 'May 2024'."""
+    day = from_us(when)
+    return f"{day:%B}" if now - when < 365 * DAY_US else f"{day:%B %Y}"
 
 
 def _percent(rate: float) -> str:
@@ -487,6 +559,8 @@ class _Ctx:
     last_yes_at: int  # its time, read once (``_NEVER`` without a yes)
     last_ask: PastAsk | None
     last_ask_at: int
+    engagement: LeadEngagement | None = None
+    warmth: int = Warmth.NONE
 
 
 def _rendered(template: str, first_name: str, offer: str | None) -> str:
@@ -517,18 +591,145 @@ def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
     return f"{first} Never asked before.", f"{short} · never asked"
 
 
-def _words(s: Suggestion, recipe: tuple[Any, ...]) -> tuple[str, str, str, str]:
-    """A suggestion's subject, body, reason and summary."""
+def _words(s: Suggestion, recipe: tuple[Any, ...]) -> tuple[str, str, str, str, str]:
+    """A suggestion's subject, body, reason, summary and engagement words."""
     ctx, step, why, evidence, subject, body = recipe
     first = ctx.lead.first_name
     history, summary = _history_words(ctx, s.rule)
     why_text = why if isinstance(why, str) else why()
+    reason = f"{why_text} {history} {evidence}"
+    badge = ""
+    if ctx.engagement is not None:
+        badge, sentence = _engagement_words(ctx, said_by_why=s.rule == Rule.WARM)
+        if ctx.warmth == Warmth.COLD:
+            reason = f"{sentence} {reason}"
+        elif sentence:
+            reason = f"{why_text} {sentence} {history} {evidence}"
     return (
         _rendered(subject if subject is not None else step.ask_subject, first, s.offer),
         _rendered(body if body is not None else step.ask_body, first, s.offer),
-        f"{why_text} {history} {evidence}",
+        reason,
         summary,
+        badge,
     )
+
+
+# ---- engagement -----------------------------------------------------------------------
+
+
+def _warmth(ctx: _Ctx) -> int:
+    """The lead's ``Warmth``, from its engagement and its yeses."""
+    e = ctx.engagement
+    if e is None:
+        return Warmth.NONE
+    recent = ctx.now - RECENT_DAYS * DAY_US
+    if e.last_clicked is not None and e.last_clicked >= recent:
+        return Warmth.CLICKED
+    if e.last_opened is not None and e.last_opened >= recent:
+        return Warmth.OPENED
+    return Warmth.COLD if _is_cold(ctx, e) else Warmth.NONE
+
+
+def _last_engaged(e: LeadEngagement) -> int:
+    return max(
+        _NEVER if e.last_opened is None else e.last_opened,
+        _NEVER if e.last_clicked is None else e.last_clicked,
+    )
+
+
+def _is_cold(ctx: _Ctx, e: LeadEngagement) -> bool:
+    """COLD_DAYS or more of e-mails received since the lead last opened or clicked one (or
+    since the first, if it never did), and no other yes meanwhile (a reply, a form)."""
+    window = ctx.now - COLD_DAYS * DAY_US
+    engaged = _last_engaged(e)
+    if engaged >= window:
+        return False
+    # the subscription is left out: an import dates it at the import when the file has no date
+    if any(y.at >= window and y.step != SUBSCRIBE_KEY for y in ctx.yeses):
+        return False
+    # Unopened deliveries say since when e-mails arrived unopened; without them (Mailchimp
+    # exports none) the last open does, and a lead never seen opening has no evidence.
+    since = e.unopened_since if e.unopened else engaged
+    if since is None or since == _NEVER:
+        return False
+    # The e-mails went on arriving until the newest one any lead got: the newsletter still
+    # goes out to those who do not open it.
+    newest = ctx.prep.evidence.newest_email
+    until = max(newest if newest is not None else _NEVER, e.unopened_until or _NEVER)
+    return until - since >= COLD_DAYS * DAY_US
+
+
+def _clicked_words(ctx: _Ctx, at: int) -> str:
+    """'clicked your 'Pricing guide' link 2 days ago': a click on an offer's link is a yes
+    on that offer at the click's time; another click names its link."""
+    offer = next(
+        (ctx.prep.offers.get(y.offer_id) for y in ctx.yeses if y.at == at and y.offer_id),
+        None,
+    )
+    e = ctx.engagement
+    if offer is not None:
+        where = f"your '{offer.name}' link"
+    elif e is not None and e.last_clicked == at and e.last_click_url:
+        where = f"your link to {short_url(e.last_click_url)}"
+    else:
+        where = "a link in your e-mail"
+    return f"clicked {where} {_ago(at, ctx.now)}"
+
+
+def short_url(url: str, width: int = 48) -> str:
+    """A link as a reader names it: 'example.com/blog/pricing' (no scheme, 'www.', query
+    or fragment), cut to ``width`` characters."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.rpartition("@")[2].removeprefix("www.")
+    text = (host + parts.path.rstrip("/")) if host else url.strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _opened_words(ctx: _Ctx, e: LeadEngagement) -> str:
+    assert e.last_opened is not None
+    when = _ago(e.last_opened, ctx.now)
+    if e.opens_90d <= 1:
+        return f"opened your e-mail {when}"
+    return (
+        f"opened your e-mails {e.opens_90d} times in the last {ENGAGEMENT_DAYS} days, "
+        f"most recently {when}"
+    )
+
+
+def _cold_words(ctx: _Ctx, e: LeadEngagement) -> str:
+    if e.unopened:
+        assert e.unopened_since is not None
+        since = _month(e.unopened_since, ctx.now)
+        emails = f"{e.unopened} e-mail{'s' if e.unopened != 1 else ''}"
+        return f"Cold: hasn't opened any of your {emails} since {since}: asked last."
+    since = _month(_last_engaged(e), ctx.now)
+    return f"Cold: hasn't opened any of your e-mails since {since}: asked last."
+
+
+def _engagement_words(ctx: _Ctx, *, said_by_why: bool) -> tuple[str, str]:
+    """The badge ("Cold: asked last", "Clicked 2 days ago") and the reason's sentence on
+    the engagement. ``said_by_why``: the strike-while-warm reason already names the last
+    yes, so a click that is that yes is not said twice."""
+    e = ctx.engagement
+    assert e is not None
+    warmth = ctx.warmth
+    if warmth == Warmth.COLD:
+        return "Cold: asked last", _cold_words(ctx, e)
+    parts: list[str] = []
+    badge = ""
+    if warmth == Warmth.CLICKED:
+        assert e.last_clicked is not None
+        badge = f"Clicked {_ago(e.last_clicked, ctx.now)}"
+        if not (said_by_why and ctx.last_yes_at == e.last_clicked):
+            parts.append(_clicked_words(ctx, e.last_clicked))
+    if e.last_opened is not None and e.last_opened >= ctx.now - RECENT_DAYS * DAY_US:
+        if not badge:
+            badge = f"Opened {_ago(e.last_opened, ctx.now)}"
+        parts.append(_opened_words(ctx, e))
+    if not parts:
+        return badge, ""
+    text = " and ".join(parts)
+    return badge, f"Warm: {text}."
 
 
 def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> OfferInfo | None:
@@ -625,6 +826,9 @@ def _suggestion(
     subject: str | None = None,
     body: str | None = None,
 ) -> Suggestion:
+    # The score stays the owner's own acceptance rate for the step (smoothed toward the
+    # prior): no answered ask has yet measured how much an open or a click adds, so
+    # engagement moves the lead's rank (``warmth``) and its reason, never its score.
     score = ctx.prep.score(ctx.level, step)
     return Suggestion(
         step.key,
@@ -634,6 +838,7 @@ def _suggestion(
         score.value,
         rule,
         (ctx, step, why, score.evidence, subject, body),
+        ctx.warmth,
     )
 
 
@@ -760,11 +965,14 @@ def suggest_next_ask(
     asks: tuple[PastAsk, ...],
     prep: Prepared,
     now: int,
+    engagement: LeadEngagement | None = None,
 ) -> Result:
     """The next small ask for one lead, or why there is none right now.
 
     ``tags`` are the lead's tag names, case-folded; times, ``now`` included, are
-    microseconds since 1970 (``to_us``); rows may come in any order.
+    microseconds since 1970 (``to_us``); rows may come in any order. ``engagement`` (the
+    lead's opens, clicks and deliveries; ``None`` when none were imported) ranks the
+    suggestion and is named in its reason.
     """
     level_of = prep.level_of
     level = 0
@@ -801,12 +1009,17 @@ def suggest_next_ask(
     else:
         last_ask, last_ask_at, waiting, unanswered = None, _NEVER, [], 0
         declined_recently, declined_twice = {}, set()
-    ctx = _Ctx(prep, now, lead, tags, yeses, asks, level, last_yes, last_at, last_ask, last_ask_at)
+    ctx = _Ctx(
+        prep, now, lead, tags, yeses, asks, level, last_yes, last_at, last_ask, last_ask_at,
+        engagement,
+    )  # fmt: skip
 
     # 1. hard stops
     stop = _hard_stop(ctx, waiting, unanswered)
     if stop is not None:
         return stop
+    if engagement is not None:
+        ctx.warmth = _warmth(ctx)
     if lead.status != "subscribed":
         return _not_opted_in(ctx)
     if prep.subscribe is not None and ctx.level < prep.subscribe.level:
@@ -861,18 +1074,7 @@ def suggest_next_ask(
     if last_yes is not None and now - last_at <= prep.warm_max:
         step = candidates[0]
         offer = _choose_offer(ctx, step, warm=True, stalled=False)
-        said = last_at
-        return _suggestion(
-            ctx,
-            step,
-            offer,
-            due,
-            Rule.WARM,
-            lambda: (
-                f"Strike while warm: they said yes {_ago(said, now)}, so now is the "
-                f"time for the ask that builds on it."
-            ),
-        )
+        return _suggestion(ctx, step, offer, due, Rule.WARM, partial(_warm_why, ctx))
 
     # 4. choose by evidence, preferring the smaller step when scores are close
     scored, best, step = prep.best_by_evidence(ctx.level, candidates)
@@ -880,6 +1082,17 @@ def suggest_next_ask(
     return _suggestion(
         ctx, step, offer, due, Rule.EVIDENCE, lambda: _evidence_why(scored, step, best, excluded)
     )
+
+
+def _warm_why(ctx: _Ctx) -> str:
+    said = ctx.last_yes_at
+    e = ctx.engagement
+    what = (
+        _clicked_words(ctx, said)
+        if e is not None and e.last_clicked == said
+        else f"said yes {_ago(said, ctx.now)}"
+    )
+    return f"Strike while warm: they {what}, so now is the time for the ask that builds on it."
 
 
 def _evidence_why(

@@ -49,7 +49,8 @@ from crm.book.other_emails import add_other_email, remove_other_email
 from crm.book.tag_rules import tag_lead_by_hand
 from crm.book.timeline import add_note, get_timeline
 from crm.errors import NotFoundError, SmallyesError
-from crm.timefmt import utc_now
+from crm.importing.activity.store import ENGAGEMENT_DAYS, Engagement, engagement
+from crm.timefmt import relative, utc_now
 from ui import errors
 from ui.events import AppEvents
 from ui.flow_layout import FlowLayout, flow_container
@@ -59,6 +60,31 @@ from ui.style import styled
 
 SOURCE_NAMES = {"manual": "added by hand"}
 TAG_CHIP_TEXT_WIDTH = 160  # pixels
+NO_ENGAGEMENT_TEXT = "No e-mail activity imported yet."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def engagement_text(e: Engagement, now: dt.datetime) -> str:
+    """The lead's newsletter engagement, a line each for opens, clicks and e-mails:
+    'Last opened 3 days ago · 5 opens in the last 90 days'."""
+    if e == Engagement():
+        return NO_ENGAGEMENT_TEXT
+    window = f"in the last {ENGAGEMENT_DAYS} days"
+    opened = (
+        f"Last opened {relative(e.last_opened_at, now)} · {_count(e.opens_90d, 'open')} {window}"
+        if e.last_opened_at is not None
+        else "Never opened"
+    )
+    clicked = (
+        f"Last clicked {relative(e.last_clicked_at, now)} · "
+        f"{_count(e.clicks_90d, 'click')} {window}"
+        if e.last_clicked_at is not None
+        else "Never clicked"
+    )
+    return f"{opened}\n{clicked}\n{_count(e.emails_received, 'e-mail')} received"
 
 
 class ElidedLabel(QLabel):
@@ -210,6 +236,11 @@ class LeadDetail(QWidget):
         form.addRow("Company:", self.company)
         form.addRow("Phone:", self.phone)
         form.addRow("Status:", status_row)
+        # opens, clicks and deliveries from activity imports: evidence, never edited here
+        self.engagement = QLabel(wordWrap=True)
+        self.engagement.setAccessibleName("E-mail engagement")
+        self.engagement.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Engagement:", self.engagement)
         form.addRow("Tags:", tags_line)
         form.addRow("Notes:", self.notes)
 
@@ -367,6 +398,15 @@ class LeadDetail(QWidget):
             self.dnc.setChecked(lead.do_not_contact)
         self._fill_tags(lead.tags)
         self._fill_others(lead.other_emails)
+        self._fill_engagement(lead.id)
+
+    def _fill_engagement(self, lead_id: int) -> None:
+        now = self._clock()
+        e = engagement(lead_id, now=now)
+        self.engagement.setText(engagement_text(e, now))
+        last = (("Last opened", e.last_opened_at), ("Last clicked", e.last_clicked_at))
+        times = [f"{what} {exact_time(when)}" for what, when in last if when is not None]
+        self.engagement.setToolTip("\n".join(times))
 
     def _fill_tags(self, tags: tuple[str, ...]) -> None:
         _fill_chips(
