@@ -1,6 +1,6 @@
 """Benchmark: search-as-you-type over 100,000 leads, against a raw sqlite3 floor.
 
-    .venv/bin/python bench/search.py [--runs N]
+    .venv/bin/python bench/search.py [--runs N] [--db BOOK]
 
 For each prefix a user types on the way to a name, email or company, times the first
 page the lead table shows (``crm.book.leads.list_leads(query, 0, 200)``, rows turned into
@@ -43,8 +43,11 @@ def median_ms(fn, runs: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument(
+        "--db", type=Path, help="another book (bench/activity_import.py --keep writes one)"
+    )
     args = parser.parse_args()
-    path = demo_db()
+    path = args.db or demo_db()
     db = open_database(path)
     raw = sqlite3.connect(path)
     floor_sql = (

@@ -1,6 +1,6 @@
 """Benchmark: start-up to the first painted lead list with 100,000 leads, against a floor.
 
-    .venv/bin/python bench/startup.py [--runs N]
+    .venv/bin/python bench/startup.py [--runs N] [--db BOOK]
 
 Both figures come from child processes that print ``shown_after_s=`` (seconds since the
 process started, /proc-based on Linux): the app with ``--exit-after-show`` over the demo
@@ -39,8 +39,11 @@ def timings(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--db", type=Path, help="another book (bench/activity_import.py --keep writes one)"
+    )
     args = parser.parse_args()
-    db = demo_db()
+    db = args.db or demo_db()
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}
         env.setdefault("QT_QPA_PLATFORM", "offscreen" if "DISPLAY" not in env else "xcb")
