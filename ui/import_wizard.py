@@ -443,7 +443,7 @@ class ImportWizard(QDialog):
         self.mixed = plan if plan is not None and plan.kind == "mixed" else None
         self._show_tables(True)
         try:
-            preview = preview_csv(path)
+            preview = preview_csv(path, plan=plan)
         except SmallyesError as exc:
             self.path = None
             self.file_error.setText(exc.user_message)
@@ -595,18 +595,18 @@ class ImportWizard(QDialog):
         self._show_people_options(not activity)
         if activity:
             self._show_time_questions()
-        elif self.mixed is not None:
-            look = look_at(self.mixed)
-            self._show_activity_options(look.local_times, look.questions)
-            self._show_date_orders(preview.ambiguous_dates)
-            self._show_consent(preview.asks_consent())
-            self.confirm_label.setText(
-                self.confirm_label.text()
-                + " The activity is imported after these people, in the same run: clicks, "
-                "answers and replies become yeses, opens count as engagement."
-            )
         else:
-            self._show_activity_options(False, ())
+            # the activity beside the lists (an account ZIP) asks its own questions
+            look = look_at(self.mixed) if self.mixed is not None else None
+            if look is not None:
+                self._show_activity_options(look.local_times, look.questions)
+                self.confirm_label.setText(
+                    self.confirm_label.text()
+                    + " The activity is imported after these people, in the same run: clicks, "
+                    "answers and replies become yeses, opens count as engagement."
+                )
+            else:
+                self._show_activity_options(False, ())
             self._show_date_orders(preview.ambiguous_dates)
             self._show_consent(preview.asks_consent())
         self.dry_label.setText(

@@ -118,11 +118,19 @@ class ImportOptions:
         return self
 
 
-def preview_csv(path: str | Path, platform: str = "auto") -> Preview:
-    """Decode, sniff and detect a file and propose its mapping; nothing is written."""
+def preview_csv(
+    path: str | Path, platform: str = "auto", plan: SourcePlan | None = None
+) -> Preview:
+    """Decode, sniff and detect a file and propose its mapping; nothing is written.
+    ``plan``: the file's ``plan_sources``, when the caller has it already."""
     options = ImportOptions(platform=platform).checked()
     path = Path(path)
-    plan = _mixed_plan(path) if options.platform == "auto" else None
+    if options.platform != "auto":
+        plan = None
+    elif plan is None:
+        plan = _mixed_plan(path)
+    elif plan.kind != "mixed":
+        plan = None
     # a ZIP of member lists and activity: the lists are what there is to map
     sources = plan.subscribers if plan is not None else sources_for(path)
     reading = SourceReading(sources[0], options.platform)

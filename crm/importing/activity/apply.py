@@ -416,7 +416,7 @@ class _ActivityImport:
         tally = self.tally
         tally.rows += rows
         if ignored:
-            tally.skipped[SKIP_IGNORED_LINK] = tally.skipped.get(SKIP_IGNORED_LINK, 0) + ignored
+            tally.skip(SKIP_IGNORED_LINK, ignored)
         tally.already_imported += rows - ignored
         self.bytes_done += max(source.size, 1)
         self.rows_before += rows

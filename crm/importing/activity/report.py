@@ -40,8 +40,8 @@ class ActivityTally(Tally):
         self.status_changes: dict[str, int] = {}
         self.dated_at_import = 0
 
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+    def skip(self, reason: str, rows: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + rows
 
     def event(self, step: str) -> None:
         self.events[step] = self.events.get(step, 0) + 1
