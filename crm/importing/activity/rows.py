@@ -46,6 +46,14 @@ class ActivityRow:
     row (the import dates it at the campaign's send or the import itself, and says so).
     ``key`` identifies the event for an idempotent re-import: the platform's own row id
     where it gives one, else a join of the fields that make the row unique.
+
+    Sales and bookings: a PURCHASED row is one paid sale (an order, a charge) with its
+    gross ``amount``, the ``refunded`` part of it (0 or None when nothing was), its
+    ``currency`` and ``product``; the import nets them, and a sale whose ``amount`` is 0 is a
+    free product (a DOWNLOADED yes on it). A REFUNDED row is a refund written as a row of
+    its own (PayPal): ``refunded`` is its sum and ``source_id`` the id of the sale it
+    refunds. BOOKED and CANCELED rows are bookings, ``at`` when the person booked,
+    ``occurs_at`` the meeting, ``product`` the event type.
     """
 
     platform: str  # a platform key, as in crm.importing.platforms ("mailchimp", "typeform")
@@ -60,7 +68,8 @@ class ActivityRow:
     campaign: str = ""  # campaign, post, form or event-type title
     answers: tuple[Answer, ...] = ()
     name: str = ""  # the person's name where the file gives one (for a new contact)
-    amount: Decimal | None = None  # money in the currency's units, exact
+    amount: Decimal | None = None  # money in the currency's units, exact (a sale's gross)
+    refunded: Decimal | None = None  # the part of ``amount`` refunded (a sale), or a refund's sum
     currency: str = ""  # ISO 4217, upper case
     product: str = ""  # the product or event type a sale or booking is about
     occurs_at: dt.datetime | None = None  # a booking's meeting time (naive, like ``at``)
