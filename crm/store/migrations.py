@@ -452,6 +452,69 @@ def _v8_imported_sources(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# The big yeses. ``sale`` is one paid sale (an order, a charge) with its gross amount in the
+# currency's minor units (``crm.money``) and its refunds, ``refunded`` being the cached sum of
+# its ``refund`` rows; a sale that is not wholly refunded has its "purchased" (or, free,
+# "downloaded") yes, and goes with it. ``booking`` is one booked meeting, its yes the
+# "booked" one; a canceled booking keeps its row, without a yes. ``key`` is the event key
+# of the row that brought it (``activity_event.key``), so a later export that says the sale
+# was refunded or the booking canceled finds it. Offers made from a product or an event
+# type keep the import that made them, and a product its price.
+_V9 = (
+    """CREATE TABLE sale (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE CASCADE,
+    key INTEGER NOT NULL UNIQUE,
+    at DATETIME NOT NULL,
+    product TEXT NOT NULL DEFAULT '',
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    platform TEXT NOT NULL DEFAULT '',
+    source_id TEXT NOT NULL DEFAULT '',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+    )""",
+    "CREATE INDEX sale_lead ON sale(lead_id, at)",
+    "CREATE INDEX sale_commitment ON sale(commitment_id) WHERE commitment_id IS NOT NULL",
+    "CREATE INDEX sale_source ON sale(platform, source_id) WHERE source_id != ''",
+    "CREATE INDEX sale_batch ON sale(batch_id)",
+    """CREATE TABLE refund (
+    id INTEGER PRIMARY KEY,
+    sale_id INTEGER NOT NULL REFERENCES sale(id) ON DELETE CASCADE,
+    at DATETIME NOT NULL,
+    amount INTEGER NOT NULL,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+    )""",
+    "CREATE INDEX refund_sale ON refund(sale_id)",
+    "CREATE INDEX refund_batch ON refund(batch_id)",
+    """CREATE TABLE booking (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE CASCADE,
+    key INTEGER NOT NULL UNIQUE,
+    booked_at DATETIME NOT NULL,
+    starts_at DATETIME,
+    event_type TEXT NOT NULL DEFAULT '',
+    canceled INTEGER NOT NULL DEFAULT 0,
+    platform TEXT NOT NULL DEFAULT '',
+    source_id TEXT NOT NULL DEFAULT '',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+    )""",
+    "CREATE INDEX booking_lead ON booking(lead_id, booked_at)",
+    "CREATE INDEX booking_commitment ON booking(commitment_id) WHERE commitment_id IS NOT NULL",
+    "CREATE INDEX booking_batch ON booking(batch_id)",
+    "ALTER TABLE offer ADD COLUMN price INTEGER",
+    "ALTER TABLE offer ADD COLUMN currency TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE offer ADD COLUMN batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL",
+)
+
+
+def _v9_sales_and_bookings(db: SqliteDatabase) -> None:
+    for statement in _V9:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -461,4 +524,5 @@ MIGRATIONS: list[Migration] = [
     _v6_activity,
     _v7_tag_rules_and_interest,
     _v8_imported_sources,
+    _v9_sales_and_bookings,
 ]

@@ -78,6 +78,9 @@ class Offer(BaseModel):
     topics = TextField(default="")  # comma-separated topic tags
     retired = BooleanField(default=False)
     created_at = DateTimeField()
+    price = IntegerField(null=True)  # a product's price in its currency's minor units
+    currency = TextField(default="")
+    batch = IntegerField(null=True, column_name="batch_id")  # the import that made it
 
 
 class Ask(BaseModel):

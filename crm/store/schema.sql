@@ -30,6 +30,20 @@ CREATE TABLE ask (
     batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
+CREATE TABLE booking (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE CASCADE,
+    key INTEGER NOT NULL UNIQUE,
+    booked_at DATETIME NOT NULL,
+    starts_at DATETIME,
+    event_type TEXT NOT NULL DEFAULT '',
+    canceled INTEGER NOT NULL DEFAULT 0,
+    platform TEXT NOT NULL DEFAULT '',
+    source_id TEXT NOT NULL DEFAULT '',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+);
+
 CREATE TABLE commitment (
     id INTEGER PRIMARY KEY,
     lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
@@ -154,7 +168,10 @@ CREATE TABLE offer (
     kind TEXT NOT NULL DEFAULT '',
     topics TEXT NOT NULL DEFAULT '',
     retired INTEGER NOT NULL DEFAULT 0,
-    created_at DATETIME NOT NULL
+    created_at DATETIME NOT NULL,
+    price INTEGER,
+    currency TEXT NOT NULL DEFAULT '',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
 CREATE TABLE offer_link (
@@ -163,6 +180,29 @@ CREATE TABLE offer_link (
     prefix TEXT NOT NULL UNIQUE,
     step_id INTEGER REFERENCES step(id) ON DELETE SET NULL,
     created_at DATETIME NOT NULL
+);
+
+CREATE TABLE refund (
+    id INTEGER PRIMARY KEY,
+    sale_id INTEGER NOT NULL REFERENCES sale(id) ON DELETE CASCADE,
+    at DATETIME NOT NULL,
+    amount INTEGER NOT NULL,
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+);
+
+CREATE TABLE sale (
+    id INTEGER PRIMARY KEY,
+    lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
+    commitment_id INTEGER REFERENCES commitment(id) ON DELETE CASCADE,
+    key INTEGER NOT NULL UNIQUE,
+    at DATETIME NOT NULL,
+    product TEXT NOT NULL DEFAULT '',
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    platform TEXT NOT NULL DEFAULT '',
+    source_id TEXT NOT NULL DEFAULT '',
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -223,6 +263,12 @@ CREATE INDEX ask_lead ON ask(lead_id, asked_at);
 
 CREATE INDEX ask_step ON ask(step_id, outcome);
 
+CREATE INDEX booking_batch ON booking(batch_id);
+
+CREATE INDEX booking_commitment ON booking(commitment_id) WHERE commitment_id IS NOT NULL;
+
+CREATE INDEX booking_lead ON booking(lead_id, booked_at);
+
 CREATE INDEX commitment_answer_commitment ON commitment_answer(commitment_id);
 
 CREATE INDEX commitment_answer_lead ON commitment_answer(lead_id);
@@ -267,6 +313,18 @@ CREATE INDEX lead_other_email_batch ON lead_other_email(batch_id);
 CREATE INDEX lead_other_email_lead ON lead_other_email(lead_id);
 
 CREATE INDEX offer_link_offer ON offer_link(offer_id);
+
+CREATE INDEX refund_batch ON refund(batch_id);
+
+CREATE INDEX refund_sale ON refund(sale_id);
+
+CREATE INDEX sale_batch ON sale(batch_id);
+
+CREATE INDEX sale_commitment ON sale(commitment_id) WHERE commitment_id IS NOT NULL;
+
+CREATE INDEX sale_lead ON sale(lead_id, at);
+
+CREATE INDEX sale_source ON sale(platform, source_id) WHERE source_id != '';
 
 CREATE INDEX lead_tag_tag ON lead_tag(tag_id, lead_id);
 
