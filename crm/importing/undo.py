@@ -19,7 +19,7 @@ from crm.book.leads import make_search_text
 from crm.book.tag_rules import undo_tag_rule_yeses
 from crm.changes import ALL, note
 from crm.errors import NotFoundError, ValidationError
-from crm.importing.activity.store import undo_activity
+from crm.importing.activity.store import undo_activity, undo_offers
 from crm.importing.labels import PLATFORM_LABELS
 from crm.importing.values import fmt
 from crm.store.models import database_proxy
@@ -238,6 +238,7 @@ def undo_import(batch_id: int, *, now: dt.datetime) -> UndoReport:
                 restored += 1
         for table in ("commitment", "lead_event", "lead_tag", "lead_other_email", "import_change"):
             db.execute_sql(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
+        undo_offers(batch_id)
         db.execute_sql(
             "DELETE FROM tag WHERE batch_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM lead_tag lt WHERE lt.tag_id = tag.id)",

@@ -10,12 +10,20 @@ of its other addresses) and mapped by :func:`map_row`, the ladder mapping:
 - an answer is the ``answered`` yes with its questions and answers, a reply ``replied``;
 - bounces, unsubscribes and complaints change the status as a subscriber file would
   (suppression wins), dated when they happened;
-- bookings and sales are refused for now, with the whole file.
+- a booking is the ``booked`` yes on its event type (an offer of kind "call"), dated when
+  the person booked, with its ``booking`` row (the meeting's time); a canceled one keeps
+  its row, without a yes;
+- a paid sale is the ``purchased`` yes on its product (an offer of kind "product" with
+  its price), with its ``sale`` row (amount and refunds in the currency's minor units,
+  ``crm.money``); a free "sale" is the ``downloaded`` yes on it; a sale refunded in full
+  keeps its row, without a yes; a refund row of its own (PayPal) refunds the sale of the
+  book it names, or is counted as unmatched. A later export that says a stored sale was
+  refunded, or a stored booking canceled, takes the yes back (its undo puts it back).
 
 People not in the lead book: their opens, clicks and deliveries are skipped (they come
-from subscribers, whom the subscriber lists bring in); an answer or a reply makes them a
-contact who never opted in. A pending ask whose step (and offer, if it named one) a lead
-takes within the pacing's answer window is answered by that yes.
+from subscribers, whom the subscriber lists bring in); an answer, a reply, a booking or a
+purchase makes them a contact who never opted in. A pending ask whose step (and offer, if
+it named one) a lead takes within the pacing's answer window is answered by that yes.
 
 One import is one batch in one transaction: a cancel, a refused row or a crash rolls it
 all back, and a dry run works everything out inside the transaction and rolls it back.
@@ -34,6 +42,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,17 +53,20 @@ from crm.book.emails import check_email
 from crm.book.interests import clean_question, mark_interest, stored_questions
 from crm.book.leads import SUPPRESSED, LeadStatus
 from crm.book.tag_rules import apply_tag_rules
-from crm.errors import ImportFormatError, OperationCancelled, ValidationError
+from crm.errors import OperationCancelled, ValidationError
 from crm.importing.activity.detect import ActivitySource, SourcePlan
 from crm.importing.activity.links import Links, LinkTarget, is_ignored_link, load_links
 from crm.importing.activity.report import (
     OPENED,
+    SKIP_CANCELED,
     SKIP_DELIVERY,
     SKIP_DUPLICATE,
     SKIP_FORGOTTEN,
     SKIP_IGNORED_LINK,
     SKIP_NO_EMAIL,
     SKIP_NO_STEP,
+    SKIP_REFUND_UNMATCHED,
+    SKIP_REFUNDED,
     SKIP_STATUS_KEPT,
     SKIP_UNKNOWN,
     ActivityReport,
@@ -67,6 +79,7 @@ from crm.importing.labels import platform_words
 from crm.importing.normalise import SEVERITY
 from crm.importing.report import ImportReport
 from crm.jobs import CancelToken, Progress, no_progress
+from crm.money import check_currency, to_minor
 from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
 from crm.store.models import database_proxy
 from crm.store.paths import database_path
@@ -82,10 +95,13 @@ ACTIVITY_TABLES = (
     "lead_event",
     "import_batch",
     "import_change",
+    "sale",
+    "refund",
+    "booking",
+    "offer",
 )
 CHUNK_ROWS = 4096
 PROGRESS_EVERY_S = 0.1
-LATER_VERSION = "bookings and sales come in a later version"
 _BYTES_PER_ROW = 64  # a first guess of a row's size, for the progress bar's total
 _REASON_WORD = re.compile(r"[a-z][a-z_]*")
 
@@ -94,6 +110,7 @@ class Effect(StrEnum):
     YES = "yes"  # a yes on the timeline (and its event)
     ENGAGEMENT = "engagement"  # an open or a delivery: stored, never a rung
     STATUS = "status"  # a bounce, unsubscribe or complaint
+    SALE = "sale"  # a booking, a sale or a refund: its row, and the yes it is
     SKIP = "skip"  # nothing stored
 
 
@@ -107,6 +124,8 @@ class Mapped:
     reason: str = ""  # a SKIP: why; an ENGAGEMENT that is no open: what it is instead
     status: LeadStatus | None = None  # a STATUS: the status the row says
     creates: bool = False  # an unknown person becomes a contact
+    # what an unknown person's row is counted as when it makes no contact ("": unknown_email)
+    unknown: str = ""
 
 
 _OPEN = Mapped(Effect.ENGAGEMENT)
@@ -120,7 +139,12 @@ _STATUS = {
     Action.BOUNCED: Mapped(Effect.STATUS, status=LeadStatus.BOUNCED),
     Action.COMPLAINED: Mapped(Effect.STATUS, status=LeadStatus.COMPLAINED),
 }
-SALES_ACTIONS = frozenset({Action.BOOKED, Action.CANCELED, Action.PURCHASED, Action.REFUNDED})
+_SALES = {
+    Action.BOOKED: Mapped(Effect.SALE, step="booked", creates=True),
+    Action.PURCHASED: Mapped(Effect.SALE, step="purchased", creates=True),
+    Action.CANCELED: Mapped(Effect.SALE, unknown=SKIP_CANCELED),
+    Action.REFUNDED: Mapped(Effect.SALE, unknown=SKIP_REFUND_UNMATCHED),
+}
 
 
 def map_row(row: ActivityRow, links: Links) -> Mapped:
@@ -148,11 +172,7 @@ def map_row(row: ActivityRow, links: Links) -> Mapped:
     status = _STATUS.get(action)
     if status is not None:
         return status
-    where = f"{row.member or 'the file'}, row {row.row}"
-    raise ImportFormatError(
-        f"The file holds bookings or sales ({where}): {LATER_VERSION} of Smallyes, so "
-        "nothing was imported from it."
-    )
+    return _SALES[action]
 
 
 def suppression_wins(have: LeadStatus, incoming: LeadStatus) -> LeadStatus:
@@ -390,7 +410,7 @@ class _ActivityImport:
                 continue
             lead_id = leads.get(key)
             if lead_id is None and not mapped.creates:
-                tally.skip(SKIP_UNKNOWN)
+                tally.skip(mapped.unknown or SKIP_UNKNOWN)
                 continue
             if item.at_is_local:
                 local_seen = True
@@ -488,6 +508,8 @@ class _ActivityImport:
         seen: set[int] = set()
         yeses: list[tuple[ActivityRow, int, int, Mapped, str]] = []
         statuses: list[tuple[ActivityRow, int, int, Mapped, str]] = []
+        sales: list[tuple[ActivityRow, int, int, Mapped, str]] = []
+        later: list[tuple[ActivityRow, int]] = []  # rows about a stored sale or booking
         engagement = Effect.ENGAGEMENT
         add_event = writer.events.append
         opens = 0
@@ -502,6 +524,8 @@ class _ActivityImport:
                     tally.duplicates += 1
                 else:
                     tally.already_imported += 1
+                    if mapped.effect is Effect.SALE:
+                        later.append((row, ek))
                 continue
             seen.add(ek)
             at = row.at
@@ -534,6 +558,8 @@ class _ActivityImport:
                     opens += getattr(row, "count", 1)
             elif mapped.effect is Effect.STATUS:
                 statuses.append((row, lead_id, ek, mapped, when))
+            elif mapped.effect is Effect.SALE:
+                sales.append((row, lead_id, ek, mapped, when))
             else:
                 yeses.append((row, lead_id, ek, mapped, when))
         if opens:
@@ -542,6 +568,10 @@ class _ActivityImport:
             self.write_yeses(yeses)
         if statuses:
             self.write_statuses(statuses)
+        if sales:
+            self.write_sales(sales)
+        if later:
+            self.update_stored(later)
         writer.flush()
 
     def contact(self, row: ActivityRow, key: str) -> int | None:
@@ -562,35 +592,172 @@ class _ActivityImport:
         return lead_id
 
     def write_yeses(self, yeses: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
-        writer, tally = self.writer, self.tally
-        asks = writer.pending_asks(sorted({lead_id for _, lead_id, _, _, _ in yeses}))
+        asks = self.writer.pending_asks(sorted({lead_id for _, lead_id, _, _, _ in yeses}))
         for row, lead_id, ek, mapped, at in sorted(yeses, key=lambda item: item[4]):
-            step = self.steps.get(mapped.step)
-            if step is None:
-                # the owner removed the step from the ladder: the evidence is kept
-                writer.event(lead_id, ek, row.action, at, row.campaign, row.url,
-                             row.platform, None)  # fmt: skip
-                tally.skip(SKIP_NO_STEP)
-                continue
             offer_id = mapped.offer.offer_id if mapped.offer is not None else None
-            ask = self.answered_ask(asks.get(lead_id, []), step[0], offer_id, at)
-            if ask is not None:
-                writer.accept_ask(ask.id, at)
-                tally.resolved_asks += 1
-            commitment_id = writer.yes(
-                lead_id,
-                step[0],
-                offer_id,
-                ask.id if ask is not None else None,
-                at,
-                row.platform,
-                _note(row),
-                row.answers,
-            )
-            writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
-                         commitment_id)  # fmt: skip
-            self.touched.add(lead_id)
-            tally.event(mapped.step)
+            self.take_yes(row, lead_id, ek, mapped.step, offer_id, at, asks)
+
+    def take_yes(
+        self,
+        row: ActivityRow,
+        lead_id: int,
+        ek: int,
+        step_key: str,
+        offer_id: int | None,
+        at: str,
+        asks: dict[int, list[PendingAsk]],
+    ) -> int | None:
+        """Queue the row's yes at ``step_key`` (answering the lead's pending ask it
+        answers) and its event; the yes's id, or None when the ladder lost the step."""
+        writer, tally = self.writer, self.tally
+        step = self.steps.get(step_key)
+        if step is None:
+            # the owner removed the step from the ladder: the evidence is kept
+            writer.event(lead_id, ek, row.action, at, row.campaign, row.url,
+                         row.platform, None)  # fmt: skip
+            tally.skip(SKIP_NO_STEP)
+            return None
+        ask = self.answered_ask(asks.get(lead_id, []), step[0], offer_id, at)
+        if ask is not None:
+            writer.accept_ask(ask.id, at)
+            tally.resolved_asks += 1
+        commitment_id = writer.yes(
+            lead_id,
+            step[0],
+            offer_id,
+            ask.id if ask is not None else None,
+            at,
+            row.platform,
+            _note(row),
+            row.answers,
+        )
+        writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
+                     commitment_id)  # fmt: skip
+        self.touched.add(lead_id)
+        tally.event(step_key)
+        return commitment_id
+
+    # -- sales and bookings
+
+    def write_sales(self, rows: list[tuple[ActivityRow, int, int, Mapped, str]]) -> None:
+        writer = self.writer
+        asks = writer.pending_asks(sorted({lead_id for _, lead_id, _, m, _ in rows if m.step}))
+        for row, lead_id, ek, _mapped, at in sorted(rows, key=lambda item: item[4]):
+            action = row.action
+            if action is Action.PURCHASED:
+                self.write_sale(row, lead_id, ek, at, asks)
+            elif action is Action.REFUNDED:
+                self.write_refund(row, ek, at)
+            else:
+                starts = self.stored_time(row.occurs_at, row.at_is_local)
+                canceled = action is Action.CANCELED
+                commitment_id = None
+                if canceled:
+                    writer.event(lead_id, ek, action, at, row.product, "", row.platform, None)
+                    self.tally.skip(SKIP_CANCELED)
+                else:
+                    offer_id = writer.offer_for(row.product, "call") if row.product else None
+                    commitment_id = self.take_yes(row, lead_id, ek, "booked", offer_id, at, asks)
+                writer.booking(lead_id, commitment_id, ek, at, starts, row.product, canceled,
+                               row.platform, row.source_id)  # fmt: skip
+
+    def money(self, row: ActivityRow) -> tuple[str, int, int] | None:
+        """The row's currency, amount and refunded part in minor units; None: rejected."""
+        try:
+            currency = check_currency(row.currency)
+            amount = to_minor(row.amount if row.amount is not None else Decimal(0), currency)
+            refunded = to_minor(row.refunded or Decimal(0), currency)
+        except ValidationError as exc:
+            self.tally.reject(row.row, exc.user_message, (row.email,))
+            return None
+        if amount < 0 or refunded < 0:
+            self.tally.reject(row.row, "a sale's amount cannot be negative", (row.email,))
+            return None
+        return currency, amount, min(refunded, amount)
+
+    def write_sale(
+        self, row: ActivityRow, lead_id: int, ek: int, at: str, asks: dict[int, list[PendingAsk]]
+    ) -> None:
+        writer, tally = self.writer, self.tally
+        money = self.money(row)
+        if money is None:
+            return
+        currency, amount, refunded = money
+        if amount == 0:
+            # a free product (a lead magnet on a shop): a download, not a sale
+            offer_id = writer.offer_for(row.product, "") if row.product else None
+            self.take_yes(row, lead_id, ek, "downloaded", offer_id, at, asks)
+            return
+        offer_id = writer.offer_for(row.product, "product", amount, currency)
+        if refunded >= amount:
+            writer.event(lead_id, ek, Action.REFUNDED, at, row.product, "", row.platform, None)
+            commitment_id = None
+            tally.skip(SKIP_REFUNDED)
+        else:
+            commitment_id = self.take_yes(row, lead_id, ek, "purchased", offer_id, at, asks)
+            if commitment_id is None:
+                return
+            tally.add_revenue(currency, amount - refunded)
+        writer.sale(lead_id, commitment_id, ek, at, row.product, currency, amount, refunded,
+                    row.platform, row.source_id)  # fmt: skip
+
+    def write_refund(self, row: ActivityRow, ek: int, at: str) -> None:
+        """A refund row of its own, of a sale the book holds (this import's or earlier)."""
+        writer, tally = self.writer, self.tally
+        writer.flush()  # the sale may be this import's, still queued
+        sale = writer.sale_by_source(row.platform, row.source_id) if row.source_id else None
+        if sale is None:
+            tally.skip(SKIP_REFUND_UNMATCHED)
+            return
+        try:
+            refunded = to_minor(row.refunded or Decimal(0), sale.currency)
+        except ValidationError as exc:
+            tally.reject(row.row, exc.user_message, (row.email,))
+            return
+        refunded = min(refunded, sale.amount - sale.refunded)
+        writer.event(sale.lead_id, ek, Action.REFUNDED, at, row.product, "", row.platform, None)
+        if refunded <= 0:
+            return
+        writer.flush()
+        writer.refund_stored(sale, at, refunded)
+        tally.add_revenue(sale.currency, -refunded)
+        tally.refunds_applied += 1
+        self.touched.add(sale.lead_id)
+
+    def update_stored(self, rows: list[tuple[ActivityRow, int]]) -> None:
+        """Rows an earlier import stored: a sale refunded since, a booking canceled since."""
+        writer, tally = self.writer, self.tally
+        keys = [ek for _, ek in rows]
+        sales = writer.sales_by_key(keys)
+        bookings = writer.bookings_by_key(keys)
+        for row, ek in rows:
+            sale = sales.get(ek)
+            if sale is not None and row.action is Action.PURCHASED:
+                money = self.money(row)
+                if money is None or money[0] != sale.currency or money[2] <= sale.refunded:
+                    continue
+                more = min(money[2], sale.amount) - sale.refunded
+                writer.refund_stored(sale, self.now_text, more)
+                tally.add_revenue(sale.currency, -more)
+                tally.refunds_applied += 1
+                self.touched.add(sale.lead_id)
+                continue
+            booking = bookings.get(ek)
+            if booking is not None and row.action is Action.CANCELED and not booking.canceled:
+                writer.cancel_stored(booking)
+                tally.cancellations_applied += 1
+                self.touched.add(booking.lead_id)
+
+    def stored_time(self, at: dt.datetime | None, local: bool) -> str | None:
+        """A time beside the row's own (a meeting's), as stored; None for none."""
+        if at is None:
+            return None
+        if local:
+            aware = at.replace(tzinfo=self.tzinfo) if self.tzinfo else at.astimezone()
+            at = aware.astimezone(dt.UTC).replace(tzinfo=None)
+        elif at.tzinfo is not None:
+            at = at.astimezone(dt.UTC).replace(tzinfo=None)
+        return str(at.replace(microsecond=0))
 
     def answered_ask(
         self, asks: list[PendingAsk], step_id: int, offer_id: int | None, at: str
@@ -713,6 +880,9 @@ class _ActivityImport:
             subscribers=sub,
             zone_assumed=zone_name(self.zone) if self.local_labels else "",
             interest=tuple(self.marked),
+            revenue={c: v for c, v in tally.revenue.items() if v},
+            refunds_applied=tally.refunds_applied,
+            cancellations_applied=tally.cancellations_applied,
         )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm.importing.report import ImportReport, Tally
+from crm.money import decimal_text, shown
 
 # Why a row made no yes, as the report counts them.
 SKIP_DUPLICATE = "duplicate"  # the same event earlier in this import
@@ -24,6 +25,9 @@ SKIP_FORGOTTEN = "forgotten"  # a person forgotten at their request
 SKIP_NO_STEP = "step_not_on_ladder"  # the ladder has no step for it any more
 SKIP_STATUS_KEPT = "status_unchanged"  # a bounce or unsubscribe the lead's status already says
 SKIP_AUTO_REPLY = "auto_reply"  # a mailbox's automatic reply or bulk mail: nobody wrote it
+SKIP_CANCELED = "canceled"  # a canceled booking: on the timeline, no yes
+SKIP_REFUNDED = "refunded"  # a sale refunded in full: on the timeline, no yes, no revenue
+SKIP_REFUND_UNMATCHED = "refund_unmatched"  # a refund of a sale neither the file nor the book has
 
 OPENED = "opened"  # the events key of opens counted (never a step)
 
@@ -39,6 +43,12 @@ class ActivityTally(Tally):
         self.resolved_asks = 0
         self.status_changes: dict[str, int] = {}
         self.dated_at_import = 0
+        self.revenue: dict[str, int] = {}  # currency -> minor units, net of refunds
+        self.refunds_applied = 0  # sales of earlier imports refunded since
+        self.cancellations_applied = 0  # bookings of earlier imports canceled since
+
+    def add_revenue(self, currency: str, minor: int) -> None:
+        self.revenue[currency] = self.revenue.get(currency, 0) + minor
 
     def skip(self, reason: str, rows: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + rows
@@ -58,6 +68,9 @@ class ActivityReport(ImportReport):
     activity_rows: int = 0
     # the zone times written without one were read in ("" when every time had its zone)
     zone_assumed: str = ""
+    revenue: dict[str, int] = field(default_factory=dict)  # currency -> minor units, net
+    refunds_applied: int = 0
+    cancellations_applied: int = 0
     interest: tuple[str, ...] = ()  # the questions this import marked as showing interest
     # the subscriber import of a mixed ZIP, as it reports itself
     subscribers: ImportReport | None = field(default=None, repr=False, compare=False)
@@ -89,6 +102,13 @@ class ActivityReport(ImportReport):
             parts.append(f"{skipped} skipped")
         if self.resolved_asks:
             parts.append(f"{self.resolved_asks} asks answered")
+        if self.revenue:
+            money = ", ".join(shown(v, c) for c, v in sorted(self.revenue.items()))
+            parts.append(f"revenue {money}")
+        if self.refunds_applied:
+            parts.append(f"{self.refunds_applied} earlier sales refunded since")
+        if self.cancellations_applied:
+            parts.append(f"{self.cancellations_applied} earlier bookings canceled since")
         return ", ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
@@ -122,5 +142,8 @@ class ActivityReport(ImportReport):
             dry_run=self.dry_run,
             zone_assumed=self.zone_assumed or None,
             interest_questions=list(self.interest),
+            revenue={c: decimal_text(v, c) for c, v in sorted(self.revenue.items())},
+            refunds_applied=self.refunds_applied,
+            cancellations_applied=self.cancellations_applied,
         )
         return out

@@ -72,6 +72,34 @@ def answered_ask(
 
 
 @dataclass(frozen=True, slots=True)
+class StoredSale:
+    """A sale an earlier import stored, as a later row about it finds it."""
+
+    id: int
+    lead_id: int
+    commitment_id: int | None
+    currency: str
+    amount: int
+    refunded: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBooking:
+    id: int
+    lead_id: int
+    commitment_id: int | None
+    canceled: bool
+
+
+# A yes a later row took back (a sale refunded in full, a booking canceled): its row as it
+# was, kept in ``import_change`` so undoing the later import puts it back with its id.
+YES_REMOVED = "yes_removed"
+_YES_COLUMNS = (
+    "id", "lead_id", "step_id", "offer_id", "ask_id", "at", "source", "note", "batch_id",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     id: int
     level: int
@@ -94,6 +122,11 @@ class ActivityWriter:
         self._statuses: list[tuple[Any, ...]] = []
         self._changes: list[tuple[Any, ...]] = []
         self._timeline: list[tuple[Any, ...]] = []
+        self._sales: list[tuple[Any, ...]] = []
+        self._refunds: list[tuple[Any, ...]] = []
+        self._bookings: list[tuple[Any, ...]] = []
+        self.next_sale = 0
+        self._offers: dict[str, int] = {}  # folded name -> id
 
     # -- the batch
 
@@ -114,7 +147,8 @@ class ActivityWriter:
                 "WHERE id = ?",
                 (platform, batch_id),
             )
-        for attr, table in (("next_lead", "lead"), ("next_yes", "commitment")):
+        ids = (("next_lead", "lead"), ("next_yes", "commitment"), ("next_sale", "sale"))
+        for attr, table in ids:
             last = conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
             setattr(self, attr, (last or 0) + 1)
 
@@ -309,6 +343,151 @@ class ActivityWriter:
             )
         )
 
+    # -- sales and bookings
+
+    def offer_for(self, name: str, kind: str, price: int | None = None, currency: str = "") -> int:
+        """The offer a product or an event type is (by name, any case), made when new as
+        this batch's, with the product's price."""
+        cleaned = " ".join(name.split())[:120] or ("A sale" if kind == "product" else "A call")
+        folded = cleaned.casefold()
+        found = self._offers.get(folded)
+        if found is not None:
+            return found
+        row = self.conn.execute(
+            "SELECT id FROM offer WHERE name = ? COLLATE NOCASE", (cleaned,)
+        ).fetchone()
+        if row is not None:
+            offer_id = int(row[0])
+            if price is not None:
+                self.conn.execute(
+                    "UPDATE offer SET price = ?, currency = ? WHERE id = ? AND price IS NULL "
+                    "AND kind = 'product'",
+                    (price, currency, offer_id),
+                )
+        else:
+            offer_id = int(
+                self.conn.execute(
+                    "INSERT INTO offer (name, kind, topics, retired, created_at, price, currency, "
+                    "batch_id) VALUES (?, ?, '', 0, ?, ?, ?, ?)",
+                    (cleaned, kind, self.now_text, price, currency, self.batch_id),
+                ).lastrowid
+            )
+        self._offers[folded] = offer_id
+        return offer_id
+
+    def sale(
+        self,
+        lead_id: int,
+        commitment_id: int | None,
+        key: int,
+        at: str,
+        product: str,
+        currency: str,
+        amount: int,
+        refunded: int,
+        platform: str,
+        source_id: str,
+    ) -> int:
+        """Queue a sale (and its refund, dated with it: the exports do not say when); its id."""
+        sale_id = self.next_sale
+        self.next_sale += 1
+        self._sales.append(
+            (sale_id, lead_id, commitment_id, key, at, product, currency, amount, refunded,
+             platform, source_id, self.batch_id)
+        )  # fmt: skip
+        if refunded:
+            self._refunds.append((sale_id, at, refunded, self.batch_id))
+        return sale_id
+
+    def booking(
+        self,
+        lead_id: int,
+        commitment_id: int | None,
+        key: int,
+        booked_at: str,
+        starts_at: str | None,
+        event_type: str,
+        canceled: bool,
+        platform: str,
+        source_id: str,
+    ) -> None:
+        self._bookings.append(
+            (lead_id, commitment_id, key, booked_at, starts_at, event_type, int(canceled),
+             platform, source_id, self.batch_id)
+        )  # fmt: skip
+
+    def sales_by_key(self, keys: Sequence[int]) -> dict[int, StoredSale]:
+        found: dict[int, StoredSale] = {}
+        for part, marks in _parts(keys):
+            for key, *rest in self.conn.execute(
+                "SELECT key, id, lead_id, commitment_id, currency, amount, refunded FROM sale "
+                f"WHERE key IN ({marks})",
+                part,
+            ):
+                found[int(key)] = StoredSale(*rest)
+        return found
+
+    def sale_by_source(self, platform: str, source_id: str) -> StoredSale | None:
+        row = self.conn.execute(
+            "SELECT id, lead_id, commitment_id, currency, amount, refunded FROM sale "
+            "WHERE platform = ? AND source_id = ? AND source_id != '' ORDER BY id LIMIT 1",
+            (platform, source_id),
+        ).fetchone()
+        return StoredSale(*row) if row is not None else None
+
+    def bookings_by_key(self, keys: Sequence[int]) -> dict[int, StoredBooking]:
+        found: dict[int, StoredBooking] = {}
+        for part, marks in _parts(keys):
+            for key, booking_id, lead_id, commitment_id, canceled in self.conn.execute(
+                "SELECT key, id, lead_id, commitment_id, canceled FROM booking "
+                f"WHERE key IN ({marks})",
+                part,
+            ):
+                found[int(key)] = StoredBooking(booking_id, lead_id, commitment_id, bool(canceled))
+        return found
+
+    def refund_stored(self, sale: StoredSale, at: str, amount: int) -> None:
+        """A refund, by this batch, of a sale an earlier import stored (written now)."""
+        self.conn.execute(
+            "INSERT INTO refund (sale_id, at, amount, batch_id) VALUES (?, ?, ?, ?)",
+            (sale.id, at, amount, self.batch_id),
+        )
+        self.conn.execute("UPDATE sale SET refunded = refunded + ? WHERE id = ?", (amount, sale.id))
+        if sale.refunded + amount >= sale.amount and sale.commitment_id is not None:
+            self.remove_yes(sale.commitment_id, "sale", sale.id)
+
+    def cancel_stored(self, booking: StoredBooking) -> None:
+        """A booking an earlier import stored was canceled since (written now)."""
+        self.conn.execute("UPDATE booking SET canceled = 1 WHERE id = ?", (booking.id,))
+        self.conn.execute(
+            "INSERT INTO import_change (batch_id, lead_id, field, before, after) "
+            "VALUES (?, ?, 'booking_canceled', '0', ?)",
+            (self.batch_id, booking.lead_id, str(booking.id)),
+        )
+        if booking.commitment_id is not None:
+            self.remove_yes(booking.commitment_id, "booking", booking.id)
+
+    def remove_yes(self, commitment_id: int, table: str, row_id: int) -> None:
+        """Take back a yes of an earlier import, keeping it for this batch's undo."""
+        row = self.conn.execute(
+            f"SELECT {', '.join(_YES_COLUMNS)} FROM commitment WHERE id = ?", (commitment_id,)
+        ).fetchone()
+        if row is None:
+            return
+        kept = dict(zip(_YES_COLUMNS, row, strict=True))
+        self.conn.execute(
+            "INSERT INTO import_change (batch_id, lead_id, field, before, after) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (self.batch_id, kept["lead_id"], YES_REMOVED, json.dumps(kept), f"{table}:{row_id}"),
+        )
+        # unlinked first: the sale or booking stays, without its yes
+        self.conn.execute(f"UPDATE {table} SET commitment_id = NULL WHERE id = ?", (row_id,))
+        self.conn.execute(
+            "UPDATE activity_event SET commitment_id = NULL WHERE commitment_id = ?",
+            (commitment_id,),
+        )
+        self.conn.execute("DELETE FROM commitment WHERE id = ?", (commitment_id,))
+
     def flush(self) -> None:
         """Write what is queued, leads first for the rows that point at them."""
         queued = (
@@ -320,9 +499,13 @@ class ActivityWriter:
             self._statuses,
             self._changes,
             self._timeline,
+            self._sales,
+            self._refunds,
+            self._bookings,
         )
         self._leads, self._yeses, self.events, self._answers = [], [], [], []
         self._asks, self._statuses, self._changes, self._timeline = [], [], [], []
+        self._sales, self._refunds, self._bookings = [], [], []
         for sql, rows in zip(_WRITES, queued, strict=True):
             if rows:
                 self.conn.executemany(sql, rows)
@@ -340,6 +523,11 @@ _WRITES = (
     "UPDATE lead SET status = ?, updated_at = ? WHERE id = ?",
     "INSERT INTO import_change (batch_id, lead_id, field, before, after) VALUES (?, ?, ?, ?, ?)",
     "INSERT INTO lead_event (lead_id, at, kind, summary, data, batch_id) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO sale (id, lead_id, commitment_id, key, at, product, currency, amount, refunded, "
+    "platform, source_id, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO refund (sale_id, at, amount, batch_id) VALUES (?, ?, ?, ?)",
+    "INSERT INTO booking (lead_id, commitment_id, key, booked_at, starts_at, event_type, canceled, "
+    "platform, source_id, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 )
 
 
@@ -376,9 +564,82 @@ def undo_activity(batch_id: int) -> list[int]:
         "AND id IN (SELECT ask_id FROM commitment WHERE batch_id = ? AND ask_id IS NOT NULL)",
         [batch_id],
     )
+    leads.extend(_undo_sales(batch_id))
     db.execute_sql("DELETE FROM activity_event WHERE batch_id = ?", [batch_id])
     db.execute_sql("DELETE FROM import_source WHERE batch_id = ?", [batch_id])
     return leads
+
+
+def _undo_sales(batch_id: int) -> list[int]:
+    """The sales, refunds and bookings of the batch go; the refunds and cancellations it
+    brought to earlier imports' sales and bookings are taken back, with the yeses they
+    took (their rows as they were, ids and all). Offers the batch made and nothing else
+    uses go too (:func:`undo_offers`, once its yeses are gone). The leads whose yeses came
+    back."""
+    db = database_proxy
+    touched = [
+        int(s)
+        for (s,) in db.execute_sql(
+            "SELECT DISTINCT sale_id FROM refund WHERE batch_id = ? AND sale_id IN "
+            "(SELECT id FROM sale WHERE batch_id IS NOT ?)",
+            [batch_id, batch_id],
+        )
+    ]
+    db.execute_sql("DELETE FROM refund WHERE batch_id = ?", [batch_id])
+    for part, marks in _parts(touched):
+        db.execute_sql(
+            "UPDATE sale SET refunded = coalesce((SELECT sum(r.amount) FROM refund r "
+            f"WHERE r.sale_id = sale.id), 0) WHERE id IN ({marks})",
+            list(part),
+        )
+    db.execute_sql(
+        "UPDATE booking SET canceled = 0 WHERE id IN (SELECT CAST(after AS INTEGER) FROM "
+        "import_change WHERE batch_id = ? AND field = 'booking_canceled')",
+        [batch_id],
+    )
+    leads: list[int] = []
+    for lead_id, before, target in db.execute_sql(
+        "SELECT lead_id, before, after FROM import_change WHERE batch_id = ? AND field = ? "
+        "ORDER BY id DESC",
+        [batch_id, YES_REMOVED],
+    ).fetchall():
+        yes = json.loads(before)
+        table, _, row_id = str(target).partition(":")
+        if table not in ("sale", "booking"):
+            continue
+        exists = db.execute_sql(f"SELECT key FROM {table} WHERE id = ?", [int(row_id)]).fetchone()
+        if exists is None:
+            continue
+        db.execute_sql(
+            f"INSERT OR IGNORE INTO commitment ({', '.join(_YES_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_YES_COLUMNS))})",
+            [yes[c] for c in _YES_COLUMNS],
+        )
+        db.execute_sql(
+            f"UPDATE {table} SET commitment_id = ? WHERE id = ?", [yes["id"], int(row_id)]
+        )
+        db.execute_sql(
+            "UPDATE activity_event SET commitment_id = ? WHERE key = ?", [yes["id"], exists[0]]
+        )
+        leads.append(int(lead_id))
+    db.execute_sql(
+        "DELETE FROM import_change WHERE batch_id = ? AND field IN (?, 'booking_canceled')",
+        [batch_id, YES_REMOVED],
+    )
+    for table in ("sale", "booking"):
+        db.execute_sql(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
+    return leads
+
+
+def undo_offers(batch_id: int) -> None:
+    """Delete the offers an undone batch made, unless something else now uses them."""
+    database_proxy.execute_sql(
+        "DELETE FROM offer WHERE batch_id = ? AND NOT EXISTS (SELECT 1 FROM commitment c "
+        "WHERE c.offer_id = offer.id) AND NOT EXISTS (SELECT 1 FROM ask a WHERE a.offer_id = "
+        "offer.id) AND NOT EXISTS (SELECT 1 FROM offer_link k WHERE k.offer_id = offer.id) "
+        "AND NOT EXISTS (SELECT 1 FROM tag_rule t WHERE t.offer_id = offer.id)",
+        [batch_id],
+    )
 
 
 # -- reading back -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from crm.book.leads import find_lead
 from crm.book.other_emails import add_other_email
 from crm.book.timeline import get_timeline
-from crm.errors import ImportFormatError, NotFoundError
+from crm.errors import NotFoundError
 from crm.importing.activity.store import answers_of_lead
 from crm.safety.forget import forget_lead
 from crm.store.models import database_proxy
@@ -117,26 +117,6 @@ def test_a_bad_address_is_rejected_and_a_missing_one_skipped(db, now, tmp_path) 
     assert "not a valid address" in report.errors[0].reason
     assert report.skipped == {"no_email": 1}
     assert report.created == 0
-
-
-def test_bookings_and_sales_refuse_the_whole_file(db, now, tmp_path) -> None:
-    subscriber("ada@example.com", now)
-    path = activity_csv(
-        tmp_path,
-        [
-            ["ada@example.com", "2026-06-01 10:00:00", "clicked", "https://example.com/a"],
-            ["ada@example.com", "2026-06-01 11:00:00", "purchased", ""],
-        ],
-    )
-    with pytest.raises(ImportFormatError, match="bookings and sales come in a later version"):
-        run_activity(path, now)
-    assert database_proxy.execute_sql("SELECT count(*) FROM activity_event").fetchone()[0] == 0
-    assert (
-        database_proxy.execute_sql(
-            "SELECT count(*) FROM import_batch WHERE kind = 'activity'"
-        ).fetchone()[0]
-        == 0
-    )
 
 
 def test_a_time_without_a_zone_is_read_in_the_chosen_zone(db, now, tmp_path) -> None:
