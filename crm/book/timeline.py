@@ -18,6 +18,7 @@ from crm.book.leads import LeadStatus, record_event
 from crm.book.offers import offer_id_for
 from crm.errors import NotFoundError, ValidationError
 from crm.importing.labels import platform_words
+from crm.money import decimal_text, shown
 from crm.store.models import Lead, database_proxy
 from crm.timefmt import from_stored, from_stored_required, iso
 
@@ -43,6 +44,7 @@ class TimelineItem:
         out: dict[str, Any] = {"at": iso(self.at), "kind": self.kind, "summary": self.summary}
         if self.kind == "commitment":
             out.update(step=self.step, offer=self.offer, note=self.note, source=self.source)
+            out.update(self.data)  # a purchase's amount and currency, a booking's meeting
         elif self.kind == "ask":
             out.update(
                 ask_id=self.id,
@@ -143,10 +145,50 @@ UNION ALL
 SELECT e.kind, e.id, e.at, NULL, NULL, NULL, NULL, NULL, e.summary, '', e.data
   FROM lead_event e WHERE e.lead_id = :lead
 UNION ALL
+SELECT 'refunded', s.id, s.at, NULL, NULL, s.product, s.currency, s.amount, '', s.platform,
+       NULL
+  FROM sale s WHERE s.lead_id = :lead AND s.commitment_id IS NULL
+UNION ALL
+SELECT 'canceled', b.id, b.booked_at, NULL, NULL, b.event_type, NULL, b.starts_at, '',
+       b.platform, NULL
+  FROM booking b WHERE b.lead_id = :lead AND b.commitment_id IS NULL AND b.canceled = 1
+UNION ALL
 SELECT 'imported', b.id, b.started_at, NULL, NULL, NULL, NULL, NULL, b.platform, b.file_name,
        NULL
   FROM lead l JOIN import_batch b ON b.id = l.batch_id WHERE l.id = :lead
 """
+
+
+def _local_words(at: dt.datetime) -> str:
+    return at.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _details(lead_id: int) -> dict[int, tuple[dict[str, Any], str]]:
+    """commitment id -> what its sale or booking adds (JSON keys, and words)."""
+    found: dict[int, tuple[dict[str, Any], str]] = {}
+    for cid, currency, amount, refunded in database_proxy.execute_sql(
+        "SELECT commitment_id, currency, amount, refunded FROM sale WHERE lead_id = ? "
+        "AND commitment_id IS NOT NULL",
+        [lead_id],
+    ):
+        # amount: what was paid; refunded: what went back (net = the difference)
+        data: dict[str, Any] = {"amount": decimal_text(int(amount), currency), "currency": currency}
+        words = shown(int(amount), currency)
+        if refunded:
+            data["refunded"] = decimal_text(int(refunded), currency)
+            data["net"] = decimal_text(int(amount) - int(refunded), currency)
+            words += f", {shown(int(refunded), currency)} refunded"
+        found[int(cid)] = (data, words)
+    for cid, starts, event_type in database_proxy.execute_sql(
+        "SELECT commitment_id, starts_at, event_type FROM booking WHERE lead_id = ? "
+        "AND commitment_id IS NOT NULL",
+        [lead_id],
+    ):
+        meeting = from_stored(starts)
+        words = f"meeting {_local_words(meeting)}" if meeting else ""
+        found[int(cid)] = ({"starts_at": iso(meeting), "event_type": event_type}, words)
+    return found
+
 
 _OUTCOME_WORDS = {
     "pending": "waiting for an answer",
@@ -160,11 +202,14 @@ def get_timeline(lead_id: int) -> list[TimelineItem]:
     """Everything on a lead's timeline, newest first."""
     _require_lead(lead_id)
     rows = database_proxy.execute_sql(_TIMELINE_SQL, {"lead": lead_id}).fetchall()
+    details = _details(lead_id)
     items = []
     for kind, item_id, at, key, label, offer, outcome, resolved, note, source, data in rows:
         at = from_stored_required(at)
         if kind == "commitment":
             summary = f"Yes: {label}" + (f" — {offer}" if offer else "")
+            detail, words = details.get(item_id, ({}, ""))
+            summary += f" ({words})" if words else ""
             items.append(
                 TimelineItem(
                     at=at,
@@ -176,6 +221,36 @@ def get_timeline(lead_id: int) -> list[TimelineItem]:
                     offer=offer,
                     note=note,
                     source=source,
+                    data=detail,
+                )
+            )
+        elif kind == "refunded":
+            # offer: the product; outcome: the currency; resolved: the amount
+            amount = shown(int(resolved), str(outcome))
+            items.append(
+                TimelineItem(
+                    at=at,
+                    kind="refunded",
+                    summary=f"Refunded: {offer or 'a sale'} ({amount}), no longer a yes",
+                    id=item_id,
+                    data={
+                        "product": offer,
+                        "currency": outcome,
+                        "amount": decimal_text(int(resolved), str(outcome)),
+                        "platform": source,
+                    },
+                )
+            )
+        elif kind == "canceled":
+            meeting = from_stored(resolved)
+            when = f", meeting {_local_words(meeting)}" if meeting else ""
+            items.append(
+                TimelineItem(
+                    at=at,
+                    kind="canceled",
+                    summary=f"Canceled booking: {offer or 'a call'}{when}",
+                    id=item_id,
+                    data={"event_type": offer, "starts_at": iso(meeting), "platform": source},
                 )
             )
         elif kind == "ask":

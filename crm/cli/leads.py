@@ -15,11 +15,13 @@ from crm.book.leads import (
     set_status,
     untag_lead,
 )
+from crm.book.sales import lead_revenue, record_sale, revenue_json, revenue_words
 from crm.book.tag_rules import tag_lead_by_hand
 from crm.book.timeline import add_note, get_timeline, record_commitment
 from crm.cli import add_json_flag, print_json
 from crm.errors import ForgottenAddressError, ValidationError
 from crm.importing.activity.store import answers_of_lead, engagement, lead_topics
+from crm.money import parse_amount
 from crm.safety.suppression import add_unless_forgotten
 from crm.timefmt import iso, parse_user_datetime, utc_now
 
@@ -60,6 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--offer", metavar="NAME")
     p.add_argument("--at", metavar="ISO-DATETIME")
     p.add_argument("--note", default="")
+    p.add_argument(
+        "--amount", metavar="AMOUNT", help="a purchase's amount, like 49.00 (needs --currency)"
+    )
+    p.add_argument("--currency", metavar="CODE", help="its ISO 4217 code, like EUR")
     add_json_flag(p)
     p.set_defaults(handler=cmd_log)
 
@@ -153,6 +159,7 @@ def cmd_show(args: argparse.Namespace) -> None:
     engaged = engagement(lead.id, now=utc_now())
     topics = lead_topics(lead.id)
     answers = answers_of_lead(lead.id)
+    revenue = lead_revenue(lead.id)
     if args.json:
         items = []
         for item in timeline:
@@ -165,7 +172,11 @@ def cmd_show(args: argparse.Namespace) -> None:
                     answers=[{"question": a.question, "answer": a.answer} for a in given],
                 )
             items.append(data)
-        lead_json = lead.to_json() | {"engagement": engaged.to_json(), "topics": list(topics)}
+        lead_json = lead.to_json() | {
+            "engagement": engaged.to_json(),
+            "topics": list(topics),
+            "revenue": revenue_json(revenue),
+        }
         print_json({"lead": lead_json, "timeline": items})
         return
     _print_lead_line(lead)
@@ -184,6 +195,8 @@ def cmd_show(args: argparse.Namespace) -> None:
         )
     if topics:
         print(f"  topics: {', '.join(topics)}")
+    if revenue:
+        print(f"  revenue: {revenue_words(revenue)}")
     for item in timeline:
         print(f"  {iso(item.at)}  {item.kind:<10} {item.summary}")
         for answer in answers.get(item.id, ()) if item.kind == "commitment" else ():
@@ -194,9 +207,25 @@ def cmd_log(args: argparse.Namespace) -> None:
     lead = find_lead(args.email)
     now = utc_now()
     at = parse_user_datetime(args.at) if args.at is not None else now
-    commitment_id = record_commitment(
-        lead.id, args.step, at=at, now=now, offer=args.offer, note=args.note
-    )
+    if args.amount is not None or args.currency is not None:
+        if args.step != "purchased" or args.amount is None or args.currency is None:
+            raise ValidationError(
+                "An amount goes with a purchase: log 'purchased' with both --amount and "
+                "--currency."
+            )
+        commitment_id = record_sale(
+            lead.id,
+            parse_amount(args.amount),
+            args.currency,
+            at=at,
+            now=now,
+            product=args.offer or "",
+            note=args.note,
+        )
+    else:
+        commitment_id = record_commitment(
+            lead.id, args.step, at=at, now=now, offer=args.offer, note=args.note
+        )
     if args.json:
         print_json({"commitment_id": commitment_id})
     else:
