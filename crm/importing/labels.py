@@ -27,6 +27,8 @@ PLATFORM_LABELS = {
     "google_forms": "Google Forms",
     "typeform": "Typeform",
     "tally": "Tally",
+    "stripe": "Stripe (payments)",
+    "gumroad": "Gumroad (sales)",
     "generic_activity": "Generic activity CSV",
     "mailbox": "Mailbox",
 }
