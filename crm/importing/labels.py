@@ -27,6 +27,8 @@ PLATFORM_LABELS = {
     "google_forms": "Google Forms",
     "typeform": "Typeform",
     "tally": "Tally",
+    "calendly": "Calendly",
+    "calcom": "Cal.com",
     "generic_activity": "Generic activity CSV",
     "mailbox": "Mailbox",
 }
