@@ -210,8 +210,7 @@ def cmd_log(args: argparse.Namespace) -> None:
     if args.amount is not None or args.currency is not None:
         if args.step != "purchased" or args.amount is None or args.currency is None:
             raise ValidationError(
-                "An amount goes with a purchase: log 'purchased' with both --amount and "
-                "--currency."
+                "An amount goes with a purchase: log 'purchased' with both --amount and --currency."
             )
         commitment_id = record_sale(
             lead.id,

@@ -29,6 +29,8 @@ PLATFORM_LABELS = {
     "tally": "Tally",
     "stripe": "Stripe (payments)",
     "gumroad": "Gumroad (sales)",
+    "calendly": "Calendly",
+    "calcom": "Cal.com",
     "generic_activity": "Generic activity CSV",
     "mailbox": "Mailbox",
 }

@@ -52,6 +52,8 @@ READERS: tuple[str, ...] = (
     "crm.importing.activity.tally",
     "crm.importing.activity.stripe",
     "crm.importing.activity.gumroad",
+    "crm.importing.activity.calendly",
+    "crm.importing.activity.calcom",
     "crm.importing.activity.generic",
 )
 MAILBOX_READER = "crm.importing.activity.mailbox"

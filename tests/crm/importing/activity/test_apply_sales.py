@@ -48,7 +48,7 @@ def test_a_paid_sale_is_a_purchased_yes_with_its_money(db, now, tmp_path) -> Non
     assert report.revenue == {"EUR": 12000, "JPY": 5000, "USD": 3950}
     assert report.to_json()["revenue"] == {"EUR": "120.00", "JPY": "5000", "USD": "39.50"}
     assert lead_revenue(lead_id) == {"EUR": 12000, "JPY": 5000, "USD": 3950}
-    assert find_lead("ada@example.com").step_key == "purchased"
+    assert find_lead("ada@example.com").step == "purchased"
     offers = database_proxy.execute_sql(
         "SELECT name, kind, price, currency FROM offer ORDER BY name"
     ).fetchall()
@@ -67,14 +67,17 @@ def test_a_sale_refunded_in_full_is_no_yes_but_stays_on_the_timeline(db, now, tm
     lead_id = subscriber("ada@example.com", now)
     path = stripe_csv(
         tmp_path,
-        ["ch_1,Coaching session,2026-05-01 10:00,350.00,350.00,eur,Refunded,true,Ada,ada@example.com"],
+        [
+            "ch_1,Coaching session,2026-05-01 10:00,350.00,350.00,eur,Refunded,true,Ada,"
+            "ada@example.com"
+        ],
     )
     report = run_activity(path, now)
     assert report.events == {}
     assert report.skipped == {"refunded": 1}
     assert report.revenue == {}
     assert lead_revenue(lead_id) == {}
-    assert find_lead("ada@example.com").step_key == "subscribed"
+    assert find_lead("ada@example.com").step == "subscribed"
     refunded = [i for i in get_timeline(lead_id) if i.kind == "refunded"]
     assert len(refunded) == 1 and "Coaching session" in refunded[0].summary
     assert refunded[0].data["amount"] == "350.00"
@@ -121,9 +124,9 @@ def test_a_buyer_not_in_the_book_becomes_a_contact_who_never_opted_in(db, now, t
     report = run_activity(path, now)
     assert report.created == 1
     lead = find_lead("bo@example.com")
-    assert lead.status.value == "none"
+    assert lead.status == "none"
     assert (lead.first_name, lead.last_name) == ("Bo", "Buyer")
-    assert lead.step_key == "purchased"
+    assert lead.step == "purchased"
 
 
 def test_a_purchase_answers_the_pending_purchase_ask(db, now, tmp_path) -> None:
@@ -157,12 +160,12 @@ def test_reimport_adds_nothing_and_a_later_refund_takes_the_yes_back(db, now, tm
     last = run_activity(stripe_csv(tmp_path, [whole], "whole.csv"), now)
     assert last.refunds_applied == 1
     assert lead_revenue(lead_id) == {}
-    assert find_lead("ada@example.com").step_key == "subscribed"
+    assert find_lead("ada@example.com").step == "subscribed"
     assert [s.commitment_id for s in lead_sales(lead_id)] == [None]
     # undoing the last import puts the yes back, with its revenue after the partial refund
     assert last.batch_id is not None and later.batch_id is not None
     undo_import(last.batch_id, now=now)
-    assert find_lead("ada@example.com").step_key == "purchased"
+    assert find_lead("ada@example.com").step == "purchased"
     assert lead_revenue(lead_id) == {"EUR": 7000}
     undo_import(later.batch_id, now=now)
     assert lead_revenue(lead_id) == {"EUR": 10000}
@@ -170,7 +173,7 @@ def test_reimport_adds_nothing_and_a_later_refund_takes_the_yes_back(db, now, tm
     undo_import(first.batch_id, now=now)
     assert count("sale") == count("refund") == 0
     assert count("offer") == 0  # the product the import made goes with it
-    assert find_lead("ada@example.com").step_key == "subscribed"
+    assert find_lead("ada@example.com").step == "subscribed"
 
 
 def test_undo_takes_back_sales_and_the_contacts_they_made(db, now, tmp_path) -> None:
@@ -194,3 +197,53 @@ def test_a_free_product_is_a_download_and_the_totals_row_no_sale(db, now, tmp_pa
     kinds = dict(database_proxy.execute_sql("SELECT name, kind FROM offer").fetchall())
     assert kinds["Pricing checklist (free)"] == ""
     assert kinds["Launch workbook"] == "product"
+
+
+CALENDLY = (
+    "Invitee Name,Invitee Email,Event Type Name,Start Date & Time,End Date & Time,"
+    "Event Created Date & Time,Canceled,Invitee UUID"
+)
+
+
+def calendly_csv(tmp_path: Path, rows: list[str], name: str) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([CALENDLY, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_booking_is_booked_and_its_later_cancellation_takes_the_yes_back(
+    db, now, tmp_path
+) -> None:
+    lead_id = subscriber("ada@example.com", now)
+    booked = (
+        "Ada,ada@example.com,Strategy session,2026-05-10 02:00 pm,2026-05-10 02:45 pm,"
+        "2026-05-01 09:30 am,false,inv-1"
+    )
+    first = run_activity(calendly_csv(tmp_path, [booked], "a.csv"), now, zone="Europe/Berlin")
+    assert first.events == {"booked": 1}
+    assert find_lead("ada@example.com").step == "booked"
+    offer = database_proxy.execute_sql("SELECT name, kind FROM offer").fetchall()
+    assert offer == [("Strategy session", "call")]
+    when = database_proxy.execute_sql("SELECT booked_at, starts_at FROM booking").fetchone()
+    assert [str(w) for w in when] == ["2026-05-01 07:30:00", "2026-05-10 12:00:00"]  # UTC
+    yes = next(i for i in get_timeline(lead_id) if i.kind == "commitment" and i.step == "booked")
+    assert yes.to_json()["starts_at"] == "2026-05-10T12:00:00Z"
+    canceled = booked.replace(",false,", ",true,")
+    later = run_activity(calendly_csv(tmp_path, [canceled], "b.csv"), now, zone="Europe/Berlin")
+    assert later.cancellations_applied == 1 and later.events == {}
+    assert find_lead("ada@example.com").step == "subscribed"
+    assert [i.kind for i in get_timeline(lead_id)].count("canceled") == 1
+    assert later.batch_id is not None
+    undo_import(later.batch_id, now=now)
+    assert find_lead("ada@example.com").step == "booked"
+    assert database_proxy.execute_sql("SELECT canceled FROM booking").fetchone()[0] == 0
+
+
+def test_a_canceled_booking_of_someone_unknown_makes_no_contact(db, now, tmp_path) -> None:
+    row = (
+        "Cy,cy@example.com,Strategy session,2026-05-10 02:00 pm,2026-05-10 02:45 pm,"
+        "2026-05-01 09:30 am,true,inv-9"
+    )
+    report = run_activity(calendly_csv(tmp_path, [row], "c.csv"), now, zone="UTC")
+    assert report.skipped == {"canceled": 1}
+    assert report.created == 0 and count("lead") == 0
