@@ -27,6 +27,7 @@ from crm.book.other_emails import (
 )
 from crm.changes import LEAD_TABLES, note
 from crm.errors import DuplicateError, NotFoundError, ValidationError
+from crm.money import CURRENCIES, decimal_text
 from crm.store.models import Lead, LeadEvent, Tag, database_proxy
 from crm.timefmt import from_stored_required, iso
 
@@ -92,6 +93,8 @@ class LeadRow:
     notes: str = ""
     custom: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     other_emails: tuple[str, ...] = ()  # crm.book.other_emails, in the order they were added
+    # lifetime revenue net of refunds: currency -> minor units (crm.money), currencies apart
+    revenue: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -126,6 +129,7 @@ class LeadRow:
             "notes": self.notes,
             "custom": self.custom,
             "other_emails": list(self.other_emails),
+            "revenue": {c: decimal_text(v, c) for c, v in sorted(self.revenue.items())},
         }
 
 
@@ -138,6 +142,28 @@ class SortKey(StrEnum):
     LAST_YES = "last_yes"
     CREATED = "created"
     SOURCE = "source"
+    REVENUE = "revenue"
+
+
+# A lead's revenue in one currency (the one inlined: an ISO code, checked), as it sorts.
+_REVENUE_SQL = (
+    "coalesce((SELECT sum(s.amount - s.refunded) FROM sale s WHERE s.lead_id = l.id "
+    "AND s.currency = '{c}'), 0)"
+)
+
+
+def main_currency() -> str:
+    """The currency the book has the most revenue in ("" for a book without sales): the
+    lead list sorts by revenue in it, since amounts in different currencies never add."""
+    row = database_proxy.execute_sql(
+        "SELECT currency FROM sale GROUP BY currency ORDER BY sum(amount - refunded) DESC LIMIT 1"
+    ).fetchone()
+    code = str(row[0]) if row is not None else ""
+    return code if code in CURRENCIES else ""
+
+
+def _revenue_order() -> str:
+    return _REVENUE_SQL.format(c=main_currency() or "XXX")
 
 
 _ORDER_SQL = {
@@ -149,6 +175,7 @@ _ORDER_SQL = {
     SortKey.LAST_YES: "l.last_commitment_at {d}",
     SortKey.CREATED: "l.created_at {d}",
     SortKey.SOURCE: "l.source {d}",
+    SortKey.REVENUE: "{revenue} {d}",
 }
 # Orders whose index also holds search_text: a search can walk them cheaply. For the
 # others a search scans the table and sorts the matches ('+' keeps SQLite off the index,
@@ -270,8 +297,18 @@ _COLUMNS = (
     "l.last_commitment_at, l.last_ask_at, l.notes, l.custom, "
     "(SELECT group_concat(t.name, char(31)) FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
     "WHERE lt.lead_id = l.id), "
-    f"{OTHER_EMAILS_COLUMN}"
+    f"{OTHER_EMAILS_COLUMN}, "
+    "(SELECT group_concat(s.currency || ':' || (s.amount - s.refunded)) FROM sale s "
+    "WHERE s.lead_id = l.id AND s.amount > s.refunded)"
 )
+
+
+def _revenue(text: str | None) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in text.split(",") if text else ():
+        currency, _, net = part.partition(":")
+        found[currency] = found.get(currency, 0) + int(net)
+    return found
 
 
 def _dt(value: Any) -> dt.datetime | None:
@@ -309,6 +346,7 @@ def _rows(sql: str, params: Sequence[Any]) -> list[LeadRow]:
                 notes=r[14],
                 custom=json.loads(r[15] or "{}"),
                 other_emails=split_other_emails(r[17]),
+                revenue=_revenue(r[18]),
             )
         )
     return out
@@ -340,6 +378,7 @@ _SORT_COLUMNS = {
     SortKey.LAST_YES: ("l.last_commitment_at",),
     SortKey.CREATED: ("l.created_at",),
     SortKey.SOURCE: ("l.source",),
+    SortKey.REVENUE: ("{revenue}",),
 }
 
 
@@ -349,7 +388,10 @@ def _after(query: LeadQuery, lead_id: int) -> tuple[str, list[Any]]:
     Paging from the last row shown starts the index walk there, where OFFSET would walk
     (and filter) every row before it: the 500th page costs what the first one does.
     """
-    columns = _SORT_COLUMNS[SortKey(query.sort)]
+    columns = tuple(
+        c.format(revenue=_revenue_order()) if "{" in c else c
+        for c in _SORT_COLUMNS[SortKey(query.sort)]
+    )
     anchor = database_proxy.execute_sql(
         f"SELECT {', '.join(columns)} FROM lead l WHERE l.id = ?", [lead_id]
     ).fetchone()
@@ -392,7 +434,8 @@ def list_leads(
         # filter's own index walks already (no sort of every matching row)
         order = f"l.id {direction}"
     else:
-        order = _ORDER_SQL[sort].format(d=direction)
+        revenue = _revenue_order() if sort is SortKey.REVENUE else ""
+        order = _ORDER_SQL[sort].format(d=direction, revenue=revenue)
         if _filters_beyond_search(query) or (query.search.strip() and sort not in _COVERED):
             order = "+" + order.replace(", l.", ", +l.")
         order = f"{order}, l.id {direction}"

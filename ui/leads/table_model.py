@@ -23,6 +23,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from crm.book.leads import STATUS_LABELS, LeadQuery, LeadRow, LeadStatus, SortKey, list_leads
+from crm.book.sales import revenue_words
 from crm.errors import NotFoundError
 from crm.timefmt import local, relative, utc_now
 
@@ -42,7 +43,8 @@ class Columns(IntEnum):
     STATUS = 3
     STEP = 4
     LAST_YES = 5
-    TAGS = 6
+    REVENUE = 6
+    TAGS = 7
 
 
 HEADERS: dict[Columns, tuple[str, SortKey | None, int]] = {
@@ -53,6 +55,8 @@ HEADERS: dict[Columns, tuple[str, SortKey | None, int]] = {
     Columns.STATUS: ("Status", SortKey.STATUS, 105),
     Columns.STEP: ("Step", SortKey.LEVEL, 95),
     Columns.LAST_YES: ("Last yes", SortKey.LAST_YES, 80),
+    # sorted by the revenue in the book's main currency (currencies never add up)
+    Columns.REVENUE: ("Revenue", SortKey.REVENUE, 90),
     Columns.TAGS: ("Tags", None, 90),
 }
 
@@ -303,6 +307,8 @@ class LeadTableModel(QAbstractTableModel):
             return relative(lead.last_commitment_at, self._now) if lead.last_commitment_at else "—"
         if column == Columns.TAGS:
             return ", ".join(lead.tags)
+        if column == Columns.REVENUE:
+            return revenue_words(lead.revenue)
         raise AssertionError(column)
 
     def _tooltip(self, lead: LeadRow, column: Columns) -> str | None:
@@ -317,6 +323,10 @@ class LeadTableModel(QAbstractTableModel):
             return "\n".join(lead.tags)
         if column == Columns.NAME:
             return lead.display_name
+        if column == Columns.REVENUE:
+            if not lead.revenue:
+                return "No purchases"
+            return "Lifetime revenue, net of refunds: " + revenue_words(lead.revenue)
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
