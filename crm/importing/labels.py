@@ -27,6 +27,8 @@ PLATFORM_LABELS = {
     "google_forms": "Google Forms",
     "typeform": "Typeform",
     "tally": "Tally",
+    "shopify": "Shopify (orders)",
+    "paypal": "PayPal (activity)",
     "generic_activity": "Generic activity CSV",
     "mailbox": "Mailbox",
 }

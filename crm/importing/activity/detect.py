@@ -50,6 +50,8 @@ READERS: tuple[str, ...] = (
     "crm.importing.activity.google_forms",
     "crm.importing.activity.typeform",
     "crm.importing.activity.tally",
+    "crm.importing.activity.shopify",
+    "crm.importing.activity.paypal",
     "crm.importing.activity.generic",
 )
 MAILBOX_READER = "crm.importing.activity.mailbox"
