@@ -31,6 +31,8 @@ PLATFORM_LABELS = {
     "gumroad": "Gumroad (sales)",
     "calendly": "Calendly",
     "calcom": "Cal.com",
+    "shopify": "Shopify (orders)",
+    "paypal": "PayPal (activity)",
     "generic_activity": "Generic activity CSV",
     "mailbox": "Mailbox",
 }

@@ -54,6 +54,8 @@ READERS: tuple[str, ...] = (
     "crm.importing.activity.gumroad",
     "crm.importing.activity.calendly",
     "crm.importing.activity.calcom",
+    "crm.importing.activity.shopify",
+    "crm.importing.activity.paypal",
     "crm.importing.activity.generic",
 )
 MAILBOX_READER = "crm.importing.activity.mailbox"
