@@ -62,7 +62,18 @@ WRITERS: dict[str, set[str]] = {
     "tag_rule": {"crm.book.tag_rules"},
     # forget drops the record of which rules answered for the person
     "tag_rule_yes": {"crm.book.tag_rules", "crm.safety.forget"},
-    "offer": {"crm.book.offers", "crm.demo"},
+    "offer": {
+        "crm.book.offers",
+        "crm.demo",
+        "crm.book.sales",  # a product logged with a sale gets its kind and price
+        # the products and event types sales and bookings bring (undo takes them back)
+        "crm.importing.activity.store",
+    },
+    # sales and their refunds, bookings: logged by hand, or brought in bulk by an import
+    # (whose undo takes them back); forget keeps the money, without the platform's ids
+    "sale": {"crm.book.sales", "crm.importing.activity.store", "crm.safety.forget"},
+    "refund": {"crm.importing.activity.store"},
+    "booking": {"crm.importing.activity.store", "crm.safety.forget"},
     "offer_link": {"crm.importing.activity.links"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "import_source": {"crm.importing.activity.store"},

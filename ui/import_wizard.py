@@ -912,7 +912,10 @@ class ImportWizard(QDialog):
             ]
         contacts = report.created - (people.created if people is not None else 0)
         if contacts:
-            lines.append(f"{contacts:,} new contacts (people who answered or wrote).")
+            lines.append(
+                f"{contacts:,} new contacts (people who answered, wrote, booked or bought, "
+                "without subscribing)."
+            )
         if report.skipped:
             skipped = sorted(report.skipped.items())
             words = ", ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in skipped)

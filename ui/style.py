@@ -151,14 +151,26 @@ KIND_COLORS = {
     "status": QColor(0xD0, 0x7A, 0x1E),
     "note": QColor(0x8A, 0x63, 0xD2),
     "import": QColor(0x1F, 0x93, 0xA0),
+    "refunded": QColor(0x9A, 0x9A, 0x9A),
+    "canceled": QColor(0x9A, 0x9A, 0x9A),
 }
-KIND_GLYPHS = {"commitment": "✓", "ask": "?", "status": "!", "note": "✎", "import": "↓"}
+KIND_GLYPHS = {
+    "commitment": "✓",
+    "ask": "?",
+    "status": "!",
+    "note": "✎",
+    "import": "↓",
+    "refunded": "↩",
+    "canceled": "✕",
+}
 KIND_LABELS = {
     "commitment": "Yes",
     "ask": "Ask",
     "status": "Status change",
     "note": "Note",
     "import": "Import",
+    "refunded": "Refunded sale",
+    "canceled": "Canceled booking",
 }
 
 

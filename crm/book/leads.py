@@ -709,7 +709,11 @@ _CHILD_TABLES = (
     "lead_other_email",
     "activity_event",
     "commitment_answer",
+    "sale",
+    "refund",  # by its sale: it has no lead of its own
+    "booking",
 )
+_CHILD_WHERE = {"refund": "sale_id IN (SELECT id FROM sale WHERE lead_id = ?)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -750,7 +754,10 @@ def delete_lead(lead_id: int) -> DeletedLead:
             ).fetchall()
         )
         children = {
-            table: _select_dicts(f"SELECT * FROM {table} WHERE lead_id = ? ORDER BY id", [lead_id])
+            table: _select_dicts(
+                f"SELECT * FROM {table} WHERE {_CHILD_WHERE.get(table, 'lead_id = ?')} ORDER BY id",
+                [lead_id],
+            )
             for table in _CHILD_TABLES
         }
         database_proxy.execute_sql("DELETE FROM lead WHERE id = ?", [lead_id])
@@ -788,7 +795,7 @@ def restore_deleted(deleted: DeletedLead) -> LeadRow:
             lead_row["batch_id"] = None
         _insert_dict("lead", lead_row)
         for table in _CHILD_TABLES:
-            for row in deleted.children[table]:
+            for row in deleted.children.get(table, []):
                 if "batch_id" in row and row["batch_id"] is not None:
                     exists = database_proxy.execute_sql(
                         "SELECT 1 FROM import_batch WHERE id = ?", [row["batch_id"]]

@@ -90,6 +90,17 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
     # no such table); the yeses stay, their notes (which name the tag) blanked below.
     if execute("SELECT 1 FROM sqlite_master WHERE name = 'tag_rule_yes'", []).fetchone():
         execute("DELETE FROM tag_rule_yes WHERE lead_id = ?", [lead_id])
+    # Their sales keep their money and dates (revenue history, no longer anyone's); the
+    # platform's ids of the charge, order or booking go, and the keys made from them.
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'sale'", []).fetchone():
+        execute(
+            "UPDATE sale SET source_id = '', key = -1 - abs(random() / 2) WHERE lead_id = ?",
+            [lead_id],
+        )
+        execute(
+            "UPDATE booking SET source_id = '', key = -1 - abs(random() / 2) WHERE lead_id = ?",
+            [lead_id],
+        )
     execute("UPDATE commitment SET note = '' WHERE lead_id = ?", [lead_id])
     execute("UPDATE ask SET note = '' WHERE lead_id = ?", [lead_id])
     # Status changes keep their from/to (funnel history); notes and imports go.

@@ -46,11 +46,12 @@ from crm.book.leads import (
     update_lead,
 )
 from crm.book.other_emails import add_other_email, remove_other_email
+from crm.book.sales import SaleRow, lead_sales, revenue_words
 from crm.book.tag_rules import tag_lead_by_hand
 from crm.book.timeline import add_note, get_timeline
 from crm.errors import NotFoundError, SmallyesError
 from crm.importing.activity.store import ENGAGEMENT_DAYS, Engagement, engagement
-from crm.timefmt import relative, utc_now
+from crm.timefmt import local, relative, utc_now
 from ui import errors
 from ui.events import AppEvents
 from ui.flow_layout import FlowLayout, flow_container
@@ -65,6 +66,25 @@ NO_ENGAGEMENT_TEXT = "No e-mail activity imported yet."
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def revenue_text(sales: list[SaleRow]) -> str:
+    """Lifetime revenue per currency and the purchases behind it, or that there are none."""
+    kept = [s for s in sales if s.net > 0]
+    if not kept:
+        refunded = len(sales)
+        return f"No purchases ({refunded} refunded)" if refunded else "No purchases yet"
+    totals: dict[str, int] = {}
+    for sale in kept:
+        totals[sale.currency] = totals.get(sale.currency, 0) + sale.net
+    n = len(kept)
+    text = f"{revenue_words(totals)} from {n} purchase{'s' if n != 1 else ''}"
+    refunded = sum(1 for s in sales if s.refunded)
+    return text + (f" ({refunded} with refunds)" if refunded else "")
+
+
+def local_day(at: dt.datetime) -> str:
+    return local(at).strftime("%Y-%m-%d")
 
 
 def engagement_text(e: Engagement, now: dt.datetime) -> str:
@@ -241,6 +261,11 @@ class LeadDetail(QWidget):
         self.engagement.setAccessibleName("E-mail engagement")
         self.engagement.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Engagement:", self.engagement)
+        # sales from sales imports or logged by hand, net of refunds, per currency
+        self.revenue = QLabel(wordWrap=True)
+        self.revenue.setAccessibleName("Revenue")
+        self.revenue.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Revenue:", self.revenue)
         form.addRow("Tags:", tags_line)
         form.addRow("Notes:", self.notes)
 
@@ -399,6 +424,14 @@ class LeadDetail(QWidget):
         self._fill_tags(lead.tags)
         self._fill_others(lead.other_emails)
         self._fill_engagement(lead.id)
+        self._fill_revenue(lead.id)
+
+    def _fill_revenue(self, lead_id: int) -> None:
+        sales = lead_sales(lead_id)
+        self.revenue.setText(revenue_text(sales))
+        self.revenue.setToolTip(
+            "\n".join(f"{local_day(s.at)}  {s.product or 'A sale'}: {s.words}" for s in sales)
+        )
 
     def _fill_engagement(self, lead_id: int) -> None:
         now = self._clock()
