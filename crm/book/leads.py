@@ -153,10 +153,10 @@ _REVENUE_SQL = (
 
 
 def main_currency() -> str:
-    """The currency the book has the most revenue in ("" for a book without sales): the
+    """The currency most of the book's sales are in ("" for a book without sales): the
     lead list sorts by revenue in it, since amounts in different currencies never add."""
     row = database_proxy.execute_sql(
-        "SELECT currency FROM sale GROUP BY currency ORDER BY sum(amount - refunded) DESC LIMIT 1"
+        "SELECT currency FROM sale GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1"
     ).fetchone()
     code = str(row[0]) if row is not None else ""
     return code if code in CURRENCIES else ""
