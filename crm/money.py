@@ -34,6 +34,7 @@ CURRENCIES: Mapping[str, int] = {
 }
 SYMBOLS: Mapping[str, str] = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
+_PLAIN = re.compile(r"^-?\d{1,15}(?:\.\d{1,4})?$")
 _NUMBER = re.compile(r"^[+-]?(?:\d[\d.,' \u00a0\u202f]*)?\d$|^[+-]?\d*[.,]\d+$")
 
 
@@ -56,6 +57,8 @@ def parse_amount(text: str, decimal: str = "") -> Decimal:
     it a lone mark followed by exactly three digits (``1,234``) is taken as a thousands
     separator only when it is a comma. ValidationError for a cell that is no amount.
     """
+    if _PLAIN.match(text) and (decimal != "," or "." not in text):
+        return Decimal(text)  # "19.00", "5000": what most exports write
     raw = text
     cleaned = text.strip().replace("\u2212", "-")
     cleaned = re.sub(r"^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$", "", cleaned)  # "EUR 12", "12 EUR"

@@ -234,6 +234,7 @@ SubscriberRun = Callable[[list[Source]], ImportReport]
 _Pending = tuple[ActivityRow, str, Mapped, int | None]
 # Distinct addresses whose check is remembered in one import: a file repeats its people.
 _EMAIL_CACHE = 500_000
+_AMOUNTS_KEPT = 10_000  # distinct amounts remembered per import
 BULK_ROWS = 50_000  # from this many rows on, a load into a smaller table rebuilds an index
 
 
@@ -313,6 +314,7 @@ class _ActivityImport:
         # the files earlier imports read whole, and each source's digest (None: none)
         self.read_whole: dict[int, tuple[int, int]] = {}
         self.digests: dict[int, int | None] = {}
+        self.amounts: dict[tuple[Decimal | None, Decimal | None, str], tuple[str, int, int]] = {}
 
     # -- progress
 
@@ -606,9 +608,11 @@ class _ActivityImport:
         offer_id: int | None,
         at: str,
         asks: dict[int, list[PendingAsk]],
+        event: bool = True,
     ) -> int | None:
         """Queue the row's yes at ``step_key`` (answering the lead's pending ask it
-        answers) and its event; the yes's id, or None when the ladder lost the step."""
+        answers) and its event (none for a sale or booking: its own row keeps the key);
+        the yes's id, or None when the ladder lost the step."""
         writer, tally = self.writer, self.tally
         step = self.steps.get(step_key)
         if step is None:
@@ -631,8 +635,9 @@ class _ActivityImport:
             _note(row),
             row.answers,
         )
-        writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
-                     commitment_id)  # fmt: skip
+        if event:
+            writer.event(lead_id, ek, row.action, at, row.campaign, row.url, row.platform,
+                         commitment_id)  # fmt: skip
         self.touched.add(lead_id)
         tally.event(step_key)
         return commitment_id
@@ -653,16 +658,21 @@ class _ActivityImport:
                 canceled = action is Action.CANCELED
                 commitment_id = None
                 if canceled:
-                    writer.event(lead_id, ek, action, at, row.product, "", row.platform, None)
                     self.tally.skip(SKIP_CANCELED)
                 else:
                     offer_id = writer.offer_for(row.product, "call") if row.product else None
-                    commitment_id = self.take_yes(row, lead_id, ek, "booked", offer_id, at, asks)
+                    commitment_id = self.take_yes(
+                        row, lead_id, ek, "booked", offer_id, at, asks, event=False
+                    )
                 writer.booking(lead_id, commitment_id, ek, at, starts, row.product, canceled,
                                row.platform, row.source_id)  # fmt: skip
 
     def money(self, row: ActivityRow) -> tuple[str, int, int] | None:
-        """The row's currency, amount and refunded part in minor units; None: rejected."""
+        """The row's currency, amount and refunded part in minor units; None: rejected.
+        A shop's prices repeat: each (amount, refund, currency) is worked out once."""
+        known = self.amounts.get((row.amount, row.refunded, row.currency))
+        if known is not None:
+            return known
         try:
             currency = check_currency(row.currency)
             amount = to_minor(row.amount if row.amount is not None else Decimal(0), currency)
@@ -673,7 +683,10 @@ class _ActivityImport:
         if amount < 0 or refunded < 0:
             self.tally.reject(row.row, "a sale's amount cannot be negative", (row.email,))
             return None
-        return currency, amount, min(refunded, amount)
+        found = (currency, amount, min(refunded, amount))
+        if len(self.amounts) < _AMOUNTS_KEPT:
+            self.amounts[(row.amount, row.refunded, row.currency)] = found
+        return found
 
     def write_sale(
         self, row: ActivityRow, lead_id: int, ek: int, at: str, asks: dict[int, list[PendingAsk]]
@@ -690,11 +703,12 @@ class _ActivityImport:
             return
         offer_id = writer.offer_for(row.product, "product", amount, currency)
         if refunded >= amount:
-            writer.event(lead_id, ek, Action.REFUNDED, at, row.product, "", row.platform, None)
             commitment_id = None
             tally.skip(SKIP_REFUNDED)
         else:
-            commitment_id = self.take_yes(row, lead_id, ek, "purchased", offer_id, at, asks)
+            commitment_id = self.take_yes(
+                row, lead_id, ek, "purchased", offer_id, at, asks, event=False
+            )
             if commitment_id is None:
                 return
             tally.add_revenue(currency, amount - refunded)

@@ -1,6 +1,7 @@
 """The database side of the activity import, and what it stored read back.
 
-``activity_event`` holds each stored row of evidence once, by its key: opens and
+``activity_event`` holds each stored row of evidence once, by its key (a sale or a
+booking is its own evidence: its row holds the key, and no event repeats it): opens and
 deliveries live only there (a lead's engagement is a query over them, never timeline
 rows); a row that is a yes also has its ``commitment``, which the event points at, and an
 answered form its ``commitment_answer`` rows. :class:`ActivityWriter` queues one chunk's
@@ -126,7 +127,7 @@ class ActivityWriter:
         self._refunds: list[tuple[Any, ...]] = []
         self._bookings: list[tuple[Any, ...]] = []
         self.next_sale = 0
-        self._offers: dict[str, int] = {}  # folded name -> id
+        self._offers: dict[str, int] = {}  # name as written, and folded -> id
 
     # -- the batch
 
@@ -203,14 +204,16 @@ class ActivityWriter:
         )
 
     def stored_keys(self, keys: Sequence[int]) -> dict[int, int | None]:
-        """The keys among ``keys`` stored already, each with the batch that stored it."""
+        """The keys among ``keys`` stored already, each with the batch that stored it: an
+        event's, or a sale's or booking's (which are their own evidence, with no event)."""
         found: dict[int, int | None] = {}
         for part, marks in _parts(keys):
-            found.update(
-                self.conn.execute(
-                    f"SELECT key, batch_id FROM activity_event WHERE key IN ({marks})", part
-                ).fetchall()
-            )
+            for table in ("activity_event", "sale", "booking"):
+                found.update(
+                    self.conn.execute(
+                        f"SELECT key, batch_id FROM {table} WHERE key IN ({marks})", part
+                    ).fetchall()
+                )
         return found
 
     def statuses(self, lead_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -348,10 +351,14 @@ class ActivityWriter:
     def offer_for(self, name: str, kind: str, price: int | None = None, currency: str = "") -> int:
         """The offer a product or an event type is (by name, any case), made when new as
         this batch's, with the product's price."""
+        found = self._offers.get(name)
+        if found is not None:
+            return found
         cleaned = " ".join(name.split())[:120] or ("A sale" if kind == "product" else "A call")
         folded = cleaned.casefold()
         found = self._offers.get(folded)
         if found is not None:
+            self._offers[name] = found
             return found
         row = self.conn.execute(
             "SELECT id FROM offer WHERE name = ? COLLATE NOCASE", (cleaned,)
@@ -372,7 +379,7 @@ class ActivityWriter:
                     (cleaned, kind, self.now_text, price, currency, self.batch_id),
                 ).lastrowid
             )
-        self._offers[folded] = offer_id
+        self._offers[folded] = self._offers[name] = offer_id
         return offer_id
 
     def sale(
