@@ -913,8 +913,8 @@ class ImportWizard(QDialog):
         contacts = report.created - (people.created if people is not None else 0)
         if contacts:
             lines.append(
-                f"{contacts:,} new contacts (people who answered, wrote, booked or bought, "
-                "without subscribing)."
+                f"{contacts:,} new contact{'' if contacts == 1 else 's'} (people who "
+                "answered, wrote, booked or bought, without subscribing)."
             )
         if report.skipped:
             skipped = sorted(report.skipped.items())

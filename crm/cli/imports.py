@@ -227,9 +227,10 @@ def _print_activity(report: ActivityReport) -> None:
             f"  lists: {sub.rows} rows, {sub.created} new, {sub.updated} updated, "
             f"{sub.unchanged} unchanged, {sub.rejected} rejected"
         )
+    contacts = report.created - (sub.created if sub else 0)
     print(
         f"  activity: {report.activity_rows} rows: {report.summary}; "
-        f"{report.created - (sub.created if sub else 0)} new contacts, "
+        f"{contacts} new contact{'' if contacts == 1 else 's'}, "
         f"{report.rejected - (sub.rejected if sub else 0)} rejected"
     )
     if report.skipped:
