@@ -59,6 +59,7 @@ BOXES: dict[str, _Box] = {
     "close_scores": _Box(
         "%", "Percent below the best at which the smaller step is still asked", percent=True
     ),
+    "customer_cooling_days": _Box("days", "Days after a purchase before asking to buy again"),
 }
 
 # Sections of sentences; {name} is where that setting's box goes, and a sentence may have
@@ -87,6 +88,15 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             (
                 "For {warm_max_days} after a yes, ask for the very next step while it is fresh.",
                 "Later, the step your own results say works best.",
+            ),
+        ),
+    ),
+    (
+        "After a sale",
+        (
+            (
+                "For {customer_cooling_days} after a purchase, ask a customer to buy nothing more.",
+                "Meanwhile ask how it went, then for a referral; after that, the next product.",
             ),
         ),
     ),

@@ -132,8 +132,12 @@ def due_text(due: dt.datetime, now: dt.datetime) -> str:
 
 
 def ask_text(item: TodayItem) -> str:
+    """'Downloaded — Pricing guide'; a customer's ask after a sale by what it is for:
+    'How it went — Launch workbook', 'Referral', 'Next product — Pricing course'."""
     s = item.suggestion
-    return s.step_label + (f" — {s.offer}" if s.offer else "")
+    label = s.ask_label
+    shown = s.offer if s.offer and s.offer.casefold() != label.casefold() else None
+    return label + (f" — {shown}" if shown else "")
 
 
 def engagement_text(item: TodayItem) -> str:

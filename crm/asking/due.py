@@ -121,9 +121,11 @@ def _load_offers() -> dict[int, OfferInfo]:
             kind,
             frozenset(t.strip().casefold() for t in topics.split(",") if t.strip()),
             bool(retired),
+            price,
+            currency,
         )
-        for oid, name, kind, topics, retired in _sql(
-            "SELECT id, name, kind, topics, retired FROM offer"
+        for oid, name, kind, topics, retired, price, currency in _sql(
+            "SELECT id, name, kind, topics, retired, price, currency FROM offer"
         )
     }
 

@@ -32,6 +32,7 @@ class Pacing:
     trust_count: int = 20  # answered asks needed to trust the owner's own rate fully
     stall_factor: float = 2.0  # stalled: at a level longer than this times the median
     close_scores: float = 0.05  # scores this close count as a tie: the smaller step wins
+    customer_cooling_days: int = 30  # after a purchase, no ask to buy again this soon
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,14 @@ FIELDS: tuple[PacingField, ...] = (
         0.0,
         0.5,
         "Within this, the smaller step wins.",
+    ),
+    PacingField(
+        "customer_cooling_days",
+        "Customer cooling period",
+        "days",
+        0,
+        365,
+        "After a purchase, no ask to buy anything sooner: first how it went, then a referral.",
     ),
 )
 _BY_NAME = {f.name: f for f in FIELDS}

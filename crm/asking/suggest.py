@@ -1,13 +1,16 @@
 """The next-ask engine: one lead's history in, the next small ask (or why none) out.
 
 Pure: no database, no clock. ``suggest_next_ask`` takes a lead's rows (``LeadFacts``,
-its tag names, its ``PastYes`` and ``PastAsk`` rows), the ladder, offers, pacing and
-``Evidence`` indexed once in ``Prepared``, and ``now``. ``crm.asking.due`` builds those
-rows straight from SQL for every lead at once; tests build the same rows by hand. The
-rules run in order:
+its tag names, its ``PastYes`` and ``PastAsk`` rows: ``crm.asking.rows``), the ladder,
+offers, pacing and ``Evidence`` indexed once in ``Prepared``, and ``now``.
+``crm.asking.due`` builds those rows straight from SQL for every lead at once; tests
+build the same rows by hand. The rules run in order:
 
 1. hard stops (suppressed, snoozed, an ask pending or too recent, unanswered asks in a
    row, steps declined recently or twice, leads who never opted in);
+   a customer (highest yes a purchase) then gets the asks after a sale instead
+   (``crm.asking.customers``: how it went, a referral, the next product after a cooling
+   period);
 2. one step, not a leap (at most two levels up; major steps only from the step below);
 3. strike while warm (a fresh yes gets the ask that builds on it);
 4. choose by evidence (the owner's own acceptance rates, smoothed toward a prior);
@@ -37,10 +40,25 @@ from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from crm.asking.customers import AfterSale, CustomerBook, after_sale
 from crm.asking.pacing import Pacing
+from crm.asking.rows import (
+    CUSTOMER_ASKS,
+    DAY_US,
+    SUBSCRIBE_KEY,
+    LadderStep,
+    OfferInfo,
+    PastAsk,
+    PastYes,
+    Rule,
+    from_us,
+    to_us,
+)
+from crm.asking.rows import ago_text as _ago
+from crm.asking.rows import date_text as _date
+from crm.asking.rows import days_us as _days_us
 
 ACTIVE_STATUSES = frozenset({"subscribed", "pending", "none"})
-SUBSCRIBE_KEY = "subscribed"
 OFFER_FALLBACK = "my free guide"
 CONFIRM_SUBJECT = "Please confirm your subscription"
 CONFIRM_BODY = (
@@ -54,45 +72,7 @@ _STATUS_WORDS = {
 }
 
 
-class Rule:
-    """Names of the rules, as shown in reasons and the JSON output."""
-
-    SUPPRESSED = "suppressed"
-    DO_NOT_CONTACT = "do not contact"
-    SNOOZED = "snoozed"
-    PENDING = "waiting for an answer"
-    COOLDOWN = "cooldown"
-    UNANSWERED = "unanswered asks"
-    DECLINED = "declined recently"
-    INVITE = "invite to subscribe"
-    CONFIRM = "reminder to confirm"
-    INVITED_ONCE = "invited once"
-    TOP = "top of the ladder"
-    WARM = "strike while warm"
-    EVIDENCE = "best evidence"
-    STALLED = "stalled"
-
-
 # ---- inputs ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LadderStep:
-    key: str
-    label: str
-    level: int
-    major: bool = False
-    ask_subject: str = ""
-    ask_body: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class OfferInfo:
-    id: int
-    name: str
-    kind: str = ""
-    topics: frozenset[str] = frozenset()
-    retired: bool = False
 
 
 class LeadFacts(NamedTuple):
@@ -106,27 +86,6 @@ class LeadFacts(NamedTuple):
     snoozed_until: int | None = None
     snooze_kind: str = "snooze"  # snooze | skip
     last_name: str = ""
-
-
-class PastYes(NamedTuple):
-    """A yes on the timeline."""
-
-    step: str  # ladder key
-    at: int
-    offer_id: int | None = None
-    lead_id: int = 0  # groups rows by lead; the engine does not read it
-
-
-class PastAsk(NamedTuple):
-    """An ask the owner made, and its outcome so far."""
-
-    step: str
-    asked_at: int
-    outcome: str  # pending | accepted | declined | no_response
-    offer_id: int | None = None
-    # read only for a declined ask (when the back-off starts): may be None for the others
-    resolved_at: int | None = None
-    lead_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +126,6 @@ class LeadEngagement(NamedTuple):
 
 # ---- the engine's clock ---------------------------------------------------------------
 
-_EPOCH = dt.datetime(1970, 1, 1)
-_ONE_US = dt.timedelta(microseconds=1)
-DAY_US = 86_400_000_000
 # Engagement: a click or an open this recent ranks a lead first; a lead that has received
 # e-mails for this long, and opened or clicked none of them, is cold.
 RECENT_DAYS = 30
@@ -177,15 +133,6 @@ COLD_DAYS = 182
 ENGAGEMENT_DAYS = 90  # the window of ``opens_90d``
 _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
 _UNSET: Any = object()
-
-
-def to_us(when: dt.datetime) -> int:
-    """A naive UTC time as microseconds since 1970, exactly."""
-    return (when - _EPOCH) // _ONE_US
-
-
-def from_us(us: int) -> dt.datetime:
-    return _EPOCH + dt.timedelta(microseconds=us)
 
 
 # ---- outputs --------------------------------------------------------------------------
@@ -293,6 +240,12 @@ class Suggestion:
     def message(self) -> str:
         return f"{self.subject}\n\n{self.body}"
 
+    @property
+    def ask_label(self) -> str:
+        """What the ask is for: the step's label, or for a customer what the ask after the
+        sale is ("How it went", "Referral", "Next product")."""
+        return CUSTOMER_ASKS.get(self.rule, self.step_label)
+
     def _key(self) -> tuple[Any, ...]:
         return (
             self.step,
@@ -341,20 +294,6 @@ def ago(then: dt.datetime, now: dt.datetime) -> str:
     return _ago(to_us(then), to_us(now))
 
 
-def _ago(then: int, now: int) -> str:
-    # whole days, floored like timedelta.days
-    days = (now - then) // DAY_US if now >= then else -((then - now) // DAY_US + 1)
-    if days == 0:
-        return "today"
-    if days < 0:
-        return f"in {-days} day{'s' if days != -1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''} ago"
-
-
-def _date(when: int) -> str:
-    return from_us(when).strftime("%Y-%m-%d")
-
-
 def _month(when: int, now: int) -> str:
     """'May' within the last year, else 'May 2024'."""
     day = from_us(when)
@@ -363,10 +302,6 @@ def _month(when: int, now: int) -> str:
 
 def _percent(rate: float) -> str:
     return f"{round(rate * 100)}%"
-
-
-def _days_us(days: float) -> int:
-    return to_us(_EPOCH + dt.timedelta(days=days))
 
 
 # ---- the engine -----------------------------------------------------------------------
@@ -398,6 +333,12 @@ class Prepared:
         self.live = sorted(
             (o for o in offers.values() if not o.retired), key=lambda o: (o.name.casefold(), o.id)
         )
+        # what a customer is asked after a sale; the free offers are the rest, the only
+        # ones a step that takes offers gives away
+        self.customers = CustomerBook(self.steps, offers, self.live, pacing.customer_cooling_days)
+        self.free = [
+            o for o in self.live if not o.for_sale and o.id not in self.customers.referrals
+        ]
         self.pacing = pacing
         self.evidence = evidence
         self.follow_up = _days_us(pacing.follow_up_days)
@@ -802,7 +743,8 @@ def _pick_offer(
             if offer is not None:
                 profile |= offer.topics
     used_here = prep.used_at[step.key]
-    choices = [o for o in prep.live if o.id not in taken_here]
+    # products are sold and referrals asked for: neither is given away at a step
+    choices = [o for o in prep.free if o.id not in taken_here]
     if used_here:
         choices = [o for o in choices if o.id in used_here] or [
             o for o in choices if o.id in prep.unused
@@ -1025,6 +967,22 @@ def suggest_next_ask(
     if prep.subscribe is not None and ctx.level < prep.subscribe.level:
         ctx.level = prep.subscribe.level  # a subscriber is at least at the subscribe step
 
+    # a customer: the asks after a sale, inside its cooling period none to buy again
+    purchased = prep.customers.purchased
+    if purchased is not None and ctx.level == purchased.level:
+        plan = after_sale(
+            prep.customers,
+            yeses,
+            asks,
+            tags,
+            now,
+            declined_recently,
+            declined_twice,
+            at_top=ctx.level >= prep.top,
+        )
+        if plan is not None:
+            return _after_sale(ctx, plan)
+
     # 2. one step, not a leap
     if ctx.level >= prep.top:
         return NoSuggestion(
@@ -1081,6 +1039,16 @@ def suggest_next_ask(
     offer = _choose_offer(ctx, step, False, False)
     return _suggestion(
         ctx, step, offer, due, Rule.EVIDENCE, lambda: _evidence_why(scored, step, best, excluded)
+    )
+
+
+def _after_sale(ctx: _Ctx, plan: AfterSale) -> Result:
+    """A customer's ask as a suggestion, or why there is none."""
+    if plan.step is None:
+        return NoSuggestion(plan.why, plan.rule, None if plan.at is None else from_us(plan.at))
+    due = _base_due(ctx) if plan.at is None else max(_base_due(ctx), plan.at)
+    return _suggestion(
+        ctx, plan.step, plan.offer, due, plan.rule, plan.why, subject=plan.subject, body=plan.body
     )
 
 

@@ -13,10 +13,12 @@ from typing import Any
 
 from crm import changes
 from crm.asking.ladder import step_by_key
+from crm.asking.pacing import get_pacing
 from crm.book import lead_cache
 from crm.book.leads import LeadStatus, record_event
 from crm.book.offers import offer_id_for
 from crm.errors import NotFoundError, ValidationError
+from crm.importing.activity.store import ActivityWriter, answered_ask
 from crm.importing.labels import platform_words
 from crm.money import decimal_text, shown
 from crm.store.models import Lead, database_proxy
@@ -81,7 +83,9 @@ def record_commitment(
     """Log a yes on the lead's timeline; return the commitment id.
 
     A ``subscribed`` yes moves a lead that never opted in (``none``) or had not confirmed
-    (``pending``) to ``subscribed``; a suppressed status is never changed here.
+    (``pending``) to ``subscribed``; a suppressed status is never changed here. A yes that
+    answers no ask (``ask_id``) answers the pending ask it takes, as an imported one does:
+    a purchase logged by hand answers the "purchased" ask waiting for it.
     """
     changes.note(tables=["commitment", "offer"], leads=[lead_id])
     step = step_by_key(step_key)
@@ -90,6 +94,8 @@ def record_commitment(
     with database_proxy.atomic():
         lead = _require_lead(lead_id)
         offer_id = offer_id_for(offer, now=now) if offer and offer.strip() else None
+        if ask_id is None:
+            ask_id = _answer_pending_ask(lead_id, step.id, offer_id, at)
         cursor = database_proxy.execute_sql(
             "INSERT INTO commitment (lead_id, step_id, offer_id, ask_id, at, source, note, "
             "batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -107,6 +113,27 @@ def record_commitment(
                 {"from": lead.status, "to": LeadStatus.SUBSCRIBED.value},
             )
     return commitment_id
+
+
+def _answer_pending_ask(
+    lead_id: int, step_id: int, offer_id: int | None, at: dt.datetime
+) -> int | None:
+    """Accept the pending ask a new yes answers, by the importers' rule (``answered_ask``:
+    the lead's oldest pending ask at the yes's step, about its offer if the ask named one,
+    made at most the pacing's follow-up days before it) and through their writer; the
+    ask's id, or None."""
+    writer = ActivityWriter(database_proxy.connection(), now_text="")
+    pending = writer.pending_asks([lead_id]).get(lead_id)
+    if not pending:
+        return None
+    window = dt.timedelta(days=get_pacing().follow_up_days)
+    ask = answered_ask(pending, step_id, offer_id, str(at), window)
+    if ask is None:
+        return None
+    changes.note(tables=["ask"], leads=[lead_id])
+    writer.accept_ask(ask.id, str(at))
+    writer.flush()
+    return ask.id
 
 
 def delete_commitment(commitment_id: int) -> None:

@@ -108,3 +108,15 @@ def test_the_stall_example_uses_your_own_data(qtbot, db, now) -> None:
     assert "after 27 days is stalled" in stall.text()
     # The whole example is on screen, not cut off below the dialog's edge.
     assert dialog.height() >= dialog.heightForWidth(dialog.width())
+
+
+def test_the_customer_cooling_period_reads_as_a_sentence_and_saves(dialog) -> None:
+    box = dialog.fields["customer_cooling_days"]
+    assert box.text() == "30 days"
+    assert dialog.sentences["customer_cooling_days"].text() == "For"
+    words = " ".join(_words(dialog))
+    assert "after a purchase, ask a customer to buy nothing more." in words
+    assert "Meanwhile ask how it went, then for a referral" in words
+    box.setValue(45)
+    dialog.save()
+    assert get_pacing().customer_cooling_days == 45

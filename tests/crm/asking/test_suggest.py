@@ -248,9 +248,10 @@ def test_major_step_only_from_the_step_just_below() -> None:
 
 
 def test_top_of_the_ladder_gets_no_bigger_ask() -> None:
+    # a buyer gets the asks after a sale (tests/crm/asking/test_customers.py), none bigger
     result = run(lead(yes("purchased", 30)))
-    assert isinstance(result, NoSuggestion)
-    assert result.rule == Rule.TOP
+    assert isinstance(result, Suggestion)
+    assert (result.step, result.rule) == ("replied", Rule.HOW_IT_WENT)
 
 
 # --- 3. strike while warm ------------------------------------------------------------------
