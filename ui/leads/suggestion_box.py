@@ -171,7 +171,7 @@ class SuggestionBox(QFrame):
                 "today" if due.date() <= local(self._clock()).date() else due.strftime("%Y-%m-%d")
             )
             offer = f" — {result.offer}" if result.offer else ""
-            self.headline.setText(f"Ask for: {result.step_label}{offer} (due {when})")
+            self.headline.setText(f"Ask for: {result.ask_label}{offer} (due {when})")
             self.reason.setText(result.reason)
             self.copy_button.setToolTip(result.message)
             self._set_buttons(True)
