@@ -64,6 +64,9 @@ WRITERS: dict[str, set[str]] = {
     "tag_rule_yes": {"crm.book.tag_rules", "crm.safety.forget"},
     "offer": {"crm.book.offers", "crm.demo"},
     "offer_link": {"crm.importing.activity.links"},
+    # the demo's purchases, in bulk
+    "sale": {"crm.demo"},
+    "refund": {"crm.demo"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "import_source": {"crm.importing.activity.store"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},
