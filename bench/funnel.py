@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/funnel.py [--db bench/out/funnel100k.db] [--rounds 5] [--no-ui]
 
-- The whole funnel JSON (``compute_funnel(...).to_json()`` serialised) against the floor:
+- The whole funnel JSON (``compute_funnel(...).to_json()`` serialised, revenue included)
+  against the floor:
   one raw sqlite3 GROUP BY over the commitment table. The floor is the per-lead, per-step
   first yes (``GROUP BY lead_id, step_id``), the least any funnel has to read to know who
   took which step; the cheaper per-step count is printed too, for reference. Goal ≤ 3x.
@@ -55,6 +56,7 @@ def best(fn, rounds: int) -> float:
 
 def bench_numbers(path: Path, rounds: int) -> None:
     from crm.analytics.funnel import compute_funnel
+    from crm.analytics.revenue import compute_revenue
     from crm.store.db import open_database
 
     open_database(path)
@@ -62,9 +64,12 @@ def bench_numbers(path: Path, rounds: int) -> None:
     raw.execute("PRAGMA cache_size=-32000")
     counts = raw.execute(
         "SELECT (SELECT count(*) FROM lead), (SELECT count(*) FROM commitment), "
-        "(SELECT count(*) FROM ask)"
+        "(SELECT count(*) FROM ask), (SELECT count(*) FROM sale)"
     ).fetchone()
-    print(f"data: {counts[0]:,} leads, {counts[1]:,} commitments, {counts[2]:,} asks")
+    print(
+        f"data: {counts[0]:,} leads, {counts[1]:,} commitments, {counts[2]:,} asks, "
+        f"{counts[3]:,} sales"
+    )
 
     def floor() -> None:
         raw.execute(FLOOR_SQL).fetchall()
@@ -74,6 +79,9 @@ def bench_numbers(path: Path, rounds: int) -> None:
 
     def funnel_json() -> None:
         json.dumps(compute_funnel().to_json())
+
+    def revenue_json() -> None:
+        json.dumps(compute_revenue().to_json())
 
     # Warm the page cache for all three before timing.
     floor(), step_count(), funnel_json()
@@ -85,6 +93,8 @@ def bench_numbers(path: Path, rounds: int) -> None:
     print(f"floor  GROUP BY lead_id, step_id   {t_floor * 1000:8.1f} ms")
     print(f"ref    GROUP BY step_id (distinct) {t_count * 1000:8.1f} ms")
     print(f"funnel whole JSON                  {t_funnel * 1000:8.1f} ms")
+    t_revenue = best(revenue_json, rounds)
+    print(f"  of which revenue alone about     {t_revenue * 1000:8.1f} ms")
     ratio = t_funnel / t_floor
     print(
         f"ratio funnel / floor = {ratio:.2f}x (goal <= 3x: {'ok' if ratio <= 3 else 'MISSED'});"
@@ -94,12 +104,12 @@ def bench_numbers(path: Path, rounds: int) -> None:
 
 
 def bench_charts(path: Path, rounds: int) -> None:
-    from crm.analytics.charts import build_chart
-    from crm.analytics.funnel import CHART_KINDS, compute_funnel
+    from crm.analytics.charts import ALL_CHARTS, build_chart
+    from crm.analytics.funnel import compute_funnel
 
     funnel = compute_funnel()
     build_chart("funnel", funnel).savefig(io.BytesIO(), format="png")  # first-use costs
-    for kind in CHART_KINDS:
+    for kind in ALL_CHARTS:
         for theme in ("light", "dark"):
 
             def render_mem(kind: str = kind, theme: str = theme) -> None:
@@ -107,7 +117,7 @@ def bench_charts(path: Path, rounds: int) -> None:
 
             t = best(render_mem, rounds)
             print(
-                f"chart {kind:9s} {theme:5s} {t * 1000:7.1f} ms  "
+                f"chart {kind:16s} {theme:5s} {t * 1000:7.1f} ms  "
                 f"ratio to 1 s goal {t:.2f} ({'ok' if t < 1 else 'MISSED'})"
             )
 

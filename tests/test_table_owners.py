@@ -71,8 +71,8 @@ WRITERS: dict[str, set[str]] = {
     },
     # sales and their refunds, bookings: logged by hand, or brought in bulk by an import
     # (whose undo takes them back); forget keeps the money, without the platform's ids
-    "sale": {"crm.book.sales", "crm.importing.activity.store", "crm.safety.forget"},
-    "refund": {"crm.importing.activity.store"},
+    "sale": {"crm.book.sales", "crm.importing.activity.store", "crm.demo", "crm.safety.forget"},
+    "refund": {"crm.importing.activity.store", "crm.demo"},
     "booking": {"crm.importing.activity.store", "crm.safety.forget"},
     "offer_link": {"crm.importing.activity.links"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},

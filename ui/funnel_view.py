@@ -38,8 +38,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -57,6 +59,7 @@ from crm.analytics.funnel import (
     NumbersTable,
     compute_funnel,
 )
+from crm.analytics.revenue import REVENUE_CHARTS, revenue_tables, summary_lines
 from crm.asking.ladder import step_by_key
 from crm.book.leads import LeadQuery, all_sources, all_tags
 from crm.changes import LEAD_TABLES, Change
@@ -77,13 +80,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FUNNEL = "funnel"
+REVENUE = "revenue"  # the tab with the revenue charts, after one tab per chart kind
 TAB_TITLES = {
     "funnel": "Funnel",
     "asks": "Asks",
     "offers": "Offers",
     "cohorts": "Cohorts",
     "velocity": "Velocity",
+    REVENUE: "Revenue",
 }
+CHART_TITLES = {
+    **TAB_TITLES,
+    "revenue-by-offer": "Revenue by first free offer",
+    "time-to-purchase": "Time to first purchase",
+}
+NO_SALE_TEXT = (
+    "No sale in view yet. Import a sales export (Stripe, Gumroad, Shopify, PayPal) and "
+    "each sale's amount shows here, per currency: which free offer and which source the "
+    "buyers came by, and how long they took."
+)
 PERIODS = (
     ("All time", None),
     ("Last 30 days", 30),
@@ -165,6 +180,7 @@ class NumbersModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = NumbersTable("", (), (), ())
+        self.name_tips = False  # the first cell as its tip, where a view cuts names short
 
     def set_table(self, table: NumbersTable) -> None:
         self.beginResetModel()
@@ -192,6 +208,8 @@ class NumbersModel(QAbstractTableModel):
                 )
             if self.table.links[index.row()]:
                 return "Double-click to list these leads"
+            if self.name_tips and index.column() == 0:
+                return self.table.rows[index.row()][0]
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
@@ -363,6 +381,145 @@ class ChartPanel(QWidget):
             self.sig_link_activated.emit(*link)
 
 
+class RevenuePanel(QWidget):
+    """The Revenue tab: one currency at a time (never added up), its headline numbers,
+    revenue by first free offer and days to a first purchase, and the tables beside them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.currency = QComboBox()
+        self.currency.setAccessibleName("Currency")
+        self.currency.setToolTip("Amounts in different currencies are never added together")
+        self.currency.activated.connect(self._on_currency_activated)
+        self.currency_label = QLabel("Currency")
+        self.currency_label.setBuddy(self.currency)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.currency_label, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.currency, 0, Qt.AlignmentFlag.AlignTop)
+        top.addSpacing(8)
+        top.addWidget(self.summary, 1)
+
+        self.figures: dict[str, Figure] = {}
+        self.canvases: dict[str, FigureCanvasQTAgg] = {}
+        charts = QSplitter(Qt.Orientation.Vertical)
+        charts.setChildrenCollapsible(False)
+        for kind in REVENUE_CHARTS:
+            figure = Figure(figsize=REPORT_SIZE, layout="constrained")
+            canvas = FigureCanvasQTAgg(figure)
+            canvas.setMinimumSize(420, 240)
+            canvas.setAccessibleName(f"{CHART_TITLES[kind]} chart")
+            canvas.setAccessibleDescription("The numbers are in the tables beside the chart.")
+            self.figures[kind], self.canvases[kind] = figure, canvas
+            charts.addWidget(canvas)
+
+        self.tables: list[tuple[QLabel, NumbersView]] = []
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 4, 0)
+        for _ in range(4):  # by first offer, by source, by path, days to a first purchase
+            title = styled(QLabel(), "sectionTitle")
+            view = NumbersView()
+            view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            view.horizontalHeader().setStretchLastSection(False)
+            view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+            view.numbers.name_tips = True
+            column.addWidget(title)
+            column.addWidget(view)
+            self.tables.append((title, view))
+        column.addStretch(1)
+        self.tables_area = QScrollArea()
+        self.tables_area.setWidgetResizable(True)
+        self.tables_area.setWidget(holder)
+        self.caption = styled(QLabel("Ctrl+C copies the table that has the focus."), "emptyText")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.tables_area, 1)
+        right_layout.addWidget(self.caption)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(charts)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([620, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.splitter, 1)
+        self._funnel: Funnel | None = None
+        self._theme: Theme | None = None
+        self.drawn_for: tuple[int, str, str | None] | None = None  # funnel id, theme, currency
+
+    def current_currency(self) -> str | None:
+        """The ISO code shown, None when no sale is in view."""
+        code = self.currency.currentData()
+        return code if isinstance(code, str) else None
+
+    def show_funnel(self, funnel: Funnel, theme: Theme) -> None:
+        from crm.analytics.charts import restyle
+
+        self._funnel, self._theme = funnel, theme
+        codes = funnel.revenue.codes
+        kept = self.current_currency()
+        with QSignalBlocker(self.currency):
+            self.currency.clear()
+            for iso in codes:
+                self.currency.addItem(iso, iso)
+            self.currency.setCurrentIndex(max(self.currency.findData(kept), 0) if kept else 0)
+        # One currency needs no choice; the sentence names it.
+        several = len(codes) > 1
+        self.currency_label.setVisible(several)
+        self.currency.setVisible(several)
+        code = self.current_currency()
+        rev = funnel.revenue.of(code)
+        key = (id(funnel), repr(theme), code)
+        if self.drawn_for != key:
+            for kind in REVENUE_CHARTS:
+                restyle(self.figures[kind], kind, funnel, theme, currency=code)
+                self.canvases[kind].draw_idle()
+            self.drawn_for = key
+        if rev is None:
+            self.summary.setText(NO_SALE_TEXT)
+        else:
+            lines = summary_lines(rev)
+            if several:
+                lines.append("Each currency is counted on its own: pick another under Currency.")
+            self.summary.setText(f"Revenue in {rev.currency}: " + "\n".join(lines))
+        self.tables_area.setVisible(rev is not None)
+        self.caption.setVisible(rev is not None)
+        if rev is None:
+            return
+        for (title, view), table in zip(self.tables, revenue_tables(rev), strict=True):
+            title.setText(table.title)
+            view.setAccessibleName(table.title)
+            if table != view.numbers.table:
+                view.numbers.set_table(table)
+                # The names take the room left, cut short if need be, so the numbers stay
+                # in sight: a path of steps is wider than the pane. (A new table makes new
+                # sections, so this follows it.)
+                view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            rows = max(view.numbers.rowCount(), 1)
+            view.setFixedHeight(
+                view.horizontalHeader().sizeHint().height()
+                + rows * view.verticalHeader().defaultSectionSize()
+                + view.horizontalScrollBar().sizeHint().height()
+                + 2 * view.frameWidth()
+            )
+
+    def _on_currency_activated(self, _index: int) -> None:
+        if self._funnel is not None and self._theme is not None:
+            self.show_funnel(self._funnel, self._theme)
+
+
 class FunnelPage(QWidget):
     sig_status_message = Signal(str)
     sig_funnel_shown = Signal()  # the numbers are in and the charts drawn
@@ -466,7 +623,14 @@ class FunnelPage(QWidget):
             panel.sig_link_activated.connect(self._on_panel_link_activated)
             self.panels[kind] = panel
             self.tabs.addTab(panel, TAB_TITLES[kind])
+        self.revenue_panel = RevenuePanel()
+        self.tabs.addTab(self.revenue_panel, TAB_TITLES[REVENUE])
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        # On the Revenue tab the export button asks which of its two charts to save.
+        self._revenue_export_menu = QMenu(self)
+        for kind in REVENUE_CHARTS:
+            action = self._revenue_export_menu.addAction(f"{CHART_TITLES[kind]}…")
+            action.triggered.connect(lambda _checked=False, k=kind: self.export_chart(k))
 
         self.empty = EmptyChart()
         self.empty.action.clicked.connect(self._on_empty_action_clicked)
@@ -518,7 +682,9 @@ class FunnelPage(QWidget):
         return self._export_runner
 
     def current_kind(self) -> str:
-        return CHART_KINDS[self.tabs.currentIndex()]
+        """The chart kind of the tab shown, or REVENUE for the Revenue tab."""
+        index = self.tabs.currentIndex()
+        return CHART_KINDS[index] if index < len(CHART_KINDS) else REVENUE
 
     def panel(self, kind: str) -> ChartPanel:
         return self.panels[kind]
@@ -575,11 +741,21 @@ class FunnelPage(QWidget):
             self.stack.setCurrentWidget(self.loading)
         self._runner.start(job)
 
-    def export_chart(self) -> None:
+    def export_chart(self, kind: str | None = None) -> None:
+        """Save the chart on screen. On the Revenue tab ``kind`` names one of its two
+        charts, saved in the currency shown; without it the button's menu asks which."""
         if self.funnel is None or self._export_runner.busy:
             return
-        kind = self.current_kind()
-        target = ask_chart_target(self, kind)
+        chosen = self.current_kind()
+        currency = None
+        if chosen == REVENUE:
+            if kind is None or kind not in REVENUE_CHARTS:
+                # Two charts on this tab: the button asks which one.
+                button = self.export_chart_button
+                self._revenue_export_menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
+                return
+            chosen, currency = kind, self.revenue_panel.current_currency()
+        target = ask_chart_target(self, chosen)
         if target is None:
             return
         funnel = self.funnel
@@ -588,9 +764,10 @@ class FunnelPage(QWidget):
             from crm.analytics.charts import build_chart, save_figure
 
             # Exports use the light theme: they go into documents and slides.
-            return save_figure(build_chart(kind, funnel, LIGHT), target.path, dpi=target.dpi)
+            fig = build_chart(chosen, funnel, LIGHT, currency=currency)
+            return save_figure(fig, target.path, dpi=target.dpi)
 
-        self.sig_status_message.emit(f"Exporting the {TAB_TITLES[kind].lower()} chart…")
+        self.sig_status_message.emit(f"Exporting the {CHART_TITLES[chosen].lower()} chart…")
         self._export_runner.start(job)
 
     def export_report(self) -> None:
@@ -626,7 +803,7 @@ class FunnelPage(QWidget):
             self.stack.setCurrentWidget(self.empty)
         else:
             self.stack.setCurrentWidget(self.tabs)
-            self.panels[self.current_kind()].show_funnel(funnel, self._theme)
+            self._show_current(funnel)
         has_data = not funnel.empty
         self.export_chart_button.setEnabled(has_data)
         self.export_report_button.setEnabled(has_data)
@@ -638,8 +815,16 @@ class FunnelPage(QWidget):
             if theme != self._theme:
                 self._theme = theme
                 if self.funnel is not None and not self.funnel.empty:
-                    self.panels[self.current_kind()].show_funnel(self.funnel, theme)
+                    self._show_current(self.funnel)
         super().changeEvent(event)
+
+    def _show_current(self, funnel: Funnel) -> None:
+        """Draw the tab on screen (the others are drawn when first shown)."""
+        kind = self.current_kind()
+        if kind == REVENUE:
+            self.revenue_panel.show_funnel(funnel, self._theme)
+        else:
+            self.panels[kind].show_funnel(funnel, self._theme)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -664,7 +849,7 @@ class FunnelPage(QWidget):
 
     def _on_tabs_current_changed(self, _index: int) -> None:
         if self.funnel is not None and not self.funnel.empty:
-            self.panels[self.current_kind()].show_funnel(self.funnel, self._theme)
+            self._show_current(self.funnel)
 
     def _on_panel_link_activated(self, kind: str, value: str) -> None:
         flt = self.funnel.filter if self.funnel is not None else self.current_filter()
@@ -690,7 +875,7 @@ class FunnelPage(QWidget):
             self._show_leads(LeadQuery())
 
     def _on_events_changed(self, change: Change, _origin: object) -> None:
-        if not change.touches(*LEAD_TABLES, "step", "offer"):
+        if not change.touches(*LEAD_TABLES, "step", "offer", "sale", "refund"):
             return  # the pacing, say: no count changes
         self._stale = True
         if self.isVisible():

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from crm.analytics.funnel import CHART_KINDS, NOT_TRACKED, Funnel, StepReach
+from crm.analytics.revenue import REVENUE_CHARTS, CurrencyRevenue, share_text
 from crm.errors import ValidationError
+from crm.money import CURRENCIES, SYMBOLS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -99,11 +101,22 @@ def preload() -> None:
     import matplotlib.figure
     import matplotlib.ticker  # noqa: F401
 
+    _plain_text()
+
+
+def _plain_text() -> None:
+    """Text is never read as math: two dollar amounts ('$49.00 … $98.00') or a '$' in an
+    offer's name would otherwise be typeset as a formula. No chart uses math text."""
+    import matplotlib
+
+    matplotlib.rcParams["text.parse_math"] = False
+
 
 def new_figure(size: tuple[float, float], theme: Theme) -> Figure:
     """An empty Figure (constrained layout) painted in the theme's background."""
     from matplotlib.figure import Figure
 
+    _plain_text()
     return Figure(figsize=size, facecolor=theme.background, layout="constrained")
 
 
@@ -492,6 +505,162 @@ def draw_velocity(fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT)
     ax.set_xlabel("Median days", fontsize=LABEL_PT)
 
 
+# --- revenue: one currency per chart ------------------------------------------------
+
+
+def _revenue_frame(
+    fig: Figure | SubFigure,
+    funnel: Funnel,
+    theme: Theme,
+    currency: str | None,
+    title: str,
+    what: Callable[[CurrencyRevenue], str],
+) -> tuple[Axes, CurrencyRevenue | None]:
+    """The axes of a revenue chart and the currency's numbers (None: no sale in view).
+
+    ``currency`` None picks the currency with the most purchases; a valid ISO code with
+    no sale in view draws the empty chart under that code's name."""
+    rev = funnel.revenue.of(currency)
+    code = rev.currency if rev else (currency.strip().upper() if currency else "")
+    subtitle = funnel.filter.describe()
+    if rev is not None:
+        subtitle += f" · {what(rev)}"
+        others = [c for c in funnel.revenue.codes if c != rev.currency]
+        if others:
+            # Never added up: the other currencies have charts of their own.
+            subtitle += f" · also sales in {', '.join(others)}"
+    ax = _frame(fig, f"{title}, {code}" if code else title, subtitle, theme)
+    if rev is None:
+        flt = funnel.filter
+        _empty(
+            ax,
+            theme,
+            "No sale in this period and with these filters: widen them."
+            if flt.has_period or flt.source or flt.tag
+            else "Import a sales export (Stripe, Gumroad, Shopify, PayPal) to see revenue.",
+        )
+    return ax, rev
+
+
+def _money_axis(ax: Axes, theme: Theme, currency: str) -> None:
+    """Ticks in whole units of the currency, with its sign: '€2,000'."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    scale = 10 ** CURRENCIES.get(currency, 2)
+    sign = SYMBOLS.get(currency)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+
+    def tick(value: float, _pos: int) -> str:
+        whole = f"{value / scale:,.0f}"
+        return f"{sign}{whole}" if sign else whole
+
+    ax.xaxis.set_major_formatter(FuncFormatter(tick))
+    ax.grid(axis="x", color=theme.grid, linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+REVENUE_OFFER_ROWS = 10  # offers drawn; the table beside the chart holds every one
+
+
+def draw_revenue_by_offer(
+    fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT, currency: str | None = None
+) -> None:
+    """Per first free offer: the revenue its first takers brought, and how many bought."""
+    ax, rev = _revenue_frame(
+        fig,
+        funnel,
+        theme,
+        currency,
+        "Revenue by the free offer a lead took first",
+        lambda r: f"{r.money(r.total)} net of refunds · n = {r.buyers:,} buyers",
+    )
+    if rev is None:
+        return
+    named = [o for o in rev.by_first_offer if o.offer is not None]
+    rows = named[:REVENUE_OFFER_ROWS]
+    rest = [o for o in rev.by_first_offer if o.offer is None]
+    rows += rest  # "No free offer" last, so every buyer is somewhere on the chart
+    y = list(range(len(rows)))[::-1]
+    colors = [theme.bar if o.offer is not None else OKABE_ITO["grey"] for o in rows]
+    bars = ax.barh(y, [o.revenue for o in rows], color=colors, height=0.65)
+    for bar, o in zip(bars, rows, strict=True):
+        if o.offer is not None:
+            bar.set_gid(f"offer:{o.offer}")
+    ax.set_yticks(y, [shorten(o.label, 26) for o in rows], fontsize=LABEL_PT)
+    for label, o in zip(ax.get_yticklabels(), rows, strict=True):
+        if o.offer is None:
+            label.set_color(theme.muted)
+    top = max((o.revenue for o in rows), default=0)
+    ax.set_xlim(0, (top or 1) * 1.7)
+    _money_axis(ax, theme, rev.currency)
+    xmax = ax.get_xlim()[1]
+    for yy, o in zip(y, rows, strict=True):
+        share = f" ({share_text(o.share)})" if o.share is not None else ""
+        text = (
+            f"{rev.money(o.revenue)} · {o.buyers:,} of {o.took:,} bought{share}"
+            if o.buyers
+            else f"no buyer among {o.took:,}"
+        )
+        ax.text(
+            o.revenue + xmax * 0.01,
+            yy,
+            text,
+            va="center",
+            fontsize=VALUE_PT,
+            color=theme.foreground if o.buyers else theme.muted,
+        )
+    ax.set_xlabel(
+        f"Revenue in {rev.currency} from the leads whose first free offer it was",
+        fontsize=LABEL_PT,
+    )
+
+
+def draw_time_to_purchase(
+    fig: Figure | SubFigure, funnel: Funnel, theme: Theme = LIGHT, currency: str | None = None
+) -> None:
+    """How long first-time buyers took from their first yes to their first purchase."""
+    ax, rev = _revenue_frame(
+        fig,
+        funnel,
+        theme,
+        currency,
+        "Days from a lead's first yes to its first purchase",
+        lambda r: (
+            f"n = {r.new_buyers:,} first-time buyers"
+            + (f" · median {r.median_days:.1f} days" if r.median_days is not None else "")
+        ),
+    )
+    if rev is None:
+        return
+    if not rev.new_buyers:
+        _empty(
+            ax,
+            theme,
+            "Every buyer in view had bought before this period: widen it to see first purchases.",
+        )
+        return
+    buckets = list(rev.distribution)
+    x = list(range(len(buckets)))
+    counts = [b.buyers for b in buckets]
+    ax.bar(x, counts, color=OKABE_ITO["green"], width=0.65)
+    ax.set_xticks(x, [b.label for b in buckets], fontsize=LABEL_PT)
+    ax.set_ylim(0, max(counts) * 1.25 or 1)
+    _value_axis(ax, theme, axis="y")
+    ymax = ax.get_ylim()[1]
+    for xx, n in zip(x, counts, strict=True):
+        ax.text(
+            xx,
+            n + ymax * 0.015,
+            f"{n:,} ({share_text(n / rev.new_buyers)})" if n else "0",
+            ha="center",
+            va="bottom",
+            fontsize=VALUE_PT,
+            color=theme.foreground if n else theme.muted,
+        )
+    ax.set_ylabel("First-time buyers", fontsize=LABEL_PT)
+    ax.set_xlabel("Days (of 24 hours) from the first recorded yes", fontsize=LABEL_PT)
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -505,6 +674,27 @@ DRAW: dict[str, Callable[[Any, Funnel, Theme], None]] = {
     "velocity": draw_velocity,
 }
 assert tuple(DRAW) == CHART_KINDS
+# The revenue charts draw one currency each.
+REVENUE_DRAW: dict[str, Callable[[Any, Funnel, Theme, str | None], None]] = {
+    "revenue-by-offer": draw_revenue_by_offer,
+    "time-to-purchase": draw_time_to_purchase,
+}
+assert tuple(REVENUE_DRAW) == REVENUE_CHARTS
+ALL_CHARTS = CHART_KINDS + REVENUE_CHARTS
+
+
+def draw(
+    kind: str, fig: Figure | SubFigure, funnel: Funnel, theme: Theme, currency: str | None = None
+) -> None:
+    """Draw chart ``kind`` (one of ``ALL_CHARTS``) on ``fig``; ``currency`` picks a
+    revenue chart's currency (None: the one with the most purchases)."""
+    _plain_text()
+    if kind in REVENUE_DRAW:
+        REVENUE_DRAW[kind](fig, funnel, theme, currency)
+    elif kind in DRAW:
+        DRAW[kind](fig, funnel, theme)
+    else:
+        raise ValidationError(f"'{kind}' is not a chart: use one of {', '.join(ALL_CHARTS)}.")
 
 
 def build_chart(
@@ -512,20 +702,26 @@ def build_chart(
     funnel: Funnel,
     theme: Theme | str = LIGHT,
     size: tuple[float, float] = REPORT_SIZE,
+    *,
+    currency: str | None = None,
 ) -> Figure:
-    """A new Figure with one chart (``kind`` is one of ``CHART_KINDS``)."""
-    if kind not in DRAW:
-        raise ValidationError(f"'{kind}' is not a chart: use one of {', '.join(CHART_KINDS)}.")
+    """A new Figure with one chart (``kind`` is one of ``ALL_CHARTS``)."""
+    if kind not in ALL_CHARTS:
+        raise ValidationError(f"'{kind}' is not a chart: use one of {', '.join(ALL_CHARTS)}.")
+    if currency is not None:
+        funnel.revenue.of(currency)  # a code that is not ISO 4217 is refused here
     theme = THEMES[theme] if isinstance(theme, str) else theme
     fig = new_figure(size, theme)
-    DRAW[kind](fig, funnel, theme)
+    draw(kind, fig, funnel, theme, currency)
     return fig
 
 
-def restyle(fig: Figure, kind: str, funnel: Funnel, theme: Theme) -> None:
+def restyle(
+    fig: Figure, kind: str, funnel: Funnel, theme: Theme, *, currency: str | None = None
+) -> None:
     """Redraw a chart in place for another theme (the app's palette changed)."""
     fig.clear()
-    DRAW[kind](fig, funnel, theme)
+    draw(kind, fig, funnel, theme, currency)
 
 
 def export_format(path: str | Path) -> str:

@@ -54,11 +54,13 @@ lead that took them in the other order is left out of that pair).
 Cohorts: leads grouped by the month (UTC) of their first yes, and the share of each
 cohort whose highest level reached each step (null in the JSON for a step that is not
 tracked).
+
+Revenue: per currency, what the sales in view brought and which small yeses came before
+them (``crm.analytics.revenue``, where the period picks sales by their date).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import logging
 import statistics
@@ -66,55 +68,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from crm.analytics.revenue import FunnelTables, Revenue, compute_revenue
+from crm.analytics.view import FilterSql, FunnelFilter, NumbersTable, check_filter
 from crm.asking.ladder import StepRow, get_ladder
-from crm.book.leads import TAGGED
 from crm.errors import ValidationError
 from crm.jobs import CancelToken, no_progress
 from crm.store.models import database_proxy
-from crm.timefmt import local
 
 log = logging.getLogger(__name__)
 
 NO_STEP = "none"  # the "from" of a path with no non-major yes before the major step
 NOT_TRACKED = "not tracked"  # in place of a count at a step no yes in view is recorded at
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelFilter:
-    """Which yeses and leads the funnel looks at; every part is optional."""
-
-    since: dt.datetime | None = None  # inclusive, naive UTC
-    until: dt.datetime | None = None  # exclusive, naive UTC
-    source: str | None = None
-    tag: str | None = None
-
-    @property
-    def has_period(self) -> bool:
-        return self.since is not None or self.until is not None
-
-    def period_text(self) -> str:
-        """The period in words, in local dates as the user picked them (stored as UTC)."""
-
-        def day(value: dt.datetime) -> str:
-            return local(value).date().isoformat()
-
-        last = (self.until - dt.timedelta(seconds=1)) if self.until else None
-        if self.since and last:
-            return f"{day(self.since)} to {day(last)}"
-        if self.since:
-            return f"since {day(self.since)}"
-        if last:
-            return f"until {day(last)}"
-        return "all time"
-
-    def describe(self) -> str:
-        """Period and filters in one line: 'all time · source mailchimp · tag vip'."""
-        parts = [self.period_text()]
-        if self.source:
-            parts.append(f"source {self.source}")
-        if self.tag:
-            parts.append(f"tag {self.tag}")
-        return " · ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +226,7 @@ class Funnel:
     paths: tuple[PathRow, ...]
     velocity: tuple[VelocityRow, ...]
     cohorts: tuple[CohortRow, ...]
+    revenue: Revenue  # per currency, from the sales in view (crm.analytics.revenue)
 
     @property
     def empty(self) -> bool:
@@ -293,64 +258,12 @@ class Funnel:
             "paths": [p.to_json() for p in self.paths],
             "velocity": [v.to_json() for v in self.velocity],
             "cohorts": [c.to_json(untracked) for c in self.cohorts],
+            "revenue": self.revenue.to_json(),
         }
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def _text_time(value: dt.datetime) -> str:
-    # Stored times compare as text: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
-    return value.replace(microsecond=0).isoformat(sep=" ")
-
-
-class _Sql:
-    """The WHERE pieces a filter turns into, for commitments, asks and leads."""
-
-    def __init__(self, flt: FunnelFilter) -> None:
-        self.lead_where: list[str] = []
-        self.lead_params: list[Any] = []
-        if flt.source:
-            self.lead_where.append("l.source = ?")
-            self.lead_params.append(flt.source)
-        if flt.tag:
-            self.lead_where.append(TAGGED)
-            self.lead_params.append(flt.tag.strip())
-        self.filtered = bool(self.lead_where)
-
-    def period(self, column: str, flt: FunnelFilter) -> tuple[list[str], list[Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if flt.since is not None:
-            where.append(f"{column} >= ?")
-            params.append(_text_time(flt.since))
-        if flt.until is not None:
-            where.append(f"{column} < ?")
-            params.append(_text_time(flt.until))
-        return where, params
-
-    def lead_join(self, alias: str) -> str:
-        """A join that keeps rows of leads the filter picks ('' when it picks all)."""
-        if not self.filtered:
-            return ""
-        return f" JOIN lead l ON l.id = {alias}.lead_id AND " + " AND ".join(self.lead_where)
-
-
-def _check_filter(flt: FunnelFilter) -> None:
-    if flt.since and flt.until and flt.since >= flt.until:
-        raise ValidationError("The period ends before it starts: pick an end after the start.")
-    if flt.source is not None and not flt.source.strip():
-        raise ValidationError("The source filter is empty: name a source or leave it out.")
-    if flt.tag is not None and not flt.tag.strip():
-        raise ValidationError("The tag filter is empty: name a tag or leave it out.")
-    if (
-        flt.tag
-        and not database_proxy.execute_sql(
-            "SELECT 1 FROM tag WHERE name = ? COLLATE NOCASE", [flt.tag.strip()]
-        ).fetchone()
-    ):
-        raise ValidationError(f"There is no tag named '{flt.tag.strip()}': check the name.")
 
 
 def _exec(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -386,11 +299,12 @@ def compute_funnel(
     The commitments are read once, into a per-lead temporary table (first yes at each
     step, highest level, first yes overall); reach, took, cohorts, velocity, paths and
     offers are aggregates over it, so the cost stays a few passes however many rows.
+    Revenue (``crm.analytics.revenue``) is read in the same snapshot.
     """
-    _check_filter(flt)
+    check_filter(flt)
     ladder = sorted(get_ladder(), key=lambda s: s.level)
-    sql = _Sql(flt)
-    total, done = 6, 0
+    sql = FilterSql(flt)
+    total, done = 7, 0
 
     def tick() -> None:
         nonlocal done
@@ -417,6 +331,10 @@ def compute_funnel(
             tick()
             velocity = _velocity(ladder)
             tick()
+            # Revenue reads the per-lead table rather than the yeses again.
+            tables = FunnelTables(_LEADS, tuple(int(s.id) for s in ladder))
+            revenue = compute_revenue(flt, tables=tables)
+            tick()
         finally:
             database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_LEADS}")
             database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_TAKES}")
@@ -429,10 +347,11 @@ def compute_funnel(
         paths=paths,
         velocity=velocity,
         cohorts=cohorts,
+        revenue=revenue,
     )
 
 
-def _build_lead_table(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> None:
+def _build_lead_table(ladder: list[StepRow], sql: FilterSql, flt: FunnelFilter) -> None:
     """The one pass over the commitments, in lead order along the (lead_id, at) index.
 
     Each aggregate costs about the same per commitment, so the pass keeps to one per step;
@@ -466,7 +385,7 @@ def _build_lead_table(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> No
     )
 
 
-def _count_leads(sql: _Sql) -> int:
+def _count_leads(sql: FilterSql) -> int:
     where = (" WHERE " + " AND ".join(sql.lead_where)) if sql.filtered else ""
     return _exec(f"SELECT count(*) FROM lead l{where}", sql.lead_params)[0][0]
 
@@ -504,7 +423,7 @@ def _cohorts_and_counts(
 
 def _steps(
     ladder: list[StepRow],
-    sql: _Sql,
+    sql: FilterSql,
     flt: FunnelFilter,
     took: list[int],
     reached_in_view: list[int],
@@ -546,7 +465,7 @@ def _steps(
     return tuple(out)
 
 
-def _asks(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> tuple[StepAsks, ...]:
+def _asks(ladder: list[StepRow], sql: FilterSql, flt: FunnelFilter) -> tuple[StepAsks, ...]:
     where, params = sql.period("a.asked_at", flt)
     rows = _exec(
         "SELECT a.step_id, count(*), sum(a.outcome = 'accepted'), sum(a.outcome = 'declined'), "
@@ -562,7 +481,7 @@ def _asks(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> tuple[StepAsks
     )
 
 
-def _offers(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> tuple[OfferStats, ...]:
+def _offers(ladder: list[StepRow], sql: FilterSql, flt: FunnelFilter) -> tuple[OfferStats, ...]:
     where, params = sql.period("c.at", flt)
     # The earliest higher step first taken after the offer: '~' sorts after any time and
     # stands for "not after", since SQLite's many-argument min() returns NULL on a NULL.
@@ -605,7 +524,7 @@ def _offers(ladder: list[StepRow], sql: _Sql, flt: FunnelFilter) -> tuple[OfferS
 
 
 def _paths(ladder: list[StepRow], flt: FunnelFilter) -> tuple[PathRow, ...]:
-    where, params = _Sql(FunnelFilter()).period("c2.at", flt)
+    where, params = FilterSql(FunnelFilter()).period("c2.at", flt)
     extra = "".join(f" AND {w}" for w in where)
     out: list[PathRow] = []
     by_level = {s.level: s for s in ladder}
@@ -655,24 +574,6 @@ def _velocity(ladder: list[StepRow]) -> tuple[VelocityRow, ...]:
 # --- the numbers as tables: the UI shows them beside each chart, the report under it ---
 
 CHART_KINDS = ("funnel", "asks", "offers", "cohorts", "velocity")
-
-
-@dataclass(frozen=True, slots=True)
-class NumbersTable:
-    """A chart's numbers as text cells, ready for a table view, TSV or a PDF table.
-
-    ``links`` holds, per row, what a click on it should list: ("step", key) for the
-    leads that reached a step, ("offer", name) for the takers of an offer, or None.
-    """
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    links: tuple[tuple[str, str] | None, ...]
-
-    def to_tsv(self) -> str:
-        lines = ["\t".join(self.columns), *("\t".join(r) for r in self.rows)]
-        return "\n".join(lines) + "\n"
 
 
 def _pct(value: float | None) -> str:

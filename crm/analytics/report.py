@@ -2,7 +2,9 @@
 filters and the date it was made.
 
 Pages are A4 portrait: a cover with the headline numbers and the paths into the major
-steps, then one page per chart with its table. A table too long for its page continues
+steps, then one page per chart with its table, then the revenue pages: per currency a
+page with its headline numbers and two charts, and the pages of its tables (one page
+saying there is no sale when none is in view). A table too long for its page continues
 on the next one, so every number is in the PDF. The pages are figures from ``crm.analytics.charts``,
 the one module that speaks to matplotlib.
 """
@@ -11,12 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crm.analytics.charts import DRAW, LIGHT, Theme, new_figure, pdf_pages, shorten
+from crm.analytics.charts import DRAW, LIGHT, Theme, draw, new_figure, pdf_pages, shorten
 from crm.analytics.funnel import CHART_KINDS, NOT_TRACKED, Funnel, NumbersTable, numbers_table
+from crm.analytics.revenue import CurrencyRevenue, revenue_tables, summary_lines
 from crm.errors import ValidationError
 from crm.jobs import CancelToken, no_progress
 from crm.safety.output_files import atomic_output
@@ -35,6 +40,14 @@ ROW_IN = 0.27  # one table row
 FOOTNOTE_IN = 0.7  # room the cover's definitions take above the bottom margin
 FOOTER_FILTER_CHARS = 60
 REPORT_TITLE = "Smallyes funnel report"
+CONTENT_IN = PAGE[1] - TOP_IN - BOTTOM_IN  # the height between the page margins
+REVENUE_HEAD_IN = 1.7  # a revenue page's heading and sentences above its two charts
+REVENUE_CHARTS_IN = (4.4, 4.0)  # revenue by first offer, days to a first purchase
+LINE_IN = 0.24  # one line of the sentences under a revenue page's heading
+HEAD_CHARS = 105  # the most characters of such a line that fit between the margins
+TABLE_PAD_IN = (0.15, 0.35)  # above a packed table's title, and below its last row
+# A number as a table cell starts with a digit, after a sign and a currency's sign or code.
+_NUMBER_CELL = re.compile(r"^[-+]?(?:[€$£¥]|[A-Z]{3} )?\d")
 
 
 def _when(made_at: dt.datetime) -> str:
@@ -115,7 +128,7 @@ def _draw_table(
         for c in range(len(table.columns))
     ]
     numeric = [
-        all(str(r[c])[:1].isdigit() or str(r[c]) in ("–", NOT_TRACKED) for r in rows)
+        all(_NUMBER_CELL.match(str(r[c])) or str(r[c]) in ("–", NOT_TRACKED) for r in rows)
         for c in range(len(table.columns))
     ]
     for (r, c), cell in cells.get_celld().items():
@@ -160,8 +173,10 @@ def report_pages(
     cancel: CancelToken | None = None,
 ) -> Iterator[Figure]:
     """The report's pages in order, each a Figure: the cover, then each chart with its
-    table, a table that does not fit continuing on pages of its own."""
-    total = 1 + len(CHART_KINDS)
+    table, a table that does not fit continuing on pages of its own, then the revenue
+    pages of each currency."""
+    currencies: list[CurrencyRevenue | None] = list(funnel.revenue.currencies) or [None]
+    total = 1 + len(CHART_KINDS) + len(currencies)
     page = 1
     cover, paths_left = _cover(funnel, made_at, theme, page)
     yield cover
@@ -187,6 +202,86 @@ def report_pages(
             _footer(fig, funnel, made_at, page, theme)
             yield fig
         progress(done, total)
+    for done, rev in enumerate(currencies, start=2 + len(CHART_KINDS)):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        figs = [_revenue_page(funnel, rev, theme)]
+        if rev is not None:
+            figs += _packed_tables(revenue_tables(rev), theme)
+        for fig in figs:
+            page += 1
+            _footer(fig, funnel, made_at, page, theme)
+            yield fig
+        progress(done, total)
+
+
+def _revenue_page(funnel: Funnel, rev: CurrencyRevenue | None, theme: Theme) -> Figure:
+    """One currency's heading, its headline numbers in sentences, and its two charts;
+    without a sale in view, the page says so above the two empty charts."""
+    fig = _page(theme)
+    head, by_offer, by_days = _areas(fig, (REVENUE_HEAD_IN, *REVENUE_CHARTS_IN), theme)
+    fg, muted = theme.foreground, theme.muted
+    if rev is None:
+        title = "Revenue"
+        lines = [
+            "No sale is in view yet.",
+            "Import a sales export (Stripe, Gumroad, Shopify, PayPal) and its amounts count "
+            "here, per currency.",
+        ]
+    else:
+        title = f"Revenue in {rev.currency}"
+        lines = summary_lines(rev)
+        others = [c for c in funnel.revenue.codes if c != rev.currency]
+        if others:
+            lines.append(
+                f"Amounts in other currencies ({', '.join(others)}) are never added in: "
+                "each has pages of its own."
+            )
+    head.text(0.0, 1.0, title, fontsize=16, fontweight="bold", color=fg, va="top")
+    y = 1 - 0.5 / REVENUE_HEAD_IN
+    # Wrapped here: matplotlib would wrap at the page's edge, past the margin.
+    for line in (part for text in lines for part in textwrap.wrap(text, HEAD_CHARS)):
+        head.text(0.0, y, line, fontsize=9.5, color=fg if rev else muted, va="top")
+        y -= LINE_IN / REVENUE_HEAD_IN
+    for area, kind in ((by_offer, "revenue-by-offer"), (by_days, "time-to-purchase")):
+        draw(kind, area, funnel, theme, rev.currency if rev else None)
+    return fig
+
+
+def _packed_tables(tables: tuple[NumbersTable, ...], theme: Theme) -> Iterator[Figure]:
+    """Pages holding ``tables`` one under another (no footer yet); a table that does not
+    fit in what is left of a page goes on with the rest of its rows on the next."""
+    pad_top, pad_bottom = TABLE_PAD_IN
+    pages: list[list[tuple[NumbersTable, list[tuple[str, ...]]]]] = []
+    current: list[tuple[NumbersTable, list[tuple[str, ...]]]] = []
+    used = 0.0
+    for table in tables:
+        rows, piece = list(table.rows), table
+        while True:
+            room = CONTENT_IN - used - pad_top - pad_bottom
+            fit = int(room / ROW_IN - 1.6 + 1e-9)  # less the title's line and the header
+            if fit >= (1 if rows else 0):
+                take = rows[:fit]
+                current.append((piece, take))
+                used += (len(take) + 1.6) * ROW_IN + pad_top + pad_bottom
+                rows = rows[len(take) :]
+                piece = NumbersTable(f"{table.title} (continued)", table.columns, (), ())
+                if not rows:
+                    break
+            if not current:  # cannot happen on an empty page; never loop forever
+                raise ValueError("a table row does not fit on an empty page")
+            pages.append(current)
+            current, used = [], 0.0
+    if current:
+        pages.append(current)
+    for content in pages:
+        fig = _page(theme)
+        heights = tuple((len(rows) + 1.6) * ROW_IN + pad_top + pad_bottom for _, rows in content)
+        for area, (table, rows), height in zip(
+            _areas(fig, heights, theme), content, heights, strict=True
+        ):
+            _draw_table(area, table, rows, theme, top=1 - pad_top / height)
+        yield fig
 
 
 def _continued(
@@ -281,6 +376,12 @@ def _cover(
                 f"The offer that most often led on: {best.offer} "
                 f"({best.went_further:,} of {best.takers:,} takers, {best.further_rate:.0%})."
             )
+        if not funnel.revenue.empty:
+            per = "; ".join(
+                f"{r.money(r.total)} from {r.buyers:,} buyer{'s' if r.buyers != 1 else ''}"
+                for r in funnel.revenue.currencies
+            )
+            headline.append(f"Revenue, net of refunds: {per}.")
         y -= 0.02
         for text in headline:
             fig.text(MARGIN, y, text, fontsize=10.5, color=fg)

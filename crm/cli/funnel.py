@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from crm.analytics.funnel import CHART_KINDS, FunnelFilter, compute_funnel, numbers_table
+from crm.analytics.funnel import (
+    CHART_KINDS,
+    FunnelFilter,
+    NumbersTable,
+    compute_funnel,
+    numbers_table,
+)
+from crm.analytics.revenue import REVENUE_CHARTS, revenue_tables, summary_lines
 from crm.cli import add_json_flag, print_json
 from crm.errors import ValidationError
+from crm.money import check_currency
 from crm.timefmt import parse_user_datetime, utc_now
 
 
@@ -27,10 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_funnel)
 
     p = sub.add_parser("chart", help="save one funnel chart as PNG, SVG or PDF")
-    p.add_argument("kind", choices=CHART_KINDS)
+    p.add_argument("kind", choices=CHART_KINDS + REVENUE_CHARTS)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file.png|.svg|.pdf")
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default 150)")
     p.add_argument("--theme", choices=("light", "dark"), default="light")
+    p.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="for a revenue chart: the currency (ISO code; default: the one with most sales)",
+    )
     _add_filters(p)
     add_json_flag(p)
     p.set_defaults(handler=cmd_chart)
@@ -77,22 +90,35 @@ def cmd_funnel(args: argparse.Namespace) -> None:
         return
     print(f"Funnel · {funnel.filter.describe()} · {funnel.leads:,} leads")
     for kind in ("funnel", "asks", "offers", "paths", "velocity", "cohorts"):
-        table = numbers_table(funnel, kind)
+        _print_table(numbers_table(funnel, kind))
+    print()
+    if funnel.revenue.empty:
+        print("Revenue: no sale in view (import a sales export to see it here)")
+    for rev in funnel.revenue.currencies:
+        print(f"Revenue in {rev.currency}")
+        for line in summary_lines(rev):
+            print(f"  {line}")
+        for table in revenue_tables(rev):
+            _print_table(table)
         print()
-        print(table.title)
-        if not table.rows:
-            print("  (nothing yet)")
-            continue
-        widths = [
-            max(len(x) for x in (table.columns[c], *(r[c] for r in table.rows)))
-            for c in range(len(table.columns))
+
+
+def _print_table(table: NumbersTable) -> None:
+    print()
+    print(table.title)
+    if not table.rows:
+        print("  (nothing yet)")
+        return
+    widths = [
+        max(len(x) for x in (table.columns[c], *(r[c] for r in table.rows)))
+        for c in range(len(table.columns))
+    ]
+    for row in (table.columns, *table.rows):
+        cells = [
+            row[0].ljust(widths[0]),
+            *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)),
         ]
-        for row in (table.columns, *table.rows):
-            cells = [
-                row[0].ljust(widths[0]),
-                *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)),
-            ]
-            print("  " + "  ".join(cells))
+        print("  " + "  ".join(cells))
 
 
 def cmd_chart(args: argparse.Namespace) -> None:
@@ -101,8 +127,15 @@ def cmd_chart(args: argparse.Namespace) -> None:
 
     export_format(args.output)  # refuse a bad name or target before any work
     check_target(args.output, "chart")
+    if args.currency is not None and args.kind not in REVENUE_CHARTS:
+        raise ValidationError(
+            "--currency picks the currency of a revenue chart: leave it out for this one."
+        )
+    if args.currency is not None:
+        check_currency(args.currency)
     funnel = compute_funnel(filter_from_args(args))
-    path = save_figure(build_chart(args.kind, funnel, args.theme), args.output, dpi=args.dpi)
+    fig = build_chart(args.kind, funnel, args.theme, currency=args.currency)
+    path = save_figure(fig, args.output, dpi=args.dpi)
     if args.json:
         print_json({"chart": args.kind, "file": str(path)})
     else:

@@ -43,3 +43,43 @@ def test_demo_refuses_a_database_with_leads(db, now) -> None:
     with pytest.raises(ValidationError):
         load_demo(leads=5, now=now)
     assert count_leads() == 5
+
+
+def test_demo_purchases_are_sales_with_amounts(db, now) -> None:
+    from crm.analytics.revenue import compute_revenue
+
+    report = load_demo(leads=3000, seed=5, now=now)
+    assert report["sales"] > 30
+    q = db.execute_sql
+    # Every purchase yes is one sale of a priced product, on the same date.
+    unsold = q(
+        "SELECT count(*) FROM commitment c JOIN step s ON s.id = c.step_id "
+        "WHERE s.key = 'purchased' AND NOT EXISTS (SELECT 1 FROM sale x "
+        "WHERE x.commitment_id = c.id AND x.at = c.at)"
+    ).fetchone()[0]
+    assert unsold == 0
+    priced = q(
+        "SELECT count(*) FROM sale x JOIN commitment c ON c.id = x.commitment_id "
+        "JOIN offer o ON o.id = c.offer_id WHERE o.kind = 'product' AND o.price = x.amount "
+        "AND o.currency = x.currency AND o.name = x.product"
+    ).fetchone()[0]
+    assert priced == q("SELECT count(*) FROM sale WHERE commitment_id IS NOT NULL").fetchone()[0]
+    # Refunds: some in part, some whole (those have no yes left), each the sum of its rows.
+    partly, wholly = q(
+        "SELECT sum(refunded > 0 AND refunded < amount), sum(refunded = amount) FROM sale"
+    ).fetchone()
+    assert partly > 0 and wholly > 0
+    assert q("SELECT count(*) FROM sale WHERE refunded = amount AND commitment_id IS NOT NULL"
+             ).fetchone()[0] == 0  # fmt: skip
+    mismatched = q(
+        "SELECT count(*) FROM sale x WHERE x.refunded != coalesce((SELECT sum(r.amount) "
+        "FROM refund r WHERE r.sale_id = x.id), 0)"
+    ).fetchone()[0]
+    assert mismatched == 0
+    # Mostly one currency; the funnel's revenue has both, apart.
+    revenue = compute_revenue()
+    assert revenue.codes == ("EUR", "USD")
+    eur, usd = revenue.currencies
+    assert eur.purchases > 4 * usd.purchases
+    assert eur.purchases > eur.buyers  # some bought twice
+    assert sum(o.revenue for o in eur.by_first_offer) == eur.total

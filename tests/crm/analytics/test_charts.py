@@ -113,7 +113,8 @@ def test_report_has_a_cover_and_a_page_per_chart(small_history, db_path, tmp_pat
     out = tmp_path / "report.pdf"
     assert run_cli(db_path, "report", "-o", str(out), "--tag", "") == 1  # empty tag refused
     assert run_cli(db_path, "report", "-o", str(out)) == 0
-    assert pdf_pages(out) == 1 + len(CHART_KINDS)
+    # and one revenue page, saying no sale is in view
+    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]  # none left
 
 
@@ -126,7 +127,7 @@ def test_a_long_table_continues_on_another_page(db, now, tmp_path) -> None:
     funnel = compute_funnel()
     assert len(funnel.cohorts) == 20
     out = write_report(funnel, tmp_path / "r.pdf", made_at=now)
-    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1
+    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1 + 1  # the cohorts go on; revenue
 
 
 def test_report_needs_a_pdf_name(db, now, tmp_path) -> None:

@@ -211,7 +211,7 @@ def test_an_empty_database_gives_zeros_not_errors(db) -> None:
 
 def test_json_has_the_documented_keys(history) -> None:
     data = compute_funnel().to_json()
-    assert set(data) == {"steps", "asks", "offers", "paths", "velocity", "cohorts"}
+    assert set(data) == {"steps", "asks", "offers", "paths", "velocity", "cohorts", "revenue"}
     assert set(data["steps"][0]) == {
         "key",
         "label",
@@ -336,7 +336,16 @@ def test_cli_funnel_json_echoes_the_filter_it_used(
         monkeypatch.undo()
         time.tzset()
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["steps", "asks", "offers", "paths", "velocity", "cohorts", "filter"]
+    assert list(data) == [
+        "steps",
+        "asks",
+        "offers",
+        "paths",
+        "velocity",
+        "cohorts",
+        "revenue",
+        "filter",
+    ]
     full = {"period": "", "since": None, "until": None, "source": None, "tag": None}
     assert data["filter"] == {**full, **expected}
 
