@@ -34,6 +34,7 @@ CURRENCIES: Mapping[str, int] = {
 }
 SYMBOLS: Mapping[str, str] = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
+MAX_MINOR = 10**13  # minor units of one amount: a sum of 900,000 of them fits 64 bits
 _PLAIN = re.compile(r"^-?\d{1,15}(?:\.\d{1,4})?$")
 _NUMBER = re.compile(r"^[+-]?(?:\d[\d.,' \u00a0\u202f]*)?\d$|^[+-]?\d*[.,]\d+$")
 
@@ -114,13 +115,19 @@ def _not_amount(text: str) -> str:
 
 def to_minor(amount: Decimal, currency: str) -> int:
     """``amount`` in the currency's minor units; ValidationError when it has finer
-    fractions than the currency (19.999 USD)."""
+    fractions than the currency (19.999 USD), or is too large for one sale (:data:`MAX_MINOR`:
+    the database's integers, and the sums of a million of them, must hold it)."""
     places = CURRENCIES[currency]
     scaled = amount.scaleb(places)
     if scaled != scaled.to_integral_value():
         raise ValidationError(
             f"{amount} {currency} has more decimals than {currency} has ({places}): "
             "check the amount column."
+        )
+    if abs(scaled) >= MAX_MINOR:
+        shown = str(amount) if len(str(amount)) <= 30 else f"{amount:.3e}"
+        raise ValidationError(
+            f"{shown} {currency} is too large to be one sale's amount: check the amount column."
         )
     return int(scaled)
 

@@ -582,7 +582,9 @@ class ImportWizard(QDialog):
         if activity:
             self.confirm_label.setText(
                 "Say which column holds each person's email, when they did it, and what they "
-                "did or the link they clicked; a campaign column is optional."
+                "did or the link they clicked; a campaign column is optional. For sales and "
+                "bookings, also the amount paid, its currency, the amount refunded, the "
+                "product, the order id and the meeting time."
             )
         else:
             self.confirm_label.setText(

@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="FIELD=COLUMN",
         help="send the file's COLUMN to FIELD (email, first_name, tags, ...; for an activity "
-        "file: email, time, url, action, campaign); repeatable",
+        "file: email, time, url, action (or status), campaign, and for sales and bookings "
+        "amount, currency, refunded, product, order, starts); repeatable",
     )
     p.add_argument(
         "--interest",

@@ -202,9 +202,10 @@ _NAMED_FIELDS = {t.value: t for t in Target if t is not Target.CUSTOM} | {"link"
 def named_mapping(path: str | Path, names: Sequence[tuple[str, str]]) -> Preview:
     """The file's preview with the columns the owner named (``(field, column header)``,
     as ``smallyes-cli import --map email=Adresse`` gives them) sent where they say, the
-    rest as proposed. Naming a column for the time, the link, the action or the campaign
-    makes it an activity file's mapping (its other columns as the activity proposal has
-    them). One sentence for a field or a column that is not there."""
+    rest as proposed. Naming a column for the time, the link, the action, the campaign or
+    a sale's or booking's field (amount, currency, refunded, product, order, starts) makes
+    it an activity file's mapping (its other columns as the activity proposal has them).
+    One sentence for a field or a column that is not there."""
     preview = preview_csv(path)
     wanted: dict[int, Target] = {}
     for field, column in names:

@@ -34,12 +34,20 @@ class Target(StrEnum):
     BOUNCED_AT = "bounced_at"
     CUSTOM = "custom"
     IGNORE = "ignore"
-    # The columns of a generic activity file (who did what, when): with EMAIL, the only
-    # targets such a file's mapping has (crm.importing.activity.generic).
+    # The columns of a generic activity file (who did what, when): with EMAIL (and STATUS,
+    # read as the action), the only targets such a file's mapping has
+    # (crm.importing.activity.generic).
     TIME = "time"
     URL = "url"
     ACTION = "action"
     CAMPAIGN = "campaign"
+    # A sale's or a booking's in a generic activity file (crm.importing.activity.generic_sales).
+    AMOUNT = "amount"
+    CURRENCY = "currency"
+    REFUNDED = "refunded"
+    PRODUCT = "product"
+    ORDER = "order"  # the sale's or booking's own id
+    STARTS = "starts"  # a booking's meeting time
 
 
 TARGET_LABELS = {
@@ -65,10 +73,29 @@ TARGET_LABELS = {
     Target.URL: "Link they clicked",
     Target.ACTION: "What they did",
     Target.CAMPAIGN: "Campaign or form",
+    Target.AMOUNT: "Amount paid",
+    Target.CURRENCY: "Currency",
+    Target.REFUNDED: "Amount refunded",
+    Target.PRODUCT: "Product or event type",
+    Target.ORDER: "Order or booking id",
+    Target.STARTS: "Meeting time",
 }
 
 # A mapping with one of these is an activity file's (see Target.TIME).
-ACTIVITY_TARGETS = frozenset({Target.TIME, Target.URL, Target.ACTION, Target.CAMPAIGN})
+ACTIVITY_TARGETS = frozenset(
+    {
+        Target.TIME,
+        Target.URL,
+        Target.ACTION,
+        Target.CAMPAIGN,
+        Target.AMOUNT,
+        Target.CURRENCY,
+        Target.REFUNDED,
+        Target.PRODUCT,
+        Target.ORDER,
+        Target.STARTS,
+    }
+)
 # What a column of an activity file can go to, in the order the import window offers them.
 ACTIVITY_CHOICES = (
     Target.EMAIL,
@@ -76,6 +103,12 @@ ACTIVITY_CHOICES = (
     Target.URL,
     Target.ACTION,
     Target.CAMPAIGN,
+    Target.AMOUNT,
+    Target.CURRENCY,
+    Target.REFUNDED,
+    Target.PRODUCT,
+    Target.ORDER,
+    Target.STARTS,
     Target.IGNORE,
 )
 

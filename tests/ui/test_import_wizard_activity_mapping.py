@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm.book.leads import add_lead, find_lead
+from crm.book.sales import lead_sales
 from crm.book.timeline import get_timeline
 from crm.importing.activity.store import lead_topics
 from crm.importing.mapping import Target
@@ -124,3 +125,59 @@ def test_times_that_could_be_day_or_month_first_are_asked(
     _run(qtbot, wizard, wizard.import_button)
     (yes,) = [i for i in get_timeline(find_lead("ada@example.com").id) if i.kind == "commitment"]
     assert yes.at.isoformat() == "2026-04-03T10:00:00"
+
+
+ORDERS = ACTIVITY / "generic" / "lemon-squeezy-orders.csv"
+SALE_TARGETS = [Target.AMOUNT, Target.CURRENCY, Target.REFUNDED, Target.PRODUCT, Target.ORDER,
+                Target.STARTS]  # fmt: skip
+
+
+def test_a_shops_orders_are_mapped_with_their_money_columns(qtbot, db, clock) -> None:
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert wizard.open_file(ORDERS)
+    # statuses, totals and currencies say a shop's orders: proposed as activity, each
+    # column where a Lemon Squeezy export has it
+    assert wizard.is_activity_mapping()
+    assert _targets(wizard) == [
+        "order", "email", "ignore", "action", "amount", "currency", "refunded", "time",
+    ]  # fmt: skip
+    assert "amount paid, its currency" in wizard.confirm_label.text()
+    for combo in wizard.target_combos:
+        assert all(combo.findData(t.value) >= 0 for t in SALE_TARGETS)
+        assert combo.findData(Target.FIRST_NAME.value) == -1
+    labels = [wizard.target_combos[2].itemText(i) for i in range(wizard.target_combos[2].count())]
+    assert {"Amount paid", "Currency", "Amount refunded", "Product or event type",
+            "Order or booking id", "Meeting time"} <= set(labels)  # fmt: skip
+    _pick(wizard.target_combos[2], Target.PRODUCT.value)  # the buyer's name, as the product
+    assert [c.target for c in wizard.options(dry_run=True).mapping or ()][2] is Target.PRODUCT
+
+    _run(qtbot, wizard, wizard.import_button)
+    summary = wizard.summary_label.text()
+    assert "5 yeses (5 purchased)" in summary
+    assert "revenue €1,318.99, £100.00, ¥5,000, $49.00" in summary  # by currency code
+    assert "Skipped: failed 1, not paid 1, refunded 1." in summary
+    products = {s.product for s in lead_sales(find_lead("ada@example.com").id)}
+    assert products == {"Ada Lovelace"}
+
+
+def test_amounts_without_a_currency_column_are_refused_in_the_window(
+    qtbot, db, clock, monkeypatch
+) -> None:
+    from ui import import_wizard
+
+    errors: list[str] = []
+    monkeypatch.setattr(import_wizard, "show_error", lambda _p, text: errors.append(text))
+    wizard = ImportWizard(clock=clock)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert wizard.open_file(ORDERS)
+    _pick(wizard.target_combos[5], Target.IGNORE.value)  # the currency column
+    with qtbot.waitSignal(wizard._runner.sig_failed, timeout=10_000):
+        wizard.dry_button.click()
+    assert errors == [
+        "lemon-squeezy-orders.csv has amounts in column 'total' but no currency column: map "
+        "the column that says each sale's currency (EUR, USD...)."
+    ]
+    assert wizard.stack.currentIndex() == wizard.PAGE_MAP  # back to the mapping to fix it
