@@ -132,6 +132,12 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(scaled)
 
 
+def parse_money(text: str, currency: str, decimal: str = "") -> Decimal:
+    """A money cell as an exact amount in ``currency``, with its places (``29.0`` USD ->
+    ``29.00``; ``5000`` JPY); ValidationError for a cell that is no amount of it."""
+    return from_minor(to_minor(parse_amount(text, decimal), currency), currency)
+
+
 def from_minor(minor: int, currency: str) -> Decimal:
     """Minor units back to an exact Decimal with the currency's places (``Decimal('19.00')``)."""
     places = CURRENCIES.get(currency, 2)

@@ -19,12 +19,12 @@ the ``Purchase ID``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 
 from crm.errors import ImportFormatError, ValidationError
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
 from crm.importing.activity.table import (
+    bad_refund,
     bad_time,
     cell,
     has_columns,
@@ -34,7 +34,7 @@ from crm.importing.activity.table import (
     parse_time,
 )
 from crm.importing.decoding import Decoding, Source
-from crm.money import from_minor, parse_amount, to_minor
+from crm.money import parse_money
 
 PLATFORM = "gumroad"
 CURRENCY = "USD"
@@ -85,15 +85,19 @@ def read(
                 yield no_email(table, row)
                 continue
             try:
-                amount = _dollars(cell(fields, price_at))
-                refunded = _dollars(cell(fields, partial_at) or "0")
+                amount = parse_money(cell(fields, price_at), CURRENCY)
+                refunded = parse_money(cell(fields, partial_at) or "0", CURRENCY)
             except ValidationError as exc:
                 yield Rejected(member, row, exc.user_message)
                 continue
             if _flag(fields, full) or (_flag(fields, disputed) and not _flag(fields, won)):
                 refunded = amount
             if amount < 0 or refunded < 0 or refunded > amount:
-                yield Rejected(member, row, _bad_refund(amount, refunded))
+                yield Rejected(
+                    member,
+                    row,
+                    bad_refund(amount, refunded, CURRENCY, "Sale Price ($)", "Partial Refund ($)"),
+                )
                 continue
             written = next((cell(fields, i) for i in times if cell(fields, i)), "")
             try:
@@ -125,20 +129,3 @@ def read(
 
 def _flag(fields: Sequence[str], index: int | None) -> bool:
     return cell(fields, index).lower() in _YES
-
-
-def _dollars(text: str) -> Decimal:
-    """A money cell in US dollars with cents (``29.0`` -> ``29.00``)."""
-    return from_minor(to_minor(parse_amount(text), CURRENCY), CURRENCY)
-
-
-def _bad_refund(amount: Decimal, refunded: Decimal) -> str:
-    if amount < 0 or refunded < 0:
-        return (
-            f"the sale price {amount} USD or its refund is negative: check the Sale Price ($) "
-            "column."
-        )
-    return (
-        f"the refunded {refunded} USD is more than the sale price {amount}: check the "
-        "Partial Refund ($) column."
-    )

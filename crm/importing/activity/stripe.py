@@ -25,12 +25,12 @@ name, and the charge id (``ch_...``, ``py_...``) the key.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 
 from crm.errors import ImportFormatError, ValidationError
 from crm.importing.activity.context import ReadContext
 from crm.importing.activity.rows import Action, ActivityRow, Rejected
 from crm.importing.activity.table import (
+    bad_refund,
     bad_time,
     cell,
     find_column,
@@ -41,7 +41,7 @@ from crm.importing.activity.table import (
 )
 from crm.importing.decoding import Decoding, Source
 from crm.importing.mapping import fold
-from crm.money import check_currency, from_minor, parse_amount, to_minor
+from crm.money import check_currency, parse_money
 
 PLATFORM = "stripe"
 
@@ -120,15 +120,17 @@ def read(
                 continue
             try:
                 currency = check_currency(cell(fields, currency_at))
-                amount = _money(cell(fields, amount_at), currency)
-                refunded = _money(cell(fields, refunded_at) or "0", currency)
+                amount = parse_money(cell(fields, amount_at), currency)
+                refunded = parse_money(cell(fields, refunded_at) or "0", currency)
             except ValidationError as exc:
                 yield Rejected(member, row, exc.user_message)
                 continue
             if status in _REFUNDED:
                 refunded = amount
             if amount < 0 or refunded < 0 or refunded > amount:
-                yield Rejected(member, row, _bad_refund(amount, refunded, currency))
+                yield Rejected(
+                    member, row, bad_refund(amount, refunded, currency, "Amount", "Amount Refunded")
+                )
                 continue
             written = cell(fields, created)
             try:
@@ -173,18 +175,4 @@ def _unpaid(status: str, captured: str) -> str:
     return (
         f"the payment status '{shown}' is not one Smallyes reads: check the payment in "
         "Stripe and add the sale by hand if it was paid."
-    )
-
-
-def _money(text: str, currency: str) -> Decimal:
-    """An amount cell in ``currency``, with the currency's places (``19.00``, ``5000``)."""
-    return from_minor(to_minor(parse_amount(text), currency), currency)
-
-
-def _bad_refund(amount: Decimal, refunded: Decimal, currency: str) -> str:
-    if amount < 0 or refunded < 0:
-        return f"the amount {amount} {currency} or its refund is negative: check the Amount column."
-    return (
-        f"the refunded {refunded} {currency} is more than the payment's {amount}: check the "
-        "Amount Refunded column."
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import PurePosixPath
 
 from crm.book.emails import clean_edges
@@ -128,6 +129,21 @@ def bad_time(table: Table, row: int, text: str, error: ValueError | None = None)
     if error is not None and "ambiguous" in str(error):
         return Rejected(table.member, row, f"the time '{shown}' could be day/month or month/day")
     return Rejected(table.member, row, f"the time '{shown}' is not a date")
+
+
+def bad_refund(
+    amount: Decimal, refunded: Decimal, currency: str, amount_column: str, refund_column: str
+) -> str:
+    """Why a sale's amount and refund cannot both be right, naming the column to check."""
+    if amount < 0 or refunded < 0:
+        return (
+            f"the amount {amount} {currency} or its refund is negative: check the "
+            f"{amount_column} column."
+        )
+    return (
+        f"the refunded {refunded} {currency} is more than the sale's {amount}: check the "
+        f"{refund_column} column."
+    )
 
 
 def member_parts(member: str) -> tuple[str, ...]:

@@ -158,9 +158,9 @@ def test_bad_rows_are_refused_with_their_reason_while_the_rest_reads(tmp_path: P
     assert refused[:5] == [
         (1, "'twenty' is not an amount of money: write it like 19.00 or 19,00."),
         (2, "'(empty)' is not an amount of money: write it like 19.00 or 19,00."),
-        (3, "the refunded 30.00 USD is more than the sale price 29.00: check the Partial "
+        (3, "the refunded 30.00 USD is more than the sale's 29.00: check the Partial "
             "Refund ($) column."),
-        (4, "the sale price -29.00 USD or its refund is negative: check the Sale Price ($) "
+        (4, "the amount -29.00 USD or its refund is negative: check the Sale Price ($) "
             "column."),
         (5, "the time 'yesterday' is not a date"),
     ]  # fmt: skip

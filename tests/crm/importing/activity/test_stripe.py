@@ -244,7 +244,7 @@ def test_bad_rows_are_refused_with_their_reason_while_the_rest_reads(tmp_path: P
         (1, "'nineteen' is not an amount of money: write it like 19.00 or 19,00."),
         (2, "'usx' is not an ISO 4217 currency code: write a code such as EUR, USD or JPY."),
         (3, "the time 'soon' is not a date"),
-        (4, "the refunded 20.00 USD is more than the payment's 19.00: check the Amount "
+        (4, "the refunded 20.00 USD is more than the sale's 19.00: check the Amount "
             "Refunded column."),
         (5, "the amount -19.00 USD or its refund is negative: check the Amount column."),
         (6, NO_EMAIL),
