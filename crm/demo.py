@@ -139,6 +139,8 @@ class _DemoBook:
 
     def __init__(self, rng: random.Random, now: dt.datetime, sales_rng: random.Random) -> None:
         self.rng, self.now, self.sales_rng = rng, now, sales_rng
+        # The owner's personal asks of the day start at none: the demo's asks end yesterday.
+        self.today = dt.datetime.combine(now.date(), dt.time())
         self.steps = {s.key: s for s in get_ladder()}
         self.order = [s.key for s in get_ladder()]
         self.lead_rows: list[tuple[Any, ...]] = []
@@ -242,7 +244,7 @@ class _DemoBook:
             nxt = self.order[self.order.index(key) + 1]
             gap = dt.timedelta(days=rng.expovariate(1 / 9) + 0.2)
             asked_at = t + gap
-            if asked_at >= now:
+            if asked_at >= self.today:
                 break
             offer = None
             if nxt in self.offers_at:

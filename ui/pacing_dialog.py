@@ -60,11 +60,22 @@ BOXES: dict[str, _Box] = {
         "%", "Percent below the best at which the smaller step is still asked", percent=True
     ),
     "customer_cooling_days": _Box("days", "Days after a purchase before asking to buy again"),
+    "daily_ask_limit": _Box("asks", "Personal asks suggested a day at most"),
 }
 
 # Sections of sentences; {name} is where that setting's box goes, and a sentence may have
 # a note below it that says what it leaves unsaid.
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Each day",
+        (
+            (
+                "Suggest at most {daily_ask_limit} to make personally each day.",
+                "The asks you record today count against it. Past it, Today suggests none "
+                "until tomorrow; a group can still be asked through your newsletter.",
+            ),
+        ),
+    ),
     (
         "Between asks",
         (
@@ -76,8 +87,9 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                 "",
             ),
             (
-                "After a “not now”, wait {decline_backoff_days} before asking for that step again.",
-                "After a second “not now”, that step is never suggested again.",
+                "After a “not now”, wait {decline_backoff_days} before asking that lead anything "
+                "again.",
+                "After a second “not now” to the same step, that step is never suggested again.",
             ),
         ),
     ),

@@ -15,8 +15,8 @@ a time, each with its reason:
 
 Every guardrail runs before, as for any lead (``suggest_next_ask``'s hard stops: status,
 do not contact, snoozes, pending asks, the cooldown, unanswered asks), a buyer who never
-opted in gets only the invitation to subscribe, and a step declined within the back-off
-or twice is not asked here either.
+opted in gets only the invitation to subscribe, a "not now" within the back-off holds
+every ask back, and a step declined twice is not asked here either.
 
 **Why a referral is an offer, not a step.** The ladder orders yeses by size and the
 funnel counts the leads that reach each rung; passing a name on is not a bigger yes than
@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from crm.asking.naming import ask_name
 from crm.asking.rows import (
     PURCHASED_KEY,
     REFERRAL_KIND,
@@ -211,7 +212,6 @@ def after_sale(
     asks: Sequence[PastAsk],
     tags: frozenset[str],
     now: int,
-    declined_recently: Mapping[str, int],
     declined_twice: set[str],
     *,
     at_top: bool,
@@ -232,7 +232,7 @@ def after_sale(
     done = _since(book, yeses, asks, since)
 
     def blocked(step: LadderStep) -> bool:
-        return step.key in declined_twice or step.key in declined_recently
+        return step.key in declined_twice
 
     replied = book.replied
     if replied is not None and not blocked(replied):
@@ -296,15 +296,13 @@ def after_sale(
             )
     if not at_top:
         return None
-    lift = None if purchased.key in declined_twice else declined_recently.get(purchased.key)
     return AfterSale(
         Rule.TOP,
         None,
         None,
         f"A customer: bought {what} {when}{_done_words(done)}. "
-        f"{_no_product(book, purchased, declined_recently, declined_twice)} "
+        f"{_no_product(book, purchased, declined_twice)} "
         "Nothing more to ask for now: thank them, or log a new yes by hand.",
-        at=lift,
     )
 
 
@@ -347,22 +345,13 @@ def _done_words(done: _Since) -> str:
     return "; " + " and ".join(parts) if parts else ""
 
 
-def _no_product(
-    book: CustomerBook,
-    purchased: LadderStep,
-    declined_recently: Mapping[str, int],
-    declined_twice: set[str],
-) -> str:
+def _no_product(book: CustomerBook, purchased: LadderStep, declined_twice: set[str]) -> str:
     """Why no next product is asked for."""
-    label = purchased.label.lower()
     if not book.products:
         return (
             "You have no product to offer next: add one as an offer of kind 'product' "
             "(smallyes-cli offer add NAME --kind product)."
         )
     if purchased.key in declined_twice:
-        return f"They said not now to {label} twice."
-    lift = declined_recently.get(purchased.key)
-    if lift is not None:
-        return f"They said not now to {label} (asking again after {date_text(lift)})."
+        return f'They said "not now" twice to "{ask_name(purchased.key, purchased.label, None)}".'
     return "They have every product you offer, or were offered it since the sale."

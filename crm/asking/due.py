@@ -14,6 +14,17 @@ warm first (a recent click, then recent opens) and the cold last, then by score.
 limit only the best suggestions are kept, while every due lead is still counted. One lead's
 suggestion (``suggest_for_lead``) is loaded and judged the same way. Snoozes and skips live
 in ``suggestion_snooze``.
+
+The due asks are also grouped by the ask they are (``AskGroup``: the step and the offer,
+``crm.asking.naming.group_key``), each group with every due lead's id, best first, and
+with ``per_group`` the best few of each as items. Groups come ordered by the yeses they are
+likely to bring (the sum of their leads' scores, each an acceptance rate): one newsletter
+ask to a group reaches all of it, so the group worth the most yeses comes first; with no
+evidence yet every score is the same and that is simply the biggest group first.
+
+The owner's daily limit of personal asks (``Pacing.daily_ask_limit``) is counted here too:
+the asks recorded today by hand (``personal_asks_today``); ``AsksPage.personal_left`` says
+how many more are suggested for personal asking today.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from itertools import groupby, pairwise, repeat, starmap
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, TypeVar, cast
 
+from crm.asking.naming import VARIANTS, group_key
 from crm.asking.pacing import get_pacing
 from crm.asking.suggest import (
     COLD_DAYS,
@@ -50,6 +62,7 @@ from crm.asking.suggest import (
     suggest_next_ask,
     to_us,
 )
+from crm.asking.templates import link_address
 from crm.book.interests import interest_topics_by_lead
 from crm.changes import note
 from crm.errors import NotFoundError, ValidationError
@@ -74,7 +87,9 @@ class TodayItem(NamedTuple):
 def suggestion_json(email: str, result: Result) -> dict[str, Any]:
     """The CLI's shape: step and friends are null when there is nothing to suggest.
     ``warmth`` ("clicked", "opened", "cold") and ``engagement`` (its words, "Clicked 2 days
-    ago") are null for a lead whose newsletter engagement does not rank it."""
+    ago") are null for a lead whose newsletter engagement does not rank it. ``group`` is the
+    ask's key ("downloaded|Focus workbook") and ``group_label`` its name ("Invite to download
+    the Focus workbook")."""
     if isinstance(result, NoSuggestion):
         return {
             "email": email,
@@ -86,6 +101,8 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
             "message": None,
             "warmth": None,
             "engagement": None,
+            "group": None,
+            "group_label": None,
         }
     return {
         "email": email,
@@ -97,6 +114,8 @@ def suggestion_json(email: str, result: Result) -> dict[str, Any]:
         "message": result.message,
         "warmth": Warmth.NAMES.get(result.warmth),
         "engagement": result.engagement or None,
+        "group": result.group,
+        "group_label": result.ask_name,
     }
 
 
@@ -114,6 +133,7 @@ def _load_ladder() -> tuple[LadderStep, ...]:
 
 
 def _load_offers() -> dict[int, OfferInfo]:
+    """Every offer, with the first link the owner gave it (the one its asks point to)."""
     return {
         oid: OfferInfo(
             oid,
@@ -123,9 +143,12 @@ def _load_offers() -> dict[int, OfferInfo]:
             bool(retired),
             price,
             currency,
+            link_address(prefix) if prefix else "",
         )
-        for oid, name, kind, topics, retired, price, currency in _sql(
-            "SELECT id, name, kind, topics, retired, price, currency FROM offer"
+        for oid, name, kind, topics, retired, price, currency, prefix in _sql(
+            "SELECT o.id, o.name, o.kind, o.topics, o.retired, o.price, o.currency, "
+            "(SELECT l.prefix FROM offer_link l WHERE l.offer_id = o.id ORDER BY l.id LIMIT 1) "
+            "FROM offer o"
         )
     }
 
@@ -532,7 +555,7 @@ def _load_rows(
         _fetch(
             LeadFacts,
             "SELECT l.id, l.email, l.first_name, l.status, l.do_not_contact, "
-            f"{_us('z.until')}, coalesce(nullif(z.kind, ''), 'snooze'), l.last_name "
+            f"{_us('z.until')}, coalesce(nullif(z.kind, ''), 'snooze'), l.last_name, l.custom "
             f"{where} ORDER BY l.id",
             params,
         )
@@ -610,11 +633,36 @@ def end_of_day(now: dt.datetime) -> dt.datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class AskGroup:
+    """The due leads asked the same: "312 leads are ready for: Invite to download the Focus
+    workbook"."""
+
+    key: str  # "downloaded|Focus workbook" (``crm.asking.naming.group_key``)
+    step: str
+    offer: str | None
+    label: str  # the ask's name
+    count: int  # every due lead in the group
+    expected: float  # the yeses it is likely to bring: the sum of its leads' scores
+    lead_ids: tuple[int, ...]  # every due lead of the group, best first
+    items: tuple[TodayItem, ...] = ()  # the best ``per_group``, best first
+
+
+@dataclass(frozen=True, slots=True)
 class AsksPage:
-    """The best due suggestions, and how many leads have one due in all."""
+    """The best due suggestions, how many leads have one due in all, the asks they are (in
+    the order Today shows them), and where the day's personal asks stand."""
 
     items: list[TodayItem]
     total_due: int
+    groups: tuple[AskGroup, ...] = ()
+    asked_today: int = 0  # personal asks recorded today
+    daily_limit: int = 0  # the owner's daily limit of personal asks
+    free_offers: int = 0  # live offers to give away: none means no offer is set up
+
+    @property
+    def personal_left(self) -> int:
+        """How many more asks are suggested for personal asking today."""
+        return max(self.daily_limit - self.asked_today, 0)
 
 
 # Leads judged per block: the asks, tags and lead rows of this many leads are in memory at
@@ -637,6 +685,7 @@ def todays_asks_page(
     now: dt.datetime,
     limit: int | None = None,
     *,
+    per_group: int | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> AsksPage:
@@ -644,12 +693,54 @@ def todays_asks_page(
     click, then recent opens; the cold last: ``Warmth``), then best score, then the most
     overdue, then by lead id; and the number of leads with one due in all.
 
-    The first N of a longer list are exactly the list limited to N.
+    The first N of a longer list are exactly the list limited to N. With ``per_group`` the
+    groups hold their best ``per_group`` items each, in that order, and the page's items are
+    theirs, group after group (``limit`` is then not used).
     """
     if limit is not None and limit < 1:
         raise ValidationError("The limit must be at least 1.")
+    if per_group is not None and per_group < 1:
+        raise ValidationError("Each group must show at least 1 lead.")
     with paused_cycle_collection():
-        return _todays_asks(now, limit, progress, cancel)
+        return _todays_asks(now, limit, per_group, progress, cancel)
+
+
+def start_of_day(now: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(now.date(), dt.time())
+
+
+def personal_asks_today(now: dt.datetime) -> int:
+    """The asks recorded by hand (not by an import) on ``now``'s day: they count against the
+    daily limit of personal asks."""
+    day = start_of_day(now)
+    [(count,)] = _sql(
+        "SELECT count(*) FROM ask WHERE asked_at >= ? AND asked_at < ? AND batch_id IS NULL",
+        [_stored_text(day), _stored_text(day + dt.timedelta(days=1))],
+    )
+    return int(count)
+
+
+def personal_asks_and_limit(now: dt.datetime) -> tuple[int, int]:
+    """The asks recorded by hand today and the owner's daily limit of personal asks."""
+    return personal_asks_today(now), get_pacing().daily_ask_limit
+
+
+def daily_limit_text(asked_today: int, daily_limit: int) -> str:
+    """Where the day's personal asks stand, in words."""
+    asks = f"{asked_today:,} personal ask{'s' if asked_today != 1 else ''}"
+    if daily_limit == 0:
+        return (
+            "Your daily limit of personal asks is 0: nothing is suggested for personal asking. "
+            "Ask through your newsletter, or raise the limit in the pacing."
+        )
+    if asked_today >= daily_limit:
+        return (
+            f"Daily limit reached: {asks} recorded today, and your limit is {daily_limit:,}. "
+            "Nothing more is suggested for personal asking today: ask the others through "
+            "your newsletter, or raise the limit in the pacing."
+        )
+    left = daily_limit - asked_today
+    return f"Personal asks today: {asked_today:,} of {daily_limit:,} made, {left:,} more to go."
 
 
 # A kept suggestion, ordered so the smallest is the worst of those kept: colder, then lower
@@ -658,12 +749,31 @@ def todays_asks_page(
 _Kept = tuple[int, float, int, int, LeadFacts, Suggestion]
 # The parts of that order, least significant first: sorted by one at a time (Python's sort
 # is stable), every comparison is of two plain numbers, where sorting the tuples compares
-# them item by item, and most scores tie.
+# them item by item, and most scores tie. The same indexes order a group's ``_Rank``s.
 _KEPT_ORDER = (itemgetter(3), itemgetter(2), itemgetter(1), itemgetter(0))
+# A due lead's place in its group: a kept suggestion's first four parts
+_Rank = tuple[int, float, int, int]
+# what sets a group apart: its step, its offer and the variant its rule makes
+_GroupKey = tuple[str, str | None, str]
+
+
+class _Tally:
+    """The due leads of one group as they are judged."""
+
+    __slots__ = ("kept", "ranks", "sample")
+
+    def __init__(self, sample: Suggestion) -> None:
+        self.sample = sample  # its first suggestion (the lowest lead id), which names the ask
+        self.ranks: list[_Rank] = []
+        self.kept: list[_Kept] = []  # a heap of its best, with ``per_group``
 
 
 def _todays_asks(
-    now: dt.datetime, limit: int | None, progress: Progress, cancel: CancelToken | None
+    now: dt.datetime,
+    limit: int | None,
+    per_group: int | None,
+    progress: Progress,
+    cancel: CancelToken | None,
 ) -> AsksPage:
     pacing = get_pacing()
     cut = now - dt.timedelta(days=pacing.cooldown_days)
@@ -680,6 +790,8 @@ def _todays_asks(
     now_us = to_us(now)
     horizon = to_us(end_of_day(now))
     kept: list[_Kept] = []
+    groups: dict[_GroupKey, _Tally] = {}
+    judge = _Judge(setup, now_us, horizon, None if per_group is not None else limit, per_group)
     total_due = 0
     for lo in blocks:
         if cancel is not None:
@@ -687,58 +799,119 @@ def _todays_asks(
         progress(lo - first, span)
         hi = min(lo + BLOCK_LEADS - 1, last)
         rows = _load_rows(_ELIGIBLE, params, span=(lo, hi), yeses=kept_yeses.pop(lo, hi))
-        total_due += _judge(rows, engagement.by_lead, setup, now_us, horizon, limit, kept)
+        total_due += judge(rows, engagement.by_lead, kept, groups)
         del rows  # freed before the next block is loaded
     progress(span, span)
-    if limit is None:
-        for key in _KEPT_ORDER:
-            kept.sort(key=key, reverse=True)
+    asked_today = personal_asks_today(now)
+    shown = _ask_groups(groups)
+    if per_group is not None:
+        items = [item for group in shown for item in group.items]
     else:
-        kept = heapq.nlargest(limit, kept)
-    items = [
-        TodayItem(lead.lead_id, lead.email, _display_name(lead), result)
-        for _, _, _, _, lead, result in kept
-    ]
-    return AsksPage(items, total_due)
+        if limit is None:
+            for key in _KEPT_ORDER:
+                kept.sort(key=key, reverse=True)
+        else:
+            kept = heapq.nlargest(limit, kept)
+        items = [_item(entry) for entry in kept]
+    return AsksPage(items, total_due, shown, asked_today, pacing.daily_ask_limit, len(setup.free))
 
 
-def _judge(
-    rows: _Rows,
-    engagement: dict[int, LeadEngagement],
-    setup: Prepared,
-    now_us: int,
-    horizon: int,
-    limit: int | None,
-    kept: list[_Kept],
-) -> int:
-    """Run the engine over a block of leads; add the due ones to ``kept`` (a heap of the
-    best ``limit`` when there is a limit) and return how many were due. The leads'
-    ``engagement`` is let go as they are judged."""
-    due = 0
-    no_tags: frozenset[str] = frozenset()
-    tags, yeses, asks = rows.tags.get, rows.yeses.get, rows.asks.get
-    engaged = engagement.pop
-    for lead in rows.leads:
-        lead_id = lead.lead_id
-        result = suggest_next_ask(
-            lead,
-            tags(lead_id, no_tags),
-            yeses(lead_id, ()),
-            asks(lead_id, ()),
-            setup,
-            now_us,
-            engaged(lead_id, None),
+def _item(entry: _Kept) -> TodayItem:
+    lead, result = entry[4], entry[5]
+    return TodayItem(lead.lead_id, lead.email, _display_name(lead), result)
+
+
+def _ask_groups(groups: dict[_GroupKey, _Tally]) -> tuple[AskGroup, ...]:
+    """The groups, best first: the most likely yeses, then the most leads, then by name."""
+    out = []
+    for (step, offer, _variant), tally in groups.items():
+        ranks = tally.ranks
+        for key in _KEPT_ORDER:
+            ranks.sort(key=key, reverse=True)
+        best = heapq.nlargest(len(tally.kept), tally.kept) if tally.kept else []
+        sample = tally.sample
+        out.append(
+            AskGroup(
+                group_key(step, offer, sample.rule),
+                step,
+                offer,
+                sample.ask_name,
+                len(ranks),
+                round(sum(map(itemgetter(1), ranks)), 4),
+                tuple(-r[3] for r in ranks),
+                tuple(map(_item, best)),
+            )
         )
-        if type(result) is Suggestion and result.due_us < horizon:
+    out.sort(key=lambda g: (-g.expected, -g.count, g.label.casefold(), g.key))
+    return tuple(out)
+
+
+class _Judge:
+    """Runs the engine over a block of leads and keeps the due ones: in ``kept`` (a heap of
+    the best ``limit`` when there is a limit, none with ``per_group``) and in their group
+    (its ranks, and a heap of its best ``per_group``)."""
+
+    def __init__(
+        self,
+        setup: Prepared,
+        now_us: int,
+        horizon: int,
+        limit: int | None,
+        per_group: int | None,
+    ) -> None:
+        self.setup, self.now_us, self.horizon = setup, now_us, horizon
+        self.limit, self.per_group = limit, per_group
+
+    def __call__(
+        self,
+        rows: _Rows,
+        engagement: dict[int, LeadEngagement],
+        kept: list[_Kept],
+        groups: dict[_GroupKey, _Tally],
+    ) -> int:
+        """Judge ``rows``; return how many were due. The leads' ``engagement`` is let go as
+        they are judged."""
+        setup, now_us, horizon = self.setup, self.now_us, self.horizon
+        limit, per_group = self.limit, self.per_group
+        due = 0
+        no_tags: frozenset[str] = frozenset()
+        tags, yeses, asks = rows.tags.get, rows.yeses.get, rows.asks.get
+        engaged = engagement.pop
+        variant = VARIANTS.get
+        for lead in rows.leads:
+            lead_id = lead.lead_id
+            result = suggest_next_ask(
+                lead,
+                tags(lead_id, no_tags),
+                yeses(lead_id, ()),
+                asks(lead_id, ()),
+                setup,
+                now_us,
+                engaged(lead_id, None),
+            )
+            if type(result) is not Suggestion or result.due_us >= horizon:
+                continue
             due += 1
-            entry = (result.warmth, result.score, -result.due_us, -lead_id, lead, result)
-            if limit is None:
+            rank = (result.warmth, result.score, -result.due_us, -lead_id)
+            entry = (*rank, lead, result)
+            key = (result.step, result.offer, variant(result.rule, ""))
+            tally = groups.get(key)
+            if tally is None:
+                tally = groups[key] = _Tally(result)
+            tally.ranks.append(rank)
+            if per_group is not None:
+                best = tally.kept
+                if len(best) < per_group:
+                    heapq.heappush(best, entry)
+                elif entry > best[0]:
+                    heapq.heapreplace(best, entry)
+            elif limit is None:
                 kept.append(entry)
             elif len(kept) < limit:
                 heapq.heappush(kept, entry)
             elif entry > kept[0]:
                 heapq.heapreplace(kept, entry)
-    return due
+        return due
 
 
 def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "snooze") -> None:

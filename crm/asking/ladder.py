@@ -2,7 +2,8 @@
 
 Each step has a key (stable, used by the CLI and imports), a label and a level (its
 order), a flag for the major steps (a call, a sale) and an ask template with
-``{first_name}`` and ``{offer}`` placeholders. The owner may rename, reorder and reword
+placeholders (``{first_name}``, ``{offer}``, ``{offer_link}`` and the leads' custom fields:
+``crm.asking.templates``). The owner may rename, reorder and reword
 steps, add steps at any level and remove them; a removed step that yeses or asks use is
 merged into another one (they move to it). Keys never change.
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
+from crm.asking.templates import FIXED_FIELDS, custom_field_names, unknown_placeholders
 from crm.book import lead_cache
 from crm.changes import note
 from crm.errors import ValidationError
@@ -113,14 +115,15 @@ def check_template(subject: str, body: str) -> tuple[str, str]:
         raise ValidationError("The ask's subject is too long: keep it under 200 characters.")
     if len(body) > 5000:
         raise ValidationError("The ask's message is too long: keep it under 5,000 characters.")
-    for text in (subject, body):
-        try:
-            text.format(first_name="", offer="")
-        except (KeyError, IndexError, ValueError):
-            raise ValidationError(
-                "The ask uses an unknown placeholder: only {first_name} and {offer} are filled "
-                "in (double the braces for a literal one)."
-            ) from None
+    unknown = unknown_placeholders(subject, body)
+    if unknown:
+        custom = custom_field_names()
+        fields = ", ".join("{" + name + "}" for name in (*FIXED_FIELDS, *custom[:8]))
+        more = " and your leads' other custom fields" if len(custom) > 8 else ""
+        raise ValidationError(
+            f"The ask uses an unknown placeholder, {{{unknown[0]}}}: use {fields}{more} "
+            "(double the braces for a literal one)."
+        )
     return subject, body
 
 
@@ -482,7 +485,8 @@ def set_major(key: str, major: bool) -> StepRow:
 
 
 def set_template(key: str, subject: str, body: str) -> StepRow:
-    """The ask template: ``{first_name}`` and ``{offer}`` are filled in for each lead."""
+    """The ask template: its placeholders (``crm.asking.templates``) are filled in for each
+    lead."""
     note(tables=["step"], settings=["ladder"])
     subject, body = check_template(subject, body)
     step = _require_step(key)

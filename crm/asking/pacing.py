@@ -25,7 +25,7 @@ class Pacing:
     cooldown_days: int = 7  # no new ask this soon after the last one
     unanswered_limit: int = 2  # this many unanswered asks in a row ...
     unanswered_pause_days: int = 30  # ... pause all asks this long
-    decline_backoff_days: int = 60  # a "not now" step is not asked again this soon
+    decline_backoff_days: int = 60  # after a "not now", no ask to that lead this soon
     warm_min_days: int = 1  # after a new yes, the ask that builds on it is due after ...
     warm_max_days: int = 3  # ... and stays "warm" until this many days
     prior: float = 0.25  # assumed acceptance rate before there is evidence
@@ -33,6 +33,7 @@ class Pacing:
     stall_factor: float = 2.0  # stalled: at a level longer than this times the median
     close_scores: float = 0.05  # scores this close count as a tie: the smaller step wins
     customer_cooling_days: int = 30  # after a purchase, no ask to buy again this soon
+    daily_ask_limit: int = 20  # personal asks a day; past it, none is suggested until tomorrow
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,8 @@ FIELDS: tuple[PacingField, ...] = (
         "days",
         1,
         730,
-        "A declined step is not suggested again sooner; declined twice, never automatically.",
+        "After a 'not now', nothing is suggested to that lead sooner; a step declined twice "
+        "is never suggested again.",
     ),
     PacingField(
         "warm_min_days",
@@ -135,6 +137,15 @@ FIELDS: tuple[PacingField, ...] = (
         0,
         365,
         "After a purchase, no ask to buy anything sooner: first how it went, then a referral.",
+    ),
+    PacingField(
+        "daily_ask_limit",
+        "Personal asks a day",
+        "asks",
+        0,
+        1000,
+        "Asks recorded today count against it; past it, nothing more is suggested for "
+        "personal asking until tomorrow.",
     ),
 )
 _BY_NAME = {f.name: f for f in FIELDS}

@@ -76,6 +76,7 @@ class OfferInfo:
     retired: bool = False
     price: int | None = None  # a product's price in its currency's minor units
     currency: str = ""
+    link: str = ""  # the address an ask about it links to ("" when it has no link)
 
     @property
     def for_sale(self) -> bool:

@@ -7,7 +7,8 @@ offers, pacing and ``Evidence`` indexed once in ``Prepared``, and ``now``.
 build the same rows by hand. The rules run in order:
 
 1. hard stops (suppressed, snoozed, an ask pending or too recent, unanswered asks in a
-   row, steps declined recently or twice, leads who never opted in);
+   row, a "not now" within the back-off, whatever step it was to, leads who never opted
+   in; a step declined twice is left out for good);
    a customer (highest yes a purchase) then gets the asks after a sale instead
    (``crm.asking.customers``: how it went, a referral, the next product after a cooling
    period);
@@ -29,6 +30,11 @@ Times in the rows, and ``now``, are whole microseconds since 1970 (plain ints, s
 ``Suggestion`` gives its due date both ways and a ``NoSuggestion`` says until when as a
 datetime. A suggestion's texts (message, reason, summary) are worded when first read:
 ranking needs only the step, score and due date.
+
+Messages fill the step's template (``crm.asking.templates``: ``{first_name}``, ``{offer}``,
+``{offer_link}``, the lead's custom fields); a placeholder with no value, such as
+``{offer}`` in a book with no offer set up, is left as written and the reason says what to
+add. No stand-in text is ever written in its place.
 """
 
 from __future__ import annotations
@@ -41,10 +47,12 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from crm.asking.customers import AfterSale, CustomerBook, after_sale
+from crm.asking.naming import ask_name, group_key
 from crm.asking.pacing import Pacing
 from crm.asking.rows import (
     CUSTOMER_ASKS,
     DAY_US,
+    REPLIED_KEY,
     SUBSCRIBE_KEY,
     LadderStep,
     OfferInfo,
@@ -57,9 +65,17 @@ from crm.asking.rows import (
 from crm.asking.rows import ago_text as _ago
 from crm.asking.rows import date_text as _date
 from crm.asking.rows import days_us as _days_us
+from crm.asking.templates import OFFER, OFFER_LINK, lead_fields, names_offer, render_message
 
 ACTIVE_STATUSES = frozenset({"subscribed", "pending", "none"})
-OFFER_FALLBACK = "my free guide"
+NO_OFFER_YET = (
+    "No offer is set up yet, so the message cannot name one: add your first offer (its name "
+    "and link) and this ask names it."
+)
+NO_OFFER_LEFT = (
+    "None of your offers is left to give them at this step: add another offer and this ask "
+    "names it."
+)
 CONFIRM_SUBJECT = "Please confirm your subscription"
 CONFIRM_BODY = (
     "Hi {first_name},\n\nYou signed up for my newsletter but the confirmation link is still "
@@ -86,6 +102,7 @@ class LeadFacts(NamedTuple):
     snoozed_until: int | None = None
     snooze_kind: str = "snooze"  # snooze | skip
     last_name: str = ""
+    custom: str = "{}"  # the custom fields, as stored (JSON): read when a message is worded
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +178,12 @@ class Suggestion:
     __slots__ = (
         "_body",
         "_engagement",
+        "_fields",
         "_reason",
         "_recipe",
         "_subject",
         "_summary",
+        "_unfilled",
         "due_us",
         "offer",
         "rule",
@@ -179,6 +198,8 @@ class Suggestion:
     _reason: str
     _summary: str
     _engagement: str
+    _fields: Mapping[str, str]
+    _unfilled: tuple[str, ...]
 
     def __init__(
         self,
@@ -208,8 +229,15 @@ class Suggestion:
     def _worded(self) -> Suggestion:
         recipe = self._recipe
         if recipe is not None:
-            texts = _words(self, recipe)
-            self._subject, self._body, self._reason, self._summary, self._engagement = texts
+            (
+                self._subject,
+                self._body,
+                self._reason,
+                self._summary,
+                self._engagement,
+                self._fields,
+                self._unfilled,
+            ) = _words(self, recipe)
             self._recipe = None
         return self
 
@@ -239,6 +267,29 @@ class Suggestion:
     @property
     def message(self) -> str:
         return f"{self.subject}\n\n{self.body}"
+
+    @property
+    def fields(self) -> Mapping[str, str]:
+        """The values its message was filled from (``first_name``, ``offer``, ``offer_link``
+        and the lead's custom fields), to preview another template for the same lead."""
+        return self._worded()._fields
+
+    @property
+    def unfilled(self) -> tuple[str, ...]:
+        """The placeholders its message leaves as written, for want of a value ("offer"
+        when no offer is set up)."""
+        return self._worded()._unfilled
+
+    @property
+    def ask_name(self) -> str:
+        """The ask as a list names it: "Invite to download the Focus workbook"."""
+        return ask_name(self.step, self.step_label, self.offer, self.rule)
+
+    @property
+    def group(self) -> str:
+        """The key of the ask it is, shared by every lead asked the same: "downloaded|Focus
+        workbook" (``crm.asking.naming.group_key``)."""
+        return group_key(self.step, self.offer, self.rule)
 
     @property
     def ask_label(self) -> str:
@@ -347,9 +398,7 @@ class Prepared:
         self.pause = _days_us(pacing.unanswered_pause_days)
         self.warm_min = _days_us(pacing.warm_min_days)
         self.warm_max = _days_us(pacing.warm_max_days)
-        self.uses_offer = {
-            s.key: "{offer}" in s.ask_subject or "{offer}" in s.ask_body for s in self.ladder
-        }
+        self.uses_offer = {s.key: names_offer(s.ask_subject, s.ask_body) for s in self.ladder}
         # offers used at each step; a step where any live offer was used "takes" offers
         self.used_at: dict[str, frozenset[int]] = {
             s.key: frozenset(o.id for o in self.live if s.key in evidence.offer_steps.get(o.id, ()))
@@ -445,17 +494,17 @@ def _ask_order(a: PastAsk) -> tuple[int, str, str, int, int]:
 
 def _scan_asks(
     asks: tuple[PastAsk, ...], now: int, prep: Prepared
-) -> tuple[PastAsk, int, list[PastAsk], int, dict[str, int], set[str]]:
+) -> tuple[PastAsk, int, list[PastAsk], int, PastAsk | None, set[str]]:
     """The asks, read in one pass: the latest (``max(asks, key=_ask_order)``, the order's
     keys built only on a tie of times) and when it was made; those waiting for an answer;
-    how many went unanswered (no answer, or pending past the follow-up); the steps declined
-    within the back-off, with when it ends; and the steps declined twice."""
+    how many went unanswered (no answer, or pending past the follow-up); the latest "not
+    now" within the back-off (None: none); and the steps declined twice."""
     follow_up, backoff = prep.follow_up, prep.backoff
     latest = asks[0]
     latest_at = latest.asked_at
     waiting: list[PastAsk] = []
     unanswered = 0
-    recent: dict[str, int] = {}
+    recent: PastAsk | None = None
     declines: dict[str, int] = {}
     for a in asks:
         asked_at = a.asked_at
@@ -475,8 +524,11 @@ def _scan_asks(
             key = a.step
             declines[key] = declines.get(key, 0) + 1
             when = _answered_at(a)
-            if now - when < backoff:
-                recent[key] = max(recent.get(key, when), when + backoff)
+            if now - when < backoff and (
+                recent is None
+                or (when, *_ask_order(a)) > (_answered_at(recent), *_ask_order(recent))
+            ):
+                recent = a
     # most leads never declined
     twice = {k for k, n in declines.items() if n >= 2} if declines else set()
     return latest, latest_at, waiting, unanswered, recent, twice
@@ -504,12 +556,6 @@ class _Ctx:
     warmth: int = Warmth.NONE
 
 
-def _rendered(template: str, first_name: str, offer: str | None) -> str:
-    return template.replace("{first_name}", first_name.strip() or "there").replace(
-        "{offer}", offer or OFFER_FALLBACK
-    )
-
-
 def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
     """The sentence about the last yes and the last ask, and its one-line form."""
     prep = ctx.prep
@@ -532,10 +578,19 @@ def _history_words(ctx: _Ctx, rule: str) -> tuple[str, str]:
     return f"{first} Never asked before.", f"{short} · never asked"
 
 
-def _words(s: Suggestion, recipe: tuple[Any, ...]) -> tuple[str, str, str, str, str]:
-    """A suggestion's subject, body, reason, summary and engagement words."""
-    ctx, step, why, evidence, subject, body = recipe
-    first = ctx.lead.first_name
+def _words(
+    s: Suggestion, recipe: tuple[Any, ...]
+) -> tuple[str, str, str, str, str, Mapping[str, str], tuple[str, ...]]:
+    """A suggestion's subject, body, reason, summary and engagement words, the values its
+    message was filled from, and the placeholders it left as written."""
+    ctx, step, why, evidence, subject, body, offer = recipe
+    link = offer.link if offer is not None else ""
+    fields = lead_fields(ctx.lead.first_name, s.offer, link, ctx.lead.custom)
+    message = render_message(
+        subject if subject is not None else step.ask_subject,
+        body if body is not None else step.ask_body,
+        fields,
+    )
     history, summary = _history_words(ctx, s.rule)
     why_text = why if isinstance(why, str) else why()
     reason = f"{why_text} {history} {evidence}"
@@ -546,12 +601,21 @@ def _words(s: Suggestion, recipe: tuple[Any, ...]) -> tuple[str, str, str, str, 
             reason = f"{sentence} {reason}"
         elif sentence:
             reason = f"{why_text} {sentence} {history} {evidence}"
+    if OFFER in message.unfilled:
+        reason += " " + (NO_OFFER_LEFT if ctx.prep.free else NO_OFFER_YET)
+    elif OFFER_LINK in message.unfilled:
+        reason += (
+            f" '{s.offer}' has no link yet: add it (the offer's links) and the message "
+            "points to it."
+        )
     return (
-        _rendered(subject if subject is not None else step.ask_subject, first, s.offer),
-        _rendered(body if body is not None else step.ask_body, first, s.offer),
+        message.subject,
+        message.body,
         reason,
         summary,
         badge,
+        fields,
+        message.unfilled,
     )
 
 
@@ -678,8 +742,8 @@ def _choose_offer(ctx: _Ctx, step: LadderStep, warm: bool, stalled: bool) -> Off
 
     At steps where offers are taken (a guide downloaded, a quiz answered), a new offer
     matching the lead's tags and past offers; at other steps (a follow-up), the offer the
-    lead last said yes to, so the ask builds on it. Declined offers need no check: a step
-    declined within the back-off is not asked at all.
+    lead last said yes to, so the ask builds on it. Declined offers need no check: a lead
+    who said "not now" within the back-off is not asked at all.
     """
     prep = ctx.prep
     if not prep.uses_offer[step.key]:
@@ -779,7 +843,7 @@ def _suggestion(
         due,
         score.value,
         rule,
-        (ctx, step, why, score.evidence, subject, body),
+        (ctx, step, why, score.evidence, subject, body, offer),
         ctx.warmth,
     )
 
@@ -942,15 +1006,15 @@ def suggest_next_ask(
                 last_key, last_yes = key, c
     last_ask: PastAsk | None
     waiting: list[PastAsk]
-    declined_recently: dict[str, int]
+    declined: PastAsk | None
     declined_twice: set[str]
     if asks:
-        last_ask, last_ask_at, waiting, unanswered, declined_recently, declined_twice = _scan_asks(
+        last_ask, last_ask_at, waiting, unanswered, declined, declined_twice = _scan_asks(
             asks, now, prep
         )
     else:
         last_ask, last_ask_at, waiting, unanswered = None, _NEVER, [], 0
-        declined_recently, declined_twice = {}, set()
+        declined, declined_twice = None, set()
     ctx = _Ctx(
         prep, now, lead, tags, yeses, asks, level, last_yes, last_at, last_ask, last_ask_at,
         engagement,
@@ -960,6 +1024,8 @@ def suggest_next_ask(
     stop = _hard_stop(ctx, waiting, unanswered)
     if stop is not None:
         return stop
+    if declined is not None:
+        return _declined_stop(ctx, declined)
     if engagement is not None:
         ctx.warmth = _warmth(ctx)
     if lead.status != "subscribed":
@@ -976,7 +1042,6 @@ def suggest_next_ask(
             asks,
             tags,
             now,
-            declined_recently,
             declined_twice,
             at_top=ctx.level >= prep.top,
         )
@@ -993,18 +1058,13 @@ def suggest_next_ask(
     excluded: list[str] = []
     window = prep.window(ctx.level)
     candidates: Sequence[LadderStep]
-    if not declined_recently and not declined_twice:
+    if not declined_twice:
         candidates = window
     else:
         allowed: list[LadderStep] = []
         for step in window:
             if step.key in declined_twice:
-                excluded.append(f"said not now to {step.label.lower()} twice")
-            elif step.key in declined_recently:
-                until = declined_recently[step.key]
-                excluded.append(
-                    f"said not now to {step.label.lower()} (asking again after {_date(until)})"
-                )
+                excluded.append(f'said "not now" twice to "{ask_name(step.key, step.label, None)}"')
             else:
                 allowed.append(step)
         candidates = allowed
@@ -1012,7 +1072,7 @@ def suggest_next_ask(
     # 5. stalled: a different ask at the same level, rather than a bigger one
     # a subscriber lifted to the subscribe step has no yes at that level: not stalled there
     stalled_ask = (
-        _stalled(ctx, reached, declined_recently, declined_twice)
+        _stalled(ctx, reached, declined_twice)
         if reached is not None and ctx.level == level
         else None
     )
@@ -1020,11 +1080,9 @@ def suggest_next_ask(
         return stalled_ask
 
     if not candidates:
-        lift = min(declined_recently.values(), default=None)
         return NoSuggestion(
             "Nothing small enough to ask next: " + "; ".join(excluded or ["no step above"]) + ".",
             Rule.DECLINED,
-            None if lift is None else from_us(lift),
         )
     due = _base_due(ctx)
 
@@ -1039,6 +1097,29 @@ def suggest_next_ask(
     offer = _choose_offer(ctx, step, False, False)
     return _suggestion(
         ctx, step, offer, due, Rule.EVIDENCE, lambda: _evidence_why(scored, step, best, excluded)
+    )
+
+
+def _declined_stop(ctx: _Ctx, ask: PastAsk) -> NoSuggestion:
+    """A "not now" holds back every ask to the lead, whatever step it was to, for the
+    back-off: pressing on with another ask would not respect the answer."""
+    prep = ctx.prep
+    said = _answered_at(ask)
+    until = said + prep.backoff
+    step = prep.steps.get(ask.step)
+    offer = prep.offers.get(ask.offer_id) if ask.offer_id else None
+    rule = ""
+    if offer is not None and offer.referral:
+        rule = Rule.REFERRAL
+    elif offer is not None and offer.for_sale and ask.step == REPLIED_KEY:
+        rule = Rule.HOW_IT_WENT  # a reply about a product bought: how it went
+    what = ask_name(ask.step, step.label if step else ask.step, offer.name if offer else None, rule)
+    return NoSuggestion(
+        f'Said "not now" {_ago(said, ctx.now)} to "{what}": after a "not now" no ask goes to '
+        f"them for {prep.pacing.decline_backoff_days} days, so the next one waits until "
+        f"{_date(until)}.",
+        Rule.DECLINED,
+        from_us(until),
     )
 
 
@@ -1077,9 +1158,7 @@ def _evidence_why(
     return why
 
 
-def _stalled(
-    ctx: _Ctx, reached: int, declined_recently: dict[str, int], declined_twice: set[str]
-) -> Suggestion | None:
+def _stalled(ctx: _Ctx, reached: int, declined_twice: set[str]) -> Suggestion | None:
     """A different ask at the lead's level, when it has been there (since ``reached``) for
     more than the stall factor times the median."""
     prep = ctx.prep
@@ -1095,7 +1174,7 @@ def _stalled(
     median = prep.evidence.median_days[ctx.level]
     factor = prep.pacing.stall_factor
     for step in prep.offer_steps_at[ctx.level]:
-        if step.key in declined_twice or step.key in declined_recently:
+        if step.key in declined_twice:
             continue
         offer = _choose_offer(ctx, step, warm=False, stalled=True)
         if offer is None:

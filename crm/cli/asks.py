@@ -8,7 +8,15 @@ import dataclasses
 from typing import Any
 
 from crm.asking.asks import AskRow, delete_ask, get_ask, list_asks, record_ask, set_outcome
-from crm.asking.due import skip, snooze, suggest_for_lead, suggestion_json, todays_asks
+from crm.asking.due import (
+    daily_limit_text,
+    personal_asks_and_limit,
+    skip,
+    snooze,
+    suggest_for_lead,
+    suggestion_json,
+    todays_asks_page,
+)
 from crm.asking.ladder import (
     StepEdit,
     StepRow,
@@ -247,6 +255,7 @@ def cmd_delete_ask(args: argparse.Namespace) -> None:
 
 def cmd_suggest(args: argparse.Namespace) -> None:
     now = parse_user_datetime(args.now) if args.now is not None else utc_now()
+    asked, daily = personal_asks_and_limit(now)
     if args.email:
         lead = find_lead(args.email)
         result = suggest_for_lead(lead.id, now)
@@ -256,22 +265,34 @@ def cmd_suggest(args: argparse.Namespace) -> None:
         elif isinstance(result, NoSuggestion):
             print(f"{lead.email}: nothing to ask now. {result.reason}")
         else:
-            print(
-                f"{lead.email}: ask for {result.step}"
-                + (f" ({result.offer})" if result.offer else "")
-            )
+            print(f"{lead.email}: {result.ask_name} ({result.step})")
             print(f"  due {out['due']}, score {result.score:.2f}\n  {result.reason}")
             print("  " + result.message.replace("\n", "\n  "))
+            if asked >= daily:
+                print("  " + daily_limit_text(asked, daily))
         return
-    items = todays_asks(now, args.limit)
+    if args.limit is not None and args.limit < 1:
+        raise ValidationError("Give --limit a number of at least 1.")
+    # the daily limit of personal asks: what is left of it today is all that is suggested
+    left = max(daily - asked, 0)
+    wanted = left if args.limit is None else min(args.limit, left)
+    page = todays_asks_page(now, max(wanted, 1))
+    items = page.items[:wanted]
     if args.json:
         print_json([item.to_json() for item in items])
         return
     for item in items:
         s = item.suggestion
-        offer = f" ({s.offer})" if s.offer else ""
-        print(f"{s.score:.2f}  {item.email:<36} {s.step}{offer}")
-    print(f"{len(items)} ask{'s' if len(items) != 1 else ''} due today")
+        print(f"{s.score:.2f}  {item.email:<36} {s.ask_name}")
+    due = page.total_due
+    print(
+        f"{due:,} lead{'s have' if due != 1 else ' has'} an ask due today; "
+        f"{len(items):,} listed for personal asking."
+    )
+    text = daily_limit_text(asked, daily)
+    if asked >= daily:
+        text += " (smallyes-cli pacing daily_ask_limit=N)"
+    print(text)
 
 
 def cmd_snooze(args: argparse.Namespace) -> None:

@@ -166,11 +166,13 @@ def test_cli_suggest_json_adds_warmth_and_engagement(db, db_path, capsys) -> Non
 
     _import(MAILCHIMP, AFTER_MAILCHIMP)
     when = "2024-05-16T12:00:00"
+    # every due lead, not only the day's 20 personal asks
+    assert cli(db_path, capsys, "pacing", "daily_ask_limit=1000")[0] == 0
     code, out, _ = cli(db_path, capsys, "suggest", "--now", when, "--json")
     assert code == 0
     rows = json.loads(out)
     keys = {"email", "step", "offer", "due", "score", "reason", "message"}
-    assert all(set(r) == keys | {"warmth", "engagement"} for r in rows)
+    assert all(set(r) == keys | {"warmth", "engagement", "group", "group_label"} for r in rows)
     assert rows[0]["warmth"] == "clicked" and rows[0]["engagement"] == "Clicked 2 days ago"
     assert {r["warmth"] for r in rows} == {"clicked", "opened", None}
     quiet = next(r for r in rows if r["warmth"] is None)

@@ -155,12 +155,46 @@ def test_a_new_yes_after_unanswered_asks_lifts_the_pause() -> None:
     assert isinstance(run(history), Suggestion)
 
 
-def test_declined_step_not_asked_within_back_off() -> None:
+def test_a_not_now_holds_back_every_ask_to_the_lead_for_the_back_off() -> None:
     history = lead(yes("subscribed", 90), ask("downloaded", 20, "declined", 19))
     result = run(history)
-    assert isinstance(result, Suggestion)
-    assert result.step != "downloaded"
-    assert "said not now to downloaded" in result.reason
+    # not the declined step, nor any other: the lead said "not now"
+    assert isinstance(result, NoSuggestion) and result.rule == Rule.DECLINED
+    assert result.until == days(19) + dt.timedelta(days=60)
+    assert result.reason.startswith(
+        'Said "not now" 19 days ago to "Invite to download a free offer": after a "not now" '
+        "no ask goes to them for 60 days, so the next one waits until 2026-07-26."
+    )
+    # the back-off is the owner's: shorter, and the other steps are asked again sooner
+    sooner = run(history, pacing=Pacing(decline_backoff_days=10))
+    assert isinstance(sooner, Suggestion)
+
+
+def test_a_not_now_to_one_step_holds_back_the_others_until_the_back_off_ends() -> None:
+    history = lead(
+        yes("subscribed", 120),
+        yes("downloaded", 40, 1),
+        ask("answered", 30, "declined", 29),
+    )
+    for later, held in ((0, True), (30, True), (31, False)):
+        result = run(history, EVIDENCE, Pacing(), NOW + dt.timedelta(days=later))
+        assert isinstance(result, NoSuggestion) is held, (later, result)
+        if held:
+            assert result.rule == Rule.DECLINED
+        else:
+            assert isinstance(result, Suggestion)
+            assert result.step in ("answered", "replied")
+
+
+def test_the_latest_not_now_sets_the_back_off() -> None:
+    history = lead(
+        yes("subscribed", 200),
+        ask("downloaded", 50, "declined", 49),
+        ask("answered", 20, "declined", 19),
+    )
+    result = run(history)
+    assert isinstance(result, NoSuggestion) and result.until == days(19) + dt.timedelta(days=60)
+    assert '"Invite to answer a quick question"' in result.reason
 
 
 def test_declined_step_comes_back_after_back_off() -> None:
@@ -383,7 +417,7 @@ def test_not_stalled_within_twice_the_median() -> None:
 
 def test_reason_says_the_yes_the_last_ask_the_rule_and_the_rate() -> None:
     evidence = Evidence(rates={(2, "downloaded"): (12, 30)}, offer_steps=OFFER_STEPS)
-    history = lead(yes("subscribed", 30), ask("answered", 20, "declined", 19))
+    history = lead(yes("subscribed", 30), ask("answered", 20, "no_response", 13))
     result = run(history, evidence=evidence)
     assert isinstance(result, Suggestion)
     assert "Builds on their last yes: subscribed, 30 days ago." in result.reason

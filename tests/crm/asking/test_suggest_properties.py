@@ -11,6 +11,7 @@ from crm.asking.pacing import Pacing
 from crm.asking.suggest import (
     ACTIVE_STATUSES,
     DAY_US,
+    NO_OFFER_LEFT,
     Evidence,
     LeadFacts,
     NoSuggestion,
@@ -99,15 +100,21 @@ def test_guardrails_hold_for_every_history(history: History, ev: Evidence) -> No
         assert LEVEL[result.step] <= max(level, LEVEL["subscribed"]) + 2
     else:
         assert result.step == "subscribed"
-    # never a step declined within the back-off, nor one declined twice
+    # never within the back-off of a "not now", whatever step it was to; never a step
+    # declined twice
+    for a in past_asks:
+        if a.outcome == "declined":
+            assert NOW - from_us(a.resolved_at or a.asked_at) >= dt.timedelta(
+                days=PACING.decline_backoff_days
+            )
     declines = [a for a in past_asks if a.step == result.step and a.outcome == "declined"]
     assert len(declines) < 2
-    for a in declines:
-        assert NOW - from_us(a.resolved_at or a.asked_at) >= dt.timedelta(
-            days=PACING.decline_backoff_days
-        )
-    # the message is filled in
-    assert "{first_name}" not in result.message and "{offer}" not in result.message
+    # the message is filled in; an ask with no offer left to name keeps {offer} as written
+    # (never a stand-in) and its reason says what to add
+    assert "{first_name}" not in result.message
+    if "{offer}" in result.message:
+        assert result.offer is None and result.unfilled == ("offer",)
+        assert NO_OFFER_LEFT in result.reason
 
 
 @settings(max_examples=100, deadline=None)
