@@ -291,7 +291,12 @@ class LadderDialog(QDialog):
         self.body_edit = QPlainTextEdit()
         self.body_edit.setAccessibleName("Ask message")
         hint = styled(
-            QLabel("{first_name} and {offer} are filled in for each lead."), "detailSubtitle"
+            QLabel(
+                "{first_name}, {offer}, {offer_link} and your leads' custom fields ({plan} "
+                "for a column named Plan) are filled in for each lead.",
+                wordWrap=True,
+            ),
+            "detailSubtitle",
         )
         for widget in (self.label_edit, self.subject_edit):
             widget.textEdited.connect(self._on_field_edited)

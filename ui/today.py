@@ -1,8 +1,19 @@
-"""The Today page: the leads with a suggested ask due today or overdue, best first.
+"""The Today page: the due asks grouped by what they ask, the warmest leads of each first.
 
 The list is computed off the GUI thread (over 100,000 leads it takes seconds), then shown
-in a table model. Each row offers: copy the message, open it in the mail client, mark it
-as asked (records the ask; the row leaves), snooze to a date, or skip.
+in a tree model (``ui.today_model``): one row per ask ("312 leads are ready for: Invite to
+download the Focus workbook"), collapsible, with the best of its leads below. Groups come
+in the order the domain gives them, the likeliest yeses first (``crm.asking.due``).
+
+Each lead's row keeps the personal actions: copy the message, open it in the mail client,
+mark it as asked (records the ask; the row leaves), edit the step's message with a
+preview for that lead, snooze to a date, or skip. The owner's daily limit of personal asks
+counts the asks recorded today; once it is reached the page says so and suggests nothing
+more to ask personally (copy, mail and mark as asked wait until tomorrow). Each group's
+row has "Ask them through my newsletter", which emits ``sig_group_newsletter_requested``
+with the group's step, offer and every due lead's id, for the campaign dialog to take up.
+
+With no offer set up, the page says so above the list and offers to add the first one.
 """
 
 from __future__ import annotations
@@ -10,34 +21,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QDate,
+    QMetaMethod,
     QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     QUrl,
     Signal,
 )
-from PySide6.QtGui import (
-    QAction,
-    QDesktopServices,
-    QFont,
-    QGuiApplication,
-    QKeySequence,
-    QPalette,
-)
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCalendarWidget,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -47,14 +49,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
+    QToolButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from crm.asking.asks import record_ask
-from crm.asking.due import AsksPage, TodayItem, skip, snooze, todays_asks_page
-from crm.asking.suggest import Warmth
+from crm.asking.due import AsksPage, TodayItem, daily_limit_text, skip, snooze, todays_asks_page
+from crm.asking.rows import CUSTOMER_ASKS, Rule
 from crm.book.leads import count_leads
 from crm.changes import LEAD_TABLES, Change
 from crm.errors import SmallyesError
@@ -63,6 +66,15 @@ from crm.timefmt import local, to_utc, utc_now
 from ui import errors
 from ui.events import AppEvents
 from ui.style import styled
+from ui.today_dialogs import FirstOfferDialog, MessageDialog
+from ui.today_model import (
+    TodayColumn,
+    TodayGroup,
+    TodayModel,
+    due_text,
+    engagement_text,
+    mailto_url,
+)
 from ui.workers import JobFailure, TaskRunner
 
 if TYPE_CHECKING:
@@ -70,31 +82,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "TODAY",
+    "TodayColumn",
+    "TodayPage",
+    "due_text",
+    "engagement_text",
+    "mailto_url",
+    "register_today_page",
+]
+
 TODAY = "today"
-
-
-class TodayColumn(IntEnum):
-    LEAD = 0
-    ENGAGEMENT = 1
-    ASK = 2
-    DUE = 3
-    SCORE = 4
-    WHY = 5
-
-
-COLUMNS = {
-    TodayColumn.LEAD: "Lead",
-    TodayColumn.ENGAGEMENT: "Engagement",
-    TodayColumn.ASK: "Suggested ask",
-    TodayColumn.DUE: "Due",
-    TodayColumn.SCORE: "Score",
-    TodayColumn.WHY: "Why",
-}
-ItemRole = Qt.ItemDataRole.UserRole + 1
 RELOAD_DELAY_MS = 1500
-# The list shows the best of the due asks; the count covers them all.
-SHOWN_LIMIT = 500
-_ROOT = QModelIndex()
+# Each group lists its best leads; its count covers them all.
+SHOWN_PER_GROUP = 200
+NEWSLETTER_BUTTON = "Ask them through my newsletter"
+NEWSLETTER_UNAVAILABLE = (
+    "The campaign dialog that asks a group through your newsletter is not available yet: "
+    "ask these leads one by one, or export them from Leads."
+)
+NO_OFFER_TEXT = (
+    "No free offer (a guide, a checklist) is set up yet, so your asks cannot name one or link "
+    "to it. Add your first offer: its name, its link and its topic."
+)
 EMPTY_TEXT = (
     "Every lead is either waiting for an answer, resting between asks, or has opted out.\n"
     "Log the yeses you get (Ctrl+L on a lead) and set the outcome of your asks: new "
@@ -104,50 +114,9 @@ NO_LEADS_TEXT = (
     "There are no leads yet. Import a newsletter export (Ctrl+I) or load the demo data "
     "from the File menu:\nthe next small ask for each lead appears here when it is due."
 )
-
-
-def mailto_url(email: str, subject: str, body: str) -> str:
-    """A ``mailto:`` link with the subject and body URL-encoded (spaces as %20)."""
-    return (
-        f"mailto:{quote(email, safe='@')}?subject={quote(subject, safe='')}"
-        f"&body={quote(body, safe='')}"
-    )
-
-
-def due_text(due: dt.datetime, now: dt.datetime) -> str:
-    """'today', 'since yesterday', 'since 3 Nov', 'since Jun 2026'.
-
-    A calm date rather than a count of days "overdue": an ask that could have been made
-    long ago is no more urgent today, and the list should not nag.
-    """
-    due_day, today = local(due).date(), local(now).date()
-    days = (today - due_day).days
-    if days <= 0:
-        return "today"
-    if days == 1:
-        return "since yesterday"
-    if days < 180:
-        return f"since {due_day.day} {due_day:%b}"
-    return f"since {due_day:%b %Y}"
-
-
-def ask_text(item: TodayItem) -> str:
-    """'Downloaded — Pricing guide'; a customer's ask after a sale by what it is for:
-    'How it went — Launch workbook', 'Referral', 'Next product — Pricing course'."""
-    s = item.suggestion
-    label = s.ask_label
-    shown = s.offer if s.offer and s.offer.casefold() != label.casefold() else None
-    return label + (f" — {shown}" if shown else "")
-
-
-def engagement_text(item: TodayItem) -> str:
-    """The engagement that ranked the row, marked so a glance tells warm from cold:
-    '▲ Clicked 2 days ago', '▼ Cold: asked last' ("" when it has none to show)."""
-    s = item.suggestion
-    words = s.engagement
-    if not words:
-        return ""
-    return f"{'▼' if s.warmth == Warmth.COLD else '▲'} {words}"
+# asks whose message Smallyes writes (a customer's, the reminder to confirm), not the step's
+# template
+_FIXED_MESSAGE_RULES = frozenset({*CUSTOMER_ASKS, Rule.CONFIRM})
 
 
 # --- dialogs, kept in functions so tests can replace them -------------------------------
@@ -183,92 +152,25 @@ def snooze_dialog(parent: QWidget | None, default: dt.date) -> tuple[QDialog, QC
     return dialog, calendar
 
 
+def add_first_offer(parent: QWidget, events: AppEvents, clock: Callable[[], dt.datetime]) -> bool:
+    """The first offer's dialog; whether an offer was added."""
+    return FirstOfferDialog(events, clock, parent).exec() == QDialog.DialogCode.Accepted
+
+
+def edit_message(parent: QWidget, events: AppEvents, item: TodayItem) -> bool:
+    """The step's message with a preview for ``item``'s lead; whether it was saved."""
+    s = item.suggestion
+    dialog = MessageDialog(events, s.step, s.ask_name, item.name, s.fields, parent)
+    return dialog.exec() == QDialog.DialogCode.Accepted
+
+
 def open_url(url: str) -> bool:
     return QDesktopServices.openUrl(QUrl(url))
 
 
-# --- the model ----------------------------------------------------------------------------
-
-
-class TodayModel(QAbstractTableModel):
-    """Today's items, in rank order; rows are removed one at a time as they are handled."""
-
-    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
-        super().__init__()
-        self._items: list[TodayItem] = []
-        self._clock = clock
-
-    def set_items(self, items: list[TodayItem]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-
-    def has_engagement(self) -> bool:
-        """Whether any row was ranked by its newsletter engagement (else its column is
-        empty, as in a book with no activity imported)."""
-        return any(it.suggestion.warmth != Warmth.NONE for it in self._items)
-
-    def item(self, row: int) -> TodayItem | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
-
-    def row_of(self, lead_id: int) -> int | None:
-        return next((i for i, it in enumerate(self._items) if it.lead_id == lead_id), None)
-
-    def remove_lead(self, lead_id: int) -> bool:
-        row = self.row_of(lead_id)
-        if row is None:
-            return False
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._items[row]
-        self.endRemoveRows()
-        return True
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[TodayColumn(section)]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        item = self._items[index.row()]
-        col = TodayColumn(index.column())
-        s = item.suggestion
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col is TodayColumn.LEAD:
-                return item.name
-            if col is TodayColumn.ENGAGEMENT:
-                return engagement_text(item)
-            if col is TodayColumn.ASK:
-                return ask_text(item)
-            if col is TodayColumn.DUE:
-                return due_text(s.due, self._clock())
-            if col is TodayColumn.SCORE:
-                return f"{round(s.score * 100)}%"
-            return s.summary or s.reason
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col is TodayColumn.LEAD:
-                return item.email
-            return s.reason if col in (TodayColumn.WHY, TodayColumn.ENGAGEMENT) else None
-        if col is TodayColumn.ENGAGEMENT and s.warmth != Warmth.NONE:
-            # a click (the strongest evidence) in bold, cold in the muted text colour
-            if role == Qt.ItemDataRole.FontRole and s.warmth == Warmth.CLICKED:
-                font = QFont()
-                font.setBold(True)
-                return font
-            if role == Qt.ItemDataRole.ForegroundRole and s.warmth == Warmth.COLD:
-                return QGuiApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col is TodayColumn.SCORE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == ItemRole:
-            return item
-        return None
+def ask_text(item: TodayItem) -> str:
+    """The ask a row is for: 'Invite to download the Pricing guide'."""
+    return item.suggestion.ask_name
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -278,6 +180,9 @@ class TodayPage(QWidget):
     sig_count_changed = Signal(int)
     sig_status_message = Signal(str)
     sig_loaded = Signal()
+    # "Ask them through my newsletter" on a group: its step key, its offer's name (None for
+    # an ask about no offer) and the ids of every due lead in it, best first
+    sig_group_newsletter_requested = Signal(str, object, list)
 
     # Long: it lays out the list, the selected ask's panel and its actions, in reading order.
     def __init__(
@@ -294,6 +199,11 @@ class TodayPage(QWidget):
         self._stale = True
         self._reload_queued = False
         self.count: int | None = None  # every lead with an ask due, listed or not
+        self.asked_today = 0  # personal asks recorded today
+        self.daily_limit = 0
+        self.free_offers: int | None = None  # None: not worked out yet
+        self._collapsed: set[str] = set()  # groups the owner folded, by key
+        self._rebuilding = False
         self._shut_down = False
         self._debounce = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._debounce.timeout.connect(self._on_debounce_timeout)
@@ -315,35 +225,53 @@ class TodayPage(QWidget):
         head.addLayout(titles, 1)
         head.addWidget(self.refresh_button)
 
+        # where the day's personal asks stand
+        self.limit_label = QLabel(wordWrap=True)
+        self.limit_label.setAccessibleName("Personal asks today")
+        self.limit_label.hide()
+
+        # no offer yet: say so, and help add the first
+        self.offer_notice = styled(QFrame(), "notice")
+        self.offer_text = QLabel(NO_OFFER_TEXT, wordWrap=True)
+        self.add_offer_button = QPushButton("Add my first offer…")
+        self.add_offer_button.clicked.connect(self.add_first_offer)
+        nl = QHBoxLayout(self.offer_notice)
+        nl.addWidget(self.offer_text, 1)
+        nl.addWidget(self.add_offer_button)
+        self.offer_notice.hide()
+
         self.model = TodayModel(clock)
-        self.table = QTableView()
+        self.table = QTreeView()
         self.table.setAccessibleName("Today's asks")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
+        self.table.setUniformRowHeights(True)
+        self.table.setAllColumnsShowFocus(True)
+        self.table.setExpandsOnDoubleClick(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
-        header = self.table.horizontalHeader()
+        self.table.collapsed.connect(self._on_table_collapsed)
+        self.table.expanded.connect(self._on_table_expanded)
+        header = self.table.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         widths = {
-            TodayColumn.LEAD: 260,
+            TodayColumn.LEAD: 280,
             TodayColumn.ENGAGEMENT: 190,
-            TodayColumn.ASK: 230,
             TodayColumn.DUE: 130,
             TodayColumn.SCORE: 60,
         }
         for col, width in widths.items():
             self.table.setColumnWidth(col, width)
-        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        self.table.selectionModel().currentChanged.connect(self._on_table_current_changed)
         self.table.setColumnHidden(TodayColumn.ENGAGEMENT, True)
 
         # the selected row: the reason, the message, the actions
-        self.lead_label = styled(QLabel(), "sectionTitle")
+        self.lead_label = styled(QLabel(wordWrap=True), "sectionTitle")
         # the engagement that ranked the selected lead, as a chip beside its name
         self.engagement_label = styled(QLabel(), "filterChip")
         self.engagement_label.setAccessibleName("Engagement")
@@ -353,20 +281,24 @@ class TodayPage(QWidget):
         self.message = QPlainTextEdit(readOnly=True)
         self.message.setAccessibleName("Suggested message")
         self.message.setMinimumHeight(90)
+        self.unfilled_label = styled(QLabel(wordWrap=True), "inlineError")
+        self.unfilled_label.hide()
         self.copy_button = QPushButton("Copy message")
         self.mail_button = QPushButton("Open in mail…")
+        self.edit_button = QPushButton("Edit message…")
+        self.edit_button.setToolTip("Change this step's message, with a preview for this lead")
         self.asked_button = QPushButton("Mark as asked")
-        self.asked_button.setToolTip("Record that you made this ask today (Ctrl+Enter)")
         self.snooze_button = QPushButton("Snooze…")
         self.skip_button = QPushButton("Skip")
         self.skip_button.setToolTip("Not this one: the lead comes back after the cooldown")
         self.copy_button.clicked.connect(self.copy_message)
         self.mail_button.clicked.connect(self.open_in_mail)
+        self.edit_button.clicked.connect(self.edit_message)
         self.asked_button.clicked.connect(self.mark_asked)
         self.snooze_button.clicked.connect(self.snooze_selected)
         self.skip_button.clicked.connect(self.skip_selected)
         actions = QHBoxLayout()
-        for button in (self.copy_button, self.mail_button):
+        for button in (self.copy_button, self.mail_button, self.edit_button):
             actions.addWidget(button)
         actions.addStretch(1)
         for button in (self.snooze_button, self.skip_button, self.asked_button):
@@ -376,12 +308,12 @@ class TodayPage(QWidget):
         dl = QVBoxLayout(detail)
         dl.setContentsMargins(0, 6, 0, 0)
         who = QHBoxLayout()
-        who.addWidget(self.lead_label)
+        who.addWidget(self.lead_label, 1)
         who.addWidget(self.engagement_label, 0, Qt.AlignmentFlag.AlignBottom)
-        who.addStretch(1)
         dl.addLayout(who)
         dl.addWidget(self.reason)
         dl.addWidget(self.message, 1)
+        dl.addWidget(self.unfilled_label)
         dl.addLayout(actions)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -389,7 +321,7 @@ class TodayPage(QWidget):
         splitter.addWidget(detail)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([520, 240])
+        splitter.setSizes([520, 260])
 
         # loading and empty states
         self.progress = QProgressBar()
@@ -422,6 +354,8 @@ class TodayPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addWidget(self.limit_label)
+        layout.addWidget(self.offer_notice)
         layout.addWidget(self.stack, 1)
 
         refresh = QAction("Refresh", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
@@ -440,6 +374,11 @@ class TodayPage(QWidget):
     def loading(self) -> bool:
         return self.runner.busy
 
+    @property
+    def personal_left(self) -> int:
+        """How many more personal asks are suggested today."""
+        return max(self.daily_limit - self.asked_today, 0)
+
     def reload(self) -> None:
         """Recompute the list off the GUI thread (queued if a computation is running)."""
         if self._shut_down:
@@ -454,9 +393,10 @@ class TodayPage(QWidget):
         self.refresh_button.setEnabled(False)
         self.progress.setRange(0, 0)
         now = self._clock()
+        per_group = SHOWN_PER_GROUP
 
         def job(progress: Progress, cancel: CancelToken) -> AsksPage:
-            return todays_asks_page(now, SHOWN_LIMIT, progress=progress, cancel=cancel)
+            return todays_asks_page(now, per_group=per_group, progress=progress, cancel=cancel)
 
         self.runner.start(job)
 
@@ -477,19 +417,78 @@ class TodayPage(QWidget):
 
     def _on_runner_finished(self, page: AsksPage) -> None:
         selected = self.selected_item()
-        self.model.set_items(page.items)
+        group = self.selected_group()
+        self._set_groups(page)
         self.table.setColumnHidden(TodayColumn.ENGAGEMENT, not self.model.has_engagement())
         self.refresh_button.setEnabled(True)
+        self.asked_today, self.daily_limit = page.asked_today, page.daily_limit
+        self.free_offers = page.free_offers
+        self.offer_notice.setVisible(page.free_offers == 0 and page.total_due > 0)
         self._set_count(page.total_due)
-        if selected is not None and (row := self.model.row_of(selected.lead_id)) is not None:
-            self.table.selectRow(row)
-        elif page.items:
-            self.table.selectRow(0)
+        self._restore_selection(selected, group)
         self._show_selected()
         self.sig_loaded.emit()
         if self._reload_queued:
             self._reload_queued = False
             self.reload()
+
+    def _set_groups(self, page: AsksPage) -> None:
+        """Show the groups: each row spans the table, with its newsletter button, folded as
+        the owner left it."""
+        self._rebuilding = True
+        try:
+            self.model.set_groups(page.groups)
+            root = QModelIndex()
+            for row, group in enumerate(self.model.groups()):
+                self.table.setFirstColumnSpanned(row, root, True)
+                index = self.model.index(row, 0)
+                self.table.setIndexWidget(index, self._group_bar(group))
+                self.table.setExpanded(index, group.key not in self._collapsed)
+        finally:
+            self._rebuilding = False
+
+    def _restore_selection(self, item: TodayItem | None, group: TodayGroup | None) -> None:
+        """Select again what was selected (its group's row if the owner folded it), else the
+        first lead of the first unfolded group."""
+        if item is not None:
+            index = self.model.lead_index(item.lead_id)
+            shown = self.model.group(index)
+            if shown is not None and shown.key not in self._collapsed:
+                self.table.setCurrentIndex(index)
+                return
+            if shown is not None:
+                self.select_group(shown.key)
+                return
+        if group is not None and self.select_group(group.key):
+            return
+        for shown in self.model.groups():
+            if shown.key not in self._collapsed and shown.items:
+                self.select_lead(shown.items[0].lead_id)
+                return
+        if self.model.rowCount():
+            self.table.setCurrentIndex(self.model.index(0, 0))
+
+    def _group_bar(self, group: TodayGroup) -> QWidget:
+        """The newsletter button at the right end of a group's row (the rest of the row
+        shows the model's header text and takes the clicks that select and fold it)."""
+        bar = QWidget()
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(0, 0, 4, 0)
+        layout.addStretch(1)
+        button = QToolButton()
+        button.setText(NEWSLETTER_BUTTON)
+        button.setToolTip("Plan one ask to every lead of this group through your newsletter tool")
+        button.setAccessibleName(f"{NEWSLETTER_BUTTON}: {group.group.label}")
+        key = group.key
+        button.clicked.connect(lambda: self.ask_group_by_newsletter(key))
+        layout.addWidget(button)
+        return bar
+
+    def group_button(self, key: str) -> QToolButton | None:
+        """The newsletter button of a group's row."""
+        index = self.model.group_index(key)
+        bar = self.table.indexWidget(index) if index.isValid() else None
+        return bar.findChild(QToolButton) if bar is not None else None
 
     def _on_runner_failed(self, failure: JobFailure) -> None:
         self.refresh_button.setEnabled(True)
@@ -503,22 +502,30 @@ class TodayPage(QWidget):
 
     def _set_count(self, count: int) -> None:
         self.count = count
-        shown = self.model.rowCount()
+        groups = self.model.rowCount()
         if count == 0:
             self.subtitle.setText("Nothing due today.")
             # An empty book has no lead to be waiting or resting: say how to start instead.
             self.empty_text.setText(EMPTY_TEXT if count_leads() else NO_LEADS_TEXT)
             self.stack.setCurrentWidget(self._empty)
-        elif shown < count:
-            self.subtitle.setText(
-                f"Showing the best {shown:,} of {count:,} leads with an ask due today or overdue."
-            )
-            self.stack.setCurrentWidget(self._list)
         else:
             noun = "lead has" if count == 1 else "leads have"
-            self.subtitle.setText(f"{count:,} {noun} an ask due today or overdue, best first.")
+            asks = f"{groups:,} ask{'s' if groups != 1 else ''}"
+            self.subtitle.setText(
+                f"{count:,} {noun} an ask due today or overdue, in {asks}: the likeliest "
+                "yeses first, the warmest leads first in each."
+            )
             self.stack.setCurrentWidget(self._list)
+        self._show_limit()
         self.sig_count_changed.emit(count)
+
+    def _show_limit(self) -> None:
+        self.limit_label.setText(daily_limit_text(self.asked_today, self.daily_limit))
+        self.limit_label.setVisible(bool(self.count))
+        reached = self.personal_left == 0
+        font = self.limit_label.font()
+        font.setBold(reached)
+        self.limit_label.setFont(font)
 
     def _on_data_changed(self, *_args: object) -> None:
         # Several edits in a row cost one recomputation, shortly after the last.
@@ -529,9 +536,9 @@ class TodayPage(QWidget):
         # This page's own asks, snoozes and skips already left its list.
         if origin is self:
             return
-        if change.touches(*LEAD_TABLES, "step", "offer", "setting") or change.touches_setting(
-            "ladder", "pacing"
-        ):
+        if change.touches(
+            *LEAD_TABLES, "step", "offer", "offer_link", "setting"
+        ) or change.touches_setting("ladder", "pacing"):
             self._on_data_changed()
 
     def _on_debounce_timeout(self) -> None:
@@ -544,63 +551,123 @@ class TodayPage(QWidget):
             # still stale when the timer fires: a direct reload() meanwhile clears it
             QTimer.singleShot(0, self._on_debounce_timeout)
 
+    # --- groups -----------------------------------------------------------------------
+
+    def _on_table_collapsed(self, index: QModelIndex) -> None:
+        group = self.model.group(index)
+        if group is not None and not self._rebuilding:
+            self._collapsed.add(group.key)
+
+    def _on_table_expanded(self, index: QModelIndex) -> None:
+        group = self.model.group(index)
+        if group is not None and not self._rebuilding:
+            self._collapsed.discard(group.key)
+
+    def ask_group_by_newsletter(self, key: str) -> None:
+        """Hand a group to the campaign dialog: its step, offer and every due lead."""
+        index = self.model.group_index(key)
+        group = self.model.group(index)
+        if group is None:
+            return
+        signal = QMetaMethod.fromSignal(self.sig_group_newsletter_requested)
+        if not self.isSignalConnected(signal):
+            self.sig_status_message.emit(NEWSLETTER_UNAVAILABLE)
+        self.sig_group_newsletter_requested.emit(
+            group.group.step, group.group.offer, list(group.lead_ids)
+        )
+
     # --- the selected row -------------------------------------------------------------
 
     def selected_item(self) -> TodayItem | None:
-        index = self.table.currentIndex()
-        return self.model.item(index.row()) if index.isValid() else None
+        return self.model.item(self.table.currentIndex())
+
+    def selected_group(self) -> TodayGroup | None:
+        return self.model.group(self.table.currentIndex())
 
     def select_lead(self, lead_id: int) -> bool:
-        row = self.model.row_of(lead_id)
-        if row is None:
+        index = self.model.lead_index(lead_id)
+        if not index.isValid():
             return False
-        self.table.selectRow(row)
+        self.table.setCurrentIndex(index)
         return True
 
-    def _on_table_current_row_changed(self, *_args: object) -> None:
+    def select_group(self, key: str) -> bool:
+        index = self.model.group_index(key)
+        if not index.isValid():
+            return False
+        self.table.setCurrentIndex(index)
+        return True
+
+    def _on_table_current_changed(self, *_args: object) -> None:
         self._show_selected()
 
     def _show_selected(self) -> None:
         item = self.selected_item()
-        for button in (
-            self.copy_button,
-            self.mail_button,
-            self.asked_button,
-            self.snooze_button,
-            self.skip_button,
-        ):
+        personal = item is not None and self.personal_left > 0
+        for button in (self.copy_button, self.mail_button, self.asked_button):
+            button.setEnabled(personal)
+        for button in (self.snooze_button, self.skip_button):
             button.setEnabled(item is not None)
+        editable = item is not None and item.suggestion.rule not in _FIXED_MESSAGE_RULES
+        self.edit_button.setEnabled(editable)
+        limit = "" if self.personal_left else daily_limit_text(self.asked_today, self.daily_limit)
+        self.asked_button.setToolTip(limit or "Record that you made this ask today (Ctrl+Enter)")
+        self.copy_button.setToolTip(limit)
+        self.mail_button.setToolTip(limit)
         if item is None:
-            self.lead_label.setText("")
+            group = self.selected_group()
             self.engagement_label.hide()
-            self.reason.setText("Select a lead to see the suggested ask and why.")
             self.message.setPlainText("")
+            self.unfilled_label.hide()
+            if group is not None:
+                self.lead_label.setText(group.header())
+                self.reason.setText(
+                    "Select a lead below to see its message, or ask them all at once through "
+                    f"your newsletter ({NEWSLETTER_BUTTON.lower()}, on the group's row)."
+                )
+            else:
+                self.lead_label.setText("")
+                self.reason.setText("Select a lead to see the suggested ask and why.")
             return
-        due = local(item.suggestion.due).strftime("%Y-%m-%d")
-        self.lead_label.setText(f"{item.name} · {ask_text(item)} · due {due}")
+        s = item.suggestion
+        due = local(s.due).strftime("%Y-%m-%d")
+        self.lead_label.setText(f"{item.name} · {s.ask_name} · due {due}")
         badge = engagement_text(item)
         self.engagement_label.setText(badge)
         self.engagement_label.setVisible(bool(badge))
-        self.reason.setText(item.suggestion.reason)
-        self.message.setPlainText(item.suggestion.message)
+        self.reason.setText(s.reason)
+        self.message.setPlainText(s.message)
+        left = ", ".join("{" + name + "}" for name in s.unfilled)
+        self.unfilled_label.setText(
+            f"Shown as written, with no value for this lead: {left}. Fill it in before you send."
+        )
+        self.unfilled_label.setVisible(bool(s.unfilled))
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
-        item = self.model.item(index.row())
-        if item is not None and self._open_lead is not None:
+        item = self.model.item(index)
+        if item is None:
+            group_row = self.model.index(index.row(), 0, index.parent())
+            self.table.setExpanded(group_row, not self.table.isExpanded(group_row))
+            return
+        if self._open_lead is not None:
             self._open_lead(item.lead_id)
 
     def _on_table_context_menu(self, pos: Any) -> None:
-        if self.selected_item() is None:
+        item = self.selected_item()
+        if item is None:
             return
+        personal = self.personal_left > 0
         menu = QMenu(self)
-        menu.addAction("Copy message", self.copy_message)
-        menu.addAction("Open in mail…", self.open_in_mail)
+        for text, slot in (
+            ("Copy message", self.copy_message),
+            ("Open in mail…", self.open_in_mail),
+        ):
+            menu.addAction(text, slot).setEnabled(personal)
         menu.addSeparator()
-        menu.addAction("Mark as asked", self.mark_asked)
+        menu.addAction("Mark as asked", self.mark_asked).setEnabled(personal)
         menu.addAction("Snooze…", self.snooze_selected)
         menu.addAction("Skip", self.skip_selected)
-        item = self.selected_item()
-        if self._open_lead is not None and item is not None:
+        if self._open_lead is not None:
             menu.addSeparator()
             open_lead, lead_id = self._open_lead, item.lead_id
             menu.addAction("Show lead", lambda: open_lead(lead_id))
@@ -608,15 +675,25 @@ class TodayPage(QWidget):
 
     # --- actions ----------------------------------------------------------------------
 
-    def copy_message(self) -> None:
+    def _personal_item(self) -> TodayItem | None:
+        """The selected lead, if the day's personal asks leave room to ask it."""
         item = self.selected_item()
+        if item is None:
+            return None
+        if self.personal_left == 0:
+            self.sig_status_message.emit(daily_limit_text(self.asked_today, self.daily_limit))
+            return None
+        return item
+
+    def copy_message(self) -> None:
+        item = self._personal_item()
         if item is None:
             return
         QGuiApplication.clipboard().setText(item.suggestion.message)
         self.sig_status_message.emit(f"Copied the message for {item.name}.")
 
     def open_in_mail(self) -> None:
-        item = self.selected_item()
+        item = self._personal_item()
         if item is None:
             return
         s = item.suggestion
@@ -627,7 +704,7 @@ class TodayPage(QWidget):
 
     def mark_asked(self) -> None:
         """Record the suggested ask as made now; the row leaves the list."""
-        item = self.selected_item()
+        item = self._personal_item()
         if item is None:
             return
         now = self._clock()
@@ -638,8 +715,20 @@ class TodayPage(QWidget):
         except SmallyesError as exc:
             errors.show_error(self, exc)
             return
-        self._leave(item, f"Recorded the ask to {item.name}: {ask_text(item)}.")
-        self._shut_down = False
+        self.asked_today += 1
+        self._leave(item, f"Recorded the ask to {item.name}: {s.ask_name}.")
+
+    def edit_message(self) -> None:
+        item = self.selected_item()
+        if item is None or item.suggestion.rule in _FIXED_MESSAGE_RULES:
+            return
+        if edit_message(self, self._events, item):
+            self.sig_status_message.emit(f"Saved the message for: {item.suggestion.ask_name}.")
+
+    def add_first_offer(self) -> None:
+        if add_first_offer(self, self._events, self._clock):
+            self.sig_status_message.emit("Added your first offer: the asks now name it.")
+            self.reload()
 
     def snooze_selected(self) -> None:
         item = self.selected_item()
@@ -672,16 +761,33 @@ class TodayPage(QWidget):
         self._leave(item, f"Skipped {item.name} until {local(until).date().isoformat()}.")
 
     def _leave(self, item: TodayItem, message: str) -> None:
-        row = self.model.row_of(item.lead_id)
-        if self.model.remove_lead(item.lead_id):
-            self._set_count(max((self.count or 0) - 1, self.model.rowCount()))
-        if row is not None and self.model.rowCount():
-            self.table.selectRow(min(row, self.model.rowCount() - 1))
+        """The handled lead leaves its row: the next lead of its group is selected, or the
+        group's row when none is listed."""
+        index = self.model.lead_index(item.lead_id)
+        row, group_row = index.row(), index.parent().row()
+        group = self.model.remove_lead(item.lead_id)
+        if group is not None:
+            self._set_count(max((self.count or 0) - 1, 0))
+        self._select_after(group, row, group_row)
         self._show_selected()
         self.sig_status_message.emit(message)
-        if self.model.rowCount() == 0 and self.count:
-            # every listed lead was handled: bring in the next best
+        if group is not None and group.count and not group.items:
+            # every listed lead of the group was handled: bring in the next best
             self.reload()
+
+    def _select_after(self, group: TodayGroup | None, row: int, group_row: int) -> None:
+        if group is not None and group.items:
+            parent = self.model.group_index(group.key)
+            self.table.setCurrentIndex(self.model.index(min(row, len(group.items) - 1), 0, parent))
+        elif group is not None and group.count:
+            self.select_group(group.key)
+        elif self.model.rowCount():
+            nxt = self.model.index(min(max(group_row, 0), self.model.rowCount() - 1), 0)
+            shown = self.model.groups()[nxt.row()]
+            if shown.items:
+                self.select_lead(shown.items[0].lead_id)
+            else:
+                self.table.setCurrentIndex(nxt)
 
 
 def register_today_page(host: Host, initial_delay_ms: int = 1500) -> TodayPage:

@@ -69,8 +69,8 @@ from crm.asking.templates import OFFER, OFFER_LINK, lead_fields, names_offer, re
 
 ACTIVE_STATUSES = frozenset({"subscribed", "pending", "none"})
 NO_OFFER_YET = (
-    "No offer is set up yet, so the message cannot name one: add your first offer (its name "
-    "and link) and this ask names it."
+    "No free offer is set up yet, so the message cannot name one: add your first offer (its "
+    "name and link) and this ask names it."
 )
 NO_OFFER_LEFT = (
     "None of your offers is left to give them at this step: add another offer and this ask "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import NamedTuple
 
 from crm.store.models import database_proxy
@@ -46,44 +47,75 @@ class Filled(NamedTuple):
     unfilled: tuple[str, ...]
 
 
+# A template read once: literal text and placeholders in turn; a placeholder as its field
+# name and the text it was written as.
+_Part = tuple[str, str, str]  # (literal before, field name or "", as written)
+
+
+@lru_cache(maxsize=256)
+def _parsed(template: str) -> tuple[tuple[_Part, ...], str, tuple[str, ...]]:
+    """``template`` as its parts, the literal text after the last placeholder, and the field
+    names it asks for (each once, in order). Templates are few and messages many: each is
+    read once."""
+    parts: list[_Part] = []
+    names: list[str] = []
+    literal: list[str] = []
+    at = 0
+    for match in _TOKEN.finditer(template):
+        literal.append(template[at : match.start()])
+        at = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            literal.append(token[0])
+            continue
+        name = field_name(match.group(1)) or match.group(1)
+        parts.append(("".join(literal), name, token))
+        literal = []
+        if name not in names:
+            names.append(name)
+    literal.append(template[at:])
+    return tuple(parts), "".join(literal), tuple(names)
+
+
+def _fill(
+    parsed: tuple[tuple[_Part, ...], str, tuple[str, ...]], fields: Mapping[str, str]
+) -> tuple[str, list[str]]:
+    parts, tail, _ = parsed
+    if not parts:
+        return tail, []
+    out: list[str] = []
+    unfilled: list[str] = []
+    get = fields.get
+    for literal, name, token in parts:
+        value = get(name)
+        if value is None:
+            out += (literal, token)
+            if name not in unfilled:
+                unfilled.append(name)
+        else:
+            out += (literal, value)
+    out.append(tail)
+    return "".join(out), unfilled
+
+
 def fill(template: str, fields: Mapping[str, str]) -> Filled:
     """``template`` with each placeholder ``fields`` names replaced (``fields`` keyed by
     ``field_name``); the others are kept as written."""
     if "{" not in template and "}" not in template:
         return Filled(template, ())
-    unfilled: list[str] = []
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        name = field_name(match.group(1))
-        value = fields.get(name)
-        if value is None:
-            if name not in unfilled:
-                unfilled.append(name or match.group(1))
-            return token
-        return value
-
-    return Filled(_TOKEN.sub(replace, template), tuple(unfilled))
+    text, unfilled = _fill(_parsed(template), fields)
+    return Filled(text, tuple(unfilled))
 
 
 def placeholders(template: str) -> list[str]:
     """The field names ``template`` asks for, in order, each once."""
-    found: list[str] = []
-    for match in _TOKEN.finditer(template):
-        if match.group(1) is not None:
-            name = field_name(match.group(1))
-            if name not in found:
-                found.append(name)
-    return found
+    return list(_parsed(template)[2])
 
 
 def names_offer(subject: str, body: str) -> bool:
     """Whether a template names the offer (or its link): the ask is about an offer."""
-    return any(name in (OFFER, OFFER_LINK) for name in placeholders(subject + "\n" + body))
+    named = (*_parsed(subject)[2], *_parsed(body)[2])
+    return OFFER in named or OFFER_LINK in named
 
 
 class Message(NamedTuple):
@@ -95,15 +127,18 @@ class Message(NamedTuple):
 def render_message(subject: str, body: str, fields: Mapping[str, str]) -> Message:
     """The subject and body for one lead; the offer's link follows a body whose template
     names the offer but not the link."""
-    top = fill(subject, fields)
-    main = fill(body, fields)
-    text = main.text
+    top, main = _parsed(subject), _parsed(body)
+    subject_text, unfilled = _fill(top, fields)
+    text, body_unfilled = _fill(main, fields)
     link = fields.get(OFFER_LINK)
-    named = placeholders(subject + "\n" + body)
-    if link and OFFER in named and OFFER_LINK not in named:
-        text = f"{text.rstrip()}\n\n{link}"
-    unfilled = top.unfilled + tuple(n for n in main.unfilled if n not in top.unfilled)
-    return Message(top.text, text, unfilled)
+    if link:
+        named = (*top[2], *main[2])
+        if OFFER in named and OFFER_LINK not in named:
+            text = f"{text.rstrip()}\n\n{link}"
+    for name in body_unfilled:
+        if name not in unfilled:
+            unfilled.append(name)
+    return Message(subject_text, text, tuple(unfilled))
 
 
 def custom_fields(custom: str | Mapping[str, object]) -> dict[str, str]:
@@ -161,7 +196,7 @@ def custom_field_names() -> list[str]:
 def unknown_placeholders(subject: str, body: str, custom: list[str] | None = None) -> list[str]:
     """The placeholders of a template that no lead could have a value for: neither a fixed
     field nor one of ``custom`` (the book's custom fields, read when not given)."""
-    asked = placeholders(subject + "\n" + body)
+    asked = list(dict.fromkeys((*placeholders(subject), *placeholders(body))))
     extra = [n for n in asked if n not in FIXED_FIELDS]
     if not extra:
         return []

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
+from crm.asking.suggest import Warmth
 from crm.book.leads import add_lead, find_lead
 from crm.importing import ImportOptions, import_csv
 from tests.crm.asking.test_due_engagement import (
@@ -19,9 +20,13 @@ from tests.crm.asking.test_due_engagement import (
     SUBSTACK,
     _later_post,
 )
+from tests.ui.today_helpers import cell, group_of, listed
 from ui.events import AppEvents
 from ui.leads.detail import NO_ENGAGEMENT_TEXT, LeadDetail
-from ui.today import TodayColumn, TodayPage
+from ui.today import TodayColumn, TodayPage, engagement_text
+
+ENGAGEMENT = TodayColumn.ENGAGEMENT
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 def _page(qtbot, when: dt.datetime) -> TodayPage:
@@ -31,10 +36,6 @@ def _page(qtbot, when: dt.datetime) -> TodayPage:
     with qtbot.waitSignal(page.sig_loaded, timeout=20_000):
         page.reload()
     return page
-
-
-def _cell(page: TodayPage, row: int, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole):
-    return page.model.data(page.model.index(row, TodayColumn.ENGAGEMENT), role)
 
 
 @pytest.fixture
@@ -54,21 +55,30 @@ def test_today_shows_who_clicked_first_in_bold_with_a_badge(qtbot, db, shut) -> 
         TodayColumn.ENGAGEMENT, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole
     )
     assert header == "Engagement"
-    assert _cell(page, 0) == "▲ Clicked 2 days ago"
-    font = _cell(page, 0, Qt.ItemDataRole.FontRole)
+    items = listed(page)
+    clicked = next(i for i in items if i.suggestion.warmth == Warmth.CLICKED).lead_id
+    # the one who clicked is the first of their ask's group, in bold, with a badge
+    assert group_of(page, clicked).items[0].lead_id == clicked
+    assert cell(page, clicked, ENGAGEMENT) == "▲ Clicked 2 days ago"
+    font = cell(page, clicked, ENGAGEMENT, Qt.ItemDataRole.FontRole)
     assert isinstance(font, QFont) and font.bold()
-    assert "clicked your link to form" in _cell(page, 0, Qt.ItemDataRole.ToolTipRole)
+    assert "clicked your link to form" in cell(page, clicked, ENGAGEMENT, TOOLTIP)
     # an opener's badge is plain; a lead nobody saw open anything has none
-    texts = [_cell(page, r) for r in range(page.model.rowCount())]
-    opened = texts.index(next(t for t in texts if t.startswith("▲ Opened")))
-    assert _cell(page, opened, Qt.ItemDataRole.FontRole) is None
-    assert texts[-1] == "" and _cell(page, len(texts) - 1, Qt.ItemDataRole.FontRole) is None
+    opened = next(i for i in items if engagement_text(i).startswith("▲ Opened")).lead_id
+    assert cell(page, opened, ENGAGEMENT, Qt.ItemDataRole.FontRole) is None
+    quiet = next(i for i in items if i.suggestion.warmth == Warmth.NONE).lead_id
+    assert cell(page, quiet, ENGAGEMENT) == ""
+    assert cell(page, quiet, ENGAGEMENT, Qt.ItemDataRole.FontRole) is None
+    # inside each group the warmest come first
+    for group in page.model.groups():
+        warmth = [i.suggestion.warmth for i in group.items]
+        assert warmth == sorted(warmth, reverse=True)
 
-    page.table.selectRow(0)
+    page.select_lead(clicked)
     assert page.engagement_label.isVisible()
     assert page.engagement_label.text() == "▲ Clicked 2 days ago"
     assert page.reason.text().startswith("Strike while warm: they clicked your link to")
-    page.table.selectRow(len(texts) - 1)
+    page.select_lead(quiet)
     assert not page.engagement_label.isVisible()
 
 
@@ -79,12 +89,16 @@ def test_today_marks_the_cold_muted_at_the_bottom(qtbot, db, tmp_path: Path, shu
     )
     page = _page(qtbot, AFTER_SUBSTACK)
     shut(page)
-    last = page.model.rowCount() - 1
-    assert _cell(page, last) == "▼ Cold: asked last"
+    cold = next(i for i in listed(page) if i.suggestion.warmth == Warmth.COLD).lead_id
+    group = group_of(page, cold)
+    # the cold come last in their group
+    assert group.items[-1].suggestion.warmth == Warmth.COLD
+    assert cell(page, cold, ENGAGEMENT) == "▼ Cold: asked last"
     muted = QGuiApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
-    assert _cell(page, last, Qt.ItemDataRole.ForegroundRole) == muted
-    assert _cell(page, 0, Qt.ItemDataRole.ForegroundRole) is None
-    page.table.selectRow(last)
+    assert cell(page, cold, ENGAGEMENT, Qt.ItemDataRole.ForegroundRole) == muted
+    warm = next(i for i in listed(page) if i.suggestion.warmth != Warmth.COLD).lead_id
+    assert cell(page, warm, ENGAGEMENT, Qt.ItemDataRole.ForegroundRole) is None
+    page.select_lead(cold)
     assert page.engagement_label.text() == "▼ Cold: asked last"
     assert page.reason.text().startswith("Cold: hasn't opened any of your")
 
@@ -92,9 +106,9 @@ def test_today_marks_the_cold_muted_at_the_bottom(qtbot, db, tmp_path: Path, shu
 def test_without_activity_the_column_and_badge_stay_hidden(qtbot, db, people, now, shut) -> None:
     page = _page(qtbot, now)
     shut(page)
-    assert page.model.rowCount() == 4
+    assert len(listed(page)) == 4
     assert page.table.isColumnHidden(TodayColumn.ENGAGEMENT)
-    page.table.selectRow(0)
+    page.select_lead(listed(page)[0].lead_id)
     assert page.selected_item() is not None
     assert not page.engagement_label.isVisible()
 

@@ -120,3 +120,18 @@ def test_the_customer_cooling_period_reads_as_a_sentence_and_saves(dialog) -> No
     box.setValue(45)
     dialog.save()
     assert get_pacing().customer_cooling_days == 45
+
+
+def test_the_daily_limit_of_personal_asks_reads_as_a_sentence_and_is_stored(qtbot, db) -> None:
+    dialog = PacingDialog(AppEvents())
+    qtbot.addWidget(dialog)
+    assert dialog.sentences["daily_ask_limit"].text() == "Suggest at most"
+    box = dialog.fields["daily_ask_limit"]
+    assert box.text() == "20 asks"
+    box.setValue(1)
+    assert box.text() == "1 ask"
+    texts = [label.text() for label in dialog.findChildren(QLabel)]
+    assert any("The asks you record today count against it" in t for t in texts)
+    assert any("before asking that lead anything again" in t for t in texts)
+    dialog.save()
+    assert get_pacing().daily_ask_limit == 1

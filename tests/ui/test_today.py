@@ -12,13 +12,14 @@ from crm.asking.asks import list_asks
 from crm.asking.due import todays_asks, todays_asks_page
 from crm.asking.suggest import NoSuggestion, Suggestion
 from crm.book.leads import LeadRow, add_lead
+from crm.book.timeline import record_commitment
+from tests.ui.today_helpers import emails, listed
 from ui import today as today_module
 from ui.events import AppEvents
 from ui.today import TODAY, TodayPage, mailto_url
 
 
-@pytest.fixture
-def page(qtbot, db, people: dict[str, LeadRow], clock) -> TodayPage:
+def open_page(qtbot, clock) -> TodayPage:
     events = AppEvents()
     page = TodayPage(events, clock=clock)
     page._test_events = events  # keep the events object alive with the page
@@ -26,36 +27,40 @@ def page(qtbot, db, people: dict[str, LeadRow], clock) -> TodayPage:
     page.show()
     with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
         page.reload()
+    return page
+
+
+@pytest.fixture
+def page(qtbot, db, people: dict[str, LeadRow], clock) -> TodayPage:
+    page = open_page(qtbot, clock)
     yield page
     page.shutdown()
 
 
-def emails(page: TodayPage) -> list[str]:
-    return [page.model.item(r).email for r in range(page.model.rowCount())]
-
-
-def test_lists_due_leads_best_first_without_the_suppressed(page: TodayPage) -> None:
-    listed = emails(page)
-    assert "cleo@example.org" not in listed  # unsubscribed
-    assert set(listed) == {
+def test_lists_due_leads_by_ask_without_the_suppressed(page: TodayPage) -> None:
+    listed_emails = emails(page)
+    assert "cleo@example.org" not in listed_emails  # unsubscribed
+    assert set(listed_emails) == {
         "ada@example.com",
         "ben@example.com",
         "dan@example.net",
         "eve@example.com",
     }
-    scores = [page.model.item(r).suggestion.score for r in range(page.model.rowCount())]
-    assert scores == sorted(scores, reverse=True)
+    headers = [g.header() for g in page.model.groups()]
+    assert "1 lead is ready for: Remind to confirm the subscription" in headers
+    assert "1 lead is ready for: Invite to subscribe" in headers
     assert page.count == 4
     assert "4 leads have an ask due" in page.subtitle.text()
     assert page.stack.currentWidget() is page._list
 
 
 def test_selected_row_shows_reason_and_message(page: TodayPage) -> None:
-    page.select_lead(page.model.item(0).lead_id)
+    page.select_lead(listed(page)[0].lead_id)
     item = page.selected_item()
     assert item is not None
     assert page.reason.text() == item.suggestion.reason
     assert page.message.toPlainText() == item.suggestion.message
+    assert item.suggestion.ask_name in page.lead_label.text()
 
 
 def test_mark_as_asked_records_the_ask_and_the_row_leaves(qtbot, page: TodayPage, people) -> None:
@@ -69,8 +74,11 @@ def test_mark_as_asked_records_the_ask_and_the_row_leaves(qtbot, page: TodayPage
     assert counts == [3] and page.count == 3
     asks = list_asks(ada)
     assert len(asks) == 1 and asks[0].step == step and asks[0].outcome == "pending"
-    # the next row is selected, ready for the next action
+    # her group had no one else: it is gone, and the next lead is selected
+    assert len(page.model.groups()) == 3
     assert page.selected_item() is not None
+    assert page.asked_today == 1
+    assert "1 of 20 made" in page.limit_label.text()
 
 
 def test_snooze_picks_a_date_and_the_row_leaves(
@@ -171,7 +179,7 @@ def test_suggestion_box_shows_the_leads_next_ask_or_why_not(qtbot, people, make_
         window.leads_page.detail.show_lead(people["ada"].id)
         box.show_lead(people["ada"].id)
     assert isinstance(box.result, Suggestion)
-    assert box.headline.text().startswith("Ask for: ")
+    assert box.headline.text().startswith(f"{box.result.ask_name} (due ")
     with qtbot.waitSignal(box.sig_shown, timeout=10_000):
         box.show_lead(people["cleo"].id)
     assert isinstance(box.result, NoSuggestion)
@@ -192,33 +200,32 @@ def test_due_dates_read_calmly() -> None:
     assert due_text(now - dt.timedelta(days=400), now) == "since May 2025"
 
 
-def test_a_long_list_shows_the_best_and_counts_them_all(
-    qtbot, db, people, clock, now, monkeypatch
+def test_a_long_group_lists_its_best_and_counts_them_all(
+    qtbot, db, clock, now, monkeypatch
 ) -> None:
-    monkeypatch.setattr(today_module, "SHOWN_LIMIT", 2)
-    events = AppEvents()
-    page = TodayPage(events, clock=clock)
-    page._test_events = events  # keep the events object alive with the page
-    qtbot.addWidget(page)
-    page.show()
-    with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
-        page.reload()
+    for i in range(4):
+        lead = add_lead(f"l{i}@example.com", status="subscribed", now=now - dt.timedelta(days=60))
+        record_commitment(lead.id, "subscribed", at=now - dt.timedelta(days=40 - i), now=now)
+    monkeypatch.setattr(today_module, "SHOWN_PER_GROUP", 2)
+    page = open_page(qtbot, clock)
+    [group] = page.model.groups()
     best = [i.lead_id for i in todays_asks_page(now).items]
-    assert [page.model.item(r).lead_id for r in range(page.model.rowCount())] == best[:2]
-    assert page.count == 4
-    assert page.subtitle.text().startswith("Showing the best 2 of 4 leads with an ask due")
+    assert [i.lead_id for i in group.items] == best[:2]
+    assert group.count == 4 and page.count == 4
+    assert group.header().startswith("4 leads are ready for: Invite to download")
+    assert group.header().endswith("(the best 2 listed)")
     counts: list[int] = []
     page.sig_count_changed.connect(counts.append)
     page.select_lead(best[0])
     page.asked_button.click()
-    assert page.model.rowCount() == 1 and page.count == 3 and counts == [3]
-    assert "best 1 of 3" in page.subtitle.text()
-    # handling the last listed lead brings in the next best ones
+    assert len(group.items) == 1 and group.count == 3 and page.count == 3 and counts == [3]
+    # handling the last listed lead of the group brings in the next best ones
     with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
         page.skip_button.click()
-    assert [page.model.item(r).lead_id for r in range(page.model.rowCount())] == best[2:4]
+    [group] = page.model.groups()
+    assert [i.lead_id for i in group.items] == best[2:4]
     assert page.count == 2 and counts[-1] == 2
-    assert page.subtitle.text() == "2 leads have an ask due today or overdue, best first."
+    assert group.header() == "2 leads are ready for: Invite to download a free offer"
     page.shutdown()
 
 

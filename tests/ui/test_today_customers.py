@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from PySide6.QtCore import Qt
 
 from crm.asking.asks import list_asks, record_ask, set_outcome
 from crm.book.leads import add_lead
 from crm.book.offers import add_offer, list_offers
 from crm.book.timeline import record_commitment
+from tests.ui.today_helpers import cell, group_of
 from ui.events import AppEvents
 from ui.today import TodayColumn, TodayPage
 
@@ -38,23 +40,20 @@ def _page(qtbot, when: dt.datetime) -> TodayPage:
     return page
 
 
-def _cell(page: TodayPage, row: int, column: TodayColumn, role: int = 0) -> object:
-    return page.model.data(page.model.index(row, column), role)
-
-
 def test_a_customers_asks_show_what_they_are_for_and_why(qtbot, buyer: int, now) -> None:
     page = _page(qtbot, now)
     assert page.select_lead(buyer)
-    row = page.model.row_of(buyer)
-    assert row is not None
-    assert _cell(page, row, TodayColumn.ASK) == "How it went — Launch workbook"
-    why = str(_cell(page, row, TodayColumn.WHY))
+    assert group_of(page, buyer).header() == "1 lead is ready for: Ask how the Launch workbook went"
+    why = str(cell(page, buyer, TodayColumn.WHY))
     assert why.startswith("How it went · yes: purchased (Launch workbook), 12 days ago")
     reason = "Bought 'Launch workbook' 12 days ago: ask how it went, or for a short review."
-    assert str(_cell(page, row, TodayColumn.WHY, 3)).startswith(reason)  # the tooltip
+    tooltip = cell(page, buyer, TodayColumn.WHY, Qt.ItemDataRole.ToolTipRole)
+    assert str(tooltip).startswith(reason)
     assert page.reason.text().startswith(reason)
-    assert "How it went — Launch workbook" in page.lead_label.text()
+    assert "Ask how the Launch workbook went" in page.lead_label.text()
     assert page.message.toPlainText().startswith("How is Launch workbook working out?")
+    # a customer's message is not a step's template: nothing to edit
+    assert not page.edit_button.isEnabled()
 
     page.asked_button.click()
     [ask] = list_asks(buyer)
@@ -65,8 +64,8 @@ def test_a_customers_asks_show_what_they_are_for_and_why(qtbot, buyer: int, now)
     set_outcome(ask.id, "accepted", at=now + DAY, now=now + DAY)
     later = _page(qtbot, now + 8 * DAY)
     assert later.select_lead(buyer)
-    row = later.model.row_of(buyer)
-    assert _cell(later, row, TodayColumn.ASK) == "Referral"
+    assert group_of(later, buyer).group.label == "Ask for a referral"
+    assert group_of(later, buyer).key == "replied|Referral"
     assert "ask whether they know someone it could help (a referral)" in later.reason.text()
     later.asked_button.click()
     assert list_asks(buyer)[0].offer == "Referral"
@@ -80,6 +79,6 @@ def test_inside_the_cooling_period_a_customer_with_nothing_to_ask_is_not_listed(
     record_commitment(buyer, "replied", at=now - 10 * DAY, now=now)
     record_ask(buyer, "replied", at=now - 8 * DAY, now=now, offer="Referral")
     page = _page(qtbot, now)
-    assert page.model.row_of(buyer) is None
+    assert not page.model.lead_index(buyer).isValid()
     assert page.count == 1  # Ben, asked for his first download
     page.shutdown()

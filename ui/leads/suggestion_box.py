@@ -170,8 +170,8 @@ class SuggestionBox(QFrame):
             when = (
                 "today" if due.date() <= local(self._clock()).date() else due.strftime("%Y-%m-%d")
             )
-            offer = f" — {result.offer}" if result.offer else ""
-            self.headline.setText(f"Ask for: {result.ask_label}{offer} (due {when})")
+            # named as the ask it is ("Invite to download the Focus workbook")
+            self.headline.setText(f"{result.ask_name} (due {when})")
             self.reason.setText(result.reason)
             self.copy_button.setToolTip(result.message)
             self._set_buttons(True)
