@@ -75,6 +75,7 @@ WRITERS: dict[str, set[str]] = {
     "refund": {"crm.importing.activity.store", "crm.demo"},
     "booking": {"crm.importing.activity.store", "crm.safety.forget"},
     "offer_link": {"crm.importing.activity.links"},
+    "segment": {"crm.book.segments"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "import_source": {"crm.importing.activity.store"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},

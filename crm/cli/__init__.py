@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "crm.cli.safety",
     "crm.cli.asks",
     "crm.cli.tag_rules",
+    "crm.cli.segments",
 )
 
 

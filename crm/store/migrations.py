@@ -515,6 +515,24 @@ def _v9_sales_and_bookings(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Segments: a filter of the lead book saved under a name (crm.book.filters.LeadFilter as
+# JSON, naming steps, tags and offers by their names, so it outlives a ladder change).
+_V10 = (
+    """CREATE TABLE segment (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    filter TEXT NOT NULL DEFAULT '{}',
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+    )""",
+)
+
+
+def _v10_segments(db: SqliteDatabase) -> None:
+    for statement in _V10:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -525,4 +543,5 @@ MIGRATIONS: list[Migration] = [
     _v7_tag_rules_and_interest,
     _v8_imported_sources,
     _v9_sales_and_bookings,
+    _v10_segments,
 ]

@@ -207,6 +207,14 @@ CREATE TABLE sale (
 
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 
+CREATE TABLE segment (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    filter TEXT NOT NULL DEFAULT '{}',
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+);
+
 CREATE TABLE setting (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
