@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -34,7 +35,9 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -45,6 +48,7 @@ from ui.drops import dropped_file
 from ui.events import AppEvents
 from ui.leads.page import LeadsPage
 from ui.pages import MenuPlace
+from ui.segments import SegmentSection
 from ui.settings import Settings
 from ui.style import app_icon, styled
 
@@ -136,12 +140,21 @@ class MainWindow(QMainWindow):
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setAccessibleName("Pages")
         self.sidebar.currentItemChanged.connect(self._on_sidebar_current_item_changed)
+        # The pages take the height they need; the saved segments go below them.
+        self.sidebar.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.sidebar.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Maximum)
+        side = QWidget()
+        side.setFixedWidth(170)
+        self._side_column = QVBoxLayout(side)
+        self._side_column.setContentsMargins(0, 0, 0, 0)
+        self._side_column.setSpacing(0)
+        self._side_column.addWidget(self.sidebar)
         self.stack = QStackedWidget()
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
+        layout.addWidget(side)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -160,6 +173,13 @@ class MainWindow(QMainWindow):
         )
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
+        # Saved segments, under the pages: each opens the lead list with its filter.
+        self.segments = SegmentSection(
+            self.events, self.leads_page, lambda: self.show_page(LEADS), clock
+        )
+        self.segments.sig_status_message.connect(self.show_status)
+        self._side_column.addWidget(self.segments, 1)
+        self.on_shutdown(self.segments.shutdown)
         self.today_page: TodayPage | None = None
         self.suggestion_box: SuggestionBox | None = None
         self.imports: Imports | None = None

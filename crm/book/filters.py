@@ -23,7 +23,7 @@ from crm.asking.ladder import get_ladder
 from crm.book.leads import FieldFilter, LeadQuery, SortKey, parse_status
 from crm.errors import ValidationError
 from crm.store.models import database_proxy
-from crm.timefmt import iso, parse_user_datetime, utc_now
+from crm.timefmt import iso, local, parse_user_datetime, utc_now
 
 FIELD_OPS = ("equals", "contains", "empty", "above", "below")
 _FIELD_SPEC = re.compile(r"^(?P<name>[^=~<>!]+?)\s*(?P<op>=|~|<|>|!=?)\s*(?P<value>.*)$")
@@ -151,13 +151,13 @@ class LeadFilter:
         if self.offer:
             parts.append(f"took {self.offer}")
         if self.yes_after:
-            parts.append(f"last yes after {self.yes_after.date()}")
+            parts.append(f"last yes after {_day(self.yes_after)}")
         if self.yes_before:
-            parts.append(f"last yes before {self.yes_before.date()}")
+            parts.append(f"last yes before {_day(self.yes_before)}")
         if self.never_asked:
             parts.append("never asked")
         if self.asked_before:
-            parts.append(f"not asked since {self.asked_before.date()}")
+            parts.append(f"not asked since {_day(self.asked_before)}")
         if self.engaged_within is not None:
             parts.append(f"engaged in the last {self.engaged_within} days")
         if self.source:
@@ -197,6 +197,11 @@ class LeadFilter:
                 value = tuple(str(v) for v in value)
             values[name] = value
         return cls(**values)
+
+
+def _day(at: dt.datetime) -> str:
+    """The owner's own calendar day of a stored time (a typed date is local midnight)."""
+    return local(at).date().isoformat()
 
 
 def _names(sql: str) -> list[str]:

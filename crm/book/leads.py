@@ -691,6 +691,45 @@ def update_lead(lead_id: int, *, now: dt.datetime, **fields: str) -> LeadRow:
     return get_lead(lead_id)
 
 
+MAX_FIELD_NAME = 80
+
+
+def clean_field_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValidationError("A field needs a name: type one, like plan or ZIP.")
+    if len(cleaned) > MAX_FIELD_NAME:
+        raise ValidationError(
+            f"A field name can be at most {MAX_FIELD_NAME} characters: shorten it."
+        )
+    return cleaned
+
+
+def update_custom(lead_id: int, values: dict[str, str], *, now: dt.datetime) -> LeadRow:
+    """Set the lead's custom fields in ``values`` (a blank value removes the field); a name
+    the lead has in another case changes that field. The other fields stay as they are."""
+    note(tables=["lead"], leads=[lead_id])
+    with database_proxy.atomic():
+        row = database_proxy.execute_sql(
+            "SELECT custom FROM lead WHERE id = ? AND status != 'erased'", [lead_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("That lead no longer exists: it may have been deleted.")
+        custom: dict[str, Any] = json.loads(row[0] or "{}")
+        for name, value in values.items():
+            cleaned = clean_field_name(name)
+            key = next((k for k in custom if k.casefold() == cleaned.casefold()), cleaned)
+            text = value.strip()
+            if text:
+                custom[key] = text
+            else:
+                custom.pop(key, None)
+        Lead.update(custom=json.dumps(custom, ensure_ascii=False), updated_at=now).where(
+            Lead.id == lead_id
+        ).execute()
+    return get_lead(lead_id)
+
+
 def record_event(
     lead_id: int,
     kind: str,

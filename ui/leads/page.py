@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from crm.asking.asks import record_ask
 from crm.asking.ladder import get_ladder
+from crm.book.filters import LeadFilter
 from crm.book.leads import (
     DeletedLead,
     LeadQuery,
@@ -49,6 +50,7 @@ from ui import errors
 from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents
 from ui.leads import dialogs
+from ui.leads.custom_columns import CustomColumns
 from ui.leads.detail import LeadDetail
 from ui.leads.filter_bar import FilterBar
 from ui.leads.table_model import (
@@ -188,14 +190,17 @@ class LeadsPage(QWidget):
         self.empty = EmptyState()
         self.empty.demo_button.clicked.connect(self.load_demo)
 
-        self.filter_bar = FilterBar()
+        self.filter_bar = FilterBar(clock=clock)
         self.filter_bar.sig_query_changed.connect(self._on_filter_bar_query_changed)
 
         self.model = LeadTableModel(self, clock=clock)
+        # before the header's saved state is restored: it holds these columns too
+        self.model.set_custom_columns(settings.leads_custom_columns)
         self.table = LeadTable()
         self.table.setAccessibleName("Leads")
         self.table.sig_first_rows_painted.connect(self.sig_first_rows_painted)
         self._setup_table()
+        self.custom_columns = CustomColumns(self.table, self.model, settings)
 
         self.no_match = NoMatch()
         self.no_match.clear_button.clicked.connect(self.filter_bar.clear_filters)
@@ -350,6 +355,16 @@ class LeadsPage(QWidget):
         """Show the leads matching ``query``'s filters, keeping the table's sort order."""
         self.filter_bar.set_query(query)
 
+    def show_filter(self, flt: LeadFilter, segment: str | None = None) -> None:
+        """Show the leads ``flt`` finds (opened from the segment named ``segment``),
+        keeping the table's sort order."""
+        self.filter_bar.set_filter(flt, segment=segment)
+
+    @property
+    def lead_filter(self) -> LeadFilter:
+        """The filter the list shows, in the owner's words."""
+        return self.filter_bar.lead_filter()
+
     def _apply_query(self, filters: LeadQuery) -> None:
         selected = self.selected_lead_id()
         current = self.model.query
@@ -367,8 +382,9 @@ class LeadsPage(QWidget):
         self._apply_query(filters)
 
     def _on_header_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
-        if HEADERS[Columns(column)][1] is None:
-            # Tags cannot be sorted: put the indicator back on the column that is.
+        if column >= len(Columns) or HEADERS[Columns(column)][1] is None:
+            # Tags and custom fields cannot be sorted: put the indicator back on the column
+            # that is.
             current = column_for_sort(self.model.query.sort)
             order = (
                 Qt.SortOrder.DescendingOrder
@@ -454,10 +470,11 @@ class LeadsPage(QWidget):
 
     def _reload_ladder(self) -> None:
         self.filter_bar.reload_choices()
-        query = self.model.query
-        if query.step is not None and query.step not in {s.key for s in get_ladder()}:
-            # the step filtered on was removed (its combo fell back to "Any step")
-            self.model.set_query(dataclasses.replace(query, step=None))
+        filters, query = self.filter_bar.query(), self.model.query
+        if dataclasses.replace(filters, sort=query.sort, descending=query.descending) != query:
+            # a step filtered on was removed (its combo fell back to "Any step"), or the
+            # levels the filter's steps stand for moved
+            self._apply_query(filters)
         else:
             self.model.refresh()
         self.detail.reload()

@@ -132,3 +132,23 @@ def test_a_filter_round_trips_through_json(now) -> None:
     )
     assert LeadFilter.from_json(flt.to_json()) == flt
     assert LeadFilter.from_json({"unknown_part": 1}) == LeadFilter()
+
+
+def test_the_words_give_the_dates_as_the_owner_typed_them(db, monkeypatch) -> None:
+    import time
+
+    from crm.timefmt import parse_user_datetime
+
+    # East of UTC a typed day starts the evening before in UTC: the words keep the day.
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        flt = LeadFilter(
+            yes_after=parse_user_datetime("2026-05-01"),
+            asked_before=parse_user_datetime("2026-06-01"),
+        )
+        words = flt.describe()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert words == "last yes after 2026-05-01 · not asked since 2026-06-01"
