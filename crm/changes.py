@@ -5,7 +5,7 @@ domain operation collects those notes (:func:`collecting`) and gets back one
 :class:`Change`: which tables, which leads (or "many"), which settings. The window turns
 that value into a refresh of the pages that show those things; nobody picks a signal by
 hand. Notes are kept per thread and per context (``contextvars``), so a background job
-collects its own changes, and a write outside any collection costs one lookup.
+collects its own changes.
 
 Every note also goes to the open book's :class:`Journal` (``crm.store.change_log``), which
 writes it into the book with the commit that made the change: other processes with the same

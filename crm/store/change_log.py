@@ -70,7 +70,7 @@ class ChangeLog:
 
     def __init__(self, db: _Database, clock: Callable[[], float] = time.time) -> None:
         self._db = db
-        self.clock = clock
+        self._clock = clock
         self._local = threading.local()
 
     def _pending(self) -> _Pending | None:
@@ -132,7 +132,7 @@ class ChangeLog:
         if change.empty:
             return
         try:
-            write_note(self._db.connection(), change, at=int(self.clock()))
+            write_note(self._db.connection(), change, at=int(self._clock()))
         except sqlite3.OperationalError as exc:
             if "no such table: change_note" not in str(exc):
                 raise
