@@ -96,6 +96,9 @@ WRITERS: dict[str, set[str]] = {
     },
     "forgotten_address": {"crm.safety.suppression", "crm.safety.forget"},
     "schema_version": {"crm.store.db"},
+    # what each commit changed, for the other processes on the book: written beside every
+    # writer's own SQL at its commit, never by the writers themselves
+    "change_note": {"crm.store.change_log"},
 }
 
 _MODELS = {

@@ -3,7 +3,8 @@
 The window is the :class:`~ui.pages.Host` pages plug into: each registers its sidebar entry
 (:meth:`MainWindow.add_page`, built the first time it is shown), its menu items by section
 (:meth:`MainWindow.add_menu_actions`) and what it stops at shutdown. The window owns its
-menus; every page gets the window's :class:`~ui.events.AppEvents` to follow data changes.
+menus; every page gets the window's :class:`~ui.events.AppEvents` to follow data changes,
+its own and, through :class:`~ui.live_refresh.LiveRefresh`, those other processes make.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from crm.timefmt import utc_now
 from ui.drops import dropped_file
 from ui.events import AppEvents
 from ui.leads.page import LeadsPage
+from ui.live_refresh import LiveRefresh
 from ui.pages import MenuPlace
 from ui.segments import SegmentSection
 from ui.settings import Settings
@@ -202,6 +204,12 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+
+        # What a command or a second window changes shows here too.
+        self.live = LiveRefresh(self.events, db_path, self)
+        self.live.sig_status.connect(self.show_status)
+        self.live.sig_stopped.connect(lambda message: self.show_status(message, 0))
+        self.live.start()
 
     def _install_extensions(self) -> None:
         """The Today and Funnel pages, the CSV import and the next-ask suggestions.
@@ -495,6 +503,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every page's background work and wait for it: nothing is left half-written."""
+        self.live.stop()
         self.leads_page.shutdown()
         for stop in self._shutdowns:
             stop()

@@ -44,6 +44,8 @@ SHEETS = {
     "sectionTitle": "font-weight: 600; margin-top: 6px;",
     "inlineError": """color: palette(bright-text); background: palette(dark);
                       border-radius: 3px; padding: 4px 6px;""",
+    "inlineNotice": """background: palette(alternate-base); border: 1px solid palette(highlight);
+                       border-radius: 3px; padding: 4px 6px;""",
     "filterChip": """background: palette(alternate-base); border: 1px solid palette(mid);
                      border-radius: 9px; padding: 1px 8px;""",
     "tagChip": """

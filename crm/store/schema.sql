@@ -44,6 +44,15 @@ CREATE TABLE booking (
     batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
+CREATE TABLE change_note (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    origin INTEGER NOT NULL,
+    table_names TEXT NOT NULL,
+    lead_ids TEXT,
+    setting_keys TEXT NOT NULL DEFAULT '[]'
+);
+
 CREATE TABLE commitment (
     id INTEGER PRIMARY KEY,
     lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,

@@ -72,6 +72,25 @@ FIELD_LABEL_WIDTH = 130
 NO_ENGAGEMENT_TEXT = "No e-mail activity imported yet."
 
 
+# The fields the owner edits and saves with a button, as a sentence names them.
+FIELD_WORDS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "email": "email",
+    "company": "company",
+    "phone": "phone",
+    "notes": "notes",
+}
+
+
+def _editable(lead: LeadRow) -> dict[str, str]:
+    return {name: getattr(lead, name) for name in FIELD_WORDS}
+
+
+def _and_list(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -280,6 +299,10 @@ class LeadDetail(QWidget):
 
         self.error = styled(QLabel(wordWrap=True), "inlineError")
         self.error.hide()
+        # The lead changed elsewhere (a command, another window) while it was being edited.
+        self.elsewhere = styled(QLabel(wordWrap=True), "inlineNotice")
+        self.elsewhere.setAccessibleName("Changed elsewhere")
+        self.elsewhere.hide()
         self.save_button = QPushButton("Save changes")
         self.save_button.clicked.connect(self.save)
         self.revert_button = QPushButton("Revert")
@@ -311,6 +334,7 @@ class LeadDetail(QWidget):
         # at once, and the scroll area follows.
         upper_layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         upper_layout.addLayout(form)
+        upper_layout.addWidget(self.elsewhere)
         upper_layout.addLayout(buttons)
         upper_layout.addLayout(self._above_timeline)
         self.fields_area = _FitScrollArea(upper)
@@ -429,17 +453,55 @@ class LeadDetail(QWidget):
         self._stack.setCurrentIndex(1)
 
     def reload(self) -> None:
-        """Re-read the shown lead (after an edit elsewhere); keeps unsaved field edits."""
+        """Re-read the shown lead (after an edit elsewhere).
+
+        Unsaved edits stay: the fields being edited keep the owner's text, the others take
+        the stored values, and when the stored lead changed meanwhile the panel says so
+        (naming any field changed on both sides) instead of overwriting either.
+        """
         if self._lead is None:
             return
+        old = self._lead
         try:
-            lead = get_lead(self._lead.id)
+            lead = get_lead(old.id)
         except NotFoundError:
             self.show_lead(None)
             return
+        edits = self.changed_fields() if self._dirty else {}
         self._lead = lead
-        self._fill(lead, keep_edits=self._dirty)
+        self._fill(lead, keep_edits=bool(edits))
         self.timeline.set_items(get_timeline(lead.id))
+        if edits:
+            self._keep_edits(old, lead, edits)
+
+    def _keep_edits(self, old: LeadRow, new: LeadRow, edits: dict[str, str]) -> None:
+        """Put the owner's unsaved ``edits`` back over ``new``, and say what moved under them."""
+        before, after = _editable(old), _editable(new)
+        for name, value in after.items():
+            if name in edits:
+                continue
+            if name == "notes":
+                with QSignalBlocker(self.notes):
+                    self.notes.setPlainText(value)
+            else:
+                self._fields[name].setText(value)
+                self._fields[name].setCursorPosition(0)
+        moved = [name for name in FIELD_WORDS if before[name] != after[name]]
+        both = [name for name in moved if name in edits]
+        if both:
+            words = _and_list([FIELD_WORDS[name] for name in both])
+            self.elsewhere.setText(
+                f"This lead's {words} changed elsewhere while you were editing: your text is "
+                "kept; Save to keep it, or Revert to see the saved one."
+            )
+        elif moved:
+            self.elsewhere.setText(
+                "This lead changed elsewhere while you were editing: the other fields show "
+                "it; your edits are kept until you save or revert them."
+            )
+        else:
+            return
+        self.elsewhere.show()
 
     def _fill(self, lead: LeadRow, keep_edits: bool = False) -> None:
         self.title.set_full_text(lead.display_name)
@@ -462,6 +524,7 @@ class LeadDetail(QWidget):
                 self.notes.setPlainText(lead.notes)
             self._set_dirty(False)
             self.error.hide()
+            self.elsewhere.hide()
         with QSignalBlocker(self.status):
             self.status.setCurrentIndex(max(self.status.findData(lead.status), 0))
         with QSignalBlocker(self.dnc):

@@ -41,7 +41,7 @@ from crm.book.leads import (
 )
 from crm.book.offers import list_offers
 from crm.book.timeline import record_commitment
-from crm.changes import LEAD_TABLES, Change
+from crm.changes import EVERYTHING, LEAD_TABLES, Change
 from crm.errors import NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.safety.suppression import add_unless_forgotten
@@ -320,18 +320,21 @@ class LeadsPage(QWidget):
         row = self.model.row_for_id(lead_id) if lead_id is not None else None
         return self.model.lead_at(row) if row is not None else None
 
-    def select_lead(self, lead_id: int) -> bool:
-        """Select the lead's row if it is shown; True when it was."""
+    def select_lead(self, lead_id: int, *, scroll: bool = True) -> bool:
+        """Select the lead's row if it is shown (and scroll to it); True when it was."""
         row = self.model.row_for_id(lead_id)
         if row is None:
             return False
         index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
+        selection = self.table.selectionModel()
+        if selection.currentIndex().row() != row or not selection.isRowSelected(row):
+            selection.setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        if scroll:
+            self.table.scrollTo(index)
         return True
 
     def save_state(self) -> None:
@@ -424,15 +427,15 @@ class LeadsPage(QWidget):
             if leads is not None and len(leads) <= FEW_LEADS and self.model.shows_all(leads):
                 gone = [lead_id for lead_id in sorted(leads) if not self._reload_lead(lead_id)]
                 if gone:  # deleted or forgotten: the counts change
-                    self._after_data_change()
+                    self._after_data_change(change)
             else:  # leads came or went, or too many changed to update one by one
-                self._reload_list()
+                self._reload_list(change)
         elif change.touches("offer"):
             self.detail.reload()  # its timeline names offers
 
-    def _reload_list(self) -> None:
+    def _reload_list(self, change: Change) -> None:
         self.model.refresh(keep=self._rows_to_keep())
-        self._after_data_change()
+        self._after_data_change(change)
 
     def _rows_to_keep(self) -> int:
         """The rows down to the last one on screen or selected, and a page more."""
@@ -479,15 +482,18 @@ class LeadsPage(QWidget):
             self.model.refresh()
         self.detail.reload()
 
-    def _after_data_change(self) -> None:
+    def _after_data_change(self, change: Change = EVERYTHING) -> None:
+        """Counts and choices again; the open lead stays selected, and its panel is read
+        again only when ``change`` may have touched it."""
         self.filter_bar.reload_choices()
         self._update_total()
         self._update_counts()
-        if self.detail.lead_id is not None:
-            if self.model.row_for_id(self.detail.lead_id) is None:
-                self.detail.reload()
-            else:
-                self.select_lead(self.detail.lead_id)
+        lead_id = self.detail.lead_id
+        if lead_id is not None:
+            if self.model.row_for_id(lead_id) is not None:
+                # A refresh keeps the scroll where the owner left it; a new list shows the lead.
+                self.select_lead(lead_id, scroll=change.everything)
+            if change.touches_lead(lead_id):
                 self.detail.reload()
 
     def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
