@@ -468,10 +468,11 @@ class LeadDetail(QWidget):
             self.show_lead(None)
             return
         edits = self.changed_fields() if self._dirty else {}
+        custom = self.changed_custom() if self._dirty else {}
         self._lead = lead
-        self._fill(lead, keep_edits=bool(edits))
+        self._fill(lead, keep_edits=bool(edits or custom), custom_typed=custom)
         self.timeline.set_items(get_timeline(lead.id))
-        if edits:
+        if edits or custom:
             self._keep_edits(old, lead, edits)
 
     def _keep_edits(self, old: LeadRow, new: LeadRow, edits: dict[str, str]) -> None:
@@ -503,7 +504,9 @@ class LeadDetail(QWidget):
             return
         self.elsewhere.show()
 
-    def _fill(self, lead: LeadRow, keep_edits: bool = False) -> None:
+    def _fill(
+        self, lead: LeadRow, keep_edits: bool = False, custom_typed: dict[str, str] | None = None
+    ) -> None:
         self.title.set_full_text(lead.display_name)
         source = SOURCE_NAMES.get(lead.source, f"from {lead.source.capitalize()}")
         added = exact_time(lead.created_at)[:10]
@@ -530,15 +533,15 @@ class LeadDetail(QWidget):
         with QSignalBlocker(self.dnc):
             self.dnc.setChecked(lead.do_not_contact)
         self._fill_tags(lead.tags)
-        self._fill_custom(lead, keep_edits)
+        self._fill_custom(lead, custom_typed or {})
         self._fill_others(lead.other_emails)
         self._fill_engagement(lead.id)
         self._fill_revenue(lead.id)
 
-    def _fill_custom(self, lead: LeadRow, keep_edits: bool) -> None:
-        """One line per custom field, by name; typed values are kept while unsaved."""
+    def _fill_custom(self, lead: LeadRow, typed: dict[str, str]) -> None:
+        """One line per custom field, by name; the ``typed`` values (edited, not saved yet)
+        are kept, the others show what is stored."""
         names = sorted(lead.custom, key=str.casefold)
-        typed = {n: e.text() for n, e in self._custom_edits.items()} if keep_edits else {}
         if names == list(self._custom_edits):
             for name, edit in self._custom_edits.items():  # the same fields: no focus lost
                 text = typed.get(name, field_text(lead.custom[name]))
