@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/run_all.py [NAME ...]
 
-Names: startup, search, memory, import, import_memory, suggest, funnel, safety (default:
-all). The figures are ratios against floors measured in the same run: the machine may be
-busy, so compare ratios, not absolute times.
+Names: startup, search, memory, import, import_memory, suggest, funnel, safety,
+live_refresh (default: all). The figures are ratios against floors measured in the same
+run: the machine may be busy, so compare ratios, not absolute times.
 """
 
 from __future__ import annotations
@@ -15,7 +15,17 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("startup", "search", "memory", "import", "import_memory", "suggest", "funnel", "safety")
+ORDER = (
+    "startup",
+    "search",
+    "memory",
+    "import",
+    "import_memory",
+    "suggest",
+    "funnel",
+    "safety",
+    "live_refresh",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -5,7 +5,11 @@ domain operation collects those notes (:func:`collecting`) and gets back one
 :class:`Change`: which tables, which leads (or "many"), which settings. The window turns
 that value into a refresh of the pages that show those things; nobody picks a signal by
 hand. Notes are kept per thread and per context (``contextvars``), so a background job
-collects its own changes, and a write outside any collection costs one lookup.
+collects its own changes.
+
+Every note also goes to the open book's :class:`Journal` (``crm.store.change_log``), which
+writes it into the book with the commit that made the change: other processes with the same
+book open (a second window beside a command) learn from it what changed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from crm.errors import SmallyesError
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class Collector:
     """The changes noted since :func:`collecting` began; ``change`` is their union."""
 
     change: Change = NOTHING
+    cap: int = _MAX_LISTED_LEADS  # past this many leads, "many"
     _leads: set[int] = field(default_factory=set)
     _many: bool = False
 
@@ -87,7 +95,7 @@ class Collector:
             self._many = True
         elif not self._many:
             self._leads.update(leads)
-            if len(self._leads) > _MAX_LISTED_LEADS:
+            if len(self._leads) > self.cap:
                 self._many = True
                 self._leads.clear()
         self.change = Change(
@@ -95,6 +103,33 @@ class Collector:
             None if self._many else frozenset(self._leads),
             self.change.settings | frozenset(settings),
         )
+
+
+class Journal(Protocol):
+    """Where notes go for other processes: the open book keeps them (``crm.store.change_log``).
+
+    ``add`` takes every note as it is made; the journal writes what it holds with the
+    transaction that commits it. When the outermost collection ends, ``flush`` writes what
+    writes outside a transaction noted, or ``discard`` drops it when the operation was
+    refused (a :class:`~crm.errors.SmallyesError`: it wrote nothing).
+    """
+
+    def add(
+        self, tables: tuple[str, ...], leads: tuple[int, ...] | None, settings: tuple[str, ...]
+    ) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+_journal: Journal | None = None
+
+
+def keep_journal(journal: Journal | None) -> None:
+    """Send every note to ``journal`` from now on (None: to no journal)."""
+    global _journal
+    _journal = journal
 
 
 _collectors: ContextVar[tuple[Collector, ...]] = ContextVar("smallyes_changes", default=())
@@ -105,10 +140,19 @@ def collecting() -> Iterator[Collector]:
     """Collect every change noted inside the block (nested blocks each see their own)."""
     collector = Collector()
     token = _collectors.set((*_collectors.get(), collector))
+    refused = False
     try:
         yield collector
+    except SmallyesError:
+        refused = True
+        raise
     finally:
         _collectors.reset(token)
+        if _journal is not None and not _collectors.get():
+            if refused:
+                _journal.discard()
+            else:
+                _journal.flush()
 
 
 def note(
@@ -120,12 +164,15 @@ def note(
     """Record a write: the owner of a table calls this beside the SQL that changes it.
 
     ``leads=None`` means many or all leads. ``settings`` names setting keys (``pacing``,
-    ``ladder``). A rolled-back write may have been noted: the cost is one needless refresh.
+    ``ladder``). A rolled-back write may have been noted: the cost is one needless refresh
+    (here, and in the other processes the journal tells).
     """
     active = _collectors.get()
-    if not active:
+    if not active and _journal is None:
         return
     tables, settings = tuple(tables), tuple(settings)
     listed = None if leads is None else tuple(leads)
     for collector in active:
         collector.add(tables, listed, settings)
+    if _journal is not None:
+        _journal.add(tables, listed, settings)

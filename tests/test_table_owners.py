@@ -75,6 +75,7 @@ WRITERS: dict[str, set[str]] = {
     "refund": {"crm.importing.activity.store", "crm.demo"},
     "booking": {"crm.importing.activity.store", "crm.safety.forget"},
     "offer_link": {"crm.importing.activity.links"},
+    "segment": {"crm.book.segments"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "import_source": {"crm.importing.activity.store"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},
@@ -95,6 +96,9 @@ WRITERS: dict[str, set[str]] = {
     },
     "forgotten_address": {"crm.safety.suppression", "crm.safety.forget"},
     "schema_version": {"crm.store.db"},
+    # what each commit changed, for the other processes on the book: written beside every
+    # writer's own SQL at its commit, never by the writers themselves
+    "change_note": {"crm.store.change_log"},
 }
 
 _MODELS = {

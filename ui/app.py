@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from crm.errors import StorageError
 from crm.logsetup import configure_logging
-from crm.store.db import close_database, open_database
+from crm.store.db import close_database, current_book, open_database
 from crm.store.paths import database_path, resolve_db_path
 from crm.timefmt import utc_now
 from ui import errors
@@ -184,3 +184,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         poll.stop()
         session.close_window()
         close_database(session.db)
+        # A restore (the window's own, or a file put in place) opened the book again.
+        if (book := current_book()) is not None and book is not session.db:
+            close_database(book)

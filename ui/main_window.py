@@ -3,7 +3,8 @@
 The window is the :class:`~ui.pages.Host` pages plug into: each registers its sidebar entry
 (:meth:`MainWindow.add_page`, built the first time it is shown), its menu items by section
 (:meth:`MainWindow.add_menu_actions`) and what it stops at shutdown. The window owns its
-menus; every page gets the window's :class:`~ui.events.AppEvents` to follow data changes.
+menus; every page gets the window's :class:`~ui.events.AppEvents` to follow data changes,
+its own and, through :class:`~ui.live_refresh.LiveRefresh`, those other processes make.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -34,7 +36,9 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -44,7 +48,9 @@ from crm.timefmt import utc_now
 from ui.drops import dropped_file
 from ui.events import AppEvents
 from ui.leads.page import LeadsPage
+from ui.live_refresh import LiveRefresh
 from ui.pages import MenuPlace
+from ui.segments import SegmentSection
 from ui.settings import Settings
 from ui.style import app_icon, styled
 
@@ -136,12 +142,21 @@ class MainWindow(QMainWindow):
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setAccessibleName("Pages")
         self.sidebar.currentItemChanged.connect(self._on_sidebar_current_item_changed)
+        # The pages take the height they need; the saved segments go below them.
+        self.sidebar.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.sidebar.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Maximum)
+        side = QWidget()
+        side.setFixedWidth(170)
+        self._side_column = QVBoxLayout(side)
+        self._side_column.setContentsMargins(0, 0, 0, 0)
+        self._side_column.setSpacing(0)
+        self._side_column.addWidget(self.sidebar)
         self.stack = QStackedWidget()
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
+        layout.addWidget(side)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -160,6 +175,13 @@ class MainWindow(QMainWindow):
         )
         self.leads_page.table.addAction(self.delete_action)
         self.add_page(LEADS, "Leads", lambda: self.leads_page, "Ctrl+1")
+        # Saved segments, under the pages: each opens the lead list with its filter.
+        self.segments = SegmentSection(
+            self.events, self.leads_page, lambda: self.show_page(LEADS), clock
+        )
+        self.segments.sig_status_message.connect(self.show_status)
+        self._side_column.addWidget(self.segments, 1)
+        self.on_shutdown(self.segments.shutdown)
         self.today_page: TodayPage | None = None
         self.suggestion_box: SuggestionBox | None = None
         self.imports: Imports | None = None
@@ -182,6 +204,12 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+
+        # What a command or a second window changes shows here too.
+        self.live = LiveRefresh(self.events, db_path, self)
+        self.live.sig_status.connect(self.show_status)
+        self.live.sig_stopped.connect(lambda message: self.show_status(message, 0))
+        self.live.start()
 
     def _install_extensions(self) -> None:
         """The Today and Funnel pages, the CSV import and the next-ask suggestions.
@@ -475,6 +503,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every page's background work and wait for it: nothing is left half-written."""
+        self.live.stop()
         self.leads_page.shutdown()
         for stop in self._shutdowns:
             stop()

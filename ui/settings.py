@@ -73,6 +73,18 @@ class Settings:
         self._store.setValue("leads/sort_descending", order == Qt.SortOrder.DescendingOrder)
 
     @property
+    def leads_custom_columns(self) -> list[str]:
+        """The custom fields the lead list shows as columns, in the order they were added."""
+        value = self._store.value("leads/custom_columns")
+        if isinstance(value, str):  # an INI list of one reads back as its one string
+            value = [value] if value else []
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    @leads_custom_columns.setter
+    def leads_custom_columns(self, value: list[str]) -> None:
+        self._store.setValue("leads/custom_columns", list(value))
+
+    @property
     def last_import_folder(self) -> str:
         """The folder the last imported file came from ('' before the first import)."""
         value = self._store.value("import/last_folder")

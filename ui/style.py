@@ -46,6 +46,8 @@ SHEETS = {
                       border-radius: 3px; padding: 4px 6px;""",
     "notice": """QFrame#notice { background: palette(alternate-base);
                                  border: 1px solid palette(mid); border-radius: 4px; }""",
+    "inlineNotice": """background: palette(alternate-base); border: 1px solid palette(highlight);
+                       border-radius: 3px; padding: 4px 6px;""",
     "filterChip": """background: palette(alternate-base); border: 1px solid palette(mid);
                      border-radius: 9px; padding: 1px 8px;""",
     "tagChip": """

@@ -11,7 +11,7 @@ When a template names the offer but not its link, and the offer has one, the lin
 the body on its own line: every ask about an offer points to it, and a click on it is the
 yes the owner measures.
 
-Pure, but for ``custom_field_names``, which reads the fields the book's leads use.
+Pure, but for ``custom_field_names``, the book's fields (``crm.book.custom_fields``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
-from crm.store.models import database_proxy
+from crm.book.custom_fields import custom_field_names as book_field_names
 
 FIRST_NAME = "first_name"
 OFFER = "offer"
@@ -185,11 +185,7 @@ def link_address(prefix: str) -> str:
 
 def custom_field_names() -> list[str]:
     """The custom fields the book's leads use, as placeholders name them, alphabetically."""
-    rows = database_proxy.execute_sql(
-        "SELECT DISTINCT j.key FROM lead l, json_each(l.custom) j "
-        "WHERE l.status != 'erased' AND l.custom != '{}' AND json_valid(l.custom)"
-    ).fetchall()
-    names = {field_name(str(key)) for (key,) in rows}
+    names = {field_name(name) for name in book_field_names()}
     return sorted(n for n in names if n and n not in FIXED_FIELDS)
 
 

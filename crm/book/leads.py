@@ -184,6 +184,25 @@ _COVERED = frozenset({SortKey.NAME, SortKey.LAST_YES, SortKey.CREATED})
 
 
 @dataclass(frozen=True, slots=True)
+class FieldFilter:
+    """A condition on one custom field: ``op`` is equals, contains, empty, above or below
+    (numbers), compared without regard to case."""
+
+    name: str
+    op: str
+    value: str = ""
+
+    def words(self) -> str:
+        if self.op == "empty":
+            return f"{self.name} empty"
+        sign = {"equals": "=", "contains": "contains", "above": ">", "below": "<"}[self.op]
+        return f"{self.name} {sign} {self.value}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "op": self.op, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
 class LeadQuery:
     """What the lead list shows: filters and sort order, all applied in SQL."""
 
@@ -201,6 +220,18 @@ class LeadQuery:
     source: str | None = None
     sort: SortKey = SortKey.NAME
     descending: bool = False
+    # the segment filters (crm.book.filters turns the owner's words into these)
+    tags_all: tuple[str, ...] = ()  # every one of these tags
+    tags_any: tuple[str, ...] = ()  # at least one of them
+    tags_none: tuple[str, ...] = ()  # none of them
+    max_level: int | None = None  # reached no higher than this level
+    last_yes_after: dt.datetime | None = None  # the last yes at or after
+    last_yes_before: dt.datetime | None = None  # the last yes before
+    never_asked: bool = False
+    asked_before: dt.datetime | None = None  # never asked, or last asked before
+    engaged_since: dt.datetime | None = None  # opened or clicked at or after
+    fields: tuple[FieldFilter, ...] = ()
+    nobody: bool = False  # a filter that names a step the ladder no longer has
 
 
 # The lead ``l`` carries the tag named by the one parameter (any case): the lead list's
@@ -275,7 +306,74 @@ def _where(query: LeadQuery) -> tuple[str, list[Any]]:
     if query.source:
         clauses.append("l.source = ?")
         params.append(query.source)
+    _segment_clauses(query, clauses, params)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+_HAS_TAG = (
+    "EXISTS (SELECT 1 FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id WHERE lt.lead_id = l.id "
+    "AND t.name IN ({marks}) COLLATE NOCASE)"
+)
+# A custom field's value as text (numbers and text alike), '' when the lead has none.
+_FIELD = "coalesce(CAST(json_extract(l.custom, ?) AS TEXT), '')"
+_ENGAGED = (
+    "EXISTS (SELECT 1 FROM activity_event e WHERE "
+    "e.lead_id = l.id AND e.action IN ('opened', 'clicked') AND e.at >= ?)"
+)
+
+
+def _stored(at: dt.datetime) -> str:
+    return at.replace(microsecond=0).isoformat(sep=" ")
+
+
+def _segment_clauses(query: LeadQuery, clauses: list[str], params: list[Any]) -> None:
+    if query.nobody:
+        clauses.append("0")
+    for tag in query.tags_all:
+        clauses.append(TAGGED)
+        params.append(tag.strip())
+    if query.tags_any:
+        clauses.append(_HAS_TAG.format(marks=",".join("?" * len(query.tags_any))))
+        params.extend(t.strip() for t in query.tags_any)
+    if query.tags_none:
+        clauses.append("NOT " + _HAS_TAG.format(marks=",".join("?" * len(query.tags_none))))
+        params.extend(t.strip() for t in query.tags_none)
+    if query.max_level is not None:
+        clauses.append("l.level <= ?")
+        params.append(query.max_level)
+    if query.last_yes_after is not None:
+        clauses.append("l.last_commitment_at >= ?")
+        params.append(_stored(query.last_yes_after))
+    if query.last_yes_before is not None:
+        clauses.append("l.last_commitment_at < ?")
+        params.append(_stored(query.last_yes_before))
+    if query.never_asked:
+        clauses.append("l.last_ask_at IS NULL")
+    if query.asked_before is not None:
+        clauses.append("(l.last_ask_at IS NULL OR l.last_ask_at < ?)")
+        params.append(_stored(query.asked_before))
+    if query.engaged_since is not None:
+        clauses.append(_ENGAGED)
+        params.append(_stored(query.engaged_since))
+    for f in query.fields:
+        path = '$."' + f.name.replace('"', "") + '"'
+        if f.op == "equals":
+            clauses.append(f"{_FIELD} = ? COLLATE NOCASE")
+            params += [path, f.value]
+        elif f.op == "contains":
+            clauses.append(f"instr(lower({_FIELD}), lower(?)) > 0")
+            params += [path, f.value]
+        elif f.op == "empty":
+            clauses.append(f"{_FIELD} = ''")
+            params.append(path)
+        elif f.op in ("above", "below"):
+            sign = ">" if f.op == "above" else "<"
+            clauses.append(f"({_FIELD} != '' AND CAST(json_extract(l.custom, ?) AS REAL) {sign} ?)")
+            params += [path, path, float(f.value)]
+        else:
+            raise ValidationError(
+                f"'{f.op}' is not a field condition: use equals, contains, empty, above or below."
+            )
 
 
 def _yes_period(query: LeadQuery) -> tuple[str, list[Any]]:
@@ -355,6 +453,17 @@ def _rows(sql: str, params: Sequence[Any]) -> list[LeadRow]:
 def _filters_beyond_search(query: LeadQuery) -> bool:
     return any(
         (
+            query.tags_all,
+            query.tags_any,
+            query.tags_none,
+            query.max_level is not None,
+            query.last_yes_after,
+            query.last_yes_before,
+            query.never_asked,
+            query.asked_before,
+            query.engaged_since is not None,
+            query.fields,
+            query.nobody,
             query.status,
             query.tag,
             query.step,
@@ -579,6 +688,45 @@ def update_lead(lead_id: int, *, now: dt.datetime, **fields: str) -> LeadRow:
         )
         lead.updated_at = now
         lead.save()
+    return get_lead(lead_id)
+
+
+MAX_FIELD_NAME = 80
+
+
+def clean_field_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValidationError("A field needs a name: type one, like plan or ZIP.")
+    if len(cleaned) > MAX_FIELD_NAME:
+        raise ValidationError(
+            f"A field name can be at most {MAX_FIELD_NAME} characters: shorten it."
+        )
+    return cleaned
+
+
+def update_custom(lead_id: int, values: dict[str, str], *, now: dt.datetime) -> LeadRow:
+    """Set the lead's custom fields in ``values`` (a blank value removes the field); a name
+    the lead has in another case changes that field. The other fields stay as they are."""
+    note(tables=["lead"], leads=[lead_id])
+    with database_proxy.atomic():
+        row = database_proxy.execute_sql(
+            "SELECT custom FROM lead WHERE id = ? AND status != 'erased'", [lead_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("That lead no longer exists: it may have been deleted.")
+        custom: dict[str, Any] = json.loads(row[0] or "{}")
+        for name, value in values.items():
+            cleaned = clean_field_name(name)
+            key = next((k for k in custom if k.casefold() == cleaned.casefold()), cleaned)
+            text = value.strip()
+            if text:
+                custom[key] = text
+            else:
+                custom.pop(key, None)
+        Lead.update(custom=json.dumps(custom, ensure_ascii=False), updated_at=now).where(
+            Lead.id == lead_id
+        ).execute()
     return get_lead(lead_id)
 
 

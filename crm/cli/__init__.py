@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from peewee import DatabaseError
 
+from crm.changes import collecting
 from crm.errors import SmallyesError
 from crm.store.db import close_database, open_database
 from crm.store.paths import resolve_db_path
@@ -36,6 +37,7 @@ COMMAND_MODULES = (
     "crm.cli.safety",
     "crm.cli.asks",
     "crm.cli.tag_rules",
+    "crm.cli.segments",
 )
 
 
@@ -253,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "opens_db", True):
             db = open_database(args.db, check=args.command not in READ_COMMANDS)
         before = db.connection().total_changes if db is not None else 0
-        result = args.handler(args)
+        # One operation: what it noted reaches an open window (refused, it wrote nothing).
+        with collecting():
+            result = args.handler(args)
         if (
             db is not None
             and args.command not in READ_COMMANDS

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from crm.book.leads import (
-    LeadQuery,
     LeadRow,
     delete_lead,
     find_lead,
@@ -19,6 +18,7 @@ from crm.book.sales import lead_revenue, record_sale, revenue_json, revenue_word
 from crm.book.tag_rules import tag_lead_by_hand
 from crm.book.timeline import add_note, get_timeline, record_commitment
 from crm.cli import add_json_flag, print_json
+from crm.cli.filters import add_filter_args, filter_from_args
 from crm.errors import ForgottenAddressError, ValidationError
 from crm.importing.activity.store import answers_of_lead, engagement, lead_topics
 from crm.money import parse_amount
@@ -43,11 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_add)
 
     p = sub.add_parser("leads", help="list leads, with search and filters")
-    p.add_argument("--search", default="", metavar="Q")
-    p.add_argument("--status")
-    p.add_argument("--tag")
-    p.add_argument("--step", metavar="KEY")
-    p.add_argument("--source")
+    add_filter_args(p)
     add_json_flag(p)
     p.set_defaults(handler=cmd_leads)
 
@@ -141,10 +137,7 @@ def _add(args: argparse.Namespace) -> LeadRow:
 
 
 def cmd_leads(args: argparse.Namespace) -> None:
-    query = LeadQuery(
-        search=args.search, status=args.status, tag=args.tag, step=args.step, source=args.source
-    )
-    rows = list_leads(query)
+    rows = list_leads(filter_from_args(args).query())
     if args.json:
         print_json([r.to_json() for r in rows])
         return

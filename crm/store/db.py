@@ -23,9 +23,11 @@ from typing import Any
 
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
+from crm.changes import keep_journal
 from crm.errors import DatabaseDamagedError, DatabaseTooNewError, StorageError
 from crm.safety.backup import backup_before, clean_leftovers
 from crm.safety.damage import writes_refused_error
+from crm.store.change_log import OPEN_BOOK, ChangeLog
 from crm.store.health import read_only_uri
 from crm.store.lock import BookLock
 from crm.store.migrations import MIGRATIONS, Migration
@@ -104,6 +106,10 @@ def refuse_other_program_database(path: Path) -> None:
         )
 
 
+# Every note a writer makes goes to the open book too, for the other processes on it.
+keep_journal(OPEN_BOOK)
+
+
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -119,18 +125,27 @@ class BookDatabase(SqliteDatabase):
     it. Before a transaction begins and before it commits, the file at the path must
     still be the one first opened: a file replaced under this process (renamed over, or
     removed) would take the writes into a deleted file and lose them silently.
+
+    ``change_log`` keeps each thread's notes (:mod:`crm.changes`) and writes them into the
+    book with the commit that made them, and as a connection closes.
     """
 
     def __init__(self, database: str, **kwargs: Any) -> None:
         super().__init__(database, **kwargs)
         self.hold: BookLock | None = None
         self.identity: tuple[int, int] | None = None
+        self.change_log = ChangeLog(self)
 
     def _connect(self) -> sqlite3.Connection:
         conn = super()._connect()  # type: ignore[misc]  # peewee's stubs leave out _connect
         if self.identity is None:
             self.identity = _identity(Path(self.database))
         return conn
+
+    def replaced(self) -> bool:
+        """Whether another file now stands at the path (a missing one is not another)."""
+        now = _identity(Path(self.database))
+        return self.identity is not None and now is not None and now != self.identity
 
     def ensure_same_file(self) -> None:
         """Raise ``StorageError`` when the file at the path is no longer the one opened."""
@@ -144,11 +159,24 @@ class BookDatabase(SqliteDatabase):
     def begin(self, lock_type: str | None = None) -> None:
         self.ensure_same_file()
         super().begin(lock_type)
+        self.change_log.began()
 
     def commit(self) -> None:
         # Raising here makes peewee's transaction roll back instead of committing.
+        self.change_log.before_commit()
         self.ensure_same_file()
         super().commit()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.change_log.rolled_back()
+
+    def close(self) -> bool:
+        if not self.is_closed() and not self.in_transaction():
+            self.change_log.flush()
+        return bool(super().close())
 
 
 def connect(path: Path) -> BookDatabase:
@@ -257,3 +285,9 @@ def close_thread_connection() -> None:
     """Close the calling thread's connection; worker threads call this when a job ends."""
     if database_proxy.obj is not None and not database_proxy.is_closed():
         database_proxy.close()
+
+
+def current_book() -> BookDatabase | None:
+    """The book the models are bound to now (a restore binds another), or None."""
+    db = database_proxy.obj
+    return db if isinstance(db, BookDatabase) else None

@@ -515,6 +515,44 @@ def _v9_sales_and_bookings(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Segments: a filter of the lead book saved under a name (crm.book.filters.LeadFilter as
+# JSON, naming steps, tags and offers by their names, so it outlives a ladder change).
+_V10 = (
+    """CREATE TABLE segment (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    filter TEXT NOT NULL DEFAULT '{}',
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+    )""",
+)
+
+
+def _v10_segments(db: SqliteDatabase) -> None:
+    for statement in _V10:
+        db.execute_sql(statement)
+
+
+# What each commit changed, for the other processes that have the same book open
+# (crm.store.change_log): a window reads the rows it has not seen yet and refreshes what they
+# name, without rescanning any table. ``origin`` is the writing process's token (a window
+# skips its own rows, already shown), ``table_names`` and ``setting_keys`` are JSON lists,
+# ``lead_ids`` a JSON list of lead ids or NULL for "too many to list". The writers prune rows
+# older than a day and always keep the newest, so ids only grow.
+_V11_CHANGE_NOTES = """CREATE TABLE change_note (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    origin INTEGER NOT NULL,
+    table_names TEXT NOT NULL,
+    lead_ids TEXT,
+    setting_keys TEXT NOT NULL DEFAULT '[]'
+    )"""
+
+
+def _v11_change_notes(db: SqliteDatabase) -> None:
+    db.execute_sql(_V11_CHANGE_NOTES)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -525,4 +563,6 @@ MIGRATIONS: list[Migration] = [
     _v7_tag_rules_and_interest,
     _v8_imported_sources,
     _v9_sales_and_bookings,
+    _v10_segments,
+    _v11_change_notes,
 ]

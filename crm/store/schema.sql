@@ -44,6 +44,15 @@ CREATE TABLE booking (
     batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
+CREATE TABLE change_note (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    origin INTEGER NOT NULL,
+    table_names TEXT NOT NULL,
+    lead_ids TEXT,
+    setting_keys TEXT NOT NULL DEFAULT '[]'
+);
+
 CREATE TABLE commitment (
     id INTEGER PRIMARY KEY,
     lead_id INTEGER NOT NULL REFERENCES lead(id) ON DELETE CASCADE,
@@ -206,6 +215,14 @@ CREATE TABLE sale (
 );
 
 CREATE TABLE schema_version (version INTEGER NOT NULL);
+
+CREATE TABLE segment (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    filter TEXT NOT NULL DEFAULT '{}',
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+);
 
 CREATE TABLE setting (
     key TEXT PRIMARY KEY,

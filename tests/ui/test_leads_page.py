@@ -228,14 +228,18 @@ def test_filter_combos(people, window):
 
 
 def test_show_leads_applies_a_chart_query(people, window):
+    # Without a period a chart's filter is a plain filter, said in words (and savable).
     window.show_leads(LeadQuery(min_level=3))
     assert sorted(shown_emails(window)) == ["ada@example.com", "ben@example.com"]
     bar = window.leads_page.filter_bar
-    assert bar.chip.text() == "Reached Downloaded or higher"
+    assert bar.words.full_text() == "Showing: step at least downloaded"
+    assert bar.chip.isHidden() and not bar.chart_active
     window.show_leads(LeadQuery(offer="Pricing guide"))
     assert shown_emails(window) == ["ada@example.com"]
-    bar.chip_clear.click()
+    assert window.leads_page.lead_filter.offer == "Pricing guide"
+    bar.clear.click()
     assert len(shown_emails(window)) == 5
+    assert bar.words_row.isHidden()
 
 
 def test_a_chart_filter_chip_fits_a_1024_pixel_window(people, window, now, qtbot):
@@ -249,15 +253,22 @@ def test_a_chart_filter_chip_fits_a_1024_pixel_window(people, window, now, qtbot
     )
     record_commitment(people["ben"].id, "downloaded", at=now, now=now, offer=offer)
     page = window.leads_page
-    window.show_leads(LeadQuery(min_level=3))
-    assert page.filter_bar.chip.text() == "Reached Downloaded or higher"
+    since = now - dt.timedelta(days=30)
+    window.show_leads(LeadQuery(min_level=3, yes_since=since))
+    assert page.filter_bar.chip.text().startswith("Reached Downloaded or higher · yes dated")
     assert window.minimumSizeHint().width() <= 1024  # a laptop screen
-    window.show_leads(LeadQuery(offer=offer))
+    window.show_leads(LeadQuery(offer=offer, yes_since=since))
     assert shown_emails(window) == ["ben@example.com"]
     chip = page.filter_bar.chip
     assert chip.text().startswith("Took “The complete") and chip.text().endswith("…")
-    assert chip.toolTip() == f"Took “{offer}”"
+    assert chip.toolTip().startswith(f"Took “{offer}” · yes dated")
     assert window.minimumSizeHint().width() <= 1024  # a laptop screen
+    # Without a period the offer is said in the words line, cut short the same way.
+    window.show_leads(LeadQuery(offer=offer))
+    words = page.filter_bar.words
+    assert words.toolTip() == f"Showing: took {offer}"
+    assert words.text().endswith("…")
+    assert window.minimumSizeHint().width() <= 1024
 
 
 def test_delete_then_undo(people, window, monkeypatch):
@@ -463,14 +474,17 @@ def test_a_change_after_scrolling_far_rereads_only_down_to_the_screen(db, window
     assert page.model.rowCount() < 700 and page.model.canFetchMore()
 
 
-def test_tab_goes_through_the_detail_fields_in_the_order_shown(people, window, qtbot):
+def test_tab_goes_through_the_detail_fields_in_the_order_shown(people, window, qtbot, now):
+    from crm.book.leads import update_custom
+
+    update_custom(people["ada"].id, {"plan": "pro"}, now=now)
     window.show()
     qtbot.waitExposed(window)
     select(window, people["ada"].id)
     detail = window.leads_page.detail
     order = [detail.first]
     widget = detail.first
-    while len(order) < 10:  # the widgets Tab stops at, as Qt chains them
+    while len(order) < 13:  # the widgets Tab stops at, as Qt chains them
         widget = widget.nextInFocusChain()
         if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisible():
             order.append(widget)
@@ -484,6 +498,9 @@ def test_tab_goes_through_the_detail_fields_in_the_order_shown(people, window, q
         detail.status,
         detail.dnc,
         detail.tag_edit,
+        detail.custom_field_edits()["plan"],
+        detail.new_field_name,
+        detail.new_field_value,
         detail.notes,
     ]
 

@@ -1,7 +1,10 @@
-"""One lead's detail: its fields, status, tags and notes, and its timeline below.
+"""One lead's detail: its fields, status, tags, custom fields and notes, and its timeline
+below.
 
-Field edits are saved with the Save button (a refused email shows its sentence and stores
-nothing). Status, do-not-contact and tags are saved the moment the owner changes them.
+Field edits (custom fields too: what an import kept, such as a plan, an unsubscribe reason or
+a ZIP code) are saved with the Save button; a refused email shows its sentence and stores
+nothing, and a custom field emptied is removed. Status, do-not-contact, tags and a new
+custom field are saved the moment the owner enters them.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm.asking.asks import set_outcome
+from crm.book.custom_fields import custom_field_names, field_text
 from crm.book.leads import (
     STATUS_LABELS,
     LeadRow,
@@ -43,6 +47,7 @@ from crm.book.leads import (
     set_do_not_contact,
     set_status,
     untag_lead,
+    update_custom,
     update_lead,
 )
 from crm.book.other_emails import add_other_email, remove_other_email
@@ -61,7 +66,29 @@ from ui.style import styled
 
 SOURCE_NAMES = {"manual": "added by hand"}
 TAG_CHIP_TEXT_WIDTH = 160  # pixels
+# pixels: a longer custom field name is cut in the middle, where names sharing a start
+# (UNSUB_CAMPAIGN_ID, UNSUB_CAMPAIGN_TITLE) still differ; whole in its tooltip
+FIELD_LABEL_WIDTH = 130
 NO_ENGAGEMENT_TEXT = "No e-mail activity imported yet."
+
+
+# The fields the owner edits and saves with a button, as a sentence names them.
+FIELD_WORDS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "email": "email",
+    "company": "company",
+    "phone": "phone",
+    "notes": "notes",
+}
+
+
+def _editable(lead: LeadRow) -> dict[str, str]:
+    return {name: getattr(lead, name) for name in FIELD_WORDS}
+
+
+def _and_list(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _count(n: int, noun: str) -> str:
@@ -267,10 +294,15 @@ class LeadDetail(QWidget):
         self.revenue.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Revenue:", self.revenue)
         form.addRow("Tags:", tags_line)
+        form.addRow("Fields:", self._build_custom_fields())
         form.addRow("Notes:", self.notes)
 
         self.error = styled(QLabel(wordWrap=True), "inlineError")
         self.error.hide()
+        # The lead changed elsewhere (a command, another window) while it was being edited.
+        self.elsewhere = styled(QLabel(wordWrap=True), "inlineNotice")
+        self.elsewhere.setAccessibleName("Changed elsewhere")
+        self.elsewhere.hide()
         self.save_button = QPushButton("Save changes")
         self.save_button.clicked.connect(self.save)
         self.revert_button = QPushButton("Revert")
@@ -302,6 +334,7 @@ class LeadDetail(QWidget):
         # at once, and the scroll area follows.
         upper_layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         upper_layout.addLayout(form)
+        upper_layout.addWidget(self.elsewhere)
         upper_layout.addLayout(buttons)
         upper_layout.addLayout(self._above_timeline)
         self.fields_area = _FitScrollArea(upper)
@@ -326,13 +359,49 @@ class LeadDetail(QWidget):
         # Tab goes through the fields in the order they are shown (notes come last).
         chain = (
             self.first, self.last, self.email, self.other_edit, self.company, self.phone,
-            self.status, self.dnc, self.tag_edit, self.notes, self.revert_button,
+            self.status, self.dnc, self.tag_edit, self.new_field_name,
+            self.new_field_value, self.notes, self.revert_button,
             self.save_button, self.note_edit,
         )  # fmt: skip
         for before, after in pairwise(chain):
             QWidget.setTabOrder(before, after)
         self._set_dirty(False)
         return panel
+
+    def _build_custom_fields(self) -> QWidget:
+        """The lead's custom fields, one line each, and a line that adds one."""
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.custom_form = QFormLayout()
+        self.custom_form.setContentsMargins(0, 0, 0, 0)
+        self.custom_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._custom_edits: dict[str, QLineEdit] = {}
+        self.new_field_name = QLineEdit(placeholderText="Add a field…")
+        self.new_field_name.setAccessibleName("New custom field name")
+        self.new_field_name.setToolTip("A field of your own, such as plan or ZIP")
+        self._field_names = QStringListModel(self)
+        completer = QCompleter(self._field_names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.new_field_name.setCompleter(completer)
+        self.new_field_name.installEventFilter(self)
+        self.new_field_value = QLineEdit(placeholderText="Value")
+        self.new_field_value.setAccessibleName("New custom field value")
+        self.new_field_name.returnPressed.connect(self.new_field_value.setFocus)
+        self.new_field_value.returnPressed.connect(self._on_new_field_value_return_pressed)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.new_field_name, 1)
+        add_row.addWidget(self.new_field_value, 1)
+        column.addLayout(self.custom_form)
+        column.addLayout(add_row)
+        return box
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The book's field names are read when the owner goes to add one, not on every
+        # lead shown (reading them walks the leads' fields).
+        if watched is self.new_field_name and event.type() == QEvent.Type.FocusIn:
+            self._field_names.setStringList(custom_field_names())
+        return super().eventFilter(watched, event)
 
     def add_lead_action(self, action: QAction) -> None:
         """Put an action about the shown lead (export its data, forget) in a "More" menu."""
@@ -384,19 +453,60 @@ class LeadDetail(QWidget):
         self._stack.setCurrentIndex(1)
 
     def reload(self) -> None:
-        """Re-read the shown lead (after an edit elsewhere); keeps unsaved field edits."""
+        """Re-read the shown lead (after an edit elsewhere).
+
+        Unsaved edits stay: the fields being edited keep the owner's text, the others take
+        the stored values, and when the stored lead changed meanwhile the panel says so
+        (naming any field changed on both sides) instead of overwriting either.
+        """
         if self._lead is None:
             return
+        old = self._lead
         try:
-            lead = get_lead(self._lead.id)
+            lead = get_lead(old.id)
         except NotFoundError:
             self.show_lead(None)
             return
+        edits = self.changed_fields() if self._dirty else {}
+        custom = self.changed_custom() if self._dirty else {}
         self._lead = lead
-        self._fill(lead, keep_edits=self._dirty)
+        self._fill(lead, keep_edits=bool(edits or custom), custom_typed=custom)
         self.timeline.set_items(get_timeline(lead.id))
+        if edits or custom:
+            self._keep_edits(old, lead, edits)
 
-    def _fill(self, lead: LeadRow, keep_edits: bool = False) -> None:
+    def _keep_edits(self, old: LeadRow, new: LeadRow, edits: dict[str, str]) -> None:
+        """Put the owner's unsaved ``edits`` back over ``new``, and say what moved under them."""
+        before, after = _editable(old), _editable(new)
+        for name, value in after.items():
+            if name in edits:
+                continue
+            if name == "notes":
+                with QSignalBlocker(self.notes):
+                    self.notes.setPlainText(value)
+            else:
+                self._fields[name].setText(value)
+                self._fields[name].setCursorPosition(0)
+        moved = [name for name in FIELD_WORDS if before[name] != after[name]]
+        both = [name for name in moved if name in edits]
+        if both:
+            words = _and_list([FIELD_WORDS[name] for name in both])
+            self.elsewhere.setText(
+                f"This lead's {words} changed elsewhere while you were editing: your text is "
+                "kept; Save to keep it, or Revert to see the saved one."
+            )
+        elif moved:
+            self.elsewhere.setText(
+                "This lead changed elsewhere while you were editing: the other fields show "
+                "it; your edits are kept until you save or revert them."
+            )
+        else:
+            return
+        self.elsewhere.show()
+
+    def _fill(
+        self, lead: LeadRow, keep_edits: bool = False, custom_typed: dict[str, str] | None = None
+    ) -> None:
         self.title.set_full_text(lead.display_name)
         source = SOURCE_NAMES.get(lead.source, f"from {lead.source.capitalize()}")
         added = exact_time(lead.created_at)[:10]
@@ -417,14 +527,55 @@ class LeadDetail(QWidget):
                 self.notes.setPlainText(lead.notes)
             self._set_dirty(False)
             self.error.hide()
+            self.elsewhere.hide()
         with QSignalBlocker(self.status):
             self.status.setCurrentIndex(max(self.status.findData(lead.status), 0))
         with QSignalBlocker(self.dnc):
             self.dnc.setChecked(lead.do_not_contact)
         self._fill_tags(lead.tags)
+        self._fill_custom(lead, custom_typed or {})
         self._fill_others(lead.other_emails)
         self._fill_engagement(lead.id)
         self._fill_revenue(lead.id)
+
+    def _fill_custom(self, lead: LeadRow, typed: dict[str, str]) -> None:
+        """One line per custom field, by name; the ``typed`` values (edited, not saved yet)
+        are kept, the others show what is stored."""
+        names = sorted(lead.custom, key=str.casefold)
+        if names == list(self._custom_edits):
+            for name, edit in self._custom_edits.items():  # the same fields: no focus lost
+                text = typed.get(name, field_text(lead.custom[name]))
+                if edit.text() != text:
+                    edit.setText(text)
+                    edit.setCursorPosition(0)
+            return
+        while self.custom_form.rowCount():
+            self.custom_form.removeRow(0)
+        self._custom_edits = {}
+        for name in names:
+            edit = QLineEdit(typed.get(name, field_text(lead.custom[name])))
+            edit.setCursorPosition(0)
+            edit.setAccessibleName(f"Custom field {name}")
+            edit.setToolTip(f"{name} (empty it and save to remove the field)")
+            edit.textEdited.connect(self._on_field_edited)
+            edit.returnPressed.connect(self.save)
+            label = QLabel(
+                self.fontMetrics().elidedText(
+                    f"{name}:", Qt.TextElideMode.ElideMiddle, FIELD_LABEL_WIDTH
+                )
+            )
+            label.setToolTip(name)
+            label.setBuddy(edit)
+            self.custom_form.addRow(label, edit)
+            self._custom_edits[name] = edit
+        chain: list[QWidget] = [self.tag_edit, *self._custom_edits.values()]
+        chain += [self.new_field_name, self.new_field_value, self.notes]
+        for before, after in pairwise(chain):
+            QWidget.setTabOrder(before, after)
+
+    def custom_field_edits(self) -> dict[str, QLineEdit]:
+        """The shown custom fields' lines, by field name."""
+        return dict(self._custom_edits)
 
     def _fill_revenue(self, lead_id: int) -> None:
         sales = lead_sales(lead_id)
@@ -495,17 +646,32 @@ class LeadDetail(QWidget):
         entered["notes"] = self.notes.toPlainText()
         return {k: v for k, v in entered.items() if v.strip() != current[k].strip()}
 
+    def changed_custom(self) -> dict[str, str]:
+        """The custom fields edited and not saved yet (a blank one is to be removed)."""
+        if self._lead is None:
+            return {}
+        stored = self._lead.custom
+        return {
+            name: edit.text()
+            for name, edit in self._custom_edits.items()
+            if edit.text().strip() != field_text(stored.get(name)).strip()
+        }
+
     def save(self) -> bool:
         """Store the edited fields; a refused value shows its sentence and stores nothing."""
         if self._lead is None:
             return False
         fields = self.changed_fields()
-        if not fields:
+        custom = self.changed_custom()
+        if not fields and not custom:
             self._set_dirty(False)
             return True
         try:
             with self._events.publishing(self):
-                update_lead(self._lead.id, now=self._clock(), **fields)
+                if fields:
+                    update_lead(self._lead.id, now=self._clock(), **fields)
+                if custom:
+                    update_custom(self._lead.id, custom, now=self._clock())
                 # Saved: the refresh the change brings must not ask about unsaved edits.
                 self.error.hide()
                 self._set_dirty(False)
@@ -566,6 +732,25 @@ class LeadDetail(QWidget):
 
     def remove_tag(self, name: str) -> None:
         self._run(lambda lead_id: untag_lead(lead_id, [name]))
+
+    def _on_new_field_value_return_pressed(self) -> None:
+        name, value = self.new_field_name.text(), self.new_field_value.text()
+        if not name.strip():
+            self.new_field_name.setFocus()
+            self.sig_status_message.emit("Type the field's name first, such as plan or ZIP.")
+            return
+        if not value.strip():
+            self.sig_status_message.emit(
+                f"Type a value for {name.strip()}: a field without one is not kept."
+            )
+            return
+        self.add_custom_field(name, value)
+
+    def add_custom_field(self, name: str, value: str) -> None:
+        """Give the shown lead the field ``name`` (or change it), saved at once."""
+        if self._run(lambda lead_id: update_custom(lead_id, {name: value}, now=self._clock())):
+            self.new_field_name.clear()
+            self.new_field_value.clear()
 
     def _on_other_entered(self) -> None:
         text = self.other_edit.text()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from crm.asking.asks import record_ask
 from crm.asking.ladder import get_ladder
+from crm.book.filters import LeadFilter
 from crm.book.leads import (
     DeletedLead,
     LeadQuery,
@@ -40,7 +41,7 @@ from crm.book.leads import (
 )
 from crm.book.offers import list_offers
 from crm.book.timeline import record_commitment
-from crm.changes import LEAD_TABLES, Change
+from crm.changes import EVERYTHING, LEAD_TABLES, Change
 from crm.errors import NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress
 from crm.safety.suppression import add_unless_forgotten
@@ -49,6 +50,7 @@ from ui import errors
 from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents
 from ui.leads import dialogs
+from ui.leads.custom_columns import CustomColumns
 from ui.leads.detail import LeadDetail
 from ui.leads.filter_bar import FilterBar
 from ui.leads.table_model import (
@@ -188,14 +190,17 @@ class LeadsPage(QWidget):
         self.empty = EmptyState()
         self.empty.demo_button.clicked.connect(self.load_demo)
 
-        self.filter_bar = FilterBar()
+        self.filter_bar = FilterBar(clock=clock)
         self.filter_bar.sig_query_changed.connect(self._on_filter_bar_query_changed)
 
         self.model = LeadTableModel(self, clock=clock)
+        # before the header's saved state is restored: it holds these columns too
+        self.model.set_custom_columns(settings.leads_custom_columns)
         self.table = LeadTable()
         self.table.setAccessibleName("Leads")
         self.table.sig_first_rows_painted.connect(self.sig_first_rows_painted)
         self._setup_table()
+        self.custom_columns = CustomColumns(self.table, self.model, settings)
 
         self.no_match = NoMatch()
         self.no_match.clear_button.clicked.connect(self.filter_bar.clear_filters)
@@ -315,18 +320,21 @@ class LeadsPage(QWidget):
         row = self.model.row_for_id(lead_id) if lead_id is not None else None
         return self.model.lead_at(row) if row is not None else None
 
-    def select_lead(self, lead_id: int) -> bool:
-        """Select the lead's row if it is shown; True when it was."""
+    def select_lead(self, lead_id: int, *, scroll: bool = True) -> bool:
+        """Select the lead's row if it is shown (and scroll to it); True when it was."""
         row = self.model.row_for_id(lead_id)
         if row is None:
             return False
         index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
+        selection = self.table.selectionModel()
+        if selection.currentIndex().row() != row or not selection.isRowSelected(row):
+            selection.setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        if scroll:
+            self.table.scrollTo(index)
         return True
 
     def save_state(self) -> None:
@@ -350,6 +358,16 @@ class LeadsPage(QWidget):
         """Show the leads matching ``query``'s filters, keeping the table's sort order."""
         self.filter_bar.set_query(query)
 
+    def show_filter(self, flt: LeadFilter, segment: str | None = None) -> None:
+        """Show the leads ``flt`` finds (opened from the segment named ``segment``),
+        keeping the table's sort order."""
+        self.filter_bar.set_filter(flt, segment=segment)
+
+    @property
+    def lead_filter(self) -> LeadFilter:
+        """The filter the list shows, in the owner's words."""
+        return self.filter_bar.lead_filter()
+
     def _apply_query(self, filters: LeadQuery) -> None:
         selected = self.selected_lead_id()
         current = self.model.query
@@ -367,8 +385,9 @@ class LeadsPage(QWidget):
         self._apply_query(filters)
 
     def _on_header_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
-        if HEADERS[Columns(column)][1] is None:
-            # Tags cannot be sorted: put the indicator back on the column that is.
+        if column >= len(Columns) or HEADERS[Columns(column)][1] is None:
+            # Tags and custom fields cannot be sorted: put the indicator back on the column
+            # that is.
             current = column_for_sort(self.model.query.sort)
             order = (
                 Qt.SortOrder.DescendingOrder
@@ -408,15 +427,15 @@ class LeadsPage(QWidget):
             if leads is not None and len(leads) <= FEW_LEADS and self.model.shows_all(leads):
                 gone = [lead_id for lead_id in sorted(leads) if not self._reload_lead(lead_id)]
                 if gone:  # deleted or forgotten: the counts change
-                    self._after_data_change()
+                    self._after_data_change(change)
             else:  # leads came or went, or too many changed to update one by one
-                self._reload_list()
+                self._reload_list(change)
         elif change.touches("offer"):
             self.detail.reload()  # its timeline names offers
 
-    def _reload_list(self) -> None:
+    def _reload_list(self, change: Change) -> None:
         self.model.refresh(keep=self._rows_to_keep())
-        self._after_data_change()
+        self._after_data_change(change)
 
     def _rows_to_keep(self) -> int:
         """The rows down to the last one on screen or selected, and a page more."""
@@ -454,23 +473,27 @@ class LeadsPage(QWidget):
 
     def _reload_ladder(self) -> None:
         self.filter_bar.reload_choices()
-        query = self.model.query
-        if query.step is not None and query.step not in {s.key for s in get_ladder()}:
-            # the step filtered on was removed (its combo fell back to "Any step")
-            self.model.set_query(dataclasses.replace(query, step=None))
+        filters, query = self.filter_bar.query(), self.model.query
+        if dataclasses.replace(filters, sort=query.sort, descending=query.descending) != query:
+            # a step filtered on was removed (its combo fell back to "Any step"), or the
+            # levels the filter's steps stand for moved
+            self._apply_query(filters)
         else:
             self.model.refresh()
         self.detail.reload()
 
-    def _after_data_change(self) -> None:
+    def _after_data_change(self, change: Change = EVERYTHING) -> None:
+        """Counts and choices again; the open lead stays selected, and its panel is read
+        again only when ``change`` may have touched it."""
         self.filter_bar.reload_choices()
         self._update_total()
         self._update_counts()
-        if self.detail.lead_id is not None:
-            if self.model.row_for_id(self.detail.lead_id) is None:
-                self.detail.reload()
-            else:
-                self.select_lead(self.detail.lead_id)
+        lead_id = self.detail.lead_id
+        if lead_id is not None:
+            if self.model.row_for_id(lead_id) is not None:
+                # A refresh keeps the scroll where the owner left it; a new list shows the lead.
+                self.select_lead(lead_id, scroll=change.everything)
+            if change.touches_lead(lead_id):
                 self.detail.reload()
 
     def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:

@@ -3,6 +3,9 @@
 The model holds the ``LeadRow`` values of the pages fetched so far; the view asks for
 more pages (``canFetchMore``/``fetchMore``) as the user scrolls. ``data()`` only reads
 those frozen rows: painting never runs a query.
+
+After the fixed :class:`Columns` come the optional ones: custom fields the owner chose to
+see (``set_custom_columns``), read from the rows' ``custom`` values already loaded.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
+from crm.book.custom_fields import field_value
 from crm.book.leads import STATUS_LABELS, LeadQuery, LeadRow, LeadStatus, SortKey, list_leads
 from crm.book.sales import revenue_words
 from crm.errors import NotFoundError
 from crm.timefmt import local, relative, utc_now
 
 PAGE_SIZE = 200
+CHOOSE_COLUMNS = "Right-click to show custom fields (plan, ZIP…) as columns."
 
 LeadIdRole = Qt.ItemDataRole.UserRole + 1
 LeadRowRole = Qt.ItemDataRole.UserRole + 2
@@ -101,6 +106,7 @@ class LeadTableModel(QAbstractTableModel):
         self._exhausted = True
         self._now = clock()
         self._loaded = False
+        self._custom_columns: list[str] = []
 
     # --- the query --------------------------------------------------------------------
 
@@ -177,8 +183,36 @@ class LeadTableModel(QAbstractTableModel):
             self._reindex()
         if self._rows:
             self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._rows) - 1, len(Columns) - 1)
+                self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1)
             )
+
+    # --- optional columns -------------------------------------------------------------
+
+    @property
+    def custom_columns(self) -> list[str]:
+        return list(self._custom_columns)
+
+    def set_custom_columns(self, names: list[str]) -> None:
+        """Show these custom fields as columns after the fixed ones, in this order; columns
+        kept keep their place (a view's widths stay with them)."""
+        wanted = list(dict.fromkeys(names))
+        for i in reversed(range(len(self._custom_columns))):
+            if self._custom_columns[i] not in wanted:
+                column = len(Columns) + i
+                self.beginRemoveColumns(ROOT, column, column)
+                del self._custom_columns[i]
+                self.endRemoveColumns()
+        for name in wanted:
+            if name not in self._custom_columns:
+                column = len(Columns) + len(self._custom_columns)
+                self.beginInsertColumns(ROOT, column, column)
+                self._custom_columns.append(name)
+                self.endInsertColumns()
+
+    def custom_column_name(self, column: int) -> str | None:
+        """The custom field shown in ``column``, None for a fixed column."""
+        i = column - len(Columns)
+        return self._custom_columns[i] if 0 <= i < len(self._custom_columns) else None
 
     def update_lead(self, lead: LeadRow) -> None:
         """One lead changed: update its row in place if it is shown."""
@@ -189,7 +223,7 @@ class LeadTableModel(QAbstractTableModel):
         # query it would read "in 10 min".
         self._now = self._clock()
         self._rows[row] = lead
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Columns) - 1))
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
     def shows_all(self, lead_ids: Iterable[int]) -> bool:
         """Whether every one of these leads has a loaded row."""
@@ -225,7 +259,7 @@ class LeadTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(Columns)
+        return 0 if parent.isValid() else len(Columns) + len(self._custom_columns)
 
     def canFetchMore(self, parent: AnyIndex = ROOT) -> bool:
         return not parent.isValid() and self._loaded and not self._exhausted
@@ -255,13 +289,20 @@ class LeadTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Columns):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
+            return None
+        if (name := self.custom_column_name(section)) is not None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return name
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"The custom field {name} (not sorted). {CHOOSE_COLUMNS}"
             return None
         title, key, _ = HEADERS[Columns(section)]
         if role == Qt.ItemDataRole.DisplayRole:
             return title
-        if role == Qt.ItemDataRole.ToolTipRole and key is None:
-            return f"{title} cannot be sorted"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            how = f"{title} cannot be sorted" if key is None else f"Click to sort by {title}"
+            return f"{how}. {CHOOSE_COLUMNS}"
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -277,6 +318,8 @@ class LeadTableModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         lead = self._rows[index.row()]
+        if (name := self.custom_column_name(index.column())) is not None:
+            return self._custom_data(lead, name, role)
         column = Columns(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(lead, column)
@@ -288,6 +331,20 @@ class LeadTableModel(QAbstractTableModel):
             return self._tooltip(lead, column)
         if role == Qt.ItemDataRole.ForegroundRole and lead.suppressed:
             # Opted-out leads are greyed: they get no asks.
+            return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
+        return None
+
+    def _custom_data(self, lead: LeadRow, name: str, role: int) -> object:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            text = field_value(lead.custom, name)
+            if role == Qt.ItemDataRole.DisplayRole:
+                return " ".join(text.split())  # one line in the list
+            return text or None
+        if role == LeadIdRole:
+            return lead.id
+        if role == LeadRowRole:
+            return lead
+        if role == Qt.ItemDataRole.ForegroundRole and lead.suppressed:
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         return None
 
@@ -332,7 +389,7 @@ class LeadTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sorting is done in SQL: a new query with the column's sort key."""
         if not 0 <= column < len(Columns):
-            return
+            return  # a custom field's column is not sorted (SQL sorts the fixed ones)
         key = HEADERS[Columns(column)][1]
         if key is None:
             return

@@ -410,6 +410,10 @@ def test_json_output_of_every_command_is_one_json_document(
         ("tag-rule", "add", "VIP", "--step", "replied"),
         ("tag-rule", "list"),
         ("tag-rule", "remove", "vip"),
+        ("segment", "save", "Subscribers", "--status", "subscribed"),
+        ("segment", "list"),
+        ("segment", "show", "Subscribers"),
+        ("segment", "delete", "Subscribers"),
         ("funnel",),
         ("chart", "funnel", "-o", str(tmp_path / "funnel.svg")),
         ("report", "-o", str(tmp_path / "report.pdf")),
@@ -437,7 +441,11 @@ def test_json_output_of_every_command_is_one_json_document(
         code, out, err = run(db_path, *args, "--json", capsys=capsys)
         assert (code, err) == (0, ""), (args, err)
         json.loads(out)  # the whole of stdout is one JSON document
-        done.add(" ".join(args[:2]) if args[0] in ("offer", "interest", "tag-rule") else args[0])
+        done.add(
+            " ".join(args[:2])
+            if args[0] in ("offer", "interest", "tag-rule", "segment")
+            else args[0]
+        )
     code, out, _ = run(tmp_path / "demo.db", "demo", "--leads", "3", "--json", capsys=capsys)
     assert code == 0 and json.loads(out)["leads"] == 3
     done.add("demo")

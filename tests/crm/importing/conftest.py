@@ -31,7 +31,11 @@ def timeline(email: str) -> list[TimelineItem]:
 
 
 def dump_tables(skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order: 'exactly as before' is equality."""
+    """Every row of every table, in a stable order: 'exactly as before' is equality.
+
+    Not ``change_note``: it records every write for other processes, an undo's too.
+    """
+    skip = (*skip, "change_note")
     names = [
         r[0]
         for r in database_proxy.execute_sql(
