@@ -3,7 +3,8 @@
 The leads are named by the same filters as ``leads`` (a segment among them), by a file
 of addresses (``--emails FILE``), or by ``--all``; never by leaving everything out. Where a
 verb's own flag has a filter's name (``bulk tag --tag T`` is the tag to add, ``bulk
-set-status --status S`` the status to set), that filter is ``--has-tag`` / ``--from-status``.
+set-status --status S`` the status to set), that filter is ``--has-tag`` / ``--from-status``,
+names every bulk verb takes.
 """
 
 from __future__ import annotations
@@ -53,10 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = p.add_subparsers(dest="verb", required=True, metavar="|".join(str(v) for v in BulkVerb))
     for verb in BulkVerb:
         v = verbs.add_parser(str(verb), help=_HELP[verb])
-        renamed = {}
+        # --has-tag and --from-status filter on every verb; --tag and --status too where
+        # the verb does not use them for its own value.
+        renamed = {"--tag": ["--tag", "--has-tag"], "--status": ["--status", "--from-status"]}
         if verb in (BulkVerb.TAG, BulkVerb.UNTAG):
             v.add_argument("--tag", dest="new_tag", required=True, metavar="T", help="the tag")
-            renamed["--tag"] = "--has-tag"
+            renamed["--tag"] = ["--has-tag"]
         elif verb is BulkVerb.SET_STATUS:
             v.add_argument(
                 "--status",
@@ -65,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                 metavar="S",
                 help="subscribed, pending, none, unsubscribed, bounced, complained",
             )
-            renamed["--status"] = "--from-status"
+            renamed["--status"] = ["--from-status"]
         elif verb is BulkVerb.DNC:
             flag = v.add_mutually_exclusive_group(required=True)
             flag.add_argument("--on", dest="flag", action="store_true", default=None)

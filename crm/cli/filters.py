@@ -5,21 +5,28 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from crm.book.filters import LeadFilter, check_filter, parse_field
 from crm.book.segments import get_segment
 from crm.timefmt import parse_user_datetime
 
 
-def add_filter_args(p: argparse.ArgumentParser, *, renamed: Mapping[str, str] = {}) -> None:
-    """The filter flags; ``renamed``: a flag the command uses for something else (``bulk
-    tag --tag T`` names the tag to add) -> the flag the filter takes instead (``--has-tag``)."""
+def add_filter_args(
+    p: argparse.ArgumentParser, *, renamed: Mapping[str, Sequence[str]] = {}
+) -> None:
+    """The filter flags; ``renamed``: a filter flag -> the option strings it takes instead,
+    where the command uses the flag for something else (``bulk tag --tag T`` names the tag
+    to add: its filter is ``--has-tag``)."""
+
+    def names(flag: str) -> Sequence[str]:
+        return renamed.get(flag, (flag,))
+
     g = p.add_argument_group("which leads")
     g.add_argument("--search", default="", metavar="Q", help="name, email or company")
-    g.add_argument(renamed.get("--status", "--status"), dest="status", metavar="S")
+    g.add_argument(*names("--status"), dest="status", metavar="S")
     g.add_argument(
-        renamed.get("--tag", "--tag"),
+        *names("--tag"),
         dest="tag",
         action="append",
         default=[],
