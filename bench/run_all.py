@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/run_all.py [NAME ...]
 
-Names: startup, search, memory, import, import_memory, suggest, funnel, safety (default:
-all). The figures are ratios against floors measured in the same run: the machine may be
+Names: startup, search, memory, import, import_memory, suggest, funnel, safety, bulk
+(default: all). The figures are ratios against floors measured in the same run: the machine may be
 busy, so compare ratios, not absolute times.
 """
 
@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("startup", "search", "memory", "import", "import_memory", "suggest", "funnel", "safety")
+ORDER = (
+    "startup", "search", "memory", "import", "import_memory", "suggest", "funnel", "safety", "bulk"
+)  # fmt: skip
 
 
 def main(argv: list[str]) -> int:

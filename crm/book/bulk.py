@@ -229,6 +229,40 @@ class ChangeUndoReport:
 # --- the selection ------------------------------------------------------------------------
 
 
+def query_words(query: LeadQuery) -> str:
+    """The lead list's filters in a few words, for the Changes history ("every lead")."""
+    parts: list[str] = []
+    if query.search.strip():
+        parts.append(f"search '{query.search.strip()}'")
+    if query.status:
+        parts.append(f"status {query.status}")
+    if query.step:
+        parts.append(f"step {query.step}")
+    tags = (*((query.tag,) if query.tag else ()), *query.tags_all)
+    parts += [f"tag {t}" for t in tags]
+    if query.tags_any:
+        parts.append("any tag of " + ", ".join(query.tags_any))
+    parts += [f"no tag {t}" for t in query.tags_none]
+    if query.min_level is not None:
+        parts.append(f"level at least {query.min_level}")
+    if query.max_level is not None:
+        parts.append(f"level at most {query.max_level}")
+    if query.offer:
+        parts.append(f"took {query.offer}")
+    if query.source:
+        parts.append(f"source {query.source}")
+    if query.yes_since or query.yes_until or query.last_yes_after or query.last_yes_before:
+        parts.append("yeses in a period")
+    if query.never_asked:
+        parts.append("never asked")
+    if query.asked_before:
+        parts.append(f"not asked since {query.asked_before.date()}")
+    if query.engaged_since:
+        parts.append(f"engaged since {query.engaged_since.date()}")
+    parts += [f.words() for f in query.fields]
+    return " · ".join(parts) or "every lead"
+
+
 def _stamp(at: dt.datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S")
 

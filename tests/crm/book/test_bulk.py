@@ -141,6 +141,11 @@ def test_a_tag_rule_gives_the_bulk_tag_its_yes_and_the_undo_takes_it_back(db, no
     step_before = get_lead(ids["bob"]).step
     report = bulk_tag(SUBSCRIBED, "Downloaded: SEO checklist", now=now)
     assert get_lead(ids["bob"]).step == "downloaded"
+    notes = [i.note for i in get_timeline(ids["bob"]) if i.kind == "commitment"]
+    assert notes == [
+        "tag 'Downloaded: SEO checklist', dated at the bulk change that added it: the tag has "
+        "no date"
+    ]
     assert _sql("SELECT outcome FROM ask WHERE id = ?", [ask]) == [("accepted",)]
     assert report.batch is not None
     undo_change(report.batch, now=now)
