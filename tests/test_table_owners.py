@@ -111,7 +111,8 @@ WRITERS: dict[str, set[str]] = {
         "crm.book.bulk",  # the before-images of a bulk change
     },
     "bulk_change": {"crm.book.bulk"},
-    "bulk_deleted": {"crm.book.bulk_delete"},
+    # forget drops what a bulk delete kept of the person for its undo
+    "bulk_deleted": {"crm.book.bulk_delete", "crm.safety.forget"},
     "forgotten_address": {"crm.safety.suppression", "crm.safety.forget"},
     "schema_version": {"crm.store.db"},
 }

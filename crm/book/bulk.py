@@ -58,6 +58,10 @@ _EMAILS = "temp.bulk_emails"
 # rows one by one); more, and every view reloads.
 _LISTED = 1000
 _TABLES = (*LEAD_TABLES, "import_batch", "import_change", "bulk_change")
+_DELETE_TABLES = (
+    *_TABLES, "sale", "refund", "booking", "activity_event", "commitment_answer",
+    "tag_rule_yes", "bulk_deleted",
+)  # fmt: skip
 
 
 class BulkVerb(StrEnum):
@@ -67,9 +71,6 @@ class BulkVerb(StrEnum):
     DNC = "dnc"
     SNOOZE = "snooze"
     DELETE = "delete"
-
-
-NOUN_NAME = "name the leads: a filter, a segment or --emails FILE; --all for every lead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +272,9 @@ def _select(selection: Selection) -> tuple[int, int]:
     """Put the selection's lead ids in ``temp.bulk_selection``: (how many, addresses of the
     list that no lead has)."""
     if not selection.named:
-        raise ValidationError(f"Say which leads to change: {NOUN_NAME}.")
+        raise ValidationError(
+            "Name the leads to change: a filter, a segment, a list of addresses, or every lead."
+        )
     db = database_proxy
     db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS bulk_selection (lead_id INTEGER PRIMARY KEY)")
     db.execute_sql(f"DELETE FROM {_SELECTION}")
@@ -384,8 +387,14 @@ def _run(
             [matched, applied.changed, _stamp(now), batch],
         )
         tick()
-    note(tables=_TABLES, leads=leads)
+    note(tables=_noted(verb), leads=leads)
     return report
+
+
+def _noted(verb: BulkVerb) -> tuple[str, ...]:
+    """The tables a change notes: a delete (and its undo) reaches every table of a lead's
+    rows (sales, bookings, activity: the funnel's), the others the lead list's."""
+    return _DELETE_TABLES if verb is BulkVerb.DELETE else _TABLES
 
 
 def _tag_id(name: str, batch: int | None) -> int:
@@ -693,7 +702,8 @@ def undo_change(batch_id: int, *, now: dt.datetime) -> ChangeUndoReport:
         db.execute_sql(
             "UPDATE import_batch SET undone_at = ? WHERE id = ?", [_stamp(now), batch_id]
         )
-    note(tables=_TABLES, leads=leads if leads is not None and len(leads) <= _LISTED else None)
+    listed = leads if leads is not None and len(leads) <= _LISTED else None
+    note(tables=_noted(verb), leads=listed)
     return ChangeUndoReport(batch_id, change.verb, restored, change.changed - restored)
 
 

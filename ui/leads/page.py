@@ -489,8 +489,6 @@ class LeadsPage(QWidget):
         return tuple(lead.id for r in rows if (lead := self.model.lead_at(r)) is not None)
 
     def _on_table_selection_changed(self, *_args: object) -> None:
-        if not hasattr(self, "bulk_bar"):
-            return  # the table announces its first query before the bar exists
         loaded = self.model.rowCount()
         matching = self._counts[0] if self._counts is not None else loaded
         self.bulk_bar.update_selection(self.selected_lead_ids(), loaded, matching, self.model.query)

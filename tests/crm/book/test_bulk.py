@@ -352,7 +352,10 @@ def test_a_deleted_lead_whose_address_is_taken_or_forgotten_since_stays_deleted(
     report = bulk_delete(Selection(query=LeadQuery(status="subscribed")), now=now)
     add_lead("ada@example.com", now=now)  # the same person, added again
     again = add_lead("bob@example.com", now=now)
+    assert _sql("SELECT count(*) FROM bulk_deleted WHERE data LIKE '%bob@example.com%'") != [(0,)]
     forget_lead(again.id, now=now)  # then forgotten at their request
+    # nothing of them stays behind for the undo either
+    assert _sql("SELECT count(*) FROM bulk_deleted WHERE data LIKE '%bob@example.com%'") == [(0,)]
     assert report.batch is not None
     undone = undo_change(report.batch, now=now)
     assert (undone.restored, undone.kept) == (1, 2)
@@ -385,7 +388,7 @@ def test_selected_ids_and_an_unnamed_selection(db, now) -> None:
     ids = _people(now)
     report = bulk_tag(Selection(lead_ids=(ids["dee"], ids["eve"])), "picked", now=now)
     assert report.changed == 2 and _tags(ids["dee"]) == {"picked"}
-    with pytest.raises(ValidationError, match="--all for every lead"):
+    with pytest.raises(ValidationError, match="Name the leads to change"):
         bulk_tag(Selection(), "x", now=now)
 
 
