@@ -3,7 +3,7 @@
     .venv/bin/python bench/run_all.py [NAME ...]
 
 Names: startup, search, memory, import, import_memory, suggest, funnel, safety,
-live_refresh (default: all). The figures are ratios against floors measured in the same
+live_refresh, bulk (default: all). The figures are ratios against floors measured in the same
 run: the machine may be busy, so compare ratios, not absolute times.
 """
 
@@ -25,6 +25,7 @@ ORDER = (
     "funnel",
     "safety",
     "live_refresh",
+    "bulk",
 )
 
 

@@ -23,6 +23,10 @@ WRITERS: dict[str, set[str]] = {
         "crm.demo",
         "crm.safety.forget",
         "crm.store.migrations",
+        # bulk changes: a status or do-not-contact for many leads at once, and its undo
+        "crm.book.bulk",
+        # a bulk delete's undo puts every row of the leads back (their tags by name)
+        "crm.book.bulk_delete",
     },
     "tag": {
         "crm.book.leads",
@@ -30,13 +34,22 @@ WRITERS: dict[str, set[str]] = {
         "crm.importing.undo",
         "crm.demo",
         "crm.safety.forget",
+        "crm.book.bulk",  # the tag a bulk tag creates; its undo removes it, unused
+        "crm.book.bulk_delete",  # a deleted lead's tag, gone since, made again
     },
-    "lead_tag": {"crm.book.leads", "crm.importing.writer", "crm.demo", "crm.safety.forget"},
+    "lead_tag": {
+        "crm.book.leads",
+        "crm.importing.writer",
+        "crm.demo",
+        "crm.safety.forget",
+        "crm.book.bulk",  # a bulk tag or untag (set-wise) and its undo
+    },
     "lead_other_email": {"crm.book.other_emails", "crm.importing.writer", "crm.safety.forget"},
     "lead_event": {
         "crm.book.leads",
         "crm.importing.writer",
         "crm.importing.activity.store",  # the dated status change of a bounce or unsubscribe
+        "crm.book.bulk",  # the status a bulk change set, on each lead's timeline
         "crm.demo",
         "crm.safety.forget",
         "crm.store.migrations",
@@ -47,6 +60,7 @@ WRITERS: dict[str, set[str]] = {
         "crm.importing.writer",
         "crm.importing.activity.store",  # the yeses of an activity import (bulk)
         "crm.book.tag_rules",  # the yeses tags mean (bulk), and a removed rule's with it
+        "crm.book.bulk",  # undoing a bulk tag takes back the yeses tag rules gave it
         "crm.demo",
         "crm.safety.forget",
     },
@@ -88,12 +102,17 @@ WRITERS: dict[str, set[str]] = {
         "crm.importing.writer",
         "crm.importing.undo",
         "crm.importing.activity.store",  # an activity batch, or the activity part of a ZIP's
+        "crm.book.bulk",  # a bulk change is a batch of kind 'change'
     },
     "import_change": {
         "crm.importing.writer",
         "crm.importing.activity.store",  # the before-image of a status it changed
         "crm.safety.forget",
+        "crm.book.bulk",  # the before-images of a bulk change
     },
+    "bulk_change": {"crm.book.bulk"},
+    # forget drops what a bulk delete kept of the person for its undo
+    "bulk_deleted": {"crm.book.bulk_delete", "crm.safety.forget"},
     "forgotten_address": {"crm.safety.suppression", "crm.safety.forget"},
     "schema_version": {"crm.store.db"},
     # what each commit changed, for the other processes on the book: written beside every

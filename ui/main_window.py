@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
             return
         self.extensions_installed = True
         from ui import import_wizard
+        from ui.changes_page import register_changes_page
         from ui.funnel_view import register_funnel_page
         from ui.leads.suggestion_box import attach_suggestion_box
         from ui.today import register_today_page
@@ -228,6 +229,7 @@ class MainWindow(QMainWindow):
         self.today_page = register_today_page(self)
         register_funnel_page(self)
         self.imports = import_wizard.register_import(self)
+        register_changes_page(self)  # the bulk changes, beside the imports
         self.setAcceptDrops(True)  # a CSV dropped anywhere on the window opens the import
         self.suggestion_box = attach_suggestion_box(
             self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, self.clock

@@ -931,6 +931,45 @@ def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "s
         )
 
 
+def snooze_many(leads_sql: str, params: Sequence[Any], until: str) -> int:
+    """Snooze every lead ``leads_sql`` selects (one column of lead ids) until ``until`` (a
+    stored time), in one statement (a bulk change); how many. In the caller's transaction."""
+    note(tables=["suggestion_snooze"], leads=None)
+    cursor = database_proxy.execute_sql(
+        "INSERT INTO suggestion_snooze (lead_id, until, kind) "
+        f"SELECT s.lead_id, ?, 'snooze' FROM ({leads_sql}) s WHERE true "
+        "ON CONFLICT(lead_id) DO UPDATE SET until = excluded.until, kind = excluded.kind",
+        [until, *params],
+    )
+    return int(cursor.rowcount)
+
+
+def put_back_snoozes(rows_sql: str, params: Sequence[Any]) -> int:
+    """Undo :func:`snooze_many`: ``rows_sql`` gives (lead id, the snooze before as a JSON
+    ``[until, kind]`` or NULL, the until written). A lead still snoozed as written gets its
+    earlier snooze back, or none; one snoozed again since keeps that. How many went back."""
+    note(tables=["suggestion_snooze"], leads=None)
+    db = database_proxy
+    still = (
+        f"FROM ({rows_sql}) r JOIN suggestion_snooze z ON z.lead_id = r.lead_id "
+        "AND z.until = r.written AND z.kind = 'snooze'"
+    )
+    (count,) = db.execute_sql(f"SELECT count(*) {still}", list(params)).fetchone()
+    db.execute_sql(
+        "UPDATE suggestion_snooze SET until = json_extract(r.before, '$[0]'), "
+        f"kind = json_extract(r.before, '$[1]') FROM ({rows_sql}) r "
+        "WHERE suggestion_snooze.lead_id = r.lead_id AND suggestion_snooze.until = r.written "
+        "AND suggestion_snooze.kind = 'snooze' AND r.before IS NOT NULL",
+        list(params),
+    )
+    db.execute_sql(
+        f"DELETE FROM suggestion_snooze WHERE lead_id IN (SELECT r.lead_id {still} "
+        "WHERE r.before IS NULL)",
+        list(params),
+    )
+    return int(count)
+
+
 def skip(lead_id: int, *, now: dt.datetime) -> dt.datetime:
     """Skip today's suggestion: the lead comes back after the cooldown. Returns when."""
     until = end_of_day(now) + dt.timedelta(days=max(get_pacing().cooldown_days - 1, 0))

@@ -310,6 +310,12 @@ def _where(query: LeadQuery) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def lead_where(query: LeadQuery) -> tuple[str, list[Any]]:
+    """``query``'s WHERE (with its leading `` WHERE ``, or '') and parameters over ``lead l``:
+    for writes to every lead a filter matches at once (a bulk change)."""
+    return _where(query)
+
+
 _HAS_TAG = (
     "EXISTS (SELECT 1 FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id WHERE lt.lead_id = l.id "
     "AND t.name IN ({marks}) COLLATE NOCASE)"
@@ -796,6 +802,11 @@ def _clean_tag(name: str) -> str:
     if len(cleaned) > 80:
         raise ValidationError("A tag can be at most 80 characters: shorten it.")
     return cleaned
+
+
+def clean_tag(name: str) -> str:
+    """A tag name as stored: inner whitespace folded; refused when empty or too long."""
+    return _clean_tag(name)
 
 
 def tag_ids(names: Iterable[str]) -> list[int]:

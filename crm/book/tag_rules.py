@@ -48,8 +48,9 @@ MAX_PATTERN_CHARS = 80  # a tag's own limit
 # comes from.
 _NOTE_SQL = (
     "CASE WHEN x.file IS NULL THEN 'tag ''' || x.name || ''', dated when a tag rule found it: "
-    "the tag has no date and came from no import' ELSE 'tag ''' || x.name || ''', dated at "
-    "the import of ' || x.file || ': the tag has no date' END"
+    "the tag has no date and came from no import' WHEN x.kind = 'change' THEN 'tag ''' || "
+    "x.name || ''', dated at the bulk change that added it: the tag has no date' ELSE 'tag "
+    "''' || x.name || ''', dated at the import of ' || x.file || ': the tag has no date' END"
 )
 
 
@@ -338,7 +339,7 @@ def _apply_rule(
         "INSERT INTO commitment (lead_id, step_id, offer_id, at, source, note, batch_id) "
         f"SELECT x.lead_id, ?, ?, x.at, ?, {_NOTE_SQL}, ? FROM ("
         "SELECT lt.lead_id AS lead_id, min(coalesce(b.started_at, ?)) AS at, t.name AS name, "
-        "b.file_name AS file FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
+        "b.file_name AS file, b.kind AS kind FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
         "LEFT JOIN import_batch b ON b.id = lt.batch_id "
         "WHERE lt.tag_id IN (SELECT value FROM json_each(?)) "
         f"AND {not_answered} GROUP BY lt.lead_id) x ORDER BY x.lead_id",

@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "crm.cli.asks",
     "crm.cli.tag_rules",
     "crm.cli.segments",
+    "crm.cli.bulk",
 )
 
 
@@ -146,11 +147,11 @@ def print_json(data: Any) -> None:
 # these open it without that check. ``backup`` checks the copy it made instead.
 READ_COMMANDS = frozenset(
     {"leads", "show", "log", "asks", "suggest", "offers", "funnel", "chart", "report",
-     "imports", "backups", "export", "export-lead", "backup"}
+     "imports", "backups", "export", "export-lead", "backup", "changes"}
 )  # fmt: skip
 
 # Arguments that name files: the file system takes any bytes there, so they are not text.
-PATH_ARGUMENTS = frozenset({"db", "file", "output", "errors"})
+PATH_ARGUMENTS = frozenset({"db", "file", "output", "errors", "emails"})
 
 
 def undecodable_value(args: argparse.Namespace) -> str | None:

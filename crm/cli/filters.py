@@ -5,18 +5,33 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 from crm.book.filters import LeadFilter, check_filter, parse_field
 from crm.book.segments import get_segment
 from crm.timefmt import parse_user_datetime
 
 
-def add_filter_args(p: argparse.ArgumentParser) -> None:
+def add_filter_args(
+    p: argparse.ArgumentParser, *, renamed: Mapping[str, Sequence[str]] = {}
+) -> None:
+    """The filter flags; ``renamed``: a filter flag -> the option strings it takes instead,
+    where the command uses the flag for something else (``bulk tag --tag T`` names the tag
+    to add: its filter is ``--has-tag``)."""
+
+    def names(flag: str) -> Sequence[str]:
+        return renamed.get(flag, (flag,))
+
     g = p.add_argument_group("which leads")
     g.add_argument("--search", default="", metavar="Q", help="name, email or company")
-    g.add_argument("--status", metavar="S")
+    g.add_argument(*names("--status"), dest="status", metavar="S")
     g.add_argument(
-        "--tag", action="append", default=[], metavar="T", help="has it (repeatable: all of)"
+        *names("--tag"),
+        dest="tag",
+        action="append",
+        default=[],
+        metavar="T",
+        help="has it (repeatable: all of)",
     )
     g.add_argument("--any-tag", action="append", default=[], metavar="T", help="has one of them")
     g.add_argument("--no-tag", action="append", default=[], metavar="T", help="has none of them")

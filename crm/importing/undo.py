@@ -135,16 +135,18 @@ def _restore_custom(before: Any, after: Any, current: Any) -> Any:
 
 
 def list_imports() -> list[BatchRow]:
-    """Every finished import, newest first."""
+    """Every finished import, newest first (bulk changes are batches too: not listed)."""
     rows = database_proxy.execute_sql(
-        f"SELECT {_BATCH_COLUMNS} FROM import_batch WHERE finished_at IS NOT NULL ORDER BY id DESC"
+        f"SELECT {_BATCH_COLUMNS} FROM import_batch WHERE finished_at IS NOT NULL "
+        "AND kind != 'change' ORDER BY id DESC"
     ).fetchall()
     return [_batch_row(r) for r in rows]
 
 
 def get_import(batch_id: int) -> BatchRow:
     row = database_proxy.execute_sql(
-        f"SELECT {_BATCH_COLUMNS} FROM import_batch WHERE id = ? AND finished_at IS NOT NULL",
+        f"SELECT {_BATCH_COLUMNS} FROM import_batch WHERE id = ? AND finished_at IS NOT NULL "
+        "AND kind != 'change'",
         [batch_id],
     ).fetchone()
     if row is None:

@@ -64,6 +64,16 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
     Keeps the row, its yeses and asks (steps, offers, times, outcomes: the funnel's
     counts), and blanks or deletes everything that says who the person was.
     """
+    # A bulk delete may keep an earlier lead of theirs for its undo: it goes, whole (a
+    # backup made before bulk changes has no such table).
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'bulk_deleted'", []).fetchone():
+        execute(
+            "DELETE FROM bulk_deleted WHERE (batch_id, lead_id) IN (SELECT d.batch_id, "
+            "d.lead_id FROM bulk_deleted d WHERE d.tbl IN ('lead', 'lead_other_email') AND "
+            "json_extract(d.data, '$.email_key') IN (SELECT email_key FROM lead WHERE id = ? "
+            "UNION SELECT email_key FROM lead_other_email WHERE lead_id = ?))",
+            [lead_id, lead_id],
+        )
     execute(
         "UPDATE lead SET email = ?, email_key = ?, first_name = '', last_name = '', "
         "company = '', phone = '', notes = '', custom = '{}', search_text = '', "

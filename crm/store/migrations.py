@@ -553,6 +553,41 @@ def _v11_change_notes(db: SqliteDatabase) -> None:
     db.execute_sql(_V11_CHANGE_NOTES)
 
 
+# Bulk changes (tag, untag, set status, do not contact, snooze, delete many leads at once):
+# each is an ``import_batch`` of kind 'change' (so the tags and timeline rows it adds carry
+# its batch, like an import's) with one ``bulk_change`` row saying what it did and to how
+# many; before-images of the fields it changed go to ``import_change``. ``bulk_deleted``
+# keeps every row of the leads a bulk delete removed, as JSON, until the delete is undone.
+# The indexes let the delete's cascades and the undo find a lead's undo rows, the
+# commitment an ask produced, and a lead's tag-rule yeses without reading whole tables.
+_V12 = (
+    """CREATE TABLE bulk_change (
+    batch_id INTEGER PRIMARY KEY REFERENCES import_batch(id) ON DELETE CASCADE,
+    verb TEXT NOT NULL,
+    value TEXT NOT NULL DEFAULT '',
+    what TEXT NOT NULL DEFAULT '',
+    matched INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE bulk_deleted (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES import_batch(id) ON DELETE CASCADE,
+    lead_id INTEGER NOT NULL,
+    tbl TEXT NOT NULL,
+    data TEXT NOT NULL
+    )""",
+    "CREATE INDEX bulk_deleted_batch ON bulk_deleted(batch_id, tbl, lead_id)",
+    "CREATE INDEX import_change_lead ON import_change(lead_id)",
+    "CREATE INDEX commitment_ask ON commitment(ask_id) WHERE ask_id IS NOT NULL",
+    "CREATE INDEX tag_rule_yes_lead ON tag_rule_yes(lead_id)",
+)
+
+
+def _v12_bulk_changes(db: SqliteDatabase) -> None:
+    for statement in _V12:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -565,4 +600,5 @@ MIGRATIONS: list[Migration] = [
     _v9_sales_and_bookings,
     _v10_segments,
     _v11_change_notes,
+    _v12_bulk_changes,
 ]

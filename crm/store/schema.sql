@@ -44,6 +44,23 @@ CREATE TABLE booking (
     batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
 );
 
+CREATE TABLE bulk_change (
+    batch_id INTEGER PRIMARY KEY REFERENCES import_batch(id) ON DELETE CASCADE,
+    verb TEXT NOT NULL,
+    value TEXT NOT NULL DEFAULT '',
+    what TEXT NOT NULL DEFAULT '',
+    matched INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE bulk_deleted (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES import_batch(id) ON DELETE CASCADE,
+    lead_id INTEGER NOT NULL,
+    tbl TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+
 CREATE TABLE change_note (
     id INTEGER PRIMARY KEY,
     at INTEGER NOT NULL,
@@ -290,6 +307,10 @@ CREATE INDEX commitment_answer_commitment ON commitment_answer(commitment_id);
 
 CREATE INDEX commitment_answer_lead ON commitment_answer(lead_id);
 
+CREATE INDEX bulk_deleted_batch ON bulk_deleted(batch_id, tbl, lead_id);
+
+CREATE INDEX commitment_ask ON commitment(ask_id) WHERE ask_id IS NOT NULL;
+
 CREATE INDEX commitment_batch ON commitment(batch_id);
 
 CREATE INDEX commitment_lead ON commitment(lead_id, at);
@@ -299,6 +320,8 @@ CREATE INDEX commitment_offer ON commitment(offer_id);
 CREATE INDEX commitment_step ON commitment(step_id, at);
 
 CREATE INDEX import_change_batch ON import_change(batch_id);
+
+CREATE INDEX import_change_lead ON import_change(lead_id);
 
 CREATE INDEX import_source_batch ON import_source(batch_id);
 
@@ -376,3 +399,5 @@ CREATE INDEX tag_rule_yes_commitment ON tag_rule_yes(commitment_id)
     WHERE commitment_id IS NOT NULL;
 
 CREATE INDEX tag_rule_yes_batch ON tag_rule_yes(batch_id);
+
+CREATE INDEX tag_rule_yes_lead ON tag_rule_yes(lead_id);

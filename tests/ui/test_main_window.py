@@ -64,8 +64,8 @@ def test_menus_show_their_shortcuts(window):
     assert titles == ["&File", "&Edit", "&View", "&Help"]
     # Every page in View has its shortcut, numbered as the sidebar lists them.
     pages = [a for a in window.view_menu.actions() if not a.isSeparator()]
-    assert [a.text() for a in pages] == ["Leads", "Today", "Funnel", "Imports"]
-    assert [a.shortcut().toString() for a in pages] == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"]
+    assert [a.text() for a in pages] == ["Leads", "Today", "Funnel", "Imports", "Changes"]
+    assert [a.shortcut().toString() for a in pages] == [f"Ctrl+{n}" for n in range(1, 6)]
     assert window.sidebar.item(3).toolTip() == "Imports (Ctrl+4)"
 
 

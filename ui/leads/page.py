@@ -50,6 +50,7 @@ from ui import errors
 from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents
 from ui.leads import dialogs
+from ui.leads.bulk_bar import BulkBar
 from ui.leads.custom_columns import CustomColumns
 from ui.leads.detail import LeadDetail
 from ui.leads.filter_bar import FilterBar
@@ -202,6 +203,11 @@ class LeadsPage(QWidget):
         self._setup_table()
         self.custom_columns = CustomColumns(self.table, self.model, settings)
 
+        # Several rows selected: the actions on all of them (or on all the filter matches).
+        self.bulk_bar = BulkBar(events, clock)
+        self.bulk_bar.sig_select_all_loaded.connect(self.table.selectAll)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+
         self.no_match = NoMatch()
         self.no_match.clear_button.clicked.connect(self.filter_bar.clear_filters)
         self._table_stack = QStackedWidget()
@@ -227,6 +233,7 @@ class LeadsPage(QWidget):
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(8, 8, 8, 0)
         content_layout.addWidget(self.filter_bar)
+        content_layout.addWidget(self.bulk_bar)
         content_layout.addWidget(self.splitter, 1)
 
         self._stack = QStackedWidget()
@@ -261,7 +268,8 @@ class LeadsPage(QWidget):
 
         table.setModel(self.model)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Shift and Ctrl click, Ctrl+A: several leads for the bulk bar.
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
@@ -351,6 +359,7 @@ class LeadsPage(QWidget):
     def shutdown(self) -> None:
         self.detail.show_lead(None)  # saves valid unsaved edits
         self._runner.shutdown()
+        self.bulk_bar.runner.shutdown()
 
     # --- queries ----------------------------------------------------------------------
 
@@ -414,6 +423,7 @@ class LeadsPage(QWidget):
         self._table_stack.setCurrentIndex(1 if shown == 0 and total else 0)
         self._counts = (shown, total)
         self.sig_counts_changed.emit(shown, total)
+        self._on_table_selection_changed()
 
     # --- reacting to changes ----------------------------------------------------------
 
@@ -496,6 +506,16 @@ class LeadsPage(QWidget):
             if change.touches_lead(lead_id):
                 self.detail.reload()
 
+    def selected_lead_ids(self) -> tuple[int, ...]:
+        """Every selected row's lead, in the table's order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return tuple(lead.id for r in rows if (lead := self.model.lead_at(r)) is not None)
+
+    def _on_table_selection_changed(self, *_args: object) -> None:
+        loaded = self.model.rowCount()
+        matching = self._counts[0] if self._counts is not None else loaded
+        self.bulk_bar.update_selection(self.selected_lead_ids(), loaded, matching, self.model.query)
+
     def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         lead_id = current.data(LeadIdRole) if current.isValid() else None
         if lead_id != self.detail.lead_id:
@@ -565,6 +585,9 @@ class LeadsPage(QWidget):
         self.sig_status_message.emit(f"{done} {lead.display_name}")
 
     def delete_selected(self) -> None:
+        if self.bulk_bar.selection() is not None:  # several leads: one undoable change
+            self.bulk_bar.delete()
+            return
         lead = self.selected_lead()
         if lead is None:
             self.sig_status_message.emit("Select a lead to delete.")

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from crm.asking.asks import delete_ask, record_ask, set_outcome
 from crm.asking.ladder import get_ladder, remove_step, reorder_steps
-from crm.book.leads import add_lead, delete_lead
+from crm.book.bulk import Selection, bulk_delete, bulk_tag, undo_change
+from crm.book.leads import LeadQuery, add_lead, delete_lead
+from crm.book.tag_rules import add_tag_rule
 from crm.book.timeline import delete_commitment, record_commitment
 from crm.demo import load_demo
 from crm.errors import SmallyesError
@@ -87,6 +89,20 @@ def test_import_undo_demo_forget_and_delete_keep_the_cache(db, now) -> None:
     ids = sorted(_cached())
     forget_lead(ids[0], now=now)
     delete_lead(ids[1])
+    assert_cache_is_recomputed()
+
+
+def test_bulk_changes_and_their_undo_keep_the_cache(db, now) -> None:
+    load_demo(leads=120, seed=3, now=now)
+    add_tag_rule("Downloaded: *", "downloaded", now=now)
+    tagged = bulk_tag(Selection.every_lead(), "Downloaded: Guide", now=now)
+    assert_cache_is_recomputed()
+    deleted = bulk_delete(Selection(query=LeadQuery(status="subscribed")), now=now)
+    assert_cache_is_recomputed()
+    assert deleted.batch is not None and tagged.batch is not None
+    undo_change(deleted.batch, now=now)
+    assert_cache_is_recomputed()
+    undo_change(tagged.batch, now=now)
     assert_cache_is_recomputed()
 
 

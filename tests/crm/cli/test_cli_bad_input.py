@@ -380,8 +380,19 @@ def test_json_output_of_every_command_is_one_json_document(
         "Timestamp,Email Address,Which topic?\n6/13/2026 10:02:49,cat@example.com,Pricing\n",
         encoding="utf-8",
     )
+    listed = tmp_path / "cy.txt"
+    listed.write_text("cy@example.com\n", encoding="utf-8")
     script = [
         ("add", "ada@example.com"),
+        ("add", "cy@example.com"),
+        ("bulk", "tag", "--all", "--tag", "promo"),
+        ("bulk", "untag", "--has-tag", "promo", "--tag", "promo"),
+        ("bulk", "set-status", "--all", "--status", "pending", "--dry-run"),
+        ("bulk", "dnc", "--search", "ada", "--on"),
+        ("bulk", "snooze", "--all", "--until", "2999-01-01"),
+        ("bulk", "delete", "--emails", str(listed)),
+        ("changes",),
+        ("undo-change", "5"),
         ("note", "ada@example.com", "met at the fair"),
         ("tag", "ada@example.com", "vip", "fair"),
         ("untag", "ada@example.com", "fair"),
@@ -423,7 +434,7 @@ def test_json_output_of_every_command_is_one_json_document(
         ("interest", "list"),
         ("interest", "remove", "Which topic?"),
         ("imports",),
-        ("undo-import", "1"),
+        ("undo-import", "6"),  # the bulk changes above were batches 1 to 5
         ("backup", "-o", str(tmp_path / "copy.db")),
         ("backups",),
         ("export", "-o", str(tmp_path / "leads.csv")),
@@ -443,7 +454,7 @@ def test_json_output_of_every_command_is_one_json_document(
         json.loads(out)  # the whole of stdout is one JSON document
         done.add(
             " ".join(args[:2])
-            if args[0] in ("offer", "interest", "tag-rule", "segment")
+            if args[0] in ("offer", "interest", "tag-rule", "segment", "bulk")
             else args[0]
         )
     code, out, _ = run(tmp_path / "demo.db", "demo", "--leads", "3", "--json", capsys=capsys)
