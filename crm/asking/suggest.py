@@ -6,8 +6,9 @@ offers, pacing and ``Evidence`` indexed once in ``Prepared``, and ``now``.
 ``crm.asking.due`` builds those rows straight from SQL for every lead at once; tests
 build the same rows by hand. The rules run in order:
 
-1. hard stops (suppressed, snoozed, an ask pending or too recent, unanswered asks in a
-   row, steps declined recently or twice, leads who never opted in);
+1. hard stops (suppressed, snoozed, an ask pending or too recent, the weekly cap of asks
+   reached, unanswered asks in a row, a "not now" within the back-off whatever step it
+   was to, leads who never opted in; a step declined twice is left out for good);
    a customer (highest yes a purchase) then gets the asks after a sale instead
    (``crm.asking.customers``: how it went, a referral, the next product after a cooling
    period);
@@ -132,6 +133,7 @@ RECENT_DAYS = 30
 COLD_DAYS = 182
 ENGAGEMENT_DAYS = 90  # the window of ``opens_90d``
 _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
+_WEEK = 7 * DAY_US
 _UNSET: Any = object()
 
 
@@ -829,6 +831,18 @@ def _hard_stop(ctx: _Ctx, waiting: list[PastAsk], unanswered: int) -> NoSuggesti
             Rule.COOLDOWN,
             from_us(until),
         )
+    # the owner's cap of asks to one lead in any 7 days (campaigns count as asks too)
+    cap = pacing.weekly_cap
+    if len(asks) >= cap:
+        week = sorted(a.asked_at for a in asks if now - a.asked_at < _WEEK)
+        if len(week) >= cap:
+            until = week[-cap] + _WEEK
+            return NoSuggestion(
+                f"Asked {len(week)} times in the last 7 days, the most you allow in a week: "
+                f"the next ask can wait until {_date(until)}.",
+                Rule.WEEKLY_CAP,
+                from_us(until),
+            )
     # that many unanswered asks in a row
     limit = pacing.unanswered_limit
     if len(asks) >= limit and unanswered >= limit:
@@ -960,6 +974,8 @@ def suggest_next_ask(
     stop = _hard_stop(ctx, waiting, unanswered)
     if stop is not None:
         return stop
+    if declined_recently:
+        return _declined_stop(ctx, declined_recently)
     if engagement is not None:
         ctx.warmth = _warmth(ctx)
     if lead.status != "subscribed":
@@ -1039,6 +1055,22 @@ def suggest_next_ask(
     offer = _choose_offer(ctx, step, False, False)
     return _suggestion(
         ctx, step, offer, due, Rule.EVIDENCE, lambda: _evidence_why(scored, step, best, excluded)
+    )
+
+
+def _declined_stop(ctx: _Ctx, declined: dict[str, int]) -> NoSuggestion:
+    """A "not now" holds back every ask to the lead, whatever step it was to, for the
+    back-off: pressing on with another ask would not respect the answer. ``declined`` maps
+    each step declined within the back-off to when its back-off ends."""
+    key, until = max(declined.items(), key=lambda item: (item[1], item[0]))
+    step = ctx.prep.steps.get(key)
+    label = step.label if step else key
+    return NoSuggestion(
+        f'Said "not now" to "{label}": after a "not now" no ask goes to them for '
+        f"{ctx.prep.pacing.decline_backoff_days} days, so the next one waits until "
+        f"{_date(until)}.",
+        Rule.DECLINED,
+        from_us(until),
     )
 
 

@@ -533,6 +533,37 @@ def _v10_segments(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Campaigns: asks sent through the owner's newsletter tool, one batch of pending asks each
+# (crm.asking.campaigns). The step and offer are kept as words: a later ladder change
+# must not rewrite what a past campaign asked for.
+_V11 = (
+    """CREATE TABLE campaign (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    step_key TEXT NOT NULL,
+    step_label TEXT NOT NULL,
+    offer TEXT NOT NULL DEFAULT '',
+    platform TEXT NOT NULL DEFAULT '',
+    file_name TEXT NOT NULL DEFAULT '',
+    tag TEXT NOT NULL DEFAULT '',
+    audience TEXT NOT NULL DEFAULT '',
+    asked INTEGER NOT NULL DEFAULT 0,
+    held_back TEXT NOT NULL DEFAULT '{}',
+    created_at DATETIME NOT NULL,
+    undone_at DATETIME,
+    removed INTEGER NOT NULL DEFAULT 0,
+    kept INTEGER NOT NULL DEFAULT 0
+    )""",
+    "ALTER TABLE ask ADD COLUMN campaign_id INTEGER REFERENCES campaign(id) ON DELETE SET NULL",
+    "CREATE INDEX ask_campaign ON ask(campaign_id) WHERE campaign_id IS NOT NULL",
+)
+
+
+def _v11_campaigns(db: SqliteDatabase) -> None:
+    for statement in _V11:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -544,4 +575,5 @@ MIGRATIONS: list[Migration] = [
     _v8_imported_sources,
     _v9_sales_and_bookings,
     _v10_segments,
+    _v11_campaigns,
 ]

@@ -154,7 +154,7 @@ def test_after_the_cooling_period_the_next_product_matching_their_topics() -> No
     history = (
         *bought(40),
         ask("replied", 35, "accepted", WORKBOOK, 34),
-        ask("replied", 20, "declined", REFERRAL, 19),
+        ask("replied", 20, "no_response", REFERRAL, 13),
     )
     result = judge(*history)
     assert isinstance(result, Suggestion)
@@ -214,7 +214,7 @@ def test_a_product_offered_since_the_sale_is_not_offered_again() -> None:
     assert "They have every product you offer" in result.reason
 
 
-def test_a_declined_purchase_is_not_asked_again_within_the_back_off() -> None:
+def test_a_declined_purchase_holds_every_ask_back_for_the_back_off() -> None:
     history = (
         *bought(90),
         yes("replied", 80),
@@ -222,16 +222,19 @@ def test_a_declined_purchase_is_not_asked_again_within_the_back_off() -> None:
         ask("purchased", 30, "declined", COURSE, 29),
     )
     result = judge(*history)
-    assert isinstance(result, NoSuggestion) and result.rule == Rule.TOP
-    assert "said not now to purchased (asking again after 2026-07-16)" in result.reason
+    assert isinstance(result, NoSuggestion) and result.rule == Rule.DECLINED
+    assert "the next one waits until 2026-07-16" in result.reason
     assert result.until == days(29) + dt.timedelta(days=60)
-
-
-def test_a_declined_reply_skips_how_it_went_and_the_referral() -> None:
-    result = judge(*bought(10), ask("replied", 9, "declined", WORKBOOK, 8))
-    assert isinstance(result, NoSuggestion) and result.rule == Rule.CUSTOMER_COOLING
-    later = judge(*bought(40), ask("replied", 30, "declined", WORKBOOK, 29))
+    # after the back-off the next product (not the declined one) is asked
+    later = judge(*history, now=NOW + dt.timedelta(days=32))
     assert isinstance(later, Suggestion) and later.rule == Rule.NEXT_PRODUCT
+
+
+def test_a_declined_how_it_went_holds_back_the_referral_too() -> None:
+    result = judge(*bought(10), ask("replied", 9, "declined", WORKBOOK, 8))
+    assert isinstance(result, NoSuggestion) and result.rule == Rule.DECLINED
+    later = judge(*bought(90), ask("replied", 80, "declined", WORKBOOK, 79))
+    assert isinstance(later, Suggestion) and later.rule == Rule.REFERRAL
 
 
 def test_a_book_without_products_says_so() -> None:

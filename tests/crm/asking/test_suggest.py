@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -155,12 +156,39 @@ def test_a_new_yes_after_unanswered_asks_lifts_the_pause() -> None:
     assert isinstance(run(history), Suggestion)
 
 
-def test_declined_step_not_asked_within_back_off() -> None:
+def test_a_not_now_holds_back_every_ask_to_the_lead_for_the_back_off() -> None:
     history = lead(yes("subscribed", 90), ask("downloaded", 20, "declined", 19))
     result = run(history)
-    assert isinstance(result, Suggestion)
-    assert result.step != "downloaded"
-    assert "said not now to downloaded" in result.reason
+    # not the declined step, nor any other: the lead said "not now"
+    assert isinstance(result, NoSuggestion) and result.rule == Rule.DECLINED
+    assert result.until == days(19) + dt.timedelta(days=60)
+    assert result.reason.startswith('Said "not now" to "Downloaded"')
+    # the back-off is the owner's: shorter, and the other steps are asked again sooner
+    assert isinstance(run(history, pacing=Pacing(decline_backoff_days=10)), Suggestion)
+
+
+def test_the_latest_not_now_sets_the_back_off() -> None:
+    history = lead(
+        yes("subscribed", 200),
+        ask("downloaded", 50, "declined", 49),
+        ask("answered", 20, "declined", 19),
+    )
+    result = run(history)
+    assert isinstance(result, NoSuggestion) and result.until == days(19) + dt.timedelta(days=60)
+
+
+def test_the_weekly_cap_holds_back_an_ask_the_cooldown_would_allow() -> None:
+    history = lead(
+        yes("subscribed", 90),
+        ask("downloaded", 5, "no_response", 4),
+        ask("answered", 2, "no_response", 1),
+    )
+    pacing = Pacing(cooldown_days=1, weekly_cap=2, unanswered_limit=5)
+    result = run(history, pacing=pacing)
+    assert isinstance(result, NoSuggestion) and result.rule == Rule.WEEKLY_CAP
+    # the older of the two leaves the week in two days
+    assert result.until == days(5) + dt.timedelta(days=7)
+    assert isinstance(run(history, pacing=dataclasses.replace(pacing, weekly_cap=3)), Suggestion)
 
 
 def test_declined_step_comes_back_after_back_off() -> None:
@@ -383,7 +411,7 @@ def test_not_stalled_within_twice_the_median() -> None:
 
 def test_reason_says_the_yes_the_last_ask_the_rule_and_the_rate() -> None:
     evidence = Evidence(rates={(2, "downloaded"): (12, 30)}, offer_steps=OFFER_STEPS)
-    history = lead(yes("subscribed", 30), ask("answered", 20, "declined", 19))
+    history = lead(yes("subscribed", 30), ask("answered", 20, "no_response", 13))
     result = run(history, evidence=evidence)
     assert isinstance(result, Suggestion)
     assert "Builds on their last yes: subscribed, 30 days ago." in result.reason
