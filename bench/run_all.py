@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run_all.py [NAME ...]
 
-Names: startup, search, memory, import, import_memory, suggest, funnel, safety (default:
+Names: startup, search, memory, import, import_memory, suggest, campaign, funnel, safety (default:
 all). The figures are ratios against floors measured in the same run: the machine may be
 busy, so compare ratios, not absolute times.
 """
@@ -15,7 +15,17 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("startup", "search", "memory", "import", "import_memory", "suggest", "funnel", "safety")
+ORDER = (
+    "startup",
+    "search",
+    "memory",
+    "import",
+    "import_memory",
+    "suggest",
+    "campaign",
+    "funnel",
+    "safety",
+)
 
 
 def main(argv: list[str]) -> int:
