@@ -37,6 +37,7 @@ from crm.asking.eligibility import AskTarget, CampaignPlan, Who, ask_target, pla
 from crm.asking.pacing import get_pacing
 from crm.book import lead_cache
 from crm.book.filters import LeadFilter
+from crm.book.leads import LeadQuery
 from crm.changes import note
 from crm.errors import NotFoundError, ValidationError
 from crm.safety.output_files import check_target
@@ -175,9 +176,22 @@ class UndoneCampaign:
         return text + "."
 
 
-def _describe(who: Who) -> str:
+def describe_who(who: Who) -> str:
+    """Whom a campaign was aimed at, in words ("status subscribed · tag vip")."""
     if isinstance(who, LeadFilter):
         return who.describe()
+    if isinstance(who, LeadQuery):
+        q = who
+        parts = [f"search '{q.search.strip()}'"] if q.search.strip() else []
+        parts += [f"{name} {value}" for name, value in (
+            ("status", q.status), ("tag", q.tag), ("step", q.step), ("took", q.offer),
+            ("source", q.source),
+        ) if value]  # fmt: skip
+        if q.min_level is not None:
+            parts.append(f"level at least {q.min_level}")
+        if q.yes_since or q.yes_until:
+            parts.append("a yes in a period")
+        return " · ".join(parts) or "every lead"
     n = len(who)
     return f"{n:,} chosen lead{'s' if n != 1 else ''}"
 
@@ -197,7 +211,7 @@ def _record(
             target.step_label,
             target.offer or "",
             platform,
-            _describe(who),
+            describe_who(who),
             json.dumps(plan.held_back),
             now,
         ],

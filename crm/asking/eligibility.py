@@ -3,7 +3,8 @@
 A campaign asks hundreds or thousands of leads at once through the owner's newsletter
 tool, so the next-ask engine's rules (``crm.asking.suggest``) are read here as set-based
 SQL over the ``lead`` table and the asks: one statement gives every lead chosen (by a
-``LeadFilter`` or a list of ids) its verdict, the first reason that holds it back or none.
+``LeadFilter``, the lead list's ``LeadQuery`` or a list of ids) its verdict, the first
+reason that holds it back or none.
 The reasons, in the order they are tried, with the engine's own order for the hard stops:
 
 - ``suppressed`` (unsubscribed, bounced, complained or erased), ``do_not_contact``,
@@ -38,7 +39,7 @@ from crm.asking.ladder import get_ladder, step_by_key
 from crm.asking.pacing import Pacing, get_pacing
 from crm.asking.rows import PURCHASED_KEY, SUBSCRIBE_KEY, Rule
 from crm.book.filters import LeadFilter
-from crm.book.leads import _where
+from crm.book.leads import LeadQuery, _where
 from crm.errors import ValidationError
 from crm.store.models import database_proxy
 
@@ -95,8 +96,9 @@ REASON_WORDS: dict[str, str] = {
     "unsafe_address": "an address a spreadsheet would run as a formula",
 }
 
-# The leads a campaign may be aimed at: those a filter matches, or these lead ids.
-Who = LeadFilter | Sequence[int]
+# The leads a campaign may be aimed at: those a filter (or the lead list's query) matches,
+# or these lead ids.
+Who = LeadFilter | LeadQuery | Sequence[int]
 
 _WEEK = dt.timedelta(days=7)
 
@@ -169,8 +171,8 @@ def _text(when: dt.datetime) -> str:
 
 def _chosen(who: Who, now: dt.datetime) -> tuple[str, list[Any]]:
     """``FROM lead l ...`` text and parameters for the leads ``who`` names."""
-    if isinstance(who, LeadFilter):
-        where, params = _where(who.query(now=now))
+    if isinstance(who, LeadFilter | LeadQuery):
+        where, params = _where(who.query(now=now) if isinstance(who, LeadFilter) else who)
         return f"FROM lead l{where}", list(params)
     ids = [int(i) for i in who]
     return "FROM lead l WHERE l.id IN (SELECT value FROM json_each(?))", [json.dumps(ids)]

@@ -64,9 +64,12 @@ def test_menus_show_their_shortcuts(window):
     assert titles == ["&File", "&Edit", "&View", "&Help"]
     # Every page in View has its shortcut, numbered as the sidebar lists them.
     pages = [a for a in window.view_menu.actions() if not a.isSeparator()]
-    assert [a.text() for a in pages] == ["Leads", "Today", "Funnel", "Imports"]
-    assert [a.shortcut().toString() for a in pages] == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"]
+    assert [a.text() for a in pages] == ["Leads", "Today", "Funnel", "Imports", "Campaigns"]
+    assert [a.shortcut().toString() for a in pages] == [
+        "Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5",
+    ]  # fmt: skip
     assert window.sidebar.item(3).toolTip() == "Imports (Ctrl+4)"
+    assert window.sidebar.item(4).toolTip() == "Campaigns (Ctrl+5)"
 
 
 def test_import_is_disabled_until_a_handler_is_set(db, db_path, qtbot):

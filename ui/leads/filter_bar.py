@@ -32,6 +32,7 @@ class FilterBar(QWidget):
     """Builds a ``LeadQuery`` from what the user types and picks."""
 
     sig_query_changed = Signal(object)  # LeadQuery (filters only; the table owns the sort)
+    sig_campaign_requested = Signal()  # "Ask them…": a campaign to the leads shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,12 +69,18 @@ class FilterBar(QWidget):
         self.clear = QPushButton("Clear filters")
         self.clear.setToolTip("Show every lead")
         self.clear.clicked.connect(self.clear_filters)
+        self.ask = QPushButton("Ask them…")
+        self.ask.setToolTip(
+            "Ask the leads this filter shows through your newsletter tool: a campaign"
+        )
+        self.ask.clicked.connect(self.sig_campaign_requested)
 
         row = QHBoxLayout()
         row.addWidget(self.search, 3)
         for combo in (self.status, self.step, self.tag, self.source):
             row.addWidget(combo, 1)
         row.addWidget(self.clear)
+        row.addWidget(self.ask)
         # A chart's filter goes on a line of its own: in the row above it pushed the window
         # wider than a 1024-pixel screen.
         self.chip_row = QWidget()
