@@ -556,6 +556,9 @@ _V11 = (
     )""",
     "ALTER TABLE ask ADD COLUMN campaign_id INTEGER REFERENCES campaign(id) ON DELETE SET NULL",
     "CREATE INDEX ask_campaign ON ask(campaign_id) WHERE campaign_id IS NOT NULL",
+    # an undone campaign deletes thousands of asks at once: each delete looks up the yes
+    # that names the ask (ON DELETE SET NULL), which without this reads every yes
+    "CREATE INDEX commitment_ask ON commitment(ask_id) WHERE ask_id IS NOT NULL",
 )
 
 

@@ -302,6 +302,8 @@ CREATE INDEX commitment_answer_commitment ON commitment_answer(commitment_id);
 
 CREATE INDEX commitment_answer_lead ON commitment_answer(lead_id);
 
+CREATE INDEX commitment_ask ON commitment(ask_id) WHERE ask_id IS NOT NULL;
+
 CREATE INDEX commitment_batch ON commitment(batch_id);
 
 CREATE INDEX commitment_lead ON commitment(lead_id, at);
