@@ -70,6 +70,8 @@ WRITERS: dict[str, set[str]] = {
         "crm.importing.activity.store",
         # a rule removed with its yeses puts the asks they answered back to pending
         "crm.book.tag_rules",
+        # a campaign's pending asks, in one statement; its undo deletes those still pending
+        "crm.asking.campaigns",
         "crm.demo",
         "crm.safety.forget",
     },
@@ -90,6 +92,7 @@ WRITERS: dict[str, set[str]] = {
     "booking": {"crm.importing.activity.store", "crm.safety.forget"},
     "offer_link": {"crm.importing.activity.links"},
     "segment": {"crm.book.segments"},
+    "campaign": {"crm.asking.campaigns"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "import_source": {"crm.importing.activity.store"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},

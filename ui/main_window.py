@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         self.live.start()
 
     def _install_extensions(self) -> None:
-        """The Today and Funnel pages, the CSV import and the next-ask suggestions.
+        """The Today, Funnel and Campaigns pages, the CSV import and the next-ask suggestions.
 
         Their modules load here, not when this module loads, so the lead list can paint
         first when the app starts.
@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
             return
         self.extensions_installed = True
         from ui import import_wizard
+        from ui.campaigns_view import register_campaigns_page
         from ui.changes_page import register_changes_page
         from ui.funnel_view import register_funnel_page
         from ui.leads.suggestion_box import attach_suggestion_box
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         register_funnel_page(self)
         self.imports = import_wizard.register_import(self)
         register_changes_page(self)  # the bulk changes, beside the imports
+        register_campaigns_page(self)
         self.setAcceptDrops(True)  # a CSV dropped anywhere on the window opens the import
         self.suggestion_box = attach_suggestion_box(
             self.leads_page.detail, self.leads_page.sig_selection_changed, self.events, self.clock

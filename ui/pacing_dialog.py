@@ -47,6 +47,7 @@ class _Box:
 
 BOXES: dict[str, _Box] = {
     "cooldown_days": _Box("days", "Days to wait after an ask before the next one"),
+    "weekly_cap": _Box("asks", "Most asks to one lead in any 7 days, campaigns included"),
     "follow_up_days": _Box("days", "Days without a reply before an ask counts as unanswered"),
     "unanswered_limit": _Box("asks", "Unanswered asks in a row before asking stops"),
     "unanswered_pause_days": _Box("days", "Days to stop asking after unanswered asks"),
@@ -80,6 +81,10 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Between asks",
         (
             ("Wait at least {cooldown_days} after an ask before the next one.", ""),
+            (
+                "Ask one lead at most {weekly_cap} in any 7 days.",
+                "Personal asks and campaigns count alike.",
+            ),
             ("Count an ask as unanswered after {follow_up_days} without a reply.", ""),
             (
                 "Stop asking for {unanswered_pause_days} after {unanswered_limit} in a row "

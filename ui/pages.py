@@ -61,6 +61,10 @@ class Host(Protocol):
 
     def show_leads(self, query: LeadQuery) -> None: ...
 
+    def on_shutdown(self, stop: Callable[[], None]) -> None:
+        """Call ``stop`` when the window closes, before the book does."""
+        ...
+
     def as_widget(self) -> QWidget:
         """The window itself, as the parent of a page's dialogs."""
         ...

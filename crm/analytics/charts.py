@@ -11,7 +11,7 @@ importing this module costs nothing until a chart is drawn.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,8 @@ from crm.money import CURRENCIES, SYMBOLS
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
+
+    from crm.asking.campaigns import CampaignRow
 
 log = logging.getLogger(__name__)
 
@@ -659,6 +661,73 @@ def draw_time_to_purchase(
         )
     ax.set_ylabel("First-time buyers", fontsize=LABEL_PT)
     ax.set_xlabel("Days (of 24 hours) from the first recorded yes", fontsize=LABEL_PT)
+
+
+CAMPAIGN_ROWS = 12  # campaigns drawn, the newest; the report's table lists every one
+
+
+def draw_campaigns(
+    fig: Figure | SubFigure, campaigns: Sequence[CampaignRow], theme: Theme = LIGHT
+) -> None:
+    """Per campaign (the newest ``CAMPAIGN_ROWS``, oldest at the top): the leads asked, and
+    how many of them said yes, with the conversion beside each."""
+    _plain_text()
+    shown = sorted(campaigns, key=lambda c: c.id, reverse=True)[:CAMPAIGN_ROWS][::-1]
+    asked = sum(c.asked for c in campaigns)
+    subtitle = (
+        f"{len(campaigns):,} campaign{'s' if len(campaigns) != 1 else ''} · n = {asked:,} asks"
+    )
+    if len(campaigns) > len(shown):
+        subtitle += f" · the newest {len(shown)} drawn"
+    ax = _frame(fig, "Campaigns: asked, and said yes", subtitle, theme)
+    if not shown:
+        _empty(ax, theme, "Ask a segment through your newsletter tool: Campaigns ▸ New campaign.")
+        return
+    y = list(range(len(shown)))[::-1]
+    height = 0.38
+    ax.barh(
+        [v + height / 2 for v in y],
+        [c.asked for c in shown],
+        height=height,
+        color=OKABE_ITO["grey"],
+        label="Asked",
+    )
+    ax.barh(
+        [v - height / 2 for v in y],
+        [c.accepted for c in shown],
+        height=height,
+        color=OKABE_ITO["green"],
+        label="Said yes",
+    )
+    labels = [
+        shorten(f"{c.id} · {c.name}" + (" (undone)" if c.undone_at else ""), 34) for c in shown
+    ]
+    ax.set_yticks(y, labels, fontsize=LABEL_PT)
+    xmax = max(max(c.asked for c in shown), 1)
+    ax.set_xlim(0, xmax * 1.35)
+    _value_axis(ax, theme)
+    for yy, c in zip(y, shown, strict=True):
+        rate = c.conversion
+        text = f"{c.asked:,} asked · {c.accepted:,} yes" + (
+            "" if rate is None else f" ({rate:.0%})"
+        )
+        ax.text(
+            c.asked + xmax * 0.01, yy, text, va="center", fontsize=VALUE_PT, color=theme.foreground
+        )
+    ax.set_xlabel("Leads", fontsize=LABEL_PT)
+    _bottom_legend(fig, ax, theme, 2)
+
+
+def build_campaigns_chart(
+    campaigns: Sequence[CampaignRow],
+    theme: Theme | str = LIGHT,
+    size: tuple[float, float] = REPORT_SIZE,
+) -> Figure:
+    """A new Figure with the campaigns chart."""
+    theme = THEMES[theme] if isinstance(theme, str) else theme
+    fig = new_figure(size, theme)
+    draw_campaigns(fig, campaigns, theme)
+    return fig
 
 
 def shorten(text: str, limit: int) -> str:

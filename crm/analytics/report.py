@@ -4,7 +4,9 @@ filters and the date it was made.
 Pages are A4 portrait: a cover with the headline numbers and the paths into the major
 steps, then one page per chart with its table, then the revenue pages: per currency a
 page with its headline numbers and two charts, and the pages of its tables (one page
-saying there is no sale when none is in view). A table too long for its page continues
+saying there is no sale when none is in view), and last the campaigns (asks sent through the
+newsletter tool: asked and said yes per campaign, and their numbers; those made inside the
+period, with one). A table too long for its page continues
 on the next one, so every number is in the PDF. The pages are figures from ``crm.analytics.charts``,
 the one module that speaks to matplotlib.
 """
@@ -15,13 +17,23 @@ import datetime as dt
 import logging
 import re
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crm.analytics.charts import DRAW, LIGHT, Theme, draw, new_figure, pdf_pages, shorten
+from crm.analytics.charts import (
+    DRAW,
+    LIGHT,
+    Theme,
+    draw,
+    draw_campaigns,
+    new_figure,
+    pdf_pages,
+    shorten,
+)
 from crm.analytics.funnel import CHART_KINDS, NOT_TRACKED, Funnel, NumbersTable, numbers_table
 from crm.analytics.revenue import CurrencyRevenue, revenue_tables, summary_lines
+from crm.asking.campaigns import CampaignRow, list_campaigns
 from crm.errors import ValidationError
 from crm.jobs import CancelToken, no_progress
 from crm.safety.output_files import atomic_output
@@ -164,19 +176,56 @@ def _areas(fig: Figure, heights: tuple[float, ...], theme: Theme) -> list[SubFig
     return areas
 
 
+CAMPAIGN_COLUMNS = (
+    "Campaign", "Made", "Asked", "Yes", "Not now", "No answer", "Pending", "Conversion",
+    "Days to yes",
+)  # fmt: skip
+
+
+def campaigns_table(campaigns: Sequence[CampaignRow]) -> NumbersTable:
+    """Every campaign's numbers, newest first (the median days from the ask to a yes)."""
+    rows = tuple(
+        (
+            shorten(f"{c.id} · {c.name}" + (" (undone)" if c.undone_at else ""), 40),
+            f"{local(c.created_at):%Y-%m-%d}",
+            f"{c.asked:,}",
+            f"{c.accepted:,}",
+            f"{c.declined:,}",
+            f"{c.no_response:,}",
+            f"{c.pending:,}",
+            "–" if c.conversion is None else f"{c.conversion:.0%}",
+            "–" if c.median_days_to_yes is None else f"{c.median_days_to_yes:.1f}",
+        )
+        for c in sorted(campaigns, key=lambda c: c.id, reverse=True)
+    )
+    return NumbersTable("Campaigns", CAMPAIGN_COLUMNS, rows, tuple(None for _ in rows))
+
+
+def campaigns_in_view(funnel: Funnel, made_at: dt.datetime) -> list[CampaignRow]:
+    """The campaigns the report shows: those made inside the funnel's period, if any."""
+    f = funnel.filter
+    return [
+        c
+        for c in list_campaigns(made_at)
+        if (f.since is None or c.created_at >= f.since)
+        and (f.until is None or c.created_at < f.until)
+    ]
+
+
 def report_pages(
     funnel: Funnel,
     made_at: dt.datetime,
     theme: Theme = LIGHT,
     *,
+    campaigns: Sequence[CampaignRow] = (),
     progress: Callable[[int, int], None] = no_progress,
     cancel: CancelToken | None = None,
 ) -> Iterator[Figure]:
     """The report's pages in order, each a Figure: the cover, then each chart with its
     table, a table that does not fit continuing on pages of its own, then the revenue
-    pages of each currency."""
+    pages of each currency, then the campaigns."""
     currencies: list[CurrencyRevenue | None] = list(funnel.revenue.currencies) or [None]
-    total = 1 + len(CHART_KINDS) + len(currencies)
+    total = 1 + len(CHART_KINDS) + len(currencies) + 1
     page = 1
     cover, paths_left = _cover(funnel, made_at, theme, page)
     yield cover
@@ -213,6 +262,22 @@ def report_pages(
             _footer(fig, funnel, made_at, page, theme)
             yield fig
         progress(done, total)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    table = campaigns_table(campaigns)
+    rows = list(table.rows)
+    page += 1
+    fig = _page(theme)
+    chart, below = _areas(fig, (CHART_IN, PAGE[1] - TOP_IN - BOTTOM_IN - CHART_IN), theme)
+    draw_campaigns(chart, campaigns, theme)
+    drawn = _draw_table(below, table, rows, theme)
+    _footer(fig, funnel, made_at, page, theme)
+    yield fig
+    for fig in _continued(table, rows[drawn:], funnel, made_at, theme):
+        page += 1
+        _footer(fig, funnel, made_at, page, theme)
+        yield fig
+    progress(total, total)
 
 
 def _revenue_page(funnel: Funnel, rev: CurrencyRevenue | None, theme: Theme) -> Figure:
@@ -309,10 +374,12 @@ def write_report(
     *,
     made_at: dt.datetime,
     theme: Theme = LIGHT,
+    campaigns: Sequence[CampaignRow] | None = None,
     progress: Callable[[int, int], None] = no_progress,
     cancel: CancelToken | None = None,
 ) -> Path:
     """Write the report PDF to ``path`` (``made_at`` is naive UTC); return the path.
+    ``campaigns``: those to show (None: the book's, inside the funnel's period).
 
     The file is written owner-only next to the target and moved into place at the end,
     so a cancelled or failed export never leaves half a PDF under the chosen name.
@@ -320,7 +387,11 @@ def write_report(
     target = Path(path).expanduser()
     if target.suffix.lower() != ".pdf":
         raise ValidationError("A report is a PDF: give the file a name ending in .pdf.")
-    pages = report_pages(funnel, made_at, theme, progress=progress, cancel=cancel)
+    if campaigns is None:
+        campaigns = campaigns_in_view(funnel, made_at)
+    pages = report_pages(
+        funnel, made_at, theme, campaigns=campaigns, progress=progress, cancel=cancel
+    )
     with atomic_output(target, "report") as handle, pdf_pages(handle, REPORT_TITLE) as pdf:
         for fig in pages:
             pdf.savefig(fig)

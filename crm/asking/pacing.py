@@ -29,6 +29,7 @@ class Pacing:
     warm_min_days: int = 1  # after a new yes, the ask that builds on it is due after ...
     warm_max_days: int = 3  # ... and stays "warm" until this many days
     prior: float = 0.25  # assumed acceptance rate before there is evidence
+    weekly_cap: int = 2  # at most this many asks to one lead in any 7 days, all kinds
     trust_count: int = 20  # answered asks needed to trust the owner's own rate fully
     stall_factor: float = 2.0  # stalled: at a level longer than this times the median
     close_scores: float = 0.05  # scores this close count as a tie: the smaller step wins
@@ -104,6 +105,14 @@ FIELDS: tuple[PacingField, ...] = (
         0.01,
         0.99,
         "Used until your own asks give enough evidence.",
+    ),
+    PacingField(
+        "weekly_cap",
+        "Asks per lead a week, at most",
+        "asks",
+        1,
+        14,
+        "Personal asks and campaigns together: no lead is asked more often in any 7 days.",
     ),
     PacingField(
         "trust_count",

@@ -30,6 +30,7 @@ class Rule:
     SNOOZED = "snoozed"
     PENDING = "waiting for an answer"
     COOLDOWN = "cooldown"
+    WEEKLY_CAP = "weekly cap"
     UNANSWERED = "unanswered asks"
     DECLINED = "declined recently"
     INVITE = "invite to subscribe"

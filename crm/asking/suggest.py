@@ -6,9 +6,9 @@ offers, pacing and ``Evidence`` indexed once in ``Prepared``, and ``now``.
 ``crm.asking.due`` builds those rows straight from SQL for every lead at once; tests
 build the same rows by hand. The rules run in order:
 
-1. hard stops (suppressed, snoozed, an ask pending or too recent, unanswered asks in a
-   row, a "not now" within the back-off, whatever step it was to, leads who never opted
-   in; a step declined twice is left out for good);
+1. hard stops (suppressed, snoozed, an ask pending or too recent, the weekly cap of asks
+   reached, unanswered asks in a row, a "not now" within the back-off whatever step it
+   was to, leads who never opted in; a step declined twice is left out for good);
    a customer (highest yes a purchase) then gets the asks after a sale instead
    (``crm.asking.customers``: how it went, a referral, the next product after a cooling
    period);
@@ -149,6 +149,7 @@ RECENT_DAYS = 30
 COLD_DAYS = 182
 ENGAGEMENT_DAYS = 90  # the window of ``opens_90d``
 _NEVER = -(1 << 62)  # sorts before any time, like datetime.min
+_WEEK = 7 * DAY_US
 _UNSET: Any = object()
 
 
@@ -893,6 +894,18 @@ def _hard_stop(ctx: _Ctx, waiting: list[PastAsk], unanswered: int) -> NoSuggesti
             Rule.COOLDOWN,
             from_us(until),
         )
+    # the owner's cap of asks to one lead in any 7 days (campaigns count as asks too)
+    cap = pacing.weekly_cap
+    if len(asks) >= cap:
+        week = sorted(a.asked_at for a in asks if now - a.asked_at < _WEEK)
+        if len(week) >= cap:
+            until = week[-cap] + _WEEK
+            return NoSuggestion(
+                f"Asked {len(week)} times in the last 7 days, the most you allow in a week: "
+                f"the next ask can wait until {_date(until)}.",
+                Rule.WEEKLY_CAP,
+                from_us(until),
+            )
     # that many unanswered asks in a row
     limit = pacing.unanswered_limit
     if len(asks) >= limit and unanswered >= limit:

@@ -8,7 +8,7 @@ through this module, in the same transaction as its own write:
 
 - :func:`add_yes` and :func:`add_ask` after adding one row (they only ever raise a value);
 - :func:`fold_yes` and :func:`fold_ask` for a bulk writer (import, demo) that computes its
-  rows in Python first;
+  rows in Python first, :func:`add_asks` for one that writes them in SQL (a campaign);
 - :func:`recompute` after anything that removes rows or changes step levels (delete, undo,
   a ladder change, forget), which is the definition the others must agree with
   (``tests/crm/book/test_lead_cache.py`` checks that after every writer).
@@ -17,8 +17,8 @@ through this module, in the same transaction as its own write:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from crm.changes import note
 from crm.store.db import MAX_SQL_VARIABLES
@@ -66,6 +66,17 @@ def add_ask(lead_id: int, asked_at: dt.datetime) -> None:
         [asked_at, asked_at, lead_id],
     )
     note(tables=["lead"], leads=[lead_id])
+
+
+def add_asks(asked_at: dt.datetime, leads_sql: str, params: Sequence[Any] = ()) -> None:
+    """Asks dated ``asked_at`` were recorded for every lead ``leads_sql`` selects (``SELECT
+    lead_id ...``, with its ``params``): a campaign's thousands of asks in one statement."""
+    database_proxy.execute_sql(
+        "UPDATE lead SET last_ask_at = CASE WHEN last_ask_at IS NULL OR last_ask_at < ? "
+        f"THEN ? ELSE last_ask_at END WHERE id IN ({leads_sql})",
+        [asked_at, asked_at, *params],
+    )
+    note(tables=["lead"], leads=None)
 
 
 def recompute(lead_ids: Iterable[int] | None = None) -> None:

@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "crm.cli.tag_rules",
     "crm.cli.segments",
     "crm.cli.bulk",
+    "crm.cli.campaigns",
 )
 
 
@@ -147,7 +148,7 @@ def print_json(data: Any) -> None:
 # these open it without that check. ``backup`` checks the copy it made instead.
 READ_COMMANDS = frozenset(
     {"leads", "show", "log", "asks", "suggest", "offers", "funnel", "chart", "report",
-     "imports", "backups", "export", "export-lead", "backup", "changes"}
+     "imports", "backups", "export", "export-lead", "backup", "changes", "campaigns"}
 )  # fmt: skip
 
 # Arguments that name files: the file system takes any bytes there, so they are not text.

@@ -295,6 +295,11 @@ def generic_mapping(headers: Sequence[str], samples: Sequence[Sequence[str]]) ->
         found = email_column_by_values(samples, len(headers))
         if found is not None:
             columns[found] = columns[found].retarget(Target.EMAIL)
+    if Target.FULL_NAME in taken and Target.LAST_NAME in taken and Target.FIRST_NAME not in taken:
+        # "Name" beside "Last name" is the first name (MailerLite's fields, many forms')
+        columns = [
+            c.retarget(Target.FIRST_NAME) if c.target is Target.FULL_NAME else c for c in columns
+        ]
     return tuple(columns)
 
 

@@ -588,6 +588,37 @@ def _v12_bulk_changes(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Campaigns: asks sent through the owner's newsletter tool, one batch of pending asks each
+# (crm.asking.campaigns). The step and offer are kept as words: a later ladder change
+# must not rewrite what a past campaign asked for.
+_V13 = (
+    """CREATE TABLE campaign (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    step_key TEXT NOT NULL,
+    step_label TEXT NOT NULL,
+    offer TEXT NOT NULL DEFAULT '',
+    platform TEXT NOT NULL DEFAULT '',
+    file_name TEXT NOT NULL DEFAULT '',
+    tag TEXT NOT NULL DEFAULT '',
+    audience TEXT NOT NULL DEFAULT '',
+    asked INTEGER NOT NULL DEFAULT 0,
+    held_back TEXT NOT NULL DEFAULT '{}',
+    created_at DATETIME NOT NULL,
+    undone_at DATETIME,
+    removed INTEGER NOT NULL DEFAULT 0,
+    kept INTEGER NOT NULL DEFAULT 0
+    )""",
+    "ALTER TABLE ask ADD COLUMN campaign_id INTEGER REFERENCES campaign(id) ON DELETE SET NULL",
+    "CREATE INDEX ask_campaign ON ask(campaign_id) WHERE campaign_id IS NOT NULL",
+)
+
+
+def _v13_campaigns(db: SqliteDatabase) -> None:
+    for statement in _V13:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -601,4 +632,5 @@ MIGRATIONS: list[Migration] = [
     _v10_segments,
     _v11_change_notes,
     _v12_bulk_changes,
+    _v13_campaigns,
 ]

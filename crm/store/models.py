@@ -93,6 +93,7 @@ class Ask(BaseModel):
     resolved_at = DateTimeField(null=True)
     note = TextField(default="")
     batch = IntegerField(null=True, column_name="batch_id")
+    campaign = IntegerField(null=True, column_name="campaign_id")  # crm.asking.campaigns
 
 
 class LeadEvent(BaseModel):

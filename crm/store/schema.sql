@@ -27,7 +27,8 @@ CREATE TABLE ask (
     outcome TEXT NOT NULL DEFAULT 'pending',
     resolved_at DATETIME,
     note TEXT NOT NULL DEFAULT '',
-    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL
+    batch_id INTEGER REFERENCES import_batch(id) ON DELETE SET NULL,
+    campaign_id INTEGER REFERENCES campaign(id) ON DELETE SET NULL
 );
 
 CREATE TABLE booking (
@@ -68,6 +69,24 @@ CREATE TABLE change_note (
     table_names TEXT NOT NULL,
     lead_ids TEXT,
     setting_keys TEXT NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE campaign (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    step_key TEXT NOT NULL,
+    step_label TEXT NOT NULL,
+    offer TEXT NOT NULL DEFAULT '',
+    platform TEXT NOT NULL DEFAULT '',
+    file_name TEXT NOT NULL DEFAULT '',
+    tag TEXT NOT NULL DEFAULT '',
+    audience TEXT NOT NULL DEFAULT '',
+    asked INTEGER NOT NULL DEFAULT 0,
+    held_back TEXT NOT NULL DEFAULT '{}',
+    created_at DATETIME NOT NULL,
+    undone_at DATETIME,
+    removed INTEGER NOT NULL DEFAULT 0,
+    kept INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE commitment (
@@ -292,6 +311,8 @@ CREATE INDEX activity_event_commitment ON activity_event(commitment_id)
     WHERE commitment_id IS NOT NULL;
 
 CREATE INDEX activity_event_lead ON activity_event(lead_id, action, at);
+
+CREATE INDEX ask_campaign ON ask(campaign_id) WHERE campaign_id IS NOT NULL;
 
 CREATE INDEX ask_lead ON ask(lead_id, asked_at);
 

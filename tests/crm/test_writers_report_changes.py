@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from crm.asking import asks, due, ladder, pacing
+from crm.asking import asks, campaigns, due, ladder, pacing
 from crm.book import leads, offers, other_emails, timeline
+from crm.book.filters import LeadFilter
 from crm.changes import Change, collecting
 from crm.store.change_log import last_note_id, notes_after
 from crm.store.models import database_proxy
 
+FILTER_ALL = LeadFilter()
 DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
 
 
@@ -114,6 +116,21 @@ def test_timeline_and_ask_writers(ada: leads.LeadRow, now: dt.datetime) -> None:
     yes = timeline.get_timeline(i)[0]
     _check(lambda: timeline.delete_commitment(yes.id))
     _check(lambda: due.snooze(i, now + dt.timedelta(days=3), now=now))
+
+
+def test_campaign_writers(ada: leads.LeadRow, now: dt.datetime, tmp_path: Path) -> None:
+    for lead in leads.list_leads(leads.LeadQuery()):
+        timeline.record_commitment(lead.id, "subscribed", at=now, now=now)
+    later = now + dt.timedelta(days=10)
+    made = _check(
+        lambda: campaigns.create_campaign(
+            "downloaded", None, [ada.id], platform="kit", target=tmp_path / "a.csv", now=later
+        )
+    )
+    assert made.touches("campaign", "ask")
+    batch = campaigns.list_campaigns(later)[0].id
+    _check(lambda: campaigns.undo_campaign(batch, now=later))
+    _check(lambda: campaigns.mark_asked(FILTER_ALL, "downloaded", None, later))
 
 
 def test_book_settings_writers(ada: leads.LeadRow, now: dt.datetime) -> None:

@@ -251,7 +251,7 @@ def test_export_report_writes_every_chart(page, qtbot, tmp_path, monkeypatch) ->
     with qtbot.waitSignal(page.sig_export_done, timeout=20_000):
         page.export_report()
     pages = re.findall(rb"/Type\s*/Page(?![s\w])", path.read_bytes())
-    assert len(pages) == 7  # the cover, five charts, the revenue page
+    assert len(pages) == 8  # the cover, five charts, the revenue page, the campaigns
 
 
 def test_empty_database_says_what_to_do(db, window, qtbot) -> None:

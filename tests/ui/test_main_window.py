@@ -64,9 +64,17 @@ def test_menus_show_their_shortcuts(window):
     assert titles == ["&File", "&Edit", "&View", "&Help"]
     # Every page in View has its shortcut, numbered as the sidebar lists them.
     pages = [a for a in window.view_menu.actions() if not a.isSeparator()]
-    assert [a.text() for a in pages] == ["Leads", "Today", "Funnel", "Imports", "Changes"]
-    assert [a.shortcut().toString() for a in pages] == [f"Ctrl+{n}" for n in range(1, 6)]
+    assert [a.text() for a in pages] == [
+        "Leads",
+        "Today",
+        "Funnel",
+        "Imports",
+        "Changes",
+        "Campaigns",
+    ]
+    assert [a.shortcut().toString() for a in pages] == [f"Ctrl+{n}" for n in range(1, 7)]
     assert window.sidebar.item(3).toolTip() == "Imports (Ctrl+4)"
+    assert window.sidebar.item(4).toolTip() == "Campaigns (Ctrl+5)"
 
 
 def test_import_is_disabled_until_a_handler_is_set(db, db_path, qtbot):

@@ -91,6 +91,7 @@ class FilterBar(QWidget):
 
     sig_query_changed = Signal(object)  # LeadQuery (filters only; the table owns the sort)
     sig_save_segment_requested = Signal()
+    sig_campaign_requested = Signal()  # "Ask them…": a campaign to the leads shown
 
     def __init__(
         self, parent: QWidget | None = None, *, clock: Callable[[], dt.datetime] = utc_now
@@ -128,6 +129,11 @@ class FilterBar(QWidget):
         self.clear = QPushButton("Clear filters")
         self.clear.setToolTip("Show every lead")
         self.clear.clicked.connect(self.clear_filters)
+        self.ask = QPushButton("Ask them…")
+        self.ask.setToolTip(
+            "Ask the leads this filter shows through your newsletter tool: a campaign"
+        )
+        self.ask.clicked.connect(self.sig_campaign_requested)
 
         self.words = ElidedLine()
         self.words.setAccessibleName("Active filter")
@@ -156,6 +162,7 @@ class FilterBar(QWidget):
             row.addWidget(combo, 1)
         row.addWidget(self.more)
         row.addWidget(self.clear)
+        row.addWidget(self.ask)
         # The filter in words, and a chart's chip, on a line of their own: in the row above
         # they pushed the window wider than a 1024-pixel screen.
         self.words_row = QWidget()

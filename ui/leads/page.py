@@ -193,6 +193,7 @@ class LeadsPage(QWidget):
 
         self.filter_bar = FilterBar(clock=clock)
         self.filter_bar.sig_query_changed.connect(self._on_filter_bar_query_changed)
+        self.filter_bar.sig_campaign_requested.connect(self._on_filter_bar_campaign_requested)
 
         self.model = LeadTableModel(self, clock=clock)
         # before the header's saved state is restored: it holds these columns too
@@ -392,6 +393,13 @@ class LeadsPage(QWidget):
 
     def _on_filter_bar_query_changed(self, filters: LeadQuery) -> None:
         self._apply_query(filters)
+
+    def _on_filter_bar_campaign_requested(self) -> None:
+        from ui.campaign_dialog import open_campaign_dialog  # a dialog: loaded when first opened
+
+        bar = self.filter_bar
+        who = bar.query() if bar.has_filters() else None
+        open_campaign_dialog(self, None, None, who, events=self._events, clock=self._clock)
 
     def _on_header_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
         if column >= len(Columns) or HEADERS[Columns(column)][1] is None:

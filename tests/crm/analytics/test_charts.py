@@ -113,8 +113,8 @@ def test_report_has_a_cover_and_a_page_per_chart(small_history, db_path, tmp_pat
     out = tmp_path / "report.pdf"
     assert run_cli(db_path, "report", "-o", str(out), "--tag", "") == 1  # empty tag refused
     assert run_cli(db_path, "report", "-o", str(out)) == 0
-    # and one revenue page, saying no sale is in view
-    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1
+    # and one revenue page, saying no sale is in view, and the campaigns page
+    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1 + 1
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]  # none left
 
 
@@ -127,7 +127,8 @@ def test_a_long_table_continues_on_another_page(db, now, tmp_path) -> None:
     funnel = compute_funnel()
     assert len(funnel.cohorts) == 20
     out = write_report(funnel, tmp_path / "r.pdf", made_at=now)
-    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1 + 1  # the cohorts go on; revenue
+    # the cohorts go on; revenue; campaigns
+    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1 + 1 + 1
 
 
 def test_report_needs_a_pdf_name(db, now, tmp_path) -> None:
@@ -393,3 +394,71 @@ def test_no_words_on_the_cover_of_an_empty_report_overlap(db, now) -> None:
         if box_a.overlaps(box_b)
     ]
     assert not clashes, clashes
+
+
+def _campaigns(now: dt.datetime, tmp_path: Path) -> list:
+    from crm.asking.asks import list_asks, set_outcome
+    from crm.asking.campaigns import create_campaign, list_campaigns
+    from crm.book.filters import LeadFilter
+
+    day = dt.timedelta(days=1)
+    for i in range(6):
+        lead = add_lead(f"c{i}@example.com", status="subscribed", now=now)
+        record_commitment(lead.id, "subscribed", at=now - 60 * day, now=now)
+    create_campaign(
+        "downloaded",
+        None,
+        LeadFilter(),
+        platform="kit",
+        target=tmp_path / "a.csv",
+        now=now - 5 * day,
+    )
+    for ask in list_asks()[:2]:
+        set_outcome(ask.id, "accepted", at=now - 4 * day, now=now)
+    return list_campaigns(now)
+
+
+def test_the_campaigns_chart_shows_asked_and_yes_per_campaign(db, now, tmp_path) -> None:
+    from crm.analytics.charts import build_campaigns_chart
+
+    fig = build_campaigns_chart(_campaigns(now, tmp_path))
+    assert fig.get_suptitle() == "Campaigns: asked, and said yes"
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 · Downloaded"]
+    assert "6 asked · 2 yes (33%)" in [t.get_text() for t in ax.texts]
+    assert sorted(p.get_width() for p in ax.patches) == [2, 6]
+    empty = build_campaigns_chart([], theme="dark")
+    assert "No data for this chart yet" in [t.get_text() for t in empty.axes[0].texts]
+
+
+def test_the_report_ends_with_the_campaigns_and_their_numbers(db, now, tmp_path) -> None:
+    from matplotlib.table import Table
+
+    from crm.analytics.report import report_pages
+
+    campaigns = _campaigns(now, tmp_path)
+    last = list(report_pages(compute_funnel(), now, campaigns=campaigns))[-1]
+    assert last.subfigs and any(
+        sf.get_suptitle() == "Campaigns: asked, and said yes" for sf in _subfigures(last)
+    )
+    [table] = last.findobj(Table)
+    cells = table.get_celld()
+    assert [cells[0, c].get_text().get_text() for c in range(9)][:4] == [
+        "Campaign",
+        "Made",
+        "Asked",
+        "Yes",
+    ]
+    assert [cells[1, c].get_text().get_text() for c in (2, 3, 7)] == ["6", "2", "33%"]
+    # written to a file, the book's own campaigns are the last page
+    out = write_report(compute_funnel(), tmp_path / "r.pdf", made_at=now)
+    assert pdf_pages(out) == 1 + len(CHART_KINDS) + 1 + 1
+
+
+def _subfigures(fig) -> list:
+    found, todo = [], list(fig.subfigs)
+    while todo:
+        sf = todo.pop()
+        found.append(sf)
+        todo += list(sf.subfigs)
+    return found

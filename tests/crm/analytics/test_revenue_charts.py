@@ -134,9 +134,10 @@ def test_the_report_has_revenue_pages_per_currency(book, now, tmp_path) -> None:
     from matplotlib.table import Table
 
     funnel = compute_funnel()
-    pages = list(report_pages(funnel, now))
-    # the cover, five charts; per currency its charts page and its tables page
+    *pages, campaigns = report_pages(funnel, now)
+    # the cover, five charts; per currency its charts page and its tables page; campaigns
     assert len(pages) == 1 + len(CHART_KINDS) + 2 * 2
+    assert "Campaigns" in _page_titles(campaigns)
     cover = " ".join(t.get_text() for t in pages[0].texts)
     assert "Revenue, net of refunds: €270.00 from 3 buyers; $49.00 from 1 buyer." in cover
     eur, eur_tables, usd, _usd_tables = pages[-4:]
@@ -161,13 +162,13 @@ def test_the_report_has_revenue_pages_per_currency(book, now, tmp_path) -> None:
     firsts = [table.get_celld()[1, 0].get_text().get_text() for table in eur_tables.findobj(Table)]
     assert firsts == ["Pricing guide", "mailchimp", "Subscribed → Downloaded → Answered",
                       "Under a day"]  # fmt: skip
-    assert pdf_pages(write_report(funnel, tmp_path / "r.pdf", made_at=now)) == len(pages)
+    assert pdf_pages(write_report(funnel, tmp_path / "r.pdf", made_at=now)) == len(pages) + 1
 
 
 def test_a_report_without_sales_has_one_revenue_page_saying_so(db, now) -> None:
     lead = add_lead("a@example.com", now=now).id
     record_commitment(lead, "subscribed", at=now - dt.timedelta(days=3), now=now)
-    pages = list(report_pages(compute_funnel(), now))
+    *pages, _campaigns = report_pages(compute_funnel(), now)
     assert len(pages) == 1 + len(CHART_KINDS) + 1
     words = " ".join(_page_titles(pages[-1]))
     assert "Revenue" in words and "No sale is in view" in words
@@ -185,7 +186,7 @@ def test_long_revenue_tables_continue_on_the_next_page(db, now) -> None:
         lead = add_lead(f"s{i}@example.com", source=f"source {i:02d}", now=now).id
         record_commitment(lead, "subscribed", at=at("01-01"), now=now)
         sell(lead, at("02-01"), 1000 + i, now=now)
-    pages = list(report_pages(compute_funnel(), now))
+    *pages, _campaigns = report_pages(compute_funnel(), now)
     tables = pages[1 + len(CHART_KINDS) + 1 :]
     assert len(tables) == 2
     sources: list[str] = []

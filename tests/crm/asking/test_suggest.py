@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -195,6 +196,20 @@ def test_the_latest_not_now_sets_the_back_off() -> None:
     result = run(history)
     assert isinstance(result, NoSuggestion) and result.until == days(19) + dt.timedelta(days=60)
     assert '"Invite to answer a quick question"' in result.reason
+
+
+def test_the_weekly_cap_holds_back_an_ask_the_cooldown_would_allow() -> None:
+    history = lead(
+        yes("subscribed", 90),
+        ask("downloaded", 5, "no_response", 4),
+        ask("answered", 2, "no_response", 1),
+    )
+    pacing = Pacing(cooldown_days=1, weekly_cap=2, unanswered_limit=5)
+    result = run(history, pacing=pacing)
+    assert isinstance(result, NoSuggestion) and result.rule == Rule.WEEKLY_CAP
+    # the older of the two leaves the week in two days
+    assert result.until == days(5) + dt.timedelta(days=7)
+    assert isinstance(run(history, pacing=dataclasses.replace(pacing, weekly_cap=3)), Suggestion)
 
 
 def test_declined_step_comes_back_after_back_off() -> None:

@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.asking.asks import delete_ask, record_ask, set_outcome
+from crm.asking.campaigns import create_campaign, mark_asked, undo_campaign
 from crm.asking.ladder import get_ladder, remove_step, reorder_steps
 from crm.book.bulk import Selection, bulk_delete, bulk_tag, undo_change
+from crm.book.filters import LeadFilter
 from crm.book.leads import LeadQuery, add_lead, delete_lead
 from crm.book.tag_rules import add_tag_rule
 from crm.book.timeline import delete_commitment, record_commitment
@@ -103,6 +105,19 @@ def test_bulk_changes_and_their_undo_keep_the_cache(db, now) -> None:
     undo_change(deleted.batch, now=now)
     assert_cache_is_recomputed()
     undo_change(tagged.batch, now=now)
+
+
+def test_campaigns_marked_asks_and_their_undo_keep_the_cache(db, now, tmp_path) -> None:
+    load_demo(leads=150, seed=3, now=now)
+    made = create_campaign("downloaded", None, LeadFilter(), platform="generic",
+                           target=tmp_path / "a.csv", now=now)  # fmt: skip
+    assert made.asked
+    assert_cache_is_recomputed()
+    marked = mark_asked(LeadFilter(), "answered", None, now + 8 * DAY)
+    assert marked.changed and marked.batch is not None
+    assert_cache_is_recomputed()
+    undo_campaign(marked.batch, now=now)
+    undo_campaign(made.campaign, now=now)
     assert_cache_is_recomputed()
 
 

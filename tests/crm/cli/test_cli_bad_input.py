@@ -430,6 +430,20 @@ def test_json_output_of_every_command_is_one_json_document(
         ("report", "-o", str(tmp_path / "report.pdf")),
         ("import", str(source)),
         ("import", str(form)),
+        # Bob came in without consent: only an invitation to subscribe may go to him
+        ("campaign", "plan", "--step", "subscribed"),
+        (
+            "campaign",
+            "create",
+            "--step",
+            "subscribed",
+            "--platform",
+            "generic",
+            "-o",
+            str(tmp_path / "audience.csv"),
+        ),
+        ("campaigns",),
+        ("undo-campaign", "1"),
         ("interest", "add", "Which topic?"),
         ("interest", "list"),
         ("interest", "remove", "Which topic?"),
@@ -454,7 +468,7 @@ def test_json_output_of_every_command_is_one_json_document(
         json.loads(out)  # the whole of stdout is one JSON document
         done.add(
             " ".join(args[:2])
-            if args[0] in ("offer", "interest", "tag-rule", "segment", "bulk")
+            if args[0] in ("offer", "interest", "tag-rule", "segment", "bulk", "campaign")
             else args[0]
         )
     code, out, _ = run(tmp_path / "demo.db", "demo", "--leads", "3", "--json", capsys=capsys)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crm.importing import ImportOptions, import_csv, preview_csv
-from crm.importing.mapping import Target
+from crm.importing.mapping import Target, generic_mapping
 from tests.crm.importing.conftest import DATA, MESSY, lead, run, timeline
 
 
@@ -103,3 +103,12 @@ def test_the_file_name_never_decides_the_platform(db, now, tmp_path) -> None:
         tmp_path, "subscribed_members_export_3f2a1b0c9d.csv", "email,name\na@example.com,A\n"
     )
     assert preview_csv(path).platform == "generic"
+
+
+def test_a_name_column_beside_a_last_name_column_is_the_first_name() -> None:
+    # MailerLite's fields (and many forms'): Name, Last name
+    beside = generic_mapping(["Email", "Name", "Last name"], [["a@example.com", "Ada", "Lovelace"]])
+    assert [c.target for c in beside] == [Target.EMAIL, Target.FIRST_NAME, Target.LAST_NAME]
+    # alone, a name is the whole name, split on import
+    alone = generic_mapping(["Email", "Name"], [["a@example.com", "Ada Lovelace"]])
+    assert [c.target for c in alone] == [Target.EMAIL, Target.FULL_NAME]
