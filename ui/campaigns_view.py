@@ -363,7 +363,7 @@ class CampaignsPage(QWidget):
 
 
 def register_campaigns_page(host: Host) -> None:
-    """Add the Campaigns page (Ctrl+5); it is built when first opened. New campaign…
+    """Add the Campaigns page (Ctrl+6); it is built when first opened. New campaign…
     starts from the leads the Leads page's filter shows, when it has filters."""
 
     def new_campaign(parent: QWidget) -> object:
@@ -379,4 +379,4 @@ def register_campaigns_page(host: Host) -> None:
         host.on_shutdown(page.shutdown)
         return page
 
-    host.add_page(CAMPAIGNS, "Campaigns", build, "Ctrl+5")
+    host.add_page(CAMPAIGNS, "Campaigns", build, "Ctrl+6")

@@ -228,6 +228,9 @@ class MainWindow(QMainWindow):
         from ui.today import register_today_page
 
         self.today_page = register_today_page(self)
+        if self.today_page is not None:
+            # "Ask them through my newsletter" on a Today group: a campaign to those leads
+            self.today_page.sig_group_newsletter_requested.connect(self._on_group_newsletter)
         register_funnel_page(self)
         self.imports = import_wizard.register_import(self)
         register_changes_page(self)  # the bulk changes, beside the imports
@@ -328,6 +331,19 @@ class MainWindow(QMainWindow):
     def _on_import_triggered(self) -> None:
         if self._import_handler is not None:
             self._import_handler(None)
+
+    def _on_group_newsletter(self, step: str, offer: str | None, lead_ids: list[int]) -> None:
+        from ui.campaign_dialog import open_campaign_dialog
+
+        open_campaign_dialog(
+            self,
+            step,
+            offer,
+            tuple(lead_ids),
+            events=self.events,
+            clock=self.clock,
+            who_words=f"{len(lead_ids):,} leads from Today",
+        )
 
     def show_status(self, message: str, timeout_ms: int = 8000) -> None:
         self.statusBar().showMessage(message, timeout_ms)

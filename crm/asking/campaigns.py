@@ -34,6 +34,7 @@ from crm.asking.audience import (
     write_audience,
 )
 from crm.asking.eligibility import AskTarget, CampaignPlan, Who, ask_target, plan_for, verdicts_sql
+from crm.asking.naming import ask_name
 from crm.asking.pacing import get_pacing
 from crm.book import lead_cache
 from crm.book.filters import LeadFilter
@@ -206,7 +207,7 @@ def _record(
         "INSERT INTO campaign (name, step_key, step_label, offer, platform, audience, "
         "held_back, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            target.step_label + (f" — {target.offer}" if target.offer else ""),
+            ask_name(target.step_key, target.step_label, target.offer or None),
             target.step_key,
             target.step_label,
             target.offer or "",

@@ -710,11 +710,12 @@ def start_of_day(now: dt.datetime) -> dt.datetime:
 
 
 def personal_asks_today(now: dt.datetime) -> int:
-    """The asks recorded by hand (not by an import) on ``now``'s day: they count against the
-    daily limit of personal asks."""
+    """The asks recorded by hand (not by an import, nor a campaign through the newsletter
+    tool) on ``now``'s day: they count against the daily limit of personal asks."""
     day = start_of_day(now)
     [(count,)] = _sql(
-        "SELECT count(*) FROM ask WHERE asked_at >= ? AND asked_at < ? AND batch_id IS NULL",
+        "SELECT count(*) FROM ask WHERE asked_at >= ? AND asked_at < ? AND batch_id IS NULL "
+        "AND campaign_id IS NULL",
         [_stored_text(day), _stored_text(day + dt.timedelta(days=1))],
     )
     return int(count)

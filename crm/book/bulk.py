@@ -315,6 +315,16 @@ def _select(selection: Selection) -> tuple[int, int]:
     return int(cursor.rowcount), int(not_found)
 
 
+def lead_ids_for(selection: Selection) -> list[int]:
+    """Every lead the selection names, by id (for a change made elsewhere, like an ask)."""
+    with database_proxy.atomic():
+        _select(selection)
+        return [
+            int(r[0])
+            for r in database_proxy.execute_sql(f"SELECT lead_id FROM {_SELECTION}").fetchall()
+        ]
+
+
 def _selected_ids() -> list[int] | None:
     rows = database_proxy.execute_sql(
         f"SELECT lead_id FROM {_SELECTION} LIMIT {_LISTED + 1}"

@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from crm.asking.campaigns import mark_asked
+from crm.asking.eligibility import Who, plan_campaign
 from crm.book.bulk import (
     BulkReport,
     BulkVerb,
@@ -26,10 +28,12 @@ from crm.book.bulk import (
     bulk_snooze,
     bulk_tag,
     bulk_untag,
+    lead_ids_for,
     list_changes,
     undo_change,
 )
 from crm.book.email_list import read_email_list
+from crm.book.leads import LeadQuery
 from crm.cli import add_json_flag, one_line, print_json, record_id
 from crm.cli.filters import add_filter_args, filter_from_args
 from crm.errors import ValidationError
@@ -85,6 +89,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         v.add_argument("--dry-run", action="store_true", help="count, change nothing")
         add_json_flag(v)
         v.set_defaults(handler=cmd_bulk)
+
+    # Marking many leads asked is a campaign without an audience file: the same guardrails
+    # hold back whoever may not be asked, and undo-campaign takes it back.
+    v = verbs.add_parser("mark-asked", help="record an ask (--step KEY [--offer NAME]) for many")
+    v.add_argument("--step", dest="ask_step", required=True, metavar="KEY", help="the ask's step")
+    v.add_argument("--offer", dest="ask_offer", metavar="NAME", help="the ask's offer")
+    add_filter_args(v, renamed={"--step": ["--at-step"], "--offer": ["--took-offer"]})
+    v.add_argument("--emails", metavar="FILE", help="the leads with these addresses")
+    v.add_argument("--all", action="store_true", help="every lead (no filter needed)")
+    v.add_argument("--dry-run", action="store_true", help="count, record nothing")
+    add_json_flag(v)
+    v.set_defaults(handler=cmd_mark_asked)
 
     p = sub.add_parser("changes", help="the history of bulk changes, each with its undo")
     add_json_flag(p)
@@ -155,6 +171,32 @@ def cmd_bulk(args: argparse.Namespace) -> None:
     print(report.message)
     if report.batch is not None:
         print(f"change {report.batch}: 'smallyes-cli undo-change {report.batch}' takes it back")
+
+
+def cmd_mark_asked(args: argparse.Namespace) -> None:
+    selection = selection_from_args(args)
+    who: Who
+    if selection.emails is not None:
+        who = lead_ids_for(selection)
+    else:
+        who = selection.query if selection.query is not None else LeadQuery()
+    now = utc_now()
+    batch: int | None = None
+    if args.dry_run:
+        plan = plan_campaign(args.ask_step, args.ask_offer, who, now=now, for_file=False)
+        matched, changed, held_back = plan.matched, plan.eligible, dict(plan.held_back)
+    else:
+        done = mark_asked(who, args.ask_step, args.ask_offer, now)
+        matched, changed, held_back, batch = done.matched, done.changed, done.held_back, done.batch
+    if args.json:
+        # the batch is a campaign without a file: undo-campaign takes it back
+        print_json({"matched": matched, "changed": changed, "batch": batch, "campaign": batch,
+                    "held_back": held_back, "dry_run": args.dry_run})  # fmt: skip
+        return
+    held = sum(held_back.values())
+    print(f"marked {changed:,} of {matched:,} leads asked ({held:,} held back)")
+    if batch is not None:
+        print(f"'smallyes-cli undo-campaign {batch}' takes the asks back")
 
 
 def cmd_changes(args: argparse.Namespace) -> None:

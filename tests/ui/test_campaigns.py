@@ -133,7 +133,7 @@ def test_the_campaigns_page_lists_the_numbers_and_undoes(
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
     model = page.model
     cell = {c: model.data(model.index(0, c)) for c in Column}
-    assert cell[Column.CAMPAIGN] == f"{campaign} · Answered"
+    assert cell[Column.CAMPAIGN] == f"{campaign} · Invite to answer a quick question"
     assert (cell[Column.ASKED], cell[Column.PENDING], cell[Column.TOOL]) == ("1", "1", "Kit")
     # an answer elsewhere reaches the page through the window's events
     [ask] = list_asks()

@@ -74,7 +74,8 @@ def test_menus_show_their_shortcuts(window):
     ]
     assert [a.shortcut().toString() for a in pages] == [f"Ctrl+{n}" for n in range(1, 7)]
     assert window.sidebar.item(3).toolTip() == "Imports (Ctrl+4)"
-    assert window.sidebar.item(4).toolTip() == "Campaigns (Ctrl+5)"
+    assert window.sidebar.item(4).toolTip() == "Changes (Ctrl+5)"
+    assert window.sidebar.item(5).toolTip() == "Campaigns (Ctrl+6)"
 
 
 def test_import_is_disabled_until_a_handler_is_set(db, db_path, qtbot):

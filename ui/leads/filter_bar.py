@@ -162,7 +162,6 @@ class FilterBar(QWidget):
             row.addWidget(combo, 1)
         row.addWidget(self.more)
         row.addWidget(self.clear)
-        row.addWidget(self.ask)
         # The filter in words, and a chart's chip, on a line of their own: in the row above
         # they pushed the window wider than a 1024-pixel screen.
         self.words_row = QWidget()
@@ -172,6 +171,9 @@ class FilterBar(QWidget):
         words_layout.addWidget(self.chip)
         words_layout.addWidget(self.chip_clear)
         words_layout.addWidget(self.save_segment)
+        # beside the filter in words: a campaign to the leads it names (every lead: the
+        # Campaigns page's New campaign)
+        words_layout.addWidget(self.ask)
         self.words_row.hide()
         self.banner_row = QWidget()
         banner_layout = QHBoxLayout(self.banner_row)
