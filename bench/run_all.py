@@ -3,8 +3,9 @@
     .venv/bin/python bench/run_all.py [NAME ...]
 
 Names: startup, search, memory, import, import_memory, suggest, funnel, safety,
-live_refresh, bulk, campaign (default: all). The figures are ratios against floors measured
-in the same run: the machine may be busy, so compare ratios, not absolute times.
+live_refresh, bulk, campaign, segments (default: all). The figures are ratios against
+floors measured in the same run: the machine may be busy, so compare ratios, not absolute
+times.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ORDER = (
     "live_refresh",
     "bulk",
     "campaign",
+    "segments",
 )
 
 
