@@ -13,6 +13,11 @@ more to ask personally (copy, mail and mark as asked wait until tomorrow). Each 
 row has "Ask them through my newsletter", which emits ``sig_group_newsletter_requested``
 with the group's step, offer and every due lead's id, for the campaign dialog to take up.
 
+The tree takes several lead rows at once (Shift or Ctrl click; Ctrl+A selects the leads of
+the current group, pressed again every listed lead). With two or more selected, the bar of
+``ui.today_bulk`` marks them as asked (each at its own group's ask), snoozes them or marks
+them do not contact, and the per-row actions step aside; the page reloads when it is done.
+
 With no offer set up, the page says so above the list and offers to add the first one.
 """
 
@@ -26,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import (
     QCoreApplication,
     QDate,
+    QItemSelection,
+    QItemSelectionModel,
     QMetaMethod,
     QModelIndex,
     Qt,
@@ -66,6 +73,7 @@ from crm.timefmt import local, to_utc, utc_now
 from ui import errors
 from ui.events import AppEvents
 from ui.style import styled
+from ui.today_bulk import AskBatch, TodayBulkBar
 from ui.today_dialogs import FirstOfferDialog, MessageDialog
 from ui.today_model import (
     TodayColumn,
@@ -173,6 +181,36 @@ def ask_text(item: TodayItem) -> str:
     return item.suggestion.ask_name
 
 
+# --- the tree -----------------------------------------------------------------------------
+
+
+class TodayTree(QTreeView):
+    """Today's tree, whose Ctrl+A selects lead rows only: those of the current group, or
+    every listed lead of the unfolded groups when the group's are all selected already."""
+
+    def selectAll(self) -> None:
+        model = self.model()
+        if not isinstance(model, TodayModel):
+            return
+        current = model.group(self.currentIndex())
+        selected = self.selectionModel()
+        groups = model.groups()
+        if current is not None:
+            row = groups.index(current)
+            parent = model.index(row, 0)
+            whole = all(selected.isRowSelected(r, parent) for r in range(len(current.items)))
+            if not whole and current.items and self.isExpanded(parent):
+                groups = [current]
+        chosen = QItemSelection()
+        last = model.columnCount() - 1
+        for group in groups:
+            parent = model.group_index(group.key)
+            if group.items and self.isExpanded(parent):
+                end = len(group.items) - 1
+                chosen.select(model.index(0, 0, parent), model.index(end, last, parent))
+        selected.select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+
 # --- the page -----------------------------------------------------------------------------
 
 
@@ -241,11 +279,11 @@ class TodayPage(QWidget):
         self.offer_notice.hide()
 
         self.model = TodayModel(clock)
-        self.table = QTreeView()
+        self.table = TodayTree()
         self.table.setAccessibleName("Today's asks")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setUniformRowHeights(True)
@@ -268,6 +306,9 @@ class TodayPage(QWidget):
         for col, width in widths.items():
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentChanged.connect(self._on_table_current_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.bulk_bar = TodayBulkBar(events, clock, self)
+        self.bulk_bar.sig_finished.connect(self._on_bulk_bar_finished)
         self.table.setColumnHidden(TodayColumn.ENGAGEMENT, True)
 
         # the selected row: the reason, the message, the actions
@@ -356,6 +397,7 @@ class TodayPage(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.limit_label)
         layout.addWidget(self.offer_notice)
+        layout.addWidget(self.bulk_bar)
         layout.addWidget(self.stack, 1)
 
         refresh = QAction("Refresh", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh))
@@ -426,7 +468,8 @@ class TodayPage(QWidget):
         self.offer_notice.setVisible(page.free_offers == 0 and page.total_due > 0)
         self._set_count(page.total_due)
         self._restore_selection(selected, group)
-        self._show_selected()
+        # a model reset drops the selection without a selectionChanged
+        self._on_table_selection_changed()
         self.sig_loaded.emit()
         if self._reload_queued:
             self._reload_queued = False
@@ -598,16 +641,47 @@ class TodayPage(QWidget):
         self.table.setCurrentIndex(index)
         return True
 
+    def selected_batches(self) -> list[AskBatch]:
+        """The selected lead rows, group by group in the order shown (group rows aside)."""
+        chosen = self.table.selectionModel()
+        batches = []
+        for row, group in enumerate(self.model.groups()):
+            parent = self.model.index(row, 0)
+            ids = tuple(
+                item.lead_id
+                for r, item in enumerate(group.items)
+                if chosen.isRowSelected(r, parent)
+            )
+            if ids:
+                batches.append(AskBatch(group.group.step, group.group.offer, ids))
+        return batches
+
+    def several_selected(self) -> bool:
+        return len(self.bulk_bar.lead_ids()) >= 2
+
     def _on_table_current_changed(self, *_args: object) -> None:
         self._show_selected()
 
+    def _on_table_selection_changed(self, *_args: object) -> None:
+        self.bulk_bar.set_selection(self.selected_batches())
+        self._show_selected()
+
+    def _on_bulk_bar_finished(self, result: object) -> None:
+        message = getattr(result, "message", "")
+        if message:
+            self.sig_status_message.emit(message)
+        # the leads handled leave at once (the change events would bring it a little later)
+        self.reload()
+
     def _show_selected(self) -> None:
         item = self.selected_item()
-        personal = item is not None and self.personal_left > 0
+        # several rows selected: the bar above the list acts for them, not these buttons
+        single = item is not None and not self.several_selected()
+        personal = single and self.personal_left > 0
         for button in (self.copy_button, self.mail_button, self.asked_button):
             button.setEnabled(personal)
         for button in (self.snooze_button, self.skip_button):
-            button.setEnabled(item is not None)
+            button.setEnabled(single)
         editable = item is not None and item.suggestion.rule not in _FIXED_MESSAGE_RULES
         self.edit_button.setEnabled(editable)
         limit = "" if self.personal_left else daily_limit_text(self.asked_today, self.daily_limit)
@@ -658,6 +732,14 @@ class TodayPage(QWidget):
             return
         personal = self.personal_left > 0
         menu = QMenu(self)
+        if self.several_selected():
+            bar = self.bulk_bar
+            menu.addAction(bar.count_label.text()).setEnabled(False)
+            menu.addAction("Mark as asked", bar.mark_asked)
+            menu.addAction("Snooze…", bar.snooze)
+            menu.addAction("Do not contact", bar.do_not_contact)
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+            return
         for text, slot in (
             ("Copy message", self.copy_message),
             ("Open in mail…", self.open_in_mail),
@@ -703,7 +785,11 @@ class TodayPage(QWidget):
             )
 
     def mark_asked(self) -> None:
-        """Record the suggested ask as made now; the row leaves the list."""
+        """Record the suggested ask as made now; the row leaves the list. With several rows
+        selected, the bar records each one's ask."""
+        if self.several_selected():
+            self.bulk_bar.mark_asked()
+            return
         item = self._personal_item()
         if item is None:
             return
@@ -731,6 +817,9 @@ class TodayPage(QWidget):
             self.reload()
 
     def snooze_selected(self) -> None:
+        if self.several_selected():
+            self.bulk_bar.snooze()
+            return
         item = self.selected_item()
         if item is None:
             return
@@ -750,7 +839,7 @@ class TodayPage(QWidget):
 
     def skip_selected(self) -> None:
         item = self.selected_item()
-        if item is None:
+        if item is None or self.several_selected():
             return
         try:
             with self._events.publishing(self):
@@ -769,7 +858,7 @@ class TodayPage(QWidget):
         if group is not None:
             self._set_count(max((self.count or 0) - 1, 0))
         self._select_after(group, row, group_row)
-        self._show_selected()
+        self._on_table_selection_changed()
         self.sig_status_message.emit(message)
         if group is not None and group.count and not group.items:
             # every listed lead of the group was handled: bring in the next best
