@@ -424,7 +424,7 @@ def test_the_campaigns_chart_shows_asked_and_yes_per_campaign(db, now, tmp_path)
     fig = build_campaigns_chart(_campaigns(now, tmp_path))
     assert fig.get_suptitle() == "Campaigns: asked, and said yes"
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 · Downloaded"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 · Invite to download a free off…"]
     assert "6 asked · 2 yes (33%)" in [t.get_text() for t in ax.texts]
     assert sorted(p.get_width() for p in ax.patches) == [2, 6]
     empty = build_campaigns_chart([], theme="dark")

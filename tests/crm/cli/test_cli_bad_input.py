@@ -390,6 +390,7 @@ def test_json_output_of_every_command_is_one_json_document(
         ("bulk", "set-status", "--all", "--status", "pending", "--dry-run"),
         ("bulk", "dnc", "--search", "ada", "--on"),
         ("bulk", "snooze", "--all", "--until", "2999-01-01"),
+        ("bulk", "mark-asked", "--all", "--step", "downloaded", "--dry-run"),
         ("bulk", "delete", "--emails", str(listed)),
         ("changes",),
         ("undo-change", "5"),

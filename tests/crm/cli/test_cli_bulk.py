@@ -128,3 +128,26 @@ def test_an_undone_change_cannot_be_undone_again(book: Path, capsys) -> None:
     # a change is not an import: the import commands do not see it
     assert _json(book, "imports", capsys=capsys) == []
     assert_refused(book, "undo-import", str(out["batch"]), capsys=capsys, says="no import")
+
+
+def test_bulk_mark_asked_never_asks_a_suppressed_lead_and_its_undo(book: Path, capsys) -> None:
+    for email in ("ada@example.com", "bob@example.com"):
+        assert run(book, "log", email, "subscribed", capsys=capsys)[0] == 0
+    held = _json(book, "bulk", "mark-asked", "--step", "downloaded", "--status",
+                 "unsubscribed", capsys=capsys)  # fmt: skip
+    assert isinstance(held, dict) and held["changed"] == 0 and held["batch"] is None
+    planned = _json(book, "bulk", "mark-asked", "--all", "--step", "downloaded", "--dry-run",
+                    capsys=capsys)  # fmt: skip
+    assert isinstance(planned, dict) and planned["changed"] == 2 and planned["batch"] is None
+    assert _json(book, "asks", capsys=capsys) == []
+    out = _json(book, "bulk", "mark-asked", "--all", "--step", "downloaded", capsys=capsys)
+    assert isinstance(out, dict) and (out["matched"], out["changed"]) == (3, 2)
+    asks = _json(book, "asks", capsys=capsys)
+    assert isinstance(asks, list) and len(asks) == 2
+    assert {a["step"] for a in asks} == {"downloaded"} and {a["outcome"] for a in asks} == {
+        "pending"
+    }
+    shown = _json(book, "show", "cy@example.com", capsys=capsys)
+    assert isinstance(shown, dict) and not [i for i in shown["timeline"] if i["kind"] == "ask"]
+    assert run(book, "undo-campaign", str(out["batch"]), capsys=capsys)[0] == 0
+    assert _json(book, "asks", capsys=capsys) == []
