@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +44,7 @@ from crm.timefmt import local, to_utc
 from ui import errors
 from ui.events import AppEvents
 from ui.leads import bulk_bar
+from ui.leads.bulk_bar import ResultLine
 from ui.style import styled
 from ui.workers import JobFailure, TaskRunner
 
@@ -187,22 +187,12 @@ class TodayBulkBar(QWidget):
         for widget in (*self._actions, self.progress, self.cancel_button):
             row.addWidget(widget)
 
-        self.result_label = QLabel(wordWrap=True)
-        self.result_label.setAccessibleName("Bulk change result")
-        self.undo_button = QPushButton("Undo")
+        self.result_row = ResultLine()
+        self.result_label = self.result_row.label
+        self.undo_button = self.result_row.undo_button
         self.undo_button.clicked.connect(self.undo_last)
-        self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Hide this line")
+        self.close_button = self.result_row.close_button
         self.close_button.clicked.connect(self._on_close_button_clicked)
-        self.result_row = QWidget()
-        result = QHBoxLayout(self.result_row)
-        result.setContentsMargins(0, 0, 0, 0)
-        result.addWidget(self.result_label, 1)
-        result.addWidget(self.undo_button)
-        result.addWidget(self.close_button)
-        self.result_row.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)

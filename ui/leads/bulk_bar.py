@@ -112,6 +112,27 @@ def _leads(n: int) -> str:
     return f"{n:,} lead{'s' if n != 1 else ''}"
 
 
+class ResultLine(QWidget):
+    """What the last change did, in one line, with its Undo and a button that hides it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setAccessibleName("Bulk change result")
+        self.undo_button = QPushButton("Undo")
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Hide this line")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.undo_button)
+        row.addWidget(self.close_button)
+        self.hide()
+
+
 class BulkBar(QWidget):
     """Which leads the bulk actions are for, the actions, their progress and result."""
 
@@ -205,23 +226,12 @@ class BulkBar(QWidget):
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
 
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
-        self.result_label.setAccessibleName("Bulk change result")
-        self.undo_button = QPushButton("Undo")
+        self.result_row = ResultLine()
+        self.result_label = self.result_row.label
+        self.undo_button = self.result_row.undo_button
         self.undo_button.clicked.connect(self.undo_last)
-        self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Hide this line")
+        self.close_button = self.result_row.close_button
         self.close_button.clicked.connect(self._on_close_button_clicked)
-        self.result_row = QWidget()
-        result = QHBoxLayout(self.result_row)
-        result.setContentsMargins(0, 0, 0, 0)
-        result.addWidget(self.result_label, 1)
-        result.addWidget(self.undo_button)
-        result.addWidget(self.close_button)
-        self.result_row.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
