@@ -176,6 +176,28 @@ def test_snooze_and_do_not_contact_from_the_bar(qtbot, many, make_window, answer
     ).fetchone() == (3,)
 
 
+def test_mark_as_asked_holds_back_the_unsubscribed_and_its_undo(
+    qtbot, many, make_window, answers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk_bar, "ask_step_and_offer", lambda _p: ("downloaded", None))
+    page = _page(qtbot, make_window)
+    selection = page.table.selectionModel()
+    for row in range(5):  # p000 is unsubscribed: never asked
+        selection.select(
+            page.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+    result = _run(qtbot, page, page.bulk_bar.mark_asked)
+    assert (result.matched, result.changed) == (5, 4)  # type: ignore[attr-defined]
+    assert "Held back: 1" in page.bulk_bar.result_label.text()
+    asked = database_proxy.execute_sql(
+        "SELECT l.status FROM ask a JOIN lead l ON l.id = a.lead_id"
+    ).fetchall()
+    assert asked == [("subscribed",)] * 4
+    _run(qtbot, page, page.bulk_bar.undo_last)
+    assert database_proxy.execute_sql("SELECT count(*) FROM ask").fetchone() == (0,)
+
+
 def test_the_changes_page_lists_each_change_beside_imports_and_undoes_it(
     qtbot, many, make_window, answers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

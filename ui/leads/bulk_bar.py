@@ -17,6 +17,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -33,6 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm.asking.campaigns import MarkAsked, UndoneCampaign, mark_asked, undo_campaign
+from crm.asking.eligibility import REASON_WORDS
+from crm.asking.ladder import get_ladder
 from crm.book.bulk import (
     BulkReport,
     ChangeUndoReport,
@@ -48,6 +52,7 @@ from crm.book.bulk import (
     undo_change,
 )
 from crm.book.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_tags
+from crm.book.offers import list_offers
 from crm.changes import Change
 from crm.errors import NotFoundError
 from crm.jobs import CancelToken, Progress
@@ -59,7 +64,7 @@ from ui.workers import JobFailure, TaskRunner
 
 # A change to this many leads or more asks first (a delete always does).
 CONFIRM_AT = 100
-BulkJob = Callable[[Selection, Progress, CancelToken], BulkReport]
+BulkJob = Callable[[Selection, Progress, CancelToken], BulkReport | MarkAsked]
 
 
 # --- dialogs, kept in functions so tests can replace them ---------------------------------
@@ -108,6 +113,44 @@ def confirm_bulk(parent: QWidget, title: str, text: str, action: str) -> bool:
 # --- the bar ------------------------------------------------------------------------------
 
 
+def ask_step_and_offer(parent: QWidget) -> tuple[str, str | None] | None:
+    """The step (and offer) of the ask to record, chosen in a small dialog; None: cancelled."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Mark as asked")
+    steps = QComboBox()
+    for step in get_ladder():
+        steps.addItem(step.label, step.key)
+    offers = QComboBox()
+    offers.addItem("No offer in particular", None)
+    for offer in list_offers():
+        offers.addItem(offer.name, offer.name)
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form = QFormLayout(dialog)
+    form.addRow(QLabel("Record that you asked the selected leads for:"))
+    form.addRow("Step:", steps)
+    form.addRow("Offer:", offers)
+    form.addRow(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return str(steps.currentData()), offers.currentData()
+
+
+def marked_words(result: MarkAsked) -> str:
+    """What marking many leads asked did, with who was held back and why."""
+    if not result.changed:
+        text = "Nothing recorded: none of these leads may be asked for that now."
+    else:
+        text = f"Recorded the ask to {_leads(result.changed)}."
+    held = [(n, r) for r, n in result.held_back.items() if n]
+    if held:
+        text += " Held back: " + "; ".join(f"{n:,} {REASON_WORDS.get(r, r)}" for n, r in held) + "."
+    return text
+
+
 def _leads(n: int) -> str:
     return f"{n:,} lead{'s' if n != 1 else ''}"
 
@@ -153,6 +196,7 @@ class BulkBar(QWidget):
         self._query = LeadQuery()
         self._all_matching = False
         self._last_batch: int | None = None
+        self._last_is_campaign = False  # the last change was asks (undone as a campaign)
         self._runner = TaskRunner(self, writes=True, events=events)
         self._runner.sig_progress.connect(self._on_runner_progress)
         self._runner.sig_finished.connect(self._on_runner_finished)
@@ -199,6 +243,12 @@ class BulkBar(QWidget):
         self.snooze_button.clicked.connect(self.snooze)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self.delete)
+        self.asked_button = QPushButton("Mark as asked…")
+        self.asked_button.setToolTip(
+            "Record that you asked them (in person, or through a tool outside Smallyes); "
+            "leads who may not be asked now are held back"
+        )
+        self.asked_button.clicked.connect(self.mark_asked)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.setTextVisible(False)
@@ -219,6 +269,7 @@ class BulkBar(QWidget):
             self.status_button,
             self.dnc_button,
             self.snooze_button,
+            self.asked_button,
             self.delete_button,
         ]
         for widget in self._action_widgets:
@@ -331,6 +382,21 @@ class BulkBar(QWidget):
             s, until, now=self._clock(), progress=p, cancel=c
         ))  # fmt: skip
 
+    def mark_asked(self) -> None:
+        """Record one ask for a step (and offer) to every selected lead the guardrails let
+        through: a campaign without a file, undone with the campaign's undo."""
+        chosen = ask_step_and_offer(self)
+        if chosen is None:
+            return
+        step, offer = chosen
+        clock = self._clock
+
+        def job(selection: Selection, _p: Progress, _c: CancelToken) -> MarkAsked:
+            who = selection.query if selection.query is not None else selection.lead_ids
+            return mark_asked(who if who is not None else LeadQuery(), step, offer, clock())
+
+        self._start("Mark as asked:", "Mark as asked", job)
+
     def delete(self) -> None:
         self._start("Delete", "Delete", lambda s, p, c: bulk_delete(
             s, now=self._clock(), progress=p, cancel=c
@@ -356,7 +422,10 @@ class BulkBar(QWidget):
             return
         clock = self._clock
         self.undo_button.setEnabled(False)
-        self._runner.start(lambda _p, _c: undo_change(batch, now=clock()))
+        if self._last_is_campaign:
+            self._runner.start(lambda _p, _c: undo_campaign(batch, now=clock()))
+        else:
+            self._runner.start(lambda _p, _c: undo_change(batch, now=clock()))
         self._update()
 
     # --- outcomes -------------------------------------------------------------------
@@ -373,12 +442,19 @@ class BulkBar(QWidget):
 
     def _on_runner_finished(self, result: object) -> None:
         if isinstance(result, BulkReport):
-            self._last_batch = result.batch
+            self._last_batch, self._last_is_campaign = result.batch, False
             self._all_matching = False  # the leads it named may match no longer
             self._show_result(result.message, result.batch is not None)
+        elif isinstance(result, MarkAsked):
+            self._last_batch, self._last_is_campaign = result.batch, True
+            self._all_matching = False
+            self._show_result(marked_words(result), result.batch is not None)
         elif isinstance(result, ChangeUndoReport):
             self._last_batch = None
             self._show_result(result.message, False)
+        elif isinstance(result, UndoneCampaign):
+            self._last_batch = None
+            self._show_result(result.words + ".", False)
         self._update()
         self.sig_finished.emit(result)
 
