@@ -92,7 +92,7 @@ WRITERS: dict[str, set[str]] = {
     "booking": {"crm.importing.activity.store", "crm.safety.forget"},
     "offer_link": {"crm.importing.activity.links"},
     "segment": {"crm.book.segments"},
-    "campaign": {"crm.asking.campaigns"},
+    "campaign": {"crm.asking.campaigns", "crm.safety.forget"},
     "activity_event": {"crm.importing.activity.store", "crm.safety.forget"},
     "import_source": {"crm.importing.activity.store"},
     "commitment_answer": {"crm.importing.activity.store", "crm.safety.forget"},

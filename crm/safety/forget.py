@@ -74,6 +74,18 @@ def erase_lead_rows(execute: Execute, lead_id: int, placeholder: str) -> None:
             "UNION SELECT email_key FROM lead_other_email WHERE lead_id = ?))",
             [lead_id, lead_id],
         )
+    # A campaign keeps the words of the filter it was made from: a search for their
+    # address, or their name, goes (a backup made before campaigns has no such table).
+    if execute("SELECT 1 FROM sqlite_master WHERE name = 'campaign'", []).fetchone():
+        execute(
+            "UPDATE campaign SET audience = 'a filter naming a forgotten person' WHERE "
+            "EXISTS (SELECT 1 FROM lead l WHERE l.id = ? AND ("
+            "instr(lower(campaign.audience), lower(l.email)) > 0 OR "
+            "(l.last_name != '' AND instr(lower(campaign.audience), lower(l.last_name)) > 0))) "
+            "OR EXISTS (SELECT 1 FROM lead_other_email o WHERE o.lead_id = ? AND "
+            "instr(lower(campaign.audience), lower(o.email)) > 0)",
+            [lead_id, lead_id],
+        )
     execute(
         "UPDATE lead SET email = ?, email_key = ?, first_name = '', last_name = '', "
         "company = '', phone = '', notes = '', custom = '{}', search_text = '', "
