@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm.asking.ladder import get_ladder
+from crm.book.custom_fields import custom_field_names
 from crm.book.leads import FieldFilter, LeadQuery, SortKey, parse_status
 from crm.errors import ValidationError
 from crm.store.models import database_proxy
@@ -125,7 +126,7 @@ class LeadFilter:
         }:
             found.append(f"there is no offer '{self.offer}' any more")
         if self.fields:
-            known = _custom_field_names()
+            known = {name.casefold() for name in custom_field_names()}
             for f in self.fields:
                 if f.name.casefold() not in known:
                     found.append(f"no lead has the field '{f.name}'")
@@ -206,16 +207,6 @@ def _day(at: dt.datetime) -> str:
 
 def _names(sql: str) -> list[str]:
     return [str(r[0]) for r in database_proxy.execute_sql(sql).fetchall()]
-
-
-def _custom_field_names() -> set[str]:
-    """The custom fields the book's leads have, folded (json_each over the distinct
-    layouts, not every lead: imports give one layout to thousands of leads)."""
-    rows = database_proxy.execute_sql(
-        "SELECT DISTINCT j.key FROM (SELECT DISTINCT custom FROM lead WHERE custom != '{}' "
-        "LIMIT 10000) c, json_each(c.custom) j"
-    ).fetchall()
-    return {str(r[0]).casefold() for r in rows}
 
 
 def parse_field(spec: str) -> FieldFilter:
