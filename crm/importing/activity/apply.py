@@ -486,16 +486,8 @@ class _ActivityImport:
         if at is None:
             self.tally.dated_at_import += 1
             return self.now_text
-        if row.at_is_local:
-            aware = at.replace(tzinfo=self.tzinfo) if self.tzinfo else at.astimezone()
-            at = aware.astimezone(dt.UTC).replace(tzinfo=None)
-        elif at.tzinfo is not None:
-            at = at.astimezone(dt.UTC).replace(tzinfo=None)
-        if at.microsecond:
-            at = at.replace(microsecond=0)
-        if at > self.future:
-            return None
-        return str(at)
+        stored = self.utc(at, row.at_is_local)
+        return None if stored > self.future else str(stored)
 
     # -- one chunk
 
@@ -762,16 +754,19 @@ class _ActivityImport:
                 tally.cancellations_applied += 1
                 self.touched.add(booking.lead_id)
 
-    def stored_time(self, at: dt.datetime | None, local: bool) -> str | None:
-        """A time beside the row's own (a meeting's), as stored; None for none."""
-        if at is None:
-            return None
+    def utc(self, at: dt.datetime, local: bool) -> dt.datetime:
+        """``at`` as the book stores times: naive UTC, whole seconds (a zone-less ``local``
+        time read in the zone the owner confirmed)."""
         if local:
             aware = at.replace(tzinfo=self.tzinfo) if self.tzinfo else at.astimezone()
             at = aware.astimezone(dt.UTC).replace(tzinfo=None)
         elif at.tzinfo is not None:
             at = at.astimezone(dt.UTC).replace(tzinfo=None)
-        return str(at.replace(microsecond=0))
+        return at.replace(microsecond=0) if at.microsecond else at
+
+    def stored_time(self, at: dt.datetime | None, local: bool) -> str | None:
+        """A time beside the row's own (a meeting's), as stored; None for none."""
+        return None if at is None else str(self.utc(at, local))
 
     def answered_ask(
         self, asks: list[PendingAsk], step_id: int, offer_id: int | None, at: str
