@@ -497,16 +497,14 @@ _SORT_COLUMNS = {
 }
 
 
-def _after(query: LeadQuery, lead_id: int) -> tuple[str, list[Any]]:
-    """A condition for the rows that follow lead ``lead_id`` in ``query``'s order.
+def _after(query: LeadQuery, lead_id: int, revenue: str = "") -> tuple[str, list[Any]]:
+    """A condition for the rows that follow lead ``lead_id`` in ``query``'s order
+    (``revenue``: the revenue sort's expression, when the query sorts by it).
 
     Paging from the last row shown starts the index walk there, where OFFSET would walk
     (and filter) every row before it: the 500th page costs what the first one does.
     """
-    columns = tuple(
-        c.format(revenue=_revenue_order()) if "{" in c else c
-        for c in _SORT_COLUMNS[SortKey(query.sort)]
-    )
+    columns = tuple(c.format(revenue=revenue) for c in _SORT_COLUMNS[SortKey(query.sort)])
     anchor = database_proxy.execute_sql(
         f"SELECT {', '.join(columns)} FROM lead l WHERE l.id = ?", [lead_id]
     ).fetchone()
@@ -538,18 +536,19 @@ def list_leads(
     the cheap way to fetch the next page of a long list.
     """
     where, params = _where(query)
+    sort = SortKey(query.sort)
+    # the book's main currency, looked up once for the page's order and its anchor
+    revenue = _revenue_order() if sort is SortKey.REVENUE else ""
     if after is not None:
-        clause, extra = _after(query, after)
+        clause, extra = _after(query, after, revenue)
         where = f"{where} AND {clause}" if where else f" WHERE {clause}"
         params = [*params, *extra]
     direction = "DESC" if query.descending else "ASC"
-    sort = SortKey(query.sort)
     if (sort is SortKey.STATUS and query.status) or (sort is SortKey.SOURCE and query.source):
         # the filter pins the sort column to one value: the order is the ids', which the
         # filter's own index walks already (no sort of every matching row)
         order = f"l.id {direction}"
     else:
-        revenue = _revenue_order() if sort is SortKey.REVENUE else ""
         order = _ORDER_SQL[sort].format(d=direction, revenue=revenue)
         if _filters_beyond_search(query) or (query.search.strip() and sort not in _COVERED):
             order = "+" + order.replace(", l.", ", +l.")

@@ -724,7 +724,6 @@ class _ActivityImport:
         writer.event(sale.lead_id, ek, Action.REFUNDED, at, row.product, "", row.platform, None)
         if refunded <= 0:
             return
-        writer.flush()
         writer.refund_stored(sale, at, refunded)
         tally.add_revenue(sale.currency, -refunded)
         tally.refunds_applied += 1
