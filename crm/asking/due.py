@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import json
+import sqlite3
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,7 +42,10 @@ from itertools import groupby, pairwise, repeat, starmap
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, TypeVar, cast
 
-from crm.asking.naming import VARIANTS, group_key
+from peewee import OperationalError
+
+from crm.asking import stored
+from crm.asking.naming import VARIANTS, ask_name, group_key
 from crm.asking.pacing import get_pacing
 from crm.asking.suggest import (
     COLD_DAYS,
@@ -465,7 +470,9 @@ def _rates_on_own_connection(
         rates, offer_steps = _rates_and_offer_steps()
         if engagement is not None:
             engagement.by_lead = load_engagement(engagement.now, eligible=engagement.eligible)
-        newest = _newest_email(engagement.by_lead if engagement is not None else None)
+        # from every stored event (not only the leads judged): the same for Today and for
+        # one lead, whoever is eligible today
+        newest = _newest_email(None)
         return rates, offer_steps, newest
     finally:
         close_thread_connection()
@@ -606,8 +613,25 @@ def _display_name(lead: LeadFacts) -> str:
 
 
 def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
-    """The suggestion for one lead (or why there is none), as the lead detail shows it."""
-    setup = _setup()
+    """The suggestion for one lead (or why there is none), as the lead detail shows it:
+    scored with the stored evidence (recomputed first if a write made it stale)."""
+    stored.flush_own_notes()
+    try:
+        with database_proxy.atomic():
+            setup, _gen, _moved = current_setup()
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        if "readonly" not in str(exc):
+            raise
+        setup = _setup()
+    return _judge_one(lead_id, now, setup)
+
+
+def compute_for_lead(lead_id: int, now: dt.datetime) -> Result:
+    """:func:`suggest_for_lead` with the evidence computed from scratch."""
+    return _judge_one(lead_id, now, _setup())
+
+
+def _judge_one(lead_id: int, now: dt.datetime, setup: Prepared) -> Result:
     engagement = load_engagement(now, lead_id).get(lead_id)
     rows = _load_rows(
         "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE l.id = :lead",
@@ -696,13 +720,43 @@ def todays_asks_page(
     The first N of a longer list are exactly the list limited to N. With ``per_group`` the
     groups hold their best ``per_group`` items each, in that order, and the page's items are
     theirs, group after group (``limit`` is then not used).
+
+    Read from the stored next asks (``crm.asking.stored``), refreshed first; the same as
+    :func:`compute_asks_page` computes from every history.
     """
+    _check_page(limit, per_group)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    with paused_cycle_collection():
+        try:
+            setup = refresh(now, progress=progress, cancel=cancel)
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if "readonly" not in str(exc):
+                raise
+            return _todays_asks(now, limit, per_group, progress, cancel)
+        return _stored_page(now, limit, per_group, setup)
+
+
+def compute_asks_page(
+    now: dt.datetime,
+    limit: int | None = None,
+    *,
+    per_group: int | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> AsksPage:
+    """:func:`todays_asks_page` computed from scratch: every lead's history read and run
+    through the engine, nothing stored read or written."""
+    _check_page(limit, per_group)
+    with paused_cycle_collection():
+        return _todays_asks(now, limit, per_group, progress, cancel)
+
+
+def _check_page(limit: int | None, per_group: int | None) -> None:
     if limit is not None and limit < 1:
         raise ValidationError("The limit must be at least 1.")
     if per_group is not None and per_group < 1:
         raise ValidationError("Each group must show at least 1 lead.")
-    with paused_cycle_collection():
-        return _todays_asks(now, limit, per_group, progress, cancel)
 
 
 def start_of_day(now: dt.datetime) -> dt.datetime:
@@ -913,6 +967,222 @@ class _Judge:
             elif entry > kept[0]:
                 heapq.heapreplace(kept, entry)
         return due
+
+
+# ---- the stored next asks (``crm.asking.stored``) -----------------------------------
+
+# With more stale leads than this share of the book, every lead is recomputed by id
+# blocks (each block's histories read by range) rather than by lists of ids.
+_WHOLE_SHARE = 0.2
+_LISTED = (
+    "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id "
+    "WHERE l.id IN (SELECT value FROM json_each(:ids))"
+)
+_LISTED_ENGAGEMENT = "FROM lead l WHERE l.id IN (SELECT value FROM json_each(:ids))"
+_EVERY_LEAD = "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE true"
+
+
+def current_setup() -> tuple[Prepared, int, bool]:
+    """The ladder, offers, pacing and the stored evidence (recomputed first when a write
+    marked it stale); the book's generation; whether it moved on (then every stored row is
+    stale). In the caller's transaction."""
+    ladder, offers, pacing = _load_ladder(), _load_offers(), get_pacing()
+    setup = stored.setup_json(ladder, offers, pacing)
+    gen, stored_setup, evidence_text, evidence_stale = stored.book_row()
+    fresh = evidence_text
+    if fresh is None or evidence_stale:
+        fresh = stored.evidence_json(load_evidence())
+    moved = setup != stored_setup or fresh != evidence_text
+    if moved:
+        gen += 1
+    if moved or evidence_stale:
+        stored.save_book(gen, setup, fresh)
+    return Prepared(ladder, offers, pacing, stored.evidence_from_json(fresh)), gen, moved
+
+
+def refresh(
+    now: dt.datetime,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> Prepared:
+    """Bring every lead's stored next ask up to date as of ``now``, in one transaction;
+    the setup they are scored with. Raises ``OperationalError`` on a read-only book."""
+    stored.flush_own_notes()
+    now_us = to_us(now)
+    with database_proxy.atomic():
+        setup, gen, moved = current_setup()
+        offsets = stored.offsets(setup)
+        [(count,)] = _sql("SELECT count(*) FROM lead")
+        stale: list[int] | None = None
+        if not moved:
+            stale = stored.stale_leads(gen, now_us)
+            if len(stale) > _WHOLE_SHARE * count:
+                stale = None
+        if stale is None:
+            stored.clear()
+            _store_every_lead(now, setup, gen, offsets, progress, cancel)
+        else:
+            _store_listed(now, stale, setup, gen, offsets)
+            progress(count, count)
+    return setup
+
+
+def _store_listed(
+    now: dt.datetime, lead_ids: list[int], setup: Prepared, gen: int, offsets: Sequence[int]
+) -> None:
+    now_us = to_us(now)
+    for start in range(0, len(lead_ids), BLOCK_LEADS):
+        part = lead_ids[start : start + BLOCK_LEADS]
+        ids = {"ids": json.dumps(part)}
+        stored.forget(part)
+        rows = _load_rows(_LISTED, ids, span=None)
+        engagement = load_engagement(now, eligible=(_LISTED_ENGAGEMENT, ids))
+        stored.write(_judged_rows(rows, engagement, setup, now_us, gen, offsets))
+
+
+def _store_every_lead(
+    now: dt.datetime,
+    setup: Prepared,
+    gen: int,
+    offsets: Sequence[int],
+    progress: Progress,
+    cancel: CancelToken | None,
+) -> None:
+    [(first, last)] = _sql("SELECT min(id), max(id) FROM lead")
+    if first is None:
+        progress(0, 0)
+        return
+    now_us = to_us(now)
+    span = last - first + 1
+    engagement = load_engagement(now)
+    for lo in range(first, last + 1, BLOCK_LEADS):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(lo - first, span)
+        hi = min(lo + BLOCK_LEADS - 1, last)
+        rows = _load_rows(_EVERY_LEAD, {}, span=(lo, hi))
+        stored.write(_judged_rows(rows, engagement, setup, now_us, gen, offsets))
+    progress(span, span)
+
+
+def fresh_rows(now: dt.datetime, setup: Prepared, gen: int) -> dict[int, stored.Stored]:
+    """Every lead's row as :func:`refresh` would store it, computed from scratch with
+    ``setup``: what the stored rows must equal."""
+    rows = _load_rows(_EVERY_LEAD, {}, span=None)
+    found = _judged_rows(rows, load_engagement(now), setup, to_us(now), gen, stored.offsets(setup))
+    return {r[0]: r for r in found}
+
+
+def _judged_rows(
+    rows: _Rows,
+    engagement: Mapping[int, LeadEngagement],
+    prep: Prepared,
+    now_us: int,
+    gen: int,
+    offsets: Sequence[int],
+) -> list[stored.Stored]:
+    """Run the engine over ``rows``; each lead's answer as a stored row."""
+    level_of = prep.level_of
+    no_tags: frozenset[str] = frozenset()
+    out = []
+    tags, yeses_of, asks_of = rows.tags.get, rows.yeses.get, rows.asks.get
+    for lead in rows.leads:
+        lead_id = lead.lead_id
+        yeses = yeses_of(lead_id, ())
+        asks = asks_of(lead_id, ())
+        engaged = engagement.get(lead_id)
+        result = suggest_next_ask(lead, tags(lead_id, no_tags), yeses, asks, prep, now_us, engaged)
+        # due "now" (no yes on the ladder, no ask yet) moves with the clock
+        due_now = (
+            type(result) is Suggestion
+            and result.due_us == now_us
+            and not asks
+            and not any(y.step in level_of for y in yeses)
+        )
+        until = stored.valid_until(now_us, offsets, lead, yeses, asks, engaged)
+        out.append(stored.row(lead_id, gen, now_us, until, result, due_now))
+    return out
+
+
+def _stored_page(
+    now: dt.datetime, limit: int | None, per_group: int | None, setup: Prepared
+) -> AsksPage:
+    """The page from the stored rows: one query over the due ones in rank order; the
+    leads shown are run through the engine again, so their texts are worded as of now."""
+    ranked = stored.due_rows(to_us(now), to_us(end_of_day(now)))
+    # the due rows of each ask (step, offer, variant), in rank order
+    by_ask: dict[_GroupKey, list[tuple[Any, ...]]] = {}
+    variant = VARIANTS.get
+    for row in ranked:
+        key = (row[4], row[6], variant(row[7], ""))
+        found = by_ask.get(key)
+        if found is None:
+            by_ask[key] = [row]
+        else:
+            found.append(row)
+    if per_group is not None:
+        wanted = [r[0] for rows in by_ask.values() for r in rows[:per_group]]
+    elif limit is None:
+        wanted = [r[0] for r in ranked]
+    else:
+        wanted = [r[0] for r in ranked[:limit]]
+    items = _worded(now, wanted, setup)
+    groups = []
+    for (step, offer, _variant), rows in by_ask.items():
+        sample = min(rows, key=itemgetter(0))  # the lowest lead id names the ask
+        best = [items[r[0]] for r in rows[: per_group or 0] if r[0] in items]
+        groups.append(
+            AskGroup(
+                group_key(step, offer, sample[7]),
+                step,
+                offer,
+                ask_name(step, sample[5], offer, sample[7]),
+                len(rows),
+                round(sum(map(itemgetter(2), rows)), 4),
+                tuple(map(itemgetter(0), rows)),
+                tuple(best),
+            )
+        )
+    groups.sort(key=lambda g: (-g.expected, -g.count, g.label.casefold(), g.key))
+    if per_group is not None:
+        shown = [item for group in groups for item in group.items]
+    else:
+        shown = [items[lead_id] for lead_id in wanted if lead_id in items]
+    return AsksPage(
+        shown,
+        len(ranked),
+        tuple(groups),
+        personal_asks_today(now),
+        setup.pacing.daily_ask_limit,
+        len(setup.free),
+    )
+
+
+def _worded(now: dt.datetime, lead_ids: list[int], setup: Prepared) -> dict[int, TodayItem]:
+    """The leads' suggestions, run through the engine again as of ``now``."""
+    if not lead_ids:
+        return {}
+    ids = {"ids": json.dumps(lead_ids)}
+    rows = _load_rows(_LISTED, ids, span=None)
+    engagement = load_engagement(now, eligible=(_LISTED_ENGAGEMENT, ids))
+    now_us = to_us(now)
+    no_tags: frozenset[str] = frozenset()
+    out = {}
+    for lead in rows.leads:
+        lead_id = lead.lead_id
+        result = suggest_next_ask(
+            lead,
+            rows.tags.get(lead_id, no_tags),
+            rows.yeses.get(lead_id, ()),
+            rows.asks.get(lead_id, ()),
+            setup,
+            now_us,
+            engagement.get(lead_id),
+        )
+        if type(result) is Suggestion:
+            out[lead_id] = TodayItem(lead_id, lead.email, _display_name(lead), result)
+    return out
 
 
 def snooze(lead_id: int, until: dt.datetime, *, now: dt.datetime, kind: str = "snooze") -> None:

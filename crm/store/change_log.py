@@ -26,16 +26,20 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crm.changes import EVERYTHING, NOTHING, Change, Collector
+from crm.store import stale_marks
 from crm.store.models import database_proxy
 
 log = logging.getLogger(__name__)
 
 # The lead ids one row lists; past this many it says "many" (a page reloads its list).
 MAX_LEADS = 500
+# The leads the stale marks list (``crm.store.stale_marks``); past this many every stored
+# next ask is marked stale.
+MARK_LEADS = 20_000
 # How long rows are kept: a reader asleep for longer than this reloads everything.
 KEEP_S = 24 * 3600
 
@@ -60,6 +64,9 @@ class _Pending:
     notes: Collector
     # What was pending when the open transaction began, put back if it rolls back.
     at_begin: Change | None = None
+    # the same notes with more leads listed, for the stale marks
+    marks: Collector = field(default_factory=lambda: Collector(cap=MARK_LEADS))
+    marks_at_begin: Change | None = None
 
 
 class ChangeLog:
@@ -83,11 +90,13 @@ class ChangeLog:
         if pending is None:
             pending = self._local.pending = _Pending(Collector(cap=MAX_LEADS))
         pending.notes.add(tables, leads, settings)
+        pending.marks.add(tables, leads, settings)
 
     def began(self) -> None:
         pending = self._pending()
         if pending is not None:
             pending.at_begin = pending.notes.change
+            pending.marks_at_begin = pending.marks.change
 
     def rolled_back(self) -> None:
         """Forget the notes made inside the transaction (those from before it stay)."""
@@ -99,7 +108,10 @@ class ChangeLog:
             return
         notes = Collector(cap=MAX_LEADS)
         notes.add(pending.at_begin.tables, pending.at_begin.leads, pending.at_begin.settings)
-        self._local.pending = _Pending(notes)
+        marks = Collector(cap=MARK_LEADS)
+        if (before := pending.marks_at_begin) is not None:
+            marks.add(before.tables, before.leads, before.settings)
+        self._local.pending = _Pending(notes, marks=marks)
 
     def before_commit(self) -> None:
         """Inside the committing transaction: write what is pending."""
@@ -131,6 +143,7 @@ class ChangeLog:
         change = pending.notes.change
         if change.empty:
             return
+        stale_marks.mark(self._db.connection(), pending.marks.change)
         try:
             write_note(self._db.connection(), change, at=int(self._clock()))
         except sqlite3.OperationalError as exc:

@@ -619,6 +619,46 @@ def _v13_campaigns(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Each lead's next ask, stored so Today reads one indexed query instead of every history
+# (crm.asking.stored owns it). A row is the engine's answer as of ``computed_us``, good
+# until ``valid_until_us`` (the first moment time alone may change it) unless a write
+# marks it ``stale`` or the book's generation (``next_ask_book.gen``: the ladder, offers,
+# pacing and evidence it was scored with) moves on. ``due_us`` NULL with a step: due
+# whenever read. ``next_ask_book`` is one row: the generation and the evidence as JSON.
+_V14 = (
+    """CREATE TABLE next_ask (
+    lead_id INTEGER PRIMARY KEY REFERENCES lead(id) ON DELETE CASCADE,
+    gen INTEGER NOT NULL,
+    stale INTEGER NOT NULL DEFAULT 0,
+    computed_us INTEGER NOT NULL,
+    valid_until_us INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    step TEXT,
+    step_label TEXT,
+    offer TEXT,
+    due_us INTEGER,
+    score REAL,
+    warmth INTEGER,
+    until_us INTEGER
+    )""",
+    "CREATE INDEX next_ask_rank ON next_ask(warmth DESC, score DESC, due_us) "
+    "WHERE step IS NOT NULL",
+    """CREATE TABLE next_ask_book (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    gen INTEGER NOT NULL DEFAULT 1,
+    setup TEXT,
+    evidence TEXT,
+    evidence_stale INTEGER NOT NULL DEFAULT 1
+    )""",
+    "INSERT INTO next_ask_book (id) VALUES (1)",
+)
+
+
+def _v14_stored_next_asks(db: SqliteDatabase) -> None:
+    for statement in _V14:
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -633,4 +673,5 @@ MIGRATIONS: list[Migration] = [
     _v11_change_notes,
     _v12_bulk_changes,
     _v13_campaigns,
+    _v14_stored_next_asks,
 ]

@@ -276,6 +276,32 @@ CREATE TABLE step (
     ask_body TEXT NOT NULL DEFAULT ''
 );
 
+CREATE TABLE next_ask (
+    lead_id INTEGER PRIMARY KEY REFERENCES lead(id) ON DELETE CASCADE,
+    gen INTEGER NOT NULL,
+    stale INTEGER NOT NULL DEFAULT 0,
+    computed_us INTEGER NOT NULL,
+    valid_until_us INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    step TEXT,
+    step_label TEXT,
+    offer TEXT,
+    due_us INTEGER,
+    score REAL,
+    warmth INTEGER,
+    until_us INTEGER
+);
+
+CREATE INDEX next_ask_rank ON next_ask(warmth DESC, score DESC, due_us) WHERE step IS NOT NULL;
+
+CREATE TABLE next_ask_book (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    gen INTEGER NOT NULL DEFAULT 1,
+    setup TEXT,
+    evidence TEXT,
+    evidence_stale INTEGER NOT NULL DEFAULT 1
+);
+
 CREATE TABLE suggestion_snooze (
     lead_id INTEGER PRIMARY KEY REFERENCES lead(id) ON DELETE CASCADE,
     until DATETIME NOT NULL,
