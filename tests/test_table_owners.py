@@ -101,6 +101,10 @@ WRITERS: dict[str, set[str]] = {
     "step": {"crm.asking.ladder", "crm.store.migrations"},
     "setting": {"crm.asking.pacing"},
     "suggestion_snooze": {"crm.asking.due"},
+    # each lead's stored next ask and the evidence it was scored with; every commit marks
+    # what it may have changed stale (beside the change note), migrations seed the one row
+    "next_ask": {"crm.asking.stored", "crm.store.stale_marks"},
+    "next_ask_book": {"crm.asking.stored", "crm.store.stale_marks", "crm.store.migrations"},
     "import_batch": {
         "crm.importing.writer",
         "crm.importing.undo",

@@ -1,4 +1,4 @@
-"""Each lead's next ask, stored: Today is one ranked query instead of every history.
+"""Each lead's next ask, stored, so Today is one ranked query instead of every history.
 
 Table ``next_ask`` (this module owns it) holds the engine's answer for each lead: the step,
 offer, due time, score, warmth and rule of a suggestion, or the rule and until-when of a
@@ -6,17 +6,14 @@ offer, due time, score, warmth and rule of a suggestion, or the rule and until-w
 alone may change the answer: a cooldown's end, a snooze's end, the warm window, the
 engagement windows...) and the book's generation it was scored in. ``next_ask_book`` holds
 that generation, the ladder, offers and pacing it stands for, and the evidence (acceptance
-rates, medians, offers used, the newest e-mail) every row was scored with, as JSON.
+rates, medians, offers used, the newest e-mail) every row was scored with, as JSON, so a
+refresh of a few leads scores them as the rest were.
 
 Writes keep it current without computing anything: each commit marks the leads it touched
 stale, or moves the generation on for a book-wide change (``crm.store.stale_marks``, run
-by the change log every writer already notes to). Reading first refreshes: the evidence
-when a write marked it stale (every row re-scored only when it moved), then every stale,
-expired or missing lead, with the set-wise loaders of ``crm.asking.due``, written back in
-one transaction. The page is then one query over the due rows in rank order; only the
-leads shown are run through the engine again, to word their message and reason as of now.
-
-A book that cannot be written (read-only) gets the same answers computed from scratch.
+by the change log every writer already notes to). ``crm.asking.due.refresh`` brings the
+rows up to date before Today reads them; the reasons are not stored but worded when read,
+by running the shown leads through the engine again.
 """
 
 from __future__ import annotations
