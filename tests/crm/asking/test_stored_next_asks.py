@@ -32,15 +32,26 @@ from hypothesis.stateful import (
 from peewee import IntegrityError
 
 from crm.asking import due, stored
-from crm.asking.asks import record_ask, set_outcome
+from crm.asking.asks import delete_ask, record_ask, set_outcome
+from crm.asking.campaigns import mark_asked, undo_campaign
+from crm.asking.ladder import rename_step
 from crm.asking.pacing import get_pacing, set_pacing
-from crm.book.bulk import Selection, bulk_set_status, bulk_tag, undo_change
+from crm.book.bulk import (
+    Selection,
+    bulk_delete,
+    bulk_set_status,
+    bulk_snooze,
+    bulk_tag,
+    undo_change,
+)
 from crm.book.leads import add_lead, delete_lead, restore_deleted, set_status
-from crm.book.offers import add_offer
-from crm.book.timeline import record_commitment
+from crm.book.offers import add_offer, retire_offer
+from crm.book.tag_rules import add_tag_rule, tag_lead_by_hand
+from crm.book.timeline import delete_commitment, record_commitment
 from crm.errors import SmallyesError
 from crm.importing import ImportOptions, import_csv
 from crm.importing.undo import undo_import
+from crm.safety.forget import forget_lead
 from crm.store.db import close_database, open_database
 from crm.store.models import database_proxy
 from tests.conftest import NOW
@@ -65,6 +76,7 @@ class StoredNextAsks(RuleBasedStateMachine):
     imports = Bundle("imports")
     changes = Bundle("changes")
     deleted = Bundle("deleted")
+    campaigns = Bundle("campaigns")
 
     def __init__(self, template: Path) -> None:
         super().__init__()
@@ -199,6 +211,82 @@ class StoredNextAsks(RuleBasedStateMachine):
     @rule(hours=st.integers(min_value=1, max_value=24 * 70))
     def advance_the_clock(self, hours: int) -> None:
         self.now += dt.timedelta(hours=hours)
+
+    @rule(lead=leads)
+    def tag_by_hand(self, lead: int) -> None:
+        with suppress(SmallyesError):
+            tag_lead_by_hand(lead, ["vip"], now=self.now)
+
+    @rule(step=st.sampled_from(("answered", "replied")))
+    def tag_rule(self, step: str) -> None:
+        with suppress(SmallyesError):
+            add_tag_rule("vip", step, now=self.now)
+
+    @rule(
+        target=campaigns,
+        picked=st.lists(st.sampled_from(range(4)), min_size=1, max_size=4),
+        step=st.sampled_from(STEPS),
+    )
+    def mark_asked(self, picked: list[int], step: str) -> Any:
+        ids = self._lead_ids(picked)
+        try:
+            done = mark_asked(list(ids), step, None, self.now)
+        except SmallyesError:
+            return multiple()
+        return done.batch if done.batch is not None else multiple()
+
+    @rule(batch=consumes(campaigns))
+    def undo_a_campaign(self, batch: int) -> None:
+        with suppress(SmallyesError):
+            undo_campaign(batch, now=self.now)
+
+    @rule(
+        target=changes,
+        picked=st.lists(st.sampled_from(range(4)), min_size=1, max_size=4),
+        days=st.integers(min_value=1, max_value=20),
+    )
+    def bulk_snooze(self, picked: list[int], days: int) -> Any:
+        ids = self._lead_ids(picked)
+        if not ids:
+            return multiple()
+        until = self.now + dt.timedelta(days=days)
+        report = bulk_snooze(Selection(lead_ids=ids, words="picked"), until, now=self.now)
+        return report.batch if report.batch is not None else multiple()
+
+    @rule(target=changes, picked=st.lists(st.sampled_from(range(4)), min_size=1, max_size=2))
+    def bulk_delete(self, picked: list[int]) -> Any:
+        ids = self._lead_ids(picked)
+        if not ids:
+            return multiple()
+        report = bulk_delete(Selection(lead_ids=ids, words="picked"), now=self.now)
+        return report.batch if report.batch is not None else multiple()
+
+    @rule(ask=consumes(asks))
+    def delete_an_ask(self, ask: int) -> None:
+        with suppress(SmallyesError):
+            delete_ask(ask)
+
+    @rule(first=st.booleans())
+    def delete_a_yes(self, first: bool) -> None:
+        found = database_proxy.execute_sql(
+            f"SELECT id FROM commitment ORDER BY id {'ASC' if first else 'DESC'} LIMIT 1"
+        ).fetchone()
+        if found is not None:
+            delete_commitment(found[0])
+
+    @rule(label=st.sampled_from(("Downloaded a guide", "Got the guide")))
+    def rename_a_step(self, label: str) -> None:
+        rename_step("downloaded", label)
+
+    @rule(lead=consumes(leads))
+    def forget(self, lead: int) -> None:
+        with suppress(SmallyesError):
+            forget_lead(lead, now=self.now)
+
+    @rule(name=st.sampled_from(("Focus workbook", "Pricing guide")), retired=st.booleans())
+    def retire(self, name: str, retired: bool) -> None:
+        with suppress(SmallyesError):
+            retire_offer(name, retired)
 
     def _lead_ids(self, picked: list[int]) -> tuple[int, ...]:
         ids = [r[0] for r in database_proxy.execute_sql("SELECT id FROM lead ORDER BY id")]
