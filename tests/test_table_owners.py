@@ -105,6 +105,7 @@ WRITERS: dict[str, set[str]] = {
     # what it may have changed stale (beside the change note), migrations seed the one row
     "next_ask": {"crm.asking.stored", "crm.store.stale_marks"},
     "next_ask_book": {"crm.asking.stored", "crm.store.stale_marks", "crm.store.migrations"},
+    "next_ask_kind": {"crm.asking.stored"},
     "import_batch": {
         "crm.importing.writer",
         "crm.importing.undo",

@@ -1111,16 +1111,25 @@ def _stored_page(
     """The page from the stored rows: one query over the due ones in rank order; the
     leads shown are run through the engine again, so their texts are worded as of now."""
     ranked = stored.due_rows(to_us(now), to_us(end_of_day(now)))
-    # the due rows of each ask (step, offer, variant), in rank order
-    by_ask: dict[_GroupKey, list[tuple[Any, ...]]] = {}
-    variant = VARIANTS.get
+    kinds = stored.kinds()
+    # each kind's ask (step, offer, variant): kinds differ also by step label and rule
+    ask_of = {
+        kind: (step, offer, VARIANTS.get(rule, ""))
+        for kind, (step, _label, offer, rule) in kinds.items()
+    }
+    # per ask, its due rows in rank order, and the kind of its lowest lead id (which names it)
+    by_ask: dict[_GroupKey, list[tuple[int, float, int]]] = {}
+    first: dict[_GroupKey, tuple[int, int]] = {}
     for row in ranked:
-        key = (row[4], row[6], variant(row[7], ""))
+        key = ask_of[row[2]]
         found = by_ask.get(key)
         if found is None:
             by_ask[key] = [row]
+            first[key] = (row[0], row[2])
         else:
             found.append(row)
+            if row[0] < first[key][0]:
+                first[key] = (row[0], row[2])
     if per_group is not None:
         wanted = [r[0] for rows in by_ask.values() for r in rows[:per_group]]
     elif limit is None:
@@ -1129,17 +1138,18 @@ def _stored_page(
         wanted = [r[0] for r in ranked[:limit]]
     items = _worded(now, wanted, setup)
     groups = []
-    for (step, offer, _variant), rows in by_ask.items():
-        sample = min(rows, key=itemgetter(0))  # the lowest lead id names the ask
+    for key, rows in by_ask.items():
+        step, offer, _variant = key
+        _step, label, _offer, rule = kinds[first[key][1]]
         best = [items[r[0]] for r in rows[: per_group or 0] if r[0] in items]
         groups.append(
             AskGroup(
-                group_key(step, offer, sample[7]),
+                group_key(step, offer, rule),
                 step,
                 offer,
-                ask_name(step, sample[5], offer, sample[7]),
+                ask_name(step, label, offer, rule),
                 len(rows),
-                round(sum(map(itemgetter(2), rows)), 4),
+                round(sum(map(itemgetter(1), rows)), 4),
                 tuple(map(itemgetter(0), rows)),
                 tuple(best),
             )

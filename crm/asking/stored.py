@@ -22,7 +22,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from crm.asking.rows import DAY_US
 from crm.asking.suggest import (
@@ -245,8 +245,9 @@ def stale_leads(gen: int, now_us: int) -> list[int]:
 
 
 def clear() -> None:
-    """Drop every row (all are about to be written again)."""
+    """Drop every row (all are about to be written again), and the kinds they named."""
     database_proxy.execute_sql("DELETE FROM next_ask")
+    database_proxy.execute_sql("DELETE FROM next_ask_kind")
 
 
 def forget(lead_ids: Sequence[int]) -> None:
@@ -256,27 +257,59 @@ def forget(lead_ids: Sequence[int]) -> None:
     )
 
 
+def _kinds() -> dict[tuple[str, str, str, str], int]:
+    return {
+        (step, label, offer, rule): kind_id
+        for kind_id, step, label, offer, rule in _sql(
+            "SELECT id, step, step_label, offer, rule FROM next_ask_kind"
+        )
+    }
+
+
+def kinds() -> dict[int, tuple[str, str, str | None, str]]:
+    """Every kind of suggestion stored: its step, step label, offer (None: none) and rule."""
+    return {
+        kind_id: (step, label, offer or None, rule)
+        for kind_id, step, label, offer, rule in _sql(
+            "SELECT id, step, step_label, offer, rule FROM next_ask_kind"
+        )
+    }
+
+
 def write(rows: Sequence[Stored]) -> None:
+    """Store ``rows`` (as :func:`row` makes them), each suggestion's words as its kind."""
+    known = _kinds()
+    out = []
+    for lead_id, gen, computed, until, rule, step, label, offer, due, score, warmth, off in rows:
+        kind = None
+        if step is not None:
+            key = (step, label, offer or "", rule)
+            kind = known.get(key)
+            if kind is None:
+                cursor = database_proxy.execute_sql(
+                    "INSERT INTO next_ask_kind (step, step_label, offer, rule) VALUES (?, ?, ?, ?)",
+                    list(key),
+                )
+                kind = known[key] = int(cursor.lastrowid)
+        out.append((lead_id, gen, computed, until, rule, kind, due, score, warmth, off))
     database_proxy.cursor().executemany(
         "INSERT OR REPLACE INTO next_ask (lead_id, gen, computed_us, valid_until_us, rule, "
-        "step, step_label, offer, due_us, score, warmth, until_us) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        "kind, due_us, score, warmth, until_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        out,
     )
 
 
 _DUE_SQL = """
-SELECT lead_id, warmth, score, coalesce(due_us, :now) AS due, step, step_label, offer, rule
-  FROM next_ask
- WHERE step IS NOT NULL AND coalesce(due_us, :now) < :horizon
- ORDER BY warmth DESC, score DESC, due, lead_id
+SELECT lead_id, score, kind FROM next_ask
+ WHERE kind IS NOT NULL AND coalesce(due_us, :now) < :horizon
+ ORDER BY warmth DESC, score DESC, coalesce(due_us, :now), lead_id
 """
 
 
-def due_rows(now_us: int, horizon: int) -> list[tuple[Any, ...]]:
+def due_rows(now_us: int, horizon: int) -> list[tuple[int, float, int]]:
     """Every suggestion due before ``horizon``, best first (warmest, best score, most
-    overdue, lowest lead id): (lead id, warmth, score, due, step, step label, offer, rule)."""
-    return _sql(_DUE_SQL, {"now": now_us, "horizon": horizon})
+    overdue, lowest lead id): (lead id, score, kind)."""
+    return cast("list[tuple[int, float, int]]", _sql(_DUE_SQL, {"now": now_us, "horizon": horizon}))
 
 
 def stored_rows() -> dict[int, Stored]:
@@ -284,7 +317,8 @@ def stored_rows() -> dict[int, Stored]:
     return {
         r[0]: r
         for r in _sql(
-            "SELECT lead_id, gen, computed_us, valid_until_us, rule, step, step_label, offer, "
-            "due_us, score, warmth, until_us FROM next_ask ORDER BY lead_id"
+            "SELECT n.lead_id, n.gen, n.computed_us, n.valid_until_us, n.rule, k.step, "
+            "k.step_label, nullif(k.offer, ''), n.due_us, n.score, n.warmth, n.until_us "
+            "FROM next_ask n LEFT JOIN next_ask_kind k ON k.id = n.kind ORDER BY n.lead_id"
         )
     }

@@ -623,8 +623,10 @@ def _v13_campaigns(db: SqliteDatabase) -> None:
 # (crm.asking.stored owns it). A row is the engine's answer as of ``computed_us``, good
 # until ``valid_until_us`` (the first moment time alone may change it) unless a write
 # marks it ``stale`` or the book's generation (``next_ask_book.gen``: the ladder, offers,
-# pacing and evidence it was scored with) moves on. ``due_us`` NULL with a step: due
-# whenever read. ``next_ask_book`` is one row: the generation and the evidence as JSON.
+# pacing and evidence it was scored with) moves on. A suggestion's ``kind`` names its step,
+# step label, offer ('' for none) and rule in ``next_ask_kind`` (a few rows: Today reads
+# numbers, not words); ``due_us`` NULL with a kind: due whenever read. ``next_ask_book`` is
+# one row: the generation, the setup and the evidence as JSON.
 _V14 = (
     """CREATE TABLE next_ask (
     lead_id INTEGER PRIMARY KEY REFERENCES lead(id) ON DELETE CASCADE,
@@ -633,16 +635,22 @@ _V14 = (
     computed_us INTEGER NOT NULL,
     valid_until_us INTEGER NOT NULL,
     rule TEXT NOT NULL,
-    step TEXT,
-    step_label TEXT,
-    offer TEXT,
+    kind INTEGER REFERENCES next_ask_kind(id),
     due_us INTEGER,
     score REAL,
     warmth INTEGER,
     until_us INTEGER
     )""",
+    """CREATE TABLE next_ask_kind (
+    id INTEGER PRIMARY KEY,
+    step TEXT NOT NULL,
+    step_label TEXT NOT NULL,
+    offer TEXT NOT NULL DEFAULT '',
+    rule TEXT NOT NULL,
+    UNIQUE (step, step_label, offer, rule)
+    )""",
     "CREATE INDEX next_ask_rank ON next_ask(warmth DESC, score DESC, due_us) "
-    "WHERE step IS NOT NULL",
+    "WHERE kind IS NOT NULL",
     """CREATE TABLE next_ask_book (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     gen INTEGER NOT NULL DEFAULT 1,

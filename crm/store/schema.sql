@@ -283,16 +283,23 @@ CREATE TABLE next_ask (
     computed_us INTEGER NOT NULL,
     valid_until_us INTEGER NOT NULL,
     rule TEXT NOT NULL,
-    step TEXT,
-    step_label TEXT,
-    offer TEXT,
+    kind INTEGER REFERENCES next_ask_kind(id),
     due_us INTEGER,
     score REAL,
     warmth INTEGER,
     until_us INTEGER
 );
 
-CREATE INDEX next_ask_rank ON next_ask(warmth DESC, score DESC, due_us) WHERE step IS NOT NULL;
+CREATE TABLE next_ask_kind (
+    id INTEGER PRIMARY KEY,
+    step TEXT NOT NULL,
+    step_label TEXT NOT NULL,
+    offer TEXT NOT NULL DEFAULT '',
+    rule TEXT NOT NULL,
+    UNIQUE (step, step_label, offer, rule)
+);
+
+CREATE INDEX next_ask_rank ON next_ask(warmth DESC, score DESC, due_us) WHERE kind IS NOT NULL;
 
 CREATE TABLE next_ask_book (
     id INTEGER PRIMARY KEY CHECK (id = 1),
