@@ -1000,17 +1000,39 @@ def current_setup() -> tuple[Prepared, int, bool]:
     return Prepared(ladder, offers, pacing, stored.evidence_from_json(fresh)), gen, moved
 
 
+def _current_as_stored(now_us: int) -> Prepared | None:
+    """The setup the stored rows were scored with, when nothing needs a refresh (nothing
+    is written): None when the setup or evidence moved or any lead's row is stale."""
+    ladder, offers, pacing = _load_ladder(), _load_offers(), get_pacing()
+    gen, stored_setup, evidence_text, evidence_stale = stored.book_row()
+    if evidence_stale or evidence_text is None:
+        return None
+    if stored.setup_json(ladder, offers, pacing) != stored_setup:
+        return None
+    if stored.stale_leads(gen, now_us):
+        return None
+    return Prepared(ladder, offers, pacing, stored.evidence_from_json(evidence_text))
+
+
 def refresh(
     now: dt.datetime,
     *,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> Prepared:
-    """Bring every lead's stored next ask up to date as of ``now``, in one transaction;
-    the setup they are scored with. Raises ``OperationalError`` on a read-only book."""
+    """Bring every lead's stored next ask up to date as of ``now``, in one transaction
+    (none when nothing is stale); the setup they are scored with. Raises
+    ``OperationalError`` on a read-only book."""
     stored.flush_own_notes()
     now_us = to_us(now)
-    with database_proxy.atomic():
+    [(count,)] = _sql("SELECT count(*) FROM lead")
+    ready = _current_as_stored(now_us)
+    if ready is not None:
+        progress(count, count)
+        return ready
+    # the write lock first: another process's commit between this read and the write
+    # would otherwise make the write fail
+    with database_proxy.atomic("IMMEDIATE"):
         setup, gen, moved = current_setup()
         offsets = stored.offsets(setup)
         [(count,)] = _sql("SELECT count(*) FROM lead")
