@@ -6,8 +6,8 @@ change log writes those notes with the commit that made them: :func:`mark` runs 
 so a write and the marks it calls for are saved together or not at all. A note naming its
 leads marks those rows stale; one naming none, or too many to list (an import, a ladder
 change, a setting), moves the book's generation on, which makes every row stale. A write
-to what the evidence is computed from (yeses, asks, the ladder, offers, engagement) also
-marks the stored evidence stale: the next reader recomputes it and, if it moved, re-scores
+to what the evidence is computed from (yeses, asks, the ladder, engagement) also marks
+the stored evidence stale: the next reader recomputes it and, if it moved, re-scores
 every lead.
 """
 
@@ -24,11 +24,9 @@ IGNORED = frozenset(
     {"segment", "change_note", "forgotten_address", "import_change", "import_batch",
      "bulk_change", "bulk_deleted", "campaign", "tag_rule_yes", "next_ask", "next_ask_book"}
 )  # fmt: skip
-# What the evidence (acceptance rates, medians, offers used, the newest e-mail) is read from.
-EVIDENCE_TABLES = frozenset(
-    {ALL, "lead", "commitment", "ask", "step", "offer", "offer_link", "activity_event",
-     "setting"}
-)  # fmt: skip
+# What the evidence (acceptance rates, medians, offers used, the newest e-mail) is read
+# from: a lead's delete notes its yeses and asks too, so a status or a name is no reason.
+EVIDENCE_TABLES = frozenset({ALL, "commitment", "ask", "step", "activity_event"})
 
 
 class _Connection(Protocol):
@@ -41,7 +39,7 @@ def mark(conn: _Connection, change: Change) -> None:
     if not tables and not change.settings:
         return
     try:
-        if change.settings or not tables.isdisjoint(EVIDENCE_TABLES):
+        if not tables.isdisjoint(EVIDENCE_TABLES):
             conn.execute("UPDATE next_ask_book SET evidence_stale = 1 WHERE evidence_stale = 0")
         if change.leads is None or not change.leads or change.settings:
             conn.execute("UPDATE next_ask_book SET gen = gen + 1")
