@@ -37,6 +37,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby, pairwise, repeat, starmap
 from operator import attrgetter, itemgetter
@@ -72,7 +73,7 @@ from crm.book.interests import interest_topics_by_lead
 from crm.changes import note
 from crm.errors import NotFoundError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress, paused_cycle_collection
-from crm.store.db import close_thread_connection
+from crm.store.db import checked_for_writes, close_thread_connection
 from crm.store.models import database_proxy
 from crm.timefmt import iso
 
@@ -616,13 +617,13 @@ def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     """The suggestion for one lead (or why there is none), as the lead detail shows it:
     scored with the stored evidence (recomputed first if a write made it stale)."""
     stored.flush_own_notes()
-    try:
-        with database_proxy.atomic():
-            setup, _gen, _moved = current_setup()
-    except (OperationalError, sqlite3.OperationalError) as exc:
-        if "readonly" not in str(exc):
-            raise
-        setup = _setup()
+    setup = _current_as_stored(None)
+    if setup is None:
+        try:
+            with _storing():
+                setup, _gen, _moved = current_setup()
+        except _CannotStore:
+            setup = _setup()
     return _judge_one(lead_id, now, setup)
 
 
@@ -730,9 +731,7 @@ def todays_asks_page(
     with paused_cycle_collection():
         try:
             setup = refresh(now, progress=progress, cancel=cancel)
-        except (OperationalError, sqlite3.OperationalError) as exc:
-            if "readonly" not in str(exc):
-                raise
+        except _CannotStore:
             return _todays_asks(now, limit, per_group, progress, cancel)
         return _stored_page(now, limit, per_group, setup)
 
@@ -1000,18 +999,39 @@ def current_setup() -> tuple[Prepared, int, bool]:
     return Prepared(ladder, offers, pacing, stored.evidence_from_json(fresh)), gen, moved
 
 
-def _current_as_stored(now_us: int) -> Prepared | None:
+def _current_as_stored(now_us: int | None) -> Prepared | None:
     """The setup the stored rows were scored with, when nothing needs a refresh (nothing
-    is written): None when the setup or evidence moved or any lead's row is stale."""
+    is written): None when the setup or evidence moved or any lead's row is stale as of
+    ``now_us`` (None: the rows are not looked at)."""
     ladder, offers, pacing = _load_ladder(), _load_offers(), get_pacing()
     gen, stored_setup, evidence_text, evidence_stale = stored.book_row()
     if evidence_stale or evidence_text is None:
         return None
     if stored.setup_json(ladder, offers, pacing) != stored_setup:
         return None
-    if stored.stale_leads(gen, now_us):
+    if now_us is not None and stored.stale_leads(gen, now_us):
         return None
     return Prepared(ladder, offers, pacing, stored.evidence_from_json(evidence_text))
+
+
+class _CannotStore(Exception):
+    """The book takes no write now: read-only, or not known to be healthy."""
+
+
+@contextmanager
+def _storing() -> Iterator[None]:
+    """A write transaction for the stored next asks, taking the write lock first (another
+    process's commit between this read and the write would make it fail); raises
+    ``_CannotStore`` on a read-only or damaged book, which is never written to."""
+    if not checked_for_writes():
+        raise _CannotStore
+    try:
+        with database_proxy.atomic("IMMEDIATE"):
+            yield
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        if "readonly" in str(exc):
+            raise _CannotStore from exc
+        raise
 
 
 def refresh(
@@ -1021,8 +1041,8 @@ def refresh(
     cancel: CancelToken | None = None,
 ) -> Prepared:
     """Bring every lead's stored next ask up to date as of ``now``, in one transaction
-    (none when nothing is stale); the setup they are scored with. Raises
-    ``OperationalError`` on a read-only book."""
+    (none when nothing is stale); the setup they are scored with. Raises ``_CannotStore``
+    on a book that takes no write."""
     stored.flush_own_notes()
     now_us = to_us(now)
     [(count,)] = _sql("SELECT count(*) FROM lead")
@@ -1030,9 +1050,7 @@ def refresh(
     if ready is not None:
         progress(count, count)
         return ready
-    # the write lock first: another process's commit between this read and the write
-    # would otherwise make the write fail
-    with database_proxy.atomic("IMMEDIATE"):
+    with _storing():
         setup, gen, moved = current_setup()
         offsets = stored.offsets(setup)
         [(count,)] = _sql("SELECT count(*) FROM lead")

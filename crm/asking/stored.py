@@ -216,7 +216,6 @@ def book_row() -> tuple[int, str | None, str | None, bool]:
     """The generation, the setup and evidence as stored, and whether the evidence is stale."""
     found = _sql("SELECT gen, setup, evidence, evidence_stale FROM next_ask_book WHERE id = 1")
     if not found:
-        database_proxy.execute_sql("INSERT OR IGNORE INTO next_ask_book (id) VALUES (1)")
         return 1, None, None, True
     gen, setup, evidence, stale = found[0]
     return int(gen), setup, evidence, bool(stale)
@@ -224,8 +223,9 @@ def book_row() -> tuple[int, str | None, str | None, bool]:
 
 def save_book(gen: int, setup: str, evidence: str) -> None:
     database_proxy.execute_sql(
-        "UPDATE next_ask_book SET gen = ?, setup = ?, evidence = ?, evidence_stale = 0 "
-        "WHERE id = 1",
+        "INSERT INTO next_ask_book (id, gen, setup, evidence, evidence_stale) "
+        "VALUES (1, ?, ?, ?, 0) ON CONFLICT(id) DO UPDATE SET gen = excluded.gen, "
+        "setup = excluded.setup, evidence = excluded.evidence, evidence_stale = 0",
         [gen, setup, evidence],
     )
 

@@ -145,7 +145,8 @@ def print_json(data: Any) -> None:
 
 # Commands that only read the database. Every other command may write, so it first runs
 # SQLite's quick_check and refuses a damaged file (0.85 s of reading on a 143 MB one);
-# these open it without that check. ``backup`` checks the copy it made instead.
+# these open it without that check. ``backup`` checks the copy it made instead. ``suggest``
+# stores the next asks it had to compute, only once that check passed (``crm.asking.due``).
 READ_COMMANDS = frozenset(
     {"leads", "show", "log", "asks", "suggest", "offers", "funnel", "chart", "report",
      "imports", "backups", "export", "export-lead", "backup", "changes", "campaigns"}

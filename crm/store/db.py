@@ -135,6 +135,9 @@ class BookDatabase(SqliteDatabase):
         self.hold: BookLock | None = None
         self.identity: tuple[int, int] | None = None
         self.change_log = ChangeLog(self)
+        # quick_check passed on this connection's file in this process: a write that a
+        # read may make (a stored next ask) is safe
+        self.checked = False
 
     def _connect(self) -> sqlite3.Connection:
         conn = super()._connect()  # type: ignore[misc]  # peewee's stubs leave out _connect
@@ -246,6 +249,7 @@ def open_database(
             problems = _quick_check(db)
             if problems:
                 raise writes_refused_error(db_path, problems)
+            db.checked = True
         migrate(db, migrations, path=db_path)
     except (DatabaseTooNewError, DatabaseDamagedError):
         close_database(db)
@@ -268,6 +272,18 @@ def _quick_check(db: SqliteDatabase) -> list[str]:
         return []
     lines = [line.strip() for row in rows for line in row.splitlines()]
     return [line for line in lines if line and not line.startswith("***")]
+
+
+def checked_for_writes() -> bool:
+    """Whether the open book may take a write that a read makes (the stored next asks):
+    it passed ``quick_check`` in this process, which runs now if it has not. A damaged
+    book is never written to; its readers compute what they show instead."""
+    db = database_proxy.obj
+    if not isinstance(db, BookDatabase):
+        return True  # not a book opened by open_database: nothing promised about it
+    if not db.checked:
+        db.checked = not _quick_check(db)
+    return db.checked
 
 
 def close_database(db: SqliteDatabase) -> None:

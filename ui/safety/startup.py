@@ -146,6 +146,8 @@ def settle_health_check(startup: Startup, db: Any, db_path: Path, *, now: dt.dat
     offer a backup, and return the restored database, or None to quit."""
     problems = startup.check.problems() if startup.check is not None else []
     if not problems:
+        if startup.check is not None:
+            db.checked = True  # reads may now store what they computed (next asks)
         return db
     close_database(db)
     if not recover_damaged(db_path, damaged_error(db_path, problems), now=now):
