@@ -617,7 +617,8 @@ def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     """The suggestion for one lead (or why there is none), as the lead detail shows it:
     scored with the stored evidence (recomputed first if a write made it stale)."""
     stored.flush_own_notes()
-    setup = _current_as_stored(None)
+    found = _as_stored()
+    setup = found[0] if found is not None else None
     if setup is None:
         try:
             with _storing():
@@ -730,10 +731,10 @@ def todays_asks_page(
         cancel.raise_if_cancelled()
     with paused_cycle_collection():
         try:
-            setup = refresh(now, progress=progress, cancel=cancel)
+            setup, computed = _refreshed(now, progress, cancel)
         except _CannotStore:
             return _todays_asks(now, limit, per_group, progress, cancel)
-        return _stored_page(now, limit, per_group, setup)
+        return _stored_page(now, limit, per_group, setup, computed)
 
 
 def compute_asks_page(
@@ -999,19 +1000,20 @@ def current_setup() -> tuple[Prepared, int, bool]:
     return Prepared(ladder, offers, pacing, stored.evidence_from_json(fresh)), gen, moved
 
 
-def _current_as_stored(now_us: int | None) -> Prepared | None:
-    """The setup the stored rows were scored with, when nothing needs a refresh (nothing
-    is written): None when the setup or evidence moved or any lead's row is stale as of
-    ``now_us`` (None: the rows are not looked at)."""
+def _as_stored() -> tuple[Prepared, int] | None:
+    """The setup the stored rows were scored with, and their generation; None when the
+    ladder, offers, pacing or evidence moved since (nothing is written)."""
     ladder, offers, pacing = _load_ladder(), _load_offers(), get_pacing()
     gen, stored_setup, evidence_text, evidence_stale = stored.book_row()
     if evidence_stale or evidence_text is None:
         return None
     if stored.setup_json(ladder, offers, pacing) != stored_setup:
         return None
-    if now_us is not None and stored.stale_leads(gen, now_us):
-        return None
-    return Prepared(ladder, offers, pacing, stored.evidence_from_json(evidence_text))
+    return Prepared(ladder, offers, pacing, stored.evidence_from_json(evidence_text)), gen
+
+
+def _checked_already() -> bool:
+    return bool(getattr(database_proxy.obj, "checked", True))
 
 
 class _CannotStore(Exception):
@@ -1043,29 +1045,60 @@ def refresh(
     """Bring every lead's stored next ask up to date as of ``now``, in one transaction
     (none when nothing is stale); the setup they are scored with. Raises ``_CannotStore``
     on a book that takes no write."""
+    return _refreshed(now, progress, cancel, store_all=True)[0]
+
+
+def _refreshed(
+    now: dt.datetime,
+    progress: Progress,
+    cancel: CancelToken | None,
+    *,
+    store_all: bool = False,
+) -> tuple[Prepared, dict[int, stored.Stored]]:
+    """:func:`refresh`, but in a book not yet checked this process (a command that only
+    reads), a few stale leads are computed and returned rather than stored: a check reads
+    the whole file, and costs more than they do. ``store_all`` stores them anyway."""
     stored.flush_own_notes()
     now_us = to_us(now)
     [(count,)] = _sql("SELECT count(*) FROM lead")
-    ready = _current_as_stored(now_us)
-    if ready is not None:
-        progress(count, count)
-        return ready
+    found = _as_stored()
+    if found is not None:
+        setup, gen = found
+        stale = stored.stale_leads(gen, now_us)
+        if not stale:
+            progress(count, count)
+            return setup, {}
+        if not store_all and not _checked_already() and len(stale) <= BLOCK_LEADS:
+            computed = _computed_listed(now, stale, setup, gen, stored.offsets(setup))
+            progress(count, count)
+            return setup, computed
     with _storing():
         setup, gen, moved = current_setup()
         offsets = stored.offsets(setup)
         [(count,)] = _sql("SELECT count(*) FROM lead")
-        stale: list[int] | None = None
+        listed: list[int] | None = None
         if not moved:
-            stale = stored.stale_leads(gen, now_us)
-            if len(stale) > _WHOLE_SHARE * count:
-                stale = None
-        if stale is None:
+            listed = stored.stale_leads(gen, now_us)
+            if len(listed) > _WHOLE_SHARE * count:
+                listed = None
+        if listed is None:
             stored.clear()
             _store_every_lead(now, setup, gen, offsets, progress, cancel)
         else:
-            _store_listed(now, stale, setup, gen, offsets)
+            _store_listed(now, listed, setup, gen, offsets)
             progress(count, count)
-    return setup
+    return setup, {}
+
+
+def _computed_listed(
+    now: dt.datetime, lead_ids: list[int], setup: Prepared, gen: int, offsets: Sequence[int]
+) -> dict[int, stored.Stored]:
+    """The rows of these leads, computed as :func:`_store_listed` would store them."""
+    ids = {"ids": json.dumps(lead_ids)}
+    rows = _load_rows(_LISTED, ids, span=None)
+    engagement = load_engagement(now, eligible=(_LISTED_ENGAGEMENT, ids))
+    judged = _judged_rows(rows, engagement, setup, to_us(now), gen, offsets)
+    return {r[0]: r for r in judged}
 
 
 def _store_listed(
@@ -1146,12 +1179,24 @@ def _judged_rows(
 
 
 def _stored_page(
-    now: dt.datetime, limit: int | None, per_group: int | None, setup: Prepared
+    now: dt.datetime,
+    limit: int | None,
+    per_group: int | None,
+    setup: Prepared,
+    computed: Mapping[int, stored.Stored],
 ) -> AsksPage:
-    """The page from the stored rows: one query over the due ones in rank order; the
-    leads shown are run through the engine again, so their texts are worded as of now."""
-    ranked = stored.due_rows(to_us(now), to_us(end_of_day(now)))
+    """The page from the stored rows, with ``computed`` rows in place of the stored ones of
+    their leads: one query over the due ones in rank order; the leads shown are run through
+    the engine again, so their texts are worded as of now."""
+    now_us, horizon = to_us(now), to_us(end_of_day(now))
     kinds = stored.kinds()
+    ranked: list[tuple[int, float, int]]
+    if computed:
+        ranked = _merged(
+            stored.due_rows(now_us, horizon, ranks=True), computed, kinds, now_us, horizon
+        )
+    else:
+        ranked = stored.due_rows(now_us, horizon)
     # each kind's ask (step, offer, variant): kinds differ also by step label and rule
     ask_of = {
         kind: (step, offer, VARIANTS.get(rule, ""))
@@ -1207,6 +1252,47 @@ def _stored_page(
         setup.pacing.daily_ask_limit,
         len(setup.free),
     )
+
+
+def _merged(
+    rows: list[tuple[Any, ...]],
+    computed: Mapping[int, stored.Stored],
+    kinds: dict[int, tuple[str, str, str | None, str]],
+    now_us: int,
+    horizon: int,
+) -> list[tuple[int, float, int]]:
+    """The stored due rows (with their warmth and due time) less the leads ``computed``
+    has rows for, and those rows' due suggestions, in rank order; a computed suggestion
+    of a kind not stored yet gets a number below zero in ``kinds``."""
+    kind_of = {words: kind for kind, words in kinds.items()}
+    ranked = [r for r in rows if r[0] not in computed]
+    for (
+        lead_id,
+        _gen,
+        _at,
+        _until,
+        rule,
+        step,
+        label,
+        offer,
+        due_us,
+        score,
+        warmth,
+        _off,
+    ) in computed.values():
+        if step is None:
+            continue
+        due = now_us if due_us is None else due_us
+        if due >= horizon:
+            continue
+        words = (step, label, offer, rule)
+        kind = kind_of.get(words)
+        if kind is None:
+            kind = kind_of[words] = -len(kind_of) - 1
+            kinds[kind] = words
+        ranked.append((lead_id, score, kind, warmth, due))
+    ranked.sort(key=lambda r: (-r[3], -r[1], r[4], r[0]))
+    return [(r[0], r[1], r[2]) for r in ranked]
 
 
 def _worded(now: dt.datetime, lead_ids: list[int], setup: Prepared) -> dict[int, TodayItem]:

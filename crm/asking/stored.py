@@ -22,7 +22,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any, cast
+from typing import Any
 
 from crm.asking.rows import DAY_US
 from crm.asking.suggest import (
@@ -300,16 +300,18 @@ def write(rows: Sequence[Stored]) -> None:
 
 
 _DUE_SQL = """
-SELECT lead_id, score, kind FROM next_ask
+SELECT lead_id, score, kind{ranks} FROM next_ask
  WHERE kind IS NOT NULL AND coalesce(due_us, :now) < :horizon
  ORDER BY warmth DESC, score DESC, coalesce(due_us, :now), lead_id
 """
 
 
-def due_rows(now_us: int, horizon: int) -> list[tuple[int, float, int]]:
+def due_rows(now_us: int, horizon: int, *, ranks: bool = False) -> list[tuple[Any, ...]]:
     """Every suggestion due before ``horizon``, best first (warmest, best score, most
-    overdue, lowest lead id): (lead id, score, kind)."""
-    return cast("list[tuple[int, float, int]]", _sql(_DUE_SQL, {"now": now_us, "horizon": horizon}))
+    overdue, lowest lead id): (lead id, score, kind), and with ``ranks`` its warmth and
+    due time."""
+    sql = _DUE_SQL.format(ranks=", warmth, coalesce(due_us, :now)" if ranks else "")
+    return _sql(sql, {"now": now_us, "horizon": horizon})
 
 
 def stored_rows() -> dict[int, Stored]:

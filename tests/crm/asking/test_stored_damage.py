@@ -3,6 +3,7 @@ storing it, and a book that passed its check stores its next asks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from contextlib import suppress
 from pathlib import Path
@@ -57,3 +58,22 @@ def test_today_on_a_damaged_book_writes_nothing(db_path, now) -> None:
     finally:
         close_database(db)
     assert _digest(db_path) == before
+
+
+def test_an_unchecked_book_computes_a_few_stale_leads_without_storing_them(db_path, now) -> None:
+    _book(db_path, now)
+    db = open_database(db_path)
+    try:
+        db.checked = True
+        due.todays_asks_page(now, 5)  # every row stored
+        db.checked = False  # as a command that only reads opens it
+        lead_id = 7
+        due.snooze(lead_id, now + dt.timedelta(days=3), now=now)
+        before = stored.stored_rows()
+        page = due.todays_asks_page(now, 400)
+        assert page == due.compute_asks_page(now, 400)
+        assert lead_id not in {item.lead_id for item in page.items}
+        assert stored.stored_rows() == before  # the snoozed lead's row is still the old one
+        assert not db.checked
+    finally:
+        close_database(db)
