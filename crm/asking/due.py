@@ -974,6 +974,9 @@ class _Judge:
 # With more stale leads than this share of the book, every lead is recomputed by id
 # blocks (each block's histories read by range) rather than by lists of ids.
 _WHOLE_SHARE = 0.2
+# A book not checked in this process computes up to this many stale leads without storing
+# them: about what its whole-file check would cost on a big book.
+_COMPUTED_AT_MOST = 4096
 _LISTED = (
     "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id "
     "WHERE l.id IN (SELECT value FROM json_each(:ids))"
@@ -1068,7 +1071,7 @@ def _refreshed(
         if not stale:
             progress(count, count)
             return setup, {}
-        if not store_all and not _checked_already() and len(stale) <= BLOCK_LEADS:
+        if not store_all and not _checked_already() and len(stale) <= _COMPUTED_AT_MOST:
             computed = _computed_listed(now, stale, setup, gen, stored.offsets(setup))
             progress(count, count)
             return setup, computed
