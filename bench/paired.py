@@ -1,0 +1,100 @@
+"""Figures paired with their floors: run in alternating rounds (floor, figure, floor, ...).
+
+These machines are shared: one slow moment moves a single timing, and a floor measured once
+at the start makes every later ratio inflate or shrink with the load. So each figure here
+is timed right after its own floor, round after round, and what is quoted is the median of
+the per-round ratios, with their min and max beside it.
+
+    pair = Paired("import, empty book", "csv.reader + executemany")
+    for _ in range(rounds):
+        pair.add(figure=..., floor=...)
+    print(pair.line(goal=3))
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Paired:
+    """One figure and its floor, one (figure, floor) pair per round."""
+
+    name: str
+    floor_name: str
+    unit: str = "s"
+    figures: list[float] = field(default_factory=list)
+    floors: list[float] = field(default_factory=list)
+
+    def add(self, figure: float, floor: float) -> float:
+        """Record one round; returns its ratio (for a progress line)."""
+        self.figures.append(figure)
+        self.floors.append(floor)
+        return figure / floor
+
+    @property
+    def ratios(self) -> list[float]:
+        return [f / b for f, b in zip(self.figures, self.floors, strict=True)]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    def ok(self, goal: float) -> bool:
+        return self.median <= goal
+
+    def _time(self, values: Sequence[float]) -> str:
+        scale, unit = (1000.0, "ms") if self.unit == "ms" else (1.0, "s")
+        return f"{statistics.median(values) * scale:.{0 if unit == 'ms' else 2}f} {unit}"
+
+    def line(self, goal: float | None = None) -> str:
+        """``name: 4.1 s vs floor 1.4 s; ratio median 2.9x (min 2.7x, max 3.3x, 3 rounds)``."""
+        r = self.ratios
+        text = (
+            f"{self.name}: {self._time(self.figures)} vs {self.floor_name} "
+            f"{self._time(self.floors)}; ratio median {statistics.median(r):.2f}x "
+            f"(min {min(r):.2f}x, max {max(r):.2f}x, {len(r)} rounds)"
+        )
+        if goal is not None:
+            text += f"; goal <= {goal:g}x: {'ok' if self.ok(goal) else 'OVER'}"
+        return text
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds ``fn`` took, and what it returned."""
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def run_process(
+    cmd: Sequence[str],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 1800,
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Wall-clock seconds of a whole child process, start to exit, and its result.
+
+    A whole process is what a user waits for: interpreter start, imports, the work, exit.
+    A failed process stops the benchmark with its error, never a figure.
+    """
+    started = time.perf_counter()
+    result = subprocess.run(
+        list(cmd),
+        capture_output=True,
+        text=True,
+        env=env or dict(os.environ),
+        cwd=cwd,
+        timeout=timeout,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return elapsed, result
