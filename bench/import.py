@@ -30,7 +30,6 @@ import datetime as dt
 import itertools
 import json
 import random
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -213,11 +212,15 @@ def longest_gap(path: Path, now: dt.datetime) -> float:
 CLI = [sys.executable, "-m", "crm"]
 
 
+PEAK_RSS_MB: list[float] = []
+
+
 def cli_import(book: Path, csv_path: Path, *extra: str) -> tuple[float, dict]:
     """Whole-process seconds of ``smallyes-cli --db BOOK import FILE --json``, and its JSON."""
     took, run = run_process(
         [*CLI, "--db", str(book), "import", str(csv_path), "--json", *extra], cwd=ROOT
     )
+    PEAK_RSS_MB.append(run.max_rss_mb)
     return took, json.loads(run.stdout)
 
 
@@ -280,7 +283,7 @@ def main() -> int:
         cli_import(dry_book, csv_path)
         base = floor(csv_path, folder / "floor.db")
         writes.add(replay_writes(dry_book, folder / "replay.db"), base)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rss = max(PEAK_RSS_MB)
     counts = {
         k: {n: v.get(n) for n in ("created", "updated", "unchanged", "rejected")}
         for k, v in reports.items()

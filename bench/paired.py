@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,27 +75,36 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+@dataclass(frozen=True)
+class Process:
+    """What one child process printed, and its own peak memory."""
+
+    stdout: str
+    stderr: str
+    max_rss_mb: float
+
+
 def run_process(
-    cmd: Sequence[str],
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 1800,
-) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Wall-clock seconds of a whole child process, start to exit, and its result.
+    cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, Process]:
+    """Wall-clock seconds of a whole child process, start to exit, and what it printed.
 
     A whole process is what a user waits for: interpreter start, imports, the work, exit.
-    A failed process stops the benchmark with its error, never a figure.
+    Its peak RSS is its own (``wait4``): the children's figure from ``getrusage`` would
+    count pages a large parent shares with a child until it execs. A failed process stops
+    the benchmark with its error, never a figure.
     """
-    started = time.perf_counter()
-    result = subprocess.run(
-        list(cmd),
-        capture_output=True,
-        text=True,
-        env=env or dict(os.environ),
-        cwd=cwd,
-        timeout=timeout,
-    )
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            list(cmd), stdout=out, stderr=err, text=True, env=env or dict(os.environ), cwd=cwd
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = Process(out.read(), err.read(), usage.ru_maxrss / 1024)
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({child.returncode}):\n{result.stderr[-2000:]}")
     return elapsed, result
