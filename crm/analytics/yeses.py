@@ -113,6 +113,7 @@ def read_yeses(
         history = firsts if since is None else {}
         takes: dict[int, tuple[str, float, int]] | None = None
         mask = 0
+        last_at = ""
         free = None
         # The latest small yes so far: its time, the highest level at that time, and the
         # same for the time before it (a major step's "before" is strictly earlier).
@@ -124,8 +125,8 @@ def read_yeses(
             if since is not None:
                 if i not in history:
                     history[i] = (at, jd)
-                if offer_id is not None and free is None:
-                    free = _free(offer_id, free_offers, majors[i])
+                if free is None and offer_id in free_offers and not majors[i]:
+                    free = offer_id
                 if at < since:
                     continue
             if majors[i]:
@@ -140,9 +141,10 @@ def read_yeses(
             if i not in firsts:
                 firsts[i] = (at, jd)
                 mask |= 1 << i
+                last_at = at
             if offer_id is not None:
-                if since is None and free is None:
-                    free = _free(offer_id, free_offers, majors[i])
+                if free is None and since is None and offer_id in free_offers and not majors[i]:
+                    free = offer_id
                 if takes is None:
                     takes = {offer_id: (at, jd, levels[i])}
                 elif offer_id not in takes:
@@ -164,7 +166,20 @@ def read_yeses(
             if hi[0] >= lo[0]:
                 velocity[i].append(hi[1] - lo[1])
         if takes is not None:
-            _tally_takes(takes, firsts, levels, majors, mask & major_mask, offers)
+            for offer_id, (t0, jd0, level0) in takes.items():
+                tally = offers.get(offer_id)
+                if tally is None:
+                    tally = offers[offer_id] = OfferTally()
+                tally.takers += 1
+                if last_at <= t0:
+                    continue  # nothing was first taken after it
+                for i, (at, jd) in firsts.items():
+                    if at > t0 and levels[i] > level0:
+                        tally.went_further += 1
+                        tally.days_to_next.append(jd - jd0)
+                        break
+                if mask & major_mask and any(majors[i] and f[0] > t0 for i, f in firsts.items()):
+                    tally.reached_major += 1
     took = [0] * n
     tops: dict[tuple[str, int], int] = {}
     for (month, mask), leads in by_month_mask.items():
@@ -183,33 +198,3 @@ def read_yeses(
         first_free=first_free,
         firsts=lead_firsts,
     )
-
-
-def _free(offer_id: int, free_offers: frozenset[int], major: bool) -> int | None:
-    """``offer_id`` when a yes about it at a step of that kind is a free offer taken."""
-    return offer_id if offer_id in free_offers and not major else None
-
-
-def _tally_takes(
-    takes: dict[int, tuple[str, float, int]],
-    firsts: dict[int, FirstYes],
-    levels: list[int],
-    majors: list[bool],
-    any_major: int,
-    offers: dict[int, OfferTally],
-) -> None:
-    """One lead's offers: the earliest higher step first taken after each (``firsts`` is
-    in time order, so the first that qualifies is the earliest), and whether a major one
-    was."""
-    for offer_id, (t0, jd0, level0) in takes.items():
-        tally = offers.get(offer_id)
-        if tally is None:
-            tally = offers[offer_id] = OfferTally()
-        tally.takers += 1
-        for i, (at, jd) in firsts.items():
-            if at > t0 and levels[i] > level0:
-                tally.went_further += 1
-                tally.days_to_next.append(jd - jd0)
-                break
-        if any_major and any(majors[i] and f[0] > t0 for i, f in firsts.items()):
-            tally.reached_major += 1
