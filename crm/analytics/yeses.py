@@ -47,7 +47,7 @@ class YesesRead:
     # (month of the lead's first yes in view, the lead's highest level in view) -> leads
     tops: dict[tuple[str, int], int]
     # per pair (i, i + 1): days from the first yes at i to the first at i + 1, over the leads
-    # that took both in that order
+    # that took both, the higher one no earlier than the lower
     velocity: tuple[list[float], ...]
     offers: dict[int, OfferTally]  # offer id -> its takers' numbers
     # major step index -> (level of the latest small yes before its first yes, or None) -> leads
