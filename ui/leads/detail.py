@@ -52,7 +52,6 @@ from crm.book.leads import (
 )
 from crm.book.other_emails import add_other_email, remove_other_email
 from crm.book.sales import SaleRow, lead_sales, revenue_words
-from crm.book.tag_rules import tag_lead_by_hand
 from crm.book.timeline import add_note, get_timeline
 from crm.errors import NotFoundError, SmallyesError
 from crm.importing.activity.store import ENGAGEMENT_DAYS, Engagement, engagement
@@ -726,6 +725,8 @@ class LeadDetail(QWidget):
             self.note_edit.clear()
 
     def add_tag(self, name: str) -> None:
+        from crm.book.tag_rules import tag_lead_by_hand  # with its rules: not before a tag
+
         # A refused tag stays in the field to be shortened, not typed again.
         if self._run(lambda lead_id: tag_lead_by_hand(lead_id, [name], now=self._clock())):
             self.tag_edit.clear()

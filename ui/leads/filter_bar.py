@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.analytics.funnel import FunnelFilter
 from crm.asking.ladder import get_ladder
 from crm.book.filters import LeadFilter
 from crm.book.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tags
@@ -445,6 +444,8 @@ class FilterBar(QWidget):
         if chart is not None and chart.offer:
             parts.append(f"Took “{chart.offer}”")
         if chart is not None and (chart.yes_since or chart.yes_until):
+            from crm.analytics.funnel import FunnelFilter  # the funnel's words, when needed
+
             period = FunnelFilter(since=chart.yes_since, until=chart.yes_until).period_text()
             parts.append(f"yes dated {period}")
         text = " · ".join(parts)
