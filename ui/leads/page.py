@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.asking.asks import record_ask
 from crm.asking.ladder import get_ladder
 from crm.book.filters import LeadFilter
 from crm.book.leads import (
@@ -40,7 +39,6 @@ from crm.book.leads import (
     restore_deleted,
 )
 from crm.book.offers import list_offers
-from crm.book.timeline import record_commitment
 from crm.changes import EVERYTHING, LEAD_TABLES, Change
 from crm.errors import NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress
@@ -556,10 +554,14 @@ class LeadsPage(QWidget):
         self.sig_status_message.emit(f"Added {lead.display_name}")
 
     def log_yes(self) -> None:
+        from crm.book.timeline import record_commitment  # loaded by the first yes logged
+
         self._log(dialogs.LogYesDialog, record_commitment, "their yes", "Logged a yes for")
 
     def log_ask(self) -> None:
         """Record an ask the owner made (any step, offer and time); it waits for an answer."""
+        from crm.asking.asks import record_ask
+
         self._log(dialogs.LogAskDialog, record_ask, "your ask", "Logged an ask to")
 
     def _log(
