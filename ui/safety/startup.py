@@ -43,7 +43,6 @@ from crm.store.db import close_database, open_database
 from crm.store.lock import InstanceLock, acquire_instance_lock
 from crm.store.problems import known_storage_problem
 from ui import errors
-from ui.safety import dialogs
 from ui.safety.instance import ask_first_instance_to_show
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,8 @@ def choose_damage_remedy(
     parent: QWidget | None, db_path: Path, damaged: DatabaseDamagedError
 ) -> Path | None:
     """Ask what to do about a damaged database: the backup file to restore, or None."""
+    from ui.safety import dialogs  # only a damaged book needs them
+
     newest = newest_good_backup(db_path)
     choice = dialogs.ask_damaged_action(damaged.user_message, newest)
     if choice == dialogs.RESTORE and newest is not None:
