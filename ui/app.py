@@ -128,24 +128,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     # painted and runs beside the window. Until it passes every write waits for it (and
     # the daily backup waits for a clean result); a damaged file refuses every write,
     # closes the window and the restore is offered.
+    gate = startup.check  # None once a restored file, checked by the restore, is open
     try:
         session = _Session(db, startup.lock)
     except Exception as exc:
         # Damage the probe missed can break the first page itself: the full check decides.
-        if known_storage_problem(exc) is None or startup.check is None:
-            raise
-        if not startup.check.problems():
+        if known_storage_problem(exc) is None or gate is None or not gate.problems():
             raise
         restored = settle_health_check(startup, db, database_path(db), now=utc_now())
         if restored is None:
             return 1
+        gate = None
         session = _Session(restored, startup.lock)
     window = session.window
     poll = QTimer()
     poll.setInterval(30)
 
     def settle() -> None:
-        check = startup.check
+        check = gate
         if check is not None and not check.done:
             return
         poll.stop()
@@ -186,8 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             QTimer.singleShot(0, report)
 
     def start_check() -> None:
-        if startup.check is not None:
-            startup.check.start()
+        if gate is not None:
+            gate.start()
         poll.start()
 
     window.leads_page.sig_first_rows_painted.connect(start_check)

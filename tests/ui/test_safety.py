@@ -344,6 +344,24 @@ def test_damage_that_breaks_the_first_page_is_found_before_the_window_shows(
     assert not closed
 
 
+def test_a_book_restored_before_the_window_is_not_offered_again(qapp, db_path, now, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    import ui.app
+
+    _damaged_with_backup(db_path, now, how=lambda p: damage(p, pages=(8, 12)))
+    asked: list[str] = []
+    monkeypatch.setattr(ui.app, "configure_logging", lambda: None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(
+        dialogs_mod, "ask_damaged_action", lambda message, _newest: asked.append(message) or RESTORE
+    )
+    QTimer.singleShot(1500, lambda: qapp.exit(0))  # the window stays up this long
+    assert ui.app.main(["--db", str(db_path)]) == 0
+    assert len(asked) == 1  # the restored file passed its own check: no second offer
+    assert lead_count(db_path) == 300
+
+
 def test_a_healthy_database_passes_the_settled_check(qapp, db, db_path, now, monkeypatch):
     monkeypatch.setattr(dialogs_mod, "ask_damaged_action", lambda *_a: pytest.fail("asked"))
     start = startup_checks(db_path, now=now)
