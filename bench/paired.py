@@ -84,6 +84,17 @@ class Process:
     max_rss_mb: float
 
 
+def child_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a timed child: as a user's, with compiled modules cached.
+
+    ``PYTHONDONTWRITEBYTECODE`` (set in some shells and containers) would make every child
+    compile every module again, a cost an installed Smallyes never pays.
+    """
+    env = dict(os.environ if base is None else base)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_process(
     cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> tuple[float, Process]:
@@ -97,7 +108,7 @@ def run_process(
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(
-            list(cmd), stdout=out, stderr=err, text=True, env=env or dict(os.environ), cwd=cwd
+            list(cmd), stdout=out, stderr=err, text=True, env=child_env(env), cwd=cwd
         )
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_db import ROOT, demo_db
-from paired import Paired
+from paired import Paired, child_env
 
 GOAL = 3.0
 
@@ -46,7 +46,7 @@ def main() -> int:
     args = parser.parse_args()
     db = args.db or demo_db()
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}
+        env = child_env({**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home})
         env.setdefault("QT_QPA_PLATFORM", "offscreen" if "DISPLAY" not in env else "xcb")
         app_cmd = [sys.executable, "-m", "ui", "--db", str(db), "--exit-after-show"]
         floor_cmd = [sys.executable, str(ROOT / "bench" / "floor_window.py")]
