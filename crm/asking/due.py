@@ -73,7 +73,7 @@ from crm.book.interests import interest_topics_by_lead
 from crm.changes import note
 from crm.errors import NotFoundError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress, paused_cycle_collection
-from crm.store.db import checked_for_writes, close_thread_connection
+from crm.store.db import checked_for_writes, close_thread_connection, writes_known_safe
 from crm.store.models import database_proxy
 from crm.timefmt import iso
 
@@ -1015,10 +1015,6 @@ def _as_stored() -> tuple[Prepared, int] | None:
     return Prepared(ladder, offers, pacing, stored.evidence_from_json(evidence_text)), gen
 
 
-def _checked_already() -> bool:
-    return bool(getattr(database_proxy.obj, "checked", True))
-
-
 class _CannotStore(Exception):
     """The book takes no write now: read-only, or not known to be healthy."""
 
@@ -1071,7 +1067,7 @@ def _refreshed(
         if not stale:
             progress(count, count)
             return setup, {}
-        if not store_all and not _checked_already() and len(stale) <= _COMPUTED_AT_MOST:
+        if not store_all and not writes_known_safe() and len(stale) <= _COMPUTED_AT_MOST:
             computed = _computed_listed(now, stale, setup, gen, stored.offsets(setup))
             progress(count, count)
             return setup, computed
