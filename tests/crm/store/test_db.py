@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crm.errors import DatabaseTooNewError, StorageError
-from crm.store.db import close_database, open_database, schema_version
+from crm.store.db import NEW_BOOK_PAGE_SIZE, close_database, open_database, schema_version
 from crm.store.migrations import MIGRATIONS
 from crm.store.paths import resolve_db_path
 
@@ -207,3 +207,34 @@ def test_a_full_disk_during_an_import_is_named_and_nothing_is_stored(db, tmp_pat
     assert known is not None
     assert known.user_message.startswith("The disk is full: free some space")
     assert Lead.select().count() == 0
+
+
+def test_a_new_book_gets_16k_pages_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    close_database(open_database(path))
+    db = open_database(path)  # reopening changes nothing
+    try:
+        assert db.execute_sql("PRAGMA page_size").fetchone()[0] == NEW_BOOK_PAGE_SIZE
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        close_database(db)
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+
+
+def test_an_existing_book_keeps_its_page_size(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA page_size = 4096")
+    con.execute("PRAGMA journal_mode = wal")
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    con.close()
+    db = open_database(path)
+    try:
+        assert db.execute_sql("PRAGMA page_size").fetchone()[0] == 4096
+        assert schema_version(db) == len(MIGRATIONS)
+    finally:
+        close_database(db)
