@@ -619,6 +619,16 @@ def _v13_campaigns(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+def _v14_lighter_indexes(db: SqliteDatabase) -> None:
+    """No query reads leads by first name alone (the name sort uses ``lead_last_name``),
+    and most yeses have no offer: an import stops paying for either."""
+    db.execute_sql("DROP INDEX IF EXISTS lead_first_name")
+    db.execute_sql("DROP INDEX IF EXISTS commitment_offer")
+    db.execute_sql(
+        "CREATE INDEX commitment_offer ON commitment(offer_id) WHERE offer_id IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -633,4 +643,5 @@ MIGRATIONS: list[Migration] = [
     _v11_change_notes,
     _v12_bulk_changes,
     _v13_campaigns,
+    _v14_lighter_indexes,
 ]

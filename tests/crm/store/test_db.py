@@ -238,3 +238,31 @@ def test_an_existing_book_keeps_its_page_size(tmp_path: Path) -> None:
         assert schema_version(db) == len(MIGRATIONS)
     finally:
         close_database(db)
+
+
+def test_the_lighter_indexes_still_serve_their_queries(db) -> None:
+    """v14 dropped lead_first_name and made commitment_offer partial: the name sort and
+    the offer filter still use an index, and the offers' steps no longer scan every yes."""
+    from crm.asking.due import _OFFER_STEPS_SQL
+    from crm.book.leads import LeadQuery, SortKey, list_leads
+    from crm.store.models import database_proxy
+
+    names = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "lead_first_name" not in names
+    conn = database_proxy.connection()
+    traced: list[str] = []
+    conn.set_trace_callback(traced.append)
+    try:
+        list_leads(LeadQuery(sort=SortKey.NAME), limit=50)
+        list_leads(LeadQuery(offer="Guide"), limit=50)
+    finally:
+        conn.set_trace_callback(None)
+    by_name, by_offer = (s for s in traced if s.lstrip().startswith("SELECT l.id"))
+
+    def plan(sql: str) -> str:
+        return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
+
+    assert "INDEX lead_last_name" in plan(by_name)
+    assert "TEMP B-TREE FOR ORDER BY" not in plan(by_name)
+    assert "INDEX commitment_offer" in plan(by_offer)
+    assert "INDEX commitment_offer" in plan(_OFFER_STEPS_SQL)
