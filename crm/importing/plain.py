@@ -22,6 +22,7 @@ from typing import NamedTuple
 from crm.book.emails import _PLAIN
 from crm.book.leads import SUPPRESSED, LeadStatus
 from crm.importing.mapping import Target
+from crm.importing.merge import json_key
 from crm.importing.normalise import _lead_values, _status, _tags
 from crm.importing.plan import Plan
 from crm.importing.values import _ZERO_DATES, unescape_cell
@@ -70,10 +71,10 @@ def plain_rows(plan: Plan) -> Callable[[int, list[str], int | None], PlainRow | 
         return None  # each lead gets a status event: the full path writes it
     width, email_at, now_text = plan.width, plan.email, plan.now_text
     custom_cells, batch_tag = plan.custom_cells, plan.batch_tag
-    json_keys = [encode_basestring(name) + ": " for name in plan.custom_names]
+    json_keys = [json_key(name) for name in plan.custom_names]
     has_status, has_tags = bool(plan.status), bool(plan.tags)
     default_status, default_raw = plan.default_status, plan.default_raw
-    raw_json = ", " + encode_basestring("status_raw") + ": "
+    raw_json = "," + json_key("status_raw")
     # every date cell is checked (one that does not read warns); the consent time is the
     # first non-empty cell of the first target in _CONSENT_ORDER that has one
     date_columns = [index for columns in plan.dates.values() for index, _, _ in columns]
@@ -123,11 +124,9 @@ def plain_rows(plan: Plan) -> Callable[[int, list[str], int | None], PlainRow | 
             for i, text in enumerate(cells)
             if text
         ]
-        custom = "{" + ", ".join(parts)
+        custom = "{" + ",".join(parts)
         if status_raw:
-            custom = (custom + raw_json if parts else custom + raw_json[2:]) + encode_basestring(
-                status_raw
-            )
+            custom += (raw_json if parts else raw_json[1:]) + encode_basestring(status_raw)
         custom += "}"
         tags = _tags(plan, fields) if has_tags else []
         if batch_tag:
