@@ -92,7 +92,8 @@ def test_the_fast_path_is_taken_and_tags_a_batch_the_same(
 # -- generated files
 
 MAILCHIMP = (
-    "Email Address,First Name,Last Name,Company,OPTIN_TIME,CONFIRM_TIME,MEMBER_RATING,NOTES,TAGS"
+    "Email Address,First Name,Last Name,Company,OPTIN_TIME,CONFIRM_TIME,MEMBER_RATING,NOTES,TAGS,"
+    "Discount %"
 ).split(",")
 KIT = "first_name,last_name,email,created_at,status,tags".split(",")
 
@@ -135,12 +136,15 @@ DATES = _mostly(
         "soon",
     ],
 )
-TEXTS = _mostly(["", "x", "Café", "3"], ["'+44 20 7946 0958", "two\nlines", 'said "maybe"', " "])
+TEXTS = _mostly(
+    ["", "x", "Café", "3", "50%"],
+    ["'+44 20 7946 0958", "two\nlines", 'said "maybe"', " ", "%s", "back\\slash"],
+)
 TAGS = _mostly(["", '"VIP"', '"VIP","Café club"'], ["vip", '"Workshop, Spring 2024"'])
 STATUSES = _mostly(["active", "inactive"], ["cancelled", "bounced", "", "weird", "Active"])
 
 MAILCHIMP_ROWS = st.lists(
-    st.tuples(EMAILS, NAMES, NAMES, TEXTS, DATES, DATES, TEXTS, TEXTS, TAGS), max_size=25
+    st.tuples(EMAILS, NAMES, NAMES, TEXTS, DATES, DATES, TEXTS, TEXTS, TAGS, TEXTS), max_size=25
 )
 KIT_ROWS = st.lists(st.tuples(NAMES, NAMES, EMAILS, DATES, STATUSES, TAGS), max_size=25)
 
@@ -195,7 +199,7 @@ def test_plain_generated_rows_take_the_fast_path(
 ) -> None:
     """The generated files above do reach the fast path: the comparison is not empty."""
     rows = [
-        (f"p{i}@example.com", "Ann", "Lee", "", "2021-03-15 02:27:01", "", "3", "", '"VIP"')
+        (f"p{i}@example.com", "Ann", "Lee", "", "2021-03-15 02:27:01", "", "3", "", '"VIP"', "5%")
         for i in range(10)
     ]
     path = tmp_path / "subscribed_members_export_1a2b3c.csv"
