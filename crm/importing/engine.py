@@ -706,8 +706,8 @@ class _Heartbeat:
 def _no_gc() -> Iterator[None]:
     """The cycle collector paused: an import allocates millions of short-lived objects
     that hold no cycles, and every collection would walk the ones still alive for nothing.
-    Reference counting still frees them; what a collection would have found waits for the
-    next one after the import."""
+    Reference counting still frees them; what a collection would have found (in any thread:
+    the collector is the process's) waits for the next one after the import."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
