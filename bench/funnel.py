@@ -12,7 +12,8 @@
   numbers are computed. Goal: no pause a user would see (< 0.1 s).
 
 The demo database is made with ``smallyes-cli demo --leads 100000`` when it is missing.
-Timings are the best of ``--rounds`` runs, interleaved so both sides see the same machine.
+The numbers alternate with their floors (floor, funnel, floor, funnel, ...): the ratio
+quoted is the median of those pairs, with min and max. Charts are the best of their runs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from paired import Paired, timed  # noqa: E402
 
 FLOOR_SQL = "SELECT lead_id, step_id, min(at) FROM commitment GROUP BY lead_id, step_id"
 STEP_COUNT_SQL = (
@@ -85,21 +89,19 @@ def bench_numbers(path: Path, rounds: int) -> None:
 
     # Warm the page cache for all three before timing.
     floor(), step_count(), funnel_json()
-    t_floor = t_count = t_funnel = float("inf")
+    whole = Paired("funnel whole JSON", "GROUP BY lead_id, step_id", unit="ms")
+    versus_count = Paired("funnel whole JSON", "GROUP BY step_id (distinct)", unit="ms")
+    revenue = Paired("  of which revenue alone", "GROUP BY lead_id, step_id", unit="ms")
     for _ in range(rounds):
-        t_floor = min(t_floor, best(floor, 1))
-        t_count = min(t_count, best(step_count, 1))
-        t_funnel = min(t_funnel, best(funnel_json, 1))
-    print(f"floor  GROUP BY lead_id, step_id   {t_floor * 1000:8.1f} ms")
-    print(f"ref    GROUP BY step_id (distinct) {t_count * 1000:8.1f} ms")
-    print(f"funnel whole JSON                  {t_funnel * 1000:8.1f} ms")
-    t_revenue = best(revenue_json, rounds)
-    print(f"  of which revenue alone about     {t_revenue * 1000:8.1f} ms")
-    ratio = t_funnel / t_floor
-    print(
-        f"ratio funnel / floor = {ratio:.2f}x (goal <= 3x: {'ok' if ratio <= 3 else 'MISSED'});"
-        f" vs the per-step count: {t_funnel / t_count:.2f}x"
-    )
+        base, _ = timed(floor)
+        whole.add(timed(funnel_json)[0], base)
+        base, _ = timed(step_count)
+        versus_count.add(timed(funnel_json)[0], base)
+        base, _ = timed(floor)
+        revenue.add(timed(revenue_json)[0], base)
+    print(whole.line(goal=3))
+    print(versus_count.line())
+    print(revenue.line())
     raw.close()
 
 

@@ -3,9 +3,10 @@
     .venv/bin/python bench/run_all.py [NAME ...]
 
 Names: startup, search, memory, import, import_memory, suggest, funnel, safety,
-live_refresh, bulk, campaign, segments (default: all). The figures are ratios against
-floors measured in the same run: the machine may be busy, so compare ratios, not absolute
-times.
+live_refresh, bulk, campaign, segments, sales_import (default: all;
+``bench/activity_import.py`` runs on its own: a year of activity takes minutes). The
+figures are ratios against floors measured in the same run: the machine may be busy, so
+compare ratios, not absolute times.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ ORDER = (
     "bulk",
     "campaign",
     "segments",
+    "sales_import",
 )
 
 

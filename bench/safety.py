@@ -1,16 +1,18 @@
 """Benchmark: data safety on 100,000 leads, each job against its physical floor.
 
-    .venv/bin/python bench/safety.py
+    .venv/bin/python bench/safety.py [--rounds 3]
 
 Works on a copy of the shared demo database. Floors: a plain file copy for a backup and a
 restore (the bytes must be read and written once), a bare ``sqlite3`` SELECT written with
 ``csv.writer`` for the CSV export, a bare ``VACUUM`` for "Forget this person" (it rewrites
 the file on purpose, so no old value survives in free space), and ``quick_check`` itself
-for the start-up health check (shown in milliseconds: it is what start-up pays).
+for the start-up health check (shown in milliseconds: it is what start-up pays). Each job
+is timed right after its floor, round after round; the median of the ratios is quoted.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import shutil
 import sqlite3
@@ -23,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from demo_db import demo_db
+from paired import Paired
 
 from crm.book.exporting import export_leads_csv
 from crm.book.leads import list_leads
@@ -39,58 +42,57 @@ def seconds(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def row(name: str, job: float, floor: float) -> None:
-    print(f"{name:<22}{job:>9.2f} s{floor:>9.2f} s{job / floor:>8.2f}x")
-
-
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
     source = demo_db()
     work = Path(tempfile.mkdtemp(prefix="smallyes-bench-"))
+    pairs = {
+        "backup": Paired("backup now", "file copy"),
+        "export": Paired("export 100k to CSV", "bare SELECT + csv.writer"),
+        "forget": Paired("forget one person", "bare VACUUM"),
+        "restore": Paired("restore", "file copy"),
+    }
     try:
         path = work / "smallyes.db"
         shutil.copyfile(source, path)
         size_mb = path.stat().st_size / 1e6
-        print(f"database: {size_mb:.0f} MB, 100,000 leads\n")
-        print(f"{'job':<22}{'time':>11}{'floor':>11}{'ratio':>9}")
-
+        print(f"database: {size_mb:.0f} MB, 100,000 leads")
         check_s = seconds(lambda: quick_check(path))
-        print(f"{'quick_check at start':<22}{check_s * 1000:>9.0f} ms")
-
-        db = open_database(path)
+        print(f"quick_check at start: {check_s * 1000:.0f} ms\n")
         now = utc_now()
         backup = work / "backup.db"
-        job = seconds(lambda: backup_now(backup, now=now))
-        floor = seconds(lambda: shutil.copyfile(path, work / "plain-copy.db"))
-        row("backup now", job, floor)
+        for _ in range(args.rounds):
+            db = open_database(path)
+            raw = sqlite3.connect(path)
+            base = seconds(lambda: shutil.copyfile(path, work / "plain-copy.db"))
+            backup.unlink(missing_ok=True)
+            pairs["backup"].add(seconds(lambda: backup_now(backup, now=now)), base)
 
-        out = work / "leads.csv"
-        job = seconds(lambda: export_leads_csv(out))
-        raw = sqlite3.connect(path)
-
-        def floor_export() -> None:
-            with open(work / "floor.csv", "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerows(
-                    raw.execute(
-                        "SELECT email, first_name, last_name, company, phone, status, "
-                        "(SELECT group_concat(t.name, '; ') FROM lead_tag lt JOIN tag t "
-                        "ON t.id = lt.tag_id WHERE lt.lead_id = l.id), notes, created_at "
-                        "FROM lead l ORDER BY last_name, first_name"
+            def floor_export(raw: sqlite3.Connection = raw) -> None:
+                with open(work / "floor.csv", "w", encoding="utf-8", newline="") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerows(
+                        raw.execute(
+                            "SELECT email, first_name, last_name, company, phone, status, "
+                            "(SELECT group_concat(t.name, '; ') FROM lead_tag lt JOIN tag t "
+                            "ON t.id = lt.tag_id WHERE lt.lead_id = l.id), notes, created_at "
+                            "FROM lead l ORDER BY last_name, first_name"
+                        )
                     )
-                )
 
-        row("export 100k to CSV", job, seconds(floor_export))
-
-        lead = list_leads(limit=1)[0]
-        job = seconds(lambda: forget_lead(lead.id))
-        floor = seconds(lambda: raw.execute("VACUUM"))
-        raw.close()
-        row("forget one person", job, floor)
-        close_database(db)
-
-        job = seconds(lambda: restore(backup, path, now=now))
-        floor = seconds(lambda: shutil.copyfile(backup, work / "plain-copy-2.db"))
-        row("restore", job, floor)
+            base = seconds(floor_export)
+            pairs["export"].add(seconds(lambda: export_leads_csv(work / "leads.csv")), base)
+            lead = list_leads(limit=1)[0]
+            base = seconds(lambda raw=raw: raw.execute("VACUUM"))
+            raw.close()
+            pairs["forget"].add(seconds(lambda lead=lead: forget_lead(lead.id)), base)
+            close_database(db)
+            base = seconds(lambda: shutil.copyfile(backup, work / "plain-copy-2.db"))
+            pairs["restore"].add(seconds(lambda: restore(backup, path, now=now)), base)
+        for pair in pairs.values():
+            print(pair.line())
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

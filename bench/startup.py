@@ -5,7 +5,8 @@
 Both figures come from child processes that print ``shown_after_s=`` (seconds since the
 process started, /proc-based on Linux): the app with ``--exit-after-show`` over the demo
 database, and ``bench/floor_window.py`` (a bare QMainWindow with one label). Runs alternate
-so both see the same machine load; medians are reported. Goal: at most 3x the floor.
+(floor, app, floor, app, ...) so each app run is paired with the floor run just before
+it; the median of those ratios is quoted, with min and max. Goal: at most 3x the floor.
 The app also reports when the rest of the window (Today, Funnel, import, suggestions),
 installed just after that first paint, is in place: printed for information.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_db import ROOT, demo_db
+from paired import Paired, child_env
 
 GOAL = 3.0
 
@@ -45,38 +46,26 @@ def main() -> int:
     args = parser.parse_args()
     db = args.db or demo_db()
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}
+        env = child_env({**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home})
         env.setdefault("QT_QPA_PLATFORM", "offscreen" if "DISPLAY" not in env else "xcb")
         app_cmd = [sys.executable, "-m", "ui", "--db", str(db), "--exit-after-show"]
         floor_cmd = [sys.executable, str(ROOT / "bench" / "floor_window.py")]
         timings(app_cmd, env)  # warm the OS file cache for both
         timings(floor_cmd, env)
-        app, ready, floor = [], [], []
+        shown = Paired("start-up to the painted lead list", "bare QMainWindow", unit="ms")
+        ready = Paired("every page installed", "bare QMainWindow", unit="ms")
         for _ in range(args.runs):
-            floor.append(timings(floor_cmd, env)["shown"])
+            base = timings(floor_cmd, env)["shown"]
             run = timings(app_cmd, env)
-            app.append(run["shown"])
-            ready.append(run.get("ready", run["shown"]))
-    app_s, floor_s = statistics.median(app), statistics.median(floor)
-    ready_s = statistics.median(ready)
-    ratio = app_s / floor_s
-    print(f"platform: {env['QT_QPA_PLATFORM']}, {args.runs} runs each, medians")
-    print(
-        f"start-up, 100,000 leads: {app_s * 1000:7.0f} ms   (runs: "
-        + ", ".join(f"{v * 1000:.0f}" for v in app)
-        + ")"
-    )
-    print(
-        f"floor, bare QMainWindow: {floor_s * 1000:7.0f} ms   (runs: "
-        + ", ".join(f"{v * 1000:.0f}" for v in floor)
-        + ")"
-    )
-    print(f"ratio: {ratio:.2f}x (goal <= {GOAL:.0f}x): {'ok' if ratio <= GOAL else 'OVER'}")
+            shown.add(run["shown"], base)
+            ready.add(run.get("ready", run["shown"]), base)
+    print(f"platform: {env['QT_QPA_PLATFORM']}, {args.runs} runs each, alternating")
+    print("runs (ms): app " + ", ".join(f"{v * 1000:.0f}" for v in shown.figures))
+    print("      floor " + ", ".join(f"{v * 1000:.0f}" for v in shown.floors))
+    print(shown.line(goal=GOAL))
     # The other pages, the import and the suggestions load just after the first paint.
-    print(
-        f"every page installed:    {ready_s * 1000:7.0f} ms   ({ready_s / floor_s:.2f}x the floor)"
-    )
-    return 0
+    print(ready.line())
+    return 0 if shown.ok(GOAL) else 1
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from crm.errors import StorageError
 from crm.logsetup import configure_logging
 from crm.store.db import close_database, current_book, open_database
 from crm.store.paths import database_path, resolve_db_path
+from crm.store.problems import known_storage_problem
 from crm.timefmt import utc_now
 from ui import errors
 from ui.collector import GuiThreadCollector
@@ -91,10 +92,8 @@ def _preload_charts() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
-    from ui.safety.startup import HealthCheck, install_known_problem_hook, startup_checks
+    from ui.safety.startup import install_known_problem_hook, startup_checks
 
-    # quick_check reads the whole file: started first, it overlaps the rest of start-up.
-    health = HealthCheck(resolve_db_path(args.db))
     log_path = configure_logging()
     errors.install_excepthook(log_path)
 
@@ -110,11 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_known_problem_hook()
     # One window per database (a second start brings the first to the front), and a
     # damaged file is caught here, with the newest good backup offered.
-    startup = startup_checks(resolve_db_path(args.db), now=utc_now(), check=health)
+    startup = startup_checks(resolve_db_path(args.db), now=utc_now())
     if not startup.go:
         return 1
     try:
-        db = open_database(args.db)
+        # Writes wait for the full check (a pending migration too); reads go ahead.
+        db = open_database(args.db, gate=startup.check)
     except StorageError as exc:
         if startup.lock is not None:
             startup.lock.release()
@@ -124,17 +124,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ui.safety.startup import settle_health_check
 
-    # The full integrity check reads the whole file: it goes on while the window opens,
-    # and is settled once the first rows are painted. Nothing is written before then
-    # (the daily backup waits for a clean result); a damaged file closes the window and
-    # the restore is offered.
-    session = _Session(db, startup.lock)
+    # The full integrity check reads the whole file: it starts once the first rows are
+    # painted and runs beside the window. Until it passes every write waits for it (and
+    # the daily backup waits for a clean result); a damaged file refuses every write,
+    # closes the window and the restore is offered.
+    gate = startup.check  # None once a restored file, checked by the restore, is open
+    try:
+        session = _Session(db, startup.lock)
+    except Exception as exc:
+        # Damage the probe missed can break the first page itself: the full check decides.
+        if known_storage_problem(exc) is None or gate is None or not gate.problems():
+            raise
+        restored = settle_health_check(startup, db, database_path(db), now=utc_now())
+        if restored is None:
+            return 1
+        gate = None
+        session = _Session(restored, startup.lock)
     window = session.window
     poll = QTimer()
     poll.setInterval(30)
 
     def settle() -> None:
-        check = startup.check
+        check = gate
         if check is not None and not check.done:
             return
         poll.stop()
@@ -173,9 +184,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if window.leads_page.is_empty:
             # Nothing to paint in an empty database: the window itself is the first view.
             QTimer.singleShot(0, report)
-    window.leads_page.sig_first_rows_painted.connect(poll.start)
+
+    def start_check() -> None:
+        if gate is not None:
+            gate.start()
+        poll.start()
+
+    window.leads_page.sig_first_rows_painted.connect(start_check)
     if window.leads_page.is_empty:
-        QTimer.singleShot(0, poll.start)
+        QTimer.singleShot(0, start_check)
     window.show()
     log.info("started with %s", database_path(db))
     try:

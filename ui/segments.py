@@ -49,7 +49,6 @@ from crm.jobs import CancelToken, Progress
 from crm.timefmt import utc_now
 from ui import errors
 from ui.events import AppEvents
-from ui.leads.filter_dialog import FilterDialog
 from ui.leads.page import LeadsPage
 from ui.workers import JobFailure, TaskRunner
 
@@ -96,6 +95,8 @@ def confirm(parent: QWidget | None, title: str, text: str, ok_text: str) -> bool
 
 
 def edit_filter(parent: QWidget | None, segment: SegmentRow) -> LeadFilter | None:
+    from ui.leads.filter_dialog import FilterDialog  # loaded when first opened
+
     return FilterDialog.run(
         parent, segment.filter, title=f"Edit the segment “{segment.name}”", ok_text="Save segment"
     )

@@ -1,4 +1,4 @@
-"""Funnel and conversion statistics, as a handful of SQL aggregates.
+"""Funnel and conversion statistics, from one read of the yeses and a few aggregates.
 
 ``compute_funnel`` answers "how far do leads climb, which asks and which free offers lead
 on to bigger actions, and how long does each step take" for a period and, optionally,
@@ -68,8 +68,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crm.analytics.revenue import FunnelTables, Revenue, compute_revenue
+from crm.analytics.revenue import Revenue, compute_revenue, free_offer_ids
 from crm.analytics.view import FilterSql, FunnelFilter, NumbersTable, check_filter
+from crm.analytics.yeses import OfferTally, YesesRead, collector_paused, read_yeses
 from crm.asking.ladder import StepRow, get_ladder
 from crm.errors import ValidationError
 from crm.jobs import CancelToken, no_progress
@@ -270,22 +271,8 @@ def _exec(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any,
     return database_proxy.execute_sql(sql, params).fetchall()
 
 
-def _medians(rows_sql: str, params: list[Any] | None = None) -> dict[Any, tuple[int, float]]:
-    """(count, median) of ``value`` per ``grp`` from a query yielding (grp, value) rows.
-
-    One query brings the values back and each group is sorted in C by ``statistics``:
-    cheaper here than SQLite's window functions over the same rows.
-    """
-    groups: dict[Any, list[float]] = {}
-    for grp, value in database_proxy.execute_sql(rows_sql, params or []):
-        groups.setdefault(grp, []).append(value)
-    return {grp: (len(values), statistics.median(values)) for grp, values in groups.items()}
-
-
-# Per-lead table: one row per lead with a yes in view. Column ``s{i}`` holds the lead's
-# first yes at the i-th step of the ladder (lowest first), NULL when never taken.
-_LEADS = "temp.funnel_leads"
-_TAKES = "temp.funnel_takes"
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 def compute_funnel(
@@ -296,10 +283,9 @@ def compute_funnel(
 ) -> Funnel:
     """Every funnel number for ``flt``; see the module docstring for what each one means.
 
-    The commitments are read once, into a per-lead temporary table (first yes at each
-    step, highest level, first yes overall); reach, took, cohorts, velocity, paths and
-    offers are aggregates over it, so the cost stays a few passes however many rows.
-    Revenue (``crm.analytics.revenue``) is read in the same snapshot.
+    The yeses are read once (``crm.analytics.yeses``): reach, took, cohorts, velocity,
+    paths and offers, and revenue's first free offers and paths, all come from that one
+    read; the asks and the sales are read beside it, in the same snapshot.
     """
     check_filter(flt)
     ladder = sorted(get_ladder(), key=lambda s: s.level)
@@ -315,29 +301,24 @@ def compute_funnel(
 
     # One read transaction: every query sees the same snapshot even while an import writes
     # (DEFERRED: transactions begin IMMEDIATE by default, which would wait for the writer).
-    with database_proxy.atomic("DEFERRED"):
-        try:
-            _build_lead_table(ladder, sql, flt)
-            tick()
-            leads = _count_leads(sql)
-            cohorts, took, reached_in_view = _cohorts_and_counts(ladder)
-            steps = _steps(ladder, sql, flt, took, reached_in_view)
-            tick()
-            asks = _asks(ladder, sql, flt)
-            tick()
-            offers = _offers(ladder, sql, flt)
-            tick()
-            paths = _paths(ladder, flt)
-            tick()
-            velocity = _velocity(ladder)
-            tick()
-            # Revenue reads the per-lead table rather than the yeses again.
-            tables = FunnelTables(_LEADS, tuple(int(s.id) for s in ladder))
-            revenue = compute_revenue(flt, tables=tables)
-            tick()
-        finally:
-            database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_LEADS}")
-            database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_TAKES}")
+    with database_proxy.atomic("DEFERRED"), collector_paused():
+        read = read_yeses(ladder, sql, flt, free_offer_ids())
+        tick()
+        leads = _count_leads(sql)
+        cohorts, reached_in_view = _cohorts(ladder, read)
+        steps = _steps(ladder, sql, flt, list(read.took), reached_in_view)
+        tick()
+        asks = _asks(ladder, sql, flt)
+        tick()
+        offers = _offers(read)
+        tick()
+        paths = _paths(ladder, read)
+        tick()
+        velocity = _velocity(ladder, read)
+        tick()
+        revenue = compute_revenue(flt, yeses=read)
+        del read  # freed here, while the collector is paused: nothing is left for it
+        tick()
     return Funnel(
         filter=flt,
         leads=leads,
@@ -351,59 +332,16 @@ def compute_funnel(
     )
 
 
-def _build_lead_table(ladder: list[StepRow], sql: FilterSql, flt: FunnelFilter) -> None:
-    """The one pass over the commitments, in lead order along the (lead_id, at) index.
-
-    Each aggregate costs about the same per commitment, so the pass keeps to one per step;
-    the lead's first yes and highest level are then worked out once per lead.
-    """
-    where, params = sql.period("c.at", flt)
-    n = len(ladder)
-    columns = ", ".join(f"s{i} TEXT" for i in range(n))
-    firsts = ", ".join(
-        f"min(c.at) FILTER (WHERE c.step_id = {int(step.id)}) AS s{i}"
-        for i, step in enumerate(ladder)
-    )
-    first_at = "min(" + ", ".join(f"coalesce(s{i}, '~')" for i in range(n)) + ", '~')"
-    top = (
-        "CASE "
-        + " ".join(f"WHEN s{i} IS NOT NULL THEN {int(ladder[i].level)}" for i in reversed(range(n)))
-        + " ELSE 0 END"
-    )
-    s_cols = ", ".join(f"s{i}" for i in range(n))
-    database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_LEADS}")
-    database_proxy.execute_sql(
-        f"CREATE TABLE {_LEADS} (lead_id INTEGER PRIMARY KEY, first_at TEXT, top INTEGER, "
-        f"{columns})"
-    )
-    database_proxy.execute_sql(
-        f"INSERT INTO {_LEADS} SELECT lead_id, {first_at}, {top}, {s_cols} FROM ("
-        f"SELECT c.lead_id AS lead_id, {firsts} FROM commitment c{sql.lead_join('c')}"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " GROUP BY c.lead_id)",
-        sql.lead_params + params,
-    )
-
-
 def _count_leads(sql: FilterSql) -> int:
     where = (" WHERE " + " AND ".join(sql.lead_where)) if sql.filtered else ""
     return _exec(f"SELECT count(*) FROM lead l{where}", sql.lead_params)[0][0]
 
 
-def _cohorts_and_counts(
-    ladder: list[StepRow],
-) -> tuple[tuple[CohortRow, ...], list[int], list[int]]:
-    """Cohorts, and took and reached per step as the yeses in view say.
-
-    One grouping by (month of first yes, highest level) gives every cohort's reach; the
-    cumulative "at or above" sums are done on those few rows.
-    """
-    tops = _exec(
-        f"SELECT substr(first_at, 1, 7) AS month, top, count(*) FROM {_LEADS} "
-        "GROUP BY month, top ORDER BY month"
-    )
+def _cohorts(ladder: list[StepRow], read: YesesRead) -> tuple[tuple[CohortRow, ...], list[int]]:
+    """Cohorts, and reached per step as the yeses in view say, from the leads counted by
+    (month of first yes, highest level): the "at or above" sums are done on those few."""
     by_month: dict[str, dict[int, int]] = {}
-    for month, top, n in tops:
+    for (month, top), n in sorted(read.tops.items()):
         by_month.setdefault(month, {})[top] = n
     cohorts = tuple(
         CohortRow(
@@ -416,9 +354,7 @@ def _cohorts_and_counts(
         for month, counts in by_month.items()
     )
     reached = [sum(dict(c.reached)[s.key] for c in cohorts) for s in ladder]
-    took_counts = ", ".join(f"count(s{i})" for i in range(len(ladder)))
-    took = list(_exec(f"SELECT {took_counts} FROM {_LEADS}")[0])
-    return cohorts, took, reached
+    return cohorts, reached
 
 
 def _steps(
@@ -467,80 +403,59 @@ def _steps(
 
 def _asks(ladder: list[StepRow], sql: FilterSql, flt: FunnelFilter) -> tuple[StepAsks, ...]:
     where, params = sql.period("a.asked_at", flt)
+    # Counted per (step, outcome): along the (step_id, outcome) index, with no sums to do.
     rows = _exec(
-        "SELECT a.step_id, count(*), sum(a.outcome = 'accepted'), sum(a.outcome = 'declined'), "
-        "sum(a.outcome = 'no_response'), sum(a.outcome = 'pending') "
-        f"FROM ask a{sql.lead_join('a')}"
+        f"SELECT a.step_id, a.outcome, count(*) FROM ask a{sql.lead_join('a')}"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " GROUP BY a.step_id",
+        + " GROUP BY a.step_id, a.outcome",
         sql.lead_params + params,
     )
-    by_id = {r[0]: r for r in rows}
+    by_id: dict[int, dict[str, int]] = {}
+    for step_id, outcome, n in rows:
+        by_id.setdefault(step_id, {})[outcome] = n
     return tuple(
-        StepAsks(step.key, step.label, *by_id[step.id][1:]) for step in ladder if step.id in by_id
+        StepAsks(
+            step.key,
+            step.label,
+            sum(counts.values()),
+            *(counts.get(o, 0) for o in ("accepted", "declined", "no_response", "pending")),
+        )
+        for step in ladder
+        if (counts := by_id.get(step.id)) is not None
     )
 
 
-def _offers(ladder: list[StepRow], sql: FilterSql, flt: FunnelFilter) -> tuple[OfferStats, ...]:
-    where, params = sql.period("c.at", flt)
-    # The earliest higher step first taken after the offer: '~' sorts after any time and
-    # stands for "not after", since SQLite's many-argument min() returns NULL on a NULL.
-    later = ", ".join(
-        f"CASE WHEN {int(s.level)} > t.l0 AND f.s{i} > t.t0 THEN f.s{i} ELSE '~' END"
-        for i, s in enumerate(ladder)
-    )
-    majors = " OR ".join(f"f.s{i} > t.t0" for i, s in enumerate(ladder) if s.major) or "0"
-    # SQLite takes the bare column s.level from the row holding min(c.at): the level of the
-    # lead's first yes about the offer.
-    takes = (
-        "SELECT c.lead_id AS lead_id, c.offer_id AS offer_id, min(c.at) AS t0, "
-        "s.level AS l0 FROM commitment c JOIN step s ON s.id = c.step_id"
-        f"{sql.lead_join('c')} WHERE c.offer_id IS NOT NULL"
-        + "".join(f" AND {w}" for w in where)
-        + " GROUP BY c.lead_id, c.offer_id"
-    )
-    database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_TAKES}")
-    database_proxy.execute_sql(
-        f"CREATE TABLE {_TAKES} AS SELECT t.offer_id AS offer_id, t.t0 AS t0, "
-        f"nullif(min({later}, '~'), '~') AS next_at, ({majors}) AS major "
-        f"FROM ({takes}) t JOIN {_LEADS} f ON f.lead_id = t.lead_id",
-        sql.lead_params + params,
-    )
-    counts = _exec(
-        "SELECT o.id, o.name, o.retired, coalesce(t.n, 0), coalesce(t.further, 0), "
-        "coalesce(t.major, 0) FROM offer o LEFT JOIN (SELECT offer_id, count(*) AS n, "
-        f"count(next_at) AS further, sum(major) AS major FROM {_TAKES} GROUP BY offer_id) t "
-        "ON t.offer_id = o.id ORDER BY coalesce(t.n, 0) DESC, o.name COLLATE NOCASE"
-    )
-    medians = _medians(
-        "SELECT offer_id, julianday(next_at) - julianday(t0) "
-        f"FROM {_TAKES} WHERE next_at IS NOT NULL"
-    )
-    return tuple(
-        OfferStats(name, takers, further, major, medians.get(offer_id, (0, None))[1])
-        for offer_id, name, retired, takers, further, major in counts
-        if takers or not retired
-    )
+def _offers(read: YesesRead) -> tuple[OfferStats, ...]:
+    # Ordered as shown: most takers first, then by name as SQLite compares them; a sort
+    # on takers alone keeps that name order among equals.
+    named = _exec("SELECT id, name, retired FROM offer ORDER BY name COLLATE NOCASE")
+    none = OfferTally()
+    rows = sorted(named, key=lambda r: -read.offers.get(r[0], none).takers)
+    out: list[OfferStats] = []
+    for offer_id, name, retired in rows:
+        tally = read.offers.get(offer_id, none)
+        if tally.takers or not retired:
+            out.append(
+                OfferStats(
+                    name,
+                    tally.takers,
+                    tally.went_further,
+                    tally.reached_major,
+                    _median(tally.days_to_next),
+                )
+            )
+    return tuple(out)
 
 
-def _paths(ladder: list[StepRow], flt: FunnelFilter) -> tuple[PathRow, ...]:
-    where, params = FilterSql(FunnelFilter()).period("c2.at", flt)
-    extra = "".join(f" AND {w}" for w in where)
+def _paths(ladder: list[StepRow], read: YesesRead) -> tuple[PathRow, ...]:
     out: list[PathRow] = []
     by_level = {s.level: s for s in ladder}
     for i, step in enumerate(ladder):
         if not step.major:
             continue
-        # The latest non-major yes before the lead's first yes at this major step.
-        rows = _exec(
-            "SELECT (SELECT s2.level FROM commitment c2 JOIN step s2 ON s2.id = c2.step_id"
-            f" WHERE c2.lead_id = f.lead_id AND c2.at < f.s{i} AND s2.major = 0{extra}"
-            " ORDER BY c2.at DESC, s2.level DESC LIMIT 1) AS before, count(*) "
-            f"FROM {_LEADS} f WHERE f.s{i} IS NOT NULL GROUP BY before",
-            params,
-        )
-        total = sum(n for _, n in rows)
-        for before, n in sorted(rows, key=lambda r: (-r[1], r[0] or 0)):
+        rows = read.paths.get(i, {})
+        total = sum(rows.values())
+        for before, n in sorted(rows.items(), key=lambda r: (-r[1], r[0] or 0)):
             prev = by_level.get(before) if before is not None else None
             out.append(
                 PathRow(
@@ -555,19 +470,10 @@ def _paths(ladder: list[StepRow], flt: FunnelFilter) -> tuple[PathRow, ...]:
     return tuple(out)
 
 
-def _velocity(ladder: list[StepRow]) -> tuple[VelocityRow, ...]:
-    pairs = list(itertools.pairwise(ladder))
-    if not pairs:
-        return ()
-    rows = " UNION ALL ".join(
-        f"SELECT {i} AS grp, julianday(s{i + 1}) - julianday(s{i}) AS value FROM {_LEADS} "
-        f"WHERE s{i} IS NOT NULL AND s{i + 1} >= s{i}"
-        for i in range(len(pairs))
-    )
-    medians = _medians(rows)
+def _velocity(ladder: list[StepRow], read: YesesRead) -> tuple[VelocityRow, ...]:
     return tuple(
-        VelocityRow(lo.key, lo.label, hi.key, hi.label, *medians.get(i, (0, None)))
-        for i, (lo, hi) in enumerate(pairs)
+        VelocityRow(lo.key, lo.label, hi.key, hi.label, len(values), _median(values))
+        for (lo, hi), values in zip(itertools.pairwise(ladder), read.velocity, strict=True)
     )
 
 

@@ -46,7 +46,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crm.analytics.view import FilterSql, FunnelFilter, NumbersTable, check_filter, text_time
-from crm.asking.ladder import get_ladder
+from crm.analytics.yeses import YesesRead
+from crm.asking.ladder import StepRow, get_ladder
 from crm.money import check_currency, decimal_text, shown
 from crm.store.models import database_proxy
 
@@ -77,13 +78,9 @@ _FREE_OFFER = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FunnelTables:
-    """The funnel's per-lead table for the same filter. Without a start to the period it
-    holds every yes the paths look at, so they are read from it, not from the yeses again."""
-
-    leads: str  # one row per lead with a yes: lead_id, and s{i}, its first yes at steps[i]
-    steps: tuple[int, ...]  # the step id of each s{i} column
+def free_offer_ids() -> frozenset[int]:
+    """The ids of the offers a lead can take for free (see the module docstring)."""
+    return frozenset(int(r[0]) for r in _exec(_FREE_OFFER))
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -257,7 +254,7 @@ def _rounded(value: float | None, places: int = 4) -> float | None:
 
 
 def compute_revenue(
-    flt: FunnelFilter = FunnelFilter(), *, tables: FunnelTables | None = None
+    flt: FunnelFilter = FunnelFilter(), *, yeses: YesesRead | None = None
 ) -> Revenue:
     """Revenue per currency for ``flt``; see the module docstring for each number.
 
@@ -267,15 +264,16 @@ def compute_revenue(
     in one transaction, so every number sees the same snapshot (inside ``compute_funnel``,
     the funnel's).
 
-    ``tables`` is the funnel's for the same filter (``compute_funnel`` passes it): read
-    when the period has no start, the numbers are the same, with fewer reads of the yeses.
+    ``yeses`` is the funnel's one read of the yeses for the same filter (``compute_funnel``
+    passes it): the first free offers and the paths then come from it, with the same
+    numbers and no read of the yeses of their own.
     """
     check_filter(flt)
     sql = FilterSql(flt)
     with database_proxy.atomic("DEFERRED"):
         try:
             _build_buyers(sql, flt)
-            return _revenue(sql, flt, tables if flt.since is None else None)
+            return _revenue(sql, flt, yeses)
         finally:
             database_proxy.execute_sql(f"DROP TABLE IF EXISTS {_BUYERS}")
 
@@ -307,7 +305,7 @@ def _build_buyers(sql: FilterSql, flt: FunnelFilter) -> None:
     )
 
 
-def _revenue(sql: FilterSql, flt: FunnelFilter, tables: FunnelTables | None) -> Revenue:
+def _revenue(sql: FilterSql, flt: FunnelFilter, yeses: YesesRead | None) -> Revenue:
     lead_where = (" WHERE " + " AND ".join(sql.lead_where)) if sql.filtered else ""
     leads_by_source = _exec(
         f"SELECT l.source, count(*) FROM lead l{lead_where} GROUP BY l.source", sql.lead_params
@@ -319,9 +317,13 @@ def _revenue(sql: FilterSql, flt: FunnelFilter, tables: FunnelTables | None) -> 
     )
     if not totals:
         return Revenue(leads, ())
-    offers = _by_first_offer(sql, flt, leads)
+    if yeses is None:
+        offers = _by_first_offer(sql, flt, leads)
+        paths = _by_path()
+    else:
+        offers = _by_first_offer_read(yeses.first_free, leads)
+        paths = _by_path_read(yeses)
     sources = _by_source(dict(leads_by_source))
-    paths = _by_path(tables)
     median, buckets = _days()
     return Revenue(
         leads,
@@ -373,6 +375,32 @@ def _by_first_offer(
         f"FROM {_BUYERS} b) GROUP BY currency, offer_id",
         params,
     )
+    return _offer_rows(took, bought, leads)
+
+
+def _by_first_offer_read(
+    first_free: dict[int, int], leads: int
+) -> dict[str, tuple[OfferRevenue, ...]]:
+    """The same numbers from each lead's first free offer as the funnel's read found it."""
+    counts: dict[int, int] = {}
+    for offer_id in first_free.values():
+        counts[offer_id] = counts.get(offer_id, 0) + 1
+    names = dict(_exec("SELECT id, name FROM offer"))
+    took = [(offer_id, names[offer_id], counts[offer_id]) for offer_id in sorted(counts)]
+    sold: dict[tuple[str, int | None], list[int]] = {}
+    for lead_id, cur, revenue in _exec(f"SELECT lead_id, currency, revenue FROM {_BUYERS}"):
+        acc = sold.setdefault((cur, first_free.get(lead_id)), [0, 0])
+        acc[0] += 1
+        acc[1] += revenue
+    bought = [(cur, offer_id, n, revenue) for (cur, offer_id), (n, revenue) in sold.items()]
+    return _offer_rows(took, bought, leads)
+
+
+def _offer_rows(
+    took: list[tuple[Any, ...]], bought: list[tuple[Any, ...]], leads: int
+) -> dict[str, tuple[OfferRevenue, ...]]:
+    """The rows per currency from (offer id, name, leads whose first free offer it is),
+    by offer id, and (currency, offer id or None, buyers, revenue)."""
     names = {offer_id: name for offer_id, name, _ in took}
     took_n: dict[int | None, int] = {offer_id: n for offer_id, _, n in took}
     took_n[None] = leads - sum(n for _, _, n in took)
@@ -408,32 +436,22 @@ def _by_source(leads: dict[str, int]) -> dict[str, tuple[SourceRevenue, ...]]:
     return out
 
 
-def _by_path(tables: FunnelTables | None) -> dict[str, tuple[PathRevenue, ...]]:
+def _by_path() -> dict[str, tuple[PathRevenue, ...]]:
     """The top paths per currency. Per new buyer, the first yes at each step before its
-    first sale (from the funnel's lead table, or a pass along the buyer's yeses); each
-    step's place in the path is the number of those steps taken before it (ties in ladder
-    order); the step ids laid side by side in that order are the path, grouped on in SQL."""
+    first sale (one pass along the buyer's yeses); each step's place in the path is the
+    number of those steps taken before it (ties in ladder order); the step ids laid side
+    by side in that order are the path, grouped on in SQL."""
     by_id = {s.id: s for s in get_ladder()}
-    if tables is not None:
-        ladder = [by_id[i] for i in tables.steps]
-        firsts = ", ".join(
-            f"CASE WHEN f.s{i} < b.first_sale THEN f.s{i} END AS s{i}" for i in range(len(ladder))
-        )
-        source = (
-            f"SELECT b.currency AS currency, b.revenue AS revenue, {firsts} FROM {_BUYERS} b "
-            f"LEFT JOIN {tables.leads} f ON f.lead_id = b.lead_id WHERE b.new"
-        )
-    else:
-        ladder = sorted(by_id.values(), key=lambda s: s.level)
-        firsts = ", ".join(
-            f"min(c.at) FILTER (WHERE c.step_id = {int(step.id)}) AS s{i}"
-            for i, step in enumerate(ladder)
-        )
-        source = (
-            f"SELECT b.currency AS currency, b.revenue AS revenue, {firsts} FROM {_BUYERS} b "
-            "LEFT JOIN commitment c ON c.lead_id = b.lead_id AND c.at < b.first_sale "
-            "WHERE b.new GROUP BY b.lead_id, b.currency"
-        )
+    ladder = sorted(by_id.values(), key=lambda s: s.level)
+    firsts = ", ".join(
+        f"min(c.at) FILTER (WHERE c.step_id = {int(step.id)}) AS s{i}"
+        for i, step in enumerate(ladder)
+    )
+    source = (
+        f"SELECT b.currency AS currency, b.revenue AS revenue, {firsts} FROM {_BUYERS} b "
+        "LEFT JOIN commitment c ON c.lead_id = b.lead_id AND c.at < b.first_sale "
+        "WHERE b.new GROUP BY b.lead_id, b.currency"
+    )
     n = len(ladder)
 
     def place(i: int) -> str:
@@ -455,9 +473,40 @@ def _by_path(tables: FunnelTables | None) -> dict[str, tuple[PathRevenue, ...]]:
         f"SELECT currency, substr(''{' || ' + path if path else ''}, 2) AS path, count(*), "
         "sum(revenue) FROM placed GROUP BY currency, path"
     )
+    counted = [
+        (cur, tuple(int(i) for i in path.split(",") if i), buyers, revenue)
+        for cur, path, buyers, revenue in rows
+    ]
+    return _top_paths(by_id, counted)
+
+
+def _by_path_read(yeses: YesesRead) -> dict[str, tuple[PathRevenue, ...]]:
+    """The same paths from the funnel's read: per new buyer, the steps first taken before
+    its first sale, in time order (ties in ladder order)."""
+    by_id = {s.id: s for s in get_ladder()}
+    steps = yeses.steps
+    none: dict[int, tuple[str, float]] = {}
+    sold: dict[tuple[str, tuple[int, ...]], list[int]] = {}
+    for lead_id, cur, revenue, first_sale in _exec(
+        f"SELECT lead_id, currency, revenue, first_sale FROM {_BUYERS} WHERE new"
+    ):
+        taken = sorted(
+            (at, i) for i, (at, _) in yeses.firsts.get(lead_id, none).items() if at < first_sale
+        )
+        acc = sold.setdefault((cur, tuple(steps[i] for _, i in taken)), [0, 0])
+        acc[0] += 1
+        acc[1] += revenue
+    counted = [(cur, path, n, revenue) for (cur, path), (n, revenue) in sold.items()]
+    return _top_paths(by_id, counted)
+
+
+def _top_paths(
+    by_id: dict[int, StepRow], counted: list[tuple[str, tuple[int, ...], int, int]]
+) -> dict[str, tuple[PathRevenue, ...]]:
+    """The top PATHS_SHOWN per currency from (currency, step ids in order, buyers, revenue)."""
     grouped: dict[str, list[PathRevenue]] = {}
-    for cur, path, buyers, revenue in rows:
-        steps = [by_id[int(i)] for i in path.split(",") if i and int(i) in by_id]
+    for cur, path, buyers, revenue in counted:
+        steps = [by_id[i] for i in path if i in by_id]
         grouped.setdefault(cur, []).append(
             PathRevenue(tuple(s.key for s in steps), tuple(s.label for s in steps), buyers, revenue)
         )

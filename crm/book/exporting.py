@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from crm.book.leads import LeadQuery, LeadRow, count_leads, get_lead, list_leads
-from crm.book.timeline import get_timeline
 from crm.jobs import CancelToken, Progress, no_progress
 from crm.safety.output_files import as_text_cell, atomic_output
 from crm.store.models import database_proxy
@@ -194,6 +193,8 @@ def _rows_as_dicts(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
 
 def lead_data(lead_id: int) -> dict[str, Any]:
     """Everything stored about one person: fields, tags, timeline, asks, import history."""
+    from crm.book.timeline import get_timeline  # not loaded with the window's menus
+
     lead = get_lead(lead_id)
     imports = _rows_as_dicts(
         "SELECT b.file_name, b.platform, b.started_at, c.field, c.before, c.after "

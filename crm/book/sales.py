@@ -16,9 +16,7 @@ from typing import Any
 
 from crm import changes
 from crm.book import lead_cache
-from crm.book.timeline import record_commitment
 from crm.errors import ValidationError
-from crm.importing.activity.store import key_digest
 from crm.money import check_currency, decimal_text, shown, to_minor
 from crm.store.models import database_proxy
 from crm.timefmt import from_stored, from_stored_required, iso
@@ -137,6 +135,11 @@ def record_sale(
 ) -> int:
     """Log a sale by hand: the "purchased" yes (on the product, if named) with its amount;
     the yes's id. The sale's key is its own (no export will bring it again)."""
+    # Here, not at the top: the lead list needs this module's revenue words at start-up,
+    # and the timeline's writers would load with it.
+    from crm.book.timeline import record_commitment
+    from crm.importing.activity.store import key_digest
+
     code = check_currency(currency)
     minor = to_minor(amount, code)
     if minor <= 0:

@@ -41,6 +41,53 @@ COMMAND_MODULES = (
     "crm.cli.bulk",
     "crm.cli.campaigns",
 )
+# The module that registers each command: running one command imports its own module
+# alone, not every other area's domain code (a few hundred milliseconds of a start-up a
+# user waits for). ``tests/crm/cli/test_cli_commands.py`` checks it against the modules.
+COMMANDS = {
+    **dict.fromkeys(
+        (
+            "add",
+            "delete",
+            "demo",
+            "dnc",
+            "leads",
+            "log",
+            "note",
+            "set-status",
+            "show",
+            "tag",
+            "untag",
+        ),
+        "crm.cli.leads",
+    ),
+    **dict.fromkeys(("import", "imports", "interest", "undo-import"), "crm.cli.imports"),
+    **dict.fromkeys(("chart", "funnel", "report"), "crm.cli.funnel"),
+    **dict.fromkeys(
+        ("backup", "backups", "check", "export", "export-lead", "forget", "restore"),
+        "crm.cli.safety",
+    ),
+    **dict.fromkeys(
+        (
+            "ask",
+            "asks",
+            "delete-ask",
+            "ladder",
+            "offer",
+            "offers",
+            "outcome",
+            "pacing",
+            "snooze",
+            "step",
+            "suggest",
+        ),
+        "crm.cli.asks",
+    ),
+    "tag-rule": "crm.cli.tag_rules",
+    "segment": "crm.cli.segments",
+    **dict.fromkeys(("bulk", "changes", "undo-change"), "crm.cli.bulk"),
+    **dict.fromkeys(("campaign", "campaigns", "undo-campaign"), "crm.cli.campaigns"),
+}
 
 
 def one_line(text: str) -> str:
@@ -85,7 +132,27 @@ class CliParser(argparse.ArgumentParser):
         self.exit(1, f"error: {one_line(message)} (see '{self.prog} --help').\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, or None for ``--help``, a mistake or no command."""
+    at = 0
+    while at < len(argv):
+        token = argv[at]
+        if token == "--db":
+            at += 2
+        elif token.startswith("--db="):
+            at += 1
+        elif token.startswith("-"):
+            return None  # --help, or an option the full parser will explain
+        else:
+            return token
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv`` naming a known command, with that command's module alone
+    (its usage and errors are the same), else with every command for help and mistakes."""
+    command = _command_in(argv) if argv is not None else None
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
     parser = CliParser(
         prog="smallyes-cli",
         description="Smallyes: a desktop CRM that turns small yeses into sales.",
@@ -93,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="database file (default: user data folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)
     sub.required = True
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
@@ -212,7 +279,9 @@ def _storage_problem_or_bug(exc: BaseException, db: str | None, log_path: Path |
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.db is not None and not args.db.strip():
         # `--db "$DB"` with DB unset must not quietly write to the owner's own database.

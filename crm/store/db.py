@@ -19,7 +19,7 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
@@ -36,6 +36,9 @@ from crm.store.paths import (
     resolve_db_path,
 )
 from crm.store.problems import explain_sqlite_error
+
+if TYPE_CHECKING:
+    from crm.safety.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +136,9 @@ class BookDatabase(SqliteDatabase):
 
     ``change_log`` keeps each thread's notes (:mod:`crm.changes`) and writes them into the
     book with the commit that made them, and as a connection closes.
+
+    ``write_gate`` (:meth:`guard_writes`): every write waits until the full check of the
+    file has passed, and is refused when it failed.
     """
 
     def __init__(self, database: str, **kwargs: Any) -> None:
@@ -140,17 +146,44 @@ class BookDatabase(SqliteDatabase):
         self.hold: BookLock | None = None
         self.identity: tuple[int, int] | None = None
         self.change_log = ChangeLog(self)
+        self.write_gate: WriteGate | None = None
 
     def _connect(self) -> sqlite3.Connection:
         conn = super()._connect()  # type: ignore[misc]  # peewee's stubs leave out _connect
         if self.identity is None:
             self.identity = _identity(Path(self.database))
+        gate = self.write_gate
+        if gate is not None and not gate.passed:
+            # After peewee's own pragmas: they set this connection up, they write nothing.
+            conn.set_authorizer(gate.authorize)
         return conn
 
     def _set_pragmas(self, conn: sqlite3.Connection) -> None:
         if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
             conn.execute(f"PRAGMA page_size = {NEW_BOOK_PAGE_SIZE}")
         super()._set_pragmas(conn)  # type: ignore[misc]  # peewee's stubs leave it out
+
+    def guard_writes(self, gate: WriteGate) -> None:
+        """Hold every write on this book until ``gate`` has passed (this thread's open
+        connection included; connections opened later get it as they open)."""
+        self.write_gate = gate
+        if not self.is_closed():
+            self.connection().set_authorizer(gate.authorize)
+
+    def _wait_for_check(self) -> None:
+        gate = self.write_gate
+        if gate is not None and not gate.passed:
+            gate.wait()
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        try:
+            return super().execute_sql(sql, params)
+        except DatabaseError as exc:
+            # SQLite's words for a write the gate denied: say why, in the owner's words.
+            gate = self.write_gate
+            if gate is not None and gate.done and not gate.passed and "not authorized" in str(exc):
+                raise gate.refused() from exc
+            raise
 
     def replaced(self) -> bool:
         """Whether another file now stands at the path (a missing one is not another)."""
@@ -167,6 +200,8 @@ class BookDatabase(SqliteDatabase):
             )
 
     def begin(self, lock_type: str | None = None) -> None:
+        # A transaction takes the write lock (BEGIN IMMEDIATE): it waits for the check.
+        self._wait_for_check()
         self.ensure_same_file()
         super().begin(lock_type)
         self.change_log.began()
@@ -199,7 +234,10 @@ def connect(path: Path) -> BookDatabase:
 
 def schema_version(db: SqliteDatabase) -> int:
     """The schema version stored in the file (0 for a new, empty file)."""
-    db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    # Looked up first: even CREATE TABLE IF NOT EXISTS counts as a write to the write gate.
+    known = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    if db.execute_sql(known).fetchone() is None:
+        db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = db.execute_sql("SELECT version FROM schema_version").fetchone()
     return int(row[0]) if row else 0
 
@@ -237,11 +275,14 @@ def open_database(
     migrations: Sequence[Migration] = MIGRATIONS,
     *,
     check: bool = False,
+    gate: WriteGate | None = None,
 ) -> BookDatabase:
     """Open (creating if needed) the Smallyes database and bind the models to it.
 
     ``check``: run ``quick_check`` first and raise ``DatabaseDamagedError`` (changing
     nothing, not even a migration) when the file is damaged; for commands that write.
+    ``gate``: open without waiting for the full check, holding every write (a pending
+    migration included) until ``gate`` has passed; for the window.
     """
     db_path = resolve_db_path(path)
     _prepare_file(db_path)
@@ -249,6 +290,8 @@ def open_database(
     hold = BookLock.shared(db_path)
     db = connect(db_path)
     db.hold = hold
+    if gate is not None:
+        db.guard_writes(gate)
     try:
         clean_leftovers(db_path)
         db.connect(reuse_if_open=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crm.errors import DuplicateError
-from crm.logsetup import configure_logging, redact, user_error_text
+from crm.logsetup import OwnerOnlyFileHandler, configure_logging, redact, user_error_text
 from tests.crm.safety_helpers import logging_to_file
 
 
@@ -69,11 +69,37 @@ def test_the_log_file_and_its_folder_are_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
         handler = next(h for h in root.handlers if h not in before)
-        assert isinstance(handler, logging.handlers.RotatingFileHandler)
-        handler.doRollover()
+        assert isinstance(handler, OwnerOnlyFileHandler)
+        handler.do_rollover()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
         for handler in root.handlers[:]:
             if handler not in before:
                 root.removeHandler(handler)
                 handler.close()
+
+
+def test_the_log_rolls_over_by_size_and_keeps_only_its_copies(tmp_path: Path) -> None:
+    path = tmp_path / "smallyes.log"
+    handler = OwnerOnlyFileHandler(path, max_bytes=200, backup_count=2)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("crm.test.rollover")
+    log.propagate = False
+    log.addHandler(handler)
+    try:
+        for i in range(40):
+            log.warning("line %02d %s", i, "x" * 30)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["smallyes.log", "smallyes.log.1", "smallyes.log.2"]
+    for name in names:
+        file = tmp_path / name
+        assert 0 < file.stat().st_size <= 200
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert path.read_text(encoding="utf-8").splitlines()[-1].startswith("line 39 ")
+    # The newest copy ends just before the file's first line: nothing lost between them.
+    first_now = int(path.read_text(encoding="utf-8").split()[1])
+    last_before = int((tmp_path / "smallyes.log.1").read_text(encoding="utf-8").split()[-2])
+    assert last_before == first_now - 1

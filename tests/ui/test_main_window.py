@@ -287,6 +287,21 @@ def test_garbage_is_collected_on_the_gui_thread(qapp):
             gc.enable()
 
 
+def test_the_smallyes_command_starts_with_the_cycle_collector_off(monkeypatch):
+    import gc
+
+    import ui.__main__ as entry
+
+    seen: list[bool] = []
+    monkeypatch.setattr(ui.app, "main", lambda: seen.append(gc.isenabled()) or 0)
+    gc.enable()  # as in a fresh interpreter
+    try:
+        assert entry.run() == 0
+    finally:
+        gc.disable()  # as this folder's fixture leaves it
+    assert seen == [False]
+
+
 def test_pages_add_menu_items_to_their_section_in_order(window):
     from PySide6.QtGui import QAction
 

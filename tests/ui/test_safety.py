@@ -294,6 +294,74 @@ def test_damage_the_probe_misses_is_found_before_the_window_reads(qapp, db_path,
         start.lock.release()
 
 
+def _index_page(path: Path, name: str) -> int:
+    """The file offset, in pages, of an index's root page (``damage`` counts from 0)."""
+    con = sqlite3.connect(path)
+    try:
+        (root,) = con.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,))
+    finally:
+        con.close()
+    return int(root[0]) - 1
+
+
+def _run_app_on_damage(db_path, now, monkeypatch, pages=None):
+    import ui.app
+
+    def how(path: Path) -> None:
+        damage(path, pages=pages or (_index_page(path, "lead_company"),))
+
+    _damaged_with_backup(db_path, now, how=how)
+    damaged = db_path.read_bytes()
+    asked: list[str] = []
+    closed: list[object] = []
+    monkeypatch.setattr(ui.app, "configure_logging", lambda: None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(
+        dialogs_mod, "ask_damaged_action", lambda message, _newest: asked.append(message) or QUIT
+    )
+    close_window = ui.app._Session.close_window
+    monkeypatch.setattr(
+        ui.app._Session, "close_window", lambda self: closed.append(self) or close_window(self)
+    )
+    assert ui.app.main(["--db", str(db_path)]) == 1
+    assert len(asked) == 1 and "damaged" in asked[0]
+    assert db_path.read_bytes() == damaged
+    return closed
+
+
+def test_damage_in_an_index_the_first_page_skips_is_found_after_the_window_shows(
+    qapp, db_path, now, monkeypatch
+):
+    # The lead list sorts by the last yes: it paints, then the full check finds the damage.
+    closed = _run_app_on_damage(db_path, now, monkeypatch)
+    assert closed  # the window was open, and closed for the restore offer
+
+
+def test_damage_that_breaks_the_first_page_is_found_before_the_window_shows(
+    qapp, db_path, now, monkeypatch
+):
+    closed = _run_app_on_damage(db_path, now, monkeypatch, pages=(8, 12))
+    assert not closed
+
+
+def test_a_book_restored_before_the_window_is_not_offered_again(qapp, db_path, now, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    import ui.app
+
+    _damaged_with_backup(db_path, now, how=lambda p: damage(p, pages=(8, 12)))
+    asked: list[str] = []
+    monkeypatch.setattr(ui.app, "configure_logging", lambda: None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(
+        dialogs_mod, "ask_damaged_action", lambda message, _newest: asked.append(message) or RESTORE
+    )
+    QTimer.singleShot(1500, lambda: qapp.exit(0))  # the window stays up this long
+    assert ui.app.main(["--db", str(db_path)]) == 0
+    assert len(asked) == 1  # the restored file passed its own check: no second offer
+    assert lead_count(db_path) == 300
+
+
 def test_a_healthy_database_passes_the_settled_check(qapp, db, db_path, now, monkeypatch):
     monkeypatch.setattr(dialogs_mod, "ask_damaged_action", lambda *_a: pytest.fail("asked"))
     start = startup_checks(db_path, now=now)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QAction
@@ -34,23 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.asking.campaigns import MarkAsked, UndoneCampaign, mark_asked, undo_campaign
-from crm.asking.eligibility import REASON_WORDS
 from crm.asking.ladder import get_ladder
-from crm.book.bulk import (
-    BulkReport,
-    ChangeUndoReport,
-    Selection,
-    bulk_delete,
-    bulk_do_not_contact,
-    bulk_set_status,
-    bulk_snooze,
-    bulk_tag,
-    bulk_untag,
-    get_change,
-    query_words,
-    undo_change,
-)
 from crm.book.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_tags
 from crm.book.offers import list_offers
 from crm.changes import Change
@@ -62,9 +47,16 @@ from ui.events import AppEvents
 from ui.style import styled
 from ui.workers import JobFailure, TaskRunner
 
+if TYPE_CHECKING:
+    from crm.asking.campaigns import MarkAsked
+    from crm.book.bulk import BulkReport, Selection
+
+# crm.book.bulk and crm.asking.campaigns (with the guardrails they load) are imported by the
+# actions that use them: the bar is built with the lead list, before its first paint.
+
 # A change to this many leads or more asks first (a delete always does).
 CONFIRM_AT = 100
-BulkJob = Callable[[Selection, Progress, CancelToken], BulkReport | MarkAsked]
+BulkJob = Callable[["Selection", Progress, CancelToken], "BulkReport | MarkAsked"]
 
 
 # --- dialogs, kept in functions so tests can replace them ---------------------------------
@@ -141,6 +133,8 @@ def ask_step_and_offer(parent: QWidget) -> tuple[str, str | None] | None:
 
 def marked_words(result: MarkAsked) -> str:
     """What marking many leads asked did, with who was held back and why."""
+    from crm.asking.eligibility import REASON_WORDS
+
     if not result.changed:
         text = "Nothing recorded: none of these leads may be asked for that now."
     else:
@@ -319,6 +313,8 @@ class BulkBar(QWidget):
 
     def selection(self) -> Selection | None:
         """The crm selection the actions run on, or None when it names fewer than two."""
+        from crm.book.bulk import Selection, query_words
+
         if self._all_matching:
             return Selection(query=self._query, words=query_words(self._query))
         if len(self._ids) >= 2:
@@ -346,6 +342,8 @@ class BulkBar(QWidget):
     # --- the actions ----------------------------------------------------------------
 
     def add_tag(self) -> None:
+        from crm.book.bulk import bulk_tag
+
         tag = ask_tag(self, "Add a tag", all_tags())
         if tag:
             self._start(f"Add the tag “{tag}”", "Add tag", lambda s, p, c: bulk_tag(
@@ -353,6 +351,8 @@ class BulkBar(QWidget):
             ))  # fmt: skip
 
     def remove_tag(self) -> None:
+        from crm.book.bulk import bulk_untag
+
         tag = ask_tag(self, "Remove a tag", all_tags())
         if tag:
             self._start(f"Remove the tag “{tag}” from", "Remove tag", lambda s, p, c: bulk_untag(
@@ -360,18 +360,24 @@ class BulkBar(QWidget):
             ))  # fmt: skip
 
     def set_status(self, status: LeadStatus) -> None:
+        from crm.book.bulk import bulk_set_status
+
         label = STATUS_LABELS[status]
         self._start(f"Set to {label}", "Set status", lambda s, p, c: bulk_set_status(
             s, status, now=self._clock(), progress=p, cancel=c
         ))  # fmt: skip
 
     def do_not_contact(self, flag: bool) -> None:
+        from crm.book.bulk import bulk_do_not_contact
+
         words = "Mark do not contact:" if flag else "Clear do not contact on"
         self._start(words, "Do not contact", lambda s, p, c: bulk_do_not_contact(
             s, flag, now=self._clock(), progress=p, cancel=c
         ))  # fmt: skip
 
     def snooze(self) -> None:
+        from crm.book.bulk import bulk_snooze
+
         today = local(self._clock()).date()
         day = ask_until(self, today)
         if day is None:
@@ -385,6 +391,8 @@ class BulkBar(QWidget):
     def mark_asked(self) -> None:
         """Record one ask for a step (and offer) to every selected lead the guardrails let
         through: a campaign without a file, undone with the campaign's undo."""
+        from crm.asking.campaigns import mark_asked
+
         chosen = ask_step_and_offer(self)
         if chosen is None:
             return
@@ -398,6 +406,8 @@ class BulkBar(QWidget):
         self._start("Mark as asked:", "Mark as asked", job)
 
     def delete(self) -> None:
+        from crm.book.bulk import bulk_delete
+
         self._start("Delete", "Delete", lambda s, p, c: bulk_delete(
             s, now=self._clock(), progress=p, cancel=c
         ), always_ask=True)  # fmt: skip
@@ -417,6 +427,9 @@ class BulkBar(QWidget):
         self._update()
 
     def undo_last(self) -> None:
+        from crm.asking.campaigns import undo_campaign
+        from crm.book.bulk import undo_change
+
         batch = self._last_batch
         if batch is None or self._runner.busy:
             return
@@ -441,6 +454,9 @@ class BulkBar(QWidget):
         self.progress.setValue(done)
 
     def _on_runner_finished(self, result: object) -> None:
+        from crm.asking.campaigns import MarkAsked, UndoneCampaign
+        from crm.book.bulk import BulkReport, ChangeUndoReport
+
         if isinstance(result, BulkReport):
             self._last_batch, self._last_is_campaign = result.batch, False
             self._all_matching = False  # the leads it named may match no longer
@@ -477,6 +493,8 @@ class BulkBar(QWidget):
         # The change shown may have been undone elsewhere (the Changes page).
         if origin is self or self._last_batch is None or not change.touches("bulk_change"):
             return
+        from crm.book.bulk import get_change
+
         try:
             undone = get_change(self._last_batch).undone_at is not None
         except NotFoundError:  # another book was restored in its place

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QResizeEvent
@@ -36,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.asking.asks import set_outcome
 from crm.book.custom_fields import custom_field_names, field_text
 from crm.book.leads import (
     STATUS_LABELS,
@@ -52,10 +52,7 @@ from crm.book.leads import (
 )
 from crm.book.other_emails import add_other_email, remove_other_email
 from crm.book.sales import SaleRow, lead_sales, revenue_words
-from crm.book.tag_rules import tag_lead_by_hand
-from crm.book.timeline import add_note, get_timeline
 from crm.errors import NotFoundError, SmallyesError
-from crm.importing.activity.store import ENGAGEMENT_DAYS, Engagement, engagement
 from crm.timefmt import local, relative, utc_now
 from ui import errors
 from ui.events import AppEvents
@@ -63,6 +60,9 @@ from ui.flow_layout import FlowLayout, flow_container
 from ui.leads.table_model import exact_time
 from ui.leads.timeline_view import TimelineView
 from ui.style import styled
+
+if TYPE_CHECKING:
+    from crm.importing.activity.store import Engagement
 
 SOURCE_NAMES = {"manual": "added by hand"}
 TAG_CHIP_TEXT_WIDTH = 160  # pixels
@@ -117,6 +117,8 @@ def local_day(at: dt.datetime) -> str:
 def engagement_text(e: Engagement, now: dt.datetime) -> str:
     """The lead's newsletter engagement, a line each for opens, clicks and e-mails:
     'Last opened 3 days ago · 5 opens in the last 90 days'."""
+    from crm.importing.activity.store import ENGAGEMENT_DAYS, Engagement
+
     if e == Engagement():
         return NO_ENGAGEMENT_TEXT
     window = f"in the last {ENGAGEMENT_DAYS} days"
@@ -440,6 +442,8 @@ class LeadDetail(QWidget):
             self._lead = None
             self._stack.setCurrentIndex(0)
             return
+        from crm.book.timeline import get_timeline  # with its writers: not before a lead
+
         try:
             lead = get_lead(lead_id)
             items = get_timeline(lead_id)
@@ -471,6 +475,8 @@ class LeadDetail(QWidget):
         custom = self.changed_custom() if self._dirty else {}
         self._lead = lead
         self._fill(lead, keep_edits=bool(edits or custom), custom_typed=custom)
+        from crm.book.timeline import get_timeline
+
         self.timeline.set_items(get_timeline(lead.id))
         if edits or custom:
             self._keep_edits(old, lead, edits)
@@ -585,6 +591,8 @@ class LeadDetail(QWidget):
         )
 
     def _fill_engagement(self, lead_id: int) -> None:
+        from crm.importing.activity.store import engagement  # with the activity writers
+
         now = self._clock()
         e = engagement(lead_id, now=now)
         self.engagement.setText(engagement_text(e, now))
@@ -715,6 +723,8 @@ class LeadDetail(QWidget):
 
     def _on_timeline_answer(self, ask_id: int, outcome: str) -> None:
         now = self._clock()
+        from crm.asking.asks import set_outcome
+
         self._run(lambda _lead_id: set_outcome(ask_id, outcome, at=now, now=now))
 
     def _on_note_entered(self) -> None:
@@ -722,10 +732,14 @@ class LeadDetail(QWidget):
         if not text.strip():
             self.note_edit.clear()  # only spaces: nothing to add, nothing to keep
             return
+        from crm.book.timeline import add_note
+
         if self._run(lambda lead_id: add_note(lead_id, text, at=self._clock())):
             self.note_edit.clear()
 
     def add_tag(self, name: str) -> None:
+        from crm.book.tag_rules import tag_lead_by_hand  # with its rules: not before a tag
+
         # A refused tag stays in the field to be shortened, not typed again.
         if self._run(lambda lead_id: tag_lead_by_hand(lead_id, [name], now=self._clock())):
             self.tag_edit.clear()

@@ -33,12 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.analytics.funnel import FunnelFilter
 from crm.asking.ladder import get_ladder
 from crm.book.filters import LeadFilter
 from crm.book.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tags
 from crm.timefmt import utc_now
-from ui.leads.filter_dialog import SOURCE_LABELS, FilterDialog
+from ui.leads.labels import SOURCE_LABELS
 from ui.style import styled
 
 SEARCH_DEBOUNCE_MS = 150
@@ -445,6 +444,8 @@ class FilterBar(QWidget):
         if chart is not None and chart.offer:
             parts.append(f"Took “{chart.offer}”")
         if chart is not None and (chart.yes_since or chart.yes_until):
+            from crm.analytics.funnel import FunnelFilter  # the funnel's words, when needed
+
             period = FunnelFilter(since=chart.yes_since, until=chart.yes_until).period_text()
             parts.append(f"yes dated {period}")
         text = " · ".join(parts)
@@ -471,6 +472,8 @@ class FilterBar(QWidget):
                 f"The funnel's filter ({self.chart_words()}) becomes the filters below; its "
                 "period is left out when you apply them."
             )
+        from ui.leads.filter_dialog import FilterDialog  # loaded when first opened
+
         chosen = FilterDialog.run(self, base, note=note, clock=self._clock)
         if chosen is not None:
             self._chart = None

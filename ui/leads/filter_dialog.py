@@ -42,9 +42,9 @@ from crm.book.offers import list_offers
 from crm.errors import ValidationError
 from crm.timefmt import local, to_utc, utc_now
 from ui.flow_layout import flow_container
+from ui.leads.labels import SOURCE_LABELS
 from ui.style import styled
 
-SOURCE_LABELS = {"manual": "Added by hand", "demo": "Demo"}
 # How each field condition reads in the dialog, by its operator.
 FIELD_OPS = {
     "equals": "is",

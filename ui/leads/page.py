@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -26,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.asking.asks import record_ask
 from crm.asking.ladder import get_ladder
 from crm.book.filters import LeadFilter
 from crm.book.leads import (
@@ -40,7 +40,6 @@ from crm.book.leads import (
     restore_deleted,
 )
 from crm.book.offers import list_offers
-from crm.book.timeline import record_commitment
 from crm.changes import EVERYTHING, LEAD_TABLES, Change
 from crm.errors import NotFoundError, SmallyesError
 from crm.jobs import CancelToken, Progress
@@ -49,7 +48,6 @@ from crm.timefmt import utc_now
 from ui import errors
 from ui.empty_state import lay_out_empty_state
 from ui.events import AppEvents
-from ui.leads import dialogs
 from ui.leads.bulk_bar import BulkBar
 from ui.leads.custom_columns import CustomColumns
 from ui.leads.detail import LeadDetail
@@ -65,6 +63,9 @@ from ui.leads.table_model import (
 from ui.settings import Settings
 from ui.style import styled
 from ui.workers import JobFailure, TaskRunner
+
+if TYPE_CHECKING:
+    from ui.leads import dialogs  # the add, log and delete dialogs load when first opened
 
 log = logging.getLogger(__name__)
 
@@ -533,6 +534,8 @@ class LeadsPage(QWidget):
     # --- actions ----------------------------------------------------------------------
 
     def add_lead(self) -> None:
+        from ui.leads import dialogs
+
         def submit(entry: dialogs.NewLead) -> LeadRow:
             return add_unless_forgotten(
                 entry.email,
@@ -556,10 +559,16 @@ class LeadsPage(QWidget):
         self.sig_status_message.emit(f"Added {lead.display_name}")
 
     def log_yes(self) -> None:
+        from crm.book.timeline import record_commitment  # loaded by the first yes logged
+        from ui.leads import dialogs
+
         self._log(dialogs.LogYesDialog, record_commitment, "their yes", "Logged a yes for")
 
     def log_ask(self) -> None:
         """Record an ask the owner made (any step, offer and time); it waits for an answer."""
+        from crm.asking.asks import record_ask
+        from ui.leads import dialogs
+
         self._log(dialogs.LogAskDialog, record_ask, "your ask", "Logged an ask to")
 
     def _log(
@@ -600,6 +609,8 @@ class LeadsPage(QWidget):
         if lead is None:
             self.sig_status_message.emit("Select a lead to delete.")
             return
+        from ui.leads import dialogs
+
         if not dialogs.confirm_delete(self, lead):
             return
         row = self.model.row_for_id(lead.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -26,11 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm.book.timeline import TimelineItem
 from crm.importing.labels import platform_words
 from crm.timefmt import relative, utc_now
 from ui.leads.table_model import exact_time
 from ui.style import KIND_LABELS, kind_icon
+
+if TYPE_CHECKING:
+    from crm.book.timeline import TimelineItem
 
 TimelineItemRole = Qt.ItemDataRole.UserRole + 1
 AnyIndex = QModelIndex | QPersistentModelIndex

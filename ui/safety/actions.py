@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -53,10 +53,13 @@ from crm.timefmt import utc_now
 from ui import errors
 from ui.events import AppEvents
 from ui.pages import Host, MenuPlace
-from ui.safety import dialogs
-from ui.safety.dialogs import CSV_FILTER, DB_FILTER, JSON_FILTER, ForgetChoice
 from ui.safety.instance import InstanceServer, bring_to_front
 from ui.workers import JobFailure, TaskRunner
+
+if TYPE_CHECKING:
+    from ui.safety.dialogs import ForgetChoice
+
+LISTEN_AT_THE_LATEST_MS = 1000
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +228,12 @@ class SafetyActions(QObject):
     # --- the actions --------------------------------------------------------------------
 
     def back_up_now(self) -> None:
+        from ui.safety import dialogs  # loaded when a dialog first opens
+
         now = self._clock()
         suggested = Path.home() / f"smallyes-backup-{now:%Y-%m-%d}.db"
         target = dialogs.choose_save_path(
-            self._parent, "Back up the database to", suggested, DB_FILTER
+            self._parent, "Back up the database to", suggested, dialogs.DB_FILTER
         )
         if target is None:
             return
@@ -295,6 +300,8 @@ class SafetyActions(QObject):
             log.info("backup at quit: %s", path)
 
     def restore_from_backup(self) -> None:
+        from ui.safety import dialogs  # loaded when a dialog first opens
+
         source = dialogs.choose_restore_source(self._parent, list_backups(self.db_path))
         if source is None:
             return
@@ -347,12 +354,16 @@ class SafetyActions(QObject):
             )
 
     def export_leads(self) -> None:
+        from ui.safety import dialogs  # loaded when a dialog first opens
+
         shown, total = self._counts()
         choice = dialogs.ask_export_options(self._parent, shown, total)
         if choice is None:
             return
         suggested = Path.home() / f"leads-{self._clock():%Y-%m-%d}.csv"
-        target = dialogs.choose_save_path(self._parent, "Export leads to", suggested, CSV_FILTER)
+        target = dialogs.choose_save_path(
+            self._parent, "Export leads to", suggested, dialogs.CSV_FILTER
+        )
         if target is None:
             return
         query = self._shown_query() if choice.only_shown else LeadQuery()
@@ -368,12 +379,17 @@ class SafetyActions(QObject):
         self._start("Exporting leads…", job, done)
 
     def export_lead(self) -> None:
+        from ui.safety import dialogs  # loaded when a dialog first opens
+
         lead = self._current_lead()
         if lead is None:
             return
         suggested = Path.home() / f"{lead.email.replace('@', '_at_')}.json"
         target = dialogs.choose_save_path(
-            self._parent, f"Export everything about {lead.display_name}", suggested, JSON_FILTER
+            self._parent,
+            f"Export everything about {lead.display_name}",
+            suggested,
+            dialogs.JSON_FILTER,
         )
         if target is None:
             return
@@ -386,6 +402,8 @@ class SafetyActions(QObject):
         )
 
     def forget_person(self) -> None:
+        from ui.safety import dialogs  # loaded when a dialog first opens
+
         lead = self._current_lead()
         if lead is None:
             return
@@ -423,6 +441,8 @@ class SafetyActions(QObject):
     ) -> bool:
         """The person is erased but the file or a backup is not clean yet: say so, and
         offer to finish (the same address, known from the list of forgotten people)."""
+        from ui.safety import dialogs  # loaded when a dialog first opens
+
         if not isinstance(exc, ForgetUnfinishedError):
             return False
         self._clear_lead()
@@ -498,8 +518,17 @@ def install_safety(
         page.detail.add_lead_action(action)
     page.sig_selection_changed.connect(safety.update_actions)
     safety.sig_status.connect(host.show_status)
-    server = InstanceServer(host.db_path, safety)
-    server.sig_show_requested.connect(lambda: bring_to_front(window))
+    servers: list[InstanceServer] = []
+
+    def listen() -> None:
+        if not servers:
+            servers.append(InstanceServer(host.db_path, safety))
+            servers[0].sig_show_requested.connect(lambda: bring_to_front(window))
+
+    # A second start is answered from the first paint of the lead list on (or a second
+    # after start-up, whichever comes first): QtNetwork loads after the window shows.
+    page.sig_first_rows_painted.connect(lambda: QTimer.singleShot(0, safety, listen))
+    QTimer.singleShot(0 if page.is_empty else LISTEN_AT_THE_LATEST_MS, safety, listen)
     if daily_backup:
         safety.allow_daily_backups()
     return safety

@@ -1,4 +1,8 @@
-"""One window per book: a second start asks the first window to come forward."""
+"""One window per book: a second start asks the first window to come forward.
+
+QtNetwork is imported by the functions that talk over the local socket: the window starts
+listening once its lead list is on screen, and only a second start needs the client.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import (
     QWidget,
 )
@@ -22,6 +25,8 @@ def server_name(db_path: Path) -> str:
 
 def ask_first_instance_to_show(db_path: Path, timeout_ms: int = 500) -> bool:
     """Ask the window that holds the lock to come to the front; True when it answered."""
+    from PySide6.QtNetwork import QLocalSocket
+
     socket = QLocalSocket()
     socket.connectToServer(server_name(db_path))
     if not socket.waitForConnected(timeout_ms):
@@ -38,6 +43,8 @@ class InstanceServer(QObject):
     sig_show_requested = Signal()
 
     def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
+        from PySide6.QtNetwork import QLocalServer
+
         super().__init__(parent)
         self._server = QLocalServer(self)
         name = server_name(db_path)

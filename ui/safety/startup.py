@@ -1,10 +1,11 @@
 """Before the window opens: the one-window lock, the probe and the full check, recovery.
 
 :func:`startup_checks` takes the one-window lock (a second window asks the first to come
-to the front and says so), probes the file, and starts ``quick_check`` on a thread;
-:func:`settle_health_check` takes its answer just before the window reads any data, so the
-check overlaps the window's imports. A damaged file gets the offer of the newest good
-backup.
+to the front and says so), probes the file (a few pages), and hands back the full check as
+a :class:`~crm.safety.write_gate.WriteGate`, not yet started: the window opens on the probe
+alone, holding every write until the full check, started once the first rows are shown,
+has passed. :func:`settle_health_check` takes its answer; a damaged file gets the offer of
+the newest good backup.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -38,12 +38,11 @@ from crm.safety.damage import check_database, damaged_error
 from crm.safety.forget import (
     reapply_suppression,
 )
+from crm.safety.write_gate import WriteGate
 from crm.store.db import close_database, open_database
-from crm.store.health import quick_check
 from crm.store.lock import InstanceLock, acquire_instance_lock
 from crm.store.problems import known_storage_problem
 from ui import errors
-from ui.safety import dialogs
 from ui.safety.instance import ask_first_instance_to_show
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,8 @@ def choose_damage_remedy(
     parent: QWidget | None, db_path: Path, damaged: DatabaseDamagedError
 ) -> Path | None:
     """Ask what to do about a damaged database: the backup file to restore, or None."""
+    from ui.safety import dialogs  # only a damaged book needs them
+
     newest = newest_good_backup(db_path)
     choice = dialogs.ask_damaged_action(damaged.user_message, newest)
     if choice == dialogs.RESTORE and newest is not None:
@@ -83,41 +84,19 @@ def recover_damaged(db_path: Path, damaged: DatabaseDamagedError, *, now: dt.dat
     return True
 
 
-class HealthCheck:
-    """``quick_check`` on a thread (SQLite releases the GIL while it reads the file)."""
-
-    def __init__(self, db_path: Path) -> None:
-        self._problems: list[str] = []
-        self._thread = threading.Thread(
-            target=self._run, args=(db_path,), name="smallyes-health", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, db_path: Path) -> None:
-        self._problems = quick_check(db_path)
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    def problems(self) -> list[str]:
-        self._thread.join()
-        return self._problems
-
-
 @dataclass(frozen=True, slots=True)
 class Startup:
     """What the start-up checks decided: open the window or not, the lock held, and the
-    full check still running."""
+    full check still to come (None when a restored file was checked already)."""
 
     go: bool
     lock: InstanceLock | None = None
-    check: HealthCheck | None = None
+    check: WriteGate | None = None
 
 
-def startup_checks(db_path: Path, *, now: dt.datetime, check: HealthCheck | None = None) -> Startup:
-    """The one-window lock, the probe (with the restore offer), and the full check:
-    ``check`` when the caller started it earlier, so it overlaps more of the start-up."""
+def startup_checks(db_path: Path, *, now: dt.datetime, check: WriteGate | None = None) -> Startup:
+    """The one-window lock, the probe (with the restore offer), and the full check to run:
+    ``check`` when the caller made it already."""
     try:
         lock: InstanceLock | None = acquire_instance_lock(db_path)
     except AlreadyRunningError as exc:
@@ -129,7 +108,7 @@ def startup_checks(db_path: Path, *, now: dt.datetime, check: HealthCheck | None
         log.warning("no instance lock: %s", user_error_text(exc))
         lock = None
     try:
-        # The cheap probe now; the full check runs while the window's code is imported.
+        # The cheap probe now; the full check runs once the window shows, writes held.
         check_database(db_path, full=False)
     except DatabaseDamagedError as exc:
         if not recover_damaged(db_path, exc, now=now):
@@ -138,12 +117,13 @@ def startup_checks(db_path: Path, *, now: dt.datetime, check: HealthCheck | None
             return Startup(go=False)
         # The restored file passed its own quick_check; an earlier check saw the old file.
         return Startup(go=True, lock=lock)
-    return Startup(go=True, lock=lock, check=check or HealthCheck(db_path))
+    return Startup(go=True, lock=lock, check=check or WriteGate(db_path))
 
 
 def settle_health_check(startup: Startup, db: Any, db_path: Path, *, now: dt.datetime) -> Any:
-    """Wait for the start-up ``quick_check``. Healthy: return ``db``. Damaged: close it,
-    offer a backup, and return the restored database, or None to quit."""
+    """Wait for the start-up ``quick_check`` (starting it if need be). Healthy: return
+    ``db``. Damaged: close it, offer a backup, and return the restored database, or None
+    to quit."""
     problems = startup.check.problems() if startup.check is not None else []
     if not problems:
         return db

@@ -255,7 +255,7 @@ def test_cli_funnel_json_and_text_show_revenue(book, db_path, capsys, monkeypatc
         FunnelFilter(source="substack", until=at("05-01", 0)),
     ],
 )
-def test_the_funnel_reads_the_same_revenue_from_its_own_tables(book, now, flt) -> None:
+def test_the_funnel_reads_the_same_revenue_from_its_own_read_of_the_yeses(book, now, flt) -> None:
     # h took two free offers in the same second: the one recorded first is its first.
     lead = add_lead("h@example.com", source="mailchimp", now=now).id
     record_commitment(lead, "downloaded", at=at("01-08"), now=now, offer="Quiz")
