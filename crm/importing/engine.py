@@ -17,15 +17,13 @@ change a re-import could redo, so such a lead is compared in full.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +65,7 @@ from crm.importing.reading import SourceReading, decide_orders
 from crm.importing.report import ImportReport, Preview, Tally
 from crm.importing.values import fmt
 from crm.importing.writer import BatchWriter
-from crm.jobs import CancelToken, Progress, no_progress
+from crm.jobs import CancelToken, Progress, no_progress, paused_cycle_collection
 from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
 from crm.store.models import database_proxy
 from crm.store.paths import database_path
@@ -702,21 +700,6 @@ class _Heartbeat:
             self._thread.join()
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cycle collector paused: an import allocates millions of short-lived objects
-    that hold no cycles, and every collection would walk the ones still alive for nothing.
-    Reference counting still frees them; what a collection would have found (in any thread:
-    the collector is the process's) waits for the next one after the import."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def import_csv(
     path: str | Path,
     options: ImportOptions = ImportOptions(),
@@ -750,7 +733,7 @@ def import_csv(
         )
     importer = _Importer(path, options, now, progress, cancel)
     try:
-        with _no_gc():
+        with paused_cycle_collection():
             report = importer.run(sources)
     except BaseException as exc:
         importer.tally.rejected_rows.close()  # the report that would have kept it never comes
@@ -798,7 +781,7 @@ def _import_activity(
             path, dataclasses.replace(options, dry_run=False), now, progress, cancel
         )
         try:
-            with _no_gc():
+            with paused_cycle_collection():
                 return importer.run(sources)
         except BaseException:
             importer.tally.rejected_rows.close()

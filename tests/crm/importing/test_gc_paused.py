@@ -1,4 +1,5 @@
-"""The cycle collector is paused during an import and back on after it, however it ends."""
+"""The cycle collector is paused during an import (crm.jobs.paused_cycle_collection) and
+back on after it, however it ends."""
 
 from __future__ import annotations
 
