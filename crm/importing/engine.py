@@ -58,13 +58,14 @@ from crm.importing.merge import (
 from crm.importing.normalise import Record, Rejection
 from crm.importing.normalise import normalise as normalise_record
 from crm.importing.others import OtherAddresses
+from crm.importing.plain import PlainRow, plain_rows
 from crm.importing.plan import Plan, asks_consent, fingerprint_salt
 from crm.importing.platforms import ADDRESS_BOOKS, PLATFORMS
 from crm.importing.reading import SourceReading, decide_orders
 from crm.importing.report import ImportReport, Preview, Tally
 from crm.importing.values import fmt
 from crm.importing.writer import BatchWriter
-from crm.jobs import CancelToken, Progress, no_progress
+from crm.jobs import CancelToken, Progress, no_progress, paused_cycle_collection
 from crm.safety.suppression import ForgottenCheck, load_check, unreadable_warning
 from crm.store.models import database_proxy
 from crm.store.paths import database_path
@@ -80,6 +81,9 @@ PREVIEW_ROWS = 20
 # Fingerprints of stored records are read when there are at most this many per row to
 # import (reading one costs about a tenth of normalising a record).
 FINGERPRINTS_PER_ROW = 8
+# Plain records of a first import take the fast path (crm.importing.plain); off, every
+# record is normalised in full (the tests compare the two).
+PLAIN_ROWS = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +476,18 @@ class _Importer:
                 else "'opted in' was ignored: this file says itself who opted in"
             )
         salted = fingerprint_salt(plan, options.on_duplicate)
-        chunk: dict[str, Record] = {}
+        # Into an empty book nothing is stored to compare with: a plain record is settled
+        # by the fast path alone.
+        plain = (
+            plain_rows(plan)
+            if PLAIN_ROWS
+            and not options.dry_run
+            and self.writer.book_was_empty
+            and not self.fingerprints
+            and not self.others.owners
+            else None
+        )
+        chunk: dict[str, Record | PlainRow] = {}
         late: list[Record] = []
         seen, seen_file = self.seen, self.seen_file
         file_label = tally.file_label
@@ -501,6 +516,16 @@ class _Importer:
                     seen_file[hit[0]] = file_label
                 tally.unchanged += 1
                 statuses[hit[2]] = statuses.get(hit[2], 0) + 1
+            elif (
+                plain is not None
+                and (quick := plain(number, fields, fp)) is not None
+                and quick.key not in seen
+                and not (forgotten and forgotten(quick.key))
+            ):
+                seen[quick.key] = number
+                if file_label:
+                    seen_file[quick.key] = file_label
+                chunk[quick.key] = quick
             elif (row := normalise(plan, number, fields, fp)) is not None:
                 first_row = seen.get(row.key)
                 if forgotten and forgotten(row.key):
@@ -521,7 +546,13 @@ class _Importer:
                     if row.others:
                         self.others.claim(row, warn)
                     if row.key in chunk:
-                        for text in merge_duplicate(plan, chunk[row.key], row):
+                        first = chunk[row.key]
+                        if isinstance(first, PlainRow):
+                            # the full record now, to merge the duplicate into
+                            full = normalise(plan, first.row, first.fields, first.fp)
+                            assert full is not None  # the fast path settles no rejection
+                            first = chunk[row.key] = full
+                        for text in merge_duplicate(plan, first, row):
                             warn(number, text)
                     else:
                         late.append(row)
@@ -556,7 +587,7 @@ class _Importer:
 
     # -- writing a chunk
 
-    def write_chunk(self, chunk: list[Record], late: list[Record]) -> None:
+    def write_chunk(self, chunk: list[Record | PlainRow], late: list[Record]) -> None:
         """Merge one chunk of first occurrences (and later duplicates of earlier chunks)."""
         items = chunk + late
         if not items:
@@ -568,9 +599,15 @@ class _Importer:
         for status, count in Counter(r.status for r in chunk).items():
             tally.statuses[status.value] = tally.statuses.get(status.value, 0) + count
         lead_keys = None if writer.book_was_empty else writer.lead_keys
-        self.others.settle(items, lead_keys, self.seen, tally.warn)
+        records = [r for r in items if not isinstance(r, PlainRow)]
+        self.others.settle(records, lead_keys, self.seen, tally.warn)
         late_ids = {id(r) for r in late}
+        create_plain = writer.create_plain
         for r in items:
+            if isinstance(r, PlainRow):
+                create_plain(r)  # new: the fast path runs into an empty book only
+                tally.created += 1
+                continue
             is_late = id(r) in late_ids
             # the lead as the rows before left it (a second later duplicate in this chunk
             # merges into what the first one filled in)
@@ -696,7 +733,8 @@ def import_csv(
         )
     importer = _Importer(path, options, now, progress, cancel)
     try:
-        report = importer.run(sources)
+        with paused_cycle_collection():
+            report = importer.run(sources)
     except BaseException as exc:
         importer.tally.rejected_rows.close()  # the report that would have kept it never comes
         if isinstance(exc, (OSError, UnicodeDecodeError)) and not isinstance(exc, SmallyesError):
@@ -743,7 +781,8 @@ def _import_activity(
             path, dataclasses.replace(options, dry_run=False), now, progress, cancel
         )
         try:
-            return importer.run(sources)
+            with paused_cycle_collection():
+                return importer.run(sources)
         except BaseException:
             importer.tally.rejected_rows.close()
             raise

@@ -308,27 +308,32 @@ def merge_duplicate(plan: Plan, first: Record, dup: Record) -> list[str]:
 
 # -- custom fields as stored: JSON text
 
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
+# Compact: no space after ',' and ':'. A lead's custom fields repeat their names in every
+# row, so the spaces alone were megabytes of a big book; every reader parses the JSON
+# (json.loads, SQLite's json_extract and json_each), so the values read are the same.
+COMPACT = (",", ":")
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=COMPACT).encode
 _json_keys: dict[str, str] = {}
 
 
 def custom_json(values: dict[str, str]) -> str:
-    """``json.dumps(values, ensure_ascii=False)`` for a dict of strings, byte for byte,
-    without the encoder's set-up."""
+    """``json.dumps(values, ensure_ascii=False, separators=COMPACT)`` for a dict of
+    strings, byte for byte, without the encoder's set-up."""
     if not values:
         return "{}"
     keys = _json_keys
     parts = [
-        (keys.get(name) or _json_key(name)) + encode_basestring(text)
+        (keys.get(name) or json_key(name)) + encode_basestring(text)
         for name, text in values.items()
     ]
-    return "{" + ", ".join(parts) + "}"
+    return "{" + ",".join(parts) + "}"
 
 
-def _json_key(name: str) -> str:
+def json_key(name: str) -> str:
+    """A custom field's name as ``custom_json`` writes it before the value."""
     if len(_json_keys) >= MAX_CACHED:  # column names from many files: stay small
         _json_keys.clear()
-    key = _json_keys[name] = encode_basestring(name) + ": "
+    key = _json_keys[name] = encode_basestring(name) + ":"
     return key
 
 

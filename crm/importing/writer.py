@@ -24,6 +24,7 @@ from crm.importing.merge import (
     first_signup,
 )
 from crm.importing.normalise import OtherAddress, Record
+from crm.importing.plain import PlainRow
 from crm.store.db import MAX_SQL_VARIABLES
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -256,6 +257,47 @@ class BatchWriter:
         )
         for tag in r.tags:
             self._tag_rows.append((lead_id, self.tag_id(tag), batch))
+        return lead_id
+
+    def create_plain(self, r: PlainRow) -> int:
+        """Queue a new lead made from a record the fast path settled (crm.importing.plain):
+        the same rows ``create`` queues for it; its id."""
+        lead_id = self.next_id
+        self.next_id += 1
+        batch, now, source = self.batch_id, self.now_text, self.source
+        signup = r.signup_at
+        if signup is not None:
+            self._commitments.append((lead_id, self.step_id, signup, source, batch))
+            level, last_yes = fold_yes(0, None, self.step_level, signup)
+        else:
+            level, last_yes = 0, None
+        email, first, last, company = r.email, r.first_name, r.last_name, r.company
+        self._new_leads.append(
+            (
+                lead_id,
+                email,
+                r.key,
+                first,
+                last,
+                company,
+                r.phone,
+                source,
+                r.status.value,
+                r.notes,
+                r.custom,
+                make_search_text(email, first, last, company),
+                now,
+                now,
+                batch,
+                level,
+                last_yes,
+                r.fp,
+            )
+        )
+        if r.tags:
+            tag_rows, tag_id = self._tag_rows, self.tag_id
+            for tag in r.tags:
+                tag_rows.append((lead_id, tag_id(tag), batch))
         return lead_id
 
     def update(self, lead: StoredLead, patch: Patch) -> None:

@@ -54,6 +54,11 @@ PRAGMAS = {
     "cache_size": -32_000,  # 32 MB page cache: the lead list sorts over 100k rows
     "temp_store": "memory",
 }
+# The page size of a new book: a lead row with its custom fields is about 1 KB, so 16 KB
+# pages need fewer page splits and B-tree levels than SQLite's 4 KB when thousands are
+# imported at once. It can only be set while the file is still empty, before WAL mode:
+# an existing book keeps the size it was made with.
+NEW_BOOK_PAGE_SIZE = 16_384
 
 
 def _prepare_file(path: Path) -> None:
@@ -155,6 +160,11 @@ class BookDatabase(SqliteDatabase):
             # After peewee's own pragmas: they set this connection up, they write nothing.
             conn.set_authorizer(gate.authorize)
         return conn
+
+    def _set_pragmas(self, conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            conn.execute(f"PRAGMA page_size = {NEW_BOOK_PAGE_SIZE}")
+        super()._set_pragmas(conn)  # type: ignore[misc]  # peewee's stubs leave it out
 
     def guard_writes(self, gate: WriteGate) -> None:
         """Hold every write on this book until ``gate`` has passed (this thread's open

@@ -667,6 +667,16 @@ def _v14_stored_next_asks(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+def _v15_lighter_indexes(db: SqliteDatabase) -> None:
+    """No query reads leads by first name alone (the name sort uses ``lead_last_name``),
+    and most yeses have no offer: an import stops paying for either."""
+    db.execute_sql("DROP INDEX IF EXISTS lead_first_name")
+    db.execute_sql("DROP INDEX IF EXISTS commitment_offer")
+    db.execute_sql(
+        "CREATE INDEX commitment_offer ON commitment(offer_id) WHERE offer_id IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_import_fingerprints,
@@ -682,4 +692,5 @@ MIGRATIONS: list[Migration] = [
     _v12_bulk_changes,
     _v13_campaigns,
     _v14_stored_next_asks,
+    _v15_lighter_indexes,
 ]

@@ -369,7 +369,7 @@ CREATE INDEX commitment_batch ON commitment(batch_id);
 
 CREATE INDEX commitment_lead ON commitment(lead_id, at);
 
-CREATE INDEX commitment_offer ON commitment(offer_id);
+CREATE INDEX commitment_offer ON commitment(offer_id) WHERE offer_id IS NOT NULL;
 
 CREATE INDEX commitment_step ON commitment(step_id, at);
 
@@ -384,8 +384,6 @@ CREATE INDEX lead_batch ON lead(batch_id);
 CREATE INDEX lead_company ON lead(company COLLATE NOCASE);
 
 CREATE INDEX lead_created_at ON lead(created_at, id, search_text);
-
-CREATE INDEX lead_first_name ON lead(first_name COLLATE NOCASE);
 
 CREATE INDEX lead_last_commitment_at ON lead(last_commitment_at, id, search_text);
 

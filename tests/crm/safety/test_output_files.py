@@ -136,8 +136,9 @@ def test_written_files_are_readable_by_the_owner_only(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 512 KiB file system of its own."""
-    with small_tmpfs(tmp_path / "small-disk", "512k") as folder:
+    """A 2 MiB file system of its own: room for an empty book (16 KB pages, one or more
+    for each table and index) and little else."""
+    with small_tmpfs(tmp_path / "small-disk", "2m") as folder:
         yield folder
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crm.errors import DatabaseTooNewError, StorageError
-from crm.store.db import close_database, open_database, schema_version
+from crm.store.db import NEW_BOOK_PAGE_SIZE, close_database, open_database, schema_version
 from crm.store.migrations import MIGRATIONS
 from crm.store.paths import resolve_db_path
 
@@ -207,3 +207,62 @@ def test_a_full_disk_during_an_import_is_named_and_nothing_is_stored(db, tmp_pat
     assert known is not None
     assert known.user_message.startswith("The disk is full: free some space")
     assert Lead.select().count() == 0
+
+
+def test_a_new_book_gets_16k_pages_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    close_database(open_database(path))
+    db = open_database(path)  # reopening changes nothing
+    try:
+        assert db.execute_sql("PRAGMA page_size").fetchone()[0] == NEW_BOOK_PAGE_SIZE
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        close_database(db)
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+
+
+def test_an_existing_book_keeps_its_page_size(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA page_size = 4096")
+    con.execute("PRAGMA journal_mode = wal")
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    con.close()
+    db = open_database(path)
+    try:
+        assert db.execute_sql("PRAGMA page_size").fetchone()[0] == 4096
+        assert schema_version(db) == len(MIGRATIONS)
+    finally:
+        close_database(db)
+
+
+def test_the_lighter_indexes_still_serve_their_queries(db) -> None:
+    """v15 dropped lead_first_name and made commitment_offer partial: the name sort and
+    the offer filter still use an index, and the offers' steps no longer scan every yes."""
+    from crm.asking.due import _OFFER_STEPS_SQL
+    from crm.book.leads import LeadQuery, SortKey, list_leads
+    from crm.store.models import database_proxy
+
+    names = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "lead_first_name" not in names
+    conn = database_proxy.connection()
+    traced: list[str] = []
+    conn.set_trace_callback(traced.append)
+    try:
+        list_leads(LeadQuery(sort=SortKey.NAME), limit=50)
+        list_leads(LeadQuery(offer="Guide"), limit=50)
+    finally:
+        conn.set_trace_callback(None)
+    by_name, by_offer = (s for s in traced if s.lstrip().startswith("SELECT l.id"))
+
+    def plan(sql: str) -> str:
+        return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
+
+    assert "INDEX lead_last_name" in plan(by_name)
+    assert "TEMP B-TREE FOR ORDER BY" not in plan(by_name)
+    assert "INDEX commitment_offer" in plan(by_offer)
+    assert "INDEX commitment_offer" in plan(_OFFER_STEPS_SQL)
