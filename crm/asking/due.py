@@ -615,7 +615,8 @@ def _display_name(lead: LeadFacts) -> str:
 
 def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     """The suggestion for one lead (or why there is none), as the lead detail shows it:
-    scored with the stored evidence (recomputed first if a write made it stale)."""
+    scored with the stored evidence (checked first against a fresh one if a write made it
+    stale, and replaced if that one moved materially: :func:`current_setup`)."""
     stored.flush_own_notes()
     found = _as_stored(to_us(now))
     setup = found[0] if found is not None else None
@@ -727,7 +728,8 @@ def todays_asks_page(
     theirs, group after group (``limit`` is then not used).
 
     Read from the stored next asks (``crm.asking.stored``), refreshed first; the same as
-    :func:`compute_asks_page` computes from every history.
+    :func:`compute_asks_page` computes from every history with the stored evidence, which
+    is within the tolerances of ``stored.evidence_moved`` of the evidence as it is now.
     """
     _check_page(limit, per_group)
     if cancel is not None:
