@@ -615,22 +615,26 @@ def _display_name(lead: LeadFacts) -> str:
 
 def suggest_for_lead(lead_id: int, now: dt.datetime) -> Result:
     """The suggestion for one lead (or why there is none), as the lead detail shows it:
-    scored with the stored evidence (recomputed first if a write made it stale)."""
+    scored with the stored evidence (checked first against a fresh one if a write made it
+    stale, and replaced if that one moved materially: :func:`current_setup`)."""
     stored.flush_own_notes()
-    found = _as_stored()
+    found = _as_stored(to_us(now))
     setup = found[0] if found is not None else None
     if setup is None:
         try:
             with _storing():
-                setup, _gen, _moved = current_setup()
+                setup, _gen, _moved = current_setup(to_us(now))
         except _CannotStore:
             setup = _setup()
     return _judge_one(lead_id, now, setup)
 
 
-def compute_for_lead(lead_id: int, now: dt.datetime) -> Result:
-    """:func:`suggest_for_lead` with the evidence computed from scratch."""
-    return _judge_one(lead_id, now, _setup())
+def compute_for_lead(lead_id: int, now: dt.datetime, evidence: Evidence | None = None) -> Result:
+    """:func:`suggest_for_lead` with the evidence computed from scratch, or ``evidence``."""
+    if evidence is None:
+        return _judge_one(lead_id, now, _setup())
+    setup = Prepared(_load_ladder(), _load_offers(), get_pacing(), evidence)
+    return _judge_one(lead_id, now, setup)
 
 
 def _judge_one(lead_id: int, now: dt.datetime, setup: Prepared) -> Result:
@@ -724,7 +728,8 @@ def todays_asks_page(
     theirs, group after group (``limit`` is then not used).
 
     Read from the stored next asks (``crm.asking.stored``), refreshed first; the same as
-    :func:`compute_asks_page` computes from every history.
+    :func:`compute_asks_page` computes from every history with the stored evidence, which
+    is within the tolerances of ``stored.evidence_moved`` of the evidence as it is now.
     """
     _check_page(limit, per_group)
     if cancel is not None:
@@ -744,12 +749,14 @@ def compute_asks_page(
     per_group: int | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    evidence: Evidence | None = None,
 ) -> AsksPage:
     """:func:`todays_asks_page` computed from scratch: every lead's history read and run
-    through the engine, nothing stored read or written."""
+    through the engine, nothing stored read or written; scored with ``evidence`` if given
+    (the stored one, say), else with the evidence as it is now."""
     _check_page(limit, per_group)
     with paused_cycle_collection():
-        return _todays_asks(now, limit, per_group, progress, cancel)
+        return _todays_asks(now, limit, per_group, progress, cancel, evidence)
 
 
 def _check_page(limit: int | None, per_group: int | None) -> None:
@@ -829,6 +836,7 @@ def _todays_asks(
     per_group: int | None,
     progress: Progress,
     cancel: CancelToken | None,
+    evidence: Evidence | None = None,
 ) -> AsksPage:
     pacing = get_pacing()
     cut = now - dt.timedelta(days=pacing.cooldown_days)
@@ -840,8 +848,8 @@ def _todays_asks(
     # the yeses read for the medians are kept for the engine
     kept_yeses = _YesBlocks()
     engagement = _Engagements(now, (_ELIGIBLE, params))
-    evidence = load_evidence(keep=kept_yeses, engagement=engagement)
-    setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence)
+    computed = load_evidence(keep=kept_yeses, engagement=engagement)
+    setup = Prepared(_load_ladder(), _load_offers(), pacing, evidence or computed)
     now_us = to_us(now)
     horizon = to_us(end_of_day(now))
     kept: list[_Kept] = []
@@ -985,30 +993,55 @@ _LISTED_ENGAGEMENT = "FROM lead l WHERE l.id IN (SELECT value FROM json_each(:id
 _EVERY_LEAD = "FROM lead l LEFT JOIN suggestion_snooze z ON z.lead_id = l.id WHERE true"
 
 
-def current_setup() -> tuple[Prepared, int, bool]:
-    """The ladder, offers, pacing and the stored evidence (recomputed first when a write
-    marked it stale); the book's generation; whether it moved on (then every stored row is
-    stale). In the caller's transaction."""
+def current_setup(now_us: int) -> tuple[Prepared, int, bool]:
+    """The ladder, offers, pacing and the evidence every row is scored with; the book's
+    generation; whether it moved on (then every stored row is stale). In the caller's
+    transaction.
+
+    The evidence is recomputed when a write marked it stale or it expired
+    (``stored.evidence_expired``), but the stored one is kept, and nothing re-scored, while
+    the fresh one has not moved materially (``stored.evidence_moved``): the stale leads
+    are then scored with the stored evidence, like every other row, and the fresh one is
+    not written. An expired evidence is replaced, and moves the generation on only if it
+    differs at all."""
     ladder, offers, pacing = _load_ladder(), _load_offers(), get_pacing()
     setup = stored.setup_json(ladder, offers, pacing)
     gen, stored_setup, evidence_text, evidence_stale = stored.book_row()
-    fresh = evidence_text
-    if fresh is None or evidence_stale:
-        fresh = stored.evidence_json(load_evidence())
-    moved = setup != stored_setup or fresh != evidence_text
+    moved = setup != stored_setup
+    kept: Evidence | None = None
+    expired = True
+    if evidence_text is not None:
+        kept = stored.evidence_from_json(evidence_text)
+        expired = stored.evidence_expired(stored.evidence_time(evidence_text), now_us)
+    if kept is None or evidence_stale or expired:
+        fresh = load_evidence()
+        if kept is None:
+            replace, kept = True, fresh
+        elif fresh == kept:
+            replace = False  # the same evidence, stamped again if it expired
+        else:
+            replace = moved or expired or stored.evidence_moved(kept, fresh, pacing)
+        if replace:
+            moved, kept = True, fresh
+        if replace or expired:
+            evidence_text = stored.evidence_json(kept, now_us)
+    assert evidence_text is not None and kept is not None  # computed above if not stored
     if moved:
         gen += 1
-    if moved or evidence_stale:
-        stored.save_book(gen, setup, fresh)
-    return Prepared(ladder, offers, pacing, stored.evidence_from_json(fresh)), gen, moved
+    if moved or evidence_stale or expired:
+        stored.save_book(gen, setup, evidence_text)
+    return Prepared(ladder, offers, pacing, kept), gen, moved
 
 
-def _as_stored() -> tuple[Prepared, int] | None:
+def _as_stored(now_us: int) -> tuple[Prepared, int] | None:
     """The setup the stored rows were scored with, and their generation; None when the
-    ladder, offers, pacing or evidence moved since (nothing is written)."""
+    ladder, offers, pacing or evidence may have moved since, or the evidence expired
+    (nothing is written)."""
     ladder, offers, pacing = _load_ladder(), _load_offers(), get_pacing()
     gen, stored_setup, evidence_text, evidence_stale = stored.book_row()
     if evidence_stale or evidence_text is None:
+        return None
+    if stored.evidence_expired(stored.evidence_time(evidence_text), now_us):
         return None
     if stored.setup_json(ladder, offers, pacing) != stored_setup:
         return None
@@ -1060,7 +1093,7 @@ def _refreshed(
     stored.flush_own_notes()
     now_us = to_us(now)
     [(count,)] = _sql("SELECT count(*) FROM lead")
-    found = _as_stored()
+    found = _as_stored(now_us)
     if found is not None:
         setup, gen = found
         stale = stored.stale_leads(gen, now_us)
@@ -1072,7 +1105,7 @@ def _refreshed(
             progress(count, count)
             return setup, computed
     with _storing():
-        setup, gen, moved = current_setup()
+        setup, gen, moved = current_setup(now_us)
         offsets = stored.offsets(setup)
         [(count,)] = _sql("SELECT count(*) FROM lead")
         listed: list[int] | None = None

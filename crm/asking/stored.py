@@ -6,8 +6,15 @@ offer, due time, score, warmth and rule of a suggestion, or the rule and until-w
 alone may change the answer: a cooldown's end, a snooze's end, the warm window, the
 engagement windows...) and the book's generation it was scored in. ``next_ask_book`` holds
 that generation, the ladder, offers and pacing it stands for, and the evidence (acceptance
-rates, medians, offers used, the newest e-mail) every row was scored with, as JSON, so a
-refresh of a few leads scores them as the rest were.
+rates, medians, offers used, the newest e-mail) every row was scored with, as JSON with
+when it was computed, so a refresh of a few leads scores them as the rest were.
+
+The evidence moves only materially (:func:`evidence_moved`): a fresh computation that is
+within the tolerances below of the stored one keeps the stored evidence, the stale leads
+are scored with it and nothing else is re-scored; one logged yes in a big book shifts a
+rate by a hair and re-scores one lead, not all of them. A stored evidence older than
+``EVIDENCE_LIFETIME_US`` is replaced by a fresh one (every lead re-scored if it differs at
+all), so hairs never add up for longer than a day.
 
 Writes keep it current without computing anything: each commit marks the leads it touched
 stale, or moves the generation on for a book-wide change (``crm.store.stale_marks``, run
@@ -24,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from crm.asking.pacing import Pacing
 from crm.asking.rows import DAY_US
 from crm.asking.suggest import (
     COLD_DAYS,
@@ -37,6 +45,7 @@ from crm.asking.suggest import (
     PastYes,
     Prepared,
     Result,
+    smoothed_rate,
     to_us,
 )
 from crm.store.models import database_proxy
@@ -50,13 +59,72 @@ _WEEK = 7 * DAY_US
 Stored = tuple[Any, ...]
 
 
+# ---- when the evidence moves -----------------------------------------------------------
+
+# A smoothed acceptance rate (``smoothed_rate``) this close to the stored one has not moved.
+RATE_TOLERANCE = 0.01
+# A rate the stored evidence lacks, on fewer answers than this, has not moved either: it is
+# still mostly the assumed rate.
+FEW_ANSWERS = 5
+# A median time at a level has not moved within the larger of these.
+MEDIAN_DAYS_TOLERANCE = 0.5
+MEDIAN_SHARE_TOLERANCE = 0.05
+# Nor has the newest e-mail within this (it only tells a cold lead from one still mailed).
+NEWEST_EMAIL_TOLERANCE_US = DAY_US
+# Stored evidence older than this is replaced by a fresh one whatever the tolerances say.
+EVIDENCE_LIFETIME_US = DAY_US
+
+
+def evidence_moved(kept: Evidence, fresh: Evidence, pacing: Pacing) -> bool:
+    """Whether ``fresh`` evidence differs materially from the ``kept`` one the rows were
+    scored with: a smoothed rate by more than ``RATE_TOLERANCE`` (a new one on fewer than
+    ``FEW_ANSWERS`` answers does not count), a median by more than the larger of
+    ``MEDIAN_DAYS_TOLERANCE`` days and ``MEDIAN_SHARE_TOLERANCE`` of it (or a level gained
+    or lost), any offer used at a new step, or the newest e-mail by more than
+    ``NEWEST_EMAIL_TOLERANCE_US``. ``pacing`` (the prior and the answers trusted) smooths
+    both alike."""
+    if kept.offer_steps != fresh.offer_steps:
+        return True
+    if (kept.newest_email is None) != (fresh.newest_email is None):
+        return True
+    if (
+        kept.newest_email is not None
+        and fresh.newest_email is not None
+        and abs(kept.newest_email - fresh.newest_email) > NEWEST_EMAIL_TOLERANCE_US
+    ):
+        return True
+    if kept.median_days.keys() != fresh.median_days.keys():
+        return True
+    for level, days in fresh.median_days.items():
+        was = kept.median_days[level]
+        if abs(days - was) > max(MEDIAN_DAYS_TOLERANCE, MEDIAN_SHARE_TOLERANCE * was):
+            return True
+    for key in kept.rates.keys() | fresh.rates.keys():
+        accepted, answered = fresh.rates.get(key, (0, 0))
+        if key not in kept.rates and answered < FEW_ANSWERS:
+            continue
+        was = smoothed_rate(*kept.rates.get(key, (0, 0)), pacing)
+        if abs(smoothed_rate(accepted, answered, pacing) - was) > RATE_TOLERANCE:
+            return True
+    return False
+
+
+def evidence_expired(computed_us: int | None, now_us: int) -> bool:
+    """Whether evidence computed at ``computed_us`` (None: not known) is too old to keep at
+    ``now_us``, or was computed after it (a clock read back)."""
+    return computed_us is None or not computed_us <= now_us < computed_us + EVIDENCE_LIFETIME_US
+
+
 # ---- evidence and setup as stored text ------------------------------------------------
 
 
-def evidence_json(evidence: Evidence) -> str:
-    """``evidence`` as canonical JSON: equal evidence, equal text (floats kept exact)."""
+def evidence_json(evidence: Evidence, computed_us: int | None = None) -> str:
+    """``evidence`` as canonical JSON: equal evidence, equal text (floats kept exact); with
+    the time it was computed when given."""
+    found: dict[str, Any] = {} if computed_us is None else {"computed_us": computed_us}
     return json.dumps(
-        {
+        found
+        | {
             "rates": sorted([lv, key, acc, n] for (lv, key), (acc, n) in evidence.rates.items()),
             "median_days": sorted([lv, days] for lv, days in evidence.median_days.items()),
             "offer_steps": sorted(
@@ -66,6 +134,12 @@ def evidence_json(evidence: Evidence) -> str:
         },
         separators=(",", ":"),
     )
+
+
+def evidence_time(text: str) -> int | None:
+    """When the evidence stored as ``text`` was computed (None: not stored with it)."""
+    found = json.loads(text).get("computed_us")
+    return None if found is None else int(found)
 
 
 def evidence_from_json(text: str) -> Evidence:

@@ -359,6 +359,14 @@ def _percent(rate: float) -> str:
 # ---- the engine -----------------------------------------------------------------------
 
 
+def smoothed_rate(accepted: int, answered: int, pacing: Pacing) -> float:
+    """The owner's acceptance rate blended with the assumed one until ``trust_count``
+    answers are in: the score a step gets, and what the stored evidence is compared by."""
+    trust = min(answered / pacing.trust_count, 1.0) if pacing.trust_count else 1.0
+    own = accepted / answered if answered else 0.0
+    return round(trust * own + (1 - trust) * pacing.prior, 4)
+
+
 class Score(NamedTuple):
     """A step's smoothed acceptance rate, and the words for the evidence behind it."""
 
@@ -466,9 +474,7 @@ class Prepared:
     def _compute_score(self, from_level: int, step: LadderStep) -> Score:
         pacing = self.pacing
         accepted, answered = self.evidence.rates.get((from_level, step.key), (0, 0))
-        trust = min(answered / pacing.trust_count, 1.0) if pacing.trust_count else 1.0
-        own = accepted / answered if answered else 0.0
-        score = round(trust * own + (1 - trust) * pacing.prior, 4)
+        score = smoothed_rate(accepted, answered, pacing)
         if answered == 0:
             return Score(
                 score,

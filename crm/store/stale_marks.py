@@ -7,8 +7,9 @@ so a write and the marks it calls for are saved together or not at all. A note n
 leads marks those rows stale; one naming none, or too many to list (an import, a ladder
 change, a setting), moves the book's generation on, which makes every row stale. A write
 to what the evidence is computed from (yeses, asks, the ladder, engagement) also marks
-the stored evidence stale: the next reader recomputes it and, if it moved, re-scores
-every lead.
+the stored evidence stale: the next reader recomputes it and, only if it moved materially
+(``crm.asking.stored.evidence_moved``), re-scores every lead; else it keeps the stored
+evidence and scores just the stale leads with it.
 """
 
 from __future__ import annotations

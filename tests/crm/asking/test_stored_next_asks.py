@@ -4,8 +4,9 @@ A hypothesis state machine applies random writes through the public domain funct
 yes, an ask, an answer, a snooze or skip, a status, an import and its undo, an activity
 import, bulk tag and status changes and their undo, a delete and its restore, an offer,
 the pacing, the clock moving on) and after each one reads Today (which refreshes only what
-the writes marked stale or time expired) and checks every stored row, the stored evidence
-and the page against the same computed from scratch.
+the writes marked stale or time expired) and checks every stored row and the page against
+the same computed from scratch with the stored evidence, and that evidence against a fresh
+one: within the tolerances, and less than a day old (the clock moving on replaces it).
 """
 
 from __future__ import annotations
@@ -299,24 +300,34 @@ class StoredNextAsks(RuleBasedStateMachine):
         # stale leads beside the stored rows, without storing them
         self.db.checked = False
         limited = due.todays_asks_page(self.now, 3)
-        assert limited == due.compute_asks_page(self.now, 3)
+        kept = _stored_evidence()
+        assert limited == due.compute_asks_page(self.now, 3, evidence=kept)
         # a checked one (the window, once its start-up check passed) stores them
         self.db.checked = True
         page = due.todays_asks_page(self.now, per_group=2)
-        assert page == due.compute_asks_page(self.now, per_group=2)
         gen, _setup, evidence, evidence_stale = stored.book_row()
         assert not evidence_stale
-        fresh_evidence = due.load_evidence()
-        assert evidence == stored.evidence_json(fresh_evidence)
-        setup = due.Prepared(due._load_ladder(), due._load_offers(), get_pacing(), fresh_evidence)
+        assert evidence is not None
+        kept = stored.evidence_from_json(evidence)
+        assert page == due.compute_asks_page(self.now, per_group=2, evidence=kept)
+        # the stored evidence is within the tolerance of a fresh one, and less than a day old
+        assert not stored.evidence_moved(kept, due.load_evidence(), get_pacing())
+        assert not stored.evidence_expired(stored.evidence_time(evidence), due.to_us(self.now))
+        setup = due.Prepared(due._load_ladder(), due._load_offers(), get_pacing(), kept)
         rows = stored.stored_rows()
         assert {r[1] for r in rows.values()} <= {gen}
         want = {k: _comparable(r) for k, r in due.fresh_rows(self.now, setup, gen).items()}
         assert {k: _comparable(r) for k, r in rows.items()} == want
         for lead_id in list(rows)[:3]:
             assert due.suggest_for_lead(lead_id, self.now) == due.compute_for_lead(
-                lead_id, self.now
+                lead_id, self.now, kept
             )
+
+
+def _stored_evidence() -> stored.Evidence:
+    _gen, _setup, evidence, _stale = stored.book_row()
+    assert evidence is not None
+    return stored.evidence_from_json(evidence)
 
 
 def test_stored_next_asks_equal_a_fresh_computation(
