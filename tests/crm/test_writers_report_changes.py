@@ -2,7 +2,7 @@
 lead it touched, is in the :class:`~crm.changes.Change` it notes (checked against a
 snapshot of every table before and after), and the book's change log holds the same
 change for other processes (``change_note``, the record of the others, left out of the
-snapshot)."""
+snapshot, as are the stored next asks that the change log marks stale from what is noted)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _snapshot() -> dict[str, list[tuple]]:
         r[0]
         for r in database_proxy.execute_sql(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name != 'change_note'"
+            "AND name NOT IN ('change_note', 'next_ask', 'next_ask_book', 'next_ask_kind')"
         )
     ]
     return {
