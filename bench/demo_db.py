@@ -37,3 +37,19 @@ def demo_db(leads: int = 100_000) -> Path:
     finally:
         close_database(db)
     return path
+
+
+def demo_db_apart(leads: int = 100_000) -> Path:
+    """:func:`demo_db`, built (when needed) in a child process: a benchmark measuring its
+    children's peak memory must not grow by the build, or the children it starts after
+    would count the parent's pages until they exec."""
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, __file__, str(leads)], capture_output=True, text=True, check=True
+    )
+    return Path(run.stdout.strip())
+
+
+if __name__ == "__main__":
+    print(demo_db(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))

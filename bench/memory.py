@@ -26,7 +26,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_db import ROOT, demo_db
+from demo_db import ROOT, demo_db_apart
 
 GOAL_MB = 300
 
@@ -100,7 +100,7 @@ def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def main() -> int:
-    db = demo_db()
+    db = demo_db_apart()
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "XDG_CONFIG_HOME": home, "XDG_STATE_HOME": home}
         env.setdefault("QT_QPA_PLATFORM", "offscreen" if "DISPLAY" not in env else "xcb")
