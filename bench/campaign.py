@@ -3,7 +3,7 @@
 Measured: ``crm.asking.eligibility.plan_campaign`` for "downloaded" over the whole book (who
 may be asked, and how many are held back by each reason), and the same with the filter the
 contract uses (``--max-step subscribed``). Floor: ``crm.asking.due.todays_asks`` over the
-same book, the engine's own judgement of every lead, measured in the same run. The two
+same book, every due lead listed with the engine's words for each, measured in the same run. The two
 alternate (A B A B), and the ratio is the median of each round's plan time over the Today
 time measured just before it. Goal: at most 1x. Then, on a copy of the book, one campaign
 to every lead eligible (the asks and the audience file) and its undo, timed once.
@@ -77,7 +77,7 @@ def main() -> int:
     print(f"rounds: {args.rounds}, each plan timed right after Today's figure")
     print(f"{'':44} {'median':>8}   ratio to Today: min / median / max")
     today_ms = statistics.median(today) * 1000
-    print(f"{'todays_asks (Today, every lead judged)':44} {today_ms:6.0f} ms")
+    print(f"{'todays_asks (every due lead listed)':44} {today_ms:6.0f} ms")
     for name, times in plans.items():
         r = ratios[name]
         print(

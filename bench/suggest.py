@@ -5,13 +5,14 @@ whole process, against a process that runs one aggregate of every lead's yeses a
 and prints the 500 most recent (``bench/floor_suggest.py``); goal <= 3x. Then, in-process:
 
 floor: one raw sqlite3 aggregate over all commitments and asks grouped by lead (the least
-any engine must read). Measured: ``crm.asking.due.todays_asks`` (load the histories, compute
-the evidence, run the engine for every lead, rank). Goal: at most 8x the floor. Also
-measured: the evidence alone, the best 500 with the count of every due lead (as the Today
-page asks for them), and wording every due lead's message and reason (suggestions word
-their texts on first read, so that cost comes on top when every text is wanted), and the
-page again right after one yes logged by hand (on a copy of the book: that lead is worked out
-again, and the acceptance rates are checked for a move).
+any engine must read). Measured: Today's page, ``todays_asks_page(now, 500)`` (the stored
+next asks brought up to date, the best 500 and the count of every due lead), goal at most 8x
+the floor; ``todays_asks`` (every due lead listed, each worked out again for its words, as
+``suggest --json`` without a limit prints them); the evidence alone; wording every due
+lead's message and reason (suggestions word their texts on first read, so that cost comes
+on top when every text is wanted); and the page again right after one yes logged by hand
+(on a copy of the book: that lead is worked out again, and the acceptance rates are checked
+for a move).
 
 Each round measures the floor right before each figure, so a machine that slows down or
 speeds up during the run moves both alike; the ratios' min, median and max over the rounds
@@ -142,7 +143,7 @@ def main() -> int:
     leads = sqlite3.connect(path).execute("SELECT count(*) FROM lead").fetchone()[0]
     labels = {
         "evidence": "evidence alone (rates + medians, as for one lead)",
-        "todays_asks": "todays_asks (all leads, ranked)",
+        "todays_asks": "todays_asks (every due lead listed)",
         "page": "todays_asks_page (the best 500, as Today shows)",
         "words": "  + wording every due lead's message and reason",
     }
@@ -160,8 +161,10 @@ def main() -> int:
             f"{min(r):5.2f}x / {statistics.median(r):5.2f}x / {max(r):5.2f}x"
         )
     print(after_yes.line())
-    ratio = statistics.median(ratios["todays_asks"])
-    print(f"ratio: {ratio:.1f}x (goal <= {GOAL:g}x) -> {'OK' if ratio <= GOAL else 'OVER'}")
+    # Today (the page and `suggest --limit`) reads the best few; every due lead listed is
+    # what `suggest --json` without a limit prints.
+    ratio = statistics.median(ratios["page"])
+    print(f"Today's page: {ratio:.2f}x (goal <= {GOAL:g}x) -> {'OK' if ratio <= GOAL else 'OVER'}")
     print(process.line(goal=PROCESS_GOAL))
     return 0 if ratio <= GOAL and process.ok(PROCESS_GOAL) else 1
 
