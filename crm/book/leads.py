@@ -820,6 +820,8 @@ def tag_ids(names: Iterable[str]) -> list[int]:
 def tag_lead(lead_id: int, names: Iterable[str], batch_id: int | None = None) -> None:
     note(tables=["lead_tag", "tag"], leads=[lead_id])
     with database_proxy.atomic():
+        if not database_proxy.execute_sql("SELECT 1 FROM lead WHERE id = ?", [lead_id]).fetchone():
+            raise NotFoundError("That lead no longer exists: it may have been deleted.")
         for tid in tag_ids(names):
             database_proxy.execute_sql(
                 "INSERT OR IGNORE INTO lead_tag (lead_id, tag_id, batch_id) VALUES (?, ?, ?)",
@@ -872,6 +874,15 @@ _CHILD_TABLES = (
     "booking",
 )
 _CHILD_WHERE = {"refund": "sale_id IN (SELECT id FROM sale WHERE lead_id = ?)"}
+# Which kept row each child row points at, by column: restored under new ids, they follow.
+_CHILD_REFS = {
+    "commitment": {"ask_id": "ask"},
+    "activity_event": {"commitment_id": "commitment"},
+    "commitment_answer": {"commitment_id": "commitment"},
+    "sale": {"commitment_id": "commitment"},
+    "refund": {"sale_id": "sale"},
+    "booking": {"commitment_id": "commitment"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -922,8 +933,16 @@ def delete_lead(lead_id: int) -> DeletedLead:
     return DeletedLead(email=leads[0]["email"], lead=leads[0], tags=tags, children=children)
 
 
+def _id_taken(table: str, row_id: int) -> bool:
+    sql = f"SELECT 1 FROM {table} WHERE id = ?"
+    return database_proxy.execute_sql(sql, [row_id]).fetchone() is not None
+
+
 def restore_deleted(deleted: DeletedLead) -> LeadRow:
-    """Undo a delete: the lead comes back with the same id, timeline, asks and tags."""
+    """Undo a delete: the lead comes back with its timeline, asks and tags, under the same
+    ids. SQLite gives the highest id again once its row is gone, so a lead (or a yes, an
+    ask) added since the delete may hold one: the kept row then comes back under a new id,
+    and the kept rows that point at it follow."""
     note(tables=LEAD_TABLES, leads=[deleted.lead["id"]])
     with database_proxy.atomic():
         if Lead.select().where(Lead.email_key == deleted.lead["email_key"]).exists():
@@ -951,25 +970,48 @@ def restore_deleted(deleted: DeletedLead) -> LeadRow:
             ).fetchone()
         ):
             lead_row["batch_id"] = None
+        if _id_taken("lead", lead_row["id"]):
+            del lead_row["id"]
         _insert_dict("lead", lead_row)
+        lead_id = int(
+            lead_row.get("id")
+            or database_proxy.execute_sql("SELECT last_insert_rowid()").fetchone()[0]
+        )
+        moved: dict[str, dict[int, int]] = {}  # table -> kept id -> the id it came back as
         for table in _CHILD_TABLES:
-            for row in deleted.children.get(table, []):
+            refs = _CHILD_REFS.get(table, {})
+            for kept in deleted.children.get(table, []):
+                row = dict(kept)
+                if "lead_id" in row:
+                    row["lead_id"] = lead_id
+                for column, target in refs.items():
+                    if row.get(column) in moved.get(target, {}):
+                        row[column] = moved[target][row[column]]
                 if "batch_id" in row and row["batch_id"] is not None:
                     exists = database_proxy.execute_sql(
                         "SELECT 1 FROM import_batch WHERE id = ?", [row["batch_id"]]
                     ).fetchone()
                     if not exists:
-                        row = {**row, "batch_id": None}
+                        row["batch_id"] = None
                 if table == "import_change" and row.get("batch_id") is None:
                     continue
-                _insert_dict(table, row)
+                old_id = row.get("id")
+                if old_id is not None and _id_taken(table, old_id):
+                    del row["id"]
+                    _insert_dict(table, row)
+                    new_id = database_proxy.execute_sql("SELECT last_insert_rowid()").fetchone()
+                    moved.setdefault(table, {})[old_id] = int(new_id[0])
+                else:
+                    _insert_dict(table, row)
         for name, batch_id in deleted.tags:
-            tag_lead(deleted.lead["id"], [name])
+            tag_lead(lead_id, [name])
             if batch_id is not None:
                 database_proxy.execute_sql(
                     "UPDATE lead_tag SET batch_id = ? WHERE lead_id = ? AND tag_id = "
                     "(SELECT id FROM tag WHERE name = ? COLLATE NOCASE) AND EXISTS "
                     "(SELECT 1 FROM import_batch WHERE id = ?)",
-                    [batch_id, deleted.lead["id"], name, batch_id],
+                    [batch_id, lead_id, name, batch_id],
                 )
-    return get_lead(deleted.lead["id"])
+        if lead_id != deleted.lead["id"]:
+            note(tables=LEAD_TABLES, leads=[lead_id])
+    return get_lead(lead_id)

@@ -188,6 +188,46 @@ def test_delete_and_undo_bring_back_the_lead_with_its_timeline(db, now) -> None:
     assert get_timeline(lead.id) == before
 
 
+def test_undo_after_its_ids_were_given_again_brings_the_lead_back_under_new_ones(db, now) -> None:
+    """SQLite hands the highest id out again once its row is gone: a lead, an ask and a yes
+    added after the delete take the deleted ones' ids, and the undo must not fail or touch
+    them."""
+    from crm.asking.asks import record_ask
+
+    ada = add_lead("ada@example.com", first_name="Ada", tags=["vip"], now=now)
+    asked = record_ask(ada.id, "downloaded", at=now, now=now, offer="Guide")
+    record_commitment(ada.id, "downloaded", at=now, now=now, offer="Guide", ask_id=asked)
+    before = [(i.kind, i.summary) for i in get_timeline(ada.id)]
+    deleted = delete_lead(ada.id)
+    bob = add_lead("bob@example.com", first_name="Bob", now=now)
+    assert bob.id == ada.id  # the id came back
+    bob_ask = record_ask(bob.id, "downloaded", at=now, now=now)
+    record_commitment(bob.id, "subscribed", at=now, now=now)
+    assert bob_ask == asked
+    bob_timeline = get_timeline(bob.id)
+
+    restored = restore_deleted(deleted)
+
+    assert restored.id != bob.id and restored.email == "ada@example.com"
+    assert restored.tags == ("vip",)
+    assert [(i.kind, i.summary) for i in get_timeline(restored.id)] == before
+    assert get_timeline(bob.id) == bob_timeline
+    # the restored yes still answers the restored ask, not Bob's
+    row = db.execute_sql(
+        "SELECT c.ask_id, a.lead_id FROM commitment c JOIN ask a ON a.id = c.ask_id "
+        "WHERE c.lead_id = ?",
+        [restored.id],
+    ).fetchone()
+    assert row[1] == restored.id and row[0] != bob_ask
+
+
+def test_tagging_a_lead_deleted_meanwhile_says_so(db, now) -> None:
+    lead = add_lead("ada@example.com", now=now)
+    delete_lead(lead.id)
+    with pytest.raises(NotFoundError, match="no longer exists"):
+        tag_lead(lead.id, ["vip"])
+
+
 def test_undo_is_refused_when_the_email_was_taken_again(db, now) -> None:
     lead = add_lead("ada@example.com", now=now)
     deleted = delete_lead(lead.id)
