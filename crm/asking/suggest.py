@@ -1109,7 +1109,7 @@ def suggest_next_ask(
     if last_yes is not None and now - last_at <= prep.warm_max:
         step = candidates[0]
         offer = _choose_offer(ctx, step, warm=True, stalled=False)
-        return _suggestion(ctx, step, offer, due, Rule.WARM, partial(_warm_why, ctx))
+        return _suggestion(ctx, step, offer, due, Rule.WARM, partial(_warm_why, ctx, due))
 
     # 4. choose by evidence, preferring the smaller step when scores are close
     scored, best, step = prep.best_by_evidence(ctx.level, candidates)
@@ -1152,7 +1152,7 @@ def _after_sale(ctx: _Ctx, plan: AfterSale) -> Result:
     )
 
 
-def _warm_why(ctx: _Ctx) -> str:
+def _warm_why(ctx: _Ctx, due: int) -> str:
     said = ctx.last_yes_at
     e = ctx.engagement
     what = (
@@ -1160,6 +1160,12 @@ def _warm_why(ctx: _Ctx) -> str:
         if e is not None and e.last_clicked == said
         else f"said yes {_ago(said, ctx.now)}"
     )
+    if due > ctx.now:
+        # the warm window opens a little after the yes (pacing's warm minimum): say when
+        return (
+            f"Strike while warm: they {what}, so the ask that builds on it is best made from "
+            f"{_date(due)}, while it is fresh."
+        )
     return f"Strike while warm: they {what}, so now is the time for the ask that builds on it."
 
 

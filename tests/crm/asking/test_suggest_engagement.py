@@ -211,3 +211,18 @@ def test_short_url() -> None:
     assert short_url("not a url") == "not a url"
     long = short_url("https://example.com/" + "x" * 80)
     assert len(long) == 48 and long.endswith("…")
+
+
+def test_a_yes_too_fresh_to_build_on_yet_says_from_when() -> None:
+    """The warm window opens a little after the yes: a yes of an hour ago gets its ask from
+    the day the window opens, and the reason says so rather than "now"."""
+    history = lead(yes("subscribed", 400), yes("clicked", 1 / 24))
+    prep = Prepared(LADDER, OFFERS, PACING, EVIDENCE)
+    fresh = suggest_next_ask(*history, prep, to_us(NOW))
+    assert isinstance(fresh, Suggestion)
+    assert fresh.due > NOW
+    assert fresh.reason.startswith(
+        "Strike while warm: they said yes today, so the ask that builds on it is best made "
+        f"from {fresh.due:%Y-%m-%d}, while it is fresh."
+    )
+    assert "now is the time" not in fresh.reason
