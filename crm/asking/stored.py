@@ -241,31 +241,19 @@ def row(
     result: Result,
     due_now: bool,
 ) -> Stored:
+    """The stored form of the engine's answer for one lead (no suggestion: its rule and
+    until when, the suggestion's columns empty)."""
+    head = (lead_id, gen, now_us, until, result.rule)
     if isinstance(result, NoSuggestion):
-        return (
-            lead_id,
-            gen,
-            now_us,
-            until,
-            result.rule,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None if result.until is None else to_us(result.until),
-        )
+        until_us = None if result.until is None else to_us(result.until)
+        return (*head, None, None, None, None, None, None, until_us)
+    due = None if due_now else result.due_us
     return (
-        lead_id,
-        gen,
-        now_us,
-        until,
-        result.rule,
+        *head,
         result.step,
         result.step_label,
         result.offer,
-        None if due_now else result.due_us,
+        due,
         result.score,
         result.warmth,
         None,
