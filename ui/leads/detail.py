@@ -55,6 +55,7 @@ from crm.book.sales import SaleRow, lead_sales, revenue_words
 from crm.errors import NotFoundError, SmallyesError
 from crm.timefmt import local, relative, utc_now
 from ui import errors
+from ui.elided import ElidedLabel
 from ui.events import AppEvents
 from ui.flow_layout import FlowLayout, flow_container
 from ui.leads.table_model import exact_time
@@ -134,32 +135,6 @@ def engagement_text(e: Engagement, now: dt.datetime) -> str:
         else "Never clicked"
     )
     return f"{opened}\n{clicked}\n{_count(e.emails_received, 'e-mail')} received"
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that elides long text (an email has nowhere to wrap)."""
-
-    def __init__(self, role: str) -> None:
-        super().__init__()
-        styled(self, role)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        metrics = self.fontMetrics()
-        self.setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
 
 
 class LeadDetail(QWidget):

@@ -20,14 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -37,6 +35,7 @@ from crm.asking.ladder import get_ladder
 from crm.book.filters import LeadFilter
 from crm.book.leads import STATUS_LABELS, LeadQuery, LeadStatus, all_sources, all_tags
 from crm.timefmt import utc_now
+from ui.elided import ElidedLabel
 from ui.leads.labels import SOURCE_LABELS
 from ui.style import styled
 
@@ -58,31 +57,6 @@ def _problems_of(flt: LeadFilter) -> list[str]:
     if not any(names) and not flt.offer and not flt.fields:
         return []
     return flt.problems()
-
-
-class ElidedLine(QLabel):
-    """One line of text cut short to its width (the tooltip has it whole)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        metrics = self.fontMetrics()
-        self.setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
 
 
 class FilterBar(QWidget):
@@ -134,7 +108,7 @@ class FilterBar(QWidget):
         )
         self.ask.clicked.connect(self.sig_campaign_requested)
 
-        self.words = ElidedLine()
+        self.words = ElidedLabel()
         self.words.setAccessibleName("Active filter")
         self.chip = styled(QLabel(), "filterChip")
         self.chip_clear = QToolButton()
