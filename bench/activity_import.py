@@ -28,12 +28,10 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from demo_db import OUT, demo_db  # noqa: E402
+from paired import run_process  # noqa: E402
 
 CLI = Path(sys.executable).with_name("smallyes-cli")
 GOALS = {"import": 3.0, "re-import": 1.5}
@@ -174,16 +173,8 @@ def stored_alone(book: Path, folder: Path) -> float:
 
 def run_cli(book: Path, *args: str) -> tuple[float, float, dict]:
     """Seconds, peak RSS in MB and the JSON output of one smallyes-cli call."""
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        child = subprocess.Popen([str(CLI), "--db", str(book), *args], stdout=out)
-        _, status, usage = os.wait4(child.pid, 0)
-        took = time.perf_counter() - started
-        out.seek(0)
-        text = out.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"smallyes-cli {' '.join(args)} failed:\n{text}")
-    return took, usage.ru_maxrss / 1024, json.loads(text) if "--json" in args else {}
+    took, run = run_process([str(CLI), "--db", str(book), *args])
+    return took, run.max_rss_mb, json.loads(run.stdout) if "--json" in args else {}
 
 
 def fresh_book(demo: Path, folder: Path) -> Path:

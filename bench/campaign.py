@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo_db import demo_db  # noqa: E402
+from paired import Paired, timed  # noqa: E402
 
 from crm.asking.campaigns import create_campaign, undo_campaign  # noqa: E402
 from crm.asking.due import todays_asks  # noqa: E402
@@ -38,12 +36,6 @@ from crm.store.db import close_database, open_database  # noqa: E402
 from crm.timefmt import utc_now  # noqa: E402
 
 GOAL = 1.0
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def main() -> int:
@@ -56,9 +48,11 @@ def main() -> int:
     db = open_database(path)
     now = utc_now()
     every, few = LeadFilter(), LeadFilter(max_step="subscribed")
-    today: list[float] = []
-    plans: dict[str, list[float]] = {"every lead": [], "max-step subscribed": []}
-    ratios: dict[str, list[float]] = {name: [] for name in plans}
+    floor_name = "todays_asks (every due lead listed)"
+    pairs = {
+        name: Paired(f"campaign plan, {name}", floor_name, unit="ms")
+        for name in ("every lead", "max-step subscribed")
+    }
     plan: Any = None
     try:
         for _ in range(args.rounds):
@@ -66,24 +60,15 @@ def main() -> int:
                 floor, items = timed(lambda: todays_asks(now))  # A: Today's own figure
                 del items
                 took, plan = timed(lambda flt=flt: plan_campaign("downloaded", None, flt, now=now))
-                today.append(floor)
-                plans[name].append(took)
-                ratios[name].append(took / floor)
+                pairs[name].add(took, floor)
         [(leads,)] = db.execute_sql("SELECT count(*) FROM lead").fetchall()
     finally:
         close_database(db)
 
     print(f"leads: {leads:,}; last plan (max-step subscribed): {plan.eligible:,} eligible")
     print(f"rounds: {args.rounds}, each plan timed right after Today's figure")
-    print(f"{'':44} {'median':>8}   ratio to Today: min / median / max")
-    today_ms = statistics.median(today) * 1000
-    print(f"{'todays_asks (every due lead listed)':44} {today_ms:6.0f} ms")
-    for name, times in plans.items():
-        r = ratios[name]
-        print(
-            f"{'campaign plan, ' + name:44} {statistics.median(times) * 1000:6.0f} ms   "
-            f"{min(r):5.2f}x / {statistics.median(r):5.2f}x / {max(r):5.2f}x"
-        )
+    print(pairs["every lead"].line(goal=GOAL))
+    print(pairs["max-step subscribed"].line())
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "copy.db"
         shutil.copyfile(path, copy)
@@ -100,9 +85,7 @@ def main() -> int:
             close_database(db)
     print(f"campaign create, {made.asked:,} asks and their file: {made_s * 1000:6.0f} ms")
     print(f"its undo: {undo_s * 1000:6.0f} ms")
-    ratio = statistics.median(ratios["every lead"])
-    print(f"ratio: {ratio:.2f}x (goal <= {GOAL:g}x) -> {'OK' if ratio <= GOAL else 'OVER'}")
-    return 0 if ratio <= GOAL else 1
+    return 0 if pairs["every lead"].ok(GOAL) else 1
 
 
 if __name__ == "__main__":

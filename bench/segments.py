@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from demo_db import OUT, demo_db  # noqa: E402
+from paired import Paired  # noqa: E402
 
 from crm.book.filters import LeadFilter  # noqa: E402
 from crm.book.leads import FieldFilter, lead_where  # noqa: E402
@@ -59,7 +59,7 @@ def main() -> int:
     raw = sqlite3.connect(path, isolation_level=None)
     for name, value in PRAGMAS.items():
         raw.execute(f"PRAGMA {name} = {value}")
-    ratios: list[float] = []
+    pair = Paired("segment counts", "raw SELECT count(*)", unit="ms")
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         with db.atomic():
@@ -75,23 +75,18 @@ def main() -> int:
                 got = get_segment(name).count()
                 took = time.perf_counter() - started
                 assert got == want, (name, got, want)
-                ratios.append(took / floor)
+                ratio = pair.add(took, floor)
                 print(
                     f"round {round_no} {name:<22} {got:>7,} leads: {took * 1000:7.1f} ms, "
-                    f"floor {floor * 1000:7.1f} ms, {took / floor:5.2f}x",
+                    f"floor {floor * 1000:7.1f} ms, {ratio:5.2f}x",
                     flush=True,
                 )
     finally:
         raw.close()
         close_database(db)
         shutil.rmtree(folder)
-    ratio = statistics.median(ratios)
-    verdict = "ok" if ratio <= GOAL else "OVER"
-    print(
-        f"\nsegment counts: median {ratio:.2f}x the floor (min {min(ratios):.2f}, max "
-        f"{max(ratios):.2f}; goal <= {GOAL}x) {verdict}"
-    )
-    return 0 if verdict == "ok" else 1
+    print("\n" + pair.line(goal=GOAL))
+    return 0 if pair.ok(GOAL) else 1
 
 
 if __name__ == "__main__":
