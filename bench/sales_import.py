@@ -105,7 +105,7 @@ def main() -> int:
     if not path.exists() or path.stat().st_mtime < Path(__file__).stat().st_mtime:
         print(f"writing {path.name} ...", flush=True)
         generate(path, _emails(demo), args.rows)
-    pair = Paired("100,000 sales, the whole import process", "in-process floor")
+    pair = Paired(f"{args.rows:,} sales, the whole import process", "in-process floor")
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         folder = Path(tmp)
         for round_no in range(1, args.rounds + 1):
