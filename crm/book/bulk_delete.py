@@ -105,6 +105,18 @@ def _tables() -> tuple[_Table, ...]:
     return tuple(ordered)
 
 
+def references() -> dict[str, dict[str, str]]:
+    """Per table of a lead's rows, each column pointing at another such table's rows (not at
+    the lead itself) and that table: what must follow a kept row that comes back under a
+    new id. Read from the schema, as the bulk delete's own undo reads it."""
+    tables = _tables()
+    names = {t.name for t in tables} - {"lead"}
+    return {
+        t.name: {column: target for column, (target, _) in t.refs.items() if target in names}
+        for t in tables
+    }
+
+
 def _lead_of(tables: dict[str, _Table], table: _Table, alias: str, depth: int = 0) -> str:
     """SQL for the lead a row of ``table`` (as ``alias``) belongs to."""
     if table.owner is None:

@@ -874,15 +874,6 @@ _CHILD_TABLES = (
     "booking",
 )
 _CHILD_WHERE = {"refund": "sale_id IN (SELECT id FROM sale WHERE lead_id = ?)"}
-# Which kept row each child row points at, by column: restored under new ids, they follow.
-_CHILD_REFS = {
-    "commitment": {"ask_id": "ask"},
-    "activity_event": {"commitment_id": "commitment"},
-    "commitment_answer": {"commitment_id": "commitment"},
-    "sale": {"commitment_id": "commitment"},
-    "refund": {"sale_id": "sale"},
-    "booking": {"commitment_id": "commitment"},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -978,8 +969,15 @@ def restore_deleted(deleted: DeletedLead) -> LeadRow:
             or database_proxy.execute_sql("SELECT last_insert_rowid()").fetchone()[0]
         )
         moved: dict[str, dict[int, int]] = {}  # table -> kept id -> the id it came back as
+        pointing: dict[str, dict[str, str]] | None = None  # read once a row has moved
         for table in _CHILD_TABLES:
-            refs = _CHILD_REFS.get(table, {})
+            if moved and pointing is None:
+                # the bulk delete reads the same references from the schema (and its
+                # suppression check imports this module)
+                from crm.book.bulk_delete import references
+
+                pointing = references()
+            refs = pointing.get(table, {}) if pointing is not None else {}
             for kept in deleted.children.get(table, []):
                 row = dict(kept)
                 if "lead_id" in row:
