@@ -52,6 +52,9 @@ from crm.store.models import database_proxy
 
 # valid until: never by time alone
 FOREVER = (1 << 62) - 1
+# The tables this module owns: a cache of the engine's answers, rewritten from the history
+# by any reader, so "every row as before" after a write or its undo leaves them out.
+TABLES = ("next_ask", "next_ask_book", "next_ask_kind")
 _WEEK = 7 * DAY_US
 
 # A stored row: lead_id, gen, computed_us, valid_until_us, rule, step, step_label, offer,

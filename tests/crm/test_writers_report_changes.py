@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.asking import asks, campaigns, due, ladder, pacing
+from crm.asking import asks, campaigns, due, ladder, pacing, stored
 from crm.book import leads, offers, other_emails, timeline
 from crm.book.filters import LeadFilter
 from crm.changes import Change, collecting
@@ -28,7 +28,7 @@ def _snapshot() -> dict[str, list[tuple]]:
         r[0]
         for r in database_proxy.execute_sql(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT IN ('change_note', 'next_ask', 'next_ask_book', 'next_ask_kind')"
+            f"AND name NOT IN {('change_note', *stored.TABLES)!r}"
         )
     ]
     return {

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from crm.asking import stored
 from crm.book.leads import LeadRow, find_lead
 from crm.book.timeline import TimelineItem, get_timeline
 from crm.importing import ImportOptions, ImportReport, import_csv
@@ -37,7 +38,7 @@ def dump_tables(skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
     the stored next asks, a cache of the engine's answers that every write marks stale
     (``tests/crm/asking/test_stored_next_asks.py`` checks them against the history).
     """
-    skip = (*skip, "change_note", "next_ask", "next_ask_book", "next_ask_kind")
+    skip = (*skip, "change_note", *stored.TABLES)
     names = [
         r[0]
         for r in database_proxy.execute_sql(
