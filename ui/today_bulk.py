@@ -191,8 +191,7 @@ class TodayBulkBar(QWidget):
         self.result_label = self.result_row.label
         self.undo_button = self.result_row.undo_button
         self.undo_button.clicked.connect(self.undo_last)
-        self.close_button = self.result_row.close_button
-        self.close_button.clicked.connect(self._on_close_button_clicked)
+        self.result_row.sig_closed.connect(self._update)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
@@ -291,11 +290,6 @@ class TodayBulkBar(QWidget):
 
     # --- outcomes -------------------------------------------------------------------
 
-    def _show_result(self, text: str, undo: bool) -> None:
-        self.result_label.setText(text)
-        self.undo_button.setVisible(undo)
-        self.result_row.show()
-
     def _on_runner_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
@@ -304,12 +298,12 @@ class TodayBulkBar(QWidget):
         self._campaigns, self._change = (), None
         if isinstance(result, MarkedAsked):
             self._campaigns = result.campaigns
-            self._show_result(result.message, bool(result.campaigns))
+            self.result_row.show_result(result.message, bool(result.campaigns))
         elif isinstance(result, BulkReport):
             self._change = result.batch
-            self._show_result(result.message, result.batch is not None)
+            self.result_row.show_result(result.message, result.batch is not None)
         elif isinstance(result, UnmarkedAsked | ChangeUndoReport):
-            self._show_result(result.message, False)
+            self.result_row.show_result(result.message, False)
         self._update()
         self.sig_finished.emit(result)
 
@@ -318,11 +312,7 @@ class TodayBulkBar(QWidget):
         errors.show_failure(self, failure)
 
     def _on_runner_cancelled(self) -> None:
-        self._show_result("Cancelled: nothing was changed.", False)
-        self._update()
-
-    def _on_close_button_clicked(self) -> None:
-        self.result_row.hide()
+        self.result_row.show_result("Cancelled: nothing was changed.", False)
         self._update()
 
     def _on_events_changed(self, change: Change, origin: object) -> None:

@@ -152,6 +152,8 @@ def _leads(n: int) -> str:
 class ResultLine(QWidget):
     """What the last change did, in one line, with its Undo and a button that hides it."""
 
+    sig_closed = Signal()  # the owner hid it with its button
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = QLabel()
@@ -167,7 +169,19 @@ class ResultLine(QWidget):
         row.addWidget(self.label, 1)
         row.addWidget(self.undo_button)
         row.addWidget(self.close_button)
+        self.close_button.clicked.connect(self._on_close_button_clicked)
         self.hide()
+
+    def show_result(self, text: str, undo: bool) -> None:
+        """Show ``text``, with the Undo button when the change can be undone."""
+        self.label.setText(text)
+        self.undo_button.setVisible(undo)
+        self.undo_button.setEnabled(undo)
+        self.show()
+
+    def _on_close_button_clicked(self) -> None:
+        self.hide()
+        self.sig_closed.emit()
 
 
 class BulkBar(QWidget):
@@ -275,8 +289,7 @@ class BulkBar(QWidget):
         self.result_label = self.result_row.label
         self.undo_button = self.result_row.undo_button
         self.undo_button.clicked.connect(self.undo_last)
-        self.close_button = self.result_row.close_button
-        self.close_button.clicked.connect(self._on_close_button_clicked)
+        self.result_row.sig_closed.connect(self._update)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
@@ -443,12 +456,6 @@ class BulkBar(QWidget):
 
     # --- outcomes -------------------------------------------------------------------
 
-    def _show_result(self, text: str, undo: bool) -> None:
-        self.result_label.setText(text)
-        self.undo_button.setVisible(undo)
-        self.undo_button.setEnabled(undo)
-        self.result_row.show()
-
     def _on_runner_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
@@ -460,17 +467,17 @@ class BulkBar(QWidget):
         if isinstance(result, BulkReport):
             self._last_batch, self._last_is_campaign = result.batch, False
             self._all_matching = False  # the leads it named may match no longer
-            self._show_result(result.message, result.batch is not None)
+            self.result_row.show_result(result.message, result.batch is not None)
         elif isinstance(result, MarkAsked):
             self._last_batch, self._last_is_campaign = result.batch, True
             self._all_matching = False
-            self._show_result(marked_words(result), result.batch is not None)
+            self.result_row.show_result(marked_words(result), result.batch is not None)
         elif isinstance(result, ChangeUndoReport):
             self._last_batch = None
-            self._show_result(result.message, False)
+            self.result_row.show_result(result.message, False)
         elif isinstance(result, UndoneCampaign):
             self._last_batch = None
-            self._show_result(result.words + ".", False)
+            self.result_row.show_result(result.words + ".", False)
         self._update()
         self.sig_finished.emit(result)
 
@@ -479,11 +486,7 @@ class BulkBar(QWidget):
         errors.show_failure(self, failure)
 
     def _on_runner_cancelled(self) -> None:
-        self._show_result("Cancelled: nothing was changed.", False)
-        self._update()
-
-    def _on_close_button_clicked(self) -> None:
-        self.result_row.hide()
+        self.result_row.show_result("Cancelled: nothing was changed.", False)
         self._update()
 
     def _on_all_button_clicked(self) -> None:
