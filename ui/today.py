@@ -497,7 +497,7 @@ class TodayPage(QWidget):
             index = self.model.lead_index(item.lead_id)
             shown = self.model.group(index)
             if shown is not None and shown.key not in self._collapsed:
-                self.table.setCurrentIndex(index)
+                self._make_current(index)
                 return
             if shown is not None:
                 self.select_group(shown.key)
@@ -509,7 +509,7 @@ class TodayPage(QWidget):
                 self.select_lead(shown.items[0].lead_id)
                 return
         if self.model.rowCount():
-            self.table.setCurrentIndex(self.model.index(0, 0))
+            self._make_current(self.model.index(0, 0))
 
     def _group_bar(self, group: TodayGroup) -> QWidget:
         """The newsletter button at the right end of a group's row (the rest of the row
@@ -627,18 +627,25 @@ class TodayPage(QWidget):
     def selected_group(self) -> TodayGroup | None:
         return self.model.group(self.table.currentIndex())
 
+    def _make_current(self, index: QModelIndex) -> None:
+        """Select ``index`` alone and make it current. ``setCurrentIndex`` would read the
+        keys held at the time (Ctrl or Shift add to the selection), and a row chosen by
+        the page, not by a click, must not grow a selection."""
+        flags = QItemSelectionModel.SelectionFlag
+        self.table.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+
     def select_lead(self, lead_id: int) -> bool:
         index = self.model.lead_index(lead_id)
         if not index.isValid():
             return False
-        self.table.setCurrentIndex(index)
+        self._make_current(index)
         return True
 
     def select_group(self, key: str) -> bool:
         index = self.model.group_index(key)
         if not index.isValid():
             return False
-        self.table.setCurrentIndex(index)
+        self._make_current(index)
         return True
 
     def selected_batches(self) -> list[AskBatch]:
@@ -867,7 +874,7 @@ class TodayPage(QWidget):
     def _select_after(self, group: TodayGroup | None, row: int, group_row: int) -> None:
         if group is not None and group.items:
             parent = self.model.group_index(group.key)
-            self.table.setCurrentIndex(self.model.index(min(row, len(group.items) - 1), 0, parent))
+            self._make_current(self.model.index(min(row, len(group.items) - 1), 0, parent))
         elif group is not None and group.count:
             self.select_group(group.key)
         elif self.model.rowCount():
@@ -876,7 +883,7 @@ class TodayPage(QWidget):
             if shown.items:
                 self.select_lead(shown.items[0].lead_id)
             else:
-                self.table.setCurrentIndex(nxt)
+                self._make_current(nxt)
 
 
 def register_today_page(host: Host, initial_delay_ms: int = 1500) -> TodayPage:
