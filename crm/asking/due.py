@@ -75,6 +75,8 @@ from crm.errors import NotFoundError, ValidationError
 from crm.jobs import CancelToken, Progress, no_progress, paused_cycle_collection
 from crm.store.db import checked_for_writes, close_thread_connection, writes_known_safe
 from crm.store.models import database_proxy
+from crm.store.paths import database_path
+from crm.store.problems import is_disk_full
 from crm.timefmt import iso
 
 
@@ -1056,14 +1058,15 @@ class _CannotStore(Exception):
 def _storing() -> Iterator[None]:
     """A write transaction for the stored next asks, taking the write lock first (another
     process's commit between this read and the write would make it fail); raises
-    ``_CannotStore`` on a read-only or damaged book, which is never written to."""
+    ``_CannotStore`` on a read-only or damaged book, which is never written to, and on a
+    full disk: the rows are a cache, so the reader shows them computed instead."""
     if not checked_for_writes():
         raise _CannotStore
     try:
         with database_proxy.atomic("IMMEDIATE"):
             yield
     except (OperationalError, sqlite3.OperationalError) as exc:
-        if "readonly" in str(exc):
+        if "readonly" in str(exc) or is_disk_full(exc, database_path(database_proxy.obj)):
             raise _CannotStore from exc
         raise
 

@@ -43,6 +43,11 @@ def disk_problem_message(exc: BaseException, path: Path) -> str | None:
     return _known_problem_message(exc, path)
 
 
+def is_disk_full(exc: BaseException, path: Path) -> bool:
+    """Whether a full disk is among ``exc``'s causes: the write could not be saved."""
+    return _known_problem_message(exc, path) == DISK_FULL
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     # SQLite rolls a transaction back by itself on some failures (a full disk, an I/O
     # error); the rollback a ``with atomic()`` then attempts fails with "no transaction is

@@ -77,3 +77,35 @@ def test_an_unchecked_book_computes_a_few_stale_leads_without_storing_them(db_pa
         assert not db.checked
     finally:
         close_database(db)
+
+
+def test_on_a_full_disk_today_is_computed_and_nothing_is_lost(tmp_path, now) -> None:
+    """The stored next asks are a cache: a disk too full to store them must not stop Today
+    (or one lead's box) from showing, and the book stays as it was."""
+    from tests.crm.safety_helpers import small_tmpfs
+
+    with small_tmpfs(tmp_path / "disk", "40m") as disk:
+        book = disk / "book.db"
+        _book(book, now)
+        later = now + dt.timedelta(days=40)  # the yeses are old enough to build on
+        db = open_database(book)
+        try:
+            expected = due.compute_asks_page(later, 5)
+            with open(disk / "fill", "wb") as fill, suppress(OSError):
+                while True:
+                    fill.write(b"\0" * 65536)
+                    fill.flush()
+            page = due.todays_asks_page(later, 5)
+            assert [i.lead_id for i in page.items] == [i.lead_id for i in expected.items]
+            assert page.total_due == expected.total_due > 0
+            lead_id = page.items[0].lead_id
+            assert due.suggest_for_lead(lead_id, later) == due.compute_for_lead(lead_id, later)
+            assert not stored.stored_rows()  # nothing could be stored
+        finally:
+            close_database(db)
+            (disk / "fill").unlink(missing_ok=True)
+        db = open_database(book)
+        try:
+            assert len(database_proxy.execute_sql("SELECT id FROM lead").fetchall()) == 300
+        finally:
+            close_database(db)
