@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from crm.book.lead_tables import LeadTable, lead_tables
+from crm.book.lead_tables import quoted as _q
 from crm.safety.suppression import load_check
 from crm.store.models import database_proxy
 
@@ -30,94 +32,7 @@ _IDMAP = "temp.bulk_idmap"
 _KEPT = "bulk_deleted"
 
 
-@dataclass(frozen=True, slots=True)
-class _Table:
-    name: str
-    columns: tuple[str, ...]
-    notnull: frozenset[str]
-    refs: dict[str, tuple[str, str]]  # column -> (table, column) it references
-    has_id: bool  # an ``id INTEGER PRIMARY KEY``: a rowid another row may take
-    owner: tuple[str, str] | None  # (column, table) whose lead its rows belong to
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _tables() -> tuple[_Table, ...]:
-    """The tables of a lead's rows, parents first."""
-    db = database_proxy
-    names = [
-        str(r[0])
-        for r in db.execute_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        ).fetchall()
-    ]
-    info: dict[str, _Table] = {}
-    cascades: dict[str, list[tuple[str, str]]] = {}
-    for name in names:
-        cols = db.execute_sql(f"PRAGMA table_info({_q(name)})").fetchall()
-        fks = db.execute_sql(f"PRAGMA foreign_key_list({_q(name)})").fetchall()
-        refs = {str(fk[3]): (str(fk[2]), str(fk[4] or "id")) for fk in fks}
-        cascades[name] = [(str(fk[3]), str(fk[2])) for fk in fks if fk[6] == "CASCADE"]
-        pks = [c for c in cols if c[5]]
-        info[name] = _Table(
-            name=name,
-            columns=tuple(str(c[1]) for c in cols),
-            notnull=frozenset(str(c[1]) for c in cols if c[3]),
-            refs=refs,
-            has_id=len(pks) == 1 and pks[0][1] == "id" and str(pks[0][2]).upper() == "INTEGER",
-            owner=None,
-        )
-    owners: dict[str, tuple[str, str] | None] = {"lead": None}
-    for name in names:  # a lead's own rows first: they say whose they are directly
-        direct = [c for c, parent in cascades[name] if parent == "lead"]
-        if direct and name != "lead":
-            owners[name] = (direct[0], "lead")
-    grown = True
-    while grown:
-        grown = False
-        for name in names:
-            if name in owners:
-                continue
-            via = [(c, p) for c, p in cascades[name] if p in owners]
-            if via:
-                owners[name] = via[0]
-                grown = True
-    ordered: list[_Table] = []
-    placed: set[str] = set()
-    while len(placed) < len(owners):
-        ready = sorted(
-            name
-            for name in owners
-            if name not in placed
-            and all(
-                parent in placed or parent == name or parent not in owners
-                for parent, _ in info[name].refs.values()
-            )
-        )
-        if not ready:  # a cycle of references: the rest in any order
-            ready = sorted(set(owners) - placed)
-        for name in ready:
-            placed.add(name)
-            t = info[name]
-            ordered.append(_Table(t.name, t.columns, t.notnull, t.refs, t.has_id, owners[name]))
-    return tuple(ordered)
-
-
-def references() -> dict[str, dict[str, str]]:
-    """Per table of a lead's rows, each column pointing at another such table's rows (not at
-    the lead itself) and that table: what must follow a kept row that comes back under a
-    new id. Read from the schema, as the bulk delete's own undo reads it."""
-    tables = _tables()
-    names = {t.name for t in tables} - {"lead"}
-    return {
-        t.name: {column: target for column, (target, _) in t.refs.items() if target in names}
-        for t in tables
-    }
-
-
-def _lead_of(tables: dict[str, _Table], table: _Table, alias: str, depth: int = 0) -> str:
+def _lead_of(tables: dict[str, LeadTable], table: LeadTable, alias: str, depth: int = 0) -> str:
     """SQL for the lead a row of ``table`` (as ``alias``) belongs to."""
     if table.owner is None:
         return f"{alias}.id"
@@ -132,7 +47,7 @@ def _lead_of(tables: dict[str, _Table], table: _Table, alias: str, depth: int = 
 
 def keep_rows(batch_id: int) -> None:
     """Copy every row of the selected leads (``temp.bulk_selection``) into ``bulk_deleted``."""
-    tables = _tables()
+    tables = lead_tables()
     by_name = {t.name: t for t in tables}
     for table in tables:
         pairs = [f"'{c}', t.{_q(c)}" for c in table.columns]
@@ -167,7 +82,7 @@ def restore_rows(batch_id: int, db_path: Path) -> Restored:
     """Put back the leads of one bulk delete (see the module docstring); their rows in
     ``bulk_deleted`` go."""
     db = database_proxy
-    tables = _tables()
+    tables = lead_tables()
     for sql in (
         f"CREATE TEMP TABLE IF NOT EXISTS {_RESTORE.split('.')[1]} (lead_id INTEGER PRIMARY KEY)",
         f"CREATE TEMP TABLE IF NOT EXISTS {_IDMAP.split('.')[1]} "
@@ -224,7 +139,7 @@ def _leave_out_forgotten(batch_id: int, db_path: Path) -> None:
         )
 
 
-def _restore_table(batch_id: int, table: _Table) -> None:
+def _restore_table(batch_id: int, table: LeadTable) -> None:
     db = database_proxy
     sample = db.execute_sql(
         f"SELECT data FROM {_KEPT} WHERE batch_id = ? AND tbl = ? LIMIT 1", [batch_id, table.name]

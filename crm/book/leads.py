@@ -18,6 +18,7 @@ from peewee import IntegrityError
 
 from crm.asking.ladder import get_ladder, step_by_key
 from crm.book.emails import check_email
+from crm.book.lead_tables import references
 from crm.book.other_emails import (
     OTHER_EMAILS_COLUMN,
     SEARCH_CLAUSE,
@@ -972,10 +973,6 @@ def restore_deleted(deleted: DeletedLead) -> LeadRow:
         pointing: dict[str, dict[str, str]] | None = None  # read once a row has moved
         for table in _CHILD_TABLES:
             if moved and pointing is None:
-                # the bulk delete reads the same references from the schema (and its
-                # suppression check imports this module)
-                from crm.book.bulk_delete import references
-
                 pointing = references()
             refs = pointing.get(table, {}) if pointing is not None else {}
             for kept in deleted.children.get(table, []):
